@@ -1,0 +1,413 @@
+// Package catalog keeps what the hot path reads — keys, groups, models,
+// channels — in memory, so a steady-state request never waits on the
+// database. Snapshots are replaced whole (readers never lock for the small
+// tables); keys live in a map by digest, updated in place by version.
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keygate/keygate/internal/secretbox"
+	"github.com/keygate/keygate/internal/store"
+)
+
+// Model is a catalogue model.
+type Model struct {
+	store.Model
+}
+
+// Group is a group with its model set ready for lookups.
+type Group struct {
+	store.Group
+	all    bool
+	models map[string]bool
+}
+
+// Allows reports whether the group gives access to model name.
+func (g *Group) Allows(name string) bool { return g.all || g.models[name] }
+
+// Channel is an upstream channel ready to call.
+type Channel struct {
+	store.Channel
+	APIKey  string   // opened credential; never logged
+	URL     *url.URL // parsed base URL
+	groups  map[string]bool
+	healthy atomic.Bool
+	// LastError is what made the channel unhealthy, for operators.
+	lastErr atomic.Pointer[string]
+}
+
+// Healthy reports whether the channel may be used.
+func (c *Channel) Healthy() bool { return c.healthy.Load() }
+
+// MarkUnhealthy takes the channel out of rotation until the next refresh
+// or MarkHealthy, recording why.
+func (c *Channel) MarkUnhealthy(reason string) {
+	c.lastErr.Store(&reason)
+	c.healthy.Store(false)
+}
+
+// MarkHealthy puts the channel back into rotation.
+func (c *Channel) MarkHealthy() { c.healthy.Store(true) }
+
+// LastError returns why the channel was marked unhealthy, if it was.
+func (c *Channel) LastError() string {
+	if p := c.lastErr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Serves reports whether the channel serves model for group.
+func (c *Channel) Serves(group string) bool { return len(c.groups) == 0 || c.groups[group] }
+
+// UpstreamModel maps a catalogue name to the channel's own name.
+func (c *Channel) UpstreamModel(name string) string {
+	if m, ok := c.ModelMap[name]; ok && m != "" {
+		return m
+	}
+	return name
+}
+
+// Snapshot is an immutable view of groups, models and channels.
+type Snapshot struct {
+	Groups   map[string]*Group
+	Models   map[string]*Model // by name and alias
+	Names    []string          // canonical model names, sorted
+	Channels []*Channel
+	byModel  map[string][]*Channel
+}
+
+// Model resolves a name or alias.
+func (s *Snapshot) Model(name string) (*Model, bool) {
+	m, ok := s.Models[name]
+	return m, ok
+}
+
+// ChannelsFor returns the channels that serve model (canonical name) for a
+// group, healthy first, by priority (higher first).
+func (s *Snapshot) ChannelsFor(model, group string) []*Channel {
+	all := s.byModel[model]
+	out := make([]*Channel, 0, len(all))
+	for _, c := range all {
+		if c.Serves(group) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ServedModels lists the model names that have at least one channel.
+func (s *Snapshot) Served(model string) bool { return len(s.byModel[model]) > 0 }
+
+// Catalog is the in-memory view, refreshed from the store.
+type Catalog struct {
+	st      store.Store
+	box     *secretbox.Box
+	log     *slog.Logger
+	getenv  func(string) string
+	snap    atomic.Pointer[Snapshot]
+	keys    *KeyCache
+	refresh time.Duration
+	lastKey time.Time
+}
+
+// New builds a catalog and loads everything once.
+func New(ctx context.Context, st store.Store, box *secretbox.Box, log *slog.Logger, refresh time.Duration) (*Catalog, error) {
+	c := &Catalog{st: st, box: box, log: log, getenv: os.Getenv, keys: NewKeyCache(), refresh: refresh}
+	if err := c.Reload(ctx); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	keys, err := st.KeysChangedSince(ctx, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("load keys: %w", err)
+	}
+	for i := range keys {
+		c.keys.Put(&keys[i])
+	}
+	c.lastKey = start
+	log.Debug("catalog loaded", "keys", len(keys), "took", time.Since(start))
+	return c, nil
+}
+
+// Snapshot returns the current view.
+func (c *Catalog) Snapshot() *Snapshot { return c.snap.Load() }
+
+// Keys returns the key cache.
+func (c *Catalog) Keys() *KeyCache { return c.keys }
+
+// Reload rebuilds the groups/models/channels snapshot from the store.
+// Channel health carries over for channels whose definition did not change.
+func (c *Catalog) Reload(ctx context.Context) error {
+	groups, err := c.st.ListGroups(ctx)
+	if err != nil {
+		return err
+	}
+	models, err := c.st.ListModels(ctx)
+	if err != nil {
+		return err
+	}
+	chans, err := c.st.ListChannels(ctx)
+	if err != nil {
+		return err
+	}
+	old := c.snap.Load()
+	s := &Snapshot{Groups: map[string]*Group{}, Models: map[string]*Model{}, byModel: map[string][]*Channel{}}
+	for _, g := range groups {
+		gg := &Group{Group: g, models: map[string]bool{}}
+		for _, m := range g.Models {
+			if m == "*" {
+				gg.all = true
+			}
+			gg.models[m] = true
+		}
+		s.Groups[g.Name] = gg
+	}
+	for _, m := range models {
+		mm := &Model{Model: m}
+		s.Models[m.Name] = mm
+		s.Names = append(s.Names, m.Name)
+	}
+	for _, m := range models { // aliases never shadow a canonical name
+		for _, a := range m.Aliases {
+			if _, taken := s.Models[a]; !taken {
+				s.Models[a] = s.Models[m.Name]
+			}
+		}
+	}
+	for _, ch := range chans {
+		if !ch.Enabled {
+			continue
+		}
+		cc := &Channel{Channel: ch, groups: map[string]bool{}}
+		u, err := url.Parse(strings.TrimRight(ch.BaseURL, "/"))
+		if err != nil {
+			c.log.Error("channel has an invalid base_url; skipped", "channel", ch.Name, "err", err)
+			continue
+		}
+		cc.URL = u
+		switch {
+		case ch.APIKeyEnv != "":
+			cc.APIKey = c.getenv(ch.APIKeyEnv)
+			if cc.APIKey == "" {
+				c.log.Warn("channel credential variable is not set; upstream calls will go without a credential", "channel", ch.Name, "env", ch.APIKeyEnv)
+			}
+		case ch.APIKeySealed != "":
+			if c.box == nil {
+				c.log.Error("channel credential is sealed but no secret key is configured; skipped", "channel", ch.Name)
+				continue
+			}
+			k, err := c.box.Open(ch.APIKeySealed)
+			if err != nil {
+				c.log.Error("cannot open channel credential; skipped", "channel", ch.Name, "err", err)
+				continue
+			}
+			cc.APIKey = k
+		}
+		for _, g := range ch.Groups {
+			cc.groups[g] = true
+		}
+		cc.healthy.Store(true)
+		if old != nil {
+			for _, prev := range old.Channels {
+				if prev.Name == ch.Name && prev.UpdatedAt.Equal(ch.UpdatedAt) && !prev.Healthy() {
+					cc.MarkUnhealthy(prev.LastError())
+				}
+			}
+		}
+		s.Channels = append(s.Channels, cc)
+		for _, m := range ch.Models {
+			s.byModel[m] = append(s.byModel[m], cc)
+			if _, known := s.Models[m]; !known {
+				// A channel may serve a model the catalogue has no price for:
+				// it is routable, and costs 0 until a price is declared.
+				s.Models[m] = &Model{Model: store.Model{Name: m}}
+				s.Names = append(s.Names, m)
+			}
+		}
+	}
+	for _, list := range s.byModel {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Priority > list[j].Priority })
+	}
+	sort.Strings(s.Names)
+	s.Names = compact(s.Names)
+	c.snap.Store(s)
+	return nil
+}
+
+func compact(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// RefreshKeys re-reads keys changed since the last refresh (with overlap, so
+// a write committed during the previous read is not missed).
+func (c *Catalog) RefreshKeys(ctx context.Context) error {
+	start := time.Now()
+	keys, err := c.st.KeysChangedSince(ctx, c.lastKey.Add(-2*time.Second))
+	if err != nil {
+		return err
+	}
+	for i := range keys {
+		c.keys.Put(&keys[i])
+	}
+	c.lastKey = start
+	return nil
+}
+
+// Run refreshes the catalog on an interval until ctx ends: the safety net
+// behind direct invalidation.
+func (c *Catalog) Run(ctx context.Context) {
+	t := time.NewTicker(c.refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.RefreshKeys(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("refresh keys from the store failed; serving cached keys", "err", err)
+			}
+			if err := c.Reload(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("refresh catalog from the store failed; serving cached catalog", "err", err)
+			}
+		}
+	}
+}
+
+// KeyEntry is an immutable cached key with its scopes parsed.
+type KeyEntry struct {
+	store.Key
+	IPs    []netip.Prefix
+	models map[string]bool
+}
+
+// AllowsModel reports whether the key's own scope includes model (an empty
+// scope allows everything its group allows).
+func (k *KeyEntry) AllowsModel(name string) bool { return len(k.models) == 0 || k.models[name] }
+
+// AllowsIP reports whether addr is inside the key's allowed networks.
+func (k *KeyEntry) AllowsIP(addr netip.Addr) bool {
+	if len(k.IPs) == 0 {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, p := range k.IPs {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// KeyCache maps key digests to entries.
+type KeyCache struct {
+	mu     sync.RWMutex
+	byHash map[[32]byte]*KeyEntry
+	byID   map[string][32]byte
+}
+
+// NewKeyCache returns an empty cache.
+func NewKeyCache() *KeyCache {
+	return &KeyCache{byHash: map[[32]byte]*KeyEntry{}, byID: map[string][32]byte{}}
+}
+
+// Get returns the entry for a digest.
+func (kc *KeyCache) Get(h [32]byte) (*KeyEntry, bool) {
+	kc.mu.RLock()
+	e, ok := kc.byHash[h]
+	kc.mu.RUnlock()
+	return e, ok
+}
+
+// Put stores k unless the cache already holds a newer version, so a slow
+// read can never resurrect a state that an invalidation replaced.
+func (kc *KeyCache) Put(k *store.Key) {
+	h, ok := decodeHash(k.Hash)
+	if !ok {
+		return
+	}
+	e := &KeyEntry{Key: *k}
+	if len(k.Models) > 0 {
+		e.models = make(map[string]bool, len(k.Models))
+		for _, m := range k.Models {
+			e.models[m] = true
+		}
+	}
+	for _, s := range k.AllowedIPs {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			e.IPs = append(e.IPs, p)
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			e.IPs = append(e.IPs, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	kc.mu.Lock()
+	if cur, ok := kc.byHash[h]; !ok || cur.Version <= k.Version {
+		kc.byHash[h] = e
+		kc.byID[k.ID] = h
+	}
+	kc.mu.Unlock()
+}
+
+// ByID returns the cached entry of a key id.
+func (kc *KeyCache) ByID(id string) (*KeyEntry, bool) {
+	kc.mu.RLock()
+	defer kc.mu.RUnlock()
+	h, ok := kc.byID[id]
+	if !ok {
+		return nil, false
+	}
+	e, ok := kc.byHash[h]
+	return e, ok
+}
+
+// Len returns how many keys are cached.
+func (kc *KeyCache) Len() int {
+	kc.mu.RLock()
+	defer kc.mu.RUnlock()
+	return len(kc.byHash)
+}
+
+func decodeHash(s string) ([32]byte, bool) {
+	var h [32]byte
+	if len(s) != 64 {
+		return h, false
+	}
+	for i := 0; i < 32; i++ {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return h, false
+		}
+		h[i] = hi<<4 | lo
+	}
+	return h, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

@@ -1,0 +1,277 @@
+// Package config holds keygate's typed configuration: the process settings
+// from environment variables and flags (DESIGN.md §7), and the declarative
+// YAML file of groups, projects, channels and models applied at start.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the process configuration.
+type Config struct {
+	Listen          string // KEYGATE_LISTEN
+	Database        string // KEYGATE_DATABASE
+	Redis           string // KEYGATE_REDIS
+	AdminToken      string // KEYGATE_ADMIN_TOKEN
+	SecretKey       string // KEYGATE_SECRET_KEY
+	ConfigFile      string // KEYGATE_CONFIG
+	TrustedProxies  []netip.Prefix
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+	RefreshInterval time.Duration
+	LogQueueSize    int
+	UpstreamTimeout time.Duration
+}
+
+// Defaults returns the embedded defaults: SQLite next to the working
+// directory, loopback listener.
+func Defaults() Config {
+	return Config{
+		Listen:          "127.0.0.1:8080",
+		Database:        "sqlite:keygate.db",
+		MaxBodyBytes:    32 << 20,
+		ShutdownTimeout: 30 * time.Second,
+		RefreshInterval: 5 * time.Second,
+		LogQueueSize:    65536,
+		UpstreamTimeout: 10 * time.Minute,
+	}
+}
+
+// FromEnv overlays KEYGATE_* environment variables on c.
+func (c Config) FromEnv(getenv func(string) string) (Config, error) {
+	set := func(dst *string, name string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Listen, "KEYGATE_LISTEN")
+	set(&c.Database, "KEYGATE_DATABASE")
+	set(&c.Redis, "KEYGATE_REDIS")
+	set(&c.AdminToken, "KEYGATE_ADMIN_TOKEN")
+	set(&c.SecretKey, "KEYGATE_SECRET_KEY")
+	set(&c.ConfigFile, "KEYGATE_CONFIG")
+	if v := getenv("KEYGATE_TRUSTED_PROXIES"); v != "" {
+		p, err := ParsePrefixes(strings.Split(v, ","))
+		if err != nil {
+			return c, fmt.Errorf("KEYGATE_TRUSTED_PROXIES: %w", err)
+		}
+		c.TrustedProxies = p
+	}
+	return c, nil
+}
+
+// Validate reports settings that cannot work, naming the variable to fix.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("KEYGATE_LISTEN %q: want HOST:PORT, e.g. 127.0.0.1:8080", c.Listen))
+	}
+	if c.Database == "" {
+		errs = append(errs, errors.New("KEYGATE_DATABASE is empty: use sqlite:keygate.db or postgres://USER@HOST/DB"))
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 32 {
+		errs = append(errs, fmt.Errorf("KEYGATE_ADMIN_TOKEN is %d characters; it must be at least 32 (run `keygate token generate` for one)", len(c.AdminToken)))
+	}
+	if c.AdminToken != "" && strings.TrimSpace(c.AdminToken) != c.AdminToken {
+		errs = append(errs, errors.New("KEYGATE_ADMIN_TOKEN has leading or trailing whitespace; remove it"))
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns a copy safe to log: secrets replaced by a marker.
+func (c Config) Redacted() Config {
+	r := c
+	if r.AdminToken != "" {
+		r.AdminToken = "(set)"
+	}
+	if r.SecretKey != "" {
+		r.SecretKey = "(set)"
+	}
+	return r
+}
+
+// ParsePrefixes parses CIDRs or single addresses.
+func ParsePrefixes(items []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range items {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)", s)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// File is the declarative YAML configuration (KEYGATE_CONFIG).
+type File struct {
+	Groups   []GroupSpec   `yaml:"groups"`
+	Projects []ProjectSpec `yaml:"projects"`
+	Channels []ChannelSpec `yaml:"channels"`
+	Models   []ModelSpec   `yaml:"models"`
+}
+
+// GroupSpec declares a group.
+type GroupSpec struct {
+	Name            string   `yaml:"name"`
+	Models          []string `yaml:"models"`
+	PriceMultiplier float64  `yaml:"price_multiplier"`
+	RPM             int      `yaml:"rpm"`
+	TPM             int      `yaml:"tpm"`
+}
+
+// ProjectSpec declares a project.
+type ProjectSpec struct {
+	Name   string `yaml:"name"`
+	Budget *struct {
+		LimitUSD float64 `yaml:"limit_usd"`
+		Period   string  `yaml:"period"`
+	} `yaml:"budget"`
+}
+
+// ChannelSpec declares an upstream channel.
+type ChannelSpec struct {
+	Name      string            `yaml:"name"`
+	Type      string            `yaml:"type"`
+	BaseURL   string            `yaml:"base_url"`
+	APIKey    string            `yaml:"api_key"`
+	APIKeyEnv string            `yaml:"api_key_env"`
+	Models    []string          `yaml:"models"`
+	ModelMap  map[string]string `yaml:"model_map"`
+	Groups    []string          `yaml:"groups"`
+	Priority  int               `yaml:"priority"`
+	Weight    int               `yaml:"weight"`
+	Disabled  bool              `yaml:"disabled"`
+}
+
+// ModelSpec declares a catalogue model and its prices (USD).
+type ModelSpec struct {
+	Name           string   `yaml:"name"`
+	Aliases        []string `yaml:"aliases"`
+	InputPerMTok   float64  `yaml:"input_per_mtok"`
+	OutputPerMTok  float64  `yaml:"output_per_mtok"`
+	PerImage       float64  `yaml:"per_image"`
+	PerVideoSecond float64  `yaml:"per_video_second"`
+	MaxOutput      int      `yaml:"max_output_tokens"`
+}
+
+// ChannelTypes are the provider types a channel may have.
+var ChannelTypes = []string{"openai"}
+
+// LoadFile reads and validates a YAML configuration file.
+func LoadFile(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read KEYGATE_CONFIG: %w", err)
+	}
+	return ParseFile(b, path)
+}
+
+// ParseFile parses and validates YAML; unknown fields are errors so a typo
+// is reported rather than silently ignored.
+func ParseFile(b []byte, name string) (*File, error) {
+	var f File
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &f, nil
+}
+
+// Validate checks references and required fields, naming each problem.
+func (f *File) Validate() error {
+	var errs []error
+	groups := map[string]bool{}
+	for i, g := range f.Groups {
+		if g.Name == "" {
+			errs = append(errs, fmt.Errorf("groups[%d]: name is required", i))
+		}
+		if groups[g.Name] {
+			errs = append(errs, fmt.Errorf("groups[%d]: duplicate group %q", i, g.Name))
+		}
+		groups[g.Name] = true
+	}
+	for i, p := range f.Projects {
+		if p.Name == "" {
+			errs = append(errs, fmt.Errorf("projects[%d]: name is required", i))
+		}
+		if p.Budget != nil && !validPeriod(p.Budget.Period) {
+			errs = append(errs, fmt.Errorf("projects[%d] %s: budget.period %q must be daily, monthly or total", i, p.Name, p.Budget.Period))
+		}
+	}
+	models := map[string]bool{}
+	for i, m := range f.Models {
+		if m.Name == "" {
+			errs = append(errs, fmt.Errorf("models[%d]: name is required", i))
+		}
+		if m.InputPerMTok < 0 || m.OutputPerMTok < 0 || m.PerImage < 0 || m.PerVideoSecond < 0 {
+			errs = append(errs, fmt.Errorf("models[%d] %s: prices must not be negative", i, m.Name))
+		}
+		models[m.Name] = true
+	}
+	chans := map[string]bool{}
+	for i, c := range f.Channels {
+		where := fmt.Sprintf("channels[%d] %s", i, c.Name)
+		if c.Name == "" {
+			errs = append(errs, fmt.Errorf("channels[%d]: name is required", i))
+		}
+		if chans[c.Name] {
+			errs = append(errs, fmt.Errorf("%s: duplicate channel name", where))
+		}
+		chans[c.Name] = true
+		if !contains(ChannelTypes, c.Type) {
+			errs = append(errs, fmt.Errorf("%s: type %q is not supported (supported: %s)", where, c.Type, strings.Join(ChannelTypes, ", ")))
+		}
+		if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+			errs = append(errs, fmt.Errorf("%s: base_url %q must start with http:// or https://", where, c.BaseURL))
+		}
+		if c.APIKey != "" && c.APIKeyEnv != "" {
+			errs = append(errs, fmt.Errorf("%s: set api_key or api_key_env, not both", where))
+		}
+		if len(c.Models) == 0 {
+			errs = append(errs, fmt.Errorf("%s: models is empty; list the models this channel serves", where))
+		}
+		for _, g := range c.Groups {
+			if len(f.Groups) > 0 && !groups[g] {
+				errs = append(errs, fmt.Errorf("%s: group %q is not declared under groups", where, g))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validPeriod(p string) bool { return p == "daily" || p == "monthly" || p == "total" }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

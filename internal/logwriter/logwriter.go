@@ -1,0 +1,124 @@
+// Package logwriter batches request log rows into the store off the hot path.
+// The queue is bounded; when it is full the caller waits (backpressure,
+// counted) instead of a row being dropped, and Close flushes what is queued.
+package logwriter
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keygate/keygate/internal/store"
+)
+
+// Writer is the async batch writer.
+type Writer struct {
+	st       store.Store
+	log      *slog.Logger
+	ch       chan store.RequestLog
+	batch    int
+	interval time.Duration
+	done     chan struct{}
+	closeOne sync.Once
+
+	written      atomic.Uint64
+	backpressure atomic.Uint64
+	failures     atomic.Uint64
+}
+
+// New starts a writer with a queue of size rows.
+func New(st store.Store, log *slog.Logger, size int) *Writer {
+	if size <= 0 {
+		size = 65536
+	}
+	w := &Writer{st: st, log: log, ch: make(chan store.RequestLog, size), batch: 500,
+		interval: 200 * time.Millisecond, done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// Write queues a row; it only blocks when the queue is full.
+func (w *Writer) Write(r store.RequestLog) {
+	select {
+	case w.ch <- r:
+	default:
+		w.backpressure.Add(1)
+		w.ch <- r
+	}
+}
+
+// Depth is the number of queued rows.
+func (w *Writer) Depth() int { return len(w.ch) }
+
+// Written is the number of rows stored so far.
+func (w *Writer) Written() uint64 { return w.written.Load() }
+
+// Backpressure counts writes that had to wait for a full queue.
+func (w *Writer) Backpressure() uint64 { return w.backpressure.Load() }
+
+// Failures counts batch insert attempts that failed (and were retried).
+func (w *Writer) Failures() uint64 { return w.failures.Load() }
+
+func (w *Writer) loop() {
+	defer close(w.done)
+	buf := make([]store.RequestLog, 0, w.batch)
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	for {
+		select {
+		case r, ok := <-w.ch:
+			if !ok {
+				w.flush(buf)
+				return
+			}
+			buf = append(buf, r)
+			if len(buf) >= w.batch {
+				buf = w.flush(buf)
+			}
+		case <-t.C:
+			buf = w.flush(buf)
+		}
+	}
+}
+
+// flush writes buf, retrying with backoff so a briefly unavailable store
+// loses nothing; it gives up on a batch only after about a minute, and says
+// so loudly with the request ids' count.
+func (w *Writer) flush(buf []store.RequestLog) []store.RequestLog {
+	if len(buf) == 0 {
+		return buf
+	}
+	backoff := 50 * time.Millisecond
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := w.st.InsertLogs(ctx, buf)
+		cancel()
+		if err == nil {
+			w.written.Add(uint64(len(buf)))
+			return buf[:0]
+		}
+		w.failures.Add(1)
+		if time.Now().After(deadline) {
+			w.log.Error("request log batch could not be stored; rows lost", "rows", len(buf), "err", err)
+			return buf[:0]
+		}
+		w.log.Warn("storing request logs failed; retrying", "rows", len(buf), "err", err, "retry_in", backoff)
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// Close stops accepting rows and flushes the queue, waiting until ctx ends.
+// Write must not be called after Close.
+func (w *Writer) Close(ctx context.Context) error {
+	w.closeOne.Do(func() { close(w.ch) })
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,176 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/keygate/keygate/internal/store"
+)
+
+const logCols = `request_id, time, key_id, key_display, key_env, project, member, group_name, model, model_served, channel, request_type,
+ stream, status, error_code, failure_reason, input_tokens, output_tokens, usage_estimated, cost_usd, charged, latency_ms, ttfb_ms,
+ source_ip, user_agent, attempts, route`
+
+const logColCount = 27
+
+// InsertLogs writes a batch of request logs in one transaction. Rows whose
+// request id already exists are skipped, so a retried batch loses nothing and
+// duplicates nothing.
+func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("insert %d request logs: %w", len(rows), err)
+	}
+	defer tx.Rollback()
+	// Multi-row INSERTs amortise statement overhead; 30 rows × 27 columns
+	// stays under every engine's parameter limit.
+	const perStmt = 30
+	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", logColCount), ", ") + ")"
+	for start := 0; start < len(rows); start += perStmt {
+		end := min(start+perStmt, len(rows))
+		chunk := rows[start:end]
+		q := `INSERT INTO request_logs (` + logCols + `) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(ph+", ", len(chunk)), ", ") + ` ON CONFLICT (request_id) DO NOTHING`
+		args := make([]any, 0, len(chunk)*logColCount)
+		for _, r := range chunk {
+			args = append(args, r.RequestID, ms(r.Time), r.KeyID, r.KeyDisplay, r.KeyEnv, r.Project, r.Member, r.Group, r.Model,
+				r.ModelServed, r.Channel, r.RequestType, boolInt(r.Stream), r.Status, r.ErrorCode, r.FailureReason, r.InputTokens,
+				r.OutputTokens, boolInt(r.UsageEstimated), r.CostUSD, r.Charged, r.LatencyMS, r.TTFBMS, r.SourceIP, r.UserAgent,
+				r.Attempts, r.Route)
+		}
+		if _, err := tx.ExecContext(ctx, s.bind(q), args...); err != nil {
+			return fmt.Errorf("insert %d request logs: %w", len(rows), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("insert %d request logs: commit: %w", len(rows), err)
+	}
+	return nil
+}
+
+func scanLog(sc interface{ Scan(...any) error }) (store.RequestLog, error) {
+	var r store.RequestLog
+	var t int64
+	var stream, est int
+	err := sc.Scan(&r.RequestID, &t, &r.KeyID, &r.KeyDisplay, &r.KeyEnv, &r.Project, &r.Member, &r.Group, &r.Model, &r.ModelServed,
+		&r.Channel, &r.RequestType, &stream, &r.Status, &r.ErrorCode, &r.FailureReason, &r.InputTokens, &r.OutputTokens, &est,
+		&r.CostUSD, &r.Charged, &r.LatencyMS, &r.TTFBMS, &r.SourceIP, &r.UserAgent, &r.Attempts, &r.Route)
+	r.Time, r.Stream, r.UsageEstimated = fromMS(t), stream != 0, est != 0
+	return r, err
+}
+
+// QueryLogs returns logs matching f, newest first (default limit 100, max 1000).
+func (s *Store) QueryLogs(ctx context.Context, f store.LogFilter) ([]store.RequestLog, error) {
+	q := `SELECT ` + logCols + ` FROM request_logs WHERE 1=1`
+	var args []any
+	add := func(cond string, v any) { q += ` AND ` + cond; args = append(args, v) }
+	if f.KeyID != "" {
+		add(`key_id = ?`, f.KeyID)
+	}
+	if f.Project != "" {
+		add(`project = ?`, f.Project)
+	}
+	if f.Model != "" {
+		add(`model = ?`, f.Model)
+	}
+	if f.Status != 0 {
+		add(`status = ?`, f.Status)
+	}
+	if f.Code != "" {
+		add(`error_code = ?`, f.Code)
+	}
+	if !f.Since.IsZero() {
+		add(`time >= ?`, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add(`time < ?`, ms(f.Until))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	q += ` ORDER BY time DESC, request_id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query logs: %w", err)
+	}
+	defer rows.Close()
+	var out []store.RequestLog
+	for rows.Next() {
+		r, err := scanLog(rows)
+		if err != nil {
+			return nil, fmt.Errorf("query logs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// GetLog returns the log row of one request.
+func (s *Store) GetLog(ctx context.Context, requestID string) (store.RequestLog, error) {
+	r, err := scanLog(s.queryRow(ctx, `SELECT `+logCols+` FROM request_logs WHERE request_id = ?`, requestID))
+	if err != nil {
+		return r, notFound(err)
+	}
+	return r, nil
+}
+
+// InsertAudit records an audit event.
+func (s *Store) InsertAudit(ctx context.Context, e store.AuditEvent) error {
+	_, err := s.exec(ctx, `INSERT INTO audit_events (id, time, actor, action, object, source_ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, ms(e.Time), e.Actor, e.Action, e.Object, e.SourceIP, e.Detail)
+	if err != nil {
+		return fmt.Errorf("insert audit event %s %s: %w", e.Action, e.Object, err)
+	}
+	return nil
+}
+
+// ListAudit returns audit events matching f, newest first.
+func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
+	q := `SELECT id, time, actor, action, object, source_ip, detail FROM audit_events WHERE 1=1`
+	var args []any
+	if f.Actor != "" {
+		q += ` AND actor = ?`
+		args = append(args, f.Actor)
+	}
+	if f.Object != "" {
+		q += ` AND object = ?`
+		args = append(args, f.Object)
+	}
+	if f.Action != "" {
+		q += ` AND action = ?`
+		args = append(args, f.Action)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND time >= ?`
+		args = append(args, ms(f.Since))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q += ` ORDER BY time DESC, id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AuditEvent
+	for rows.Next() {
+		var e store.AuditEvent
+		var t int64
+		if err := rows.Scan(&e.ID, &t, &e.Actor, &e.Action, &e.Object, &e.SourceIP, &e.Detail); err != nil {
+			return nil, fmt.Errorf("list audit: %w", err)
+		}
+		e.Time = fromMS(t)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

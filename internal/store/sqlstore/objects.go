@@ -1,0 +1,213 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/keygate/keygate/internal/store"
+)
+
+// UpsertGroup creates or replaces a group.
+func (s *Store) UpsertGroup(ctx context.Context, g store.Group) error {
+	_, err := s.exec(ctx, `INSERT INTO groups (name, models, price_multiplier, rpm, tpm, managed_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET models = excluded.models, price_multiplier = excluded.price_multiplier,
+ rpm = excluded.rpm, tpm = excluded.tpm, managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+		g.Name, jsonText(nonNil(g.Models)), g.PriceMultiplier, g.RPM, g.TPM, g.ManagedBy, ms(time.Now()))
+	if err != nil {
+		return fmt.Errorf("upsert group %s: %w", g.Name, err)
+	}
+	return nil
+}
+
+// ListGroups returns all groups by name.
+func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
+	rows, err := s.query(ctx, `SELECT name, models, price_multiplier, rpm, tpm, managed_by, updated_at FROM groups ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Group
+	for rows.Next() {
+		var g store.Group
+		var models string
+		var upd int64
+		if err := rows.Scan(&g.Name, &models, &g.PriceMultiplier, &g.RPM, &g.TPM, &g.ManagedBy, &upd); err != nil {
+			return nil, fmt.Errorf("list groups: %w", err)
+		}
+		g.Models, g.UpdatedAt = strs(models), fromMS(upd)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// UpsertProject creates or updates a project.
+func (s *Store) UpsertProject(ctx context.Context, p store.Project) error {
+	now := ms(time.Now())
+	_, err := s.exec(ctx, `INSERT INTO projects (name, budget_usd, budget_period, managed_by, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET budget_usd = excluded.budget_usd, budget_period = excluded.budget_period,
+ managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+		p.Name, p.BudgetUSD, p.BudgetPeriod, p.ManagedBy, now, now)
+	if err != nil {
+		return fmt.Errorf("upsert project %s: %w", p.Name, err)
+	}
+	return nil
+}
+
+const projectCols = `name, budget_usd, budget_period, managed_by, created_at, updated_at`
+
+func scanProject(sc interface{ Scan(...any) error }) (store.Project, error) {
+	var p store.Project
+	var c, u int64
+	err := sc.Scan(&p.Name, &p.BudgetUSD, &p.BudgetPeriod, &p.ManagedBy, &c, &u)
+	p.CreatedAt, p.UpdatedAt = fromMS(c), fromMS(u)
+	return p, err
+}
+
+// GetProject returns one project by name.
+func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {
+	p, err := scanProject(s.queryRow(ctx, `SELECT `+projectCols+` FROM projects WHERE name = ?`, name))
+	if err != nil {
+		return p, notFound(err)
+	}
+	return p, nil
+}
+
+// ListProjects returns all projects by name.
+func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
+	rows, err := s.query(ctx, `SELECT `+projectCols+` FROM projects ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Project
+	for rows.Next() {
+		p, err := scanProject(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list projects: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UpsertChannel creates or replaces a channel.
+func (s *Store) UpsertChannel(ctx context.Context, c store.Channel) error {
+	mm := c.ModelMap
+	if mm == nil {
+		mm = map[string]string{}
+	}
+	_, err := s.exec(ctx, `INSERT INTO channels (name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_url, api_key_sealed = excluded.api_key_sealed,
+ api_key_env = excluded.api_key_env, models = excluded.models, model_map = excluded.model_map, groups_json = excluded.groups_json,
+ priority = excluded.priority, weight = excluded.weight, enabled = excluded.enabled, managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+		c.Name, c.Type, c.BaseURL, c.APIKeySealed, c.APIKeyEnv, jsonText(nonNil(c.Models)), jsonText(mm), jsonText(nonNil(c.Groups)),
+		c.Priority, c.Weight, boolInt(c.Enabled), c.ManagedBy, ms(time.Now()))
+	if err != nil {
+		return fmt.Errorf("upsert channel %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// ListChannels returns all channels by name.
+func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
+	rows, err := s.query(ctx, `SELECT name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at FROM channels ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Channel
+	for rows.Next() {
+		var c store.Channel
+		var models, mm, groups string
+		var enabled int
+		var upd int64
+		if err := rows.Scan(&c.Name, &c.Type, &c.BaseURL, &c.APIKeySealed, &c.APIKeyEnv, &models, &mm, &groups, &c.Priority, &c.Weight, &enabled, &c.ManagedBy, &upd); err != nil {
+			return nil, fmt.Errorf("list channels: %w", err)
+		}
+		c.Models, c.Groups, c.Enabled, c.UpdatedAt = strs(models), strs(groups), enabled != 0, fromMS(upd)
+		_ = json.Unmarshal([]byte(mm), &c.ModelMap)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// UpsertModel creates or replaces a catalogue model.
+func (s *Store) UpsertModel(ctx context.Context, m store.Model) error {
+	_, err := s.exec(ctx, `INSERT INTO models (name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET aliases = excluded.aliases, input_per_mtok = excluded.input_per_mtok, output_per_mtok = excluded.output_per_mtok,
+ per_image = excluded.per_image, per_video_second = excluded.per_video_second, max_output = excluded.max_output,
+ managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+		m.Name, jsonText(nonNil(m.Aliases)), m.InputPerMTok, m.OutputPerMTok, m.PerImage, m.PerVideoSecond, m.MaxOutput, m.ManagedBy, ms(time.Now()))
+	if err != nil {
+		return fmt.Errorf("upsert model %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// ListModels returns the catalogue by name.
+func (s *Store) ListModels(ctx context.Context) ([]store.Model, error) {
+	rows, err := s.query(ctx, `SELECT name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at FROM models ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list models: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Model
+	for rows.Next() {
+		var m store.Model
+		var aliases string
+		var upd int64
+		if err := rows.Scan(&m.Name, &aliases, &m.InputPerMTok, &m.OutputPerMTok, &m.PerImage, &m.PerVideoSecond, &m.MaxOutput, &m.ManagedBy, &upd); err != nil {
+			return nil, fmt.Errorf("list models: %w", err)
+		}
+		m.Aliases, m.UpdatedAt = strs(aliases), fromMS(upd)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// CreateMember adds a member.
+func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
+	_, err := s.exec(ctx, `INSERT INTO members (id, email, role, token_hash, projects, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Email, m.Role, m.TokenHash, jsonText(nonNil(m.Projects)), ms(m.CreatedAt))
+	if isUnique(err) {
+		return fmt.Errorf("create member %s: %w", m.Email, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create member %s: %w", m.Email, err)
+	}
+	return nil
+}
+
+// GetMemberByTokenHash finds the member owning a personal access token.
+func (s *Store) GetMemberByTokenHash(ctx context.Context, hash string) (store.Member, error) {
+	var m store.Member
+	var projects string
+	var c int64
+	err := s.queryRow(ctx, `SELECT id, email, role, token_hash, projects, created_at FROM members WHERE token_hash = ?`, hash).
+		Scan(&m.ID, &m.Email, &m.Role, &m.TokenHash, &projects, &c)
+	if err != nil {
+		return m, notFound(err)
+	}
+	m.Projects, m.CreatedAt = strs(projects), fromMS(c)
+	return m, nil
+}
+
+// CountMembers returns how many members exist.
+func (s *Store) CountMembers(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM members`).Scan(&n)
+	return n, err
+}
+
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
+}

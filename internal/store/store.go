@@ -1,0 +1,225 @@
+// Package store defines keygate's persistent objects and the Store interface
+// that the SQLite and PostgreSQL implementations satisfy. Handlers and the
+// relay depend on this interface only, never on a driver.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when an object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when an object with the same unique name exists.
+var ErrConflict = errors.New("already exists")
+
+// Key states (DESIGN.md §2).
+const (
+	KeyActive   = "active"
+	KeyDisabled = "disabled"
+	KeyExpired  = "expired"
+	KeyRotated  = "rotated"
+	KeyDeleted  = "deleted"
+)
+
+// Key is an API key. Only its SHA-256 digest is stored; Display is the only
+// readable form (prefix + first 4 + last 4 body characters).
+type Key struct {
+	ID           string
+	Hash         string // hex SHA-256 of the full key
+	Display      string
+	Env          string // live | test
+	Name         string
+	Project      string
+	Group        string
+	Models       []string // allow-list; empty = everything the group allows
+	AllowedIPs   []string // CIDRs; empty = anywhere
+	ExpiresAt    time.Time
+	State        string
+	StateAt      time.Time
+	StateBy      string
+	StateReason  string
+	ReplacedBy   string // id of the replacement after a rotation
+	GraceUntil   time.Time
+	BudgetUSD    float64 // 0 = none
+	BudgetPeriod string  // daily | monthly | total
+	RPM          int
+	TPM          int
+	CreatedAt    time.Time
+	CreatedBy    string
+	UpdatedAt    time.Time
+	Version      int64
+}
+
+// KeyFilter narrows ListKeys.
+type KeyFilter struct {
+	Project string
+	Env     string
+	State   string
+	Limit   int
+}
+
+// Group gives keys access to models and default limits.
+type Group struct {
+	Name            string
+	Models          []string // "*" = all
+	PriceMultiplier float64
+	RPM             int
+	TPM             int
+	ManagedBy       string
+	UpdatedAt       time.Time
+}
+
+// Project is a team's unit of ownership and budget.
+type Project struct {
+	Name         string
+	BudgetUSD    float64
+	BudgetPeriod string
+	ManagedBy    string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Channel is an upstream endpoint with its credential.
+type Channel struct {
+	Name         string
+	Type         string // openai | anthropic | gemini
+	BaseURL      string
+	APIKeySealed string            // credential sealed with the secret key ("" when from env)
+	APIKeyEnv    string            // name of the environment variable holding the credential
+	Models       []string          // models served
+	ModelMap     map[string]string // catalogue name → upstream name
+	Groups       []string
+	Priority     int
+	Weight       int
+	Enabled      bool
+	ManagedBy    string
+	UpdatedAt    time.Time
+}
+
+// Model is a catalogue entry with prices in USD.
+type Model struct {
+	Name           string
+	Aliases        []string
+	InputPerMTok   float64
+	OutputPerMTok  float64
+	PerImage       float64
+	PerVideoSecond float64
+	MaxOutput      int
+	ManagedBy      string
+	UpdatedAt      time.Time
+}
+
+// Member is a person with a role; TokenHash authenticates the admin API.
+type Member struct {
+	ID        string
+	Email     string
+	Role      string
+	TokenHash string
+	Projects  []string
+	CreatedAt time.Time
+}
+
+// RequestLog is one row per call, rejected calls included. Never bodies.
+type RequestLog struct {
+	RequestID      string
+	Time           time.Time
+	KeyID          string
+	KeyDisplay     string
+	KeyEnv         string
+	Project        string
+	Member         string
+	Group          string
+	Model          string // as asked
+	ModelServed    string
+	Channel        string
+	RequestType    string // chat, completion, embeddings, responses, models
+	Stream         bool
+	Status         int
+	ErrorCode      string
+	FailureReason  string
+	InputTokens    int
+	OutputTokens   int
+	UsageEstimated bool
+	CostUSD        float64
+	Charged        string // yes | no | refunded
+	LatencyMS      float64
+	TTFBMS         float64
+	SourceIP       string
+	UserAgent      string
+	Attempts       int
+	Route          string
+}
+
+// LogFilter narrows QueryLogs.
+type LogFilter struct {
+	KeyID   string
+	Project string
+	Model   string
+	Status  int
+	Code    string
+	Since   time.Time
+	Until   time.Time
+	Limit   int
+}
+
+// AuditEvent records who did what to which object, from where.
+type AuditEvent struct {
+	ID       string
+	Time     time.Time
+	Actor    string
+	Action   string
+	Object   string
+	SourceIP string
+	Detail   string // JSON, display forms only
+}
+
+// AuditFilter narrows ListAudit.
+type AuditFilter struct {
+	Actor  string
+	Object string
+	Action string
+	Since  time.Time
+	Limit  int
+}
+
+// Store is the persistence boundary. Implementations must be safe for
+// concurrent use.
+type Store interface {
+	Ping(ctx context.Context) error
+	Close() error
+
+	UpsertGroup(ctx context.Context, g Group) error
+	ListGroups(ctx context.Context) ([]Group, error)
+	UpsertProject(ctx context.Context, p Project) error
+	GetProject(ctx context.Context, name string) (Project, error)
+	ListProjects(ctx context.Context) ([]Project, error)
+	UpsertChannel(ctx context.Context, c Channel) error
+	ListChannels(ctx context.Context) ([]Channel, error)
+	UpsertModel(ctx context.Context, m Model) error
+	ListModels(ctx context.Context) ([]Model, error)
+
+	CreateKey(ctx context.Context, k *Key) error
+	GetKey(ctx context.Context, id string) (Key, error)
+	GetKeyByHash(ctx context.Context, hash string) (Key, error)
+	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)
+	// KeysChangedSince returns keys whose UpdatedAt is at or after t, for
+	// refreshing caches.
+	KeysChangedSince(ctx context.Context, t time.Time) ([]Key, error)
+	// UpdateKey writes k if its stored Version equals k.Version, then
+	// increments it; otherwise ErrConflict.
+	UpdateKey(ctx context.Context, k *Key) error
+
+	CreateMember(ctx context.Context, m Member) error
+	GetMemberByTokenHash(ctx context.Context, hash string) (Member, error)
+	CountMembers(ctx context.Context) (int, error)
+
+	InsertLogs(ctx context.Context, rows []RequestLog) error
+	QueryLogs(ctx context.Context, f LogFilter) ([]RequestLog, error)
+	GetLog(ctx context.Context, requestID string) (RequestLog, error)
+
+	InsertAudit(ctx context.Context, e AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}
