@@ -22,7 +22,7 @@ import (
 //	GET /docs/errors/{code}   one page (HTML; Markdown with Accept: text/markdown or a .md suffix)
 //	GET /llms.txt             llmstxt.org index of the pages, for agents
 //
-// Anything else under /docs/ is a plain-text 404 that says where to look. It
+// /docs/ redirects to the index; anything else under /docs/ is a plain-text 404 that says where to look. It
 // works mounted as mux.Handle("GET /docs/", h) and mux.Handle("GET /llms.txt", h):
 // it matches on the full request path.
 func Handler() http.Handler {
@@ -33,6 +33,9 @@ func Handler() http.Handler {
 	mux.HandleFunc("GET /docs/errors.md", s.serveIndex)
 	mux.HandleFunc("GET /docs/errors/{name}", s.servePage)
 	mux.HandleFunc("GET /llms.txt", s.serveLLMs)
+	mux.HandleFunc("GET /docs/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/docs/errors", http.StatusFound)
+	})
 	mux.HandleFunc("GET /", serveNotFound)
 	return mux
 }
@@ -203,8 +206,40 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// indexMarkdown lists the pages in catalogue order, then any page whose code
-// the catalogue lacks (a test keeps that list empty).
+// catalogueOrder returns codes in catalogue order (the order a reader meets
+// them: credentials, access, routing, limits, upstream, requests, admin),
+// followed by any code the catalogue lacks (a test keeps those away).
+func catalogueOrder(codes []string) []string {
+	has := make(map[string]bool, len(codes))
+	for _, c := range codes {
+		has[c] = true
+	}
+	out := make([]string, 0, len(codes))
+	for _, e := range apierr.Catalogue() {
+		if c := string(e.Code); has[c] {
+			out = append(out, c)
+			delete(has, c)
+		}
+	}
+	for _, c := range codes {
+		if has[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// entry returns the catalogue entry of code, if the catalogue has it.
+func entry(code string) (apierr.Entry, bool) {
+	for _, e := range apierr.Catalogue() {
+		if string(e.Code) == code {
+			return e, true
+		}
+	}
+	return apierr.Entry{}, false
+}
+
+// indexMarkdown lists the pages in catalogue order.
 func indexMarkdown(codes []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("# keygate error codes\n\n")
@@ -215,21 +250,10 @@ func indexMarkdown(codes []string) []byte {
 	b.WriteString("Look up the `code` below. When you ask for help, send the `request_id` (also in the `x-request-id` response header), " +
 		"the key's display form (like `kg_live_7HqK…p2Xe`), the time in UTC, the base URL and the model. **Never send a full key.**\n\n")
 	b.WriteString("## Codes\n\n")
-	has := map[string]bool{}
-	for _, c := range codes {
-		has[c] = true
-	}
-	listed := map[string]bool{}
-	for _, e := range apierr.Catalogue() {
-		code := string(e.Code)
-		if !has[code] {
-			continue
-		}
-		listed[code] = true
-		fmt.Fprintf(&b, "- [%s](/docs/errors/%s) — **%d** `%s` — %s\n", code, code, e.Status, e.Type, e.Title)
-	}
-	for _, c := range codes {
-		if !listed[c] {
+	for _, c := range catalogueOrder(codes) {
+		if e, ok := entry(c); ok {
+			fmt.Fprintf(&b, "- [%s](/docs/errors/%s) — **%d** `%s` — %s\n", c, c, e.Status, e.Type, e.Title)
+		} else {
 			fmt.Fprintf(&b, "- [%s](/docs/errors/%s)\n", c, c)
 		}
 	}
@@ -241,10 +265,6 @@ func indexMarkdown(codes []string) []byte {
 // llmsText is the llmstxt.org index: a title, a summary, then link lists.
 // Links are site-relative so a forged Host header cannot end up in a cached copy.
 func llmsText(codes []string) []byte {
-	titles := map[string]string{}
-	for _, e := range apierr.Catalogue() {
-		titles[string(e.Code)] = e.Title
-	}
 	var b bytes.Buffer
 	b.WriteString("# keygate\n\n")
 	b.WriteString("> keygate is an OpenAI-compatible AI API gateway. Clients use the base URL http://HOST:PORT/v1 and a keygate key " +
@@ -254,10 +274,10 @@ func llmsText(codes []string) []byte {
 		"every response carries an x-request-id header. Never ask a user for a full key: the display form " +
 		"(prefix plus first and last 4 characters, like kg_live_7HqK…p2Xe) or the key id (key_…) identifies it.\n\n")
 	b.WriteString("## Error codes\n\n")
-	for _, c := range codes {
+	for _, c := range catalogueOrder(codes) {
 		fmt.Fprintf(&b, "- [%s](/docs/errors/%s.md)", c, c)
-		if t := titles[c]; t != "" {
-			b.WriteString(": " + t)
+		if e, ok := entry(c); ok {
+			fmt.Fprintf(&b, ": HTTP %d, %s. %s", e.Status, e.Type, e.Title)
 		}
 		b.WriteString("\n")
 	}

@@ -169,7 +169,16 @@ func TestUnknown(t *testing.T) {
 		t.Errorf("suggested a code for an unrelated name:\n%s", w.Body)
 	}
 
-	for _, path := range []string{"/docs/", "/docs/nothing", "/docs/errors/a/b"} {
+	w = get(t, mounted(), "/docs/errors/Invalid_API_Key")
+	if !strings.Contains(w.Body.String(), "Did you mean invalid_api_key?") {
+		t.Errorf("no suggestion for a wrongly cased code:\n%s", w.Body)
+	}
+
+	if w := get(t, mounted(), "/docs/"); w.Code != http.StatusFound || w.Header().Get("Location") != "/docs/errors" {
+		t.Errorf("/docs/: status %d, Location %q; want a redirect to the index", w.Code, w.Header().Get("Location"))
+	}
+
+	for _, path := range []string{"/docs/nothing", "/docs/errors/a/b", "/docs/errors/x.md.md"} {
 		w := get(t, mounted(), path)
 		checkHeaders(t, w, 404, "text/plain; charset=utf-8")
 		if !strings.Contains(w.Body.String(), "/docs/errors") {
