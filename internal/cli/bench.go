@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keygate/keygate/internal/bench"
+)
+
+// newBenchCmd measures the gateway against a bare reverse proxy in one run.
+func newBenchCmd() *cobra.Command {
+	cfg := bench.DefaultConfig()
+	var targets string
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure keygate's overhead against a bare reverse proxy, on this machine",
+		Long: `Start a mock upstream, a bare reverse proxy and a keygate gateway on 127.0.0.1
+(child processes of this binary, with a throwaway SQLite database), then load
+the proxy and the gateway alternately, round by round, with the same requests.
+
+Prints requests/s, latency percentiles, errors and CPU time per request for
+each round, and the gateway/bare ratios. Each run takes about
+(warm-up + rounds × duration) × targets.`,
+		Example: "  keygate bench --duration 5s\n  keygate bench --stream --concurrency 20",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("bench: find this binary to start the children: %w", err)
+			}
+			cfg.Executable = exe
+			cfg.Targets = nil
+			for _, t := range strings.Split(targets, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					cfg.Targets = append(cfg.Targets, t)
+				}
+			}
+			cmd.SilenceUsage = true // a failed child is not a usage error
+			return bench.Run(cmd.Context(), cfg, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "load duration per target per round")
+	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent requests per target")
+	f.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds; each runs every target once, alternating")
+	f.BoolVar(&cfg.Stream, "stream", cfg.Stream, "stream answers (SSE) and report time to first byte")
+	f.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "warm-up per target before the first round")
+	f.StringVar(&targets, "targets", strings.Join(cfg.Targets, ","), "targets to measure: proxy, gateway or both")
+	f.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "how long each child may take to become ready")
+	f.BoolVar(&cfg.KeepTemp, "keep-temp", false, "keep the temp directory with the children's logs and database")
+	return cmd
+}
+
+// newBenchProxyCmd is the bare reverse proxy that `keygate bench` starts as
+// its baseline. It is hidden: it has no use outside the benchmark.
+func newBenchProxyCmd() *cobra.Command {
+	var listen, upstream string
+	cmd := &cobra.Command{
+		Use:    "bench-proxy",
+		Short:  "Bare reverse proxy used as the benchmark baseline",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			u, err := url.Parse(upstream)
+			if err != nil || u.Scheme == "" || u.Host == "" {
+				return fmt.Errorf("bench-proxy: --upstream %q: want an absolute URL such as http://127.0.0.1:9090", upstream)
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("bench-proxy: listen on %s: %w", listen, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "bench proxy listening on %s, forwarding to %s\n", ln.Addr(), u)
+			return bench.ServeProxy(cmd.Context(), ln, u)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
+	cmd.Flags().StringVar(&upstream, "upstream", "", "upstream base URL (scheme://host:port)")
+	return cmd
+}
