@@ -143,7 +143,7 @@ func TestExtractProblems(t *testing.T) {
 		"zwnj inside":        {h: hdr("Authorization", "Bearer "+live[:10]+"\u200c"+live[10:]), code: format, msg: "(U+200C) inside the key at position 11"},
 		"tab inside":         {h: hdr("Authorization", "Bearer "+live[:30]+"\t"+live[30:]), code: format, msg: "a tab inside the key at position 31"},
 		"space inside":       {h: hdr("Authorization", "Bearer "+live[:30]+" "+live[30:]), code: format, msg: "a space inside the key at position 31"},
-		"double space":       {h: hdr("Authorization", "Bearer  "+live), code: format, msg: "2 spaces instead of a single space", presented: keys.Display(live)},
+		"double space":       {h: hdr("Authorization", "Bearer  "+live), code: format, msg: "there are 2 spaces instead of a single space", presented: keys.Display(live)},
 		"tab separator":      {h: hdr("Authorization", "Bearer\t"+live), code: format, msg: "there is a tab instead of a single space", presented: keys.Display(live)},
 		"nbsp separator":     {h: hdr("Authorization", "Bearer\u00a0"+live), code: format, msg: "no-break space (U+00A0) instead of a single space", presented: keys.Display(live)},
 

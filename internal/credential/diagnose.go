@@ -197,8 +197,11 @@ func diagnoseAuthorization(v string, kind Kind) (string, *Problem) {
 // badSeparator explains whitespace other than one space between Bearer and
 // the key (two spaces, a tab, a no-break space…).
 func badSeparator(sep, tok string) *Problem {
-	var what string
+	what, verb := "", "is"
 	n := utf8.RuneCountInString(sep)
+	if n > 1 {
+		verb = "are"
+	}
 	switch {
 	case strings.Trim(sep, " ") == "":
 		what = fmt.Sprintf("%d spaces", n)
@@ -215,7 +218,7 @@ func badSeparator(sep, tok string) *Problem {
 	}
 	return &Problem{
 		Code:      CodeInvalidAPIKeyFormat,
-		Message:   fmt.Sprintf("between Bearer and the key there is %s instead of a single space", what),
+		Message:   fmt.Sprintf("between Bearer and the key there %s %s instead of a single space", verb, what),
 		Hint:      "send exactly \"Bearer \" followed by the key; check how the header is assembled (string formatting, a copied value)",
 		Presented: keys.DisplayPresented(cleanForDisplay(tok)),
 	}
