@@ -1,0 +1,224 @@
+// Package app is the one wiring point: configuration in, a running gateway
+// out. It opens the store, applies the declarative config, builds the caches,
+// the relay and the HTTP server, and shuts them down in order.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/httpapi"
+	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/logwriter"
+	"github.com/keygate/keygate/internal/metrics"
+	"github.com/keygate/keygate/internal/relay"
+	"github.com/keygate/keygate/internal/secretbox"
+	"github.com/keygate/keygate/internal/store"
+	"github.com/keygate/keygate/internal/store/sqlstore"
+)
+
+// App is a configured gateway.
+type App struct {
+	Config  config.Config
+	Store   store.Store
+	Catalog *catalog.Catalog
+	Logs    *logwriter.Writer
+	Server  *httpapi.Server
+	log     *slog.Logger
+	http    *http.Server
+	ln      net.Listener
+	stop    context.CancelFunc
+	bgDone  chan struct{}
+	// Banner receives the one-time owner token on a fresh database.
+	Banner io.Writer
+}
+
+// New builds the gateway from cfg. Nothing listens until Start.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Writer) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, log: log, Banner: banner}
+	st, err := sqlstore.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = st
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	box, err := a.secretBox()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConfigFile != "" {
+		f, err := config.LoadFile(cfg.ConfigFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := Apply(ctx, st, box, f); err != nil {
+			return nil, fmt.Errorf("apply %s: %w", cfg.ConfigFile, err)
+		}
+	}
+	if err := a.bootstrapOwner(ctx); err != nil {
+		return nil, err
+	}
+	cat, err := catalog.New(ctx, st, box, log, cfg.RefreshInterval)
+	if err != nil {
+		return nil, err
+	}
+	a.Catalog = cat
+	a.Logs = logwriter.New(st, log, cfg.LogQueueSize)
+	m := metrics.New(func() float64 { return float64(a.Logs.Depth()) }, func() float64 { return float64(a.Logs.Written()) },
+		func() float64 { return float64(a.Logs.Backpressure()) })
+	client := &http.Client{Transport: relay.NewTransport(), Timeout: cfg.UpstreamTimeout}
+	a.Server = &httpapi.Server{Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
+		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
+		MaxBodyBytes: cfg.MaxBodyBytes}
+	if cfg.AdminToken != "" {
+		a.Server.AdminTokenHash = keys.Hash(cfg.AdminToken)
+	}
+	return a, nil
+}
+
+// secretBox returns the sealer for upstream credentials. Without
+// KEYGATE_SECRET_KEY an SQLite deployment keeps a generated key in a file
+// beside the database (mode 0600); PostgreSQL deployments must set it, since
+// every instance needs the same key.
+func (a *App) secretBox() (*secretbox.Box, error) {
+	if a.Config.SecretKey != "" {
+		return secretbox.New(a.Config.SecretKey)
+	}
+	db := a.Config.Database
+	if strings.HasPrefix(db, "postgres") {
+		a.log.Warn("KEYGATE_SECRET_KEY is not set: channel credentials cannot be stored in the database; use api_key_env for channels")
+		return nil, nil
+	}
+	path := strings.TrimPrefix(db, "sqlite:") + ".secret"
+	if b, err := os.ReadFile(path); err == nil {
+		return secretbox.New(strings.TrimSpace(string(b)))
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("KEYGATE_SECRET_KEY is not set and %s could not be written: %w", path, err)
+	}
+	a.log.Info("generated a secret key for channel credentials; keep it with the database or set KEYGATE_SECRET_KEY", "file", path)
+	return secretbox.New(secret)
+}
+
+// bootstrapOwner creates the first owner on a fresh database when no
+// KEYGATE_ADMIN_TOKEN is set, printing its token exactly once.
+func (a *App) bootstrapOwner(ctx context.Context) error {
+	if a.Config.AdminToken != "" {
+		return nil
+	}
+	n, err := a.Store.CountMembers(ctx)
+	if err != nil {
+		return fmt.Errorf("count members: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	tok, err := keys.Generate(keys.PrefixPAT)
+	if err != nil {
+		return err
+	}
+	m := store.Member{ID: ids.New("mem"), Email: "owner@localhost", Role: "owner", TokenHash: keys.HashHex(tok), CreatedAt: time.Now().UTC()}
+	if err := a.Store.CreateMember(ctx, m); err != nil {
+		return err
+	}
+	if a.Banner != nil {
+		fmt.Fprintf(a.Banner, "\nkeygate: created the owner account. Its admin token is shown ONCE — store it now:\n\n    export KEYGATE_ADMIN_TOKEN=%s\n\n", tok)
+	}
+	return nil
+}
+
+// Start listens on cfg.Listen (port 0 picks a free port) and serves in the
+// background.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (KEYGATE_LISTEN): %w", a.Config.Listen, err)
+	}
+	a.ln = ln
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop = stop
+	a.bgDone = make(chan struct{})
+	go func() { defer close(a.bgDone); a.Catalog.Run(bg) }()
+	a.http = &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("server stopped", "err", err)
+		}
+	}()
+	a.log.Info("keygate listening", "addr", ln.Addr().String(), "base_url", "http://"+ln.Addr().String()+"/v1",
+		"database", redactDB(a.Config.Database))
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Run starts the server and blocks until ctx is cancelled, then shuts down.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return a.Close()
+}
+
+// Close stops accepting, lets in-flight requests and streams finish up to
+// the shutdown timeout, flushes the request logs, and closes the store.
+func (a *App) Close() error {
+	var errs []error
+	if a.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		if err := a.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
+		cancel()
+	}
+	if a.stop != nil {
+		a.stop()
+		<-a.bgDone
+	}
+	if a.Logs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		if err := a.Logs.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("flush request logs: %w", err))
+		}
+		cancel()
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func redactDB(dsn string) string {
+	if i := strings.Index(dsn, "@"); i >= 0 && strings.Contains(dsn, "://") {
+		return dsn[:strings.Index(dsn, "://")+3] + "…" + dsn[i:]
+	}
+	return dsn
+}

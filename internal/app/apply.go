@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/secretbox"
+	"github.com/keygate/keygate/internal/store"
+)
+
+// ManagedByConfig marks objects declared in KEYGATE_CONFIG.
+const ManagedByConfig = "config"
+
+// Apply writes the declared objects into the store. It is idempotent: the
+// file is applied at every start, so a deployment can be kept in git.
+func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.File) error {
+	for _, g := range f.Groups {
+		if err := st.UpsertGroup(ctx, store.Group{Name: g.Name, Models: g.Models, PriceMultiplier: g.PriceMultiplier,
+			RPM: g.RPM, TPM: g.TPM, ManagedBy: ManagedByConfig}); err != nil {
+			return err
+		}
+	}
+	for _, p := range f.Projects {
+		sp := store.Project{Name: p.Name, ManagedBy: ManagedByConfig}
+		if p.Budget != nil {
+			sp.BudgetUSD, sp.BudgetPeriod = p.Budget.LimitUSD, p.Budget.Period
+		}
+		if err := st.UpsertProject(ctx, sp); err != nil {
+			return err
+		}
+	}
+	for _, m := range f.Models {
+		if err := st.UpsertModel(ctx, store.Model{Name: m.Name, Aliases: m.Aliases, InputPerMTok: m.InputPerMTok,
+			OutputPerMTok: m.OutputPerMTok, PerImage: m.PerImage, PerVideoSecond: m.PerVideoSecond, MaxOutput: m.MaxOutput,
+			ManagedBy: ManagedByConfig}); err != nil {
+			return err
+		}
+	}
+	for _, c := range f.Channels {
+		sc := store.Channel{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, APIKeyEnv: c.APIKeyEnv, Models: c.Models,
+			ModelMap: c.ModelMap, Groups: c.Groups, Priority: c.Priority, Weight: max(c.Weight, 1), Enabled: !c.Disabled,
+			ManagedBy: ManagedByConfig}
+		if c.APIKey != "" {
+			if box == nil {
+				return fmt.Errorf("channel %s: api_key cannot be stored without KEYGATE_SECRET_KEY; set it, or use api_key_env", c.Name)
+			}
+			sealed, err := box.Seal(c.APIKey)
+			if err != nil {
+				return fmt.Errorf("channel %s: seal api_key: %w", c.Name, err)
+			}
+			sc.APIKeySealed = sealed
+		}
+		if err := st.UpsertChannel(ctx, sc); err != nil {
+			return err
+		}
+	}
+	if len(f.Groups) == 0 && len(f.Channels) > 0 {
+		return errors.New("channels are declared but no groups: add groups: [{name: default, models: [\"*\"]}]")
+	}
+	return nil
+}

@@ -1,0 +1,392 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/store"
+)
+
+// Actor is who calls the admin API.
+type Actor struct {
+	ID    string // member id, or "bootstrap" for KEYGATE_ADMIN_TOKEN
+	Email string
+	Role  string
+}
+
+func (a Actor) String() string {
+	if a.Email != "" {
+		return a.Email
+	}
+	return a.ID
+}
+
+type actorKey struct{}
+
+func actorFrom(ctx context.Context) Actor { a, _ := ctx.Value(actorKey{}).(Actor); return a }
+
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /admin/v1/keys", s.admin(s.createKey))
+	mux.Handle("GET /admin/v1/keys", s.admin(s.listKeys))
+	mux.Handle("GET /admin/v1/keys/{id}", s.admin(s.getKey))
+	mux.Handle("GET /admin/v1/logs", s.admin(s.queryLogs))
+	mux.Handle("GET /admin/v1/projects", s.admin(s.listProjects))
+	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
+		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No admin route %s %s.", r.Method, r.URL.Path),
+			"Admin routes live under /admin/v1/ (keys, logs, projects).")
+	}))
+}
+
+// admin authenticates the admin API: the bootstrap owner token or a member's
+// personal access token. API keys never authenticate here.
+func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc := ScopeFrom(r.Context())
+		a, err := s.adminAuth(r)
+		if err == nil {
+			err = h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
+		}
+		if err != nil {
+			e := apierr.From(err)
+			if e.Code == apierr.Internal {
+				s.Log.Error("admin request failed", "request_id", sc.RequestID, "path", r.URL.Path, "err", e.Cause)
+			}
+			if sc.status == 0 {
+				apierr.Write(w, sc.RequestID, e)
+			}
+		}
+	})
+}
+
+func (s *Server) adminAuth(r *http.Request) (Actor, error) {
+	tok, p := credential.Extract(r.Header, nil, credential.Admin)
+	if p != nil {
+		return Actor{}, &apierr.Error{Code: apierr.Code(p.Code), Message: p.Message, Hint: p.Hint}
+	}
+	if strings.HasPrefix(tok, keys.PrefixLive) || strings.HasPrefix(tok, keys.PrefixTest) {
+		return Actor{}, apierr.New(apierr.PermissionDenied, "API keys do not authenticate the admin API.",
+			"Use KEYGATE_ADMIN_TOKEN or a member's personal access token (kg_pat_…).")
+	}
+	h := hashToken(tok)
+	var zero [32]byte
+	if s.AdminTokenHash != zero && subtle.ConstantTimeCompare(h[:], s.AdminTokenHash[:]) == 1 {
+		return Actor{ID: "bootstrap", Role: "owner"}, nil
+	}
+	m, err := s.Store.GetMemberByTokenHash(r.Context(), fmt.Sprintf("%x", h))
+	if err == nil {
+		return Actor{ID: m.ID, Email: m.Email, Role: m.Role}, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return Actor{}, apierr.Wrap(apierr.ServiceUnavailable, err, "The gateway cannot check admin credentials right now.", "Retry shortly.")
+	}
+	return Actor{}, apierr.New(apierr.InvalidAPIKey, "The admin token is not valid for this gateway.",
+		"Use the KEYGATE_ADMIN_TOKEN the gateway was started with, or the owner token it printed on first start.")
+}
+
+func (s *Server) audit(r *http.Request, action, object string, detail map[string]any) {
+	b, _ := json.Marshal(detail)
+	ev := store.AuditEvent{ID: ids.New("aud"), Time: s.Now().UTC(), Actor: actorFrom(r.Context()).String(), Action: action,
+		Object: object, SourceIP: s.clientAddr(r).String(), Detail: string(b)}
+	if err := s.Store.InsertAudit(context.WithoutCancel(r.Context()), ev); err != nil {
+		s.Log.Error("audit event could not be stored", "action", action, "object", object, "err", err)
+	}
+}
+
+// KeyView is the admin API's JSON form of a key; it never holds the key
+// itself except, once, in Key at creation.
+type KeyView struct {
+	ID          string      `json:"id"`
+	Key         string      `json:"key,omitempty"`
+	Display     string      `json:"display"`
+	Env         string      `json:"env"`
+	Name        string      `json:"name"`
+	Project     string      `json:"project"`
+	Group       string      `json:"group"`
+	Models      []string    `json:"models"`
+	AllowedIPs  []string    `json:"allowed_ips"`
+	ExpiresAt   *time.Time  `json:"expires_at"`
+	State       string      `json:"state"`
+	StateAt     *time.Time  `json:"state_at,omitempty"`
+	StateBy     string      `json:"state_by,omitempty"`
+	StateReason string      `json:"state_reason,omitempty"`
+	ReplacedBy  string      `json:"replaced_by,omitempty"`
+	GraceUntil  *time.Time  `json:"grace_until,omitempty"`
+	Budget      *BudgetView `json:"budget"`
+	RPM         int         `json:"rpm"`
+	TPM         int         `json:"tpm"`
+	CreatedAt   time.Time   `json:"created_at"`
+	CreatedBy   string      `json:"created_by"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+}
+
+// BudgetView is a budget in USD per period.
+type BudgetView struct {
+	LimitUSD float64 `json:"limit_usd"`
+	Period   string  `json:"period"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func viewKey(k store.Key) KeyView {
+	v := KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
+		Models: nonNilStrs(k.Models), AllowedIPs: nonNilStrs(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
+		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
+		GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
+	if k.BudgetUSD > 0 {
+		v.Budget = &BudgetView{LimitUSD: k.BudgetUSD, Period: k.BudgetPeriod}
+	}
+	return v
+}
+
+func nonNilStrs(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// keyRequest is the body of POST /admin/v1/keys.
+type keyRequest struct {
+	Project    string      `json:"project"`
+	Name       string      `json:"name"`
+	Group      string      `json:"group"`
+	Env        string      `json:"env"`
+	Models     []string    `json:"models"`
+	AllowedIPs []string    `json:"allowed_ips"`
+	ExpiresAt  *time.Time  `json:"expires_at"`
+	Budget     *BudgetView `json:"budget"`
+	RPM        int         `json:"rpm"`
+	TPM        int         `json:"tpm"`
+}
+
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid: "+jsonErr(err)+".",
+			"Send a JSON object with the documented fields.")
+	}
+	return nil
+}
+
+func invalid(param, msg, hint string) error {
+	e := apierr.New(apierr.InvalidRequest, msg, hint)
+	e.Param = param
+	return e
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
+	var req keyRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Project == "" {
+		return invalid("project", "\"project\" is required.", "Name the project the key belongs to (GET /admin/v1/projects lists them).")
+	}
+	if _, err := s.Store.GetProject(r.Context(), req.Project); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return apierr.New(apierr.NotFound, fmt.Sprintf("Project %q does not exist.", req.Project),
+				"Declare it under projects: in KEYGATE_CONFIG, or list existing ones with GET /admin/v1/projects.")
+		}
+		return err
+	}
+	if req.Group == "" {
+		req.Group = "default"
+	}
+	if s.Catalog.Snapshot().Groups[req.Group] == nil {
+		return apierr.New(apierr.NotFound, fmt.Sprintf("Group %q does not exist.", req.Group),
+			"Declare it under groups: in KEYGATE_CONFIG.")
+	}
+	prefix := keys.PrefixLive
+	switch req.Env {
+	case "", "live":
+		req.Env = "live"
+	case "test":
+		prefix = keys.PrefixTest
+	default:
+		return invalid("env", fmt.Sprintf("env %q is not valid.", req.Env), "Use \"live\" or \"test\".")
+	}
+	if _, err := config.ParsePrefixes(req.AllowedIPs); err != nil {
+		return invalid("allowed_ips", "allowed_ips: "+err.Error()+".", "Use CIDRs such as 10.0.0.0/8 or 2001:db8::/32.")
+	}
+	if req.Budget != nil && (req.Budget.LimitUSD < 0 || !validPeriod(req.Budget.Period)) {
+		return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.", "")
+	}
+	if req.RPM < 0 || req.TPM < 0 {
+		return invalid("rpm", "rpm and tpm must not be negative.", "")
+	}
+	plain, err := keys.Generate(prefix)
+	if err != nil {
+		return fmt.Errorf("generate key: %w", err)
+	}
+	now := s.Now().UTC()
+	k := store.Key{ID: ids.New("key"), Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: req.Env, Name: req.Name,
+		Project: req.Project, Group: req.Group, Models: req.Models, AllowedIPs: req.AllowedIPs, State: store.KeyActive,
+		RPM: req.RPM, TPM: req.TPM, CreatedAt: now, CreatedBy: actorFrom(r.Context()).String()}
+	if req.ExpiresAt != nil {
+		k.ExpiresAt = req.ExpiresAt.UTC()
+	}
+	if req.Budget != nil {
+		k.BudgetUSD, k.BudgetPeriod = req.Budget.LimitUSD, req.Budget.Period
+	}
+	if err := s.Store.CreateKey(r.Context(), &k); err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
+	s.Catalog.Keys().Put(&k)
+	s.audit(r, "key.create", k.ID, map[string]any{"display": k.Display, "project": k.Project, "group": k.Group, "env": k.Env})
+	v := viewKey(k)
+	v.Key = plain
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func validPeriod(p string) bool { return p == "daily" || p == "monthly" || p == "total" }
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	list, err := s.Store.ListKeys(r.Context(), store.KeyFilter{Project: q.Get("project"), Env: q.Get("env"), State: q.Get("state"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	out := make([]KeyView, 0, len(list))
+	for _, k := range list {
+		out = append(out, viewKey(k))
+	}
+	writeJSON(w, 200, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
+	k, err := s.Store.GetKey(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return apierr.New(apierr.NotFound, fmt.Sprintf("No key with id %q.", r.PathValue("id")), "GET /admin/v1/keys lists key ids.")
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, viewKey(k))
+	return nil
+}
+
+func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.Store.ListProjects(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(ps))
+	for _, p := range ps {
+		m := map[string]any{"name": p.Name, "managed_by": p.ManagedBy, "created_at": p.CreatedAt}
+		if p.BudgetUSD > 0 {
+			m["budget"] = BudgetView{LimitUSD: p.BudgetUSD, Period: p.BudgetPeriod}
+		}
+		out = append(out, m)
+	}
+	writeJSON(w, 200, map[string]any{"data": out})
+	return nil
+}
+
+// LogView is the admin API's JSON form of a request log row.
+type LogView struct {
+	RequestID      string    `json:"request_id"`
+	Time           time.Time `json:"time"`
+	KeyID          string    `json:"key_id"`
+	KeyDisplay     string    `json:"key_display"`
+	KeyEnv         string    `json:"key_env"`
+	Project        string    `json:"project"`
+	Member         string    `json:"member"`
+	Group          string    `json:"group"`
+	Model          string    `json:"model"`
+	ModelServed    string    `json:"model_served"`
+	Channel        string    `json:"channel"`
+	RequestType    string    `json:"request_type"`
+	Stream         bool      `json:"stream"`
+	Status         int       `json:"status"`
+	ErrorCode      string    `json:"error_code"`
+	FailureReason  string    `json:"failure_reason"`
+	InputTokens    int       `json:"input_tokens"`
+	OutputTokens   int       `json:"output_tokens"`
+	UsageEstimated bool      `json:"usage_estimated"`
+	CostUSD        float64   `json:"cost_usd"`
+	Charged        string    `json:"charged"`
+	LatencyMS      float64   `json:"latency_ms"`
+	TTFBMS         float64   `json:"ttfb_ms"`
+	SourceIP       string    `json:"source_ip"`
+	UserAgent      string    `json:"user_agent"`
+	Attempts       int       `json:"attempts"`
+	Route          string    `json:"route"`
+}
+
+func viewLog(l store.RequestLog) LogView {
+	return LogView{RequestID: l.RequestID, Time: l.Time, KeyID: l.KeyID, KeyDisplay: l.KeyDisplay, KeyEnv: l.KeyEnv,
+		Project: l.Project, Member: l.Member, Group: l.Group, Model: l.Model, ModelServed: l.ModelServed, Channel: l.Channel,
+		RequestType: l.RequestType, Stream: l.Stream, Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: l.FailureReason,
+		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, UsageEstimated: l.UsageEstimated, CostUSD: l.CostUSD,
+		Charged: l.Charged, LatencyMS: l.LatencyMS, TTFBMS: l.TTFBMS, SourceIP: l.SourceIP, UserAgent: l.UserAgent,
+		Attempts: l.Attempts, Route: l.Route}
+}
+
+func parseTimeParam(q map[string][]string, name string) (time.Time, error) {
+	v := ""
+	if vs := q[name]; len(vs) > 0 {
+		v = vs[0]
+	}
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return t, invalid(name, fmt.Sprintf("%s=%q is not an RFC 3339 time.", name, v), "Use a time like 2026-01-02T15:04:05Z.")
+	}
+	return t, nil
+}
+
+func (s *Server) queryLogs(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.LogFilter{KeyID: q.Get("key_id"), Project: q.Get("project"), Model: q.Get("model"), Code: q.Get("error_code")}
+	var err error
+	if f.Since, err = parseTimeParam(q, "since"); err != nil {
+		return err
+	}
+	if f.Until, err = parseTimeParam(q, "until"); err != nil {
+		return err
+	}
+	if v := q.Get("status"); v != "" {
+		if f.Status, err = strconv.Atoi(v); err != nil {
+			return invalid("status", fmt.Sprintf("status=%q is not a number.", v), "Use an HTTP status such as 200 or 401.")
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 0 {
+			return invalid("limit", fmt.Sprintf("limit=%q is not a positive number.", v), "Use 1 to 1000.")
+		}
+	}
+	rows, err := s.Store.QueryLogs(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]LogView, 0, len(rows))
+	for _, l := range rows {
+		out = append(out, viewLog(l))
+	}
+	writeJSON(w, 200, map[string]any{"data": out})
+	return nil
+}

@@ -1,0 +1,235 @@
+// Package httpapi is keygate's HTTP surface: the router, the per-request
+// scope and middleware, the OpenAI-compatible /v1 handlers and the admin API.
+// Handlers return errors; apierr renders them in one place.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/docs"
+	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/logwriter"
+	"github.com/keygate/keygate/internal/metrics"
+	"github.com/keygate/keygate/internal/relay"
+	"github.com/keygate/keygate/internal/secretbox"
+	"github.com/keygate/keygate/internal/store"
+)
+
+// Server holds the dependencies of every handler.
+type Server struct {
+	Store          store.Store
+	Catalog        *catalog.Catalog
+	Relay          *relay.Relay
+	Logs           *logwriter.Writer
+	Metrics        *metrics.Metrics
+	Box            *secretbox.Box
+	Log            *slog.Logger
+	AdminTokenHash [32]byte // SHA-256 of KEYGATE_ADMIN_TOKEN; zero when unset
+	TrustedProxies []netip.Prefix
+	MaxBodyBytes   int64
+	Now            func() time.Time
+}
+
+// Scope is the typed per-request state (never string keys on a context).
+type Scope struct {
+	RequestID string
+	Start     time.Time
+	Key       *catalog.KeyEntry
+	Log       store.RequestLog
+	logged    bool // write a request log row when done
+	status    int
+	w         http.ResponseWriter
+}
+
+type scopeKey struct{}
+
+// ScopeFrom returns the request's scope.
+func ScopeFrom(ctx context.Context) *Scope {
+	s, _ := ctx.Value(scopeKey{}).(*Scope)
+	return s
+}
+
+var scopePool = sync.Pool{New: func() any { return new(Scope) }}
+
+// statusWriter records the status; Unwrap keeps http.ResponseController
+// (Flush) working through it.
+type statusWriter struct {
+	http.ResponseWriter
+	sc *Scope
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.sc.status == 0 {
+		w.sc.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.sc.status == 0 {
+		w.sc.status = 200
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Handler returns the full HTTP handler.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	mux := http.NewServeMux()
+	// OpenAI-compatible surface.
+	mux.Handle("POST /v1/chat/completions", s.api("chat", s.relayHandler("chat", "/chat/completions", true)))
+	mux.Handle("POST /v1/completions", s.api("completion", s.relayHandler("completion", "/completions", true)))
+	mux.Handle("POST /v1/embeddings", s.api("embeddings", s.relayHandler("embeddings", "/embeddings", false)))
+	mux.Handle("POST /v1/responses", s.api("responses", s.relayHandler("responses", "/responses", false)))
+	mux.Handle("GET /v1/models", s.api("models", s.listModels))
+	mux.Handle("GET /v1/models/{id...}", s.api("models", s.getModel))
+	// Admin API.
+	s.adminRoutes(mux)
+	// Ops and docs.
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	d := docs.Handler()
+	mux.Handle("GET /docs/", d)
+	mux.Handle("GET /docs", http.RedirectHandler("/docs/errors", http.StatusFound))
+	mux.Handle("GET /llms.txt", d)
+	mux.HandleFunc("GET /{$}", s.index)
+	// Everything else: explain the wrong base URL.
+	mux.Handle("/", s.api("unknown", s.unknownEndpoint))
+	return s.withScope(mux)
+}
+
+// withScope assigns the request id, sets x-request-id on every response,
+// and writes the request log row once the handler is done.
+func (s *Server) withScope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc := scopePool.Get().(*Scope)
+		*sc = Scope{RequestID: ids.Request(), Start: s.Now()}
+		w.Header().Set("X-Request-Id", sc.RequestID)
+		sw := &statusWriter{ResponseWriter: w, sc: sc}
+		sc.w = sw
+		s.Metrics.InFlight.Inc()
+		ctx := context.WithValue(r.Context(), scopeKey{}, sc)
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		s.Metrics.InFlight.Dec()
+		if sc.logged {
+			s.finish(sc, r)
+		}
+		*sc = Scope{}
+		scopePool.Put(sc)
+	})
+}
+
+func (s *Server) finish(sc *Scope, r *http.Request) {
+	row := &sc.Log
+	row.RequestID, row.Time = sc.RequestID, sc.Start.UTC()
+	if row.Status == 0 {
+		row.Status = sc.status
+	}
+	if row.Status == 0 {
+		row.Status = 499 // the client left before any answer
+	}
+	row.LatencyMS = float64(s.Now().Sub(sc.Start).Microseconds()) / 1000
+	if row.SourceIP == "" {
+		row.SourceIP = s.clientAddr(r).String()
+	}
+	if row.UserAgent == "" {
+		row.UserAgent = truncate(r.UserAgent(), 256)
+	}
+	if row.Charged == "" {
+		row.Charged = "no"
+	}
+	model := "-"
+	if row.Model != "" {
+		if _, ok := s.Catalog.Snapshot().Model(row.Model); ok {
+			model = row.Model // only catalogue names become label values
+		} else {
+			model = "(unknown)"
+		}
+	}
+	s.Metrics.Requests.WithLabelValues(row.Route, model, strconv.Itoa(row.Status)).Inc()
+	if row.ErrorCode != "" {
+		s.Metrics.Rejections.WithLabelValues(row.ErrorCode).Inc()
+	}
+	s.Logs.Write(*row)
+}
+
+// api wraps a /v1 handler: marks it for logging and renders its error.
+func (s *Server) api(route string, h func(http.ResponseWriter, *http.Request, *Scope) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc := ScopeFrom(r.Context())
+		sc.logged = true
+		sc.Log.Route = route
+		if err := h(w, r, sc); err != nil {
+			s.fail(w, sc, err)
+		}
+	})
+}
+
+// fail answers with err unless a response has started, and records it.
+func (s *Server) fail(w http.ResponseWriter, sc *Scope, err error) {
+	if relay.IsClientGone(err) {
+		sc.Log.Status = 499
+		sc.Log.ErrorCode = "client_closed"
+		return
+	}
+	e := apierr.From(err)
+	if sc.status == 0 {
+		apierr.Write(w, sc.RequestID, e)
+	}
+	sc.Log.Status = e.HTTPStatus()
+	sc.Log.ErrorCode = string(e.Code)
+	if sc.Log.FailureReason == "" {
+		if e.Cause != nil {
+			sc.Log.FailureReason = truncate(e.Cause.Error(), 500)
+		} else {
+			sc.Log.FailureReason = e.Message
+		}
+	}
+	if e.Code == apierr.Internal {
+		s.Log.Error("request failed", "request_id", sc.RequestID, "err", e.Cause)
+	}
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		writeJSON(w, 503, map[string]string{"status": "unavailable", "reason": "store unreachable: " + err.Error()})
+		return
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{
+		"name":     "keygate",
+		"base_url": "http://" + r.Host + "/v1",
+		"hint":     "Point your OpenAI SDK's base_url at base_url and use a keygate key (kg_live_…).",
+		"docs":     "/docs/errors",
+	})
+}
+
+func hashToken(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

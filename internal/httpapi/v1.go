@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/relay"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// inbound holds the only fields the gateway reads from a request body;
+// everything else passes through untouched.
+type inbound struct {
+	Model         string          `json:"model"`
+	Stream        bool            `json:"stream"`
+	StreamOptions json.RawMessage `json:"stream_options"`
+}
+
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads a bounded request body into a pooled buffer.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if r.ContentLength > 0 && r.ContentLength <= s.MaxBodyBytes {
+		buf.Grow(int(r.ContentLength))
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	if err != nil {
+		bodyPool.Put(buf)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, apierr.New(apierr.RequestTooLarge,
+				fmt.Sprintf("The request body is larger than this gateway accepts (%d bytes).", s.MaxBodyBytes),
+				"Send a smaller request (fewer or smaller inputs), or ask the operator to raise the limit.")
+		}
+		return nil, apierr.Wrap(apierr.InvalidRequest, err, "The request body could not be read.", "Resend the request.")
+	}
+	return buf, nil
+}
+
+func (s *Server) relayHandler(op, path string, canStream bool) func(http.ResponseWriter, *http.Request, *Scope) error {
+	return func(w http.ResponseWriter, r *http.Request, sc *Scope) error {
+		sc.Log.RequestType = op
+		if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
+			return err
+		}
+		buf, err := s.readBody(w, r)
+		if err != nil {
+			return err
+		}
+		defer bodyPool.Put(buf)
+		body := buf.Bytes()
+		var in inbound
+		if err := json.Unmarshal(body, &in); err != nil {
+			e := apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
+				"Send a JSON object with at least a \"model\" field and Content-Type: application/json.")
+			return e
+		}
+		if in.Model == "" {
+			e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the names GET /v1/models lists.")
+			e.Param = "model"
+			return e
+		}
+		sc.Log.Model = in.Model
+		stream := in.Stream && canStream
+		sc.Log.Stream = in.Stream
+		m, g, chs, err := s.authorizeModel(sc, in.Model)
+		if err != nil {
+			return err
+		}
+		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs}
+		if stream {
+			var opts struct {
+				IncludeUsage bool `json:"include_usage"`
+			}
+			has := len(in.StreamOptions) > 0 && string(in.StreamOptions) != "null"
+			if has {
+				_ = json.Unmarshal(in.StreamOptions, &opts)
+			}
+			b, changed, err := relay.EnsureStreamUsage(body, has, opts.IncludeUsage)
+			if err != nil {
+				return apierr.Wrap(apierr.InvalidRequest, err, "The request body must be a JSON object.", "")
+			}
+			req.Body, req.StripUsage = b, changed
+		}
+		var res relay.Result
+		rerr := s.Relay.Do(r.Context(), w, &req, &res)
+		// Settle on a context that outlives the client: a client that hung up
+		// is still billed for what was produced.
+		s.settle(context.WithoutCancel(r.Context()), sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
+		return rerr
+	}
+}
+
+func (s *Server) settle(_ context.Context, sc *Scope, req *relay.Request, res *relay.Result, in, out, mult float64) {
+	l := &sc.Log
+	l.Channel, l.ModelServed, l.Attempts, l.FailureReason = res.Channel, res.ModelServed, res.Attempts, res.FailureReason
+	l.TTFBMS = float64(res.TTFB.Microseconds()) / 1000
+	u := res.Usage
+	if !res.HasUsage && res.Written && res.Status < 300 {
+		// No usage from the upstream (it ignored include_usage, or the
+		// stream was cut): estimate, and say so in the row.
+		u = usage.Usage{InputTokens: usage.EstimateTokens(len(req.Body)), OutputTokens: usage.EstimateTokens(res.OutputBytes), Estimated: true}
+	}
+	l.InputTokens, l.OutputTokens, l.UsageEstimated = u.InputTokens, u.OutputTokens, u.Estimated
+	if res.Written && res.Status < 300 {
+		l.CostUSD = usage.Cost(u, usage.Prices{InputPerMTok: in, OutputPerMTok: out}, mult)
+		l.Charged = "yes"
+	}
+	if res.Written && res.Status >= 300 {
+		l.Status = res.Status
+		l.ErrorCode = "upstream_rejected"
+	}
+}
+
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q must be %s, not %s", te.Field, te.Type, te.Value)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "the body ends before the JSON is complete"
+	}
+	return err.Error()
+}
+
+type modelObject struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+var modelsCreated = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+
+// listModels lists the models the key may use and the gateway can serve.
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request, sc *Scope) error {
+	sc.Log.RequestType = "models"
+	if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
+		return err
+	}
+	snap := s.Catalog.Snapshot()
+	g := snap.Groups[sc.Key.Group]
+	data := []modelObject{}
+	for _, name := range snap.Names {
+		if g == nil || !g.Allows(name) || !sc.Key.AllowsModel(name) || len(snap.ChannelsFor(name, sc.Key.Group)) == 0 {
+			continue
+		}
+		data = append(data, modelObject{ID: name, Object: "model", Created: modelsCreated, OwnedBy: "keygate"})
+	}
+	writeJSON(w, 200, map[string]any{"object": "list", "data": data})
+	return nil
+}
+
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request, sc *Scope) error {
+	sc.Log.RequestType = "models"
+	if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	sc.Log.Model = id
+	m, _, _, err := s.authorizeModel(sc, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, modelObject{ID: m.Name, Object: "model", Created: modelsCreated, OwnedBy: "keygate"})
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = 500, []byte(`{"error":{"message":"encoding the response failed","type":"api_error","code":"internal_error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

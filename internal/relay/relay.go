@@ -1,0 +1,413 @@
+// Package relay sends a routed request to an upstream channel and relays the
+// answer to the client: failover across channels before the first byte is
+// written, chunk-by-chunk SSE pass-through with a flush per event, usage
+// extraction, and a context that stops the upstream call when the client
+// leaves.
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/metrics"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// Request is one routed call.
+type Request struct {
+	Path       string // upstream path below the channel's base URL, e.g. "/chat/completions"
+	Body       []byte
+	Model      string // catalogue name
+	BodyModel  string // the model string as it appears in Body
+	Stream     bool
+	StripUsage bool // the gateway asked for stream usage; hide that chunk from the client
+	Channels   []*catalog.Channel
+}
+
+// Result is what the call produced, for the log row and billing.
+type Result struct {
+	Channel       string
+	ModelServed   string
+	Status        int
+	Usage         usage.Usage
+	HasUsage      bool
+	TTFB          time.Duration
+	Attempts      int
+	FailureReason string
+	OutputBytes   int // streamed content bytes, for estimates
+	Written       bool
+	Completed     bool // the upstream answer was relayed in full
+}
+
+// Relay calls upstreams.
+type Relay struct {
+	Client   *http.Client
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	Cooldown time.Duration // how long a failing channel sits out
+}
+
+// NewTransport returns the tuned transport shared by all upstream calls:
+// keep-alive pools large enough that a busy gateway never reconnects per call.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 5 * time.Minute,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true, // pass bytes through; never inflate and re-deflate
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+
+// errClientGone marks a call the client abandoned.
+var errClientGone = errors.New("client closed the connection")
+
+// Do performs the call. It returns a client error only when nothing has been
+// written to w yet; once the response has started, failures are recorded in
+// res and the stream is ended.
+func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, res *Result) error {
+	if len(req.Channels) == 0 {
+		return apierr.New(apierr.UpstreamUnavailable, fmt.Sprintf("No channel serves model %q for this key's group.", req.Model),
+			"Ask the gateway operator to add a channel for this model to your group.")
+	}
+	order := orderChannels(req.Channels)
+	var last *attemptErr
+	for _, ch := range order {
+		res.Attempts++
+		ae := rl.attempt(ctx, w, ch, req, res)
+		if ae == nil {
+			return nil
+		}
+		if ae.final || res.Written {
+			return ae.err
+		}
+		last = ae
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	res.FailureReason = last.reason
+	return last.err
+}
+
+// orderChannels puts healthy channels first, keeping priority order, and
+// spreads load across equal-priority channels by weight.
+func orderChannels(chs []*catalog.Channel) []*catalog.Channel {
+	if len(chs) == 1 {
+		return chs
+	}
+	out := make([]*catalog.Channel, 0, len(chs))
+	for _, c := range chs {
+		if c.Healthy() {
+			out = append(out, c)
+		}
+	}
+	weightedShuffle(out)
+	for _, c := range chs {
+		if !c.Healthy() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type attemptErr struct {
+	err    error
+	reason string
+	final  bool // do not try another channel
+}
+
+func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog.Channel, req *Request, res *Result) *attemptErr {
+	body := req.Body
+	upstreamModel := ch.UpstreamModel(req.Model)
+	if upstreamModel != req.BodyModel {
+		b, err := setModel(body, upstreamModel)
+		if err != nil {
+			return &attemptErr{err: apierr.Wrap(apierr.InvalidRequest, err, "The request body could not be rewritten for the upstream.", "Send a JSON object body."), final: true}
+		}
+		body = b
+	}
+	res.Channel, res.ModelServed = ch.Name, upstreamModel
+	u := ch.URL.String() + req.Path
+	out, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return &attemptErr{err: apierr.Wrap(apierr.Internal, err, "The upstream request could not be built.", ""), final: true}
+	}
+	out.Header.Set("Content-Type", "application/json")
+	out.Header.Set("User-Agent", "keygate")
+	if req.Stream {
+		out.Header.Set("Accept", "text/event-stream")
+	} else {
+		out.Header.Set("Accept", "application/json")
+	}
+	if ch.APIKey != "" {
+		out.Header.Set("Authorization", "Bearer "+ch.APIKey)
+	}
+	start := time.Now()
+	resp, err := rl.Client.Do(out)
+	if err != nil {
+		if ctx.Err() != nil {
+			res.FailureReason = "client closed the connection before the upstream answered"
+			return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
+		}
+		reason := "connect to upstream: " + scrub(err.Error(), ch.APIKey)
+		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "network").Inc()
+		ch.MarkUnhealthy(reason, rl.Cooldown)
+		code := apierr.UpstreamUnavailable
+		msg := "The upstream for this model could not be reached."
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			code, msg = apierr.UpstreamTimeout, "The upstream for this model did not answer in time."
+		}
+		return &attemptErr{err: apierr.Wrap(code, err, msg, "Retry in a few seconds; if it persists, the gateway operator should check the channel's health."), reason: reason}
+	}
+	defer resp.Body.Close()
+	rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
+	res.Status = resp.StatusCode
+
+	switch {
+	case resp.StatusCode == 401 || resp.StatusCode == 403:
+		msg := readSnippet(resp.Body)
+		reason := fmt.Sprintf("upstream %s answered %d to the channel credential: %s", ch.Name, resp.StatusCode, scrub(msg, ch.APIKey))
+		ch.MarkUnhealthy(reason, rl.Cooldown)
+		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "auth").Inc()
+		rl.Log.Error("upstream rejected the channel credential; channel marked unhealthy — fix its api_key", "channel", ch.Name, "status", resp.StatusCode)
+		return &attemptErr{reason: reason, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
+			Message: "The upstream provider rejected the gateway's credential for this model's channel. Your key is fine.",
+			Hint:    "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}}
+	case resp.StatusCode == 429 || resp.StatusCode >= 500:
+		msg := readSnippet(resp.Body)
+		reason := fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, scrub(msg, ch.APIKey))
+		kind := "5xx"
+		if resp.StatusCode == 429 {
+			kind = "429"
+		} else {
+			ch.MarkUnhealthy(reason, rl.Cooldown)
+		}
+		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, kind).Inc()
+		e := &apierr.Error{Code: apierr.UpstreamUnavailable,
+			Message: fmt.Sprintf("The upstream for this model is unavailable (it answered %d).", resp.StatusCode),
+			Hint:    "Retry after a short wait; the request id lets the operator see the upstream's own message."}
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			e = e.WithHeader("Retry-After", ra)
+		}
+		return &attemptErr{err: e, reason: reason}
+	case resp.StatusCode >= 300:
+		// The upstream judged the request itself (bad parameters, unknown
+		// upstream model…): the caller needs its words, so pass them on.
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, scrub(truncate(string(b), 500), ch.APIKey))
+		writeHead(w, resp, len(b))
+		res.Written = true
+		_, _ = w.Write(b)
+		ch.MarkHealthy()
+		return &attemptErr{err: nil, final: true, reason: res.FailureReason}
+	}
+	ch.MarkHealthy()
+	if req.Stream && isEventStream(resp.Header.Get("Content-Type")) {
+		return rl.stream(ctx, w, resp, req, res, start)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		if ctx.Err() != nil {
+			return &attemptErr{err: errClientGone, reason: "client closed the connection while the upstream answered", final: true}
+		}
+		reason := "read upstream body: " + err.Error()
+		return &attemptErr{err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request."), reason: reason}
+	}
+	res.Usage, res.HasUsage = usage.FromJSON(b)
+	writeHead(w, resp, len(b))
+	res.Written = true
+	res.TTFB = time.Since(start)
+	if _, err := w.Write(b); err == nil {
+		res.Completed = true
+	}
+	return nil
+}
+
+func writeHead(w http.ResponseWriter, resp *http.Response, n int) {
+	h := w.Header()
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	if n >= 0 {
+		h.Set("Content-Length", strconv.Itoa(n))
+	}
+	w.WriteHeader(resp.StatusCode)
+}
+
+var (
+	dataPrefix   = []byte("data:")
+	doneMarker   = []byte("[DONE]")
+	usageField   = []byte(`"usage"`)
+	emptyChoices = []byte(`"choices":[]`)
+	contentField = []byte(`"content":"`)
+)
+
+// stream relays an SSE body line by line, flushing at each event boundary.
+func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.Response, req *Request, res *Result, start time.Time) *attemptErr {
+	h := w.Header()
+	h.Set("Content-Type", resp.Header.Get("Content-Type"))
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(resp.StatusCode)
+	res.Written = true
+	rc := http.NewResponseController(w)
+	br := bufPool.Get().(*bufio.Reader)
+	br.Reset(resp.Body)
+	defer func() { br.Reset(nil); bufPool.Put(br) }()
+
+	sawDone, skipBlank, midLine, pending := false, false, false, false
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			if midLine {
+				// continuation of a line longer than the buffer: pass through
+				if _, werr := w.Write(line); werr != nil {
+					return rl.clientGone(res)
+				}
+				midLine = errors.Is(err, bufio.ErrBufferFull)
+				continue
+			}
+			blank := len(bytes.TrimSpace(line)) == 0
+			drop := false
+			if blank && skipBlank {
+				skipBlank, drop = false, true
+			} else if !blank && bytes.HasPrefix(line, dataPrefix) {
+				payload := bytes.TrimSpace(line[len(dataPrefix):])
+				switch {
+				case bytes.Equal(payload, doneMarker):
+					sawDone = true
+				case bytes.Contains(payload, usageField):
+					if u, ok := usage.FromJSON(payload); ok && (u.InputTokens > 0 || u.OutputTokens > 0) {
+						res.Usage, res.HasUsage = u, true
+					}
+					if req.StripUsage && bytes.Contains(payload, emptyChoices) {
+						skipBlank, drop = true, true
+					}
+					res.OutputBytes += contentBytes(payload)
+				default:
+					res.OutputBytes += contentBytes(payload)
+				}
+			}
+			if !drop {
+				if res.TTFB == 0 {
+					res.TTFB = time.Since(start)
+				}
+				if _, werr := w.Write(line); werr != nil {
+					return rl.clientGone(res)
+				}
+				pending = true
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				midLine = true
+				continue
+			}
+			if blank && pending {
+				if ferr := rc.Flush(); ferr != nil {
+					return rl.clientGone(res)
+				}
+				pending = false
+			}
+		}
+		if err == nil || errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if pending {
+			_ = rc.Flush()
+		}
+		if ctx.Err() != nil {
+			return rl.clientGone(res)
+		}
+		if errors.Is(err, io.EOF) && sawDone {
+			res.Completed = true
+			return nil
+		}
+		reason := "upstream stream ended without [DONE]"
+		if !errors.Is(err, io.EOF) {
+			reason = "upstream stream broke: " + err.Error()
+		}
+		res.FailureReason = reason
+		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
+		// Tell the SDK the stream failed instead of letting it look complete.
+		e := apierr.New(apierr.UpstreamError, "The upstream stream ended before it was complete.", "Retry the request; the partial answer is billed only for what was produced.")
+		_, _ = fmt.Fprintf(w, "data: %s\n\n", apierr.Body(e, ""))
+		_ = rc.Flush()
+		return &attemptErr{err: nil, reason: reason, final: true}
+	}
+}
+
+func (rl *Relay) clientGone(res *Result) *attemptErr {
+	res.FailureReason = "client closed the connection during the stream"
+	return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
+}
+
+// IsClientGone reports whether err means the client left.
+func IsClientGone(err error) bool { return errors.Is(err, errClientGone) }
+
+// contentBytes returns the length of a "content":"…" string in a chunk, to
+// estimate output tokens when an upstream sends no usage.
+func contentBytes(payload []byte) int {
+	i := bytes.Index(payload, contentField)
+	if i < 0 {
+		return 0
+	}
+	s := payload[i+len(contentField):]
+	for j := 0; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return 0
+}
+
+func isEventStream(ct string) bool {
+	return len(ct) >= 17 && ct[:17] == "text/event-stream"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func readSnippet(r io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(r, 2048))
+	return truncate(string(bytes.TrimSpace(b)), 500)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// scrub removes the channel's credential from upstream text before it is
+// logged: some upstreams echo the key they rejected.
+func scrub(s, secret string) string {
+	if len(secret) < 8 {
+		return s
+	}
+	return string(bytes.ReplaceAll([]byte(s), []byte(secret), []byte("[channel credential]")))
+}
