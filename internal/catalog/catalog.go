@@ -42,23 +42,28 @@ type Channel struct {
 	APIKey  string   // opened credential; never logged
 	URL     *url.URL // parsed base URL
 	groups  map[string]bool
-	healthy atomic.Bool
-	// LastError is what made the channel unhealthy, for operators.
+	// unhealthyUntil (unix ns) keeps a failing channel out of rotation for a
+	// cool-down; after it, real traffic probes it again (half-open).
+	unhealthyUntil atomic.Int64
+	// lastErr is what made the channel unhealthy, for operators.
 	lastErr atomic.Pointer[string]
 }
 
-// Healthy reports whether the channel may be used.
-func (c *Channel) Healthy() bool { return c.healthy.Load() }
+// Healthy reports whether the channel may be used now.
+func (c *Channel) Healthy() bool { return time.Now().UnixNano() >= c.unhealthyUntil.Load() }
 
-// MarkUnhealthy takes the channel out of rotation until the next refresh
-// or MarkHealthy, recording why.
-func (c *Channel) MarkUnhealthy(reason string) {
+// MarkUnhealthy takes the channel out of rotation for cooldown, recording why.
+func (c *Channel) MarkUnhealthy(reason string, cooldown time.Duration) {
 	c.lastErr.Store(&reason)
-	c.healthy.Store(false)
+	c.unhealthyUntil.Store(time.Now().Add(cooldown).UnixNano())
 }
 
 // MarkHealthy puts the channel back into rotation.
-func (c *Channel) MarkHealthy() { c.healthy.Store(true) }
+func (c *Channel) MarkHealthy() {
+	if c.unhealthyUntil.Load() != 0 {
+		c.unhealthyUntil.Store(0)
+	}
+}
 
 // LastError returns why the channel was marked unhealthy, if it was.
 func (c *Channel) LastError() string {
@@ -218,11 +223,11 @@ func (c *Catalog) Reload(ctx context.Context) error {
 		for _, g := range ch.Groups {
 			cc.groups[g] = true
 		}
-		cc.healthy.Store(true)
 		if old != nil {
 			for _, prev := range old.Channels {
-				if prev.Name == ch.Name && prev.UpdatedAt.Equal(ch.UpdatedAt) && !prev.Healthy() {
-					cc.MarkUnhealthy(prev.LastError())
+				if prev.Name == ch.Name && prev.UpdatedAt.Equal(ch.UpdatedAt) {
+					cc.unhealthyUntil.Store(prev.unhealthyUntil.Load())
+					cc.lastErr.Store(prev.lastErr.Load())
 				}
 			}
 		}
