@@ -23,7 +23,6 @@ const (
 	KeyDisabled            Code = "key_disabled"
 	KeyExpired             Code = "key_expired"
 	KeyRotated             Code = "key_rotated"
-	KeyDeleted             Code = "key_deleted"
 	IPNotAllowed           Code = "ip_not_allowed"
 	ModelNotAllowed        Code = "model_not_allowed"
 	ModelNotFound          Code = "model_not_found"
@@ -60,7 +59,6 @@ var catalogue = []Entry{
 	{KeyDisabled, 401, "authentication_error", "The key was disabled by an owner or by a leak report."},
 	{KeyExpired, 401, "authentication_error", "The key passed its expiry time."},
 	{KeyRotated, 401, "authentication_error", "The key was replaced by a rotation and its grace period is over."},
-	{KeyDeleted, 401, "authentication_error", "The key was deleted."},
 	{IPNotAllowed, 403, "permission_error", "The request came from an address outside the key's allowed networks."},
 	{ModelNotAllowed, 403, "permission_error", "The key's scope or its group does not include the requested model."},
 	{ModelNotFound, 404, "invalid_request_error", "The requested model is not in this gateway's catalogue."},
