@@ -44,6 +44,9 @@ type App struct {
 	bgDone  chan struct{}
 	// Banner receives the one-time owner token on a fresh database.
 	Banner io.Writer
+	// demoStop stops the built-in mock upstream of the demo setup.
+	demoStop context.CancelFunc
+	demoDone chan struct{}
 }
 
 // New builds the gateway from cfg. Nothing listens until Start.
@@ -59,6 +62,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.Store = st
 	defer func() {
 		if err != nil {
+			if a.demoStop != nil {
+				a.demoStop()
+				<-a.demoDone
+			}
 			st.Close()
 		}
 	}()
@@ -71,9 +78,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		if err != nil {
 			return nil, err
 		}
-		if err := Apply(ctx, st, box, f); err != nil {
+		if err := Apply(ctx, st, box, f, ManagedByConfig); err != nil {
 			return nil, fmt.Errorf("apply %s: %w", cfg.ConfigFile, err)
 		}
+		if err := disableDemoChannels(ctx, st); err != nil {
+			return nil, err
+		}
+	} else if err := a.startDemo(ctx, box); err != nil {
+		return nil, err
 	}
 	if err := a.bootstrapOwner(ctx); err != nil {
 		return nil, err
@@ -209,6 +221,10 @@ func (a *App) Close() error {
 			errs = append(errs, fmt.Errorf("flush request logs: %w", err))
 		}
 		cancel()
+	}
+	if a.demoStop != nil {
+		a.demoStop()
+		<-a.demoDone
 	}
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())

@@ -10,20 +10,24 @@ import (
 	"github.com/keygate/keygate/internal/store"
 )
 
-// ManagedByConfig marks objects declared in KEYGATE_CONFIG.
-const ManagedByConfig = "config"
+// ManagedByConfig marks objects declared in KEYGATE_CONFIG; ManagedByDemo
+// those of the built-in demo setup used when no KEYGATE_CONFIG is given.
+const (
+	ManagedByConfig = "config"
+	ManagedByDemo   = "demo"
+)
 
 // Apply writes the declared objects into the store. It is idempotent: the
 // file is applied at every start, so a deployment can be kept in git.
-func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.File) error {
+func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.File, managedBy string) error {
 	for _, g := range f.Groups {
 		if err := st.UpsertGroup(ctx, store.Group{Name: g.Name, Models: g.Models, PriceMultiplier: g.PriceMultiplier,
-			RPM: g.RPM, TPM: g.TPM, ManagedBy: ManagedByConfig}); err != nil {
+			RPM: g.RPM, TPM: g.TPM, ManagedBy: managedBy}); err != nil {
 			return err
 		}
 	}
 	for _, p := range f.Projects {
-		sp := store.Project{Name: p.Name, ManagedBy: ManagedByConfig}
+		sp := store.Project{Name: p.Name, ManagedBy: managedBy}
 		if p.Budget != nil {
 			sp.BudgetUSD, sp.BudgetPeriod = p.Budget.LimitUSD, p.Budget.Period
 		}
@@ -34,14 +38,14 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 	for _, m := range f.Models {
 		if err := st.UpsertModel(ctx, store.Model{Name: m.Name, Aliases: m.Aliases, InputPerMTok: m.InputPerMTok,
 			OutputPerMTok: m.OutputPerMTok, PerImage: m.PerImage, PerVideoSecond: m.PerVideoSecond, MaxOutput: m.MaxOutput,
-			ManagedBy: ManagedByConfig}); err != nil {
+			ManagedBy: managedBy}); err != nil {
 			return err
 		}
 	}
 	for _, c := range f.Channels {
 		sc := store.Channel{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, APIKeyEnv: c.APIKeyEnv, Models: c.Models,
 			ModelMap: c.ModelMap, Groups: c.Groups, Priority: c.Priority, Weight: max(c.Weight, 1), Enabled: !c.Disabled,
-			ManagedBy: ManagedByConfig}
+			ManagedBy: managedBy}
 		if c.APIKey != "" {
 			if box == nil {
 				return fmt.Errorf("channel %s: api_key cannot be stored without KEYGATE_SECRET_KEY; set it, or use api_key_env", c.Name)
@@ -58,6 +62,24 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 	}
 	if len(f.Groups) == 0 && len(f.Channels) > 0 {
 		return errors.New("channels are declared but no groups: add groups: [{name: default, models: [\"*\"]}]")
+	}
+	return nil
+}
+
+// disableDemoChannels turns off the built-in demo channel once a real
+// configuration is in use, so it never routes production traffic.
+func disableDemoChannels(ctx context.Context, st store.Store) error {
+	chs, err := st.ListChannels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range chs {
+		if c.ManagedBy == ManagedByDemo && c.Enabled {
+			c.Enabled = false
+			if err := st.UpsertChannel(ctx, c); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -1,0 +1,54 @@
+package sqlstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/keygate/keygate/internal/store/sqlstore"
+	"github.com/keygate/keygate/internal/store/storetest"
+	"github.com/keygate/keygate/internal/testgw"
+)
+
+func TestConformance(t *testing.T) {
+	for _, db := range testgw.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			st, err := sqlstore.Open(context.Background(), db.DSN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			storetest.Run(t, st)
+		})
+	}
+}
+
+func TestOpenRejectsUnknownScheme(t *testing.T) {
+	_, err := sqlstore.Open(context.Background(), "mysql://u:secret@h/db")
+	if err == nil {
+		t.Fatal("want an error for an unsupported scheme")
+	}
+	if got := err.Error(); contains(got, "secret") {
+		t.Fatalf("error leaks the password: %s", got)
+	}
+}
+
+func TestMigrationsAreIdempotent(t *testing.T) {
+	path := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
+	for i := 0; i < 2; i++ {
+		st, err := sqlstore.Open(context.Background(), path)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i+1, err)
+		}
+		st.Close()
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
