@@ -43,6 +43,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/v1/keys/{id}", s.admin(s.getKey))
 	mux.Handle("GET /admin/v1/logs", s.admin(s.queryLogs))
 	mux.Handle("GET /admin/v1/projects", s.admin(s.listProjects))
+	mux.Handle("GET /admin/v1/requests/{request_id}", s.admin(s.requestEvidence))
 	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No admin route %s %s.", r.Method, r.URL.Path),
 			"Admin routes live under /admin/v1/ (keys, logs, projects).")

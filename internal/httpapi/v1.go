@@ -14,6 +14,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/credential"
 	"github.com/keygate/keygate/internal/relay"
+	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/usage"
 )
 
@@ -106,6 +107,15 @@ func (s *Server) settle(_ context.Context, sc *Scope, req *relay.Request, res *r
 	l := &sc.Log
 	l.Channel, l.ModelServed, l.Attempts, l.FailureReason = res.Channel, res.ModelServed, res.Attempts, res.FailureReason
 	l.TTFBMS = float64(res.TTFB.Microseconds()) / 1000
+	if d := res.AttemptDetails(); len(d) > 1 || len(d) == 1 && (d[0].Code != "" || d[0].Error != "") {
+		// Only calls that failed over or failed carry a detail; a clean
+		// single attempt is told by Channel and Status, with no allocation.
+		l.AttemptsDetail = make([]store.Attempt, len(d))
+		for i, a := range d {
+			l.AttemptsDetail[i] = store.Attempt{Channel: a.Channel, Status: a.Status, Code: a.Code, Error: a.Error,
+				DurationMS: float64(a.Duration.Microseconds()) / 1000}
+		}
+	}
 	u := res.Usage
 	if !res.HasUsage && res.Written && res.Status < 300 {
 		// No usage from the upstream (it ignored include_usage, or the

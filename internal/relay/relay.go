@@ -49,6 +49,43 @@ type Result struct {
 	OutputBytes   int // streamed content bytes, for estimates
 	Written       bool
 	Completed     bool // the upstream answer was relayed in full
+
+	// attempts holds the first few attempts inline, so the common case (one
+	// attempt) records its story without allocating; more spill into extra.
+	attempts [inlineAttempts]Attempt
+	extra    []Attempt
+}
+
+// inlineAttempts is how many attempts Result keeps without allocating.
+const inlineAttempts = 4
+
+// Attempt is one try of one channel, for the request's evidence: support
+// sees which channel was called, what it answered and how long it took.
+type Attempt struct {
+	Channel  string
+	Status   int    // upstream HTTP status; 0 when no answer arrived
+	Code     string // the error code this attempt produced, "" on success
+	Error    string // the upstream's own words or the network error, credential scrubbed
+	Duration time.Duration
+}
+
+// AttemptDetails returns the attempts in order. The slice aliases res; copy
+// what must outlive it.
+func (res *Result) AttemptDetails() []Attempt {
+	n := min(res.Attempts, inlineAttempts)
+	if len(res.extra) == 0 {
+		return res.attempts[:n]
+	}
+	return append(append(make([]Attempt, 0, n+len(res.extra)), res.attempts[:n]...), res.extra...)
+}
+
+// record stores the attempt numbered res.Attempts.
+func (res *Result) record(a Attempt) {
+	if i := res.Attempts - 1; i >= 0 && i < inlineAttempts {
+		res.attempts[i] = a
+		return
+	}
+	res.extra = append(res.extra, a)
 }
 
 // Relay calls upstreams.
@@ -93,7 +130,24 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 	var last *attemptErr
 	for _, ch := range order {
 		res.Attempts++
+		res.Status = 0
+		start := time.Now()
 		ae := rl.attempt(ctx, w, ch, req, res)
+		a := Attempt{Channel: ch.Name, Status: res.Status, Duration: time.Since(start)}
+		if ae != nil {
+			a.Error = ae.reason
+			switch {
+			case IsClientGone(ae.err):
+				a.Code = "client_closed"
+			case ae.err != nil:
+				a.Code = string(apierr.CodeOf(ae.err))
+			case res.Status >= 300:
+				a.Code = "upstream_rejected" // the upstream's own 4xx, passed on
+			case ae.reason != "":
+				a.Code = string(apierr.UpstreamError) // a stream cut after it started
+			}
+		}
+		res.record(a)
 		if ae == nil {
 			return nil
 		}

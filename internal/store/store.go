@@ -151,6 +151,21 @@ type RequestLog struct {
 	UserAgent      string
 	Attempts       int
 	Route          string
+	// AttemptsDetail is the story of each upstream attempt (channel,
+	// upstream status, error, duration), kept for the request's evidence.
+	// Empty when the only attempt succeeded: Channel and Status tell it.
+	AttemptsDetail []Attempt
+}
+
+// Attempt is one upstream try of a request, as the request log keeps it.
+// Error holds the upstream's own words with the channel credential scrubbed;
+// it is shown to operators and support, never to the caller.
+type Attempt struct {
+	Channel    string  `json:"channel"`
+	Status     int     `json:"upstream_status"`
+	Code       string  `json:"code,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
 }
 
 // LogFilter narrows QueryLogs.

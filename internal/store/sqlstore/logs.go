@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,9 +11,9 @@ import (
 
 const logCols = `request_id, time, key_id, key_display, key_env, project, member, group_name, model, model_served, channel, request_type,
  stream, status, error_code, failure_reason, input_tokens, output_tokens, usage_estimated, cost_usd, charged, latency_ms, ttfb_ms,
- source_ip, user_agent, attempts, route`
+ source_ip, user_agent, attempts, route, attempts_detail`
 
-const logColCount = 27
+const logColCount = 28
 
 // InsertLogs writes a batch of request logs in one transaction. Rows whose
 // request id already exists are skipped, so a retried batch loses nothing and
@@ -26,7 +27,7 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 		return fmt.Errorf("insert %d request logs: %w", len(rows), err)
 	}
 	defer tx.Rollback()
-	// Multi-row INSERTs amortise statement overhead; 30 rows × 27 columns
+	// Multi-row INSERTs amortise statement overhead; 30 rows × 28 columns
 	// stays under every engine's parameter limit.
 	const perStmt = 30
 	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", logColCount), ", ") + ")"
@@ -40,7 +41,7 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 			args = append(args, r.RequestID, ms(r.Time), r.KeyID, r.KeyDisplay, r.KeyEnv, r.Project, r.Member, r.Group, r.Model,
 				r.ModelServed, r.Channel, r.RequestType, boolInt(r.Stream), r.Status, r.ErrorCode, r.FailureReason, r.InputTokens,
 				r.OutputTokens, boolInt(r.UsageEstimated), r.CostUSD, r.Charged, r.LatencyMS, r.TTFBMS, r.SourceIP, r.UserAgent,
-				r.Attempts, r.Route)
+				r.Attempts, r.Route, attemptsText(r.AttemptsDetail))
 		}
 		if _, err := tx.ExecContext(ctx, s.bind(q), args...); err != nil {
 			return fmt.Errorf("insert %d request logs: %w", len(rows), err)
@@ -56,11 +57,30 @@ func scanLog(sc interface{ Scan(...any) error }) (store.RequestLog, error) {
 	var r store.RequestLog
 	var t int64
 	var stream, est int
+	var detail string
 	err := sc.Scan(&r.RequestID, &t, &r.KeyID, &r.KeyDisplay, &r.KeyEnv, &r.Project, &r.Member, &r.Group, &r.Model, &r.ModelServed,
 		&r.Channel, &r.RequestType, &stream, &r.Status, &r.ErrorCode, &r.FailureReason, &r.InputTokens, &r.OutputTokens, &est,
-		&r.CostUSD, &r.Charged, &r.LatencyMS, &r.TTFBMS, &r.SourceIP, &r.UserAgent, &r.Attempts, &r.Route)
+		&r.CostUSD, &r.Charged, &r.LatencyMS, &r.TTFBMS, &r.SourceIP, &r.UserAgent, &r.Attempts, &r.Route, &detail)
 	r.Time, r.Stream, r.UsageEstimated = fromMS(t), stream != 0, est != 0
+	if err == nil && detail != "" {
+		// A row this version cannot read keeps its other fields: the
+		// detail is an aid, not the record.
+		_ = json.Unmarshal([]byte(detail), &r.AttemptsDetail)
+	}
 	return r, err
+}
+
+// attemptsText is the attempts_detail column: a JSON array, or "" when
+// there is nothing beyond the row's own channel and status.
+func attemptsText(a []store.Attempt) string {
+	if len(a) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // QueryLogs returns logs matching f, newest first (default limit 100, max 1000).

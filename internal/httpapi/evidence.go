@@ -1,0 +1,244 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/store"
+)
+
+// Request evidence: GET /admin/v1/requests/{request_id} tells support the
+// story of one call from its request id alone — who called with which key
+// (display form and id, never the key), what was asked and served, which
+// channels were tried and what they answered, what the caller got back, and
+// what it cost. A user pastes the request id from x-request-id or the error
+// body; nobody ever needs the key itself.
+//
+// Access: for now any admin credential (the bootstrap owner token or a
+// member's personal access token) may read evidence. The read-only `support`
+// role and the member roles arrive with the governance issue; this route
+// must then admit support, admin and owner, and refuse the rest.
+
+// EvidenceView is the redacted story of one request.
+type EvidenceView struct {
+	RequestID string    `json:"request_id"`
+	Time      time.Time `json:"time"`
+	// Summary says in one paragraph what happened, for a support reply.
+	Summary string `json:"summary"`
+
+	Key         EvidenceKey     `json:"key"`
+	Project     string          `json:"project"`
+	Member      string          `json:"member"`
+	Group       string          `json:"group"`
+	Route       string          `json:"route"`
+	RequestType string          `json:"request_type"`
+	Stream      bool            `json:"stream"`
+	Model       EvidenceModel   `json:"model"`
+	Channel     string          `json:"channel"`
+	Attempts    []store.Attempt `json:"attempts"`
+	Outcome     EvidenceOutcome `json:"outcome"`
+	Usage       EvidenceUsage   `json:"usage"`
+	CostUSD     float64         `json:"cost_usd"`
+	Charged     string          `json:"charged"`
+	Timing      EvidenceTiming  `json:"timing"`
+	Client      EvidenceClient  `json:"client"`
+	Access      string          `json:"access"`
+}
+
+// EvidenceKey identifies the key of a request without revealing it.
+type EvidenceKey struct {
+	ID      string `json:"id"`      // "" when no issued key matched
+	Display string `json:"display"` // what was presented, prefix + 4 + 4 at most
+	Env     string `json:"env"`
+	// StateNow is the key's state at the time of this lookup (it may have
+	// changed since the request), with when and why.
+	StateNow    string     `json:"state_now,omitempty"`
+	StateAt     *time.Time `json:"state_at,omitempty"`
+	StateReason string     `json:"state_reason,omitempty"`
+}
+
+// EvidenceModel is the model asked for and the one the upstream served.
+type EvidenceModel struct {
+	Asked  string `json:"asked"`
+	Served string `json:"served"`
+}
+
+// EvidenceOutcome is what the caller got back.
+type EvidenceOutcome struct {
+	Status        int    `json:"status"`
+	ErrorCode     string `json:"error_code"`
+	Docs          string `json:"docs,omitempty"`
+	FailureReason string `json:"failure_reason"`
+}
+
+// EvidenceUsage is the tokens counted for billing.
+type EvidenceUsage struct {
+	InputTokens  int  `json:"input_tokens"`
+	OutputTokens int  `json:"output_tokens"`
+	Estimated    bool `json:"estimated"`
+}
+
+// EvidenceTiming is how long the call took.
+type EvidenceTiming struct {
+	LatencyMS float64 `json:"latency_ms"`
+	TTFBMS    float64 `json:"ttfb_ms"`
+}
+
+// EvidenceClient is where the call came from.
+type EvidenceClient struct {
+	SourceIP  string `json:"source_ip"`
+	UserAgent string `json:"user_agent"`
+}
+
+const evidenceAccess = "readable by any admin credential (owner token or personal access token); " +
+	"the read-only support role arrives with member roles"
+
+// requestEvidence answers GET /admin/v1/requests/{request_id}.
+func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
+	id := strings.TrimSpace(r.PathValue("request_id"))
+	if !strings.HasPrefix(id, "req_") || len(id) > 64 {
+		return apierr.New(apierr.InvalidRequest, fmt.Sprintf("%q is not a request id.", keys.DisplayPresented(id)),
+			"A request id starts with req_; take it from the x-request-id response header or the error body's request_id.")
+	}
+	row, err := s.Store.GetLog(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apierr.New(apierr.NotFound, fmt.Sprintf("No request %s in this gateway's request log.", id),
+			"Rows are written within a second or two of the answer; check that the id came from this gateway (not from the upstream provider) and retry shortly. Admin API calls are not in the request log.")
+	}
+	if err != nil {
+		return fmt.Errorf("read request %s: %w", id, err)
+	}
+	writeJSON(w, http.StatusOK, s.evidence(row))
+	return nil
+}
+
+// evidence builds the story of row. Free text that came from outside
+// (upstream messages, user agents) is passed through redactSecrets, in case
+// a key found its way into it.
+func (s *Server) evidence(l store.RequestLog) EvidenceView {
+	v := EvidenceView{
+		RequestID: l.RequestID, Time: l.Time.UTC(),
+		Key:     EvidenceKey{ID: l.KeyID, Display: l.KeyDisplay, Env: l.KeyEnv},
+		Project: l.Project, Member: l.Member, Group: l.Group, Route: l.Route, RequestType: l.RequestType, Stream: l.Stream,
+		Model:   EvidenceModel{Asked: redactSecrets(l.Model), Served: l.ModelServed},
+		Channel: l.Channel,
+		Outcome: EvidenceOutcome{Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: redactSecrets(l.FailureReason)},
+		Usage:   EvidenceUsage{InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, Estimated: l.UsageEstimated},
+		CostUSD: l.CostUSD, Charged: l.Charged,
+		Timing: EvidenceTiming{LatencyMS: l.LatencyMS, TTFBMS: l.TTFBMS},
+		Client: EvidenceClient{SourceIP: l.SourceIP, UserAgent: redactSecrets(l.UserAgent)},
+		Access: evidenceAccess,
+	}
+	if l.ErrorCode != "" {
+		if e := apierr.Lookup(apierr.Code(l.ErrorCode)); string(e.Code) == l.ErrorCode {
+			v.Outcome.Docs = apierr.DocsPath(e.Code)
+		}
+	}
+	if l.KeyID != "" && s.Catalog != nil {
+		if e, ok := s.Catalog.Keys().ByID(l.KeyID); ok {
+			v.Key.StateNow, v.Key.StateAt, v.Key.StateReason = e.State, timePtr(e.StateAt.UTC()), e.StateReason
+			if e.StateAt.IsZero() {
+				v.Key.StateAt = nil
+			}
+		}
+	}
+	v.Attempts = make([]store.Attempt, 0, max(1, len(l.AttemptsDetail)))
+	for _, a := range l.AttemptsDetail {
+		a.Error = redactSecrets(a.Error)
+		v.Attempts = append(v.Attempts, a)
+	}
+	if len(v.Attempts) == 0 && l.Attempts > 0 && l.Channel != "" {
+		// One clean attempt is not stored in detail: its channel and
+		// status are the row's own.
+		v.Attempts = append(v.Attempts, store.Attempt{Channel: l.Channel, Status: l.Status, DurationMS: l.LatencyMS})
+	}
+	v.Summary = summarize(v, l)
+	return v
+}
+
+// summarize tells the request in plain words.
+func summarize(v EvidenceView, l store.RequestLog) string {
+	var b strings.Builder
+	who := "A caller"
+	switch {
+	case l.KeyID != "":
+		who = fmt.Sprintf("Key %s (%s, project %q, group %q)", l.KeyDisplay, l.KeyID, l.Project, l.Group)
+	case l.KeyDisplay != "":
+		who = fmt.Sprintf("A caller presenting %s (no issued key matched)", l.KeyDisplay)
+	}
+	fmt.Fprintf(&b, "%s called %s", who, orDash(l.Route))
+	if l.Model != "" {
+		fmt.Fprintf(&b, " asking for model %q", v.Model.Asked)
+	}
+	fmt.Fprintf(&b, " from %s at %s.", orDash(l.SourceIP), l.Time.UTC().Format(time.RFC3339))
+	for i, a := range v.Attempts {
+		fmt.Fprintf(&b, " Attempt %d: channel %s", i+1, a.Channel)
+		if a.Status != 0 {
+			fmt.Fprintf(&b, " answered %d", a.Status)
+		} else {
+			b.WriteString(" gave no answer")
+		}
+		fmt.Fprintf(&b, " in %.0f ms", a.DurationMS)
+		if a.Error != "" {
+			fmt.Fprintf(&b, " (%s)", a.Error)
+		}
+		b.WriteString(".")
+	}
+	if l.ErrorCode == "" {
+		fmt.Fprintf(&b, " The caller got %d", l.Status)
+		if l.ModelServed != "" {
+			fmt.Fprintf(&b, " with %s served", l.ModelServed)
+		}
+		fmt.Fprintf(&b, "; %d input and %d output tokens", l.InputTokens, l.OutputTokens)
+		if l.UsageEstimated {
+			b.WriteString(" (estimated: the upstream reported no usage)")
+		}
+		fmt.Fprintf(&b, ", cost $%.6f, charged: %s.", l.CostUSD, l.Charged)
+		return b.String()
+	}
+	fmt.Fprintf(&b, " The caller got %d %s", l.Status, l.ErrorCode)
+	if v.Outcome.FailureReason != "" {
+		fmt.Fprintf(&b, ": %s", strings.TrimSuffix(v.Outcome.FailureReason, "."))
+	}
+	fmt.Fprintf(&b, ". Charged: %s.", l.Charged)
+	if v.Outcome.Docs != "" {
+		fmt.Fprintf(&b, " What to do: %s.", v.Outcome.Docs)
+	}
+	if v.Key.StateNow != "" && v.Key.StateNow != store.KeyActive {
+		fmt.Fprintf(&b, " The key is now %s.", v.Key.StateNow)
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// redactSecrets replaces any keygate or other provider key in s by its
+// display form. The log should never hold one, but upstream messages and
+// user agents come from outside, and evidence is pasted into tickets.
+func redactSecrets(s string) string {
+	if s == "" || !strings.Contains(s, "kg_") && !strings.Contains(s, "sk-") && !strings.Contains(s, "AIza") {
+		return s
+	}
+	// Replace from the end so earlier offsets stay valid.
+	if ms := keys.Find(s); len(ms) > 0 {
+		for i := len(ms) - 1; i >= 0; i-- {
+			s = s[:ms[i].Start] + keys.Display(ms[i].Key) + s[ms[i].End:]
+		}
+	}
+	if ms := keys.FindOtherProviders(s); len(ms) > 0 {
+		for i := len(ms) - 1; i >= 0; i-- {
+			s = s[:ms[i].Start] + ms[i].Display + s[ms[i].End:]
+		}
+	}
+	return s
+}
