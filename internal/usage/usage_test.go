@@ -1,0 +1,94 @@
+package usage
+
+import (
+	"testing"
+)
+
+func TestFromJSON(t *testing.T) {
+	cases := map[string]struct {
+		body   string
+		want   Usage
+		wantOK bool
+	}{
+		"chat":               {`{"id":"x","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}}`, Usage{InputTokens: 12, OutputTokens: 34}, true},
+		"embeddings":         {`{"data":[],"usage":{"prompt_tokens":7,"total_tokens":7}}`, Usage{InputTokens: 7}, true},
+		"responses api":      {`{"object":"response","usage":{"input_tokens":5,"output_tokens":9,"total_tokens":14}}`, Usage{InputTokens: 5, OutputTokens: 9}, true},
+		"stream chunk":       {`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}`, Usage{InputTokens: 1, OutputTokens: 2}, true},
+		"null usage":         {`{"choices":[{"delta":{}}],"usage":null}`, Usage{}, false},
+		"no usage":           {`{"choices":[]}`, Usage{}, false},
+		"usage word in text": {`{"choices":[{"message":{"content":"the \"usage\" of words"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}}`, Usage{InputTokens: 3, OutputTokens: 4}, true},
+		"nested braces":      {`{"usage":{"prompt_tokens":2,"completion_tokens":3,"completion_tokens_details":{"reasoning_tokens":1}}}`, Usage{InputTokens: 2, OutputTokens: 3}, true},
+		"truncated":          {`{"usage":{"prompt_tokens":2,"comp`, Usage{}, false},
+		"string with brace":  {`{"usage":{"prompt_tokens":2,"completion_tokens":3,"note":"}{"}}`, Usage{InputTokens: 2, OutputTokens: 3}, true},
+		"not json":           {`usage`, Usage{}, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, ok := FromJSON([]byte(c.body))
+			if ok != c.wantOK || got != c.want {
+				t.Fatalf("FromJSON = %+v, %v; want %+v, %v", got, ok, c.want, c.wantOK)
+			}
+		})
+	}
+}
+
+func TestCost(t *testing.T) {
+	cases := map[string]struct {
+		u    Usage
+		p    Prices
+		mult float64
+		want float64
+	}{
+		"gpt-4o-mini 1M in":     {Usage{InputTokens: 1_000_000}, Prices{0.15, 0.60}, 0, 0.15},
+		"in and out":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{0.15, 0.60}, 1, 0.00045},
+		"multiplier":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{0.15, 0.60}, 2, 0.0009},
+		"free model":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{}, 1, 0},
+		"zero usage":            {Usage{}, Prices{5, 15}, 1, 0},
+		"rounding is stable":    {Usage{InputTokens: 1, OutputTokens: 1}, Prices{0.15, 0.60}, 1, 0.00000075},
+		"expensive output only": {Usage{OutputTokens: 2_000_000}, Prices{3, 15}, 1, 30},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := Cost(c.u, c.p, c.mult); got != c.want {
+				t.Fatalf("Cost = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestEstimateTokens(t *testing.T) {
+	for n, want := range map[int]int{0: 0, -3: 0, 1: 1, 4: 1, 5: 2, 400: 100} {
+		if got := EstimateTokens(n); got != want {
+			t.Errorf("EstimateTokens(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func FuzzFromJSON(f *testing.F) {
+	f.Add([]byte(`{"usage":{"prompt_tokens":1,"completion_tokens":2}}`))
+	f.Add([]byte(`{"usage":{"a":"\"}"}`))
+	f.Add([]byte(`"usage":`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u, ok := FromJSON(b)
+		if !ok && u != (Usage{}) {
+			t.Fatalf("not ok but usage %+v", u)
+		}
+	})
+}
+
+func BenchmarkFromJSON(b *testing.B) {
+	body := []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the mock upstream. You said: hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":0}}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := FromJSON(body); !ok {
+			b.Fatal("no usage")
+		}
+	}
+}
+
+func BenchmarkCost(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Cost(Usage{InputTokens: 1234, OutputTokens: 567}, Prices{0.15, 0.6}, 1)
+	}
+}
