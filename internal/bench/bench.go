@@ -47,6 +47,7 @@ type Config struct {
 	Concurrency  int           // concurrent requests per target
 	Rounds       int           // each round runs every target once
 	Stream       bool          // stream the answers and measure time to first byte
+	ChunkDelay   time.Duration // the mock's pause between stream chunks (0 = none)
 	Targets      []string      // subset of TargetProxy, TargetGateway
 	StartTimeout time.Duration // per child, until it answers
 	KeepTemp     bool          // keep the temp directory (logs, database) for inspection
@@ -81,6 +82,9 @@ func (c Config) validate() error {
 	}
 	if c.Rounds < 1 || c.Rounds > 100 {
 		errs = append(errs, fmt.Errorf("rounds %d: want 1 to 100", c.Rounds))
+	}
+	if c.ChunkDelay < 0 || c.ChunkDelay > time.Second {
+		errs = append(errs, fmt.Errorf("chunk delay %v: want between 0 and 1s", c.ChunkDelay))
 	}
 	if c.StartTimeout <= 0 {
 		errs = append(errs, errors.New("start timeout must be positive"))
@@ -178,7 +182,11 @@ func (r *run) start(ctx context.Context) error {
 		return err
 	}
 	mockAuth := "Bearer " + mockKey
-	if r.mock, err = r.spawn("mock-upstream", []string{"mock-upstream", "--listen", mockAddr, "--api-key", mockKey}, nil); err != nil {
+	args := []string{"mock-upstream", "--listen", mockAddr, "--api-key", mockKey}
+	if r.cfg.ChunkDelay > 0 {
+		args = append(args, "--chunk-delay", r.cfg.ChunkDelay.String())
+	}
+	if r.mock, err = r.spawn("mock-upstream", args, nil); err != nil {
 		return err
 	}
 	if err := waitReady(ctx, r.mock, "http://"+mockAddr+"/v1/models", mockAuth, r.cfg.StartTimeout); err != nil {

@@ -81,6 +81,9 @@ func report(out io.Writer, cfg Config, rows []row) {
 	mode := "non-streaming"
 	if cfg.Stream {
 		mode = "streaming (TTFB = time to the first SSE line)"
+		if cfg.ChunkDelay > 0 {
+			mode += fmt.Sprintf(", %v between chunks", cfg.ChunkDelay)
+		}
 	}
 	fmt.Fprintf(out, "\nkeygate bench: %d round(s) × %v per target, concurrency %d, %s\n",
 		cfg.Rounds, cfg.Duration, cfg.Concurrency, mode)

@@ -49,6 +49,7 @@ each round, and the gateway/bare ratios. Each run takes about
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent requests per target")
 	f.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds; each runs every target once, alternating")
 	f.BoolVar(&cfg.Stream, "stream", cfg.Stream, "stream answers (SSE) and report time to first byte")
+	f.DurationVar(&cfg.ChunkDelay, "chunk-delay", cfg.ChunkDelay, "the mock upstream's pause between stream chunks (with --stream)")
 	f.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "warm-up per target before the first round")
 	f.StringVar(&targets, "targets", strings.Join(cfg.Targets, ","), "targets to measure: proxy, gateway or both")
 	f.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "how long each child may take to become ready")
