@@ -1,0 +1,233 @@
+package relay
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/metrics"
+	"github.com/keygate/keygate/internal/store"
+)
+
+func newRelay() *Relay {
+	zero := func() float64 { return 0 }
+	return &Relay{Client: &http.Client{Transport: NewTransport()}, Metrics: metrics.New(zero, zero, zero),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Cooldown: time.Minute}
+}
+
+func channel(t *testing.T, name, base string, prio int) *catalog.Channel {
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &catalog.Channel{Channel: store.Channel{Name: name, Priority: prio, Weight: 1, Enabled: true}, APIKey: "sk-channel-secret-0000", URL: u}
+}
+
+// The first event reaches the client before the upstream sends the second:
+// events are flushed one by one, never buffered.
+func TestStreamFlushesEachEvent(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"one\"}}]}\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"two\"}}]}\n\n")
+		io.WriteString(w, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\n")
+		io.WriteString(w, "data: [DONE]\n\n")
+	}))
+	defer up.Close()
+	rl := newRelay()
+	var res Result
+	done := make(chan error, 1)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := &Request{Path: "/chat/completions", Body: []byte(`{"model":"m"}`), Model: "m", BodyModel: "m", Stream: true,
+			StripUsage: true, Channels: []*catalog.Channel{channel(t, "c", up.URL, 0)}}
+		done <- rl.Do(r.Context(), w, req, &res)
+	}))
+	defer gw.Close()
+	resp, err := http.Post(gw.URL, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	first, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(first, "one") {
+		t.Fatalf("first event %q, %v", first, err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(br)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(rest), "usage") {
+		t.Fatalf("the usage chunk the client did not ask for was relayed: %s", rest)
+	}
+	if !strings.Contains(string(rest), "[DONE]") || !strings.Contains(string(rest), "two") {
+		t.Fatalf("stream incomplete: %s", rest)
+	}
+	if !res.HasUsage || res.Usage.InputTokens != 3 || res.Usage.OutputTokens != 2 || !res.Completed {
+		t.Fatalf("result: %+v", res)
+	}
+}
+
+func TestStreamCutIsReportedToTheClient(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"partial\"}}]}\n\n")
+	}))
+	defer up.Close()
+	rl := newRelay()
+	rec := httptest.NewRecorder()
+	var res Result
+	req := &Request{Path: "/chat/completions", Body: []byte(`{}`), Model: "m", BodyModel: "m", Stream: true,
+		Channels: []*catalog.Channel{channel(t, "c", up.URL, 0)}}
+	if err := rl.Do(context.Background(), rec, req, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed || !strings.Contains(res.FailureReason, "[DONE]") {
+		t.Fatalf("result: %+v", res)
+	}
+	if !strings.Contains(rec.Body.String(), `"code":"upstream_error"`) {
+		t.Fatalf("client was not told the stream broke: %s", rec.Body.String())
+	}
+	if res.OutputBytes != len("partial") {
+		t.Fatalf("output bytes for the estimate = %d", res.OutputBytes)
+	}
+}
+
+func TestClientDisconnectCancelsUpstream(t *testing.T) {
+	cancelled := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := 0; i < 100; i++ {
+			if _, err := io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n"); err != nil {
+				break
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				close(cancelled)
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}))
+	defer up.Close()
+	rl := newRelay()
+	ctx, cancel := context.WithCancel(context.Background())
+	var res Result
+	done := make(chan error, 1)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := &Request{Path: "/x", Body: []byte(`{}`), Model: "m", BodyModel: "m", Stream: true,
+			Channels: []*catalog.Channel{channel(t, "c", up.URL, 0)}}
+		done <- rl.Do(r.Context(), w, req, &res)
+	}))
+	defer gw.Close()
+	hreq, _ := http.NewRequestWithContext(ctx, "POST", gw.URL, strings.NewReader("{}"))
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	if _, err := br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("upstream request was not cancelled after the client left")
+	}
+	if err := <-done; !IsClientGone(err) {
+		t.Fatalf("Do = %v, want client gone", err)
+	}
+}
+
+func TestFailoverAndUpstreamAuth(t *testing.T) {
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	deadURL := dead.URL
+	dead.Close() // connection refused
+	authFail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		io.WriteString(w, `{"error":{"message":"Incorrect API key provided: sk-channel-secret-0000"}}`)
+	}))
+	defer authFail.Close()
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer sk-channel-secret-0000" {
+			t.Errorf("upstream got Authorization %q", r.Header.Get("Authorization"))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}`)
+	}))
+	defer good.Close()
+
+	rl := newRelay()
+	t.Run("dead first channel costs a retry, not an error", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		var res Result
+		req := &Request{Path: "/chat/completions", Body: []byte(`{}`), Model: "m", BodyModel: "m",
+			Channels: []*catalog.Channel{channel(t, "dead", deadURL, 10), channel(t, "good", good.URL, 0)}}
+		if err := rl.Do(context.Background(), rec, req, &res); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != 200 || res.Channel != "good" || res.Attempts != 2 {
+			t.Fatalf("code %d, result %+v", rec.Code, res)
+		}
+	})
+	t.Run("upstream 401 is the operator's problem", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		var res Result
+		ch := channel(t, "bad-cred", authFail.URL, 0)
+		req := &Request{Path: "/chat/completions", Body: []byte(`{}`), Model: "m", BodyModel: "m", Channels: []*catalog.Channel{ch}}
+		err := rl.Do(context.Background(), rec, req, &res)
+		if apierr.CodeOf(err) != apierr.UpstreamAuthFailed || apierr.From(err).HTTPStatus() != 502 {
+			t.Fatalf("err = %v", err)
+		}
+		if ch.Healthy() {
+			t.Fatal("channel with a rejected credential still healthy")
+		}
+		if strings.Contains(res.FailureReason, "sk-channel-secret-0000") || strings.Contains(ch.LastError(), "sk-channel-secret-0000") {
+			t.Fatalf("the channel credential leaked into the failure reason: %s", res.FailureReason)
+		}
+	})
+}
+
+func TestEnsureStreamUsage(t *testing.T) {
+	cases := map[string]struct {
+		body       string
+		has, incl  bool
+		want       string
+		wantChange bool
+	}{
+		"no options":       {`{"model":"m","stream":true}`, false, false, `{"model":"m","stream":true,"stream_options":{"include_usage":true}}`, true},
+		"trailing newline": {"{\"model\":\"m\"}\n", false, false, `{"model":"m","stream_options":{"include_usage":true}}`, true},
+		"already asked":    {`{"stream_options":{"include_usage":true}}`, true, true, `{"stream_options":{"include_usage":true}}`, false},
+		"options without":  {`{"stream_options":{"include_obfuscation":false}}`, true, false, `{"stream_options":{"include_obfuscation":false,"include_usage":true}}`, true},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, changed, err := EnsureStreamUsage([]byte(c.body), c.has, c.incl)
+			if err != nil || string(got) != c.want || changed != c.wantChange {
+				t.Fatalf("got %s, %v, %v", got, changed, err)
+			}
+		})
+	}
+	if _, _, err := EnsureStreamUsage([]byte(`[1]`), false, false); err == nil {
+		t.Fatal("want an error for a non-object body")
+	}
+}
