@@ -22,12 +22,14 @@ import (
 	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/logwriter"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/relay"
 	"github.com/keygate/keygate/internal/secretbox"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/store/sqlstore"
+	"github.com/keygate/keygate/internal/webhook"
 )
 
 // App is a configured gateway.
@@ -42,6 +44,9 @@ type App struct {
 	ln      net.Listener
 	stop    context.CancelFunc
 	bgDone  chan struct{}
+	// Webhooks delivers security notifications (nil without KEYGATE_WEBHOOK_URL).
+	Webhooks    *webhook.Sender
+	noticesDone chan struct{}
 	// Banner receives the one-time owner token on a fresh database.
 	Banner io.Writer
 	// demoStop stops the built-in mock upstream of the demo setup.
@@ -105,7 +110,30 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if cfg.AdminToken != "" {
 		a.Server.AdminTokenHash = keys.Hash(cfg.AdminToken)
 	}
+	if err := a.wireLeakResponse(); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// wireLeakResponse loads the trusted signers of secret-scanning reports and
+// starts the webhook sender; undelivered webhooks land in the audit log.
+func (a *App) wireLeakResponse() error {
+	if a.Config.ScanningKeys != "" {
+		ks, err := leak.LoadFile(a.Config.ScanningKeys)
+		if err != nil {
+			return err
+		}
+		a.Server.LeakKeys = ks
+		a.log.Info("accepting secret-scanning reports at /security/v1/leaked-keys", "trusted_keys", ks.Len())
+	}
+	if a.Config.WebhookURL != "" {
+		srv := a.Server
+		a.Webhooks = webhook.New(webhook.Options{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret,
+			OnFailure: srv.WebhookFailed, Log: a.log})
+		srv.Webhooks = a.Webhooks
+	}
+	return nil
 }
 
 // secretBox returns the sealer for upstream credentials. Without
@@ -176,6 +204,10 @@ func (a *App) Start(ctx context.Context) error {
 	a.stop = stop
 	a.bgDone = make(chan struct{})
 	go func() { defer close(a.bgDone); a.Catalog.Run(bg) }()
+	if a.Webhooks != nil {
+		a.noticesDone = make(chan struct{})
+		go func() { defer close(a.noticesDone); a.Server.RunNotices(bg, time.Hour) }()
+	}
 	a.http = &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	go func() {
@@ -214,6 +246,16 @@ func (a *App) Close() error {
 	if a.stop != nil {
 		a.stop()
 		<-a.bgDone
+		if a.noticesDone != nil {
+			<-a.noticesDone
+		}
+	}
+	if a.Webhooks != nil {
+		// Bounded: a dead receiver must not hold up shutdown; what is left
+		// is recorded as undelivered in the audit log.
+		ctx, cancel := context.WithTimeout(context.Background(), min(a.Config.ShutdownTimeout, 10*time.Second))
+		_ = a.Webhooks.Close(ctx)
+		cancel()
 	}
 	if a.Logs != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)

@@ -24,6 +24,9 @@ type Config struct {
 	AdminToken      string // KEYGATE_ADMIN_TOKEN
 	SecretKey       string // KEYGATE_SECRET_KEY
 	ConfigFile      string // KEYGATE_CONFIG
+	WebhookURL      string // KEYGATE_WEBHOOK_URL: security notifications
+	WebhookSecret   string // KEYGATE_WEBHOOK_SECRET: HMAC-SHA256 key of webhook bodies
+	ScanningKeys    string // KEYGATE_SECRET_SCANNING_KEYS: file of trusted leak-report signers
 	TrustedProxies  []netip.Prefix
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
@@ -59,6 +62,9 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.AdminToken, "KEYGATE_ADMIN_TOKEN")
 	set(&c.SecretKey, "KEYGATE_SECRET_KEY")
 	set(&c.ConfigFile, "KEYGATE_CONFIG")
+	set(&c.WebhookURL, "KEYGATE_WEBHOOK_URL")
+	set(&c.WebhookSecret, "KEYGATE_WEBHOOK_SECRET")
+	set(&c.ScanningKeys, "KEYGATE_SECRET_SCANNING_KEYS")
 	if v := getenv("KEYGATE_TRUSTED_PROXIES"); v != "" {
 		p, err := ParsePrefixes(strings.Split(v, ","))
 		if err != nil {
@@ -84,6 +90,12 @@ func (c Config) Validate() error {
 	if c.AdminToken != "" && strings.TrimSpace(c.AdminToken) != c.AdminToken {
 		errs = append(errs, errors.New("KEYGATE_ADMIN_TOKEN has leading or trailing whitespace; remove it"))
 	}
+	if c.WebhookURL != "" && !strings.HasPrefix(c.WebhookURL, "https://") && !strings.HasPrefix(c.WebhookURL, "http://") {
+		errs = append(errs, fmt.Errorf("KEYGATE_WEBHOOK_URL must start with https:// (or http://)"))
+	}
+	if c.WebhookURL != "" && len(c.WebhookSecret) < 16 {
+		errs = append(errs, errors.New("KEYGATE_WEBHOOK_URL is set but KEYGATE_WEBHOOK_SECRET is missing or shorter than 16 characters; set a long random secret so receivers can verify the signature"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -95,6 +107,9 @@ func (c Config) Redacted() Config {
 	}
 	if r.SecretKey != "" {
 		r.SecretKey = "(set)"
+	}
+	if r.WebhookSecret != "" {
+		r.WebhookSecret = "(set)"
 	}
 	return r
 }

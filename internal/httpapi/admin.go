@@ -43,6 +43,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/v1/keys/{id}", s.admin(s.getKey))
 	mux.Handle("GET /admin/v1/logs", s.admin(s.queryLogs))
 	mux.Handle("GET /admin/v1/projects", s.admin(s.listProjects))
+	s.keyLifecycleRoutes(mux)
 	mux.Handle("GET /admin/v1/requests/{request_id}", s.admin(s.requestEvidence))
 	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No admin route %s %s.", r.Method, r.URL.Path),
@@ -123,6 +124,7 @@ type KeyView struct {
 	StateBy     string      `json:"state_by,omitempty"`
 	StateReason string      `json:"state_reason,omitempty"`
 	ReplacedBy  string      `json:"replaced_by,omitempty"`
+	RotatedFrom string      `json:"rotated_from,omitempty"`
 	GraceUntil  *time.Time  `json:"grace_until,omitempty"`
 	Budget      *BudgetView `json:"budget"`
 	RPM         int         `json:"rpm"`
@@ -149,7 +151,7 @@ func viewKey(k store.Key) KeyView {
 	v := KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
 		Models: nonNilStrs(k.Models), AllowedIPs: nonNilStrs(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
 		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
-		GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
+		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
 	if k.BudgetUSD > 0 {
 		v.Budget = &BudgetView{LimitUSD: k.BudgetUSD, Period: k.BudgetPeriod}
 	}

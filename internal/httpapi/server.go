@@ -19,6 +19,7 @@ import (
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/docs"
 	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/logwriter"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/relay"
@@ -39,6 +40,12 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 	MaxBodyBytes   int64
 	Now            func() time.Time
+	// Webhooks receives security events (key disabled, leaked, rotated,
+	// expiring); nil sends none.
+	Webhooks Notifier
+	// LeakKeys are the trusted signers of secret-scanning reports
+	// (KEYGATE_SECRET_SCANNING_KEYS); nil refuses every report.
+	LeakKeys *leak.KeySet
 }
 
 // Scope is the typed per-request state (never string keys on a context).
@@ -100,6 +107,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/models/{id...}", s.api("models", s.getModel))
 	// Admin API.
 	s.adminRoutes(mux)
+	// Secret-scanning partner reports: signature checked, keys disabled.
+	mux.HandleFunc("POST /security/v1/leaked-keys", s.leakedKeys)
 	// Ops and docs.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.ready)

@@ -42,6 +42,7 @@ type Key struct {
 	StateBy      string
 	StateReason  string
 	ReplacedBy   string // id of the replacement after a rotation
+	RotatedFrom  string // id of the key this one replaced
 	GraceUntil   time.Time
 	BudgetUSD    float64 // 0 = none
 	BudgetPeriod string  // daily | monthly | total
@@ -200,6 +201,42 @@ type AuditFilter struct {
 	Limit  int
 }
 
+// LogWindow selects the request logs of one key for AggregateKeyLogs.
+type LogWindow struct {
+	KeyID string
+	Since time.Time // inclusive; zero = from the beginning
+	Until time.Time // exclusive; zero = no end
+	// Refused lists the error codes that count as refused because of the
+	// key's state (key_disabled, key_rotated…).
+	Refused []string
+	// RecentRefused is how many of the latest refused rows to return.
+	RecentRefused int
+}
+
+// LogGroup is one row of an aggregate: requests, spend and refusals sharing
+// a value (a model, an address, an hour, a user agent).
+type LogGroup struct {
+	Value    string
+	Requests int
+	Refused  int
+	SpendUSD float64
+	First    time.Time
+	Last     time.Time
+}
+
+// LogAggregate summarises a key's request logs in a window.
+type LogAggregate struct {
+	Requests      int
+	Refused       int
+	SpendUSD      float64
+	First, Last   time.Time
+	ByModel       []LogGroup // most requests first
+	ByIP          []LogGroup
+	ByHour        []LogGroup // Value is the hour's start, RFC 3339; oldest first
+	UserAgents    []LogGroup
+	RecentRefused []RequestLog // newest first
+}
+
 // Store is the persistence boundary. Implementations must be safe for
 // concurrent use.
 type Store interface {
@@ -226,6 +263,15 @@ type Store interface {
 	// UpdateKey writes k if its stored Version equals k.Version, then
 	// increments it; otherwise ErrConflict.
 	UpdateKey(ctx context.Context, k *Key) error
+	// AggregateKeyLogs summarises one key's request logs (the impact report).
+	AggregateKeyLogs(ctx context.Context, w LogWindow) (LogAggregate, error)
+
+	// ClaimOnce records value under (scope, id) unless something is already
+	// recorded there; it returns the recorded value and whether this call
+	// recorded it. It makes retried operations idempotent.
+	ClaimOnce(ctx context.Context, scope, id, value string) (recorded string, claimed bool, err error)
+	// ReleaseOnce forgets a claim whose operation failed, so it can be retried.
+	ReleaseOnce(ctx context.Context, scope, id string) error
 
 	CreateMember(ctx context.Context, m Member) error
 	GetMemberByTokenHash(ctx context.Context, hash string) (Member, error)

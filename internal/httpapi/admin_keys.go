@@ -1,0 +1,823 @@
+package httpapi
+
+// Key lifecycle of the admin API: update, disable, enable, rotate (with a
+// grace window and Idempotency-Key), delete (a tombstone), the impact report
+// of a suspected leak, the audit log and the digest check behind
+// `keygate scan --check`. Every change is audited with display forms only,
+// written through the store's version check, and put into the key cache at
+// once so this instance refuses a disabled key on the next request.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/store"
+	"github.com/keygate/keygate/internal/webhook"
+)
+
+// Notifier receives security events; the webhook sender implements it.
+type Notifier interface{ Notify(webhook.Event) }
+
+// MaxGrace is the longest grace window a rotation may give the old key.
+const MaxGrace = 30 * 24 * time.Hour
+
+// refusedByState are the error codes of calls refused because of the key's
+// state; invalid_api_key carries a key id only for a deleted key.
+var refusedByState = []string{string(apierr.KeyDisabled), string(apierr.KeyRotated), string(apierr.KeyExpired),
+	string(apierr.InvalidAPIKey)}
+
+func (s *Server) keyLifecycleRoutes(mux *http.ServeMux) {
+	mux.Handle("PATCH /admin/v1/keys/{id}", s.admin(s.patchKey))
+	mux.Handle("DELETE /admin/v1/keys/{id}", s.admin(s.deleteKey))
+	mux.Handle("POST /admin/v1/keys/{id}/disable", s.admin(s.disableKey))
+	mux.Handle("POST /admin/v1/keys/{id}/enable", s.admin(s.enableKey))
+	mux.Handle("POST /admin/v1/keys/{id}/rotate", s.admin(s.rotateKey))
+	mux.Handle("GET /admin/v1/keys/{id}/impact", s.admin(s.keyImpact))
+	mux.Handle("POST /admin/v1/keys/check", s.admin(s.checkDigests))
+	mux.Handle("GET /admin/v1/audit", s.admin(s.listAudit))
+}
+
+// mayChangeKeys refuses read-only roles.
+func mayChangeKeys(r *http.Request) error {
+	switch a := actorFrom(r.Context()); a.Role {
+	case "owner", "admin", "member":
+		return nil
+	default:
+		return apierr.New(apierr.PermissionDenied, fmt.Sprintf("%s has role %q, which may not change keys.", a, a.Role),
+			"Ask an owner or admin of the gateway to make this change, or to give you the member role.")
+	}
+}
+
+func keyNotFound(id string) error {
+	return apierr.New(apierr.NotFound, fmt.Sprintf("No key with id %q.", id), "GET /admin/v1/keys lists key ids.")
+}
+
+// changeKey reads key id, applies change and writes it back, retrying when
+// another writer got there first. change returns errNoChange to answer with
+// the key as it is (an idempotent repeat).
+func (s *Server) changeKey(ctx context.Context, id string, change func(k *store.Key) error) (store.Key, bool, error) {
+	for attempt := 0; ; attempt++ {
+		k, err := s.Store.GetKey(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return k, false, keyNotFound(id)
+		}
+		if err != nil {
+			return k, false, err
+		}
+		if err := change(&k); errors.Is(err, errNoChange) {
+			return k, false, nil
+		} else if err != nil {
+			return k, false, err
+		}
+		err = s.Store.UpdateKey(ctx, &k)
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return k, false, err
+		}
+		s.Catalog.Keys().Put(&k)
+		return k, true, nil
+	}
+}
+
+var errNoChange = errors.New("no change")
+
+func conflict(msg, hint string) error { return apierr.New(apierr.Conflict, msg, hint) }
+
+// scrubSecrets replaces any credential pasted into free text (a reason, a
+// name) by its display form: keygate keys and other providers' keys.
+func scrubSecrets(s string) string {
+	for _, m := range keys.Find(s) {
+		s = strings.ReplaceAll(s, m.Key, keys.Display(m.Key))
+	}
+	if ms := keys.FindOtherProviders(s); len(ms) > 0 {
+		var b strings.Builder
+		last := 0
+		for _, m := range ms {
+			b.WriteString(s[last:m.Start])
+			b.WriteString(m.Display)
+			last = m.End
+		}
+		b.WriteString(s[last:])
+		s = b.String()
+	}
+	return s
+}
+
+// longToken catches long secret-looking runs that no scanner recognises
+// (a truncated key, another gateway's token) in reasons and names.
+var longToken = regexp.MustCompile(`[A-Za-z0-9_\-]{40,}`)
+
+func cleanText(s string, n int) string {
+	s = scrubSecrets(strings.TrimSpace(s))
+	s = longToken.ReplaceAllStringFunc(s, keys.DisplayPresented)
+	return truncate(s, n)
+}
+
+// keyPatch is the body of PATCH /admin/v1/keys/{id}. Absent fields are left
+// as they are; expires_at and budget may be null to clear them, models and
+// allowed_ips [] to lift the restriction.
+type keyPatch struct {
+	Name       *string         `json:"name"`
+	Group      *string         `json:"group"`
+	Models     *[]string       `json:"models"`
+	AllowedIPs *[]string       `json:"allowed_ips"`
+	ExpiresAt  json.RawMessage `json:"expires_at"`
+	Budget     json.RawMessage `json:"budget"`
+	RPM        *int            `json:"rpm"`
+	TPM        *int            `json:"tpm"`
+}
+
+func isNull(m json.RawMessage) bool { return strings.TrimSpace(string(m)) == "null" }
+
+func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
+	if err := mayChangeKeys(r); err != nil {
+		return err
+	}
+	var p keyPatch
+	if err := decodeJSON(r, &p); err != nil {
+		return err
+	}
+	var exp *time.Time
+	if len(p.ExpiresAt) > 0 && !isNull(p.ExpiresAt) {
+		var t time.Time
+		if err := json.Unmarshal(p.ExpiresAt, &t); err != nil {
+			return invalid("expires_at", "expires_at is not an RFC 3339 time.", "Use a time like 2026-01-02T15:04:05Z, or null for no expiry.")
+		}
+		t = t.UTC()
+		exp = &t
+	}
+	var budget *BudgetView
+	if len(p.Budget) > 0 && !isNull(p.Budget) {
+		budget = new(BudgetView)
+		if err := json.Unmarshal(p.Budget, budget); err != nil || budget.LimitUSD < 0 || !validPeriod(budget.Period) {
+			return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.", "Or send null to remove it.")
+		}
+	}
+	if p.AllowedIPs != nil {
+		if _, err := config.ParsePrefixes(*p.AllowedIPs); err != nil {
+			return invalid("allowed_ips", "allowed_ips: "+err.Error()+".", "Use CIDRs such as 10.0.0.0/8 or 2001:db8::/32.")
+		}
+	}
+	if p.Group != nil && s.Catalog.Snapshot().Groups[*p.Group] == nil {
+		return apierr.New(apierr.NotFound, fmt.Sprintf("Group %q does not exist.", *p.Group), "Declare it under groups: in KEYGATE_CONFIG.")
+	}
+	if (p.RPM != nil && *p.RPM < 0) || (p.TPM != nil && *p.TPM < 0) {
+		return invalid("rpm", "rpm and tpm must not be negative.", "")
+	}
+	var changed []string
+	k, _, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+		changed = changed[:0]
+		if k.State == store.KeyDeleted {
+			return conflict(fmt.Sprintf("Key %s (%s) is deleted and cannot be changed.", k.ID, k.Display), "Create a new key instead.")
+		}
+		if p.Name != nil {
+			k.Name = cleanText(*p.Name, 200)
+			changed = append(changed, "name")
+		}
+		if p.Group != nil {
+			k.Group = *p.Group
+			changed = append(changed, "group")
+		}
+		if p.Models != nil {
+			k.Models = *p.Models
+			changed = append(changed, "models")
+		}
+		if p.AllowedIPs != nil {
+			k.AllowedIPs = *p.AllowedIPs
+			changed = append(changed, "allowed_ips")
+		}
+		if len(p.ExpiresAt) > 0 {
+			k.ExpiresAt = time.Time{}
+			if exp != nil {
+				k.ExpiresAt = *exp
+			}
+			changed = append(changed, "expires_at")
+		}
+		if len(p.Budget) > 0 {
+			k.BudgetUSD, k.BudgetPeriod = 0, ""
+			if budget != nil {
+				k.BudgetUSD, k.BudgetPeriod = budget.LimitUSD, budget.Period
+			}
+			changed = append(changed, "budget")
+		}
+		if p.RPM != nil {
+			k.RPM = *p.RPM
+			changed = append(changed, "rpm")
+		}
+		if p.TPM != nil {
+			k.TPM = *p.TPM
+			changed = append(changed, "tpm")
+		}
+		if len(changed) == 0 {
+			return errNoChange
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(changed) > 0 {
+		s.audit(r, "key.update", k.ID, map[string]any{"display": k.Display, "fields": changed})
+	}
+	writeJSON(w, 200, viewKey(k))
+	return nil
+}
+
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+// decodeOptional decodes a JSON body that may be empty.
+func decodeOptional(r *http.Request, v any) error {
+	if r.ContentLength == 0 && r.Header.Get("Transfer-Encoding") == "" {
+		return nil
+	}
+	err := decodeJSON(r, v)
+	var e *apierr.Error
+	if errors.As(err, &e) && errors.Is(e.Cause, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
+	if err := mayChangeKeys(r); err != nil {
+		return err
+	}
+	var body reasonBody
+	if err := decodeOptional(r, &body); err != nil {
+		return err
+	}
+	a := actorFrom(r.Context())
+	reason := cleanText(body.Reason, 500)
+	if reason == "" {
+		reason = "disabled by " + a.String()
+	}
+	now := s.Now().UTC()
+	k, changed, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+		switch k.State {
+		case store.KeyDisabled:
+			return errNoChange
+		case store.KeyDeleted:
+			return conflict(fmt.Sprintf("Key %s (%s) is deleted; it is already refused.", k.ID, k.Display), "")
+		}
+		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDisabled, now, a.String(), reason
+		k.GraceUntil = time.Time{}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.audit(r, "key.disable", k.ID, map[string]any{"display": k.Display, "reason": reason})
+		s.notify(webhook.KeyDisabled, k, nil)
+	}
+	writeJSON(w, 200, viewKey(k))
+	return nil
+}
+
+func (s *Server) enableKey(w http.ResponseWriter, r *http.Request) error {
+	if err := mayChangeKeys(r); err != nil {
+		return err
+	}
+	a := actorFrom(r.Context())
+	now := s.Now().UTC()
+	k, changed, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+		switch k.State {
+		case store.KeyActive:
+			return errNoChange
+		case store.KeyDisabled:
+			if k.ReplacedBy != "" {
+				return conflict(fmt.Sprintf("Key %s (%s) was replaced by %s and cannot be re-enabled.", k.ID, k.Display, k.ReplacedBy),
+					"Use the replacement key.")
+			}
+		default:
+			return conflict(fmt.Sprintf("Key %s (%s) is %s; only a disabled key can be enabled.", k.ID, k.Display, k.State),
+				"Create a new key, or rotate the replacement.")
+		}
+		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyActive, now, a.String(), ""
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.audit(r, "key.enable", k.ID, map[string]any{"display": k.Display})
+	}
+	writeJSON(w, 200, viewKey(k))
+	return nil
+}
+
+func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
+	if err := mayChangeKeys(r); err != nil {
+		return err
+	}
+	a := actorFrom(r.Context())
+	now := s.Now().UTC()
+	k, changed, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+		if k.State == store.KeyDeleted {
+			return errNoChange
+		}
+		// The row stays as a tombstone: the digest keeps a deleted key
+		// recognised, so its owner is told "deleted", never "unknown".
+		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDeleted, now, a.String(), ""
+		k.GraceUntil = time.Time{}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.audit(r, "key.delete", k.ID, map[string]any{"display": k.Display})
+	}
+	writeJSON(w, 200, viewKey(k))
+	return nil
+}
+
+type rotateBody struct {
+	GraceSeconds int64 `json:"grace_seconds"`
+}
+
+// RotateView is the answer to a rotation: the new key (with its plaintext,
+// once) and what became of the old one.
+type RotateView struct {
+	KeyView
+	OldKey   KeyView `json:"old_key"`
+	Replayed bool    `json:"idempotent_replay,omitempty"`
+	Note     string  `json:"note,omitempty"`
+}
+
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	if err := mayChangeKeys(r); err != nil {
+		return err
+	}
+	var body rotateBody
+	if err := decodeOptional(r, &body); err != nil {
+		return err
+	}
+	grace := time.Duration(body.GraceSeconds) * time.Second
+	if body.GraceSeconds < 0 || grace > MaxGrace {
+		return invalid("grace_seconds", fmt.Sprintf("grace_seconds must be between 0 and %d (30 days).", int64(MaxGrace/time.Second)),
+			"Use 0 to refuse the old key at once (a leak), or the time clients need to switch.")
+	}
+	id := r.PathValue("id")
+	ctx := r.Context()
+	newID := ids.New("key")
+	idem := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	scope := "rotate:" + id
+	if idem != "" {
+		if len(idem) > 200 {
+			return invalid("Idempotency-Key", "The Idempotency-Key header is longer than 200 characters.", "Use a UUID.")
+		}
+		got, claimed, err := s.Store.ClaimOnce(ctx, scope, idem, newID)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return s.rotateReplay(w, r, id, got)
+		}
+	}
+	release := func() {
+		if idem != "" {
+			_ = s.Store.ReleaseOnce(context.WithoutCancel(ctx), scope, idem)
+		}
+	}
+	old, err := s.Store.GetKey(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		release()
+		return keyNotFound(id)
+	}
+	if err != nil {
+		release()
+		return err
+	}
+	prefix := keys.PrefixLive
+	if old.Env == "test" {
+		prefix = keys.PrefixTest
+	}
+	plain, err := keys.Generate(prefix)
+	if err != nil {
+		release()
+		return fmt.Errorf("rotate key %s: generate: %w", id, err)
+	}
+	a := actorFrom(r.Context())
+	now := s.Now().UTC()
+	var note string
+	// The old key is marked first, under its version check: of two racing
+	// rotations only one gets past this, so no key ever has two successors.
+	oldKey, _, err := s.changeKey(ctx, id, func(k *store.Key) error {
+		switch k.State {
+		case store.KeyActive, store.KeyExpired:
+			// An expired key gets no grace: it was not working anyway.
+			k.GraceUntil = now.Add(grace)
+			if k.State == store.KeyExpired {
+				k.GraceUntil = now
+			}
+			k.State = store.KeyRotated
+		case store.KeyDisabled:
+			// A disabled key stays refused: a leaked key must not come
+			// back to life for a grace window.
+			note = "The old key was disabled and stays disabled; grace_seconds does not apply."
+			k.GraceUntil = time.Time{}
+		case store.KeyRotated:
+			return conflict(fmt.Sprintf("Key %s (%s) was already rotated; its replacement is %s.", k.ID, k.Display, k.ReplacedBy),
+				"Rotate the replacement instead, or retry with the same Idempotency-Key to get the earlier answer.")
+		default:
+			return conflict(fmt.Sprintf("Key %s (%s) is %s and cannot be rotated.", k.ID, k.Display, k.State), "Create a new key instead.")
+		}
+		if k.State == store.KeyRotated {
+			k.StateAt, k.StateBy, k.StateReason = now, a.String(), "rotated"
+		}
+		k.ReplacedBy = newID
+		return nil
+	})
+	if err != nil {
+		release()
+		return err
+	}
+	nk := store.Key{ID: newID, Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: old.Env, Name: old.Name,
+		Project: old.Project, Group: old.Group, Models: old.Models, AllowedIPs: old.AllowedIPs, State: store.KeyActive,
+		BudgetUSD: old.BudgetUSD, BudgetPeriod: old.BudgetPeriod, RPM: old.RPM, TPM: old.TPM, CreatedAt: now,
+		CreatedBy: a.String(), RotatedFrom: old.ID}
+	if old.ExpiresAt.After(now) {
+		nk.ExpiresAt = old.ExpiresAt
+	}
+	if err := s.Store.CreateKey(ctx, &nk); err != nil {
+		// Undo the mark so the old key is not left pointing at nothing.
+		if _, _, uerr := s.changeKey(context.WithoutCancel(ctx), id, func(k *store.Key) error {
+			k.State, k.StateAt, k.StateBy, k.StateReason = old.State, old.StateAt, old.StateBy, old.StateReason
+			k.ReplacedBy, k.GraceUntil = old.ReplacedBy, old.GraceUntil
+			return nil
+		}); uerr != nil {
+			s.Log.Error("rotation failed half-way: the old key points at a replacement that was not created",
+				"key_id", id, "replacement", newID, "err", uerr)
+		}
+		release()
+		return fmt.Errorf("rotate key %s: %w", id, err)
+	}
+	s.Catalog.Keys().Put(&nk)
+	s.audit(r, "key.rotate", old.ID, map[string]any{"display": old.Display, "replacement": nk.ID,
+		"replacement_display": nk.Display, "grace_until": oldKey.GraceUntil, "old_state": oldKey.State})
+	s.audit(r, "key.create", nk.ID, map[string]any{"display": nk.Display, "project": nk.Project, "group": nk.Group,
+		"env": nk.Env, "rotated_from": old.ID})
+	s.notify(webhook.KeyRotated, oldKey, map[string]any{"replacement_id": nk.ID, "replacement_display": nk.Display})
+	v := RotateView{KeyView: viewKey(nk), OldKey: viewKey(oldKey), Note: note}
+	v.Key = plain
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// rotateReplay answers a retried rotation with the key it created, without
+// the plaintext: that was shown once, to the first call.
+func (s *Server) rotateReplay(w http.ResponseWriter, r *http.Request, oldID, newID string) error {
+	nk, err := s.Store.GetKey(r.Context(), newID)
+	if errors.Is(err, store.ErrNotFound) {
+		return conflict(fmt.Sprintf("A rotation of key %s with this Idempotency-Key is still in progress.", oldID),
+			"Retry in a moment with the same Idempotency-Key.")
+	}
+	if err != nil {
+		return err
+	}
+	old, err := s.Store.GetKey(r.Context(), oldID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeJSON(w, 200, RotateView{KeyView: viewKey(nk), OldKey: viewKey(old), Replayed: true,
+		Note: "This Idempotency-Key was used before: this is the key that rotation created. Its secret was shown only in the first answer; if it was lost, rotate " + nk.ID + " again."})
+	return nil
+}
+
+// notify sends a webhook event about k.
+func (s *Server) notify(typ string, k store.Key, extra map[string]any) {
+	if s.Webhooks == nil {
+		return
+	}
+	data := map[string]any{"key_id": k.ID, "display": k.Display, "env": k.Env, "project": k.Project, "name": k.Name,
+		"state": k.State}
+	if !k.StateAt.IsZero() {
+		data["state_at"] = k.StateAt
+	}
+	if k.StateReason != "" {
+		data["reason"] = k.StateReason
+	}
+	if !k.GraceUntil.IsZero() {
+		data["grace_until"] = k.GraceUntil
+	}
+	for name, v := range extra {
+		data[name] = v
+	}
+	s.Webhooks.Notify(webhook.Event{ID: ids.New("evt"), Type: typ, Time: s.Now().UTC(), Data: data})
+}
+
+// ImpactReport is the incident report of a suspected leak.
+type ImpactReport struct {
+	KeyID                string          `json:"key_id"`
+	Key                  KeyView         `json:"key"`
+	Since                time.Time       `json:"since"`
+	Until                time.Time       `json:"until"`
+	Requests             int             `json:"requests"`
+	SpendUSD             float64         `json:"spend_usd"`
+	ByModel              []ImpactModel   `json:"by_model"`
+	ByIP                 []ImpactIP      `json:"by_ip"`
+	ByHour               []ImpactHour    `json:"by_hour"`
+	UserAgents           []ImpactUA      `json:"user_agents"`
+	RejectedAfterDisable int             `json:"rejected_after_disable"`
+	RejectedAttempts     []ImpactAttempt `json:"rejected_attempts"`
+	Anomalies            []Anomaly       `json:"anomalies"`
+	Baseline             ImpactBaseline  `json:"baseline"`
+}
+
+// ImpactModel is traffic to one model.
+type ImpactModel struct {
+	Model    string  `json:"model"`
+	Requests int     `json:"requests"`
+	SpendUSD float64 `json:"spend_usd"`
+}
+
+// ImpactIP is traffic from one address; New means the key was never used
+// from it before the report's start.
+type ImpactIP struct {
+	IP        string    `json:"ip"`
+	Requests  int       `json:"requests"`
+	Rejected  int       `json:"rejected"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	New       bool      `json:"new"`
+}
+
+// ImpactHour is traffic in one hour (UTC).
+type ImpactHour struct {
+	Hour     string  `json:"hour"`
+	Requests int     `json:"requests"`
+	SpendUSD float64 `json:"spend_usd"`
+}
+
+// ImpactUA is traffic with one User-Agent.
+type ImpactUA struct {
+	UserAgent string `json:"user_agent"`
+	Requests  int    `json:"requests"`
+}
+
+// ImpactAttempt is a call refused because of the key's state.
+type ImpactAttempt struct {
+	Time      time.Time `json:"time"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"user_agent"`
+	Code      string    `json:"code"`
+	RequestID string    `json:"request_id"`
+}
+
+// ImpactBaseline is the key's own history before the report's start.
+type ImpactBaseline struct {
+	Requests        int        `json:"requests"`
+	SpendUSD        float64    `json:"spend_usd"`
+	FirstSeen       *time.Time `json:"first_seen"`
+	RequestsPerHour float64    `json:"requests_per_hour"`
+	SpendPerHour    float64    `json:"spend_usd_per_hour"`
+}
+
+// Anomaly is something in the window far from the key's own baseline.
+type Anomaly struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	k, err := s.Store.GetKey(ctx, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return keyNotFound(r.PathValue("id"))
+	}
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	since, err := parseTimeParam(q, "since")
+	if err != nil {
+		return err
+	}
+	until, err := parseTimeParam(q, "until")
+	if err != nil {
+		return err
+	}
+	now := s.Now().UTC()
+	if until.IsZero() {
+		until = now
+	}
+	if since.IsZero() {
+		since = until.Add(-7 * 24 * time.Hour)
+	}
+	if !since.Before(until) {
+		return invalid("since", "since must be before until.", "")
+	}
+	rep, err := s.impact(ctx, k, since.UTC(), until.UTC())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, rep)
+	return nil
+}
+
+func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time) (*ImpactReport, error) {
+	win, err := s.Store.AggregateKeyLogs(ctx, store.LogWindow{KeyID: k.ID, Since: since, Until: until,
+		Refused: refusedByState, RecentRefused: 50})
+	if err != nil {
+		return nil, err
+	}
+	base, err := s.Store.AggregateKeyLogs(ctx, store.LogWindow{KeyID: k.ID, Until: since})
+	if err != nil {
+		return nil, err
+	}
+	rep := &ImpactReport{KeyID: k.ID, Key: viewKey(k), Since: since, Until: until, Requests: win.Requests,
+		SpendUSD: round6(win.SpendUSD), RejectedAfterDisable: win.Refused,
+		ByModel: []ImpactModel{}, ByIP: []ImpactIP{}, ByHour: []ImpactHour{}, UserAgents: []ImpactUA{},
+		RejectedAttempts: []ImpactAttempt{}, Anomalies: []Anomaly{}}
+	seenIP, seenModel := map[string]bool{}, map[string]bool{}
+	for _, g := range base.ByIP {
+		seenIP[g.Value] = true
+	}
+	for _, g := range base.ByModel {
+		seenModel[g.Value] = true
+	}
+	for _, g := range win.ByModel {
+		rep.ByModel = append(rep.ByModel, ImpactModel{Model: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
+	}
+	for _, g := range win.ByIP {
+		rep.ByIP = append(rep.ByIP, ImpactIP{IP: g.Value, Requests: g.Requests, Rejected: g.Refused, FirstSeen: g.First,
+			LastSeen: g.Last, New: !seenIP[g.Value]})
+	}
+	for _, g := range win.ByHour {
+		rep.ByHour = append(rep.ByHour, ImpactHour{Hour: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
+	}
+	for _, g := range win.UserAgents {
+		rep.UserAgents = append(rep.UserAgents, ImpactUA{UserAgent: g.Value, Requests: g.Requests})
+	}
+	for _, l := range win.RecentRefused {
+		rep.RejectedAttempts = append(rep.RejectedAttempts, ImpactAttempt{Time: l.Time, IP: l.SourceIP, UserAgent: l.UserAgent,
+			Code: l.ErrorCode, RequestID: l.RequestID})
+	}
+	rep.Baseline = ImpactBaseline{Requests: base.Requests, SpendUSD: round6(base.SpendUSD)}
+	if base.Requests > 0 {
+		rep.Baseline.FirstSeen = &base.First
+		hours := max(since.Sub(base.First).Hours(), 1)
+		rep.Baseline.RequestsPerHour = float64(base.Requests) / hours
+		rep.Baseline.SpendPerHour = base.SpendUSD / hours
+	}
+	rep.Anomalies = anomalies(rep, win, base, seenIP, seenModel)
+	return rep, nil
+}
+
+// Thresholds of the anomaly rules: a rate counts as far above the baseline
+// at anomalyFactor times it, and only with enough calls to mean something.
+const (
+	anomalyFactor      = 5
+	anomalyMinRequests = 20
+)
+
+// anomalies flags what an owner should look at first: rates far above the
+// key's own baseline, models and addresses it never used, and use after
+// it was refused.
+func anomalies(rep *ImpactReport, win, base store.LogAggregate, seenIP, seenModel map[string]bool) []Anomaly {
+	out := []Anomaly{}
+	hours := max(rep.Until.Sub(rep.Since).Hours(), 1)
+	rate := float64(win.Requests) / hours
+	if base.Requests == 0 {
+		if win.Requests > 0 {
+			out = append(out, Anomaly{Kind: "no_baseline", Message: "The key has no traffic before the report's start, so rates cannot be compared; every address and model counts as new."})
+		}
+	} else {
+		b := rep.Baseline
+		if win.Requests >= anomalyMinRequests && rate >= anomalyFactor*b.RequestsPerHour {
+			out = append(out, Anomaly{Kind: "request_rate", Message: fmt.Sprintf("%.1f requests/hour against a baseline of %.2f (×%.0f).", rate, b.RequestsPerHour, rate/b.RequestsPerHour)})
+		}
+		spend := win.SpendUSD / hours
+		if win.SpendUSD > 0 && win.Requests >= anomalyMinRequests && spend >= anomalyFactor*b.SpendPerHour {
+			out = append(out, Anomaly{Kind: "spend_rate", Message: fmt.Sprintf("$%.4f/hour against a baseline of $%.4f/hour.", spend, b.SpendPerHour)})
+		}
+		for _, h := range win.ByHour {
+			if h.Requests >= anomalyMinRequests && float64(h.Requests) >= anomalyFactor*b.RequestsPerHour {
+				out = append(out, Anomaly{Kind: "request_burst", Message: fmt.Sprintf("%d requests in the hour from %s against a baseline of %.2f/hour.", h.Requests, h.Value, b.RequestsPerHour)})
+			}
+		}
+		for _, g := range win.ByModel {
+			if g.Value != "" && !seenModel[g.Value] {
+				out = append(out, Anomaly{Kind: "new_model", Message: fmt.Sprintf("Model %q was used %d times and never before %s.", g.Value, g.Requests, stamp(rep.Since))})
+			}
+		}
+		for _, g := range win.ByIP {
+			if !seenIP[g.Value] {
+				out = append(out, Anomaly{Kind: "new_ip", Message: fmt.Sprintf("Address %s made %d calls (first %s) and never used the key before %s.", g.Value, g.Requests, stamp(g.First), stamp(rep.Since))})
+			}
+		}
+	}
+	if win.Refused > 0 {
+		last := win.RecentRefused[0]
+		out = append(out, Anomaly{Kind: "use_after_disable", Message: fmt.Sprintf("%d calls were refused because of the key's state; the latest from %s at %s (%s).", win.Refused, last.SourceIP, stamp(last.Time), last.ErrorCode)})
+	}
+	return out
+}
+
+func round6(v float64) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 6, 64), 64)
+	return f
+}
+
+type checkBody struct {
+	Digests []string `json:"digests"`
+}
+
+// DigestStatus says what the gateway knows about one key digest.
+type DigestStatus struct {
+	Digest  string `json:"digest"`
+	Known   bool   `json:"known"`
+	ID      string `json:"id,omitempty"`
+	Display string `json:"display,omitempty"`
+	State   string `json:"state,omitempty"`
+	Project string `json:"project,omitempty"`
+	Env     string `json:"env,omitempty"`
+}
+
+// checkDigests tells `keygate scan --check` which found keys this gateway
+// issued and in which state. Only SHA-256 digests travel, never keys.
+func (s *Server) checkDigests(w http.ResponseWriter, r *http.Request) error {
+	var body checkBody
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if len(body.Digests) > 1000 {
+		return invalid("digests", fmt.Sprintf("%d digests in one call; the limit is 1000.", len(body.Digests)), "Send them in batches.")
+	}
+	out := make([]DigestStatus, 0, len(body.Digests))
+	for _, d := range body.Digests {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if len(d) != 64 || strings.Trim(d, "0123456789abcdef") != "" {
+			return invalid("digests", fmt.Sprintf("%q is not a hex SHA-256 digest.", truncate(d, 70)), "Send the lowercase hex SHA-256 of each key.")
+		}
+		st := DigestStatus{Digest: d}
+		k, err := s.Store.GetKeyByHash(r.Context(), d)
+		switch {
+		case err == nil:
+			st.Known, st.ID, st.Display, st.State, st.Project, st.Env = true, k.ID, k.Display, k.State, k.Project, k.Env
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		out = append(out, st)
+	}
+	writeJSON(w, 200, map[string]any{"data": out})
+	return nil
+}
+
+// AuditView is the admin API's JSON form of an audit event.
+type AuditView struct {
+	ID       string          `json:"id"`
+	Time     time.Time       `json:"time"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	Object   string          `json:"object"`
+	SourceIP string          `json:"source_ip"`
+	Detail   json.RawMessage `json:"detail"`
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), Object: q.Get("object"), Action: q.Get("action")}
+	var err error
+	if f.Since, err = parseTimeParam(q, "since"); err != nil {
+		return err
+	}
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
+			return invalid("limit", fmt.Sprintf("limit=%q is not a number from 1 to 1000.", v), "")
+		}
+	}
+	evs, err := s.Store.ListAudit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]AuditView, 0, len(evs))
+	for _, e := range evs {
+		d := json.RawMessage(e.Detail)
+		if !json.Valid(d) {
+			d = json.RawMessage(`{}`)
+		}
+		out = append(out, AuditView{ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action, Object: e.Object, SourceIP: e.SourceIP, Detail: d})
+	}
+	writeJSON(w, 200, map[string]any{"data": out})
+	return nil
+}

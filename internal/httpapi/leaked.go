@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/leak"
+	"github.com/keygate/keygate/internal/store"
+	"github.com/keygate/keygate/internal/webhook"
+)
+
+// maxLeakReport bounds a report body: a thousand tokens with long URLs fit
+// in well under a megabyte.
+const maxLeakReport = 8 << 20
+
+// LeakActor is the audit actor of changes made by secret-scanning reports.
+const LeakActor = "secret-scanning"
+
+// leakedKeys handles POST /security/v1/leaked-keys. Nothing is parsed, let
+// alone changed, before the signature over the raw body verifies. Each
+// reported token that is one of our keys is disabled at once; the answer
+// labels every token true or false positive by its SHA-256 only. A replayed
+// report changes nothing and notifies nobody a second time.
+func (s *Server) leakedKeys(w http.ResponseWriter, r *http.Request) {
+	sc := ScopeFrom(r.Context())
+	if err := s.handleLeakReport(w, r); err != nil {
+		e := apierr.From(err)
+		if e.Code == apierr.Internal {
+			s.Log.Error("secret-scanning report failed", "request_id", sc.RequestID, "err", e.Cause)
+		} else {
+			s.Log.Warn("secret-scanning report refused", "request_id", sc.RequestID, "code", e.Code, "reason", e.Message,
+				"source_ip", s.clientAddr(r).String())
+		}
+		if sc.status == 0 {
+			apierr.Write(w, sc.RequestID, e)
+		}
+	}
+}
+
+func (s *Server) handleLeakReport(w http.ResponseWriter, r *http.Request) error {
+	if s.LeakKeys.Len() == 0 {
+		return apierr.New(apierr.ServiceUnavailable, "This gateway does not accept secret-scanning reports: no trusted signing keys are configured.",
+			"Operator: save the code host's published secret-scanning public keys as a file and point KEYGATE_SECRET_SCANNING_KEYS at it.")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLeakReport))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apierr.New(apierr.RequestTooLarge, fmt.Sprintf("The report is larger than %d bytes.", maxLeakReport), "Split it into smaller reports.")
+		}
+		return apierr.Wrap(apierr.InvalidRequest, err, "The report body could not be read.", "Resend it.")
+	}
+	if err := s.LeakKeys.Verify(body, r.Header.Get(leak.HeaderKeyID), r.Header.Get(leak.HeaderSignature)); err != nil {
+		return apierr.Wrap(apierr.PermissionDenied, err, "Report refused: "+err.Error()+"; nothing was changed.",
+			"Sign the raw body with ECDSA P-256/SHA-256 and send "+leak.HeaderKeyID+" and "+leak.HeaderSignature+" (base64 DER); the key must be listed in KEYGATE_SECRET_SCANNING_KEYS.")
+	}
+	toks, err := leak.ParseReport(body)
+	if err != nil {
+		return apierr.Wrap(apierr.InvalidRequest, err, "The report is not a JSON array of {\"token\",\"type\",\"url\",\"source\"}.", "")
+	}
+	ctx := context.WithoutCancel(r.Context()) // a half-applied report must still finish
+	src := s.clientAddr(r).String()
+	out := make([]leak.Answer, 0, len(toks))
+	disabled := 0
+	for _, t := range toks {
+		a, changed, err := s.leakOne(ctx, t, src)
+		if err != nil {
+			return err
+		}
+		if changed {
+			disabled++
+		}
+		out = append(out, a)
+	}
+	s.Log.Info("secret-scanning report handled", "tokens", len(toks), "disabled", disabled, "source_ip", src)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// leakOne handles one reported token.
+func (s *Server) leakOne(ctx context.Context, t leak.Token, src string) (leak.Answer, bool, error) {
+	digest := keys.HashHex(t.Token)
+	a := leak.Answer{TokenHash: digest, TokenType: t.Type, Label: leak.FalsePositive}
+	prefix, err := keys.Parse(t.Token)
+	if err != nil {
+		return a, false, nil // not even well-formed: cannot be ours
+	}
+	if prefix == keys.PrefixPAT {
+		return s.leakedPAT(ctx, a, digest, t, src)
+	}
+	var k store.Key
+	if e, ok := s.Catalog.Keys().Get(keys.Hash(t.Token)); ok {
+		k = e.Key
+	} else if k, err = s.Store.GetKeyByHash(ctx, digest); errors.Is(err, store.ErrNotFound) {
+		return a, false, nil
+	} else if err != nil {
+		return a, false, err
+	}
+	a.Label = leak.TruePositive
+	where := cleanText(t.URL, 300)
+	if where == "" {
+		where = "(no URL given)"
+	}
+	source := cleanText(t.Source, 60)
+	reason := "leaked: found in public at " + where
+	if source != "" {
+		reason += " (" + source + ")"
+	}
+	// One notice per token and place: replays and re-reports of the same
+	// URL change nothing and alert nobody again.
+	_, first, err := s.Store.ClaimOnce(ctx, "leak-report", digest+" "+truncate(t.URL, 300), time.Now().UTC().Format(time.RFC3339))
+	if err != nil {
+		return a, false, err
+	}
+	now := s.Now().UTC()
+	k, changed, err := s.changeKey(ctx, k.ID, func(k *store.Key) error {
+		switch k.State {
+		case store.KeyDisabled, store.KeyDeleted:
+			return errNoChange
+		}
+		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDisabled, now, LeakActor, reason
+		k.GraceUntil = time.Time{}
+		return nil
+	})
+	if err != nil {
+		return a, false, err
+	}
+	if first || changed {
+		s.auditEvent(ctx, LeakActor, "key.leaked", k.ID, src, map[string]any{"display": k.Display, "url": where,
+			"source": source, "disabled": changed, "state": k.State})
+		s.notify(webhook.KeyLeaked, k, map[string]any{"url": where, "source": source, "disabled_now": changed})
+	}
+	return a, changed, nil
+}
+
+// leakedPAT handles a member's personal access token in a report: it is
+// recorded and notified (the member's token must be replaced by an owner).
+func (s *Server) leakedPAT(ctx context.Context, a leak.Answer, digest string, t leak.Token, src string) (leak.Answer, bool, error) {
+	m, err := s.Store.GetMemberByTokenHash(ctx, digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, err
+	}
+	a.Label = leak.TruePositive
+	where := cleanText(t.URL, 300)
+	if _, first, err := s.Store.ClaimOnce(ctx, "leak-report", digest+" "+truncate(t.URL, 300), time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return a, false, err
+	} else if first {
+		s.auditEvent(ctx, LeakActor, "token.leaked", m.ID, src, map[string]any{"member": m.Email, "display": keys.Display(t.Token), "url": where})
+		if s.Webhooks != nil {
+			s.Webhooks.Notify(webhook.Event{ID: newEventID(), Type: webhook.KeyLeaked, Time: s.Now().UTC(),
+				Data: map[string]any{"member_id": m.ID, "member": m.Email, "display": keys.Display(t.Token), "url": where,
+					"action_needed": "replace this member's personal access token"}})
+		}
+	}
+	return a, false, nil
+}
