@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newMockUpstreamCmd(), newBenchCmd(), newBenchProxyCmd(), newTokenCmd(), newMigrateCmd())
+	root.AddCommand(newDoctorCmd(), newSupportCmd())
 	return root
 }
 

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
@@ -103,13 +106,15 @@ func (s *Server) authorizeModel(sc *Scope, name string) (*catalog.Model, *catalo
 	g := snap.Groups[e.Group]
 	if g == nil || !g.Allows(m.Name) {
 		return nil, nil, nil, apierr.New(apierr.ModelNotAllowed,
-			fmt.Sprintf("Model %q is not available to group %q of key %s: the group does not include it.", m.Name, e.Group, e.Display),
-			"GET /v1/models lists the models this key may use; ask the gateway operator to add the model to the group.")
+			fmt.Sprintf("Model %q is not available to key %s: its group %q does not include the model (the key's own scope is not the cause).%s",
+				m.Name, e.Display, e.Group, mayUse(snap, e)),
+			fmt.Sprintf("GET /v1/models lists the models this key may use; to use %q, ask the gateway operator to add it to group %q or to give you a key in a group that has it.", m.Name, e.Group))
 	}
 	if !e.AllowsModel(m.Name) && !e.AllowsModel(name) {
 		return nil, nil, nil, apierr.New(apierr.ModelNotAllowed,
-			fmt.Sprintf("Model %q is outside the model scope of key %s (group %q allows it, the key's own allow-list does not).", m.Name, e.Display, e.Group),
-			"GET /v1/models lists the models this key may use; ask the key's owner to widen its models scope.")
+			fmt.Sprintf("Model %q is outside the model scope of key %s: its group %q allows the model, but the key's own allow-list does not.%s",
+				m.Name, e.Display, e.Group, mayUse(snap, e)),
+			fmt.Sprintf("GET /v1/models lists the models this key may use; to use %q, ask the key's owner to add it to the key's models scope.", m.Name))
 	}
 	chs := snap.ChannelsFor(m.Name, e.Group)
 	if len(chs) == 0 {
@@ -122,10 +127,95 @@ func (s *Server) authorizeModel(sc *Scope, name string) (*catalog.Model, *catalo
 
 func modelNotFound(snap *catalog.Snapshot, name string) error {
 	msg := fmt.Sprintf("Model %q is not in this gateway's catalogue.", name)
-	if s := suggest(name, snap.Names, 3); len(s) > 0 {
-		msg += " Did you mean " + quoteList(s) + "?"
+	if base, date := splitDated(name); date != "" {
+		if m, ok := snap.Model(base); ok {
+			msg += fmt.Sprintf(" It serves %q, but not the dated version %s", m.Name, date)
+			if d := datedAliases(m); len(d) > 0 {
+				msg += "; dated names it knows: " + quoteList(d)
+			}
+			msg += "."
+			e := apierr.New(apierr.ModelNotFound, msg, fmt.Sprintf("Use \"model\": %q; GET /v1/models lists the models your key may use.", m.Name))
+			e.Param = "model"
+			return e
+		}
 	}
-	e := apierr.New(apierr.ModelNotFound, msg, "GET /v1/models lists the models your key may use.")
+	// Suggest from canonical names and aliases, shown as canonical names.
+	cands := make([]string, 0, len(snap.Models))
+	for n := range snap.Models {
+		cands = append(cands, n)
+	}
+	sort.Strings(cands)
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range suggest(name, cands, 6) {
+		m, _ := snap.Model(c)
+		if m == nil || seen[m.Name] {
+			continue
+		}
+		seen[m.Name] = true
+		s := strconv.Quote(m.Name)
+		if d := datedAliases(m); len(d) > 0 {
+			s += " (dated alias " + strings.Join(d, ", ") + ")"
+		}
+		out = append(out, s)
+		if len(out) == 3 {
+			break
+		}
+	}
+	if len(out) > 0 {
+		msg += " Did you mean " + strings.Join(out, " or ") + "?"
+	}
+	e := apierr.New(apierr.ModelNotFound, msg, "GET /v1/models lists the models your key may use; model names are case-sensitive.")
 	e.Param = "model"
 	return e
+}
+
+// splitDated splits a dated model name into its base and date:
+// "gpt-4o-2024-08-06", "claude-3-5-sonnet-20241022" and "gpt-4-0613".
+func splitDated(name string) (base, date string) {
+	isDigits := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return s != ""
+	}
+	if n := len(name); n > 11 && name[n-11] == '-' && name[n-6] == '-' && name[n-3] == '-' &&
+		isDigits(name[n-10:n-6]) && isDigits(name[n-5:n-3]) && isDigits(name[n-2:]) {
+		return name[:n-11], name[n-10:]
+	}
+	if i := strings.LastIndexByte(name, '-'); i > 0 && isDigits(name[i+1:]) && (len(name)-i-1 == 8 || len(name)-i-1 == 4) {
+		return name[:i], name[i+1:]
+	}
+	return "", ""
+}
+
+// datedAliases returns the aliases of m that are dated versions.
+func datedAliases(m *catalog.Model) []string {
+	var out []string
+	for _, a := range m.Aliases {
+		if _, d := splitDated(a); d != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// mayUse lists (some of) the models key e may use, for model_not_allowed.
+func mayUse(snap *catalog.Snapshot, e *catalog.KeyEntry) string {
+	g := snap.Groups[e.Group]
+	var ok []string
+	for _, n := range snap.Names {
+		if g != nil && g.Allows(n) && e.AllowsModel(n) && len(snap.ChannelsFor(n, e.Group)) > 0 {
+			ok = append(ok, n)
+		}
+	}
+	switch {
+	case len(ok) == 0:
+		return " This key may use no model at all."
+	case len(ok) > 8:
+		return fmt.Sprintf(" It may use %s and %d more.", strings.Join(ok[:8], ", "), len(ok)-8)
+	}
+	return " It may use " + strings.Join(ok, ", ") + "."
 }

@@ -3,51 +3,160 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/keygate/keygate/internal/apierr"
 )
 
 // routes lists the API routes with their methods, to tell a wrong base URL
-// from a wrong method.
+// from a wrong method. A trailing "/" marks a route that takes an id below
+// it (GET /v1/models/{id}).
 var routes = map[string]string{
 	"/v1/chat/completions": "POST",
 	"/v1/completions":      "POST",
 	"/v1/embeddings":       "POST",
 	"/v1/responses":        "POST",
 	"/v1/models":           "GET",
+	"/v1/models/":          "GET",
+}
+
+// foreignPrefixes are path prefixes other gateways and SDK examples put
+// before /v1; seeing one means the base URL was copied from elsewhere.
+var foreignPrefixes = []string{"/api/openai", "/openai/deployments", "/api", "/openai", "/proxy", "/gateway", "/llm"}
+
+// routeFor returns the route pattern p falls under ("/v1/models/" for
+// /v1/models/x), or "".
+func routeFor(p string) string {
+	if _, ok := routes[p]; ok {
+		return p
+	}
+	if strings.HasPrefix(p, "/v1/models/") && len(p) > len("/v1/models/") {
+		return "/v1/models/"
+	}
+	return ""
 }
 
 // unknownEndpoint explains a request outside the known routes: usually a
 // base URL without /v1, with /v1 twice, or with another gateway's prefix.
+// It needs no credential: a wrong base URL is the first thing to fix, and
+// saying so reveals nothing.
 func (s *Server) unknownEndpoint(w http.ResponseWriter, r *http.Request, sc *Scope) error {
 	sc.Log.RequestType = "unknown"
 	p := r.URL.Path
-	base := "http://" + r.Host + "/v1"
-	if method, ok := routes[p]; ok && method != r.Method {
-		return apierr.New(apierr.MethodNotAllowed, fmt.Sprintf("%s %s is not a route; this path takes %s.", r.Method, p, method),
-			"Use "+method+" for this path.").WithHeader("Allow", method)
-	}
-	if strings.HasSuffix(p, "/") && len(p) > 1 {
-		if _, ok := routes[strings.TrimSuffix(p, "/")]; ok {
-			return unknown(p, fmt.Sprintf("The path has a trailing slash; use %s.", strings.TrimSuffix(p, "/")), base)
+	base := baseURL(r)
+	if route := routeFor(p); route != "" {
+		method := routes[route]
+		if method != r.Method {
+			return apierr.New(apierr.MethodNotAllowed,
+				fmt.Sprintf("%s %s is not a route: this path takes %s only.", r.Method, p, method),
+				fmt.Sprintf("Send %s %s; OpenAI SDKs do this for you when base_url is %s.", method, p, base)).WithHeader("Allow", allow(method))
 		}
 	}
-	for route := range routes {
-		suffix := strings.TrimPrefix(route, "/v1")
-		switch {
-		case p == suffix:
-			return unknown(p, fmt.Sprintf("The path lacks /v1: the base URL should end in /v1, so this call goes to %s.", route), base)
-		case strings.HasPrefix(p, "/v1/v1/"):
-			return unknown(p, "The path has /v1 twice: the base URL already ends in /v1, and the client added another.", base)
-		case strings.HasSuffix(p, route) && p != route:
-			return unknown(p, fmt.Sprintf("The path has an extra prefix %q before %s.", strings.TrimSuffix(p, route), route), base)
+	fixed, why := correctPath(p)
+	if fixed != "" {
+		if m := routes[routeFor(fixed)]; m != "" && m != r.Method {
+			why += fmt.Sprintf(" That route also takes %s, not %s.", m, r.Method)
 		}
+		return unknown(p, why+" The route is "+fixed+".", base)
+	}
+	if strings.HasPrefix(p, "/v1/") {
+		msg := "This path is not an API route of this gateway."
+		if s := suggestRoute(p); s != "" {
+			msg += " Did you mean " + s + "?"
+		}
+		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No route for %s %s. %s", r.Method, p, msg),
+			"The routes are "+strings.Join(routeList(), ", ")+"; check the path your client builds.")
 	}
 	return unknown(p, "This path is not an API route of this gateway.", base)
 }
 
+// correctPath finds the route a mis-based path was meant for and says what
+// is wrong with it; "" when p does not look like any route.
+func correctPath(p string) (route, why string) {
+	trimmed := strings.TrimRight(p, "/")
+	if trimmed != p && routeFor(trimmed) != "" {
+		return trimmed, "The path ends with a slash, which this gateway does not add."
+	}
+	// Strip every /v1 and known foreign prefix from the front, then see
+	// whether /v1 + the rest is a route.
+	rest, doubled, prefix := trimmed, 0, ""
+	for changed := true; changed; {
+		changed = false
+		if strings.HasPrefix(rest, "/v1/") || rest == "/v1" {
+			rest, doubled, changed = strings.TrimPrefix(rest, "/v1"), doubled+1, true
+			continue
+		}
+		for _, fp := range foreignPrefixes {
+			if strings.HasPrefix(rest, fp+"/") {
+				rest, prefix, changed = strings.TrimPrefix(rest, fp), prefix+fp, true
+				break
+			}
+		}
+	}
+	route = "/v1" + rest
+	if routeFor(route) == "" || route == p {
+		return "", ""
+	}
+	switch {
+	case prefix != "":
+		return route, fmt.Sprintf("The path has a prefix %q that belongs to another gateway or an old example: the base URL should end in /v1 with nothing else.", prefix)
+	case doubled > 1:
+		return route, "The path has /v1 twice: the base URL already ends in /v1 and the client added another (or the path was written with /v1 too)."
+	case doubled == 0:
+		return route, "The path lacks /v1: the base URL should end in /v1."
+	case trimmed != p:
+		return route, "The path ends with a slash, which this gateway does not add."
+	}
+	return "", ""
+}
+
+// suggestRoute proposes the route closest to a mistyped /v1 path.
+func suggestRoute(p string) string {
+	var names []string
+	for r := range routes {
+		if !strings.HasSuffix(r, "/") {
+			names = append(names, r)
+		}
+	}
+	sort.Strings(names)
+	if s := suggest(p, names, 1); len(s) > 0 {
+		return s[0]
+	}
+	return ""
+}
+
+func routeList() []string {
+	var out []string
+	for r, m := range routes {
+		if strings.HasSuffix(r, "/") {
+			r += "{id}"
+		}
+		out = append(out, m+" "+r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// allow is the Allow header of a route: GET routes also answer HEAD.
+func allow(method string) string {
+	if method == http.MethodGet {
+		return "GET, HEAD"
+	}
+	return method
+}
+
+// baseURL is the base URL clients should use for this gateway, as reached
+// by this request.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/v1"
+}
+
 func unknown(path, why, base string) error {
 	return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No route for %s. %s", path, why),
-		fmt.Sprintf("Set your client's base URL to %s (OpenAI SDKs: base_url / baseURL).", base))
+		fmt.Sprintf("Set your client's base URL to %s (OpenAI SDKs: base_url / baseURL; curl: %s/chat/completions).", base, base))
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -178,10 +179,13 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, sc *Scope) e
 
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request, sc *Scope) error {
 	sc.Log.RequestType = "models"
+	id := r.PathValue("id")
+	if id == "" || strings.HasSuffix(id, "/") {
+		return s.unknownEndpoint(w, r, sc) // a trailing slash, explained before any credential check
+	}
 	if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
 	sc.Log.Model = id
 	m, _, _, err := s.authorizeModel(sc, id)
 	if err != nil {
