@@ -144,7 +144,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		for i := len(r.children) - 1; i >= 0; i-- {
 			r.children[i].stop(3 * time.Second)
 		}
-		if cfg.KeepTemp || err != nil {
+		// Keep the logs when something failed, except an interruption,
+		// which says nothing about the children.
+		if cfg.KeepTemp || (err != nil && ctx.Err() == nil) {
 			fmt.Fprintf(out, "logs and database kept in %s\n", dir)
 			return
 		}
@@ -160,6 +162,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	rows, err := r.measure(ctx)
 	report(out, cfg, rows)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("bench: interrupted after %d complete measurement(s): %w", len(rows), err)
+		}
 		return fmt.Errorf("bench: %w", err)
 	}
 	return nil
