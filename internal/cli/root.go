@@ -50,6 +50,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newMockUpstreamCmd(), newBenchCmd(), newBenchProxyCmd(), newTokenCmd(), newMigrateCmd())
 	root.AddCommand(newDoctorCmd(), newSupportCmd())
+	root.AddCommand(newKeysCmd(), newAuditCmd(), newScanCmd())
 	return root
 }
 

@@ -1,0 +1,608 @@
+package cli
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// keyJSON is the admin API's key object as the CLI reads it.
+type keyJSON struct {
+	ID          string     `json:"id"`
+	Key         string     `json:"key"`
+	Display     string     `json:"display"`
+	Env         string     `json:"env"`
+	Name        string     `json:"name"`
+	Project     string     `json:"project"`
+	Group       string     `json:"group"`
+	Models      []string   `json:"models"`
+	AllowedIPs  []string   `json:"allowed_ips"`
+	ExpiresAt   *time.Time `json:"expires_at"`
+	State       string     `json:"state"`
+	StateAt     *time.Time `json:"state_at"`
+	StateBy     string     `json:"state_by"`
+	StateReason string     `json:"state_reason"`
+	ReplacedBy  string     `json:"replaced_by"`
+	RotatedFrom string     `json:"rotated_from"`
+	GraceUntil  *time.Time `json:"grace_until"`
+	Budget      *struct {
+		LimitUSD float64 `json:"limit_usd"`
+		Period   string  `json:"period"`
+	} `json:"budget"`
+	RPM       int       `json:"rpm"`
+	TPM       int       `json:"tpm"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+}
+
+// adminFlags are shared by the commands that call the admin API.
+type adminFlags struct {
+	addr string
+	json bool
+}
+
+func (f *adminFlags) register(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&f.addr, "addr", "", "gateway URL (KEYGATE_ADDR, default "+defaultAddr+")")
+	cmd.PersistentFlags().BoolVar(&f.json, "json", false, "print the API's JSON instead of a table")
+}
+
+// call runs one admin API call and prints either its JSON (--json) or
+// what human renders from it.
+func (f *adminFlags) call(cmd *cobra.Command, method, path string, body any, hdr http.Header, human func(io.Writer, json.RawMessage) error) error {
+	c, err := newAdminClient(f.addr)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if _, err := c.do(cmd.Context(), method, path, body, &raw, hdr); err != nil {
+		return err
+	}
+	if f.json {
+		return writeJSONOut(cmd.OutOrStdout(), raw)
+	}
+	return human(cmd.OutOrStdout(), raw)
+}
+
+func newKeysCmd() *cobra.Command {
+	var af adminFlags
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Create, list, disable, rotate and investigate API keys (through the admin API)",
+		Long: `Manage API keys through the admin API of a running gateway, so every change is audited.
+
+  KEYGATE_ADDR          the gateway (default ` + defaultAddr + `)
+  KEYGATE_ADMIN_TOKEN   the owner token or a member's personal access token
+
+Suspected leak, in order:
+  keygate keys disable KEY_ID --reason "posted in a public gist"
+  keygate keys impact KEY_ID --since 72h
+  keygate keys rotate KEY_ID`,
+	}
+	af.register(cmd)
+	cmd.AddCommand(keysCreateCmd(&af), keysListCmd(&af), keysShowCmd(&af), keysUpdateCmd(&af), keysDisableCmd(&af),
+		keysEnableCmd(&af), keysRotateCmd(&af), keysDeleteCmd(&af), keysImpactCmd(&af))
+	return cmd
+}
+
+// parseWhen reads an RFC 3339 time or a duration ("90m", "24h", "7d")
+// counted from now, into the past (sign -1) or the future (sign +1).
+func parseWhen(s string, sign int) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	d, err := parseDays(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-01-02T15:04:05Z) nor a duration (90m, 24h, 7d)", s)
+	}
+	return time.Now().UTC().Add(time.Duration(sign) * d), nil
+}
+
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.ParseFloat(n, 64)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(v * 24 * float64(time.Hour)), nil
+	}
+	return time.ParseDuration(s)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func printKey(w io.Writer, raw json.RawMessage) error {
+	var k keyJSON
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return err
+	}
+	writeKeyDetail(w, k)
+	return nil
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func writeKeyDetail(w io.Writer, k keyJSON) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("id", k.ID)
+	row("display", k.Display)
+	row("env", k.Env)
+	row("state", k.State)
+	if k.StateAt != nil {
+		row("state since", fmtTime(k.StateAt)+" by "+orDash(k.StateBy))
+	}
+	if k.StateReason != "" {
+		row("reason", k.StateReason)
+	}
+	if k.GraceUntil != nil {
+		row("grace until", fmtTime(k.GraceUntil))
+	}
+	if k.ReplacedBy != "" {
+		row("replaced by", k.ReplacedBy)
+	}
+	if k.RotatedFrom != "" {
+		row("rotated from", k.RotatedFrom)
+	}
+	row("name", orDash(k.Name))
+	row("project", k.Project)
+	row("group", k.Group)
+	row("models", orDash(strings.Join(k.Models, ", ")))
+	row("allowed ips", orDash(strings.Join(k.AllowedIPs, ", ")))
+	row("expires", fmtTime(k.ExpiresAt))
+	if k.Budget != nil {
+		row("budget", fmt.Sprintf("$%.2f %s", k.Budget.LimitUSD, k.Budget.Period))
+	}
+	if k.RPM > 0 || k.TPM > 0 {
+		row("limits", fmt.Sprintf("%d rpm, %d tpm", k.RPM, k.TPM))
+	}
+	row("created", fmtTime(&k.CreatedAt)+" by "+orDash(k.CreatedBy))
+	tw.Flush()
+}
+
+// printSecretOnce prints a new key's secret with the warning that it is
+// shown only now.
+func printSecretOnce(w io.Writer, k keyJSON) {
+	if k.Key == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nThe key is shown ONCE; store it in your secret manager now:\n\n    %s\n\n", k.Key)
+}
+
+func keyFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.String("name", "", "a name to recognise the key by")
+	f.String("group", "", "the key's group (model access and default limits)")
+	f.String("models", "", "comma-separated model allow-list (empty: all the group allows)")
+	f.String("allowed-ips", "", "comma-separated CIDRs the key may be used from")
+	f.String("expires", "", "expiry: RFC 3339 time or a duration from now (30d, 12h)")
+	f.Float64("budget-usd", 0, "budget in USD per --budget-period")
+	f.String("budget-period", "monthly", "daily, monthly or total")
+	f.Int("rpm", 0, "requests per minute (0: the group's default)")
+	f.Int("tpm", 0, "tokens per minute (0: the group's default)")
+}
+
+// keyBody builds a create or update body from the flags that were set.
+func keyBody(cmd *cobra.Command, update bool) (map[string]any, error) {
+	f := cmd.Flags()
+	body := map[string]any{}
+	for _, name := range []string{"name", "group"} {
+		if f.Changed(name) {
+			v, _ := f.GetString(name)
+			body[name] = v
+		}
+	}
+	for flag, field := range map[string]string{"models": "models", "allowed-ips": "allowed_ips"} {
+		if f.Changed(flag) {
+			v, _ := f.GetString(flag)
+			body[field] = append([]string{}, splitList(v)...)
+		}
+	}
+	if f.Changed("expires") {
+		v, _ := f.GetString("expires")
+		if v == "" || v == "never" {
+			if update {
+				body["expires_at"] = nil
+			}
+		} else {
+			t, err := parseWhen(v, +1)
+			if err != nil {
+				return nil, fmt.Errorf("--expires: %w", err)
+			}
+			body["expires_at"] = t
+		}
+	}
+	if f.Changed("budget-usd") {
+		v, _ := f.GetFloat64("budget-usd")
+		p, _ := f.GetString("budget-period")
+		if v == 0 && update {
+			body["budget"] = nil
+		} else {
+			body["budget"] = map[string]any{"limit_usd": v, "period": p}
+		}
+	}
+	for _, name := range []string{"rpm", "tpm"} {
+		if f.Changed(name) {
+			v, _ := f.GetInt(name)
+			body[name] = v
+		}
+	}
+	return body, nil
+}
+
+func keysCreateCmd(af *adminFlags) *cobra.Command {
+	var project, env string
+	cmd := &cobra.Command{
+		Use:   "create --project NAME",
+		Short: "Create a key; its secret is printed once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			body, err := keyBody(cmd, false)
+			if err != nil {
+				return err
+			}
+			body["project"], body["env"] = project, env
+			return af.call(cmd, "POST", "/admin/v1/keys", body, nil, func(w io.Writer, raw json.RawMessage) error {
+				var k keyJSON
+				if err := json.Unmarshal(raw, &k); err != nil {
+					return err
+				}
+				writeKeyDetail(w, k)
+				printSecretOnce(w, k)
+				return nil
+			})
+		},
+	}
+	keyFlags(cmd)
+	cmd.Flags().StringVar(&project, "project", "", "the project the key belongs to (required)")
+	cmd.Flags().StringVar(&env, "env", "live", "live (kg_live_) or test (kg_test_)")
+	_ = cmd.MarkFlagRequired("project")
+	return cmd
+}
+
+func keysListCmd(af *adminFlags) *cobra.Command {
+	var project, env, state string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List keys (display forms only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			for k, v := range map[string]string{"project": project, "env": env, "state": state} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			if limit > 0 {
+				q.Set("limit", strconv.Itoa(limit))
+			}
+			return af.call(cmd, "GET", "/admin/v1/keys?"+q.Encode(), nil, nil, func(w io.Writer, raw json.RawMessage) error {
+				var out struct {
+					Data []keyJSON `json:"data"`
+				}
+				if err := json.Unmarshal(raw, &out); err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tKEY\tENV\tSTATE\tPROJECT\tGROUP\tNAME\tEXPIRES\tCREATED")
+				for _, k := range out.Data {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Display, k.Env, k.State, k.Project, k.Group,
+						orDash(k.Name), fmtTime(k.ExpiresAt), k.CreatedAt.UTC().Format("2006-01-02 15:04"))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&project, "project", "", "only this project")
+	cmd.Flags().StringVar(&env, "env", "", "only live or test keys")
+	cmd.Flags().StringVar(&state, "state", "", "only keys in this state (active, disabled, rotated, expired, deleted)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many")
+	return cmd
+}
+
+func keysShowCmd(af *adminFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show KEY_ID",
+		Short: "Show one key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return af.call(cmd, "GET", "/admin/v1/keys/"+url.PathEscape(args[0]), nil, nil, printKey)
+		},
+	}
+}
+
+func keysUpdateCmd(af *adminFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "update KEY_ID",
+		Short: "Change a key's name, scopes, expiry, budget or limits",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := keyBody(cmd, true)
+			if err != nil {
+				return err
+			}
+			if len(body) == 0 {
+				return errors.New("nothing to change: pass at least one of --name, --group, --models, --allowed-ips, --expires, --budget-usd, --rpm, --tpm")
+			}
+			return af.call(cmd, "PATCH", "/admin/v1/keys/"+url.PathEscape(args[0]), body, nil, printKey)
+		},
+	}
+	keyFlags(cmd)
+	return cmd
+}
+
+func keysDisableCmd(af *adminFlags) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "disable KEY_ID",
+		Short: "Refuse a key at once (every instance within the cache refresh)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return af.call(cmd, "POST", "/admin/v1/keys/"+url.PathEscape(args[0])+"/disable", map[string]string{"reason": reason}, nil, printKey)
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (shown to the key's callers in the key_disabled error)")
+	return cmd
+}
+
+func keysEnableCmd(af *adminFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "enable KEY_ID",
+		Short: "Re-enable a disabled key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return af.call(cmd, "POST", "/admin/v1/keys/"+url.PathEscape(args[0])+"/enable", nil, nil, printKey)
+		},
+	}
+}
+
+func keysDeleteCmd(af *adminFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete KEY_ID",
+		Short: "Delete a key for good (it stays recognised, and refused, as deleted)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return af.call(cmd, "DELETE", "/admin/v1/keys/"+url.PathEscape(args[0]), nil, nil, printKey)
+		},
+	}
+}
+
+func newIdempotencyKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func keysRotateCmd(af *adminFlags) *cobra.Command {
+	var grace time.Duration
+	var idem string
+	cmd := &cobra.Command{
+		Use:   "rotate KEY_ID",
+		Short: "Replace a key: a new key with the same settings; the old one works until --grace ends",
+		Long: `Replace a key with a new one carrying the same name, project, group, scopes and limits.
+
+The old key keeps working for --grace (default 0: refused at once, the leak path), then
+answers key_rotated naming the replacement. A disabled key stays disabled. The call is
+idempotent: it is retried once on a network error with the same Idempotency-Key.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if idem == "" {
+				idem = newIdempotencyKey()
+			}
+			hdr := http.Header{"Idempotency-Key": {idem}}
+			body := map[string]any{"grace_seconds": int64(grace / time.Second)}
+			path := "/admin/v1/keys/" + url.PathEscape(args[0]) + "/rotate"
+			human := func(w io.Writer, raw json.RawMessage) error {
+				var v struct {
+					keyJSON
+					OldKey keyJSON `json:"old_key"`
+					Note   string  `json:"note"`
+				}
+				if err := json.Unmarshal(raw, &v); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "Rotated %s (%s) → %s (%s).\n", v.OldKey.ID, v.OldKey.Display, v.ID, v.Display)
+				if v.OldKey.State == "rotated" && v.OldKey.GraceUntil != nil {
+					fmt.Fprintf(w, "The old key works until %s, then answers key_rotated.\n", fmtTime(v.OldKey.GraceUntil))
+				}
+				if v.Note != "" {
+					fmt.Fprintln(w, v.Note)
+				}
+				fmt.Fprintln(w)
+				writeKeyDetail(w, v.keyJSON)
+				printSecretOnce(w, v.keyJSON)
+				return nil
+			}
+			err := af.call(cmd, "POST", path, body, hdr, human)
+			var ae *apiError
+			if err != nil && !errors.As(err, &ae) && cmd.Context().Err() == nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "keygate: rotation call failed, retrying once with the same Idempotency-Key:", err)
+				err = af.call(cmd, "POST", path, body, hdr, human)
+			}
+			return err
+		},
+	}
+	cmd.Flags().DurationVar(&grace, "grace", 0, "how long the old key keeps working (e.g. 24h; max 720h)")
+	cmd.Flags().StringVar(&idem, "idempotency-key", "", "reuse to make a retried rotation return the same new key")
+	return cmd
+}
+
+// impactJSON is the impact report as the CLI reads it.
+type impactJSON struct {
+	KeyID    string    `json:"key_id"`
+	Key      keyJSON   `json:"key"`
+	Since    time.Time `json:"since"`
+	Until    time.Time `json:"until"`
+	Requests int       `json:"requests"`
+	SpendUSD float64   `json:"spend_usd"`
+	ByModel  []struct {
+		Model    string  `json:"model"`
+		Requests int     `json:"requests"`
+		SpendUSD float64 `json:"spend_usd"`
+	} `json:"by_model"`
+	ByIP []struct {
+		IP        string    `json:"ip"`
+		Requests  int       `json:"requests"`
+		Rejected  int       `json:"rejected"`
+		FirstSeen time.Time `json:"first_seen"`
+		LastSeen  time.Time `json:"last_seen"`
+		New       bool      `json:"new"`
+	} `json:"by_ip"`
+	ByHour []struct {
+		Hour     string  `json:"hour"`
+		Requests int     `json:"requests"`
+		SpendUSD float64 `json:"spend_usd"`
+	} `json:"by_hour"`
+	UserAgents []struct {
+		UserAgent string `json:"user_agent"`
+		Requests  int    `json:"requests"`
+	} `json:"user_agents"`
+	RejectedAfterDisable int `json:"rejected_after_disable"`
+	RejectedAttempts     []struct {
+		Time      time.Time `json:"time"`
+		IP        string    `json:"ip"`
+		UserAgent string    `json:"user_agent"`
+		Code      string    `json:"code"`
+		RequestID string    `json:"request_id"`
+	} `json:"rejected_attempts"`
+	Anomalies []struct {
+		Kind    string `json:"kind"`
+		Message string `json:"message"`
+	} `json:"anomalies"`
+	Baseline struct {
+		Requests        int     `json:"requests"`
+		RequestsPerHour float64 `json:"requests_per_hour"`
+	} `json:"baseline"`
+}
+
+func keysImpactCmd(af *adminFlags) *cobra.Command {
+	var since, until string
+	cmd := &cobra.Command{
+		Use:   "impact KEY_ID",
+		Short: "Incident report of a suspected leak: what the key did, from where, and who still tries it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := url.Values{}
+			for name, v := range map[string]string{"since": since, "until": until} {
+				if v == "" {
+					continue
+				}
+				t, err := parseWhen(v, -1)
+				if err != nil {
+					return fmt.Errorf("--%s: %w", name, err)
+				}
+				q.Set(name, t.Format(time.RFC3339))
+			}
+			return af.call(cmd, "GET", "/admin/v1/keys/"+url.PathEscape(args[0])+"/impact?"+q.Encode(), nil, nil,
+				func(w io.Writer, raw json.RawMessage) error {
+					var rep impactJSON
+					if err := json.Unmarshal(raw, &rep); err != nil {
+						return err
+					}
+					writeImpact(w, rep)
+					return nil
+				})
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "", "start: RFC 3339 time or a duration ago (72h, 7d); default 7 days ago")
+	cmd.Flags().StringVar(&until, "until", "", "end: RFC 3339 time or a duration ago; default now")
+	return cmd
+}
+
+// writeImpact prints the report as a summary an owner can paste into a
+// ticket: plain text, display forms only.
+func writeImpact(w io.Writer, r impactJSON) {
+	k := r.Key
+	fmt.Fprintf(w, "Impact report for key %s (%s)\n", k.Display, r.KeyID)
+	fmt.Fprintf(w, "  project %s · group %s · env %s · state %s", k.Project, k.Group, k.Env, k.State)
+	if k.StateAt != nil && k.State != "active" {
+		fmt.Fprintf(w, " since %s", fmtTime(k.StateAt))
+	}
+	fmt.Fprintln(w)
+	if k.StateReason != "" {
+		fmt.Fprintf(w, "  reason: %s\n", k.StateReason)
+	}
+	if k.ReplacedBy != "" {
+		fmt.Fprintf(w, "  replaced by: %s\n", k.ReplacedBy)
+	}
+	fmt.Fprintf(w, "Window: %s → %s\n\n", r.Since.UTC().Format(time.RFC3339), r.Until.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "Requests: %d   Spend: $%.4f   Refused after disable/rotation: %d\n", r.Requests, r.SpendUSD, r.RejectedAfterDisable)
+	fmt.Fprintf(w, "Baseline before the window: %d requests (%.2f/hour)\n", r.Baseline.Requests, r.Baseline.RequestsPerHour)
+	if len(r.Anomalies) > 0 {
+		fmt.Fprintln(w, "\nAnomalies:")
+		for _, a := range r.Anomalies {
+			fmt.Fprintf(w, "  ! %-18s %s\n", a.Kind, a.Message)
+		}
+	}
+	if len(r.ByIP) > 0 {
+		fmt.Fprintln(w, "\nBy source address:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  IP\tREQUESTS\tREFUSED\tFIRST SEEN\tLAST SEEN\tNEW")
+		for _, ip := range r.ByIP {
+			isNew := ""
+			if ip.New {
+				isNew = "NEW"
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", orDash(ip.IP), ip.Requests, ip.Rejected, ip.FirstSeen.UTC().Format(time.RFC3339),
+				ip.LastSeen.UTC().Format(time.RFC3339), isNew)
+		}
+		tw.Flush()
+	}
+	if len(r.ByModel) > 0 {
+		fmt.Fprintln(w, "\nBy model:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, m := range r.ByModel {
+			fmt.Fprintf(tw, "  %s\t%d requests\t$%.4f\n", orDash(m.Model), m.Requests, m.SpendUSD)
+		}
+		tw.Flush()
+	}
+	if len(r.UserAgents) > 0 {
+		fmt.Fprintln(w, "\nUser agents:")
+		for _, u := range r.UserAgents {
+			fmt.Fprintf(w, "  %6d  %s\n", u.Requests, orDash(u.UserAgent))
+		}
+	}
+	if len(r.ByHour) > 0 {
+		fmt.Fprintln(w, "\nBy hour (UTC):")
+		for _, h := range r.ByHour {
+			fmt.Fprintf(w, "  %s  %6d requests  $%.4f\n", h.Hour, h.Requests, h.SpendUSD)
+		}
+	}
+	if len(r.RejectedAttempts) > 0 {
+		fmt.Fprintln(w, "\nLatest refused attempts:")
+		for _, a := range r.RejectedAttempts {
+			fmt.Fprintf(w, "  %s  %-15s  %-16s  %s  %s\n", a.Time.UTC().Format(time.RFC3339), a.IP, a.Code, a.RequestID, orDash(a.UserAgent))
+		}
+	}
+}
