@@ -43,6 +43,7 @@ type Key struct {
 	StateReason  string
 	ReplacedBy   string // id of the replacement after a rotation
 	RotatedFrom  string // id of the key this one replaced
+	Member       string // id of the member who owns the key ("" = the project's, no one's)
 	GraceUntil   time.Time
 	BudgetUSD    float64 // 0 = none
 	BudgetPeriod string  // daily | monthly | total
@@ -57,9 +58,13 @@ type Key struct {
 // KeyFilter narrows ListKeys.
 type KeyFilter struct {
 	Project string
-	Env     string
-	State   string
-	Limit   int
+	// Projects, when not empty, keeps keys of these projects only (the
+	// projects an actor may see).
+	Projects []string
+	Member   string
+	Env      string
+	State    string
+	Limit    int
 }
 
 // Group gives keys access to models and default limits.
@@ -117,10 +122,16 @@ type Model struct {
 type Member struct {
 	ID        string
 	Email     string
-	Role      string
-	TokenHash string
+	Role      string // owner | admin | member | support | viewer
+	TokenHash string // hex SHA-256 of the personal access token
+	// PasswordHash is a bcrypt hash for the dashboard ("" = no password).
+	PasswordHash string
+	// Projects limits what the member sees; empty means every project
+	// (not allowed for the member role).
 	Projects  []string
+	Disabled  bool
 	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // RequestLog is one row per call, rejected calls included. Never bodies.
@@ -173,12 +184,15 @@ type Attempt struct {
 type LogFilter struct {
 	KeyID   string
 	Project string
-	Model   string
-	Status  int
-	Code    string
-	Since   time.Time
-	Until   time.Time
-	Limit   int
+	// Projects, when not empty, keeps rows of these projects only.
+	Projects []string
+	Member   string
+	Model    string
+	Status   int
+	Code     string
+	Since    time.Time
+	Until    time.Time
+	Limit    int
 }
 
 // AuditEvent records who did what to which object, from where.
@@ -242,6 +256,9 @@ type LogAggregate struct {
 type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
+
+	MemberStore
+	UsageStore
 
 	UpsertGroup(ctx context.Context, g Group) error
 	ListGroups(ctx context.Context) ([]Group, error)

@@ -94,6 +94,15 @@ func (s *Store) QueryLogs(ctx context.Context, f store.LogFilter) ([]store.Reque
 	if f.Project != "" {
 		add(`project = ?`, f.Project)
 	}
+	if len(f.Projects) > 0 {
+		q += ` AND project IN (` + placeholders(len(f.Projects)) + `)`
+		for _, p := range f.Projects {
+			args = append(args, p)
+		}
+	}
+	if f.Member != "" {
+		add(`member = ?`, f.Member)
+	}
 	if f.Model != "" {
 		add(`model = ?`, f.Model)
 	}

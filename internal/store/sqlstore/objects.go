@@ -171,40 +171,6 @@ func (s *Store) ListModels(ctx context.Context) ([]store.Model, error) {
 	return out, rows.Err()
 }
 
-// CreateMember adds a member.
-func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
-	_, err := s.exec(ctx, `INSERT INTO members (id, email, role, token_hash, projects, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Email, m.Role, m.TokenHash, jsonText(nonNil(m.Projects)), ms(m.CreatedAt))
-	if isUnique(err) {
-		return fmt.Errorf("create member %s: %w", m.Email, store.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("create member %s: %w", m.Email, err)
-	}
-	return nil
-}
-
-// GetMemberByTokenHash finds the member owning a personal access token.
-func (s *Store) GetMemberByTokenHash(ctx context.Context, hash string) (store.Member, error) {
-	var m store.Member
-	var projects string
-	var c int64
-	err := s.queryRow(ctx, `SELECT id, email, role, token_hash, projects, created_at FROM members WHERE token_hash = ?`, hash).
-		Scan(&m.ID, &m.Email, &m.Role, &m.TokenHash, &projects, &c)
-	if err != nil {
-		return m, notFound(err)
-	}
-	m.Projects, m.CreatedAt = strs(projects), fromMS(c)
-	return m, nil
-}
-
-// CountMembers returns how many members exist.
-func (s *Store) CountMembers(ctx context.Context) (int, error) {
-	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM members`).Scan(&n)
-	return n, err
-}
-
 func nonNil[T any](v []T) []T {
 	if v == nil {
 		return []T{}

@@ -112,6 +112,10 @@ func Run(t *testing.T, st store.Store) {
 		}
 	})
 
+	t.Run("member directory", func(t *testing.T) { runMembers(t, st) })
+	t.Run("key owners", func(t *testing.T) { runKeyOwners(t, st) })
+	t.Run("usage", func(t *testing.T) { runUsage(t, st) })
+
 	t.Run("request logs", func(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		var rows []store.RequestLog
