@@ -375,7 +375,10 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 				midLine = true
 				continue
 			}
-			if blank && pending {
+			// Flush at each event boundary unless the next event is already
+			// buffered: then it follows at once and one write carries both,
+			// with no added latency for the client.
+			if blank && pending && br.Buffered() == 0 {
 				if ferr := rc.Flush(); ferr != nil {
 					return rl.clientGone(res)
 				}
