@@ -104,6 +104,7 @@ type runner struct {
 	o       Options
 	rep     *Report
 	base    string // normalised base URL, no trailing slash
+	u       *url.URL
 	keygate bool
 	models  []string
 }
@@ -318,7 +319,7 @@ func (rn *runner) checkBaseURL(ctx context.Context) Check {
 		return Check{Status: Fail, Detail: "the base URL has a query string (" + redactQuery(u) + ")",
 			Fix: "Remove the query string; never put a key in a URL — it ends up in logs."}
 	}
-	rn.base = strings.TrimRight(u.String(), "/")
+	rn.base, rn.u = strings.TrimRight(u.String(), "/"), u
 	rn.rep.Evidence.BaseURL = rn.base
 	a := rn.send(ctx, http.MethodGet, rn.base+"/models", nil, false)
 	if a.err != nil {
@@ -452,6 +453,12 @@ func (rn *runner) checkKey(context.Context) Check {
 		return Check{Status: Fail, Detail: "no key given",
 			Fix: "Pass --key, or set KEYGATE_KEY or OPENAI_API_KEY (check that the variable is exported in this shell)."}
 	}
+	if r, _ := utf8.DecodeRuneInString(k); unicode.IsSpace(r) || isInvisible(r) {
+		// Said plainly here: the diagnosis of a header would blame the
+		// space after "Bearer".
+		return Check{Status: Fail, Detail: "the key starts with " + keys.DescribeRune(r) + ", which is not part of it",
+			Fix: "Remove it where your program reads the key (.env file, secret store, CI variable), then run doctor again."}
+	}
 	if rn.keygate || strings.HasPrefix(strings.TrimSpace(k), "kg_") {
 		_, p := credential.Extract(http.Header{"Authorization": {"Bearer " + k}}, nil, credential.OpenAI)
 		if p != nil {
@@ -519,6 +526,21 @@ func isInvisible(r rune) bool {
 // checkModels lists the models the key may use.
 func (rn *runner) checkModels(ctx context.Context) Check {
 	a := rn.send(ctx, http.MethodGet, rn.base+"/models", nil, true)
+	if a.err == nil && a.status == 404 {
+		// Servers that check the key before the path looked fine without
+		// one; with the key the wrong base URL shows.
+		for _, alt := range alternatives(rn.u) {
+			if b := rn.send(ctx, http.MethodGet, alt+"/models", nil, true); b.err == nil && b.status == 200 && speaksAPI(b) {
+				rn.rep.SuggestedBaseURL = alt
+				what := "the base URL lacks /v1"
+				if len(alt) < len(rn.base) {
+					what = "the base URL has an extra path segment"
+				}
+				return Check{Status: Fail, Detail: fmt.Sprintf("%s: GET %s/models answered 404 with the key, while %s/models lists models", what, rn.base, alt),
+					Fix: fmt.Sprintf("Use --base-url %s (in SDKs: base_url / baseURL / OPENAI_BASE_URL).", alt)}
+			}
+		}
+	}
 	if a.err != nil || a.status != 200 {
 		d, f := rn.explain(a, "GET /models")
 		if f == "" && (a.status == 401 || a.status == 403) {
@@ -551,10 +573,11 @@ func (rn *runner) checkModels(ctx context.Context) Check {
 func (rn *runner) checkModel(ctx context.Context) Check {
 	m := rn.o.Model
 	if m == "" {
-		m = rn.models[0]
+		m = pickChatModel(rn.models)
 		rn.o.Model = m
 		rn.rep.Evidence.Model = m
-		return Check{Status: Warn, Detail: fmt.Sprintf("no --model given; using %q, the first model listed", m)}
+		return Check{Status: Warn, Detail: fmt.Sprintf("no --model given; using %q, the first listed model that looks like a chat model", m),
+			Fix: "Pass --model with the model your program uses."}
 	}
 	for _, n := range rn.models {
 		if n == m {
@@ -577,6 +600,33 @@ func (rn *runner) checkModel(ctx context.Context) Check {
 	return Check{Status: Fail, Detail: d, Fix: f}
 }
 
+// pickChatModel guesses a chat model from a list, by name.
+func pickChatModel(models []string) string {
+	for _, fam := range []string{"gpt", "chat", "claude", "gemini", "llama", "qwen", "mistral", "deepseek"} {
+		for _, m := range models {
+			if strings.Contains(strings.ToLower(m), fam) && !notChat(m) {
+				return m
+			}
+		}
+	}
+	for _, m := range models {
+		if !notChat(m) {
+			return m
+		}
+	}
+	return models[0]
+}
+
+func notChat(m string) bool {
+	l := strings.ToLower(m)
+	for _, w := range []string{"embed", "whisper", "tts", "dall-e", "image", "moderation", "rerank", "audio", "transcribe", "error", "slow"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkChat sends the smallest possible chat completion.
 func (rn *runner) checkChat(ctx context.Context) Check {
 	body := map[string]any{
@@ -588,7 +638,12 @@ func (rn *runner) checkChat(ctx context.Context) Check {
 	if a.err != nil || a.status != 200 {
 		d, f := rn.explain(a, "POST /chat/completions")
 		if f == "" {
-			f = "Retry; if it keeps failing, send the evidence below to the server's operator."
+			switch {
+			case a.status >= 400 && a.status < 500:
+				f = "The server refused the request itself: check that the model is a chat model your key may use."
+			default:
+				f = "Retry; if it keeps failing, send the evidence below to the server's operator."
+			}
 		}
 		return Check{Status: Fail, Detail: d, Fix: f}
 	}

@@ -183,7 +183,7 @@ func summarize(v EvidenceView, l store.RequestLog) string {
 		} else {
 			b.WriteString(" gave no answer")
 		}
-		fmt.Fprintf(&b, " in %.0f ms", a.DurationMS)
+		fmt.Fprintf(&b, " in %.1f ms", a.DurationMS)
 		if a.Error != "" {
 			fmt.Fprintf(&b, " (%s)", a.Error)
 		}
@@ -202,8 +202,8 @@ func summarize(v EvidenceView, l store.RequestLog) string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, " The caller got %d %s", l.Status, l.ErrorCode)
-	if v.Outcome.FailureReason != "" {
-		fmt.Fprintf(&b, ": %s", strings.TrimSuffix(v.Outcome.FailureReason, "."))
+	if r := v.Outcome.FailureReason; r != "" && (len(v.Attempts) == 0 || v.Attempts[len(v.Attempts)-1].Error != r) {
+		fmt.Fprintf(&b, ": %s", strings.TrimSuffix(r, "."))
 	}
 	fmt.Fprintf(&b, ". Charged: %s.", l.Charged)
 	if v.Outcome.Docs != "" {
