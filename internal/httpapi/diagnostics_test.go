@@ -174,6 +174,8 @@ func TestDiagnostics(t *testing.T) {
 		"doubled /v1":    {path: "/v1/v1/chat/completions", header: bearer(k), body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: "/v1 twice", hint: "/v1"},
 		"/api/v1 prefix": {path: "/api/v1/chat/completions", body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: `"/api"`, hint: "/v1"},
 		"/openai/v1":     {path: "/openai/v1/chat/completions", body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: `"/openai"`, hint: "/v1"},
+		"double slash":   {path: "/v1//chat/completions", body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: "//"},
+		"/v1/openai":     {path: "/v1/openai/chat/completions", body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: `"/openai"`},
 		"trailing slash": {path: "/v1/chat/completions/", body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: "slash"},
 		"models slash":   {method: "GET", path: "/v1/models/", status: 404, code: "unknown_endpoint", message: "slash"},
 		"unknown path":   {method: "GET", path: "/v1/chat/completion", status: 404, code: "unknown_endpoint", message: "/v1/chat/completions"},
@@ -317,8 +319,15 @@ func evidence(t *testing.T, g *testgw.Gateway, id string) (httpapi.EvidenceView,
 // TestEvidence checks the story support reads from a request id: the
 // rejected 401 before any key matched, an upstream credential failure with
 // the upstream's own words, and a clean call with its cost.
+// It runs on every store (PostgreSQL too when KEYGATE_TEST_POSTGRES is set):
+// the attempts travel through the attempts_detail column.
 func TestEvidence(t *testing.T) {
-	g := testgw.Start(t, testgw.Options{})
+	for _, db := range testgw.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) { testEvidence(t, testgw.Start(t, testgw.Options{DSN: db.DSN})) })
+	}
+}
+
+func testEvidence(t *testing.T, g *testgw.Gateway) {
 	k := g.CreateKey(nil)
 	chat := `{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}`
 	secrets := []string{k.Key, testgw.UpstreamKey}

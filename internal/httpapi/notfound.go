@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"path"
 	"sort"
 	"strings"
 
@@ -71,9 +72,35 @@ func (s *Server) unknownEndpoint(w http.ResponseWriter, r *http.Request, sc *Sco
 	return unknown(p, "This path is not an API route of this gateway.", base)
 }
 
+// explainUncleanPaths answers paths with "//", "/./" or "/../" itself.
+// ServeMux would redirect them to the clean path with a 301, which clients
+// follow as a GET, turning a wrong base URL (".../v1/" + "/chat/completions")
+// into a puzzling 405 instead of an answer that names the mistake.
+func (s *Server) explainUncleanPaths(next http.Handler) http.Handler {
+	unknownHandler := s.api("unknown", s.unknownEndpoint)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") {
+			unknownHandler.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // correctPath finds the route a mis-based path was meant for and says what
 // is wrong with it; "" when p does not look like any route.
 func correctPath(p string) (route, why string) {
+	if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") {
+		clean := path.Clean(p)
+		if r, _ := correctPath(clean); r != "" {
+			return r, "The path has an empty or dot segment (//, /./, /../): the base URL probably ends with a slash, or the client joined it with the path twice."
+		}
+		if routeFor(clean) != "" {
+			return clean, "The path has an empty or dot segment (//, /./, /../): the base URL probably ends with a slash and the client added another."
+		}
+		return "", ""
+	}
 	trimmed := strings.TrimRight(p, "/")
 	if trimmed != p && routeFor(trimmed) != "" {
 		return trimmed, "The path ends with a slash, which this gateway does not add."

@@ -120,7 +120,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.index)
 	// Everything else: explain the wrong base URL.
 	mux.Handle("/", s.api("unknown", s.unknownEndpoint))
-	return s.withScope(mux)
+	return s.withScope(s.explainUncleanPaths(mux))
 }
 
 // withScope assigns the request id, sets x-request-id on every response,
