@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,14 +31,17 @@ KEYGATE_ADMIN_TOKEN.`,
 		Example: "  keygate support evidence req_0123456789abcdefghjkmnpqrs",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := supportGet(cmd.Context(), "/admin/v1/requests/"+url.PathEscape(strings.TrimSpace(args[0])))
+			c, err := newAdminClient("")
 			if err != nil {
+				return err
+			}
+			var body json.RawMessage
+			if _, err := c.do(cmd.Context(), http.MethodGet, "/admin/v1/requests/"+url.PathEscape(strings.TrimSpace(args[0])), nil, &body, nil); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				_, err := out.Write(body)
-				return err
+				return writeJSONOut(out, body)
 			}
 			var v httpapi.EvidenceView
 			if err := json.Unmarshal(body, &v); err != nil {
@@ -56,7 +58,7 @@ KEYGATE_ADMIN_TOKEN.`,
 
 func printEvidence(w io.Writer, v httpapi.EvidenceView) {
 	row := func(k, val string) {
-		if val != "" {
+		if val = strings.Join(strings.Fields(val), " "); val != "" {
 			fmt.Fprintf(w, "%-15s %s\n", k+":", val)
 		}
 	}
@@ -125,54 +127,4 @@ func printEvidence(w io.Writer, v httpapi.EvidenceView) {
 	row("latency", fmt.Sprintf("%.1f ms (first byte %.1f ms)", v.Timing.LatencyMS, v.Timing.TTFBMS))
 	row("source", v.Client.SourceIP)
 	row("user agent", v.Client.UserAgent)
-}
-
-// supportGet calls the admin API. It is a small local helper; when the key
-// lifecycle commands' admin client (adminclient.go) lands, this should use it.
-func supportGet(ctx context.Context, path string) ([]byte, error) {
-	addr := getenv("KEYGATE_ADDR")
-	if addr == "" {
-		addr = "http://127.0.0.1:8080"
-	}
-	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
-	}
-	addr = strings.TrimRight(addr, "/")
-	tok := getenv("KEYGATE_ADMIN_TOKEN")
-	if tok == "" {
-		return nil, fmt.Errorf("KEYGATE_ADMIN_TOKEN is not set: export the gateway's admin token (or a personal access token, kg_pat_…) to read request evidence")
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, addr+path, nil)
-	if err != nil {
-		return nil, fmt.Errorf("KEYGATE_ADDR %q is not a usable URL: %w", addr, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the gateway at %s (KEYGATE_ADDR): %w", addr, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read the answer of %s: %w", addr, err)
-	}
-	if resp.StatusCode == http.StatusOK {
-		return b, nil
-	}
-	var e struct {
-		Error struct {
-			Message, Hint, Code string
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
-		msg := fmt.Sprintf("the gateway answered %d %s: %s", resp.StatusCode, e.Error.Code, e.Error.Message)
-		if e.Error.Hint != "" {
-			msg += "\n  hint: " + e.Error.Hint
-		}
-		return nil, &exitError{code: 1, msg: "keygate: " + msg}
-	}
-	return nil, fmt.Errorf("the gateway at %s answered %d to GET %s; is KEYGATE_ADDR a keygate gateway?", addr, resp.StatusCode, path)
 }
