@@ -1,0 +1,334 @@
+// Package ledger holds budgets: before a call it reserves the call's
+// estimated maximum cost against every budget that applies (key, member,
+// project), after the call it settles the reservation to the real cost and
+// releases the rest, so concurrent calls can never drive spend past a
+// budget.
+//
+// Amounts are nano-USD (int64) so sums are exact. Spend is kept per budget
+// and period window (daily and monthly windows start at 00:00 UTC, on the
+// first of the month for monthly; total never resets).
+//
+// Three backends decide admissions: Memory (one instance; in memory, spend
+// persisted to the database every second), DB (several instances without
+// Redis, and the fallback when Redis is down; one conditional UPDATE per
+// call) and Redis (several instances; atomic Lua, spend persisted to the
+// database every second). Ledger puts a primary and a fallback together.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// Budget scopes.
+const (
+	ScopeKey     = "key"
+	ScopeMember  = "member"
+	ScopeProject = "project"
+)
+
+// Budget periods.
+const (
+	Daily   = "daily"
+	Monthly = "monthly"
+	Total   = "total"
+)
+
+// MaxBudgets is how many budgets one call can be held against.
+const MaxBudgets = 3
+
+// FromUSD converts dollars to nano-USD.
+func FromUSD(usd float64) int64 { return int64(math.Round(usd * 1e9)) }
+
+// ToUSD converts nano-USD to dollars.
+func ToUSD(n int64) float64 { return float64(n) / 1e9 }
+
+// Budget is a spending limit of one subject: a key id, a member id or a
+// project name.
+type Budget struct {
+	Scope   string
+	Subject string
+	Period  string
+	Limit   int64 // nano-USD; ≤ 0 means no budget
+}
+
+// Window is one period of one budget; Start is unix milliseconds (0 for
+// total).
+type Window struct {
+	Scope, Subject, Period string
+	Start                  int64
+}
+
+// WindowOf returns the window of b that contains now, and when it ends
+// (zero for total).
+func WindowOf(b Budget, now time.Time) (Window, time.Time) {
+	w := Window{Scope: b.Scope, Subject: b.Subject, Period: b.Period}
+	now = now.UTC()
+	var start, end time.Time
+	switch b.Period {
+	case Daily:
+		start = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		end = start.AddDate(0, 0, 1)
+	case Monthly:
+		start = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		end = start.AddDate(0, 1, 0)
+	default:
+		return w, time.Time{}
+	}
+	w.Start = start.UnixMilli()
+	return w, end
+}
+
+// Exhausted is the error of a reservation that does not fit a budget.
+type Exhausted struct {
+	Budget   Budget
+	Spent    int64
+	Reserved int64 // held by calls in flight
+	Asked    int64
+	ResetAt  time.Time // zero for total
+}
+
+func (e *Exhausted) Error() string {
+	s := fmt.Sprintf("%s budget of %s %q ($%.2f %s) is exhausted: $%.4f spent, $%.4f held by calls in flight, this call may cost up to $%.4f",
+		e.Budget.Scope, e.Budget.Scope, e.Budget.Subject, ToUSD(e.Budget.Limit), e.Budget.Period, ToUSD(e.Spent), ToUSD(e.Reserved), ToUSD(e.Asked))
+	if !e.ResetAt.IsZero() {
+		s += "; it resets at " + e.ResetAt.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+// fits reports whether amount may be reserved on top of spent and reserved.
+// An exhausted budget refuses everything, even a free call.
+func fits(limit, spent, reserved, amount int64) bool {
+	return spent < limit && spent+reserved+amount <= limit
+}
+
+// Backend decides and records reservations.
+type Backend interface {
+	// Reserve holds r.Amount on every window of r, all or none; a budget
+	// that does not fit is reported as *Exhausted.
+	Reserve(ctx context.Context, r *Reservation) error
+	// Settle releases r's hold and adds actual to each window's spend,
+	// returning the spend of each window after it.
+	Settle(ctx context.Context, r *Reservation, actual int64) ([MaxBudgets]int64, error)
+	// Spent returns the spend and the amount held in flight of a window.
+	Spent(ctx context.Context, w Window) (spent, reserved int64, err error)
+}
+
+// Reservation is a hold on one or more budgets; settle it exactly once.
+type Reservation struct {
+	N       int
+	Budgets [MaxBudgets]Budget
+	Windows [MaxBudgets]Window
+	Ends    [MaxBudgets]time.Time
+	Amount  int64
+	l       *Ledger
+	backend Backend
+	done    atomic.Bool
+}
+
+// Alert says that a budget's spend crossed a threshold (50, 80, 100 %).
+type Alert struct {
+	Budget  Budget
+	Window  Window
+	Percent int
+	Spent   int64
+	ResetAt time.Time
+}
+
+// Ledger reserves on Primary and, while Primary fails (Redis down), on
+// Fallback (the database).
+type Ledger struct {
+	Primary  Backend
+	Fallback Backend // nil: Primary only
+	Now      func() time.Time
+	Log      *slog.Logger
+	// OnAlert is told when a settle makes a budget cross 50, 80 or 100 %.
+	OnAlert func(Alert)
+	// OnFallback is called with true when Primary starts failing and false
+	// when it answers again.
+	OnFallback func(down bool)
+	// RetryAfter is how long Primary is skipped after a failure (1 s).
+	RetryAfter  time.Duration
+	downUntil   atomic.Int64
+	down        atomic.Bool
+	outstanding atomic.Int64
+}
+
+// Outstanding is how many reservations are neither settled nor released.
+func (l *Ledger) Outstanding() int64 { return l.outstanding.Load() }
+
+// Degraded reports whether the fallback is in use.
+func (l *Ledger) Degraded() bool { return l.down.Load() }
+
+func (l *Ledger) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+// Reserve holds amount (nano-USD) against every budget with a limit. It
+// returns nil and no error when no budget applies. A budget that does not
+// fit is reported as *Exhausted.
+func (l *Ledger) Reserve(ctx context.Context, budgets []Budget, amount int64) (*Reservation, error) {
+	var r *Reservation
+	now := l.now()
+	for _, b := range budgets {
+		if b.Limit <= 0 || b.Subject == "" {
+			continue
+		}
+		if r == nil {
+			r = &Reservation{l: l, Amount: max(amount, 0)}
+		}
+		if r.N == MaxBudgets {
+			return nil, fmt.Errorf("reserve: more than %d budgets apply to one call", MaxBudgets)
+		}
+		r.Budgets[r.N] = b
+		r.Windows[r.N], r.Ends[r.N] = WindowOf(b, now)
+		r.N++
+	}
+	if r == nil {
+		return nil, nil
+	}
+	r.sort()
+	if l.Fallback == nil || now.UnixNano() >= l.downUntil.Load() {
+		err := l.Primary.Reserve(ctx, r)
+		var ex *Exhausted
+		if err == nil || errors.As(err, &ex) || l.Fallback == nil || ctx.Err() != nil {
+			if err == nil {
+				r.backend = l.Primary
+				l.outstanding.Add(1)
+				l.recovered(ctx)
+			}
+			return nilIfErr(r, err)
+		}
+		l.failed(err)
+	}
+	if err := l.Fallback.Reserve(ctx, r); err != nil {
+		return nil, err
+	}
+	r.backend = l.Fallback
+	l.outstanding.Add(1)
+	return r, nil
+}
+
+func nilIfErr(r *Reservation, err error) (*Reservation, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// sort orders the windows so every backend locks them in one global order.
+func (r *Reservation) sort() {
+	less := func(a, b Window) bool {
+		if a.Scope != b.Scope {
+			return a.Scope < b.Scope
+		}
+		if a.Subject != b.Subject {
+			return a.Subject < b.Subject
+		}
+		return a.Period < b.Period
+	}
+	for i := 1; i < r.N; i++ {
+		for j := i; j > 0 && less(r.Windows[j], r.Windows[j-1]); j-- {
+			r.Windows[j], r.Windows[j-1] = r.Windows[j-1], r.Windows[j]
+			r.Budgets[j], r.Budgets[j-1] = r.Budgets[j-1], r.Budgets[j]
+			r.Ends[j], r.Ends[j-1] = r.Ends[j-1], r.Ends[j]
+		}
+	}
+}
+
+func (l *Ledger) failed(err error) {
+	d := l.RetryAfter
+	if d <= 0 {
+		d = time.Second
+	}
+	l.downUntil.Store(time.Now().Add(d).UnixNano())
+	if !l.down.Swap(true) {
+		if l.Log != nil {
+			l.Log.Warn("shared budget ledger is unreachable; budgets are held in the database until Redis answers", "err", err)
+		}
+		if l.OnFallback != nil {
+			l.OnFallback(true)
+		}
+	}
+}
+
+// Resyncer is a primary that must forget its counters after an outage,
+// because spend went to the fallback meanwhile.
+type Resyncer interface {
+	Resync(ctx context.Context) error
+}
+
+func (l *Ledger) recovered(ctx context.Context) {
+	if !l.down.Load() || !l.down.Swap(false) {
+		return
+	}
+	if rs, ok := l.Primary.(Resyncer); ok {
+		if err := rs.Resync(context.WithoutCancel(ctx)); err != nil && l.Log != nil {
+			l.Log.Warn("budget counters in Redis could not be re-read from the database after the outage", "err", err)
+		}
+	}
+	if l.Log != nil {
+		l.Log.Info("shared budget ledger is reachable again")
+	}
+	if l.OnFallback != nil {
+		l.OnFallback(false)
+	}
+}
+
+// Settle ends the reservation: actual (nano-USD) becomes spend on every
+// budget and the rest of the hold is released. Settle(ctx, 0) releases a
+// call that cost nothing. A nil reservation or a second settle does
+// nothing.
+func (r *Reservation) Settle(ctx context.Context, actual int64) error {
+	if r == nil || r.done.Swap(true) {
+		return nil
+	}
+	l := r.l
+	l.outstanding.Add(-1)
+	actual = max(actual, 0)
+	// Backends make spend durable before anything else (Redis queues it
+	// for the database first), so a failing settle never loses it twice
+	// or counts it twice.
+	after, err := r.backend.Settle(ctx, r, actual)
+	if err != nil {
+		if l.Log != nil {
+			l.Log.Error("spend could not be recorded; the budget under-counts this call", "amount_usd", ToUSD(actual), "err", err)
+		}
+		return err
+	}
+	if actual > 0 && l.OnAlert != nil {
+		for i := 0; i < r.N; i++ {
+			lim := r.Budgets[i].Limit
+			for _, pct := range [...]int64{50, 80, 100} {
+				mark := lim * pct / 100
+				if after[i]-actual < mark && after[i] >= mark {
+					l.OnAlert(Alert{Budget: r.Budgets[i], Window: r.Windows[i], Percent: int(pct), Spent: after[i], ResetAt: r.Ends[i]})
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Usage returns what b spent in its current window, and when that resets.
+func (l *Ledger) Usage(ctx context.Context, b Budget) (spent int64, resetAt time.Time, err error) {
+	w, end := WindowOf(b, l.now())
+	be := l.Primary
+	if l.Fallback != nil && l.Degraded() {
+		be = l.Fallback
+	}
+	spent, _, err = be.Spent(ctx, w)
+	if err != nil && be == l.Primary && l.Fallback != nil {
+		spent, _, err = l.Fallback.Spent(ctx, w)
+	}
+	return spent, end, err
+}

@@ -1,0 +1,188 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/store/sqlstore"
+	"github.com/keygate/keygate/internal/testgw"
+)
+
+func openStores(t *testing.T) map[string]*sqlstore.Store {
+	t.Helper()
+	out := map[string]*sqlstore.Store{}
+	for _, db := range testgw.Databases(t) {
+		st, err := sqlstore.Open(context.Background(), db.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		out[db.Name] = st
+	}
+	return out
+}
+
+func TestWindowOf(t *testing.T) {
+	now := time.Date(2026, 3, 31, 23, 59, 0, 0, time.UTC)
+	w, end := ledger.WindowOf(ledger.Budget{Period: ledger.Daily}, now)
+	if w.Start != time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC).UnixMilli() || !end.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("daily: %v %v", w, end)
+	}
+	w, end = ledger.WindowOf(ledger.Budget{Period: ledger.Monthly}, now)
+	if w.Start != time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli() || !end.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("monthly: %v %v", w, end)
+	}
+	w, end = ledger.WindowOf(ledger.Budget{Period: ledger.Total}, now)
+	if w.Start != 0 || !end.IsZero() {
+		t.Fatalf("total: %v %v", w, end)
+	}
+}
+
+// hammer runs calls parallel calls that each reserve est and settle to
+// cost (or release, for every third call: a client that left or an
+// upstream that failed) and checks that spend never passed the budget and
+// that every reservation was settled.
+func hammer(t *testing.T, l *ledger.Ledger, budgets []ledger.Budget, calls int, est, cost int64) (admitted int64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	var refused atomic.Int64
+	for i := 0; i < calls; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			r, err := l.Reserve(ctx, budgets, est)
+			var ex *ledger.Exhausted
+			if errors.As(err, &ex) {
+				refused.Add(1)
+				return
+			}
+			if err != nil {
+				t.Errorf("reserve: %v", err)
+				return
+			}
+			n.Add(1)
+			time.Sleep(time.Millisecond)
+			actual := cost
+			if i%3 == 0 {
+				actual = 0 // released: the upstream failed or the client left before any output
+			}
+			if err := r.Settle(ctx, actual); err != nil {
+				t.Errorf("settle: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if o := l.Outstanding(); o != 0 {
+		t.Fatalf("%d reservations neither settled nor released", o)
+	}
+	for _, b := range budgets {
+		spent, _, err := l.Usage(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spent > b.Limit {
+			t.Fatalf("%s budget %s: spent %d > limit %d", b.Scope, b.Subject, spent, b.Limit)
+		}
+		t.Logf("%s budget %s: %d calls admitted, %d refused, spent %d of %d", b.Scope, b.Subject, n.Load(), refused.Load(), spent, b.Limit)
+	}
+	if refused.Load() == 0 {
+		t.Fatal("no call was refused: the budget was too large for the test")
+	}
+	return n.Load()
+}
+
+func TestMemoryNeverOverspends(t *testing.T) {
+	for name, st := range openStores(t) {
+		t.Run(name, func(t *testing.T) {
+			p := ledger.NewPending(st, nil)
+			l := &ledger.Ledger{Primary: ledger.NewMemory(p)}
+			bs := []ledger.Budget{
+				{Scope: ledger.ScopeKey, Subject: "key_1", Period: ledger.Monthly, Limit: 1_000_000},
+				{Scope: ledger.ScopeProject, Subject: "demo", Period: ledger.Daily, Limit: 5_000_000},
+			}
+			hammer(t, l, bs, 400, 30_000, 25_000)
+			if err := p.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			// A new instance on the same database continues from the spend.
+			l2 := &ledger.Ledger{Primary: ledger.NewMemory(ledger.NewPending(st, nil))}
+			s1, _, _ := l.Usage(context.Background(), bs[0])
+			s2, _, _ := l2.Usage(context.Background(), bs[0])
+			if s1 != s2 || s1 == 0 {
+				t.Fatalf("spend after restart %d, before %d", s2, s1)
+			}
+		})
+	}
+}
+
+func TestDBNeverOverspends(t *testing.T) {
+	for name, st := range openStores(t) {
+		t.Run(name, func(t *testing.T) {
+			// Two ledgers on one database stand for two instances.
+			a := &ledger.Ledger{Primary: &ledger.DB{Store: st}}
+			b := &ledger.Ledger{Primary: &ledger.DB{Store: st}}
+			bs := []ledger.Budget{{Scope: ledger.ScopeKey, Subject: "key_db", Period: ledger.Total, Limit: 500_000}}
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); hammer(t, a, bs, 150, 20_000, 15_000) }()
+			go func() { defer wg.Done(); hammer(t, b, bs, 150, 20_000, 15_000) }()
+			wg.Wait()
+			spent, _, _ := a.Usage(context.Background(), bs[0])
+			if spent > bs[0].Limit {
+				t.Fatalf("spent %d > %d", spent, bs[0].Limit)
+			}
+		})
+	}
+}
+
+func TestExhaustedSaysWhichAndWhen(t *testing.T) {
+	l := &ledger.Ledger{Primary: ledger.NewMemory(nil), Now: func() time.Time { return time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC) }}
+	bs := []ledger.Budget{
+		{Scope: ledger.ScopeKey, Subject: "key_1", Period: ledger.Monthly, Limit: 10_000_000},
+		{Scope: ledger.ScopeProject, Subject: "demo", Period: ledger.Daily, Limit: 1_000},
+	}
+	_, err := l.Reserve(context.Background(), bs, 2_000)
+	var ex *ledger.Exhausted
+	if !errors.As(err, &ex) || ex.Budget.Scope != ledger.ScopeProject || !ex.ResetAt.Equal(time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("got %v", err)
+	}
+	// The refused reservation held nothing on the key budget.
+	r, err := l.Reserve(context.Background(), bs[:1], 10_000_000)
+	if err != nil {
+		t.Fatalf("the key budget was held by a refused call: %v", err)
+	}
+	r.Settle(context.Background(), 10_000_000)
+	if _, err := l.Reserve(context.Background(), bs[:1], 0); !errors.As(err, &ex) {
+		t.Fatalf("an exhausted budget admitted a free call: %v", err)
+	}
+}
+
+func TestAlertsOncePerThreshold(t *testing.T) {
+	var mu sync.Mutex
+	got := map[int]int{}
+	l := &ledger.Ledger{Primary: ledger.NewMemory(nil), OnAlert: func(a ledger.Alert) { mu.Lock(); got[a.Percent]++; mu.Unlock() }}
+	bs := []ledger.Budget{{Scope: ledger.ScopeKey, Subject: "k", Period: ledger.Daily, Limit: 1000}}
+	var wg sync.WaitGroup
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := l.Reserve(context.Background(), bs, 10)
+			if err == nil {
+				r.Settle(context.Background(), 10)
+			}
+		}()
+	}
+	wg.Wait()
+	if got[50] != 1 || got[80] != 1 || got[100] != 1 {
+		t.Fatalf("alerts %v, want one each at 50, 80, 100", got)
+	}
+}
+
