@@ -24,6 +24,8 @@ type Actor struct {
 	ID    string // member id, or "bootstrap" for KEYGATE_ADMIN_TOKEN
 	Email string
 	Role  string
+	// Projects are the projects a scoped actor may see (authz.go).
+	Projects []string
 }
 
 func (a Actor) String() string {
@@ -37,12 +39,16 @@ type actorKey struct{}
 
 func actorFrom(ctx context.Context) Actor { a, _ := ctx.Value(actorKey{}).(Actor); return a }
 
-func (s *Server) adminRoutes(mux *http.ServeMux) {
+// adminRoutes registers the admin API. Every route needs a rule in
+// adminRules (authz.go): the wrapper s.admin enforces it.
+func (s *Server) adminRoutes(mux router) {
 	mux.Handle("POST /admin/v1/keys", s.admin(s.createKey))
 	mux.Handle("GET /admin/v1/keys", s.admin(s.listKeys))
 	mux.Handle("GET /admin/v1/keys/{id}", s.admin(s.getKey))
 	mux.Handle("GET /admin/v1/logs", s.admin(s.queryLogs))
-	mux.Handle("GET /admin/v1/projects", s.admin(s.listProjects))
+	s.projectRoutes(mux)
+	s.memberRoutes(mux)
+	mux.Handle("GET /admin/v1/usage", s.admin(s.usageReport))
 	s.keyLifecycleRoutes(mux)
 	mux.Handle("GET /admin/v1/requests/{request_id}", s.admin(s.requestEvidence))
 	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
@@ -51,12 +57,16 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	}))
 }
 
-// admin authenticates the admin API: the bootstrap owner token or a member's
-// personal access token. API keys never authenticate here.
+// admin authenticates the admin API — the bootstrap owner token or a
+// member's personal access token; API keys never authenticate here — and
+// then authorizes the call by the route's rule (authz.go).
 func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := ScopeFrom(r.Context())
 		a, err := s.adminAuth(r)
+		if err == nil {
+			err = s.authorize(r.WithContext(context.WithValue(r.Context(), actorKey{}, a)), a)
+		}
 		if err == nil {
 			err = h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
 		}
@@ -87,8 +97,12 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 		return Actor{ID: "bootstrap", Role: "owner"}, nil
 	}
 	m, err := s.Store.GetMemberByTokenHash(r.Context(), fmt.Sprintf("%x", h))
+	if err == nil && m.Disabled {
+		return Actor{}, apierr.New(apierr.PermissionDenied, fmt.Sprintf("The member account %s is disabled.", m.Email),
+			"Ask an owner or admin of the gateway to enable it (PATCH /admin/v1/members/{id} {\"disabled\": false}).")
+	}
 	if err == nil {
-		return Actor{ID: m.ID, Email: m.Email, Role: m.Role}, nil
+		return Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return Actor{}, apierr.Wrap(apierr.ServiceUnavailable, err, "The gateway cannot check admin credentials right now.", "Retry shortly.")
@@ -177,6 +191,9 @@ type keyRequest struct {
 	Budget     *BudgetView `json:"budget"`
 	RPM        int         `json:"rpm"`
 	TPM        int         `json:"tpm"`
+	// Member is the id or email of the member who owns the key (owners and
+	// admins only); by default the member who creates it.
+	Member string `json:"member"`
 }
 
 func decodeJSON(r *http.Request, v any) error {
@@ -203,11 +220,11 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if req.Project == "" {
 		return invalid("project", "\"project\" is required.", "Name the project the key belongs to (GET /admin/v1/projects lists them).")
 	}
-	if _, err := s.Store.GetProject(r.Context(), req.Project); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return apierr.New(apierr.NotFound, fmt.Sprintf("Project %q does not exist.", req.Project),
-				"Declare it under projects: in KEYGATE_CONFIG, or list existing ones with GET /admin/v1/projects.")
-		}
+	if err := s.checkProject(r.Context(), actorFrom(r.Context()), req.Project); err != nil {
+		return err
+	}
+	owner, err := s.keyOwner(r, req.Project, req.Member)
+	if err != nil {
 		return err
 	}
 	if req.Group == "" {
@@ -242,7 +259,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	now := s.Now().UTC()
 	k := store.Key{ID: ids.New("key"), Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: req.Env, Name: req.Name,
 		Project: req.Project, Group: req.Group, Models: req.Models, AllowedIPs: req.AllowedIPs, State: store.KeyActive,
-		RPM: req.RPM, TPM: req.TPM, CreatedAt: now, CreatedBy: actorFrom(r.Context()).String()}
+		RPM: req.RPM, TPM: req.TPM, CreatedAt: now, CreatedBy: actorFrom(r.Context()).String(), Member: owner}
 	if req.ExpiresAt != nil {
 		k.ExpiresAt = req.ExpiresAt.UTC()
 	}
@@ -266,7 +283,12 @@ func validPeriod(p string) bool { return p == "daily" || p == "monthly" || p == 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
-	list, err := s.Store.ListKeys(r.Context(), store.KeyFilter{Project: q.Get("project"), Env: q.Get("env"), State: q.Get("state"), Limit: limit})
+	member, err := s.memberParam(r.Context(), q.Get("member"))
+	if err != nil {
+		return err
+	}
+	list, err := s.Store.ListKeys(r.Context(), store.KeyFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), Member: member,
+		Env: q.Get("env"), State: q.Get("state"), Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -287,23 +309,6 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, 200, viewKey(k))
-	return nil
-}
-
-func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.Store.ListProjects(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]map[string]any, 0, len(ps))
-	for _, p := range ps {
-		m := map[string]any{"name": p.Name, "managed_by": p.ManagedBy, "created_at": p.CreatedAt}
-		if p.BudgetUSD > 0 {
-			m["budget"] = BudgetView{LimitUSD: p.BudgetUSD, Period: p.BudgetPeriod}
-		}
-		out = append(out, m)
-	}
-	writeJSON(w, 200, map[string]any{"data": out})
 	return nil
 }
 
@@ -364,8 +369,12 @@ func parseTimeParam(q map[string][]string, name string) (time.Time, error) {
 
 func (s *Server) queryLogs(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.LogFilter{KeyID: q.Get("key_id"), Project: q.Get("project"), Model: q.Get("model"), Code: q.Get("error_code")}
+	f := store.LogFilter{KeyID: q.Get("key_id"), Project: q.Get("project"), Projects: s.visibleProjects(r), Model: q.Get("model"),
+		Code: q.Get("error_code")}
 	var err error
+	if f.Member, err = s.memberParam(r.Context(), q.Get("member")); err != nil {
+		return err
+	}
 	if f.Since, err = parseTimeParam(q, "since"); err != nil {
 		return err
 	}

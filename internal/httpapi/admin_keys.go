@@ -38,7 +38,7 @@ const MaxGrace = 30 * 24 * time.Hour
 var refusedByState = []string{string(apierr.KeyDisabled), string(apierr.KeyRotated), string(apierr.KeyExpired),
 	string(apierr.InvalidAPIKey)}
 
-func (s *Server) keyLifecycleRoutes(mux *http.ServeMux) {
+func (s *Server) keyLifecycleRoutes(mux router) {
 	mux.Handle("PATCH /admin/v1/keys/{id}", s.admin(s.patchKey))
 	mux.Handle("DELETE /admin/v1/keys/{id}", s.admin(s.deleteKey))
 	mux.Handle("POST /admin/v1/keys/{id}/disable", s.admin(s.disableKey))
@@ -452,7 +452,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	nk := store.Key{ID: newID, Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: old.Env, Name: old.Name,
 		Project: old.Project, Group: old.Group, Models: old.Models, AllowedIPs: old.AllowedIPs, State: store.KeyActive,
 		BudgetUSD: old.BudgetUSD, BudgetPeriod: old.BudgetPeriod, RPM: old.RPM, TPM: old.TPM, CreatedAt: now,
-		CreatedBy: a.String(), RotatedFrom: old.ID}
+		CreatedBy: a.String(), RotatedFrom: old.ID, Member: old.Member}
 	if old.ExpiresAt.After(now) {
 		nk.ExpiresAt = old.ExpiresAt
 	}
@@ -772,6 +772,8 @@ func (s *Server) checkDigests(w http.ResponseWriter, r *http.Request) error {
 		st := DigestStatus{Digest: d}
 		k, err := s.Store.GetKeyByHash(r.Context(), d)
 		switch {
+		case err == nil && !s.canSeeProject(actorFrom(r.Context()), k.Project):
+			// A key of a project the caller cannot see is as unknown to it.
 		case err == nil:
 			st.Known, st.ID, st.Display, st.State, st.Project, st.Env = true, k.ID, k.Display, k.State, k.Project, k.Env
 		case !errors.Is(err, store.ErrNotFound):
@@ -811,7 +813,11 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := make([]AuditView, 0, len(evs))
+	seen := s.auditVisibility(r)
 	for _, e := range evs {
+		if !seen(e.Object) {
+			continue
+		}
 		d := json.RawMessage(e.Detail)
 		if !json.Valid(d) {
 			d = json.RawMessage(`{}`)

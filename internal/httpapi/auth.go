@@ -39,7 +39,7 @@ func (s *Server) authenticate(r *http.Request, sc *Scope, kind credential.Kind) 
 	}
 	sc.Key = e
 	sc.Log.KeyID, sc.Log.KeyDisplay, sc.Log.KeyEnv = e.ID, e.Display, e.Env
-	sc.Log.Project, sc.Log.Group = e.Project, e.Group
+	sc.Log.Project, sc.Log.Group, sc.Log.Member = e.Project, e.Group, e.Member
 	if err := s.checkKeyState(e); err != nil {
 		return err
 	}

@@ -19,10 +19,10 @@ import (
 // what it cost. A user pastes the request id from x-request-id or the error
 // body; nobody ever needs the key itself.
 //
-// Access: for now any admin credential (the bootstrap owner token or a
-// member's personal access token) may read evidence. The read-only `support`
-// role and the member roles arrive with the governance issue; this route
-// must then admit support, admin and owner, and refuse the rest.
+// Access (authz.go): owners, admins, support and viewers read the evidence
+// of every request they may see; members read that of their own projects.
+// A request of a project the caller cannot see answers the same 404 as an
+// unknown request id.
 
 // EvidenceView is the redacted story of one request.
 type EvidenceView struct {
@@ -95,8 +95,7 @@ type EvidenceClient struct {
 	UserAgent string `json:"user_agent"`
 }
 
-const evidenceAccess = "readable by any admin credential (owner token or personal access token); " +
-	"the read-only support role arrives with member roles"
+const evidenceAccess = "readable by owners, admins, support and viewers, and by members of the request's project"
 
 // requestEvidence answers GET /admin/v1/requests/{request_id}.
 func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
@@ -107,8 +106,7 @@ func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	row, err := s.Store.GetLog(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return apierr.New(apierr.NotFound, fmt.Sprintf("No request %s in this gateway's request log.", id),
-			"Rows are written within a second or two of the answer; check that the id came from this gateway (not from the upstream provider) and retry shortly. Admin API calls are not in the request log.")
+		return requestNotFound(id)
 	}
 	if err != nil {
 		return fmt.Errorf("read request %s: %w", id, err)

@@ -1,0 +1,470 @@
+package httpapi
+
+// Members of the admin API: people with a role and, for scoped roles, a
+// list of projects. A member authenticates with a personal access token
+// (kg_pat_…), shown once at creation or rotation and stored only as its
+// SHA-256 digest; a bcrypt password is kept for the dashboard. Who may do
+// what is decided in authz.go; this file adds the rules about owners that
+// only the member handlers know: admins cannot create, change, remove or
+// re-token an owner, nor make anyone one, and the last enabled owner cannot
+// be demoted, disabled or removed.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/store"
+)
+
+// Password bounds: bcrypt reads at most 72 bytes.
+const (
+	minPasswordLen = 12
+	maxPasswordLen = 72
+)
+
+func (s *Server) memberRoutes(mux router) {
+	mux.Handle("GET /admin/v1/members/me", s.admin(s.getMe))
+	mux.Handle("POST /admin/v1/members/me/token", s.admin(s.rotateMyToken))
+	mux.Handle("GET /admin/v1/members", s.admin(s.listMembers))
+	mux.Handle("POST /admin/v1/members", s.admin(s.createMember))
+	mux.Handle("GET /admin/v1/members/{id}", s.admin(s.getMember))
+	mux.Handle("PATCH /admin/v1/members/{id}", s.admin(s.patchMember))
+	mux.Handle("DELETE /admin/v1/members/{id}", s.admin(s.deleteMember))
+	mux.Handle("POST /admin/v1/members/{id}/token", s.admin(s.rotateMemberToken))
+}
+
+// MemberView is the admin API's JSON form of a member. Token is set once,
+// when a token is issued; the password never leaves the gateway.
+type MemberView struct {
+	ID          string    `json:"id"`
+	Email       string    `json:"email"`
+	Role        string    `json:"role"`
+	Projects    []string  `json:"projects"`
+	AllProjects bool      `json:"all_projects"`
+	Disabled    bool      `json:"disabled"`
+	HasPassword bool      `json:"has_password"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Token       string    `json:"token,omitempty"`
+}
+
+func viewMember(m store.Member) MemberView {
+	return MemberView{ID: m.ID, Email: m.Email, Role: m.Role, Projects: nonNilStrs(m.Projects),
+		AllProjects: Actor{Role: m.Role, Projects: m.Projects}.Global(), Disabled: m.Disabled,
+		HasPassword: m.PasswordHash != "", CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+}
+
+// memberRequest is the body of POST /admin/v1/members.
+type memberRequest struct {
+	Email    string   `json:"email"`
+	Role     string   `json:"role"`
+	Projects []string `json:"projects"`
+	Password string   `json:"password"`
+}
+
+func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
+	var req memberRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	a := actorFrom(r.Context())
+	email := strings.ToLower(strings.TrimSpace(req.Email))
+	if err := validEmail(email); err != nil {
+		return err
+	}
+	if err := s.validRoleChange(a, "", req.Role); err != nil {
+		return err
+	}
+	projects, err := s.validProjects(r.Context(), a, req.Role, req.Projects)
+	if err != nil {
+		return err
+	}
+	m := store.Member{ID: ids.New("mem"), Email: email, Role: req.Role, Projects: projects, CreatedAt: s.Now().UTC()}
+	if req.Password != "" {
+		if m.PasswordHash, err = hashPassword(req.Password); err != nil {
+			return err
+		}
+	}
+	tok, err := keys.Generate(keys.PrefixPAT)
+	if err != nil {
+		return fmt.Errorf("generate member token: %w", err)
+	}
+	m.TokenHash = keys.HashHex(tok)
+	if err := s.Store.CreateMember(r.Context(), m); errors.Is(err, store.ErrConflict) {
+		return conflict(fmt.Sprintf("A member with email %q already exists.", email),
+			"GET /admin/v1/members lists members; change one with PATCH /admin/v1/members/{id}, or issue a new token with POST /admin/v1/members/{id}/token.")
+	} else if err != nil {
+		return err
+	}
+	m.UpdatedAt = m.CreatedAt
+	s.audit(r, "member.create", m.ID, map[string]any{"email": m.Email, "role": m.Role, "projects": nonNilStrs(m.Projects),
+		"password": m.PasswordHash != ""})
+	v := viewMember(m)
+	v.Token = tok
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func validEmail(e string) error {
+	at := strings.LastIndexByte(e, '@')
+	if at < 1 || at == len(e)-1 || len(e) > 254 || strings.ContainsAny(e, " \t\r\n,;<>\"") {
+		return invalid("email", fmt.Sprintf("%q is not an email address.", truncate(e, 80)),
+			"Members are named by email, e.g. \"ana@example.com\".")
+	}
+	return nil
+}
+
+// validRoleChange checks that a may give role to a member whose role is
+// now from ("" for a new member).
+func (s *Server) validRoleChange(a Actor, from, role string) error {
+	if !store.ValidRole(role) {
+		return invalid("role", fmt.Sprintf("role %q is not a role.", role),
+			"Use one of owner, admin, member (keys, logs and usage of their projects), support (read evidence and logs) or viewer (read-only).")
+	}
+	if a.Role != store.RoleOwner && (role == store.RoleOwner || from == store.RoleOwner) {
+		return apierr.New(apierr.PermissionDenied, fmt.Sprintf("%s has role %q; only an owner may create, change or remove an owner.", a, a.Role),
+			"Ask an owner of the gateway.")
+	}
+	return nil
+}
+
+// validProjects checks a member's project list: every project exists, and
+// the member role names at least one.
+func (s *Server) validProjects(ctx context.Context, a Actor, role string, projects []string) ([]string, error) {
+	var out []string
+	for _, p := range projects {
+		p = strings.TrimSpace(p)
+		if p == "" || slices.Contains(out, p) {
+			continue
+		}
+		if err := s.checkProject(ctx, a, p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if role == store.RoleMember && len(out) == 0 {
+		return nil, invalid("projects", "A member with role \"member\" needs at least one project.",
+			"Name the projects they work on, e.g. \"projects\": [\"checkout\"]; use role viewer or support for read access to every project.")
+	}
+	return out, nil
+}
+
+func hashPassword(pw string) (string, error) {
+	if n := len([]rune(pw)); n < minPasswordLen || len(pw) > maxPasswordLen {
+		return "", invalid("password", fmt.Sprintf("The password has %d characters; it needs %d to %d bytes.", n, minPasswordLen, maxPasswordLen),
+			"Choose a longer passphrase (bcrypt reads at most 72 bytes).")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// CheckMemberPassword reports whether password is m's (for the dashboard's
+// sign-in). A member without a password never matches.
+func CheckMemberPassword(m store.Member, password string) bool {
+	if m.PasswordHash == "" || m.Disabled {
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(m.PasswordHash), []byte(password)) == nil
+}
+
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
+	all, err := s.Store.ListMembers(r.Context())
+	if err != nil {
+		return err
+	}
+	a := actorFrom(r.Context())
+	out := make([]MemberView, 0, len(all))
+	for _, m := range all {
+		if canSeeMember(a, m) {
+			out = append(out, viewMember(m))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadMember(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewMember(m))
+	return nil
+}
+
+// getMe answers who the caller is, for `keygate members me` and scripts.
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
+	a := actorFrom(r.Context())
+	if a.ID == "bootstrap" {
+		writeJSON(w, http.StatusOK, map[string]any{"id": a.ID, "email": "", "role": a.Role, "projects": []string{}, "all_projects": true,
+			"note": "This is the bootstrap owner credential (KEYGATE_ADMIN_TOKEN); create members with POST /admin/v1/members."})
+		return nil
+	}
+	m, err := s.loadMember(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewMember(m))
+	return nil
+}
+
+func (s *Server) loadMember(ctx context.Context, id string) (store.Member, error) {
+	m, err := s.Store.GetMember(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, memberNotFound(id)
+	}
+	return m, err
+}
+
+// memberPatch is the body of PATCH /admin/v1/members/{id}; absent fields
+// stay as they are, "password": null removes the password.
+type memberPatch struct {
+	Role     *string         `json:"role"`
+	Projects *[]string       `json:"projects"`
+	Password json.RawMessage `json:"password"`
+	Disabled *bool           `json:"disabled"`
+}
+
+func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
+	var p memberPatch
+	if err := decodeJSON(r, &p); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	a := actorFrom(ctx)
+	m, err := s.loadMember(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	before := m
+	if err := s.validRoleChange(a, m.Role, m.Role); err != nil {
+		return err
+	}
+	changed := map[string]any{}
+	if p.Role != nil && *p.Role != m.Role {
+		if err := s.validRoleChange(a, m.Role, *p.Role); err != nil {
+			return err
+		}
+		changed["role"] = map[string]string{"from": m.Role, "to": *p.Role}
+		m.Role = *p.Role
+	}
+	projects := m.Projects
+	if p.Projects != nil {
+		projects = *p.Projects
+	}
+	if m.Projects, err = s.validProjects(ctx, a, m.Role, projects); err != nil {
+		return err
+	}
+	if !slices.Equal(m.Projects, before.Projects) {
+		changed["projects"] = nonNilStrs(m.Projects)
+	}
+	if len(p.Password) > 0 {
+		if isNull(p.Password) {
+			m.PasswordHash = ""
+		} else {
+			var pw string
+			if err := json.Unmarshal(p.Password, &pw); err != nil {
+				return invalid("password", "password must be a string or null.", "")
+			}
+			if m.PasswordHash, err = hashPassword(pw); err != nil {
+				return err
+			}
+		}
+		changed["password"] = m.PasswordHash != ""
+	}
+	if p.Disabled != nil && *p.Disabled != m.Disabled {
+		m.Disabled = *p.Disabled
+		changed["disabled"] = m.Disabled
+	}
+	if before.Role == store.RoleOwner && !before.Disabled && (m.Role != store.RoleOwner || m.Disabled) {
+		if err := s.keepAnOwner(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	if len(changed) > 0 {
+		if err := s.Store.UpdateMember(ctx, m); errors.Is(err, store.ErrNotFound) {
+			return memberNotFound(m.ID)
+		} else if err != nil {
+			return err
+		}
+		changed["email"] = m.Email
+		s.audit(r, "member.update", m.ID, changed)
+		m.UpdatedAt = s.Now().UTC()
+	}
+	writeJSON(w, http.StatusOK, viewMember(m))
+	return nil
+}
+
+// keepAnOwner refuses a change that would leave no enabled owner member
+// besides id.
+func (s *Server) keepAnOwner(ctx context.Context, id string) error {
+	all, err := s.Store.ListMembers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.ID != id && o.Role == store.RoleOwner && !o.Disabled {
+			return nil
+		}
+	}
+	return conflict("This is the last enabled owner; the gateway would have no one who can manage owners.",
+		"Make another member an owner first (PATCH /admin/v1/members/{id} {\"role\": \"owner\"}).")
+}
+
+func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	a := actorFrom(ctx)
+	m, err := s.loadMember(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.validRoleChange(a, m.Role, m.Role); err != nil {
+		return err
+	}
+	if m.Role == store.RoleOwner && !m.Disabled {
+		if err := s.keepAnOwner(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	if err := s.Store.DeleteMember(ctx, m.ID); errors.Is(err, store.ErrNotFound) {
+		return memberNotFound(m.ID)
+	} else if err != nil {
+		return err
+	}
+	s.audit(r, "member.delete", m.ID, map[string]any{"email": m.Email, "role": m.Role})
+	writeJSON(w, http.StatusOK, map[string]any{"id": m.ID, "email": m.Email, "deleted": true,
+		"note": "The member's token no longer works. Keys they own keep working; list them with GET /admin/v1/keys?member=" + m.ID + "."})
+	return nil
+}
+
+func (s *Server) rotateMemberToken(w http.ResponseWriter, r *http.Request) error {
+	a := actorFrom(r.Context())
+	m, err := s.loadMember(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.validRoleChange(a, m.Role, m.Role); err != nil {
+		return err
+	}
+	return s.issueToken(w, r, m)
+}
+
+func (s *Server) rotateMyToken(w http.ResponseWriter, r *http.Request) error {
+	a := actorFrom(r.Context())
+	if a.ID == "bootstrap" {
+		return apierr.New(apierr.InvalidRequest, "The bootstrap owner token is KEYGATE_ADMIN_TOKEN itself; the gateway cannot change it.",
+			"Set a new KEYGATE_ADMIN_TOKEN (`keygate token generate`) and restart, or create an owner member with POST /admin/v1/members.")
+	}
+	m, err := s.loadMember(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	return s.issueToken(w, r, m)
+}
+
+// issueToken replaces m's personal access token; the old one stops working
+// at once.
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, m store.Member) error {
+	tok, err := keys.Generate(keys.PrefixPAT)
+	if err != nil {
+		return fmt.Errorf("generate member token: %w", err)
+	}
+	m.TokenHash = keys.HashHex(tok)
+	if err := s.Store.UpdateMember(r.Context(), m); errors.Is(err, store.ErrNotFound) {
+		return memberNotFound(m.ID)
+	} else if err != nil {
+		return err
+	}
+	s.audit(r, "member.token", m.ID, map[string]any{"email": m.Email})
+	v := viewMember(m)
+	v.Token = tok
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// keyOwner decides the member who owns a new key of project. Members own
+// the keys they create; owners and admins may name another member (by id
+// or email), who must be able to see the project.
+func (s *Server) keyOwner(r *http.Request, project, ref string) (string, error) {
+	a := actorFrom(r.Context())
+	self := a.ID
+	if self == "bootstrap" {
+		self = ""
+	}
+	if ref == "" || ref == a.ID || ref == a.Email && a.Email != "" {
+		return self, nil
+	}
+	if a.Role != store.RoleOwner && a.Role != store.RoleAdmin {
+		return "", apierr.New(apierr.PermissionDenied, fmt.Sprintf("%s has role %q and may only create keys they own.", a, a.Role),
+			"Leave \"member\" out; an owner or admin can create a key for someone else.")
+	}
+	id, err := s.memberParam(r.Context(), ref)
+	if err != nil {
+		return "", err
+	}
+	m, err := s.loadMember(r.Context(), id)
+	if err != nil {
+		return "", err
+	}
+	if !(Actor{Role: m.Role, Projects: m.Projects}).Global() && !slices.Contains(m.Projects, project) {
+		return "", invalid("member", fmt.Sprintf("Member %s cannot see project %q, so they could not manage this key.", m.Email, project),
+			"Add the project to the member first (PATCH /admin/v1/members/"+m.ID+"), or create the key for another member.")
+	}
+	return m.ID, nil
+}
+
+// memberParam resolves a member named by id or email in a query or body to
+// its id ("" stays "").
+func (s *Server) memberParam(ctx context.Context, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || !strings.Contains(ref, "@") {
+		return ref, nil
+	}
+	m, err := s.Store.GetMemberByEmail(ctx, strings.ToLower(ref))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", apierr.New(apierr.NotFound, fmt.Sprintf("No member with email %q.", ref), "GET /admin/v1/members lists members.")
+	}
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+// auditVisibility returns which audit objects the caller may see: global
+// callers see everything; scoped callers see the events of keys of their
+// projects only.
+func (s *Server) auditVisibility(r *http.Request) func(object string) bool {
+	a := actorFrom(r.Context())
+	if a.Global() {
+		return func(string) bool { return true }
+	}
+	seen := map[string]bool{}
+	return func(object string) bool {
+		if v, ok := seen[object]; ok {
+			return v
+		}
+		v := false
+		if strings.HasPrefix(object, "key_") {
+			k, err := s.Store.GetKey(r.Context(), object)
+			v = err == nil && s.canSeeProject(a, k.Project)
+		}
+		seen[object] = v
+		return v
+	}
+}
