@@ -177,15 +177,15 @@ var adminRules = map[string]rule{
 	"GET /admin/v1/groups/{name}":     {PermGroupsRead, noObject},
 	"PATCH /admin/v1/groups/{name}":   {PermGroupsWrite, noObject},
 	// Members (admin_members.go).
-	"GET /admin/v1/members/me":           {PermAny, noObject},
-	"POST /admin/v1/members/me/token":    {PermAny, noObject},
-	"GET /admin/v1/members":              {PermMembersRead, noObject},
-	"POST /admin/v1/members":             {PermMembersWrite, noObject},
-	"GET /admin/v1/members/{id}":         {PermMembersRead, memberInPath},
-	"PATCH /admin/v1/members/{id}":       {PermMembersWrite, memberInPath},
-	"DELETE /admin/v1/members/{id}":      {PermMembersWrite, memberInPath},
-	"POST /admin/v1/members/{id}/token":  {PermMembersWrite, memberInPath},
-	"/admin/":                            {PermAny, noObject}, // the unknown-endpoint answer
+	"GET /admin/v1/members/me":          {PermAny, noObject},
+	"POST /admin/v1/members/me/token":   {PermAny, noObject},
+	"GET /admin/v1/members":             {PermMembersRead, noObject},
+	"POST /admin/v1/members":            {PermMembersWrite, noObject},
+	"GET /admin/v1/members/{id}":        {PermMembersRead, memberInPath},
+	"PATCH /admin/v1/members/{id}":      {PermMembersWrite, memberInPath},
+	"DELETE /admin/v1/members/{id}":     {PermMembersWrite, memberInPath},
+	"POST /admin/v1/members/{id}/token": {PermMembersWrite, memberInPath},
+	"/admin/":                           {PermAny, noObject}, // the unknown-endpoint answer
 }
 
 // ruleFor returns the rule of a route pattern; routes without one are for
@@ -332,7 +332,9 @@ type router interface {
 // routeRecorder collects registered patterns.
 type routeRecorder struct{ patterns []string }
 
-func (rr *routeRecorder) Handle(pattern string, _ http.Handler) { rr.patterns = append(rr.patterns, pattern) }
+func (rr *routeRecorder) Handle(pattern string, _ http.Handler) {
+	rr.patterns = append(rr.patterns, pattern)
+}
 
 // AdminRoutePatterns returns every admin route pattern as registered, for
 // the authorization tests and documentation.
