@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -114,7 +116,7 @@ func (s *Server) leakOne(ctx context.Context, t leak.Token, src string) (leak.An
 	}
 	// One notice per token and place: replays and re-reports of the same
 	// URL change nothing and alert nobody again.
-	_, first, err := s.Store.ClaimOnce(ctx, "leak-report", digest+" "+truncate(t.URL, 300), time.Now().UTC().Format(time.RFC3339))
+	_, first, err := s.Store.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), time.Now().UTC().Format(time.RFC3339))
 	if err != nil {
 		return a, false, err
 	}
@@ -139,6 +141,13 @@ func (s *Server) leakOne(ctx context.Context, t leak.Token, src string) (leak.An
 	return a, changed, nil
 }
 
+// reportMark identifies a (token, place) pair for replay detection. The URL
+// is hashed: a reporter's URL may itself hold the token.
+func reportMark(digest, url string) string {
+	h := sha256.Sum256([]byte(url))
+	return digest + ":" + hex.EncodeToString(h[:16])
+}
+
 // leakedPAT handles a member's personal access token in a report: it is
 // recorded and notified (the member's token must be replaced by an owner).
 func (s *Server) leakedPAT(ctx context.Context, a leak.Answer, digest string, t leak.Token, src string) (leak.Answer, bool, error) {
@@ -151,7 +160,7 @@ func (s *Server) leakedPAT(ctx context.Context, a leak.Answer, digest string, t 
 	}
 	a.Label = leak.TruePositive
 	where := cleanText(t.URL, 300)
-	if _, first, err := s.Store.ClaimOnce(ctx, "leak-report", digest+" "+truncate(t.URL, 300), time.Now().UTC().Format(time.RFC3339)); err != nil {
+	if _, first, err := s.Store.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return a, false, err
 	} else if first {
 		s.auditEvent(ctx, LeakActor, "token.leaked", m.ID, src, map[string]any{"member": m.Email, "display": keys.Display(t.Token), "url": where})
