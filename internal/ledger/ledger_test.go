@@ -2,7 +2,12 @@ package ledger_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,21 +15,45 @@ import (
 
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store/sqlstore"
-	"github.com/keygate/keygate/internal/testgw"
 )
 
+// openStores opens a fresh SQLite file, and a fresh PostgreSQL schema when
+// KEYGATE_TEST_POSTGRES is set.
 func openStores(t *testing.T) map[string]*sqlstore.Store {
 	t.Helper()
+	dsns := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "keygate.db")}
+	if pg := os.Getenv("KEYGATE_TEST_POSTGRES"); pg != "" {
+		dsns["postgres"] = freshSchema(t, pg)
+	} else {
+		t.Log("KEYGATE_TEST_POSTGRES is not set: running on SQLite only")
+	}
 	out := map[string]*sqlstore.Store{}
-	for _, db := range testgw.Databases(t) {
-		st, err := sqlstore.Open(context.Background(), db.DSN)
+	for name, dsn := range dsns {
+		st, err := sqlstore.Open(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		out[db.Name] = st
+		out[name] = st
 	}
 	return out
+}
+
+func freshSchema(t *testing.T, dsn string) string {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := fmt.Sprintf("kgledger_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("PostgreSQL at KEYGATE_TEST_POSTGRES: %v", err)
+	}
+	t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE"); db.Close() })
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema
 }
 
 func TestWindowOf(t *testing.T) {
@@ -185,4 +214,3 @@ func TestAlertsOncePerThreshold(t *testing.T) {
 		t.Fatalf("alerts %v, want one each at 50, 80, 100", got)
 	}
 }
-
