@@ -230,7 +230,11 @@ func TestRotationGraceWindow(t *testing.T) {
 	expect(t, "rotate disabled", r, 201, "")
 	var fourth keyOut
 	r.json(t, &fourth)
-	expect(t, "disabled stays refused", g.call(third.Key, ""), 401, "key_disabled")
+	r = g.call(third.Key, "")
+	expect(t, "disabled stays refused", r, 401, "key_disabled")
+	if !strings.Contains(r.errMessage(), fourth.Display) {
+		t.Errorf("key_disabled of a replaced key should name the replacement: %s", r.Body)
+	}
 	expect(t, "fourth key", g.call(fourth.Key, ""), 200, "")
 	expect(t, "enable replaced", g.admin("POST", "/admin/v1/keys/"+third.ID+"/enable", nil), 409, "conflict")
 

@@ -65,6 +65,15 @@ func (s *Server) checkKeyState(e *catalog.KeyEntry) error {
 		if e.StateReason != "" {
 			msg += " (reason: " + e.StateReason + ")"
 		}
+		if e.ReplacedBy != "" {
+			// Rotated after it was disabled (the leak path): name the
+			// replacement's display form so the client knows what to ask for.
+			repl := e.ReplacedBy
+			if r, ok := s.Catalog.Keys().ByID(e.ReplacedBy); ok {
+				repl = r.Display + " (" + r.ID + ")"
+			}
+			msg += ". It was replaced by " + repl
+		}
 		return apierr.New(apierr.KeyDisabled, msg+".",
 			"Ask the key's owner whether it should be re-enabled or replaced; if it leaked, use the replacement key.")
 	case store.KeyRotated:
