@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd(), newMockUpstreamCmd(), newBenchCmd(), newBenchProxyCmd(), newTokenCmd(), newMigrateCmd())
 	root.AddCommand(newDoctorCmd(), newSupportCmd())
 	root.AddCommand(newKeysCmd(), newAuditCmd(), newScanCmd())
+	root.AddCommand(newMembersCmd(), newUsageCmd())
 	return root
 }
 
