@@ -166,6 +166,10 @@ func viewKey(k store.Key) KeyView {
 		Models: nonNilStrs(k.Models), AllowedIPs: nonNilStrs(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
 		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
 		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
+	if k.State == store.KeyActive && !k.ExpiresAt.IsZero() && !time.Now().Before(k.ExpiresAt) {
+		// Expiry is judged from expires_at at use; show the effective state.
+		v.State, v.StateAt = store.KeyExpired, timePtr(k.ExpiresAt)
+	}
 	if k.BudgetUSD > 0 {
 		v.Budget = &BudgetView{LimitUSD: k.BudgetUSD, Period: k.BudgetPeriod}
 	}

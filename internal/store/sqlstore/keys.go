@@ -87,7 +87,17 @@ func (s *Store) ListKeys(ctx context.Context, f store.KeyFilter) ([]store.Key, e
 		q += ` AND env = ?`
 		args = append(args, f.Env)
 	}
-	if f.State != "" {
+	// A key past its expires_at is expired whether or not anything has
+	// rewritten its state yet: filter on the effective state.
+	switch now := ms(time.Now()); f.State {
+	case "":
+	case store.KeyExpired:
+		q += ` AND (state = ? OR (state = ? AND expires_at > 0 AND expires_at <= ?))`
+		args = append(args, store.KeyExpired, store.KeyActive, now)
+	case store.KeyActive:
+		q += ` AND state = ? AND (expires_at = 0 OR expires_at > ?)`
+		args = append(args, store.KeyActive, now)
+	default:
 		q += ` AND state = ?`
 		args = append(args, f.State)
 	}

@@ -181,9 +181,10 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 		args = append(args, ms(f.Since))
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
+	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, 1000)
 	q += ` ORDER BY time DESC, id DESC LIMIT ?`
 	args = append(args, limit)
 	rows, err := s.query(ctx, q, args...)

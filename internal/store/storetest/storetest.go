@@ -90,6 +90,16 @@ func Run(t *testing.T, st store.Store) {
 		if len(list) != 1 {
 			t.Fatalf("list filtered: %d", len(list))
 		}
+		past := &store.Key{ID: "key_past", Hash: fmt.Sprintf("%064x", 99), Display: "kg_live_CCCC…DDDD", Env: "live", Project: "p9",
+			Group: "g1", State: store.KeyActive, ExpiresAt: time.Now().Add(-time.Minute)}
+		must(t, st.CreateKey(ctx, past))
+		exp, err := st.ListKeys(ctx, store.KeyFilter{Project: "p9", State: store.KeyExpired})
+		must(t, err)
+		act, err := st.ListKeys(ctx, store.KeyFilter{Project: "p9", State: store.KeyActive})
+		must(t, err)
+		if len(exp) != 1 || len(act) != 0 {
+			t.Fatalf("a key past expires_at: %d expired, %d active; want 1, 0", len(exp), len(act))
+		}
 		if _, err := st.GetKey(ctx, "key_missing"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("missing key: %v", err)
 		}
