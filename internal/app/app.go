@@ -44,6 +44,8 @@ type App struct {
 	ln      net.Listener
 	stop    context.CancelFunc
 	bgDone  chan struct{}
+	// retentionDone closes when the log retention job has stopped.
+	retentionDone chan struct{}
 	// Webhooks delivers security notifications (nil without KEYGATE_WEBHOOK_URL).
 	Webhooks    *webhook.Sender
 	noticesDone chan struct{}
@@ -208,6 +210,7 @@ func (a *App) Start(ctx context.Context) error {
 		a.noticesDone = make(chan struct{})
 		go func() { defer close(a.noticesDone); a.Server.RunNotices(bg, time.Hour) }()
 	}
+	a.startRetention(bg)
 	a.http = &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	go func() {
@@ -256,6 +259,9 @@ func (a *App) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), min(a.Config.ShutdownTimeout, 10*time.Second))
 		_ = a.Webhooks.Close(ctx)
 		cancel()
+	}
+	if a.retentionDone != nil {
+		<-a.retentionDone // stopped with the background context above
 	}
 	if a.Logs != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)

@@ -29,6 +29,7 @@ type Config struct {
 	ScanningKeys    string // KEYGATE_SECRET_SCANNING_KEYS: file of trusted leak-report signers
 	TrustedProxies  []netip.Prefix
 	MaxBodyBytes    int64
+	LogRetention    time.Duration
 	ShutdownTimeout time.Duration
 	RefreshInterval time.Duration
 	LogQueueSize    int
@@ -41,6 +42,7 @@ func Defaults() Config {
 	return Config{
 		Listen:          "127.0.0.1:8080",
 		Database:        "sqlite:keygate.db",
+		LogRetention:    90 * 24 * time.Hour,
 		MaxBodyBytes:    32 << 20,
 		ShutdownTimeout: 30 * time.Second,
 		RefreshInterval: 5 * time.Second,
@@ -62,6 +64,13 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.AdminToken, "KEYGATE_ADMIN_TOKEN")
 	set(&c.SecretKey, "KEYGATE_SECRET_KEY")
 	set(&c.ConfigFile, "KEYGATE_CONFIG")
+	if v := getenv("KEYGATE_LOG_RETENTION"); v != "" {
+		d, err := ParseRetention(v)
+		if err != nil {
+			return c, err
+		}
+		c.LogRetention = d
+	}
 	set(&c.WebhookURL, "KEYGATE_WEBHOOK_URL")
 	set(&c.WebhookSecret, "KEYGATE_WEBHOOK_SECRET")
 	set(&c.ScanningKeys, "KEYGATE_SECRET_SCANNING_KEYS")

@@ -243,6 +243,13 @@ func (s *Store) rollupWindow(ctx context.Context, day, from, to int64) (int64, e
 		return 0, err
 	}
 	defer tx.Rollback()
+	if s.dialect == Postgres {
+		// Several instances may run retention at once: one at a time, so no
+		// row is added to the rollup twice (SQLite's write lock does this).
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7342001)`); err != nil {
+			return 0, err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO usage_rollup
  (day, project, key_id, member, model, key_display, requests, errors, input_tokens, output_tokens, cost_usd)
  SELECT ?, project, key_id, member, model, MAX(key_display), COUNT(*), SUM(CASE WHEN error_code <> '' THEN 1 ELSE 0 END),
