@@ -161,8 +161,11 @@ type RequestLog struct {
 	TTFBMS         float64
 	SourceIP       string
 	UserAgent      string
-	Attempts       int
-	Route          string
+	// Client is the caller's declared name (X-Client-Name and similar
+	// headers), bounded and sanitized; "" when none was sent.
+	Client   string
+	Attempts int
+	Route    string
 	// AttemptsDetail is the story of each upstream attempt (channel,
 	// upstream status, error, duration), kept for the request's evidence.
 	// Empty when the only attempt succeeded: Channel and Status tell it.
@@ -259,6 +262,7 @@ type Store interface {
 
 	MemberStore
 	UsageStore
+	IncidentStore
 
 	UpsertGroup(ctx context.Context, g Group) error
 	ListGroups(ctx context.Context) ([]Group, error)

@@ -11,9 +11,9 @@ import (
 
 const logCols = `request_id, time, key_id, key_display, key_env, project, member, group_name, model, model_served, channel, request_type,
  stream, status, error_code, failure_reason, input_tokens, output_tokens, usage_estimated, cost_usd, charged, latency_ms, ttfb_ms,
- source_ip, user_agent, attempts, route, attempts_detail`
+ source_ip, user_agent, attempts, route, attempts_detail, client`
 
-const logColCount = 28
+const logColCount = 29
 
 // InsertLogs writes a batch of request logs in one transaction. Rows whose
 // request id already exists are skipped, so a retried batch loses nothing and
@@ -27,7 +27,7 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 		return fmt.Errorf("insert %d request logs: %w", len(rows), err)
 	}
 	defer tx.Rollback()
-	// Multi-row INSERTs amortise statement overhead; 30 rows × 28 columns
+	// Multi-row INSERTs amortise statement overhead; 30 rows × 29 columns
 	// stays under every engine's parameter limit.
 	const perStmt = 30
 	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", logColCount), ", ") + ")"
@@ -41,7 +41,7 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 			args = append(args, r.RequestID, ms(r.Time), r.KeyID, r.KeyDisplay, r.KeyEnv, r.Project, r.Member, r.Group, r.Model,
 				r.ModelServed, r.Channel, r.RequestType, boolInt(r.Stream), r.Status, r.ErrorCode, r.FailureReason, r.InputTokens,
 				r.OutputTokens, boolInt(r.UsageEstimated), r.CostUSD, r.Charged, r.LatencyMS, r.TTFBMS, r.SourceIP, r.UserAgent,
-				r.Attempts, r.Route, attemptsText(r.AttemptsDetail))
+				r.Attempts, r.Route, attemptsText(r.AttemptsDetail), r.Client)
 		}
 		if _, err := tx.ExecContext(ctx, s.bind(q), args...); err != nil {
 			return fmt.Errorf("insert %d request logs: %w", len(rows), err)
@@ -60,7 +60,7 @@ func scanLog(sc interface{ Scan(...any) error }) (store.RequestLog, error) {
 	var detail string
 	err := sc.Scan(&r.RequestID, &t, &r.KeyID, &r.KeyDisplay, &r.KeyEnv, &r.Project, &r.Member, &r.Group, &r.Model, &r.ModelServed,
 		&r.Channel, &r.RequestType, &stream, &r.Status, &r.ErrorCode, &r.FailureReason, &r.InputTokens, &r.OutputTokens, &est,
-		&r.CostUSD, &r.Charged, &r.LatencyMS, &r.TTFBMS, &r.SourceIP, &r.UserAgent, &r.Attempts, &r.Route, &detail)
+		&r.CostUSD, &r.Charged, &r.LatencyMS, &r.TTFBMS, &r.SourceIP, &r.UserAgent, &r.Attempts, &r.Route, &detail, &r.Client)
 	r.Time, r.Stream, r.UsageEstimated = fromMS(t), stream != 0, est != 0
 	if err == nil && detail != "" {
 		// A row this version cannot read keeps its other fields: the
