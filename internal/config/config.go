@@ -201,7 +201,7 @@ type ModelSpec struct {
 }
 
 // ChannelTypes are the provider types a channel may have.
-var ChannelTypes = []string{"openai"}
+var ChannelTypes = []string{"openai", "anthropic", "gemini"}
 
 // LoadFile reads and validates a YAML configuration file.
 func LoadFile(path string) (*File, error) {

@@ -103,6 +103,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/completions", s.api("completion", s.relayHandler("completion", "/completions", true)))
 	mux.Handle("POST /v1/embeddings", s.api("embeddings", s.relayHandler("embeddings", "/embeddings", false)))
 	mux.Handle("POST /v1/responses", s.api("responses", s.relayHandler("responses", "/responses", false)))
+	// Native routes of other vendors' clients (anthropic.go, gemini.go).
+	mux.Handle("POST /v1/messages", s.api("messages", s.anthropicMessages))
+	mux.Handle("POST /v1beta/models/{call}", s.api("gemini", s.geminiGenerate))
 	mux.Handle("GET /v1/models", s.api("models", s.listModels))
 	mux.Handle("GET /v1/models/{id...}", s.api("models", s.getModel))
 	// Admin API.

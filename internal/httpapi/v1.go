@@ -80,7 +80,9 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		if err != nil {
 			return err
 		}
-		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs}
+		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
+			Route: "/v1" + path, DefaultMaxTokens: m.MaxOutput}
+		s.convertRoute(op, &req, body) // Anthropic and Gemini channels (convert.go)
 		if stream {
 			var opts struct {
 				IncludeUsage bool `json:"include_usage"`
@@ -130,7 +132,7 @@ func (s *Server) settle(_ context.Context, sc *Scope, req *relay.Request, res *r
 	}
 	if res.Written && res.Status >= 300 {
 		l.Status = res.Status
-		l.ErrorCode = "upstream_rejected"
+		l.ErrorCode = string(apierr.InvalidRequest) // the upstream judged the request; its words are in FailureReason
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/metrics"
+	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/usage"
 )
 
@@ -34,6 +35,27 @@ type Request struct {
 	Stream     bool
 	StripUsage bool // the gateway asked for stream usage; hide that chunk from the client
 	Channels   []*catalog.Channel
+
+	// Native, when set, says the client speaks another provider's own
+	// format (Anthropic Messages, Gemini, OpenAI Responses): channels of
+	// Native.ChannelType get the body passed through as it is. Nil means
+	// OpenAI chat/completions/embeddings, passed through to openai channels.
+	Native *Native
+	// Convert returns the request in neutral form, for channels of another
+	// type; nil when the route has no conversion (embeddings, completions).
+	// It is called at most once per call, only when such a channel is tried.
+	Convert func() (*provider.ChatRequest, error)
+	// Codec renders a converted answer in the client's format.
+	Codec provider.Codec
+	// DefaultMaxTokens is the model's output limit from the catalogue, for
+	// providers that require max_tokens.
+	DefaultMaxTokens int
+	// Route names the client's route in messages ("/v1/embeddings").
+	Route string
+
+	chat    *provider.ChatRequest
+	chatErr error
+	chatSet bool
 }
 
 // Result is what the call produced, for the log row and billing.
@@ -94,6 +116,11 @@ type Relay struct {
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
 	Cooldown time.Duration // how long a failing channel sits out
+	// Providers are the adapters of non-OpenAI channel types; nil uses
+	// DefaultProviders over Client.
+	Providers provider.Registry
+
+	once sync.Once
 }
 
 // NewTransport returns the tuned transport shared by all upstream calls:
@@ -190,10 +217,29 @@ type attemptErr struct {
 	final  bool // do not try another channel
 }
 
+// attempt tries one channel: the client's bytes passed through when the
+// channel speaks the client's format, a conversion otherwise.
 func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog.Channel, req *Request, res *Result) *attemptErr {
+	typ := channelType(ch)
+	switch {
+	case req.Native == nil && typ == TypeOpenAI, req.Native != nil && req.Native.ChannelType == typ:
+		return rl.passThrough(ctx, w, ch, req, res)
+	case req.Convert != nil && req.Codec != nil:
+		return rl.converted(ctx, w, ch, req, res)
+	}
+	res.Channel, res.ModelServed = ch.Name, ch.UpstreamModel(req.Model)
+	return &attemptErr{final: true, reason: fmt.Sprintf("channel %s has type %s, which cannot serve %s", ch.Name, typ, req.Route),
+		err: apierr.New(apierr.InvalidRequest,
+			fmt.Sprintf("Model %q is served by a %s channel, and %s can only be sent to OpenAI-compatible channels.", req.Model, typ, req.Route),
+			"Use a model served by an OpenAI-compatible channel for this endpoint (GET /v1/models lists them), or use /v1/chat/completions.")}
+}
+
+// passThrough sends the client's body as it is (model name mapped) and
+// relays the answer byte for byte.
+func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *catalog.Channel, req *Request, res *Result) *attemptErr {
 	body := req.Body
 	upstreamModel := ch.UpstreamModel(req.Model)
-	if upstreamModel != req.BodyModel {
+	if upstreamModel != req.BodyModel && (req.Native == nil || req.Native.ModelInBody) {
 		b, err := setModel(body, upstreamModel)
 		if err != nil {
 			return &attemptErr{err: apierr.Wrap(apierr.InvalidRequest, err, "The request body could not be rewritten for the upstream.", "Send a JSON object body."), final: true}
@@ -202,6 +248,9 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 	}
 	res.Channel, res.ModelServed = ch.Name, upstreamModel
 	u := ch.URL.String() + req.Path
+	if req.Native != nil && req.Native.URL != nil {
+		u = req.Native.URL(ch.URL, upstreamModel)
+	}
 	out, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return &attemptErr{err: apierr.Wrap(apierr.Internal, err, "The upstream request could not be built.", ""), final: true}
@@ -213,8 +262,11 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 	} else {
 		out.Header.Set("Accept", "application/json")
 	}
-	if ch.APIKey != "" {
-		out.Header.Set("Authorization", "Bearer "+ch.APIKey)
+	setAuth(out.Header, ch)
+	if req.Native != nil {
+		for k, vs := range req.Native.Header {
+			out.Header[k] = vs
+		}
 	}
 	start := time.Now()
 	resp, err := rl.Client.Do(out)
@@ -223,15 +275,7 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 			res.FailureReason = "client closed the connection before the upstream answered"
 			return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
 		}
-		reason := "connect to upstream: " + scrub(err.Error(), ch.APIKey)
-		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "network").Inc()
-		ch.MarkUnhealthy(reason, rl.Cooldown)
-		code := apierr.UpstreamUnavailable
-		msg := "The upstream for this model could not be reached."
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			code, msg = apierr.UpstreamTimeout, "The upstream for this model did not answer in time."
-		}
-		return &attemptErr{err: apierr.Wrap(code, err, msg, "Retry in a few seconds; if it persists, the gateway operator should check the channel's health."), reason: reason}
+		return rl.networkErr(ch, err)
 	}
 	defer resp.Body.Close()
 	rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
@@ -239,36 +283,14 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 
 	switch {
 	case resp.StatusCode == 401 || resp.StatusCode == 403:
-		msg := readSnippet(resp.Body)
-		reason := fmt.Sprintf("upstream %s answered %d to the channel credential: %s", ch.Name, resp.StatusCode, scrub(msg, ch.APIKey))
-		ch.MarkUnhealthy(reason, rl.Cooldown)
-		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "auth").Inc()
-		rl.Log.Error("upstream rejected the channel credential; channel marked unhealthy — fix its api_key", "channel", ch.Name, "status", resp.StatusCode)
-		return &attemptErr{reason: reason, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
-			Message: "The upstream provider rejected the gateway's credential for this model's channel. Your key is fine.",
-			Hint:    "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}}
+		return rl.authFailed(ch, resp.StatusCode, scrub(readSnippet(resp.Body), ch.APIKey))
 	case resp.StatusCode == 429 || resp.StatusCode >= 500:
-		msg := readSnippet(resp.Body)
-		reason := fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, scrub(msg, ch.APIKey))
-		kind := "5xx"
-		if resp.StatusCode == 429 {
-			kind = "429"
-		} else {
-			ch.MarkUnhealthy(reason, rl.Cooldown)
-		}
-		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, kind).Inc()
-		e := &apierr.Error{Code: apierr.UpstreamUnavailable,
-			Message: fmt.Sprintf("The upstream for this model is unavailable (it answered %d).", resp.StatusCode),
-			Hint:    "Retry after a short wait; the request id lets the operator see the upstream's own message."}
-		if ra := resp.Header.Get("Retry-After"); ra != "" {
-			e = e.WithHeader("Retry-After", ra)
-		}
-		return &attemptErr{err: e, reason: reason}
+		return rl.unavailable(ch, resp.StatusCode, scrub(readSnippet(resp.Body), ch.APIKey), resp.Header.Get("Retry-After"))
 	case resp.StatusCode >= 300:
 		// The upstream judged the request itself (bad parameters, unknown
 		// upstream model…): the caller needs its words, so pass them on.
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, scrub(truncate(string(b), 500), ch.APIKey))
+		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, scrub(truncate(string(bytes.TrimSpace(b)), 500), ch.APIKey))
 		writeHead(w, resp, len(b))
 		res.Written = true
 		_, _ = w.Write(b)
@@ -277,6 +299,9 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 	}
 	ch.MarkHealthy()
 	if req.Stream && isEventStream(resp.Header.Get("Content-Type")) {
+		if req.Native != nil {
+			return rl.streamNative(ctx, w, resp, req, res, start)
+		}
 		return rl.stream(ctx, w, resp, req, res, start)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
@@ -287,7 +312,11 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 		reason := "read upstream body: " + err.Error()
 		return &attemptErr{err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request."), reason: reason}
 	}
-	res.Usage, res.HasUsage = usage.FromJSON(b)
+	if req.Native != nil && req.Native.Usage != nil {
+		res.Usage, res.HasUsage = req.Native.Usage(b)
+	} else {
+		res.Usage, res.HasUsage = usage.FromJSON(b)
+	}
 	writeHead(w, resp, len(b))
 	res.Written = true
 	res.TTFB = time.Since(start)

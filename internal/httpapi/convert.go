@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/provider/openai"
+	"github.com/keygate/keygate/internal/relay"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// convertChat lets an OpenAI chat completions call be served by Anthropic
+// and Gemini channels: the body is parsed into neutral form only if such a
+// channel is tried, and the answer is rendered back as OpenAI JSON/chunks.
+// body must be the client's original body (before the gateway added
+// stream_options), so the usage chunk appears only if the client asked.
+func (s *Server) convertChat(req *relay.Request, body []byte) {
+	codec := &openai.Codec{Created: s.Now().Unix()}
+	req.Codec = codec
+	req.Convert = func() (*provider.ChatRequest, error) {
+		c, err := openai.ParseChatRequest(body)
+		if err == nil {
+			codec.IncludeUsage = c.IncludeUsage
+		}
+		return c, err
+	}
+}
+
+// relayCall admits, relays and settles one call of a native route exactly as
+// the OpenAI routes do: the same limits, budgets, log fields and billing.
+func (s *Server) relayCall(w http.ResponseWriter, r *http.Request, sc *Scope, m *catalog.Model, g *catalog.Group, req *relay.Request, maxOutput int) error {
+	est := Estimate{InputTokens: EstimateInput(len(req.Body)), MaxOutput: maxOutput}
+	if err := s.admit(r.Context(), sc, m, g, est); err != nil {
+		return err
+	}
+	var res relay.Result
+	rerr := s.Relay.Do(r.Context(), w, req, &res)
+	sctx := context.WithoutCancel(r.Context())
+	s.settle(sctx, sc, req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
+	s.settleAdmission(sctx, sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
+	return rerr
+}
+
+// parseModelBody reads the members every native route needs.
+func parseModelBody(body []byte, needModel bool) (model string, stream bool, maxTokens int, err error) {
+	var in struct {
+		Model     string `json:"model"`
+		Stream    bool   `json:"stream"`
+		MaxTokens int    `json:"max_tokens"`
+		MaxOutput int    `json:"max_output_tokens"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return "", false, 0, apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
+			"Send a JSON object body with Content-Type: application/json.")
+	}
+	if needModel && in.Model == "" {
+		e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the names GET /v1/models lists.")
+		e.Param = "model"
+		return "", false, 0, e
+	}
+	return in.Model, in.Stream, max(in.MaxTokens, in.MaxOutput), nil
+}
+
+// responsesUsage reads usage from a Responses API body or event.
+func responsesUsage(b []byte) (usage.Usage, bool) { return usage.FromJSON(b) }
+
+// baseJoin returns base + suffix as a string.
+func baseJoin(suffix string) func(*url.URL, string) string {
+	return func(base *url.URL, _ string) string { return base.String() + suffix }
+}
+
+// convertRoute sets up conversion for the OpenAI routes that have one.
+func (s *Server) convertRoute(op string, req *relay.Request, body []byte) {
+	switch op {
+	case "chat":
+		s.convertChat(req, body)
+	case "responses":
+		s.convertResponses(req, body)
+	}
+}
+
+// convertResponses: placeholder until the Responses codec lands; OpenAI
+// channels get the body passed through.
+func (s *Server) convertResponses(req *relay.Request, body []byte) {
+	req.Native = &relay.Native{ChannelType: relay.TypeOpenAI, URL: baseJoin("/responses"), ModelInBody: true,
+		NewDecoder: func() provider.Decoder { return &openai.ResponsesDecoder{} }, Usage: responsesUsage}
+}

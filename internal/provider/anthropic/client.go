@@ -1,0 +1,59 @@
+package anthropic
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/keygate/keygate/internal/provider"
+)
+
+// Client calls the Messages API of an Anthropic channel.
+type Client struct {
+	HTTP *http.Client
+}
+
+var _ provider.Provider = (*Client)(nil)
+
+// Header returns the authentication headers of an Anthropic call.
+func Header(c provider.Credential) http.Header {
+	h := http.Header{}
+	if c.APIKey != "" {
+		h.Set("X-Api-Key", c.APIKey)
+	}
+	h.Set("Anthropic-Version", Version)
+	return h
+}
+
+// Chat sends one non-streaming Messages request.
+func (cl *Client) Chat(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (*provider.ChatResponse, error) {
+	rr := *r
+	rr.Stream = false
+	body, err := ToRequest(&rr)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+"/messages", c, Header(c), body, false, ParseError)
+	if err != nil {
+		return nil, err
+	}
+	b, err := provider.ReadBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResponse(b)
+}
+
+// ChatStream sends a streaming Messages request.
+func (cl *Client) ChatStream(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (provider.ChatStream, error) {
+	rr := *r
+	rr.Stream = true
+	body, err := ToRequest(&rr)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+"/messages", c, Header(c), body, true, ParseError)
+	if err != nil {
+		return nil, err
+	}
+	return provider.NewSSEStream(resp.Body, &StreamDecoder{}), nil
+}

@@ -1,0 +1,806 @@
+// Package anthropic speaks Anthropic's Messages API (POST /v1/messages):
+// outbound, it turns a neutral chat request into a Messages request and the
+// answer and its event stream (message_start, content_block_start/delta/stop,
+// message_delta, message_stop) back into neutral form; inbound, it reads a
+// Claude client's request into the neutral form and renders a neutral answer
+// as a Message or as that same event sequence. convert.go is pure;
+// client.go is the transport.
+package anthropic
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/keygate/keygate/internal/provider"
+)
+
+// Name is the provider name used in messages.
+const Name = "Anthropic"
+
+// Version is the anthropic-version header sent upstream.
+const Version = "2023-06-01"
+
+// fallbackMaxTokens is used when neither the client nor the catalogue gives
+// an output limit: the Messages API requires one.
+const fallbackMaxTokens = 4096
+
+type request struct {
+	Model         string          `json:"model"`
+	MaxTokens     int             `json:"max_tokens"`
+	System        json.RawMessage `json:"system,omitempty"`
+	Messages      []message       `json:"messages"`
+	Temperature   *float64        `json:"temperature,omitempty"`
+	TopP          *float64        `json:"top_p,omitempty"`
+	TopK          *int            `json:"top_k,omitempty"`
+	StopSequences []string        `json:"stop_sequences,omitempty"`
+	Stream        bool            `json:"stream,omitempty"`
+	Tools         []tool          `json:"tools,omitempty"`
+	ToolChoice    *toolChoice     `json:"tool_choice,omitempty"`
+	Metadata      *metadata       `json:"metadata,omitempty"`
+	OutputConfig  *outputConfig   `json:"output_config,omitempty"`
+}
+
+// outputConfig carries structured outputs: format {type: json_schema, schema}.
+type outputConfig struct {
+	Format *struct {
+		Type   string          `json:"type"`
+		Schema json.RawMessage `json:"schema,omitempty"`
+	} `json:"format,omitempty"`
+	Effort string `json:"effort,omitempty"`
+}
+
+type metadata struct {
+	UserID string `json:"user_id,omitempty"`
+}
+
+type message struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+type block struct {
+	Type      string          `json:"type"`
+	Text      *string         `json:"text,omitempty"`
+	Source    *source         `json:"source,omitempty"`
+	ID        string          `json:"id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	ToolUseID string          `json:"tool_use_id,omitempty"`
+	Content   json.RawMessage `json:"content,omitempty"`
+	IsError   bool            `json:"is_error,omitempty"`
+}
+
+type source struct {
+	Type      string `json:"type"` // base64 | url
+	MediaType string `json:"media_type,omitempty"`
+	Data      string `json:"data,omitempty"`
+	URL       string `json:"url,omitempty"`
+}
+
+type tool struct {
+	Type        string          `json:"type,omitempty"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema,omitempty"`
+}
+
+type toolChoice struct {
+	Type                   string `json:"type"`
+	Name                   string `json:"name,omitempty"`
+	DisableParallelToolUse *bool  `json:"disable_parallel_tool_use,omitempty"`
+}
+
+func str(s string) *string { return &s }
+
+var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
+
+// ToRequest renders a neutral request as a Messages API body.
+func ToRequest(r *provider.ChatRequest) ([]byte, error) {
+	if len(r.Unmapped) > 0 {
+		return nil, provider.Unsupported(Name, r.Unmapped[0], "")
+	}
+	var oc *outputConfig
+	if f := r.ResponseFormat; f != nil {
+		if f.Type != "json_schema" || len(f.Schema) == 0 {
+			return nil, provider.Unsupported(Name, "response_format",
+				fmt.Sprintf("Anthropic structured outputs need a JSON schema; type %q has none (use json_schema)", f.Type))
+		}
+		oc = &outputConfig{}
+		oc.Format = &struct {
+			Type   string          `json:"type"`
+			Schema json.RawMessage `json:"schema,omitempty"`
+		}{Type: "json_schema", Schema: f.Schema}
+	}
+	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1) {
+		return nil, provider.Unsupported(Name, "temperature", fmt.Sprintf("Anthropic accepts 0 to 1, not %g", *r.Temperature))
+	}
+	out := request{Model: r.Model, MaxTokens: r.MaxTokens, Temperature: r.Temperature, TopP: r.TopP, TopK: r.TopK,
+		StopSequences: r.Stop, Stream: r.Stream, OutputConfig: oc}
+	if out.MaxTokens <= 0 {
+		out.MaxTokens = r.DefaultMaxTokens
+	}
+	if out.MaxTokens <= 0 {
+		out.MaxTokens = fallbackMaxTokens
+	}
+	if r.User != "" {
+		out.Metadata = &metadata{UserID: r.User}
+	}
+	for _, t := range r.Tools {
+		s := t.Parameters
+		if len(s) == 0 || string(s) == "null" {
+			s = emptySchema
+		}
+		out.Tools = append(out.Tools, tool{Name: t.Name, Description: t.Description, InputSchema: s})
+	}
+	if tc := r.ToolChoice; tc != nil {
+		switch tc.Mode {
+		case provider.ToolAuto:
+			out.ToolChoice = &toolChoice{Type: "auto"}
+		case provider.ToolNone:
+			out.ToolChoice = &toolChoice{Type: "none"}
+		case provider.ToolRequired:
+			out.ToolChoice = &toolChoice{Type: "any"}
+		case provider.ToolNamed:
+			out.ToolChoice = &toolChoice{Type: "tool", Name: tc.Name}
+		}
+	}
+	if r.ParallelToolCalls != nil && !*r.ParallelToolCalls && len(r.Tools) > 0 {
+		if out.ToolChoice == nil {
+			out.ToolChoice = &toolChoice{Type: "auto"}
+		}
+		if out.ToolChoice.Type != "none" {
+			t := true
+			out.ToolChoice.DisableParallelToolUse = &t
+		}
+	}
+	var system []block
+	for i, m := range r.Messages {
+		if m.Role == provider.RoleSystem {
+			for _, p := range m.Parts {
+				if p.Type != provider.PartText {
+					return nil, provider.Unsupported(Name, fmt.Sprintf("messages[%d].content", i), "system content must be text")
+				}
+				if p.Text != "" {
+					system = append(system, block{Type: "text", Text: str(p.Text)})
+				}
+			}
+			continue
+		}
+		role := m.Role
+		var blocks []block
+		switch m.Role {
+		case provider.RoleTool:
+			role = "user"
+			text := m.Text()
+			b := block{Type: "tool_result", ToolUseID: m.ToolCallID, IsError: m.IsError}
+			if text != "" {
+				b.Content, _ = json.Marshal(text)
+			}
+			blocks = append(blocks, b)
+		case provider.RoleUser, provider.RoleAssistant:
+			for _, p := range m.Parts {
+				switch p.Type {
+				case provider.PartText:
+					if p.Text != "" {
+						blocks = append(blocks, block{Type: "text", Text: str(p.Text)})
+					}
+				case provider.PartImage:
+					if p.URL != "" {
+						blocks = append(blocks, block{Type: "image", Source: &source{Type: "url", URL: p.URL}})
+					} else {
+						blocks = append(blocks, block{Type: "image", Source: &source{Type: "base64", MediaType: p.MediaType, Data: p.Data}})
+					}
+				}
+			}
+			for j, tc := range m.ToolCalls {
+				in := json.RawMessage(tc.Arguments)
+				if strings.TrimSpace(tc.Arguments) == "" {
+					in = json.RawMessage(`{}`)
+				}
+				var obj map[string]json.RawMessage
+				if err := json.Unmarshal(in, &obj); err != nil {
+					return nil, provider.Invalid(fmt.Sprintf("messages[%d].tool_calls[%d].function.arguments", i, j),
+						"messages[%d].tool_calls[%d].function.arguments is not a JSON object; Anthropic needs tool input as an object", i, j)
+				}
+				blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: in})
+			}
+		default:
+			return nil, provider.Invalid(fmt.Sprintf("messages[%d].role", i), "messages[%d] has role %q", i, m.Role)
+		}
+		if len(blocks) == 0 {
+			if role == "assistant" {
+				continue // an empty assistant turn carries nothing
+			}
+			blocks = []block{{Type: "text", Text: str(" ")}}
+		}
+		// Consecutive turns of one role are merged: tool results that
+		// answer parallel calls belong in one user turn.
+		if n := len(out.Messages); n > 0 && out.Messages[n-1].Role == role {
+			var prev []block
+			_ = json.Unmarshal(out.Messages[n-1].Content, &prev)
+			blocks = append(prev, blocks...)
+			out.Messages[n-1].Content, _ = json.Marshal(blocks)
+			continue
+		}
+		c, _ := json.Marshal(blocks)
+		out.Messages = append(out.Messages, message{Role: role, Content: c})
+	}
+	if len(system) > 0 {
+		if len(system) == 1 {
+			out.System, _ = json.Marshal(*system[0].Text)
+		} else {
+			out.System, _ = json.Marshal(system)
+		}
+	}
+	if len(out.Messages) == 0 {
+		return nil, provider.Invalid("messages", "the request has no user or assistant message; Anthropic needs at least one")
+	}
+	return json.Marshal(out)
+}
+
+type response struct {
+	ID           string  `json:"id"`
+	Type         string  `json:"type"`
+	Role         string  `json:"role"`
+	Model        string  `json:"model"`
+	Content      []block `json:"content"`
+	StopReason   *string `json:"stop_reason"`
+	StopSequence *string `json:"stop_sequence"`
+	Usage        usage   `json:"usage"`
+}
+
+type usage struct {
+	InputTokens              int `json:"input_tokens"`
+	OutputTokens             int `json:"output_tokens"`
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens,omitempty"`
+	CacheReadInputTokens     int `json:"cache_read_input_tokens,omitempty"`
+}
+
+func (u usage) input() int {
+	return u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens
+}
+
+// finishReason maps a stop_reason to the neutral vocabulary.
+func finishReason(s string) string {
+	switch s {
+	case "max_tokens", "model_context_window_exceeded":
+		return provider.FinishLength
+	case "tool_use":
+		return provider.FinishToolCalls
+	case "refusal":
+		return provider.FinishContentFilter
+	}
+	return provider.FinishStop // end_turn, stop_sequence, pause_turn
+}
+
+// stopReason maps a neutral finish reason to a stop_reason.
+func stopReason(s string) string {
+	switch s {
+	case provider.FinishLength:
+		return "max_tokens"
+	case provider.FinishToolCalls:
+		return "tool_use"
+	case provider.FinishContentFilter:
+		return "refusal"
+	}
+	return "end_turn"
+}
+
+// ParseResponse reads a Message into the neutral form.
+func ParseResponse(body []byte) (*provider.ChatResponse, error) {
+	var in response
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, fmt.Errorf("decode Anthropic message: %w", err)
+	}
+	r := &provider.ChatResponse{ID: in.ID, Model: in.Model,
+		Usage: provider.Usage{InputTokens: in.Usage.input(), OutputTokens: in.Usage.OutputTokens}}
+	for _, b := range in.Content {
+		switch b.Type {
+		case "text":
+			if b.Text != nil {
+				r.Text += *b.Text
+			}
+		case "tool_use":
+			args := string(b.Input)
+			if args == "" || args == "null" {
+				args = "{}"
+			}
+			r.ToolCalls = append(r.ToolCalls, provider.ToolCall{ID: b.ID, Name: b.Name, Arguments: args})
+		}
+	}
+	if in.StopReason != nil {
+		r.FinishReason = finishReason(*in.StopReason)
+	}
+	return r, nil
+}
+
+// ParseError reads an Anthropic error body: {"type":"error","error":{"type","message"}}.
+func ParseError(body []byte) (typ, msg string) {
+	var e struct {
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		return e.Error.Type, e.Error.Message
+	}
+	return "", ""
+}
+
+// errorStatus maps an in-stream error type to the HTTP status it stands for.
+func errorStatus(typ string) int {
+	switch typ {
+	case "overloaded_error":
+		return 529
+	case "rate_limit_error":
+		return 429
+	case "api_error":
+		return 500
+	case "authentication_error":
+		return 401
+	case "permission_error":
+		return 403
+	case "request_too_large":
+		return 413
+	case "not_found_error":
+		return 404
+	}
+	return 400
+}
+
+type streamEvent struct {
+	Type         string          `json:"type"`
+	Message      *response       `json:"message,omitempty"`
+	Index        int             `json:"index"`
+	ContentBlock *block          `json:"content_block,omitempty"`
+	Delta        json.RawMessage `json:"delta,omitempty"`
+	Usage        *usage          `json:"usage,omitempty"`
+	Error        *struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+type delta struct {
+	Type        string  `json:"type"`
+	Text        string  `json:"text"`
+	PartialJSON string  `json:"partial_json"`
+	StopReason  *string `json:"stop_reason"`
+}
+
+// StreamDecoder turns Messages stream events into neutral chunks.
+type StreamDecoder struct {
+	id, model string
+	tools     map[int]int // content block index → tool call index
+	usage     provider.Usage
+	hasUsage  bool
+	done      bool
+}
+
+// Done reports whether message_stop was seen.
+func (d *StreamDecoder) Done() bool { return d.done }
+
+// Usage returns the usage seen so far (input from message_start, output
+// from the last message_delta: Anthropic's counts are cumulative).
+func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUsage }
+
+// Decode reads one event.
+func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
+	var ev streamEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("decode Anthropic stream event: %w", err)
+	}
+	switch ev.Type {
+	case "message_start":
+		if ev.Message == nil {
+			return nil, fmt.Errorf("decode Anthropic stream: message_start without a message")
+		}
+		d.id, d.model = ev.Message.ID, ev.Message.Model
+		d.usage = provider.Usage{InputTokens: ev.Message.Usage.input(), OutputTokens: ev.Message.Usage.OutputTokens}
+		d.hasUsage = true
+		return &provider.ChatChunk{ID: d.id, Model: d.model, Role: provider.RoleAssistant}, nil
+	case "content_block_start":
+		if ev.ContentBlock == nil {
+			return nil, nil
+		}
+		switch ev.ContentBlock.Type {
+		case "tool_use":
+			if d.tools == nil {
+				d.tools = map[int]int{}
+			}
+			n := len(d.tools)
+			d.tools[ev.Index] = n
+			c := &provider.ChatChunk{ID: d.id, Model: d.model, ToolCalls: []provider.ToolCallDelta{{Index: n, ID: ev.ContentBlock.ID, Name: ev.ContentBlock.Name}}}
+			if in := string(ev.ContentBlock.Input); in != "" && in != "{}" && in != "null" {
+				c.ToolCalls[0].Arguments = in
+			}
+			return c, nil
+		case "text":
+			if ev.ContentBlock.Text != nil && *ev.ContentBlock.Text != "" {
+				return &provider.ChatChunk{ID: d.id, Model: d.model, Text: *ev.ContentBlock.Text}, nil
+			}
+		}
+		return nil, nil
+	case "content_block_delta":
+		var dl delta
+		if err := json.Unmarshal(ev.Delta, &dl); err != nil {
+			return nil, fmt.Errorf("decode Anthropic content_block_delta: %w", err)
+		}
+		switch dl.Type {
+		case "text_delta":
+			if dl.Text == "" {
+				return nil, nil
+			}
+			return &provider.ChatChunk{ID: d.id, Model: d.model, Text: dl.Text}, nil
+		case "input_json_delta":
+			n, ok := d.tools[ev.Index]
+			if !ok || dl.PartialJSON == "" {
+				return nil, nil
+			}
+			return &provider.ChatChunk{ID: d.id, Model: d.model, ToolCalls: []provider.ToolCallDelta{{Index: n, Arguments: dl.PartialJSON}}}, nil
+		}
+		return nil, nil // thinking, signature, citations: nothing for a chat client
+	case "message_delta":
+		if ev.Usage != nil {
+			d.usage.OutputTokens = ev.Usage.OutputTokens
+			if in := ev.Usage.input(); in > 0 {
+				d.usage.InputTokens = in
+			}
+			d.hasUsage = true
+		}
+		var dl delta
+		_ = json.Unmarshal(ev.Delta, &dl)
+		if dl.StopReason != nil {
+			return &provider.ChatChunk{ID: d.id, Model: d.model, FinishReason: finishReason(*dl.StopReason)}, nil
+		}
+		return nil, nil
+	case "message_stop":
+		d.done = true
+		return nil, nil
+	case "error":
+		e := &provider.UpstreamError{Status: 500, Message: "error event without details"}
+		if ev.Error != nil {
+			e.Status, e.Type, e.Message = errorStatus(ev.Error.Type), ev.Error.Type, ev.Error.Message
+		}
+		return nil, e
+	}
+	return nil, nil // ping, content_block_stop, unknown future events
+}
+
+// --- inbound: a Claude client's request and the answer rendered for it ---
+
+type inRequest struct {
+	Model         string          `json:"model"`
+	MaxTokens     *int            `json:"max_tokens"`
+	System        json.RawMessage `json:"system"`
+	Messages      []message       `json:"messages"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	TopK          *int            `json:"top_k"`
+	StopSequences []string        `json:"stop_sequences"`
+	Stream        bool            `json:"stream"`
+	Tools         []tool          `json:"tools"`
+	ToolChoice    *toolChoice     `json:"tool_choice"`
+	Metadata      *metadata       `json:"metadata"`
+	Thinking      *struct {
+		Type string `json:"type"`
+	} `json:"thinking"`
+	OutputConfig *outputConfig `json:"output_config"`
+}
+
+var (
+	inMapped = map[string]bool{"model": true, "max_tokens": true, "system": true, "messages": true, "temperature": true,
+		"top_p": true, "top_k": true, "stop_sequences": true, "stream": true, "tools": true, "tool_choice": true,
+		"metadata": true, "thinking": true, "output_config": true}
+	inIgnored = map[string]bool{"service_tier": true}
+)
+
+// ParseRequest reads a Messages API request into the neutral form. It is
+// used when a Claude client's call goes to a non-Anthropic channel.
+func ParseRequest(body []byte) (*provider.ChatRequest, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+	}
+	var in inRequest
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, provider.Invalid("", "the request body does not match the Messages API format: %v", err)
+	}
+	r := &provider.ChatRequest{Model: in.Model, Temperature: in.Temperature, TopP: in.TopP, TopK: in.TopK,
+		Stop: in.StopSequences, Stream: in.Stream, IncludeUsage: true}
+	for k, v := range members {
+		if !inMapped[k] && !inIgnored[k] && string(v) != "null" {
+			r.Unmapped = append(r.Unmapped, k)
+		}
+	}
+	if in.Thinking != nil && in.Thinking.Type == "enabled" {
+		r.Unmapped = append(r.Unmapped, "thinking")
+	}
+	if oc := in.OutputConfig; oc != nil {
+		if oc.Effort != "" {
+			r.Unmapped = append(r.Unmapped, "output_config.effort")
+		}
+		if oc.Format != nil {
+			if oc.Format.Type != "json_schema" {
+				return nil, provider.Invalid("output_config.format.type", "output_config.format.type %q is not json_schema", oc.Format.Type)
+			}
+			r.ResponseFormat = &provider.ResponseFormat{Type: "json_schema", Name: "response", Schema: oc.Format.Schema, Strict: true}
+		}
+	}
+	sort.Strings(r.Unmapped)
+	if in.MaxTokens == nil {
+		return nil, provider.Invalid("max_tokens", "max_tokens is required by the Messages API")
+	}
+	r.MaxTokens = *in.MaxTokens
+	if in.Metadata != nil {
+		r.User = in.Metadata.UserID
+	}
+	for i, t := range in.Tools {
+		if t.Type != "" && t.Type != "custom" {
+			return nil, provider.Unsupported("this channel", fmt.Sprintf("tools[%d]", i),
+				fmt.Sprintf("Anthropic server tool %q only runs on Anthropic channels", t.Type))
+		}
+		r.Tools = append(r.Tools, provider.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema})
+	}
+	if tc := in.ToolChoice; tc != nil {
+		switch tc.Type {
+		case "auto":
+			r.ToolChoice = &provider.ToolChoice{Mode: provider.ToolAuto}
+		case "any":
+			r.ToolChoice = &provider.ToolChoice{Mode: provider.ToolRequired}
+		case "none":
+			r.ToolChoice = &provider.ToolChoice{Mode: provider.ToolNone}
+		case "tool":
+			r.ToolChoice = &provider.ToolChoice{Mode: provider.ToolNamed, Name: tc.Name}
+		default:
+			return nil, provider.Invalid("tool_choice.type", "tool_choice.type %q is not one of auto, any, tool, none", tc.Type)
+		}
+		if tc.DisableParallelToolUse != nil && *tc.DisableParallelToolUse {
+			f := false
+			r.ParallelToolCalls = &f
+		}
+	}
+	if len(in.System) > 0 && string(in.System) != "null" {
+		parts, err := parseBlocksText(in.System, "system")
+		if err != nil {
+			return nil, err
+		}
+		r.Messages = append(r.Messages, provider.Message{Role: provider.RoleSystem, Parts: parts})
+	}
+	for i, m := range in.Messages {
+		if m.Role != "user" && m.Role != "assistant" {
+			return nil, provider.Invalid(fmt.Sprintf("messages[%d].role", i), "messages[%d].role must be user or assistant, not %q", i, m.Role)
+		}
+		msgs, err := parseInMessage(i, m)
+		if err != nil {
+			return nil, err
+		}
+		r.Messages = append(r.Messages, msgs...)
+	}
+	return r, nil
+}
+
+// parseBlocksText reads a string or an array of text blocks.
+func parseBlocksText(raw json.RawMessage, where string) ([]provider.Part, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return []provider.Part{{Type: provider.PartText, Text: s}}, nil
+	}
+	var blocks []block
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return nil, provider.Invalid(where, "%s must be a string or an array of text blocks", where)
+	}
+	var out []provider.Part
+	for j, b := range blocks {
+		if b.Type != "text" || b.Text == nil {
+			return nil, provider.Invalid(fmt.Sprintf("%s[%d]", where, j), "%s[%d] has type %q; only text blocks can be converted here", where, j, b.Type)
+		}
+		out = append(out, provider.Part{Type: provider.PartText, Text: *b.Text})
+	}
+	return out, nil
+}
+
+// parseInMessage turns one Messages turn into neutral messages: tool_result
+// blocks become tool messages, in order, before the turn's other content.
+func parseInMessage(i int, m message) ([]provider.Message, error) {
+	var s string
+	if err := json.Unmarshal(m.Content, &s); err == nil {
+		return []provider.Message{{Role: m.Role, Parts: []provider.Part{{Type: provider.PartText, Text: s}}}}, nil
+	}
+	var blocks []block
+	if err := json.Unmarshal(m.Content, &blocks); err != nil {
+		return nil, provider.Invalid(fmt.Sprintf("messages[%d].content", i), "messages[%d].content must be a string or an array of content blocks", i)
+	}
+	var out []provider.Message
+	cur := provider.Message{Role: m.Role}
+	for j, b := range blocks {
+		where := fmt.Sprintf("messages[%d].content[%d]", i, j)
+		switch b.Type {
+		case "text":
+			if b.Text != nil {
+				cur.Parts = append(cur.Parts, provider.Part{Type: provider.PartText, Text: *b.Text})
+			}
+		case "image":
+			if b.Source == nil {
+				return nil, provider.Invalid(where, "%s is an image block without a source", where)
+			}
+			switch b.Source.Type {
+			case "base64":
+				cur.Parts = append(cur.Parts, provider.Part{Type: provider.PartImage, MediaType: b.Source.MediaType, Data: b.Source.Data})
+			case "url":
+				cur.Parts = append(cur.Parts, provider.Part{Type: provider.PartImage, URL: b.Source.URL})
+			default:
+				return nil, provider.Unsupported("this channel", where, fmt.Sprintf("image source type %q only works on Anthropic channels", b.Source.Type))
+			}
+		case "tool_use":
+			if m.Role != "assistant" {
+				return nil, provider.Invalid(where, "%s: tool_use blocks belong in assistant turns", where)
+			}
+			args := string(b.Input)
+			if args == "" || args == "null" {
+				args = "{}"
+			}
+			cur.ToolCalls = append(cur.ToolCalls, provider.ToolCall{ID: b.ID, Name: b.Name, Arguments: args})
+		case "tool_result":
+			tm := provider.Message{Role: provider.RoleTool, ToolCallID: b.ToolUseID, IsError: b.IsError}
+			if len(b.Content) > 0 && string(b.Content) != "null" {
+				parts, err := parseBlocksText(b.Content, where+".content")
+				if err != nil {
+					return nil, err
+				}
+				tm.Parts = parts
+			}
+			out = append(out, tm)
+		case "thinking", "redacted_thinking":
+			// A previous turn's reasoning: meaningful only to Anthropic.
+		default:
+			return nil, provider.Unsupported("this channel", where, fmt.Sprintf("content block type %q only works on Anthropic channels", b.Type))
+		}
+	}
+	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 {
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// RenderResponse renders a neutral answer as a Message.
+func RenderResponse(r *provider.ChatResponse, model string) []byte {
+	out := response{ID: messageID(r.ID), Type: "message", Role: "assistant", Model: model, Content: []block{},
+		StopReason: str(stopReason(r.FinishReason)),
+		Usage:      usage{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens}}
+	if r.Text != "" {
+		out.Content = append(out.Content, block{Type: "text", Text: str(r.Text)})
+	}
+	for _, tc := range r.ToolCalls {
+		in := json.RawMessage(tc.Arguments)
+		if !json.Valid(in) {
+			in, _ = json.Marshal(map[string]string{"_raw_arguments": tc.Arguments})
+		}
+		out.Content = append(out.Content, block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: in})
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+func messageID(id string) string {
+	if strings.HasPrefix(id, "msg_") {
+		return id
+	}
+	return "msg_" + strings.TrimPrefix(id, "chatcmpl-")
+}
+
+// StreamEncoder renders neutral chunks as Anthropic's event sequence. It is
+// pure: each method appends SSE bytes to dst.
+type StreamEncoder struct {
+	ID    string
+	Model string
+
+	started   bool
+	open      int  // index of the open content block, -1 when none
+	openIsTxt bool // the open block is text
+	next      int  // next block index
+	toolBlock map[int]int
+	stop      string
+}
+
+func (e *StreamEncoder) event(dst []byte, typ string, v any) []byte {
+	b, _ := json.Marshal(v)
+	dst = append(dst, "event: "...)
+	dst = append(dst, typ...)
+	dst = append(dst, "\ndata: "...)
+	dst = append(dst, b...)
+	return append(dst, "\n\n"...)
+}
+
+func (e *StreamEncoder) start(dst []byte) []byte {
+	if e.started {
+		return dst
+	}
+	e.started, e.open = true, -1
+	e.toolBlock = map[int]int{}
+	msg := response{ID: messageID(e.ID), Type: "message", Role: "assistant", Model: e.Model, Content: []block{}}
+	return e.event(dst, "message_start", map[string]any{"type": "message_start", "message": msg})
+}
+
+func (e *StreamEncoder) closeBlock(dst []byte) []byte {
+	if e.open >= 0 {
+		dst = e.event(dst, "content_block_stop", map[string]any{"type": "content_block_stop", "index": e.open})
+		e.open = -1
+	}
+	return dst
+}
+
+// Chunk appends the events for one neutral chunk.
+func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
+	dst = e.start(dst)
+	if c.Text != "" {
+		if e.open < 0 || !e.openIsTxt {
+			dst = e.closeBlock(dst)
+			e.open, e.openIsTxt = e.next, true
+			e.next++
+			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": e.open,
+				"content_block": map[string]any{"type": "text", "text": ""}})
+		}
+		dst = e.event(dst, "content_block_delta", map[string]any{"type": "content_block_delta", "index": e.open,
+			"delta": map[string]any{"type": "text_delta", "text": c.Text}})
+	}
+	for _, tc := range c.ToolCalls {
+		bi, known := e.toolBlock[tc.Index]
+		if !known {
+			dst = e.closeBlock(dst)
+			bi = e.next
+			e.next++
+			e.toolBlock[tc.Index] = bi
+			e.open, e.openIsTxt = bi, false
+			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": bi,
+				"content_block": map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Name, "input": map[string]any{}}})
+		}
+		if tc.Arguments != "" {
+			dst = e.event(dst, "content_block_delta", map[string]any{"type": "content_block_delta", "index": bi,
+				"delta": map[string]any{"type": "input_json_delta", "partial_json": tc.Arguments}})
+		}
+	}
+	if c.FinishReason != "" {
+		e.stop = c.FinishReason
+	}
+	return dst
+}
+
+// Finish closes the open block and appends message_delta (stop reason and
+// usage) and message_stop.
+func (e *StreamEncoder) Finish(dst []byte, u provider.Usage) []byte {
+	dst = e.start(dst)
+	dst = e.closeBlock(dst)
+	dst = e.event(dst, "message_delta", map[string]any{"type": "message_delta",
+		"delta": map[string]any{"stop_reason": stopReason(e.stop), "stop_sequence": nil},
+		"usage": map[string]any{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens}})
+	return e.event(dst, "message_stop", map[string]any{"type": "message_stop"})
+}
+
+// Fail appends an error event, which the Claude SDKs raise as an error.
+func (e *StreamEncoder) Fail(dst []byte, status int, msg string) []byte {
+	typ := "api_error"
+	if status == 529 || status == 503 {
+		typ = "overloaded_error"
+	}
+	return e.event(dst, "error", map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+}
+
+// Codec renders neutral answers for Claude clients.
+type Codec struct{}
+
+var _ provider.Codec = Codec{}
+
+// Response renders a Message.
+func (Codec) Response(r *provider.ChatResponse) []byte { return RenderResponse(r, r.Model) }
+
+// NewStream returns an event-sequence encoder.
+func (Codec) NewStream(id, model string) provider.StreamEncoder {
+	return &StreamEncoder{ID: id, Model: model}
+}
+
+// StreamContentType is text/event-stream.
+func (Codec) StreamContentType() string { return "text/event-stream; charset=utf-8" }

@@ -1,0 +1,78 @@
+package gemini
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/keygate/keygate/internal/provider"
+)
+
+// Client calls generateContent / streamGenerateContent of a Gemini channel.
+type Client struct {
+	HTTP *http.Client
+}
+
+var _ provider.Provider = (*Client)(nil)
+
+// Header returns the authentication headers of a Gemini call: the key goes
+// in x-goog-api-key, never in the URL (URLs end up in logs).
+func Header(c provider.Credential) http.Header {
+	h := http.Header{}
+	if c.APIKey != "" {
+		h.Set("X-Goog-Api-Key", c.APIKey)
+	}
+	return h
+}
+
+// URL returns the method URL for model below the channel's base URL.
+func URL(base *url.URL, model, method string) string {
+	return base.String() + "/models/" + url.PathEscape(model) + ":" + method
+}
+
+// Chat sends one generateContent request.
+func (cl *Client) Chat(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (*provider.ChatResponse, error) {
+	body, err := ToRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := provider.Post(ctx, cl.HTTP, URL(c.BaseURL, r.Model, "generateContent"), c, Header(c), body, false, ParseError)
+	if err != nil {
+		return nil, authStatus(err)
+	}
+	b, err := provider.ReadBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ParseResponse(b)
+	if err == nil && out.Model == "" {
+		out.Model = r.Model
+	}
+	return out, err
+}
+
+// ChatStream sends a streamGenerateContent?alt=sse request.
+func (cl *Client) ChatStream(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (provider.ChatStream, error) {
+	body, err := ToRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := provider.Post(ctx, cl.HTTP, URL(c.BaseURL, r.Model, "streamGenerateContent")+"?alt=sse", c, Header(c), body, true, ParseError)
+	if err != nil {
+		return nil, authStatus(err)
+	}
+	return provider.NewSSEStream(resp.Body, &StreamDecoder{}), nil
+}
+
+// authStatus turns Gemini's answer to a bad key — 400 INVALID_ARGUMENT
+// "API key not valid" — into the 401 it means, so the gateway treats it as
+// the channel's credential failing, not as the caller's mistake.
+func authStatus(err error) error {
+	var ue *provider.UpstreamError
+	if errors.As(err, &ue) && ue.Status == 400 && (ue.Type == "API_KEY_INVALID" || strings.Contains(ue.Message, "API key not valid")) {
+		ue.Status = 401
+	}
+	return err
+}

@@ -1,0 +1,270 @@
+// Package provider holds the neutral form of a chat call — the request, the
+// answer and the stream chunks every wire format is converted to and from —
+// and the small interfaces an upstream adapter implements.
+//
+// A Provider speaks one upstream's wire format (Anthropic Messages, Gemini
+// generateContent, OpenAI chat completions). Each adapter keeps its pure
+// conversion (convert.go) apart from its transport (client.go), so the
+// conversions are tested against recorded payloads without a server.
+// Streams are pulled: Recv until io.EOF; an upstream stream that ends
+// without its terminal event is an error, never a silent success.
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// Roles of a neutral message.
+const (
+	RoleSystem    = "system" // also OpenAI's "developer"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool" // a tool result
+)
+
+// Finish reasons in the neutral (OpenAI) vocabulary.
+const (
+	FinishStop          = "stop"
+	FinishLength        = "length"
+	FinishToolCalls     = "tool_calls"
+	FinishContentFilter = "content_filter"
+)
+
+// ChatRequest is a chat call in the neutral form.
+type ChatRequest struct {
+	Model     string
+	Messages  []Message
+	MaxTokens int // 0: not set
+	// DefaultMaxTokens is the catalogue's output limit for the model, used
+	// by providers that require max_tokens when the client sent none.
+	DefaultMaxTokens int
+	Temperature      *float64
+	TopP             *float64
+	TopK             *int
+	Stop             []string
+	Tools            []Tool
+	ToolChoice       *ToolChoice
+	// ParallelToolCalls is OpenAI's parallel_tool_calls (nil: not set).
+	ParallelToolCalls *bool
+	ResponseFormat    *ResponseFormat
+	Stream            bool
+	// IncludeUsage asks for usage in the last stream chunk (OpenAI's
+	// stream_options.include_usage); adapters always report usage to the
+	// gateway, codecs decide whether the client sees it.
+	IncludeUsage bool
+	User         string // an end-user id, when the wire format has one
+	// Unmapped names client parameters that change the answer but have no
+	// neutral form (logit_bias, n > 1…). Adapters for other providers refuse
+	// them with an UnsupportedError instead of dropping them.
+	Unmapped []string
+}
+
+// Message is one turn.
+type Message struct {
+	Role       string
+	Parts      []Part
+	ToolCalls  []ToolCall // assistant turns
+	ToolCallID string     // RoleTool: the call this result answers
+	Name       string     // RoleTool: the function name, when known
+	IsError    bool       // RoleTool: the tool failed
+}
+
+// Text returns the concatenated text parts of m.
+func (m *Message) Text() string {
+	var s string
+	for _, p := range m.Parts {
+		if p.Type == PartText {
+			s += p.Text
+		}
+	}
+	return s
+}
+
+// Part kinds.
+const (
+	PartText  = "text"
+	PartImage = "image"
+)
+
+// Part is a piece of message content.
+type Part struct {
+	Type string
+	Text string
+	// An image is either inline (MediaType + base64 Data) or by URL.
+	MediaType string
+	Data      string
+	URL       string
+}
+
+// ToolCall is a function call the model made.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string // JSON object text
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	Name        string
+	Description string
+	Parameters  json.RawMessage // JSON Schema; nil: no parameters
+}
+
+// Tool choice modes.
+const (
+	ToolAuto     = "auto"
+	ToolNone     = "none"
+	ToolRequired = "required" // any tool
+	ToolNamed    = "tool"     // the tool in Name
+)
+
+// ToolChoice constrains tool use.
+type ToolChoice struct {
+	Mode string
+	Name string
+}
+
+// ResponseFormat is JSON mode: "json_object", or "json_schema" with Schema.
+type ResponseFormat struct {
+	Type   string
+	Name   string
+	Schema json.RawMessage
+	Strict bool
+}
+
+// ChatResponse is a complete answer.
+type ChatResponse struct {
+	ID           string
+	Model        string
+	Created      int64
+	Text         string
+	ToolCalls    []ToolCall
+	FinishReason string
+	Usage        Usage
+}
+
+// Usage is token usage as the upstream reported it.
+type Usage struct {
+	InputTokens  int
+	OutputTokens int
+}
+
+// ChatChunk is one step of a stream. A chunk carries any of: the role (first
+// chunk), a text delta, tool-call deltas, a finish reason.
+type ChatChunk struct {
+	ID           string
+	Model        string
+	Role         string
+	Text         string
+	ToolCalls    []ToolCallDelta
+	FinishReason string
+}
+
+// ToolCallDelta is a piece of a streamed tool call. The first piece of a call
+// carries ID and Name; later pieces carry argument text.
+type ToolCallDelta struct {
+	Index     int
+	ID        string
+	Name      string
+	Arguments string
+}
+
+// Credential is what a channel gives an adapter to call its upstream.
+type Credential struct {
+	BaseURL *url.URL // e.g. https://api.anthropic.com/v1
+	APIKey  string   // never logged
+	Header  http.Header
+}
+
+// Provider is an upstream adapter: the two calls every provider has.
+type Provider interface {
+	Chat(ctx context.Context, c Credential, r *ChatRequest) (*ChatResponse, error)
+	ChatStream(ctx context.Context, c Credential, r *ChatRequest) (ChatStream, error)
+}
+
+// ChatStream is a pulled stream of chunks.
+type ChatStream interface {
+	// Recv returns the next chunk, io.EOF after the upstream's terminal
+	// event, or an error (ErrStreamCut when the body ended early).
+	Recv() (*ChatChunk, error)
+	// Usage returns the usage reported so far.
+	Usage() (Usage, bool)
+	Close() error
+}
+
+// Registry maps a channel type to its adapter.
+type Registry map[string]Provider
+
+// ErrStreamCut means the upstream stream ended without its terminal event.
+var ErrStreamCut = errors.New("upstream stream ended before its terminal event")
+
+// UnsupportedError is a request parameter the target provider cannot honour;
+// it is answered with 400 invalid_request, never dropped silently.
+type UnsupportedError struct {
+	Provider string
+	Param    string
+	Detail   string
+}
+
+func (e *UnsupportedError) Error() string {
+	msg := fmt.Sprintf("parameter %q is not supported by %s", e.Param, e.Provider)
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+// Unsupported returns an *UnsupportedError.
+func Unsupported(provider, param, detail string) error {
+	return &UnsupportedError{Provider: provider, Param: param, Detail: detail}
+}
+
+// InvalidError is a request that cannot be converted (malformed content).
+type InvalidError struct {
+	Param string
+	Msg   string
+}
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+// Invalid returns an *InvalidError.
+func Invalid(param, format string, args ...any) error {
+	return &InvalidError{Param: param, Msg: fmt.Sprintf(format, args...)}
+}
+
+// UpstreamError is an upstream's non-2xx answer.
+type UpstreamError struct {
+	Status     int
+	Message    string // the upstream's own words, for the log and the caller
+	Type       string // the upstream's error type, when it has one
+	RetryAfter string
+}
+
+func (e *UpstreamError) Error() string {
+	return fmt.Sprintf("upstream answered %d: %s", e.Status, e.Message)
+}
+
+// Codec renders neutral answers in a client's wire format.
+type Codec interface {
+	// Response renders a complete answer.
+	Response(r *ChatResponse) []byte
+	// NewStream returns an encoder for one streamed answer.
+	NewStream(id, model string) StreamEncoder
+	// StreamContentType is the Content-Type of a streamed answer.
+	StreamContentType() string
+}
+
+// StreamEncoder renders a stream chunk by chunk; each method appends the
+// bytes to send to dst and returns it. Encoders are pure and stateful.
+type StreamEncoder interface {
+	Chunk(dst []byte, c *ChatChunk) []byte
+	// Finish ends a complete stream with its usage.
+	Finish(dst []byte, u Usage) []byte
+	// Fail ends a stream the upstream broke, in the format's error shape.
+	Fail(dst []byte, status int, msg string) []byte
+}

@@ -1,0 +1,112 @@
+package provider
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// MaxEventBytes bounds one SSE event: an upstream that sends a larger one is
+// broken or hostile, and the gateway must not buffer without limit.
+const MaxEventBytes = 8 << 20
+
+// ErrEventTooLarge is returned for an event above MaxEventBytes.
+var ErrEventTooLarge = errors.New("upstream SSE event larger than 8 MiB")
+
+// SSEReader reads Server-Sent Events one at a time (pulled, no goroutine).
+type SSEReader struct {
+	br    *bufio.Reader
+	data  []byte
+	event []byte
+}
+
+// NewSSEReader reads events from r.
+func NewSSEReader(r io.Reader) *SSEReader {
+	return &SSEReader{br: bufio.NewReaderSize(r, 16<<10)}
+}
+
+// Next returns the next event's type ("" when the event had no event: line)
+// and its data lines joined by "\n". The slices are valid until the next
+// call. It returns io.EOF when the body ends at an event boundary and
+// io.ErrUnexpectedEOF when it ends inside an event.
+func (s *SSEReader) Next() (event string, data []byte, err error) {
+	s.data, s.event = s.data[:0], s.event[:0]
+	hasData, inEvent := false, false
+	for {
+		line, err := s.readLine()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				if hasData {
+					// A final event without its blank line: accept it, the
+					// data is complete (some servers close right after).
+					return string(s.event), s.data, nil
+				}
+				if inEvent {
+					return "", nil, io.ErrUnexpectedEOF
+				}
+				return "", nil, io.EOF
+			}
+			return "", nil, err
+		}
+		if len(line) == 0 {
+			if hasData {
+				return string(s.event), s.data, nil
+			}
+			s.event = s.event[:0]
+			inEvent = false
+			continue
+		}
+		if line[0] == ':' {
+			continue // comment / keep-alive
+		}
+		inEvent = true
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if hasData {
+				s.data = append(s.data, '\n')
+			}
+			s.data = append(s.data, value...)
+			hasData = true
+			if len(s.data) > MaxEventBytes {
+				return "", nil, ErrEventTooLarge
+			}
+		case "event":
+			s.event = append(s.event[:0], value...)
+		}
+	}
+}
+
+// readLine returns one line without its terminator (\n, \r\n or \r).
+func (s *SSEReader) readLine() ([]byte, error) {
+	var long []byte
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, chunk...)
+			if len(long) > MaxEventBytes {
+				return nil, ErrEventTooLarge
+			}
+			continue
+		}
+		if long != nil {
+			long = append(long, chunk...)
+			chunk = long
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(chunk) > 0 {
+				return bytes.TrimRight(chunk, "\r"), nil
+			}
+			return nil, err
+		}
+		chunk = chunk[:len(chunk)-1]
+		return bytes.TrimRight(chunk, "\r"), nil
+	}
+}

@@ -1,0 +1,402 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/provider/anthropic"
+	"github.com/keygate/keygate/internal/provider/gemini"
+	"github.com/keygate/keygate/internal/provider/openai"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// Channel types.
+const (
+	TypeOpenAI    = "openai"
+	TypeAnthropic = "anthropic"
+	TypeGemini    = "gemini"
+)
+
+// Native describes how a client's own wire format is passed through to a
+// channel of the same type.
+type Native struct {
+	ChannelType string
+	// URL builds the upstream URL for the (mapped) model below the
+	// channel's base URL.
+	URL func(base *url.URL, model string) string
+	// ModelInBody: the body's "model" member is rewritten to the channel's
+	// model name (Gemini carries the model in the URL instead).
+	ModelInBody bool
+	// Header holds client headers to forward (e.g. anthropic-beta).
+	Header http.Header
+	// NewDecoder watches a passed-through stream for usage and its
+	// terminal event, without changing a byte of it.
+	NewDecoder func() provider.Decoder
+	// Usage reads usage from a complete answer.
+	Usage func(body []byte) (usage.Usage, bool)
+}
+
+func channelType(ch *catalog.Channel) string {
+	if ch.Type == "" {
+		return TypeOpenAI
+	}
+	return ch.Type
+}
+
+// setAuth sets the channel credential the way its provider expects it.
+func setAuth(h http.Header, ch *catalog.Channel) {
+	if ch.APIKey == "" {
+		return
+	}
+	switch channelType(ch) {
+	case TypeAnthropic:
+		h.Set("X-Api-Key", ch.APIKey)
+		h.Set("Anthropic-Version", anthropic.Version)
+	case TypeGemini:
+		h.Set("X-Goog-Api-Key", ch.APIKey)
+	default:
+		h.Set("Authorization", "Bearer "+ch.APIKey)
+	}
+}
+
+// DefaultProviders returns the adapters of every channel type over client.
+func DefaultProviders(client *http.Client) provider.Registry {
+	return provider.Registry{
+		TypeOpenAI:    &openai.Client{HTTP: client},
+		TypeAnthropic: &anthropic.Client{HTTP: client},
+		TypeGemini:    &gemini.Client{HTTP: client},
+	}
+}
+
+func (rl *Relay) provider(typ string) provider.Provider {
+	rl.once.Do(func() {
+		if rl.Providers == nil {
+			rl.Providers = DefaultProviders(rl.Client)
+		}
+	})
+	return rl.Providers[typ]
+}
+
+func (req *Request) neutral() (*provider.ChatRequest, error) {
+	if !req.chatSet {
+		req.chat, req.chatErr = req.Convert()
+		req.chatSet = true
+	}
+	return req.chat, req.chatErr
+}
+
+// converted serves the call from a channel of another type: the neutral
+// request goes out through the channel's adapter and the answer comes back
+// rendered by the client's codec, chunk by chunk for streams.
+func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catalog.Channel, req *Request, res *Result) *attemptErr {
+	typ := channelType(ch)
+	res.Channel, res.ModelServed = ch.Name, ch.UpstreamModel(req.Model)
+	p := rl.provider(typ)
+	if p == nil {
+		return &attemptErr{final: true, reason: "no adapter for channel type " + typ,
+			err: apierr.New(apierr.Internal, fmt.Sprintf("Channel %s has type %q, which this gateway cannot call.", ch.Name, typ), "")}
+	}
+	chat, err := req.neutral()
+	if err != nil {
+		return rl.providerErr(ctx, ch, res, err)
+	}
+	cr := *chat
+	cr.Model = res.ModelServed
+	cr.Stream = req.Stream
+	if req.DefaultMaxTokens > 0 {
+		cr.DefaultMaxTokens = req.DefaultMaxTokens
+	}
+	cred := provider.Credential{BaseURL: ch.URL, APIKey: ch.APIKey}
+	start := time.Now()
+	if !req.Stream {
+		resp, err := p.Chat(ctx, cred, &cr)
+		rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
+		if err != nil {
+			return rl.providerErr(ctx, ch, res, err)
+		}
+		ch.MarkHealthy()
+		if resp.Model == "" {
+			resp.Model = res.ModelServed
+		}
+		if resp.ID == "" {
+			resp.ID = "kg-" + strconv.FormatInt(start.UnixNano(), 36)
+		}
+		res.Status = http.StatusOK
+		res.Usage = usage.Usage{InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
+		res.HasUsage = resp.Usage != (provider.Usage{})
+		b := req.Codec.Response(resp)
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(http.StatusOK)
+		res.Written = true
+		res.TTFB = time.Since(start)
+		if _, err := w.Write(b); err == nil {
+			res.Completed = true
+		}
+		return nil
+	}
+	st, err := p.ChatStream(ctx, cred, &cr)
+	if err != nil {
+		return rl.providerErr(ctx, ch, res, err)
+	}
+	defer st.Close()
+	rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
+	// Pull the first chunk before answering: until a byte is written, a
+	// failure can still move to the next channel.
+	first, err := st.Recv()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return rl.providerErr(ctx, ch, res, err)
+	}
+	ch.MarkHealthy()
+	res.Status = http.StatusOK
+	id, model := "kg-"+strconv.FormatInt(start.UnixNano(), 36), res.ModelServed
+	if first != nil {
+		if first.ID != "" {
+			id = first.ID
+		}
+		if first.Model != "" {
+			model = first.Model
+		}
+	}
+	enc := req.Codec.NewStream(id, model)
+	h := w.Header()
+	h.Set("Content-Type", req.Codec.StreamContentType())
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	res.Written = true
+	rc := http.NewResponseController(w)
+	buf := make([]byte, 0, 4096)
+	send := func(b []byte) bool {
+		if res.TTFB == 0 {
+			res.TTFB = time.Since(start)
+		}
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	c := first
+	for {
+		if c != nil {
+			res.OutputBytes += len(c.Text)
+			for _, tc := range c.ToolCalls {
+				res.OutputBytes += len(tc.Arguments)
+			}
+			if buf = enc.Chunk(buf[:0], c); len(buf) > 0 && !send(buf) {
+				rl.noteUsage(st, res)
+				return rl.clientGone(res)
+			}
+		}
+		if err != nil { // io.EOF from the first Recv
+			break
+		}
+		c, err = st.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rl.noteUsage(st, res)
+			if ctx.Err() != nil {
+				return rl.clientGone(res)
+			}
+			reason := "upstream stream broke: " + scrub(err.Error(), ch.APIKey)
+			if errors.Is(err, provider.ErrStreamCut) {
+				reason = "upstream stream ended before its terminal event"
+			}
+			res.FailureReason = reason
+			rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "stream_cut").Inc()
+			send(enc.Fail(buf[:0], http.StatusBadGateway, "The upstream stream ended before it was complete. Retry the request; the partial answer is billed only for what was produced."))
+			return &attemptErr{reason: reason, final: true}
+		}
+	}
+	u, _ := st.Usage()
+	rl.noteUsage(st, res)
+	if send(enc.Finish(buf[:0], u)) {
+		res.Completed = true
+		return nil
+	}
+	return rl.clientGone(res)
+}
+
+func (rl *Relay) noteUsage(st provider.ChatStream, res *Result) {
+	if u, ok := st.Usage(); ok && (u.InputTokens > 0 || u.OutputTokens > 0) {
+		res.Usage, res.HasUsage = usage.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}, true
+	}
+}
+
+// providerErr classifies an adapter's error like the pass-through path
+// classifies an upstream status: conversion problems are the caller's 400,
+// credential failures and outages move on to the next channel.
+func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Result, err error) *attemptErr {
+	var un *provider.UnsupportedError
+	var inv *provider.InvalidError
+	var ue *provider.UpstreamError
+	switch {
+	case errors.As(err, &un):
+		e := apierr.New(apierr.InvalidRequest,
+			fmt.Sprintf("Parameter %q is not supported by %s (model %q is served by channel %s)%s.", un.Param, un.Provider, res.ModelServed, ch.Name, detail(un.Detail)),
+			"Remove the parameter, or use a model whose provider supports it.")
+		e.Param = un.Param
+		return &attemptErr{err: e, final: true, reason: un.Error()}
+	case errors.As(err, &inv):
+		e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("The request cannot be converted for the %s channel serving %q: %s.", channelType(ch), res.ModelServed, inv.Msg),
+			"Fix the named field; the gateway converts requests between providers and needs it well-formed.")
+		e.Param = inv.Param
+		return &attemptErr{err: e, final: true, reason: inv.Msg}
+	case errors.As(err, &ue):
+		res.Status = ue.Status
+		msg := scrub(ue.Message, ch.APIKey)
+		switch {
+		case ue.Status == 401 || ue.Status == 403:
+			return rl.authFailed(ch, ue.Status, msg)
+		case ue.Status == 429 || ue.Status >= 500:
+			return rl.unavailable(ch, ue.Status, msg, ue.RetryAfter)
+		}
+		reason := fmt.Sprintf("upstream %s answered %d: %s", ch.Name, ue.Status, msg)
+		res.FailureReason = reason
+		ch.MarkHealthy()
+		return &attemptErr{final: true, reason: reason, err: &apierr.Error{Code: apierr.InvalidRequest, Status: ue.Status,
+			Message: fmt.Sprintf("The %s upstream rejected the request for model %q: %s", channelType(ch), res.ModelServed, msg),
+			Hint:    "Fix the request as the upstream's message says; the gateway converted it to the upstream's format."}}
+	case ctx.Err() != nil:
+		res.FailureReason = "client closed the connection before the upstream answered"
+		return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
+	case errors.Is(err, provider.ErrStreamCut):
+		reason := "upstream stream ended before it sent anything"
+		ch.MarkUnhealthy(reason, rl.Cooldown)
+		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "stream_cut").Inc()
+		return &attemptErr{reason: reason, err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request.")}
+	}
+	return rl.networkErr(ch, err)
+}
+
+func detail(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+// authFailed handles an upstream 401/403: the channel's credential is wrong.
+func (rl *Relay) authFailed(ch *catalog.Channel, status int, msg string) *attemptErr {
+	reason := fmt.Sprintf("upstream %s answered %d to the channel credential: %s", ch.Name, status, msg)
+	ch.MarkUnhealthy(reason, rl.Cooldown)
+	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "auth").Inc()
+	rl.Log.Error("upstream rejected the channel credential; channel marked unhealthy — fix its api_key", "channel", ch.Name, "status", status)
+	return &attemptErr{reason: reason, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
+		Message: "The upstream provider rejected the gateway's credential for this model's channel. Your key is fine.",
+		Hint:    "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}}
+}
+
+// unavailable handles an upstream 429 or 5xx: try the next channel.
+func (rl *Relay) unavailable(ch *catalog.Channel, status int, msg, retryAfter string) *attemptErr {
+	reason := fmt.Sprintf("upstream %s answered %d: %s", ch.Name, status, msg)
+	kind := "5xx"
+	if status == 429 {
+		kind = "429"
+	} else {
+		ch.MarkUnhealthy(reason, rl.Cooldown)
+	}
+	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, kind).Inc()
+	e := &apierr.Error{Code: apierr.UpstreamUnavailable,
+		Message: fmt.Sprintf("The upstream for this model is unavailable (it answered %d).", status),
+		Hint:    "Retry after a short wait; the request id lets the operator see the upstream's own message."}
+	if retryAfter != "" {
+		e = e.WithHeader("Retry-After", retryAfter)
+	}
+	return &attemptErr{err: e, reason: reason}
+}
+
+// networkErr handles a failed connection or a timeout.
+func (rl *Relay) networkErr(ch *catalog.Channel, err error) *attemptErr {
+	reason := "connect to upstream: " + scrub(err.Error(), ch.APIKey)
+	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "network").Inc()
+	ch.MarkUnhealthy(reason, rl.Cooldown)
+	code := apierr.UpstreamUnavailable
+	msg := "The upstream for this model could not be reached."
+	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		code, msg = apierr.UpstreamTimeout, "The upstream for this model did not answer in time."
+	}
+	return &attemptErr{err: apierr.Wrap(code, err, msg, "Retry in a few seconds; if it persists, the gateway operator should check the channel's health."), reason: reason}
+}
+
+// streamNative relays a stream of the client's own non-OpenAI format byte
+// for byte, flushing at each event, while its decoder watches for usage and
+// the terminal event.
+func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *http.Response, req *Request, res *Result, start time.Time) *attemptErr {
+	h := w.Header()
+	h.Set("Content-Type", resp.Header.Get("Content-Type"))
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(resp.StatusCode)
+	res.Written = true
+	rc := http.NewResponseController(w)
+	dec := req.Native.NewDecoder()
+	tee := &teeReader{r: resp.Body, w: w}
+	sr := provider.NewSSEReader(tee)
+	for {
+		ev, data, err := sr.Next()
+		if tee.werr != nil {
+			return rl.clientGone(res)
+		}
+		if err == nil {
+			if c, derr := dec.Decode(ev, data); derr == nil && c != nil {
+				res.OutputBytes += len(c.Text)
+			}
+			if res.TTFB == 0 {
+				res.TTFB = time.Since(start)
+			}
+			if ferr := rc.Flush(); ferr != nil {
+				return rl.clientGone(res)
+			}
+			continue
+		}
+		_ = rc.Flush()
+		if u, ok := dec.Usage(); ok {
+			res.Usage, res.HasUsage = usage.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}, true
+		}
+		if ctx.Err() != nil {
+			return rl.clientGone(res)
+		}
+		if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && dec.Done() {
+			res.Completed = true
+			return nil
+		}
+		reason := "upstream stream ended before its terminal event"
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			reason = "upstream stream broke: " + err.Error()
+		}
+		res.FailureReason = reason
+		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
+		return &attemptErr{err: nil, reason: reason, final: true}
+	}
+}
+
+// teeReader writes what it reads to the client: the bytes go out exactly as
+// the upstream sent them, and the SSE reader parses the same bytes.
+type teeReader struct {
+	r    io.Reader
+	w    io.Writer
+	werr error
+}
+
+func (t *teeReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 && t.werr == nil {
+		if _, werr := t.w.Write(p[:n]); werr != nil {
+			t.werr = werr
+		}
+	}
+	return n, err
+}
