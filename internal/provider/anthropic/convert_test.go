@@ -74,9 +74,13 @@ func TestRenderStream(t *testing.T) {
 
 type openaiDecoder struct{ openai.StreamDecoder }
 
-func (d *openaiDecoder) Decode(_ string, b []byte) (*provider.ChatChunk, error) { return d.StreamDecoder.Decode(b) }
-func (d *openaiDecoder) Done() bool                                             { return d.StreamDecoder.Done }
-func (d *openaiDecoder) Usage() (provider.Usage, bool)                          { return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage }
+func (d *openaiDecoder) Decode(_ string, b []byte) (*provider.ChatChunk, error) {
+	return d.StreamDecoder.Decode(b)
+}
+func (d *openaiDecoder) Done() bool { return d.StreamDecoder.Done }
+func (d *openaiDecoder) Usage() (provider.Usage, bool) {
+	return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage
+}
 
 func TestUnsupported(t *testing.T) {
 	cases := map[string]struct {

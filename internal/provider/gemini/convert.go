@@ -490,17 +490,15 @@ var (
 // accepts the snake_case spelling (system_instruction, generation_config)
 // that Google's REST examples use.
 func ParseRequest(model string, body []byte, stream bool) (*provider.ChatRequest, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(body, &members); err != nil {
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
 	}
-	for k, camel := range map[string]string{"system_instruction": "systemInstruction", "generation_config": "generationConfig", "tool_config": "toolConfig", "safety_settings": "safetySettings"} {
-		if v, ok := members[k]; ok {
-			members[camel] = v
-			delete(members, k)
-		}
+	body, _ = json.Marshal(camelKeys(doc))
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return nil, provider.Invalid("", "the request body is not a JSON object")
 	}
-	body, _ = json.Marshal(members)
 	var in inRequest
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, provider.Invalid("", "the request body does not match the generateContent format: %v", err)
@@ -819,4 +817,41 @@ func (c Codec) StreamContentType() string {
 		return "application/json; charset=UTF-8"
 	}
 	return "text/event-stream"
+}
+
+// opaque members hold user data (schemas, arguments) whose keys are kept.
+var opaque = map[string]bool{"args": true, "response": true, "parameters": true, "parametersJsonSchema": true,
+	"responseSchema": true, "responseJsonSchema": true}
+
+// camelKeys rewrites the snake_case field names that Google's REST API also
+// accepts (system_instruction, inline_data, mime_type…) to camelCase, without
+// touching the keys inside schemas and function arguments.
+func camelKeys(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			ck := k
+			if strings.Contains(k, "_") {
+				parts := strings.Split(k, "_")
+				for i := 1; i < len(parts); i++ {
+					if parts[i] != "" {
+						parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+					}
+				}
+				ck = strings.Join(parts, "")
+			}
+			if opaque[ck] {
+				out[ck] = e
+			} else {
+				out[ck] = camelKeys(e)
+			}
+		}
+		return out
+	case []any:
+		for i := range t {
+			t[i] = camelKeys(t[i])
+		}
+	}
+	return v
 }
