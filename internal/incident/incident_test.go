@@ -81,10 +81,10 @@ func TestMarkdown(t *testing.T) {
 	r := Record{ID: "inc_1", Title: "Leak of *prod* key | urgent", State: "open", Origin: "leak-report", Project: "demo",
 		Environment: "live", Deployment: "eu-1", Symptom: "Found in a gist\n# not a heading", OpenedBy: "secret-scanning",
 		CreatedAt: now.Add(-time.Hour), NextReview: &next, Overdue: true,
-		Keys:     []KeyRef{{ID: "key_1", Display: "kg_live_AAAA…BBBB", State: "disabled", StateReason: "leaked", ReplacedBy: "key_2"}},
-		Evidence: []Evidence{{Kind: "impact", Ref: "key_1", Time: now, Data: impact}, {Kind: "rotation", Ref: "key_1", Time: now, Data: rotation}},
-		Actions:  []Action{{Time: now, Actor: "secret-scanning", Action: "key.leaked", Object: "key_1", Detail: json.RawMessage(`{"url":"https://gist"}`)}},
-		Notes:    []Note{{Time: now, Author: "a@example.com", Kind: "note", Text: "paged <b>team</b>"}},
+		Keys:      []KeyRef{{ID: "key_1", Display: "kg_live_AAAA…BBBB", State: "disabled", StateReason: "leaked", ReplacedBy: "key_2"}},
+		Evidence:  []Evidence{{Kind: "impact", Ref: "key_1", Time: now, Data: impact}, {Kind: "rotation", Ref: "key_1", Time: now, Data: rotation}},
+		Actions:   []Action{{Time: now, Actor: "secret-scanning", Action: "key.leaked", Object: "key_1", Detail: json.RawMessage(`{"url":"https://gist"}`)}},
+		Notes:     []Note{{Time: now, Author: "a@example.com", Kind: "note", Text: "paged <b>team</b>"}},
 		Remaining: []string{"Move 10.0.0.2 cron/2 to key_2"}}
 	md := Markdown(r, now)
 	for _, want := range []string{"# Leak of \\*prod\\* key | urgent — inc_1", "| Next review | 2030-01-02 03:03:05Z — OVERDUE |",
