@@ -43,6 +43,7 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	q     map[string]string // rebound queries cache (PostgreSQL)
+	logs  logStmts          // prepared request log INSERTs (logs.go)
 }
 
 var _ store.Store = (*Store)(nil)

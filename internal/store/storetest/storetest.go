@@ -129,19 +129,20 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("request logs", func(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		var rows []store.RequestLog
-		for i := 0; i < 75; i++ { // more than one multi-row statement
+		for i := 0; i < 250; i++ { // two full multi-row statements (prepared once) and a shorter last one
 			rows = append(rows, store.RequestLog{RequestID: fmt.Sprintf("req_%03d", i), Time: now.Add(time.Duration(i) * time.Millisecond),
 				KeyID: "key_1", Model: "m1", Status: 200, InputTokens: i, CostUSD: 0.001, Charged: "yes", Stream: i%2 == 0})
 		}
 		rows[3].Status, rows[3].ErrorCode = 401, "key_disabled"
 		must(t, st.InsertLogs(ctx, rows))
-		must(t, st.InsertLogs(ctx, rows[:10])) // a retried batch duplicates nothing
+		must(t, st.InsertLogs(ctx, rows[:10]))  // a retried batch duplicates nothing
+		must(t, st.InsertLogs(ctx, rows[:150])) // also through the prepared statement
 		all, err := st.QueryLogs(ctx, store.LogFilter{KeyID: "key_1", Limit: 1000})
 		must(t, err)
-		if len(all) != 75 {
-			t.Fatalf("logs = %d, want 75", len(all))
+		if len(all) != 250 {
+			t.Fatalf("logs = %d, want 250", len(all))
 		}
-		if all[0].RequestID != "req_074" {
+		if all[0].RequestID != "req_249" {
 			t.Fatalf("not newest first: %s", all[0].RequestID)
 		}
 		bad, err := st.QueryLogs(ctx, store.LogFilter{Status: 401})

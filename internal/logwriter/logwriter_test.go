@@ -1,0 +1,71 @@
+package logwriter
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate/internal/store"
+)
+
+// gatedStore is a store whose InsertLogs waits until the test opens the
+// gate, so the writer's queue can be filled deterministically.
+type gatedStore struct {
+	store.Store // nil: only InsertLogs is called
+	gate        chan struct{}
+	mu          sync.Mutex
+	rows        int
+}
+
+func (s *gatedStore) InsertLogs(_ context.Context, rows []store.RequestLog) error {
+	<-s.gate
+	s.mu.Lock()
+	s.rows += len(rows)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestBackpressureCounted fills a small queue while the store is stalled:
+// writes beyond the queue wait (no row is dropped) and each wait is counted.
+func TestBackpressureCounted(t *testing.T) {
+	st := &gatedStore{gate: make(chan struct{})}
+	w := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 4)
+	// The loop takes the first row and then blocks in InsertLogs on the
+	// ticker's flush or a full batch; rows keep arriving meanwhile.
+	w.batch = 1
+	const total = 20
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range total {
+			w.Write(store.RequestLog{RequestID: string(rune('a' + i))})
+		}
+	}()
+	// The queue (4) plus the row the stalled loop holds fill up; the rest wait.
+	deadline := time.Now().Add(5 * time.Second)
+	for w.Backpressure() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no write waited for the full queue")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("all writes returned while the store was stalled: rows were dropped or the queue is unbounded")
+	default:
+	}
+	close(st.gate)
+	<-done
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if w.Written() != total || st.rows != total {
+		t.Fatalf("stored %d rows (store saw %d), want %d", w.Written(), st.rows, total)
+	}
+	if bp := w.Backpressure(); bp == 0 || bp > total {
+		t.Fatalf("backpressure = %d, want between 1 and %d", bp, total)
+	}
+}
