@@ -206,6 +206,12 @@ func (a *App) Start(ctx context.Context) error {
 	a.stop = stop
 	a.bgDone = make(chan struct{})
 	go func() { defer close(a.bgDone); a.Catalog.Run(bg) }()
+	if err := a.startPprof(bg); err != nil {
+		stop()
+		<-a.bgDone
+		ln.Close()
+		return err
+	}
 	if a.Webhooks != nil {
 		a.noticesDone = make(chan struct{})
 		go func() { defer close(a.noticesDone); a.Server.RunNotices(bg, time.Hour) }()

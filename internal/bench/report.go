@@ -22,6 +22,7 @@ type summary struct {
 	cpuMock   time.Duration
 	cpuClient time.Duration
 	cpuOK     bool
+	peakRSS   int64
 }
 
 func (s *summary) rps() float64 {
@@ -58,12 +59,27 @@ func summarize(rows []row) []*summary {
 		s.cpuMock += rw.cpuMock
 		s.cpuClient += rw.cpuClient
 		s.cpuOK = s.cpuOK && rw.cpuOK
+		s.peakRSS = max(s.peakRSS, rw.peakRSS)
 	}
 	for _, s := range out {
 		slices.Sort(s.latencies)
 		slices.Sort(s.ttfb)
 	}
 	return out
+}
+
+func mb(n int64) string {
+	if n <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1fMB", float64(n)/(1<<20))
+}
+
+func count(n int) string {
+	if n < 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
@@ -99,27 +115,29 @@ func report(out io.Writer, cfg Config, rows []row) {
 	if cfg.Stream {
 		header = append(header, "TTFB p50")
 	}
-	header = append(header, "errors", "CPU ms/req", "mock ms/req", "client ms/req")
+	header = append(header, "errors", "CPU ms/req", "mock ms/req", "client ms/req", "peak RSS", "goroutines")
 	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
-	line := func(target, round string, rps float64, lat, ttfb []time.Duration, errs int, ok bool, cpuT, cpuM, cpuC time.Duration, n int) {
+	line := func(target, round string, rps float64, lat, ttfb []time.Duration, errs int, ok bool, cpuT, cpuM, cpuC time.Duration, n int, rss int64, gor int) {
 		cells := []string{target, round, fmt.Sprintf("%.0f", rps), ms(percentile(lat, 50)), ms(percentile(lat, 99))}
 		if cfg.Stream {
 			cells = append(cells, ms(percentile(ttfb, 50)))
 		}
-		cells = append(cells, fmt.Sprint(errs), cpuCell(ok, cpuT, n), cpuCell(ok, cpuM, n), cpuCell(ok, cpuC, n))
+		cells = append(cells, fmt.Sprint(errs), cpuCell(ok, cpuT, n), cpuCell(ok, cpuM, n), cpuCell(ok, cpuC, n), mb(rss), count(gor))
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	for _, rw := range rows {
 		line(rw.target, fmt.Sprint(rw.round), rw.res.RPS(), sortedCopy(rw.res.Latencies), sortedCopy(rw.res.TTFB),
-			rw.res.ErrorCount(), rw.cpuOK, rw.cpuTarget, rw.cpuMock, rw.cpuClient, rw.res.OK)
+			rw.res.ErrorCount(), rw.cpuOK, rw.cpuTarget, rw.cpuMock, rw.cpuClient, rw.res.OK, rw.peakRSS, rw.goroutines)
 	}
 	sums := summarize(rows)
 	for _, s := range sums {
-		line(s.target, "all", s.rps(), s.latencies, s.ttfb, s.errors, s.cpuOK, s.cpuTarget, s.cpuMock, s.cpuClient, s.ok)
+		line(s.target, "all", s.rps(), s.latencies, s.ttfb, s.errors, s.cpuOK, s.cpuTarget, s.cpuMock, s.cpuClient, s.ok, s.peakRSS, -1)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(out, "\nCPU ms/req: CPU time of the target's own process per successful request (utime+stime from /proc);")
 	fmt.Fprintln(out, "mock and client columns are the shared upstream and this load generator, for the same requests.")
+	fmt.Fprintln(out, "peak RSS: the target's largest resident set during the round (VmRSS sampled every 100ms);")
+	fmt.Fprintln(out, "goroutines: the gateway's go_goroutines after the round's requests ended (idle keep-alive connections included).")
 
 	// Failures, by kind, with the first answer seen: enough to tell a
 	// misconfiguration (401, 404) from overload (timeouts, 503).

@@ -54,6 +54,7 @@ each round, and the gateway/bare ratios. Each run takes about
 	f.StringVar(&targets, "targets", strings.Join(cfg.Targets, ","), "targets to measure: proxy, gateway or both")
 	f.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "how long each child may take to become ready")
 	f.BoolVar(&cfg.KeepTemp, "keep-temp", false, "keep the temp directory with the children's logs and database")
+	f.StringVar(&cfg.Pprof, "pprof", "", "serve the gateway's profiler on this loopback address (KEYGATE_PPROF), e.g. 127.0.0.1:6060")
 	return cmd
 }
 

@@ -34,6 +34,10 @@ type Config struct {
 	RefreshInterval time.Duration
 	LogQueueSize    int
 	UpstreamTimeout time.Duration
+	// Pprof, when set, serves /debug/pprof/ on this loopback address, on a
+	// listener of its own (KEYGATE_PPROF; off by default: profiles reveal
+	// request data and must never be reachable from the network).
+	Pprof string
 }
 
 // Defaults returns the embedded defaults: SQLite next to the working
@@ -74,6 +78,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.WebhookURL, "KEYGATE_WEBHOOK_URL")
 	set(&c.WebhookSecret, "KEYGATE_WEBHOOK_SECRET")
 	set(&c.ScanningKeys, "KEYGATE_SECRET_SCANNING_KEYS")
+	set(&c.Pprof, "KEYGATE_PPROF")
 	if v := getenv("KEYGATE_TRUSTED_PROXIES"); v != "" {
 		p, err := ParsePrefixes(strings.Split(v, ","))
 		if err != nil {
@@ -93,6 +98,9 @@ func (c Config) Validate() error {
 	if c.Database == "" {
 		errs = append(errs, errors.New("KEYGATE_DATABASE is empty: use sqlite:keygate.db or postgres://USER@HOST/DB"))
 	}
+	if c.Pprof != "" && !isLoopback(c.Pprof) {
+		errs = append(errs, fmt.Errorf("KEYGATE_PPROF %q: want a loopback HOST:PORT such as 127.0.0.1:6060 (profiles must not be reachable from the network)", c.Pprof))
+	}
 	if c.AdminToken != "" && len(c.AdminToken) < 32 {
 		errs = append(errs, fmt.Errorf("KEYGATE_ADMIN_TOKEN is %d characters; it must be at least 32 (run `keygate token generate` for one)", len(c.AdminToken)))
 	}
@@ -106,6 +114,19 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("KEYGATE_WEBHOOK_URL is set but KEYGATE_WEBHOOK_SECRET is missing or shorter than 16 characters; set a long random secret so receivers can verify the signature"))
 	}
 	return errors.Join(errs...)
+}
+
+// isLoopback reports whether addr is HOST:PORT with a loopback host.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // Redacted returns a copy safe to log: secrets replaced by a marker.
