@@ -13,6 +13,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/param"
 
 	"github.com/keygate/keygate/internal/mockupstream"
 	"github.com/keygate/keygate/internal/testgw"
@@ -292,3 +293,5 @@ func TestGeminiNativeRoute(t *testing.T) {
 		t.Fatalf("no key: %d %s", resp.StatusCode, b)
 	}
 }
+
+func openaiString(s string) param.Opt[string] { return openai.String(s) }

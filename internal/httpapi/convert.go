@@ -84,9 +84,12 @@ func (s *Server) convertRoute(op string, req *relay.Request, body []byte) {
 	}
 }
 
-// convertResponses: placeholder until the Responses codec lands; OpenAI
-// channels get the body passed through.
+// convertResponses relays /v1/responses: passed through to OpenAI channels
+// (watching the stream for response.completed and its usage), converted for
+// Anthropic and Gemini channels (text, images, function tools, streaming).
 func (s *Server) convertResponses(req *relay.Request, body []byte) {
 	req.Native = &relay.Native{ChannelType: relay.TypeOpenAI, URL: baseJoin("/responses"), ModelInBody: true,
 		NewDecoder: func() provider.Decoder { return &openai.ResponsesDecoder{} }, Usage: responsesUsage}
+	req.Convert = func() (*provider.ChatRequest, error) { return openai.ParseResponsesRequest(body) }
+	req.Codec = openai.ResponsesCodec{Created: s.Now().Unix()}
 }

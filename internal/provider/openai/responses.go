@@ -2,6 +2,9 @@ package openai
 
 import (
 	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/keygate/keygate/internal/provider"
 )
@@ -47,3 +50,405 @@ func (d *ResponsesDecoder) Done() bool { return d.done }
 
 // Usage returns the usage of the terminal event.
 func (d *ResponsesDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUsage }
+
+// --- the Responses API for clients whose model is served by another provider ---
+
+type responsesRequest struct {
+	Model             string          `json:"model"`
+	Input             json.RawMessage `json:"input"`
+	Instructions      string          `json:"instructions"`
+	MaxOutputTokens   *int            `json:"max_output_tokens"`
+	Temperature       *float64        `json:"temperature"`
+	TopP              *float64        `json:"top_p"`
+	Tools             []responsesTool `json:"tools"`
+	ToolChoice        json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
+	Stream            bool            `json:"stream"`
+	User              string          `json:"user"`
+	Text              *struct {
+		Format *struct {
+			Type   string          `json:"type"`
+			Name   string          `json:"name"`
+			Schema json.RawMessage `json:"schema"`
+			Strict bool            `json:"strict"`
+		} `json:"format"`
+	} `json:"text"`
+	Truncation string `json:"truncation"`
+}
+
+type responsesTool struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Parameters  json.RawMessage `json:"parameters"`
+}
+
+type responsesItem struct {
+	Type      string          `json:"type"`
+	Role      string          `json:"role"`
+	Content   json.RawMessage `json:"content"`
+	CallID    string          `json:"call_id"`
+	Name      string          `json:"name"`
+	Arguments string          `json:"arguments"`
+	Output    json.RawMessage `json:"output"`
+}
+
+var (
+	respMapped = map[string]bool{"model": true, "input": true, "instructions": true, "max_output_tokens": true,
+		"temperature": true, "top_p": true, "tools": true, "tool_choice": true, "parallel_tool_calls": true,
+		"stream": true, "user": true, "text": true, "truncation": true}
+	respIgnored = map[string]bool{"store": true, "metadata": true, "service_tier": true, "include": true,
+		"stream_options": true, "safety_identifier": true, "prompt_cache_key": true}
+)
+
+// ParseResponsesRequest reads a Responses API request (text, images,
+// function tools and their results) into the neutral form.
+func ParseResponsesRequest(body []byte) (*provider.ChatRequest, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+	}
+	var in responsesRequest
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, provider.Invalid("", "the request body does not match the Responses API format: %v", err)
+	}
+	r := &provider.ChatRequest{Model: in.Model, Temperature: in.Temperature, TopP: in.TopP, Stream: in.Stream,
+		User: in.User, ParallelToolCalls: in.ParallelToolCalls, IncludeUsage: true}
+	for k, v := range members {
+		if !respMapped[k] && !respIgnored[k] && string(v) != "null" {
+			r.Unmapped = append(r.Unmapped, k)
+		}
+	}
+	if in.Truncation == "auto" {
+		r.Unmapped = append(r.Unmapped, "truncation")
+	}
+	sort.Strings(r.Unmapped)
+	if in.MaxOutputTokens != nil {
+		r.MaxTokens = *in.MaxOutputTokens
+	}
+	if in.Text != nil && in.Text.Format != nil && in.Text.Format.Type != "" && in.Text.Format.Type != "text" {
+		f := in.Text.Format
+		r.ResponseFormat = &provider.ResponseFormat{Type: f.Type, Name: f.Name, Schema: f.Schema, Strict: f.Strict}
+	}
+	for i, t := range in.Tools {
+		if t.Type != "function" {
+			return nil, provider.Unsupported("this channel", fmt.Sprintf("tools[%d]", i), fmt.Sprintf("built-in tool %q only runs on OpenAI channels", t.Type))
+		}
+		r.Tools = append(r.Tools, provider.Tool{Name: t.Name, Description: t.Description, Parameters: t.Parameters})
+	}
+	if len(in.ToolChoice) > 0 && string(in.ToolChoice) != "null" {
+		var s string
+		if json.Unmarshal(in.ToolChoice, &s) == nil {
+			tc, err := parseToolChoice(in.ToolChoice)
+			if err != nil {
+				return nil, err
+			}
+			r.ToolChoice = tc
+		} else {
+			var obj struct {
+				Type string `json:"type"`
+				Name string `json:"name"`
+			}
+			if json.Unmarshal(in.ToolChoice, &obj) != nil || obj.Type != "function" || obj.Name == "" {
+				return nil, provider.Invalid("tool_choice", `tool_choice must be "auto", "none", "required" or {"type":"function","name":…}`)
+			}
+			r.ToolChoice = &provider.ToolChoice{Mode: provider.ToolNamed, Name: obj.Name}
+		}
+	}
+	if in.Instructions != "" {
+		r.Messages = append(r.Messages, provider.Message{Role: provider.RoleSystem, Parts: []provider.Part{{Type: provider.PartText, Text: in.Instructions}}})
+	}
+	var s string
+	if json.Unmarshal(in.Input, &s) == nil {
+		r.Messages = append(r.Messages, provider.Message{Role: provider.RoleUser, Parts: []provider.Part{{Type: provider.PartText, Text: s}}})
+		return r, nil
+	}
+	var items []responsesItem
+	if err := json.Unmarshal(in.Input, &items); err != nil {
+		return nil, provider.Invalid("input", "input must be a string or an array of input items")
+	}
+	for i, it := range items {
+		where := fmt.Sprintf("input[%d]", i)
+		switch it.Type {
+		case "", "message":
+			m := provider.Message{Role: it.Role}
+			switch it.Role {
+			case "system", "developer":
+				m.Role = provider.RoleSystem
+			case "user", "assistant":
+			default:
+				return nil, provider.Invalid(where+".role", "%s has role %q", where, it.Role)
+			}
+			parts, err := parseResponsesContent(where, it.Content)
+			if err != nil {
+				return nil, err
+			}
+			m.Parts = parts
+			r.Messages = append(r.Messages, m)
+		case "function_call":
+			tc := provider.ToolCall{ID: it.CallID, Name: it.Name, Arguments: it.Arguments}
+			if n := len(r.Messages); n > 0 && r.Messages[n-1].Role == provider.RoleAssistant {
+				r.Messages[n-1].ToolCalls = append(r.Messages[n-1].ToolCalls, tc)
+			} else {
+				r.Messages = append(r.Messages, provider.Message{Role: provider.RoleAssistant, ToolCalls: []provider.ToolCall{tc}})
+			}
+		case "function_call_output":
+			out := string(it.Output)
+			var str string
+			if json.Unmarshal(it.Output, &str) == nil {
+				out = str
+			}
+			r.Messages = append(r.Messages, provider.Message{Role: provider.RoleTool, ToolCallID: it.CallID,
+				Parts: []provider.Part{{Type: provider.PartText, Text: out}}})
+		case "reasoning":
+		default:
+			return nil, provider.Unsupported("this channel", where, fmt.Sprintf("input item type %q only works on OpenAI channels", it.Type))
+		}
+	}
+	return r, nil
+}
+
+func parseResponsesContent(where string, raw json.RawMessage) ([]provider.Part, error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []provider.Part{{Type: provider.PartText, Text: s}}, nil
+	}
+	var parts []struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		ImageURL string `json:"image_url"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return nil, provider.Invalid(where+".content", "%s.content must be a string or an array of content parts", where)
+	}
+	var out []provider.Part
+	for j, p := range parts {
+		switch p.Type {
+		case "input_text", "output_text":
+			out = append(out, provider.Part{Type: provider.PartText, Text: p.Text})
+		case "input_image":
+			if p.ImageURL == "" {
+				return nil, provider.Unsupported("this channel", fmt.Sprintf("%s.content[%d]", where, j), "images by file_id only work on OpenAI channels")
+			}
+			out = append(out, ImagePart(p.ImageURL))
+		default:
+			return nil, provider.Unsupported("this channel", fmt.Sprintf("%s.content[%d]", where, j), fmt.Sprintf("content type %q only works on OpenAI channels", p.Type))
+		}
+	}
+	return out, nil
+}
+
+// ResponsesCodec renders neutral answers as Responses API objects and events.
+type ResponsesCodec struct {
+	Created int64
+}
+
+var _ provider.Codec = ResponsesCodec{}
+
+type respUsage struct {
+	InputTokens         int            `json:"input_tokens"`
+	InputTokensDetails  map[string]int `json:"input_tokens_details"`
+	OutputTokens        int            `json:"output_tokens"`
+	OutputTokensDetails map[string]int `json:"output_tokens_details"`
+	TotalTokens         int            `json:"total_tokens"`
+}
+
+func responsesID(prefix, id string) string {
+	if strings.HasPrefix(id, prefix) {
+		return id
+	}
+	return prefix + strings.NewReplacer("-", "", "_", "").Replace(id)
+}
+
+// responseObject builds the response object; usage nil while in progress.
+func responseObject(id, model string, created int64, status string, output []any, u *provider.Usage, finish string) map[string]any {
+	obj := map[string]any{"id": responsesID("resp_", id), "object": "response", "created_at": created, "status": status,
+		"error": nil, "incomplete_details": nil, "model": model, "output": output, "parallel_tool_calls": true,
+		"tool_choice": "auto", "tools": []any{}, "text": map[string]any{"format": map[string]string{"type": "text"}},
+		"metadata": map[string]any{}, "usage": nil}
+	if finish == provider.FinishLength {
+		obj["status"], obj["incomplete_details"] = "incomplete", map[string]string{"reason": "max_output_tokens"}
+	} else if finish == provider.FinishContentFilter {
+		obj["status"], obj["incomplete_details"] = "incomplete", map[string]string{"reason": "content_filter"}
+	}
+	if u != nil {
+		obj["usage"] = respUsage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens,
+			InputTokensDetails: map[string]int{"cached_tokens": 0}, OutputTokensDetails: map[string]int{"reasoning_tokens": 0}}
+	}
+	return obj
+}
+
+func messageItem(id, status, text string) map[string]any {
+	content := []any{}
+	if status == "completed" {
+		content = append(content, map[string]any{"type": "output_text", "text": text, "annotations": []any{}})
+	}
+	return map[string]any{"type": "message", "id": responsesID("msg_", id), "status": status, "role": "assistant", "content": content}
+}
+
+func callItem(n int, id, status string, tc provider.ToolCall) map[string]any {
+	return map[string]any{"type": "function_call", "id": fmt.Sprintf("fc_%s_%d", strings.TrimPrefix(responsesID("resp_", id), "resp_"), n),
+		"call_id": tc.ID, "name": tc.Name, "arguments": tc.Arguments, "status": status}
+}
+
+// Response renders a complete response object.
+func (c ResponsesCodec) Response(r *provider.ChatResponse) []byte {
+	created := r.Created
+	if created == 0 {
+		created = c.Created
+	}
+	output := []any{}
+	if r.Text != "" {
+		output = append(output, messageItem(r.ID, "completed", r.Text))
+	}
+	for i, tc := range r.ToolCalls {
+		output = append(output, callItem(i, r.ID, "completed", tc))
+	}
+	b, _ := json.Marshal(responseObject(r.ID, r.Model, created, "completed", output, &r.Usage, r.FinishReason))
+	return b
+}
+
+// NewStream returns a Responses event encoder.
+func (c ResponsesCodec) NewStream(id, model string) provider.StreamEncoder {
+	return &ResponsesEncoder{ID: id, Model: model, Created: c.Created}
+}
+
+// StreamContentType is text/event-stream.
+func (ResponsesCodec) StreamContentType() string { return "text/event-stream; charset=utf-8" }
+
+// ResponsesEncoder renders neutral chunks as Responses API stream events:
+// response.created, output items with their text or argument deltas, and
+// response.completed with the whole output and its usage.
+type ResponsesEncoder struct {
+	ID      string
+	Model   string
+	Created int64
+
+	seq     int
+	started bool
+	output  []any // finished items
+	msgIdx  int   // output index of the open message item, -1 when none
+	text    strings.Builder
+	calls   map[int]*openCall
+	order   []int
+	stop    string
+}
+
+type openCall struct {
+	out  int
+	n    int
+	call provider.ToolCall
+}
+
+func (e *ResponsesEncoder) event(dst []byte, typ string, fields map[string]any) []byte {
+	fields["type"] = typ
+	fields["sequence_number"] = e.seq
+	e.seq++
+	b, _ := json.Marshal(fields)
+	dst = append(dst, "event: "...)
+	dst = append(dst, typ...)
+	dst = append(dst, "\ndata: "...)
+	dst = append(dst, b...)
+	return append(dst, "\n\n"...)
+}
+
+func (e *ResponsesEncoder) start(dst []byte) []byte {
+	if e.started {
+		return dst
+	}
+	e.started, e.msgIdx = true, -1
+	e.calls = map[int]*openCall{}
+	obj := responseObject(e.ID, e.Model, e.Created, "in_progress", []any{}, nil, "")
+	dst = e.event(dst, "response.created", map[string]any{"response": obj})
+	return e.event(dst, "response.in_progress", map[string]any{"response": obj})
+}
+
+func (e *ResponsesEncoder) nextIndex() int { return len(e.output) + len(e.order) + btoi(e.msgIdx >= 0) }
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (e *ResponsesEncoder) closeMessage(dst []byte) []byte {
+	if e.msgIdx < 0 {
+		return dst
+	}
+	itemID := responsesID("msg_", e.ID)
+	text := e.text.String()
+	part := map[string]any{"type": "output_text", "text": text, "annotations": []any{}}
+	dst = e.event(dst, "response.output_text.done", map[string]any{"item_id": itemID, "output_index": e.msgIdx, "content_index": 0, "text": text, "logprobs": []any{}})
+	dst = e.event(dst, "response.content_part.done", map[string]any{"item_id": itemID, "output_index": e.msgIdx, "content_index": 0, "part": part})
+	item := messageItem(e.ID, "completed", text)
+	dst = e.event(dst, "response.output_item.done", map[string]any{"output_index": e.msgIdx, "item": item})
+	e.output = append(e.output, item)
+	e.msgIdx = -1
+	return dst
+}
+
+// Chunk appends the events of one chunk.
+func (e *ResponsesEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
+	dst = e.start(dst)
+	if c.Text != "" {
+		itemID := responsesID("msg_", e.ID)
+		if e.msgIdx < 0 && e.text.Len() == 0 {
+			e.msgIdx = e.nextIndex()
+			dst = e.event(dst, "response.output_item.added", map[string]any{"output_index": e.msgIdx, "item": messageItem(e.ID, "in_progress", "")})
+			dst = e.event(dst, "response.content_part.added", map[string]any{"item_id": itemID, "output_index": e.msgIdx, "content_index": 0,
+				"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}})
+		}
+		if e.msgIdx >= 0 {
+			e.text.WriteString(c.Text)
+			dst = e.event(dst, "response.output_text.delta", map[string]any{"item_id": itemID, "output_index": e.msgIdx, "content_index": 0, "delta": c.Text, "logprobs": []any{}})
+		}
+	}
+	for _, d := range c.ToolCalls {
+		oc, ok := e.calls[d.Index]
+		if !ok {
+			dst = e.closeMessage(dst)
+			oc = &openCall{out: e.nextIndex(), n: len(e.order), call: provider.ToolCall{ID: d.ID, Name: d.Name}}
+			e.calls[d.Index] = oc
+			e.order = append(e.order, d.Index)
+			dst = e.event(dst, "response.output_item.added", map[string]any{"output_index": oc.out, "item": callItem(oc.n, e.ID, "in_progress", oc.call)})
+		}
+		if d.Arguments != "" {
+			oc.call.Arguments += d.Arguments
+			item := callItem(oc.n, e.ID, "in_progress", oc.call)
+			dst = e.event(dst, "response.function_call_arguments.delta", map[string]any{"item_id": item["id"], "output_index": oc.out, "delta": d.Arguments})
+		}
+	}
+	if c.FinishReason != "" {
+		e.stop = c.FinishReason
+	}
+	return dst
+}
+
+// Finish closes the open items and appends response.completed.
+func (e *ResponsesEncoder) Finish(dst []byte, u provider.Usage) []byte {
+	dst = e.start(dst)
+	dst = e.closeMessage(dst)
+	for _, idx := range e.order {
+		oc := e.calls[idx]
+		if oc.call.Arguments == "" {
+			oc.call.Arguments = "{}"
+		}
+		item := callItem(oc.n, e.ID, "completed", oc.call)
+		dst = e.event(dst, "response.function_call_arguments.done", map[string]any{"item_id": item["id"], "output_index": oc.out, "name": oc.call.Name, "arguments": oc.call.Arguments})
+		dst = e.event(dst, "response.output_item.done", map[string]any{"output_index": oc.out, "item": item})
+		e.output = append(e.output, item)
+	}
+	e.order = nil
+	obj := responseObject(e.ID, e.Model, e.Created, "completed", e.output, &u, e.stop)
+	typ := "response.completed"
+	if obj["status"] == "incomplete" {
+		typ = "response.incomplete"
+	}
+	return e.event(dst, typ, map[string]any{"response": obj})
+}
+
+// Fail appends an error event.
+func (e *ResponsesEncoder) Fail(dst []byte, status int, msg string) []byte {
+	return e.event(dst, "error", map[string]any{"code": "upstream_error", "message": msg, "param": nil})
+}
