@@ -49,6 +49,9 @@ type App struct {
 	// Webhooks delivers security notifications (nil without KEYGATE_WEBHOOK_URL).
 	Webhooks    *webhook.Sender
 	noticesDone chan struct{}
+	// followUpsDone closes when the incident review and rotation
+	// follow-up loop has stopped.
+	followUpsDone chan struct{}
 	// Banner receives the one-time owner token on a fresh database.
 	Banner io.Writer
 	// demoStop stops the built-in mock upstream of the demo setup.
@@ -215,6 +218,8 @@ func (a *App) Start(ctx context.Context) error {
 	if a.Webhooks != nil {
 		a.noticesDone = make(chan struct{})
 		go func() { defer close(a.noticesDone); a.Server.RunNotices(bg, time.Hour) }()
+		a.followUpsDone = make(chan struct{})
+		go func() { defer close(a.followUpsDone); a.Server.RunFollowUps(bg, time.Minute) }()
 	}
 	a.startRetention(bg)
 	a.http = &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
@@ -257,6 +262,9 @@ func (a *App) Close() error {
 		<-a.bgDone
 		if a.noticesDone != nil {
 			<-a.noticesDone
+		}
+		if a.followUpsDone != nil {
+			<-a.followUpsDone
 		}
 	}
 	if a.Webhooks != nil {

@@ -50,6 +50,8 @@ func (s *Server) adminRoutes(mux router) {
 	s.memberRoutes(mux)
 	mux.Handle("GET /admin/v1/usage", s.admin(s.usageReport))
 	s.keyLifecycleRoutes(mux)
+	s.rotationRoutes(mux) // admin_rotation.go
+	s.incidentRoutes(mux) // admin_incidents.go
 	mux.Handle("GET /admin/v1/requests/{request_id}", s.admin(s.requestEvidence))
 	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No admin route %s %s.", r.Method, r.URL.Path),

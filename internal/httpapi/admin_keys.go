@@ -239,6 +239,9 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 
 type reasonBody struct {
 	Reason string `json:"reason"`
+	// Leak marks the disable as a leak response: an incident is opened
+	// (admin_incidents.go). A reason starting with "leak" counts too.
+	Leak bool `json:"leak"`
 }
 
 // decodeOptional decodes a JSON body that may be empty.
@@ -285,6 +288,9 @@ func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
 	if changed {
 		s.audit(r, "key.disable", k.ID, map[string]any{"display": k.Display, "reason": reason})
 		s.notify(webhook.KeyDisabled, k, nil)
+		if body.Leak || isLeakReason(reason) {
+			s.leakIncident(r.Context(), k, "key-disable", a.String(), reason)
+		}
 	}
 	writeJSON(w, 200, viewKey(k))
 	return nil

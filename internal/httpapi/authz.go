@@ -163,6 +163,19 @@ var adminRules = map[string]rule{
 	"GET /admin/v1/keys/{id}/impact":   {PermKeysRead, keyInPath},
 	"POST /admin/v1/keys/check":        {PermKeysRead, noObject}, // checkDigests hides keys of other projects
 	"GET /admin/v1/audit":              {PermAuditRead, noObject},
+	// Rotation follow-through (admin_rotation.go); {id} is either key of the rotation.
+	"GET /admin/v1/keys/{id}/rotation":   {PermKeysRead, keyInPath},
+	"PATCH /admin/v1/keys/{id}/rotation": {PermKeysWrite, keyInPath},
+	"POST /admin/v1/keys/{id}/retire":    {PermKeysWrite, keyInPath},
+	// Incidents (admin_incidents.go): lists filter by visibleProjects, the
+	// handlers answer 404 for an incident of a project the caller cannot
+	// see and check every key and request named in a body.
+	"POST /admin/v1/incidents":              {PermKeysWrite, noObject},
+	"GET /admin/v1/incidents":               {PermKeysRead, noObject},
+	"GET /admin/v1/incidents/{id}":          {PermKeysRead, noObject},
+	"PATCH /admin/v1/incidents/{id}":        {PermKeysWrite, noObject},
+	"POST /admin/v1/incidents/{id}/notes":   {PermKeysWrite, noObject},
+	"POST /admin/v1/incidents/{id}/resolve": {PermKeysWrite, noObject},
 	// Logs, evidence, usage.
 	"GET /admin/v1/logs":                  {PermLogsRead, noObject},
 	"GET /admin/v1/requests/{request_id}": {PermEvidenceRead, requestInPath},

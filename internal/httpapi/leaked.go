@@ -137,6 +137,7 @@ func (s *Server) leakOne(ctx context.Context, t leak.Token, src string) (leak.An
 		s.auditEvent(ctx, LeakActor, "key.leaked", k.ID, src, map[string]any{"display": k.Display, "url": where,
 			"source": source, "disabled": changed, "state": k.State})
 		s.notify(webhook.KeyLeaked, k, map[string]any{"url": where, "source": source, "disabled_now": changed})
+		s.leakIncident(ctx, k, "leak-report", LeakActor, reason) // opens one, or notes the re-report
 	}
 	return a, changed, nil
 }

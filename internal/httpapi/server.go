@@ -163,6 +163,9 @@ func (s *Server) finish(sc *Scope, r *http.Request) {
 	if row.UserAgent == "" {
 		row.UserAgent = truncate(r.UserAgent(), 256)
 	}
+	if row.Client == "" {
+		row.Client = clientName(r.Header) // tells apart the services sharing a key (admin_rotation.go)
+	}
 	if row.Charged == "" {
 		row.Charged = "no"
 	}
