@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -268,6 +269,26 @@ func TestFailoverDeadChannel(t *testing.T) {
 	}
 	if rows[0]["channel"] != "claude" || rows[0]["attempts"] != float64(2) {
 		t.Fatalf("row: %v", rows[0])
+	}
+	var list struct {
+		Data []map[string]any `json:"data"`
+	}
+	if st := g.Admin("GET", "/admin/v1/channels", nil, &list); st != 200 {
+		t.Fatalf("GET /admin/v1/channels: %d", st)
+	}
+	seen := map[string]map[string]any{}
+	for _, c := range list.Data {
+		seen[c["name"].(string)] = c
+	}
+	dead, live := seen["claude-dead"], seen["claude"]
+	if dead == nil || dead["failures"] != float64(1) || !strings.Contains(fmt.Sprint(dead["last_error"]), "connect") || dead["type"] != "anthropic" {
+		t.Fatalf("dead channel: %v", dead)
+	}
+	if live == nil || live["state"] != "closed" || live["success_rate"] != float64(1) || live["latency_p50_ms"] == nil {
+		t.Fatalf("live channel: %v", live)
+	}
+	if _, leaked := dead["api_key"]; leaked || dead["credential"] != "env:KEYGATE_TEST_UPSTREAM_KEY" {
+		t.Fatalf("credential field: %v", dead)
 	}
 }
 

@@ -39,38 +39,12 @@ func (g *Group) Allows(name string) bool { return g.all || g.models[name] }
 // Channel is an upstream channel ready to call.
 type Channel struct {
 	store.Channel
-	APIKey  string   // opened credential; never logged
-	URL     *url.URL // parsed base URL
-	groups  map[string]bool
-	// unhealthyUntil (unix ns) keeps a failing channel out of rotation for a
-	// cool-down; after it, real traffic probes it again (half-open).
-	unhealthyUntil atomic.Int64
-	// lastErr is what made the channel unhealthy, for operators.
-	lastErr atomic.Pointer[string]
-}
-
-// Healthy reports whether the channel may be used now.
-func (c *Channel) Healthy() bool { return time.Now().UnixNano() >= c.unhealthyUntil.Load() }
-
-// MarkUnhealthy takes the channel out of rotation for cooldown, recording why.
-func (c *Channel) MarkUnhealthy(reason string, cooldown time.Duration) {
-	c.lastErr.Store(&reason)
-	c.unhealthyUntil.Store(time.Now().Add(cooldown).UnixNano())
-}
-
-// MarkHealthy puts the channel back into rotation.
-func (c *Channel) MarkHealthy() {
-	if c.unhealthyUntil.Load() != 0 {
-		c.unhealthyUntil.Store(0)
-	}
-}
-
-// LastError returns why the channel was marked unhealthy, if it was.
-func (c *Channel) LastError() string {
-	if p := c.lastErr.Load(); p != nil {
-		return *p
-	}
-	return ""
+	APIKey string   // opened credential; never logged
+	URL    *url.URL // parsed base URL
+	groups map[string]bool
+	// hp is the breaker and statistics (health.go), kept across reloads
+	// while the channel's definition is unchanged; created on first use.
+	hp atomic.Pointer[health]
 }
 
 // Serves reports whether the channel serves model for group.
@@ -226,8 +200,7 @@ func (c *Catalog) Reload(ctx context.Context) error {
 		if old != nil {
 			for _, prev := range old.Channels {
 				if prev.Name == ch.Name && prev.UpdatedAt.Equal(ch.UpdatedAt) {
-					cc.unhealthyUntil.Store(prev.unhealthyUntil.Load())
-					cc.lastErr.Store(prev.lastErr.Load())
+					cc.hp.Store(prev.h())
 				}
 			}
 		}

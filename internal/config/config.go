@@ -208,6 +208,16 @@ type ChannelSpec struct {
 	Priority  int               `yaml:"priority"`
 	Weight    int               `yaml:"weight"`
 	Disabled  bool              `yaml:"disabled"`
+	// Timeouts bound each call ("10s", "2m"); unset means no bound beyond
+	// the gateway's upstream timeout.
+	Timeouts struct {
+		Connect   time.Duration `yaml:"connect"`
+		FirstByte time.Duration `yaml:"first_byte"`
+		Idle      time.Duration `yaml:"idle"`
+	} `yaml:"timeouts"`
+	// MaxConcurrency caps concurrent calls to this channel per instance;
+	// a call over the cap moves on to the next channel (0: no cap).
+	MaxConcurrency int `yaml:"max_concurrency"`
 }
 
 // ModelSpec declares a catalogue model and its prices (USD).
@@ -300,6 +310,9 @@ func (f *File) Validate() error {
 		}
 		if len(c.Models) == 0 {
 			errs = append(errs, fmt.Errorf("%s: models is empty; list the models this channel serves", where))
+		}
+		if c.Timeouts.Connect < 0 || c.Timeouts.FirstByte < 0 || c.Timeouts.Idle < 0 || c.MaxConcurrency < 0 {
+			errs = append(errs, fmt.Errorf("%s: timeouts and max_concurrency must not be negative", where))
 		}
 		for _, g := range c.Groups {
 			if len(f.Groups) > 0 && !groups[g] {

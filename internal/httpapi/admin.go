@@ -53,6 +53,7 @@ func (s *Server) adminRoutes(mux router) {
 	s.rotationRoutes(mux) // admin_rotation.go
 	s.incidentRoutes(mux) // admin_incidents.go
 	mux.Handle("GET /admin/v1/requests/{request_id}", s.admin(s.requestEvidence))
+	s.channelRoutes(mux) // admin_channels.go
 	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No admin route %s %s.", r.Method, r.URL.Path),
 			"Admin routes live under /admin/v1/ (keys, logs, projects).")

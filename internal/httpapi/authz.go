@@ -176,6 +176,9 @@ var adminRules = map[string]rule{
 	"PATCH /admin/v1/incidents/{id}":        {PermKeysWrite, noObject},
 	"POST /admin/v1/incidents/{id}/notes":   {PermKeysWrite, noObject},
 	"POST /admin/v1/incidents/{id}/resolve": {PermKeysWrite, noObject},
+	// Channels (admin_channels.go).
+	"GET /admin/v1/channels":                {PermCatalogRead, noObject},
+	"POST /admin/v1/channels/{name}/enable": {PermCatalogWrite, noObject},
 	// Logs, evidence, usage.
 	"GET /admin/v1/logs":                  {PermLogsRead, noObject},
 	"GET /admin/v1/requests/{request_id}": {PermEvidenceRead, requestInPath},

@@ -202,15 +202,19 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 			break
 		}
 		c, err = st.Recv()
+		req.wd.tick()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			rl.noteUsage(st, res)
-			if ctx.Err() != nil {
+			if clientLeft(ctx) {
 				return rl.clientGone(res)
 			}
 			reason := "upstream stream broke: " + scrub(err.Error(), ch.APIKey)
+			if te := timedOut(ctx); te != nil {
+				reason = te.Error()
+			}
 			if errors.Is(err, provider.ErrStreamCut) {
 				reason = "upstream stream ended before its terminal event"
 			}
@@ -269,7 +273,7 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 		return &attemptErr{final: true, reason: reason, err: &apierr.Error{Code: apierr.InvalidRequest, Status: ue.Status,
 			Message: fmt.Sprintf("The %s upstream rejected the request for model %q: %s", channelType(ch), res.ModelServed, msg),
 			Hint:    "Fix the request as the upstream's message says; the gateway converted it to the upstream's format."}}
-	case ctx.Err() != nil:
+	case clientLeft(ctx):
 		res.FailureReason = "client closed the connection before the upstream answered"
 		return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
 	case errors.Is(err, provider.ErrStreamCut):
@@ -278,7 +282,7 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "stream_cut").Inc()
 		return &attemptErr{reason: reason, err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request.")}
 	}
-	return rl.networkErr(ch, err)
+	return rl.networkErr(ctx, ch, err)
 }
 
 func detail(s string) string {
@@ -291,7 +295,7 @@ func detail(s string) string {
 // authFailed handles an upstream 401/403: the channel's credential is wrong.
 func (rl *Relay) authFailed(ch *catalog.Channel, status int, msg string) *attemptErr {
 	reason := fmt.Sprintf("upstream %s answered %d to the channel credential: %s", ch.Name, status, msg)
-	ch.MarkUnhealthy(reason, rl.Cooldown)
+	ch.Trip(reason, rl.Cooldown)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "auth").Inc()
 	rl.Log.Error("upstream rejected the channel credential; channel marked unhealthy — fix its api_key", "channel", ch.Name, "status", status)
 	return &attemptErr{reason: reason, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
@@ -319,7 +323,10 @@ func (rl *Relay) unavailable(ch *catalog.Channel, status int, msg, retryAfter st
 }
 
 // networkErr handles a failed connection or a timeout.
-func (rl *Relay) networkErr(ch *catalog.Channel, err error) *attemptErr {
+func (rl *Relay) networkErr(ctx context.Context, ch *catalog.Channel, err error) *attemptErr {
+	if te := timedOut(ctx); te != nil {
+		err = te
+	}
 	reason := "connect to upstream: " + scrub(err.Error(), ch.APIKey)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "network").Inc()
 	ch.MarkUnhealthy(reason, rl.Cooldown)
@@ -351,6 +358,7 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 			return rl.clientGone(res)
 		}
 		if err == nil {
+			req.wd.tick()
 			if c, derr := dec.Decode(ev, data); derr == nil && c != nil {
 				res.OutputBytes += len(c.Text)
 			}
@@ -366,7 +374,7 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 		if u, ok := dec.Usage(); ok {
 			res.Usage, res.HasUsage = usage.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}, true
 		}
-		if ctx.Err() != nil {
+		if clientLeft(ctx) {
 			return rl.clientGone(res)
 		}
 		if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && dec.Done() {
@@ -374,7 +382,9 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 			return nil
 		}
 		reason := "upstream stream ended before its terminal event"
-		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if te := timedOut(ctx); te != nil {
+			reason = te.Error()
+		} else if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			reason = "upstream stream broke: " + err.Error()
 		}
 		res.FailureReason = reason

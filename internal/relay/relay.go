@@ -56,6 +56,7 @@ type Request struct {
 	chat    *provider.ChatRequest
 	chatErr error
 	chatSet bool
+	wd      *watchdog // the current attempt's timeouts
 }
 
 // Result is what the call produced, for the log row and billing.
@@ -119,6 +120,8 @@ type Relay struct {
 	// Providers are the adapters of non-OpenAI channel types; nil uses
 	// DefaultProviders over Client.
 	Providers provider.Registry
+	// MaxAttempts bounds the channels one call tries (0: DefaultMaxAttempts).
+	MaxAttempts int
 
 	once sync.Once
 }
@@ -154,12 +157,50 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 			"Ask the gateway operator to add a channel for this model to your group.")
 	}
 	order := orderChannels(req.Channels)
+	maxAttempts := rl.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
 	var last *attemptErr
-	for _, ch := range order {
+	tried := 0
+	var held []*catalog.Channel // open breakers, tried only when nothing else is left
+	resortFrom := len(order) + 1
+	for i := 0; i < len(order) && tried < maxAttempts; i++ {
+		ch := order[i]
+		if !ch.Acquire() {
+			res.Attempts++
+			res.Status = 0
+			res.record(Attempt{Channel: ch.Name, Code: "channel_at_capacity",
+				Error: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency)})
+			last = &attemptErr{reason: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency),
+				err: apierr.New(apierr.UpstreamUnavailable, "Every channel for this model is at its concurrency limit.",
+					"Retry in a moment; the gateway operator can raise max_concurrency or add channels.").WithHeader("Retry-After", "1")}
+			continue
+		}
+		if i < resortFrom && !ch.Allow() {
+			ch.Release()
+			held = append(held, ch)
+			if i == len(order)-1 && tried == 0 {
+				// Every channel's breaker is open: rather than fail without
+				// trying, call them in order (the cool-down is advisory).
+				resortFrom = len(order)
+				order = append(order[:len(order):len(order)], held...)
+			}
+			continue
+		}
 		res.Attempts++
 		res.Status = 0
+		tried++
 		start := time.Now()
-		ae := rl.attempt(ctx, w, ch, req, res)
+		actx, wd, stop := watch(ctx, ch)
+		req.wd = wd
+		ae := rl.attempt(actx, w, ch, req, res)
+		stop()
+		ch.Release()
+		ch.EndProbe()
+		if ae == nil && res.Status < 300 {
+			ch.Success(res.TTFB)
+		}
 		a := Attempt{Channel: ch.Name, Status: res.Status, Duration: time.Since(start)}
 		if ae != nil {
 			a.Error = ae.reason
@@ -186,9 +227,16 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 			break
 		}
 	}
+	if last == nil {
+		return apierr.New(apierr.UpstreamUnavailable, fmt.Sprintf("No channel for model %q could be tried.", req.Model),
+			"Retry shortly; the gateway operator can see each channel's state in GET /admin/v1/channels.")
+	}
 	res.FailureReason = last.reason
 	return last.err
 }
+
+// DefaultMaxAttempts is how many channels one call tries at most.
+const DefaultMaxAttempts = 3
 
 // orderChannels puts healthy channels first, keeping priority order, and
 // spreads load across equal-priority channels by weight.
@@ -271,11 +319,11 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	start := time.Now()
 	resp, err := rl.Client.Do(out)
 	if err != nil {
-		if ctx.Err() != nil {
+		if clientLeft(ctx) {
 			res.FailureReason = "client closed the connection before the upstream answered"
 			return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
 		}
-		return rl.networkErr(ch, err)
+		return rl.networkErr(ctx, ch, err)
 	}
 	defer resp.Body.Close()
 	rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
@@ -306,10 +354,13 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
-		if ctx.Err() != nil {
+		if clientLeft(ctx) {
 			return &attemptErr{err: errClientGone, reason: "client closed the connection while the upstream answered", final: true}
 		}
 		reason := "read upstream body: " + err.Error()
+		if te := timedOut(ctx); te != nil {
+			reason = te.Error()
+		}
 		return &attemptErr{err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request."), reason: reason}
 	}
 	if req.Native != nil && req.Native.Usage != nil {
@@ -361,6 +412,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 	sawDone, skipBlank, midLine, pending := false, false, false, false
 	for {
 		line, err := br.ReadSlice('\n')
+		req.wd.tick()
 		if len(line) > 0 {
 			if midLine {
 				// continuation of a line longer than the buffer: pass through
@@ -420,7 +472,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 		if pending {
 			_ = rc.Flush()
 		}
-		if ctx.Err() != nil {
+		if clientLeft(ctx) {
 			return rl.clientGone(res)
 		}
 		if errors.Is(err, io.EOF) && sawDone {
@@ -428,7 +480,9 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 			return nil
 		}
 		reason := "upstream stream ended without [DONE]"
-		if !errors.Is(err, io.EOF) {
+		if te := timedOut(ctx); te != nil {
+			reason = te.Error()
+		} else if !errors.Is(err, io.EOF) {
 			reason = "upstream stream broke: " + err.Error()
 		}
 		res.FailureReason = reason

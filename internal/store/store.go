@@ -103,6 +103,16 @@ type Channel struct {
 	Enabled      bool
 	ManagedBy    string
 	UpdatedAt    time.Time
+	ChannelLimits
+}
+
+// ChannelLimits bound one channel's calls; zero fields use the gateway's
+// defaults (no cap).
+type ChannelLimits struct {
+	ConnectTimeout   time.Duration // establishing the connection
+	FirstByteTimeout time.Duration // from sending the request to the response headers / first event
+	IdleTimeout      time.Duration // between two stream events
+	MaxConcurrency   int           // concurrent calls on this instance
 }
 
 // Model is a catalogue entry with prices in USD.

@@ -40,9 +40,13 @@ func TestResponsesStream(t *testing.T) {
 
 type decoder struct{ openai.StreamDecoder }
 
-func (d *decoder) Decode(_ string, b []byte) (*provider.ChatChunk, error) { return d.StreamDecoder.Decode(b) }
-func (d *decoder) Done() bool                                             { return d.StreamDecoder.Done }
-func (d *decoder) Usage() (provider.Usage, bool)                          { return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage }
+func (d *decoder) Decode(_ string, b []byte) (*provider.ChatChunk, error) {
+	return d.StreamDecoder.Decode(b)
+}
+func (d *decoder) Done() bool { return d.StreamDecoder.Done }
+func (d *decoder) Usage() (provider.Usage, bool) {
+	return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage
+}
 
 func FuzzStreamDecoder(f *testing.F) {
 	for _, s := range []string{"testdata/responses_stream/text.openai.sse", "testdata/responses_stream/tool_calls.openai.sse"} {

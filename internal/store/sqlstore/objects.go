@@ -100,13 +100,16 @@ func (s *Store) UpsertChannel(ctx context.Context, c store.Channel) error {
 	if mm == nil {
 		mm = map[string]string{}
 	}
-	_, err := s.exec(ctx, `INSERT INTO channels (name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO channels (name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at, limits_json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_url, api_key_sealed = excluded.api_key_sealed,
  api_key_env = excluded.api_key_env, models = excluded.models, model_map = excluded.model_map, groups_json = excluded.groups_json,
- priority = excluded.priority, weight = excluded.weight, enabled = excluded.enabled, managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+ priority = excluded.priority, weight = excluded.weight, enabled = excluded.enabled, managed_by = excluded.managed_by, updated_at = excluded.updated_at,
+ limits_json = excluded.limits_json`,
 		c.Name, c.Type, c.BaseURL, c.APIKeySealed, c.APIKeyEnv, jsonText(nonNil(c.Models)), jsonText(mm), jsonText(nonNil(c.Groups)),
-		c.Priority, c.Weight, boolInt(c.Enabled), c.ManagedBy, ms(time.Now()))
+		c.Priority, c.Weight, boolInt(c.Enabled), c.ManagedBy, ms(time.Now()), jsonText(channelLimits{
+			ConnectMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),
+			IdleMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency}))
 	if err != nil {
 		return fmt.Errorf("upsert channel %s: %w", c.Name, err)
 	}
@@ -115,7 +118,7 @@ ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_
 
 // ListChannels returns all channels by name.
 func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
-	rows, err := s.query(ctx, `SELECT name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at FROM channels ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at, limits_json FROM channels ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
@@ -123,12 +126,17 @@ func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
 	var out []store.Channel
 	for rows.Next() {
 		var c store.Channel
-		var models, mm, groups string
+		var models, mm, groups, limits string
 		var enabled int
 		var upd int64
-		if err := rows.Scan(&c.Name, &c.Type, &c.BaseURL, &c.APIKeySealed, &c.APIKeyEnv, &models, &mm, &groups, &c.Priority, &c.Weight, &enabled, &c.ManagedBy, &upd); err != nil {
+		if err := rows.Scan(&c.Name, &c.Type, &c.BaseURL, &c.APIKeySealed, &c.APIKeyEnv, &models, &mm, &groups, &c.Priority, &c.Weight, &enabled, &c.ManagedBy, &upd, &limits); err != nil {
 			return nil, fmt.Errorf("list channels: %w", err)
 		}
+		var cl channelLimits
+		_ = json.Unmarshal([]byte(limits), &cl)
+		c.ChannelLimits = store.ChannelLimits{ConnectTimeout: time.Duration(cl.ConnectMS) * time.Millisecond,
+			FirstByteTimeout: time.Duration(cl.FirstByteMS) * time.Millisecond, IdleTimeout: time.Duration(cl.IdleMS) * time.Millisecond,
+			MaxConcurrency: cl.MaxConcurrency}
 		c.Models, c.Groups, c.Enabled, c.UpdatedAt = strs(models), strs(groups), enabled != 0, fromMS(upd)
 		_ = json.Unmarshal([]byte(mm), &c.ModelMap)
 		out = append(out, c)
@@ -176,4 +184,12 @@ func nonNil[T any](v []T) []T {
 		return []T{}
 	}
 	return v
+}
+
+// channelLimits is the stored form of store.ChannelLimits (limits_json).
+type channelLimits struct {
+	ConnectMS      int64 `json:"connect_timeout_ms,omitempty"`
+	FirstByteMS    int64 `json:"first_byte_timeout_ms,omitempty"`
+	IdleMS         int64 `json:"idle_timeout_ms,omitempty"`
+	MaxConcurrency int   `json:"max_concurrency,omitempty"`
 }
