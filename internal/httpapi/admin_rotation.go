@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/incident"
 	"github.com/keygate/keygate/internal/store"
 )
@@ -93,8 +92,10 @@ type RefusedCall struct {
 	Code      string    `json:"code"`
 }
 
-func rotationNotFound(k store.Key) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("Key %s (%s) is not part of a rotation.", k.ID, k.Display),
+// notRotated answers for a key that neither replaced nor was replaced by
+// another: it exists, so the answer is a conflict with its state, not 404.
+func notRotated(k store.Key) error {
+	return conflict(fmt.Sprintf("Key %s (%s) is not part of a rotation.", k.ID, k.Display),
 		"Rotate it first: POST /admin/v1/keys/"+k.ID+"/rotate (keygate keys rotate "+k.ID+").")
 }
 
@@ -116,10 +117,10 @@ func (s *Server) rotationPair(ctx context.Context, id string) (old, repl store.K
 		repl = k
 		old, err = s.Store.GetKey(ctx, k.RotatedFrom)
 	default:
-		return old, repl, rotationNotFound(k)
+		return old, repl, notRotated(k)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return old, repl, rotationNotFound(k)
+		return old, repl, notRotated(k)
 	}
 	return old, repl, err
 }

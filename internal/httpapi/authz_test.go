@@ -137,6 +137,9 @@ var allowedRoles = map[string][]string{
 	"POST /admin/v1/keys/{id}/disable":    {"owner", "admin", "member"},
 	"POST /admin/v1/keys/{id}/enable":     {"owner", "admin", "member"},
 	"POST /admin/v1/keys/{id}/rotate":     {"owner", "admin", "member"},
+	"GET /admin/v1/keys/{id}/rotation":    {"owner", "admin", "member", "support", "viewer"},
+	"PATCH /admin/v1/keys/{id}/rotation":  {"owner", "admin", "member"},
+	"POST /admin/v1/keys/{id}/retire":     {"owner", "admin", "member"},
 	"GET /admin/v1/requests/{request_id}": {"owner", "admin", "member", "support", "viewer"},
 	"GET /admin/v1/projects/{name}":       {"owner", "admin", "member", "support", "viewer"},
 	"PATCH /admin/v1/projects/{name}":     {"owner", "admin"},
@@ -150,10 +153,11 @@ var allowedRoles = map[string][]string{
 // refused for its content (409 for a config-managed project), never with
 // 403 or 404.
 var azBodies = map[string]any{
-	"PATCH /admin/v1/keys/{id}":       map[string]any{"name": "renamed"},
-	"PATCH /admin/v1/projects/{name}": map[string]any{"budget": nil},
-	"PATCH /admin/v1/members/{id}":    map[string]any{"disabled": false},
-	"POST /admin/v1/keys/{id}/rotate": map[string]any{"grace_seconds": 0},
+	"PATCH /admin/v1/keys/{id}":          map[string]any{"name": "renamed"},
+	"PATCH /admin/v1/projects/{name}":    map[string]any{"budget": nil},
+	"PATCH /admin/v1/members/{id}":       map[string]any{"disabled": false},
+	"POST /admin/v1/keys/{id}/rotate":    map[string]any{"grace_seconds": 0},
+	"PATCH /admin/v1/keys/{id}/rotation": map[string]any{"grace_seconds": 60},
 }
 
 func TestEveryAdminRouteHasARule(t *testing.T) {

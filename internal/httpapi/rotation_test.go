@@ -196,5 +196,5 @@ func TestRotationAllMigratedWebhookAndRetire(t *testing.T) {
 	expect(t, "old key after retire", g.callAs(svc, old.Key), 401, "key_rotated")
 	expect(t, "new key still works", g.callAs(svc, nk.Key), 200, "")
 	plain := g.createKey(nil)
-	expect(t, "not a rotation", g.admin("GET", "/admin/v1/keys/"+plain.ID+"/rotation", nil), 404, "not_found")
+	expect(t, "not a rotation", g.admin("GET", "/admin/v1/keys/"+plain.ID+"/rotation", nil), 409, "conflict")
 }
