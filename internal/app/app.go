@@ -23,6 +23,7 @@ import (
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/leak"
+	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/logwriter"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/relay"
@@ -57,6 +58,9 @@ type App struct {
 	// demoStop stops the built-in mock upstream of the demo setup.
 	demoStop context.CancelFunc
 	demoDone chan struct{}
+	// Ledger holds budgets (scale.go).
+	Ledger *ledger.Ledger
+	scale  scale
 }
 
 // New builds the gateway from cfg. Nothing listens until Start.
@@ -116,6 +120,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		a.Server.AdminTokenHash = keys.Hash(cfg.AdminToken)
 	}
 	if err := a.wireLeakResponse(); err != nil {
+		return nil, err
+	}
+	if err := a.wireScale(ctx, st); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -215,6 +222,7 @@ func (a *App) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	a.startScale(bg)
 	if a.Webhooks != nil {
 		a.noticesDone = make(chan struct{})
 		go func() { defer close(a.noticesDone); a.Server.RunNotices(bg, time.Hour) }()
@@ -260,6 +268,7 @@ func (a *App) Close() error {
 	if a.stop != nil {
 		a.stop()
 		<-a.bgDone
+		a.closeScale()
 		if a.noticesDone != nil {
 			<-a.noticesDone
 		}

@@ -6,6 +6,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -64,6 +65,7 @@ type Snapshot struct {
 	Models   map[string]*Model // by name and alias
 	Names    []string          // canonical model names, sorted
 	Channels []*Channel
+	Projects map[string]*store.Project // by name, for project budgets
 	byModel  map[string][]*Channel
 }
 
@@ -141,8 +143,16 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	projects, err := c.st.ListProjects(ctx)
+	if err != nil {
+		return err
+	}
 	old := c.snap.Load()
-	s := &Snapshot{Groups: map[string]*Group{}, Models: map[string]*Model{}, byModel: map[string][]*Channel{}}
+	s := &Snapshot{Groups: map[string]*Group{}, Models: map[string]*Model{}, byModel: map[string][]*Channel{},
+		Projects: make(map[string]*store.Project, len(projects))}
+	for i := range projects {
+		s.Projects[projects[i].Name] = &projects[i]
+	}
 	for _, g := range groups {
 		gg := &Group{Group: g, models: map[string]bool{}}
 		for _, m := range g.Models {
@@ -246,6 +256,21 @@ func (c *Catalog) RefreshKeys(ctx context.Context) error {
 		c.keys.Put(&keys[i])
 	}
 	c.lastKey = start
+	return nil
+}
+
+// ApplyKey re-reads one key from the store, after a change event from
+// another instance. The cache's version check keeps a slower concurrent
+// read from bringing an older state back.
+func (c *Catalog) ApplyKey(ctx context.Context, id string) error {
+	k, err := c.st.GetKey(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("re-read key %s: %w", id, err)
+	}
+	c.keys.Put(&k)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ type Config struct {
 	RefreshInterval time.Duration
 	LogQueueSize    int
 	UpstreamTimeout time.Duration
+	// KeyConcurrency bounds concurrent calls per key on each instance
+	// (KEYGATE_KEY_CONCURRENCY; 0 = unlimited).
+	KeyConcurrency int
 	// Pprof, when set, serves /debug/pprof/ on this loopback address, on a
 	// listener of its own (KEYGATE_PPROF; off by default: profiles reveal
 	// request data and must never be reachable from the network).
@@ -79,6 +83,13 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.WebhookSecret, "KEYGATE_WEBHOOK_SECRET")
 	set(&c.ScanningKeys, "KEYGATE_SECRET_SCANNING_KEYS")
 	set(&c.Pprof, "KEYGATE_PPROF")
+	if v := getenv("KEYGATE_KEY_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("KEYGATE_KEY_CONCURRENCY=%q: want a whole number ≥ 0 (0 = unlimited)", v)
+		}
+		c.KeyConcurrency = n
+	}
 	if v := getenv("KEYGATE_TRUSTED_PROXIES"); v != "" {
 		p, err := ParsePrefixes(strings.Split(v, ","))
 		if err != nil {

@@ -144,11 +144,15 @@ type KeyView struct {
 	RotatedFrom string      `json:"rotated_from,omitempty"`
 	GraceUntil  *time.Time  `json:"grace_until,omitempty"`
 	Budget      *BudgetView `json:"budget"`
-	RPM         int         `json:"rpm"`
-	TPM         int         `json:"tpm"`
-	CreatedAt   time.Time   `json:"created_at"`
-	CreatedBy   string      `json:"created_by"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	// SpentUSD is what the key spent in its budget's current period, and
+	// BudgetResetsAt when that period ends (absent for total budgets).
+	SpentUSD       *float64   `json:"spent_usd,omitempty"`
+	BudgetResetsAt *time.Time `json:"budget_resets_at,omitempty"`
+	RPM            int        `json:"rpm"`
+	TPM            int        `json:"tpm"`
+	CreatedAt      time.Time  `json:"created_at"`
+	CreatedBy      string     `json:"created_by"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 // BudgetView is a budget in USD per period.
@@ -315,7 +319,11 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 200, viewKey(k))
+	v := viewKey(k)
+	if err := s.addSpend(r.Context(), &v, &k); err != nil {
+		return err
+	}
+	writeJSON(w, 200, v)
 	return nil
 }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/keygate/keygate/internal/docs"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/leak"
+	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/limit"
 	"github.com/keygate/keygate/internal/logwriter"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/relay"
@@ -46,6 +48,15 @@ type Server struct {
 	// LeakKeys are the trusted signers of secret-scanning reports
 	// (KEYGATE_SECRET_SCANNING_KEYS); nil refuses every report.
 	LeakKeys *leak.KeySet
+	// Limits, Gate and Ledger admit calls (admit.go); nil Limits or Ledger
+	// turns that check off.
+	Limits         limit.Limiter
+	Gate           *limit.Gate
+	Ledger         *ledger.Ledger
+	KeyConcurrency int // concurrent calls per key and instance; 0 = unlimited
+	// Health adds fields to GET /healthz (instance id, last applied
+	// change-event sequence).
+	Health func() map[string]any
 }
 
 // Scope is the typed per-request state (never string keys on a context).
@@ -54,7 +65,8 @@ type Scope struct {
 	Start     time.Time
 	Key       *catalog.KeyEntry
 	Log       store.RequestLog
-	logged    bool // write a request log row when done
+	adm       admission // what admit holds for this call
+	logged    bool      // write a request log row when done
 	status    int
 	w         http.ResponseWriter
 }
@@ -113,7 +125,7 @@ func (s *Server) Handler() http.Handler {
 	// Secret-scanning partner reports: signature checked, keys disabled.
 	mux.HandleFunc("POST /security/v1/leaked-keys", s.leakedKeys)
 	// Ops and docs.
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	d := docs.Handler()
@@ -138,6 +150,9 @@ func (s *Server) withScope(next http.Handler) http.Handler {
 		s.Metrics.InFlight.Inc()
 		ctx := context.WithValue(r.Context(), scopeKey{}, sc)
 		next.ServeHTTP(sw, r.WithContext(ctx))
+		if sc.adm.active { // a handler that admitted but never settled
+			s.settleAdmission(context.WithoutCancel(ctx), sc, 0, 0)
+		}
 		s.Metrics.InFlight.Dec()
 		if sc.logged {
 			s.finish(sc, r)
@@ -219,6 +234,19 @@ func (s *Server) fail(w http.ResponseWriter, sc *Scope, err error) {
 	if e.Code == apierr.Internal {
 		s.Log.Error("request failed", "request_id", sc.RequestID, "err", e.Cause)
 	}
+}
+
+// healthz answers while the process serves; with several instances it
+// names this one and the last change event it applied, so an operator can
+// see that every instance has caught up.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"status": "ok"}
+	if s.Health != nil {
+		for k, v := range s.Health() {
+			out[k] = v
+		}
+	}
+	writeJSON(w, 200, out)
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,15 @@ type inbound struct {
 	Model         string          `json:"model"`
 	Stream        bool            `json:"stream"`
 	StreamOptions json.RawMessage `json:"stream_options"`
+	// Output caps, for the budget reservation and the token rate.
+	MaxTokens           int `json:"max_tokens"`
+	MaxCompletionTokens int `json:"max_completion_tokens"`
+	MaxOutputTokens     int `json:"max_output_tokens"`
+}
+
+// maxOutput is the output cap the caller asked for (0: none).
+func (in *inbound) maxOutput() int {
+	return max(in.MaxCompletionTokens, in.MaxTokens, in.MaxOutputTokens)
 }
 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -97,11 +106,17 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 			}
 			req.Body, req.StripUsage = b, changed
 		}
+		est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), NoOutput: op == "embeddings"}
+		if err := s.admit(r.Context(), sc, m, g, est); err != nil {
+			return err
+		}
 		var res relay.Result
 		rerr := s.Relay.Do(r.Context(), w, &req, &res)
 		// Settle on a context that outlives the client: a client that hung up
 		// is still billed for what was produced.
-		s.settle(context.WithoutCancel(r.Context()), sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
+		sctx := context.WithoutCancel(r.Context())
+		s.settle(sctx, sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
+		s.settleAdmission(sctx, sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
 		return rerr
 	}
 }
