@@ -18,23 +18,33 @@ var benchBodies = map[string][]byte{
 var sinkInbound inbound
 
 // BenchmarkModelExtraction is reading the model, the stream flag and the
-// output caps out of a request body.
+// output caps out of a request body: parseInbound as the handler does it,
+// and encoding/json's full decode for comparison.
 func BenchmarkModelExtraction(b *testing.B) {
-	for _, name := range []string{"small", "16KiB"} {
-		body := benchBodies[name]
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				var in inbound
-				if err := json.Unmarshal(body, &in); err != nil {
-					b.Fatal(err)
+	decoders := []struct {
+		name string
+		fn   func([]byte, *inbound) error
+	}{
+		{"parseInbound", parseInbound},
+		{"encoding-json", func(b []byte, in *inbound) error { return json.Unmarshal(b, in) }},
+	}
+	for _, d := range decoders {
+		for _, name := range []string{"small", "16KiB"} {
+			body := benchBodies[name]
+			b.Run(d.name+"/"+name, func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					var in inbound
+					if err := d.fn(body, &in); err != nil {
+						b.Fatal(err)
+					}
+					if in.Model != "mock-gpt" {
+						b.Fatalf("model %q", in.Model)
+					}
+					sinkInbound = in
 				}
-				if in.Model != "mock-gpt" {
-					b.Fatalf("model %q", in.Model)
-				}
-				sinkInbound = in
-			}
-		})
+			})
+		}
 	}
 }

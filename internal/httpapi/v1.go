@@ -72,7 +72,7 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		defer bodyPool.Put(buf)
 		body := buf.Bytes()
 		var in inbound
-		if err := json.Unmarshal(body, &in); err != nil {
+		if err := parseInbound(body, &in); err != nil {
 			e := apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
 				"Send a JSON object with at least a \"model\" field and Content-Type: application/json.")
 			return e
