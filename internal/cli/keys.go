@@ -92,6 +92,7 @@ Suspected leak, in order:
 	af.register(cmd)
 	cmd.AddCommand(keysCreateCmd(&af), keysListCmd(&af), keysShowCmd(&af), keysUpdateCmd(&af), keysDisableCmd(&af),
 		keysEnableCmd(&af), keysRotateCmd(&af), keysDeleteCmd(&af), keysImpactCmd(&af))
+	cmd.AddCommand(keysRotationCmd(&af), keysGraceCmd(&af), keysRetireCmd(&af)) // rotation.go
 	return cmd
 }
 
