@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store/sqlstore"
+	"github.com/keygate/keygate/internal/testredis"
 )
 
 // openStores opens a fresh SQLite file, and a fresh PostgreSQL schema when
@@ -212,5 +215,83 @@ func TestAlertsOncePerThreshold(t *testing.T) {
 	wg.Wait()
 	if got[50] != 1 || got[80] != 1 || got[100] != 1 {
 		t.Fatalf("alerts %v, want one each at 50, 80, 100", got)
+	}
+}
+
+func TestRedisNeverOverspends(t *testing.T) {
+	c := testredis.Client(t, 12)
+	st := openStores(t)["sqlite"]
+	mk := func() *ledger.Ledger {
+		p := ledger.NewPending(st, nil)
+		return &ledger.Ledger{Primary: &ledger.Redis{Client: c, Pending: p}, Fallback: &ledger.DB{Store: st}}
+	}
+	a, b := mk(), mk()
+	bs := []ledger.Budget{
+		{Scope: ledger.ScopeKey, Subject: "key_r", Period: ledger.Daily, Limit: 800_000},
+		{Scope: ledger.ScopeProject, Subject: "demo", Period: ledger.Monthly, Limit: 10_000_000},
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); hammer(t, a, bs, 200, 20_000, 18_000) }()
+	go func() { defer wg.Done(); hammer(t, b, bs, 200, 20_000, 18_000) }()
+	wg.Wait()
+	// What Redis holds reaches the database.
+	spent, _, _ := a.Usage(context.Background(), bs[0])
+	for _, l := range []*ledger.Ledger{a, b} {
+		if err := l.Primary.(*ledger.Redis).Pending.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, _ := ledger.WindowOf(bs[0], time.Now())
+	inDB, err := st.LoadSpend(context.Background(), w)
+	if err != nil || inDB != spent {
+		t.Fatalf("database has %d, Redis %d (%v)", inDB, spent, err)
+	}
+}
+
+func TestRedisDownFallsBackToDatabase(t *testing.T) {
+	addr, stop := testredis.Server(t, 6392)
+	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer c.Close()
+	st := openStores(t)["sqlite"]
+	p := ledger.NewPending(st, nil)
+	var downs []bool
+	l := &ledger.Ledger{Primary: &ledger.Redis{Client: c, Pending: p}, Fallback: &ledger.DB{Store: st}, OnFallback: func(d bool) { downs = append(downs, d) }}
+	bs := []ledger.Budget{{Scope: ledger.ScopeKey, Subject: "key_f", Period: ledger.Total, Limit: 100_000}}
+	ctx := context.Background()
+	r, err := l.Reserve(ctx, bs, 30_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop() // Redis dies with a call in flight
+	if err := r.Settle(ctx, 30_000); err != nil {
+		t.Fatalf("settle with Redis down: %v", err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The database knows the $30k spent while Redis held it, and holds
+	// the budget from now on.
+	n := 0
+	for {
+		r, err := l.Reserve(ctx, bs, 30_000)
+		var ex *ledger.Exhausted
+		if errors.As(err, &ex) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reserve with Redis down: %v", err)
+		}
+		n++
+		r.Settle(ctx, 30_000)
+		if n > 10 {
+			t.Fatal("the fallback never refused")
+		}
+	}
+	if n != 2 || !l.Degraded() || len(downs) != 1 {
+		t.Fatalf("admitted %d more calls of 30k on a 100k budget after 30k spent (want 2); degraded=%v events=%v", n, l.Degraded(), downs)
+	}
+	if spent, _, _ := l.Usage(ctx, bs[0]); spent != 90_000 {
+		t.Fatalf("spent %d, want 90000", spent)
 	}
 }

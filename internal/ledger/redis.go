@@ -1,0 +1,208 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// reserveScript holds ARGV[1] on every budget hash in KEYS if it fits each
+// limit (ARGV[2+2i-1]), all or none. A hash holds s (spend), r (held by
+// calls in flight) and u (when the holds lapse, ms on Redis' clock: holds
+// of an instance that died mid-call do not hold the budget forever). A
+// missing hash answers {-1, i}: the caller seeds it from the database.
+var reserveScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local amt, hold = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return {-1, i - 1, 0, 0} end
+end
+local held = {}
+for i = 1, #KEYS do
+  local v = redis.call('HMGET', KEYS[i], 's', 'r', 'u')
+  local s, r, u = tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')
+  if u < now then r = 0 end
+  local lim = tonumber(ARGV[1 + 2 * i])
+  if s >= lim or s + r + amt > lim then return {0, i - 1, s, r} end
+  held[i] = r
+end
+for i = 1, #KEYS do
+  redis.call('HSET', KEYS[i], 'r', string.format('%d', held[i] + amt), 'u', string.format('%d', now + hold))
+  local ttl = tonumber(ARGV[2 + 2 * i])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return {1, 0, 0, 0}
+`)
+
+// settleScript releases ARGV[1] and adds ARGV[2] to the spend of every
+// budget hash in KEYS, answering each spend after it (-1 when the hash is
+// gone: the database has the spend and will seed it again).
+var settleScript = redis.NewScript(`
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local r = tonumber(redis.call('HGET', KEYS[i], 'r') or '0') - tonumber(ARGV[1])
+    if r < 0 then r = 0 end
+    redis.call('HSET', KEYS[i], 'r', string.format('%d', r))
+    out[i] = redis.call('HINCRBY', KEYS[i], 's', ARGV[2])
+  else
+    out[i] = -1
+  end
+end
+return out
+`)
+
+// Redis decides reservations in Redis, shared by every instance on it.
+// Spend is queued in Pending and written to the database as increments, so
+// the database stays the record: it seeds Redis when a budget hash is
+// missing and takes over when Redis is down.
+type Redis struct {
+	Client  redis.UniversalClient
+	Pending *Pending
+	// HoldFor bounds a reservation's life (default 15 minutes).
+	HoldFor time.Duration
+	Log     *slog.Logger
+	// Prefix namespaces the keys (default "kg:b:").
+	Prefix string
+}
+
+var _ Backend = (*Redis)(nil)
+
+func (r *Redis) prefix() string {
+	if r.Prefix == "" {
+		return "kg:b:"
+	}
+	return r.Prefix
+}
+
+func (r *Redis) key(w Window) string {
+	return r.prefix() + w.Scope + ":" + w.Period + ":" + strconv.FormatInt(w.Start, 10) + ":" + w.Subject
+}
+
+// seed copies a window's spend from the database into a missing hash.
+func (r *Redis) seed(ctx context.Context, w Window, ttl time.Duration) error {
+	spent, err := r.Pending.Store.LoadSpend(ctx, w)
+	if err != nil {
+		return fmt.Errorf("read the spend of %s budget %q: %w", w.Scope, w.Subject, err)
+	}
+	spent += r.Pending.Get(w)
+	k := r.key(w)
+	pipe := r.Client.TxPipeline()
+	pipe.HSetNX(ctx, k, "s", spent)
+	if ttl > 0 {
+		pipe.PExpire(ctx, k, ttl)
+	}
+	_, err = pipe.Exec(ctx)
+	return err
+}
+
+// Reserve implements Backend.
+func (r *Redis) Reserve(ctx context.Context, res *Reservation) error {
+	hold := r.HoldFor
+	if hold <= 0 {
+		hold = 15 * time.Minute
+	}
+	keys := make([]string, res.N)
+	args := make([]any, 2, 2+2*res.N)
+	args[0], args[1] = res.Amount, hold.Milliseconds()
+	ttls := make([]time.Duration, res.N)
+	for i := 0; i < res.N; i++ {
+		keys[i] = r.key(res.Windows[i])
+		if !res.Ends[i].IsZero() {
+			// Keep a window a day past its end: late settles still find it.
+			ttls[i] = time.Until(res.Ends[i]) + 24*time.Hour
+		}
+		args = append(args, res.Budgets[i].Limit, ttls[i].Milliseconds())
+	}
+	for attempt := 0; attempt <= MaxBudgets; attempt++ {
+		v, err := reserveScript.Run(ctx, r.Client, keys, args...).Int64Slice()
+		if err != nil {
+			return fmt.Errorf("reserve budget in Redis: %w", err)
+		}
+		if len(v) != 4 {
+			return errors.New("reserve budget in Redis: unexpected answer")
+		}
+		switch v[0] {
+		case 1:
+			return nil
+		case 0:
+			i := v[1]
+			return &Exhausted{Budget: res.Budgets[i], Spent: v[2], Reserved: v[3], Asked: res.Amount, ResetAt: res.Ends[i]}
+		default:
+			i := v[1]
+			if err := r.seed(ctx, res.Windows[i], ttls[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return errors.New("reserve budget in Redis: budget counters keep disappearing (is Redis evicting keys? use maxmemory-policy noeviction)")
+}
+
+// Settle implements Backend. The spend is queued for the database first,
+// so a Redis failure here loses nothing; the hold then lapses by itself.
+func (r *Redis) Settle(ctx context.Context, res *Reservation, actual int64) ([MaxBudgets]int64, error) {
+	var after [MaxBudgets]int64
+	keys := make([]string, res.N)
+	for i := 0; i < res.N; i++ {
+		r.Pending.Add(res.Windows[i], actual)
+		keys[i] = r.key(res.Windows[i])
+	}
+	v, err := settleScript.Run(ctx, r.Client, keys, res.Amount, actual).Int64Slice()
+	if err != nil || len(v) != res.N {
+		if r.Log != nil {
+			r.Log.Warn("budget hold in Redis not released (it lapses by itself); the spend is recorded in the database", "err", err)
+		}
+		return after, nil
+	}
+	copy(after[:], v)
+	return after, nil
+}
+
+// Spent implements Backend.
+func (r *Redis) Spent(ctx context.Context, w Window) (int64, int64, error) {
+	v, err := r.Client.HMGet(ctx, r.key(w), "s", "r").Result()
+	if err != nil {
+		return 0, 0, fmt.Errorf("read budget from Redis: %w", err)
+	}
+	if v[0] == nil {
+		s, err := r.Pending.Store.LoadSpend(ctx, w)
+		return s + r.Pending.Get(w), 0, err
+	}
+	s, _ := strconv.ParseInt(fmt.Sprint(v[0]), 10, 64)
+	h, _ := strconv.ParseInt(fmt.Sprint(v[1]), 10, 64)
+	return s, h, nil
+}
+
+// Resync implements Resyncer: after an outage the database has the spend
+// made meanwhile, so the counters in Redis are dropped and re-seeded from
+// it on next use.
+func (r *Redis) Resync(ctx context.Context) error {
+	if err := r.Pending.Flush(ctx); err != nil {
+		return err
+	}
+	iter := r.Client.Scan(ctx, 0, r.prefix()+"*", 500).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 500 {
+			if err := r.Client.Del(ctx, batch...).Err(); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		return r.Client.Del(ctx, batch...).Err()
+	}
+	return nil
+}
