@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -192,9 +191,9 @@ func (s *Server) finish(sc *Scope, r *http.Request) {
 			model = "(unknown)"
 		}
 	}
-	s.Metrics.Requests.WithLabelValues(row.Route, model, strconv.Itoa(row.Status)).Inc()
+	s.Metrics.Request(row.Route, model, row.Status).Inc()
 	if row.ErrorCode != "" {
-		s.Metrics.Rejections.WithLabelValues(row.ErrorCode).Inc()
+		s.Metrics.Rejection(row.ErrorCode).Inc()
 	}
 	s.Logs.Write(*row)
 }

@@ -4,6 +4,9 @@
 package metrics
 
 import (
+	"strconv"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -16,6 +19,48 @@ type Metrics struct {
 	UpstreamErrors  *prometheus.CounterVec
 	InFlight        prometheus.Gauge
 	Rejections      *prometheus.CounterVec
+
+	// Children of the vectors by label values, so the hot path does not
+	// hash and look up label strings (nor format the status) per request.
+	// Label values are bounded (see the package comment), so are these.
+	requests   sync.Map // requestLabels → prometheus.Counter
+	upstream   sync.Map // channel name → prometheus.Observer
+	rejections sync.Map // error code → prometheus.Counter
+}
+
+type requestLabels struct {
+	route, model string
+	status       int
+}
+
+// Request returns the keygate_requests_total counter of one route, model
+// and status.
+func (m *Metrics) Request(route, model string, status int) prometheus.Counter {
+	k := requestLabels{route, model, status}
+	if c, ok := m.requests.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.requests.LoadOrStore(k, m.Requests.WithLabelValues(route, model, strconv.Itoa(status)))
+	return c.(prometheus.Counter)
+}
+
+// Upstream returns the keygate_upstream_latency_seconds histogram of a
+// channel.
+func (m *Metrics) Upstream(channel string) prometheus.Observer {
+	if o, ok := m.upstream.Load(channel); ok {
+		return o.(prometheus.Observer)
+	}
+	o, _ := m.upstream.LoadOrStore(channel, m.UpstreamLatency.WithLabelValues(channel))
+	return o.(prometheus.Observer)
+}
+
+// Rejection returns the keygate_rejections_total counter of an error code.
+func (m *Metrics) Rejection(code string) prometheus.Counter {
+	if c, ok := m.rejections.Load(code); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.rejections.LoadOrStore(code, m.Rejections.WithLabelValues(code))
+	return c.(prometheus.Counter)
 }
 
 // New registers the collectors; queueDepth and friends are read at scrape time.

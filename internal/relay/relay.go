@@ -326,7 +326,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		return rl.networkErr(ctx, ch, err)
 	}
 	defer resp.Body.Close()
-	rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
+	rl.Metrics.Upstream(ch.Name).Observe(time.Since(start).Seconds())
 	res.Status = resp.StatusCode
 
 	switch {
