@@ -109,6 +109,11 @@ type Options struct {
 	Upstream mockupstream.Options
 	Log      io.Writer // slog output (default: discarded)
 	Now      func() time.Time
+	// Redis is KEYGATE_REDIS (default: none).
+	Redis string
+	// Configure, when set, adjusts the configuration before the gateway
+	// is built.
+	Configure func(*config.Config)
 }
 
 // Gateway is a running test gateway.
@@ -146,6 +151,10 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.SecretKey = "test-secret-key"
 	cfg.ConfigFile = cfgPath
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.Redis = o.Redis
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
