@@ -275,4 +275,3 @@ func (g *Gateway) Do(method, path string, header http.Header, body string) (*htt
 
 // Bearer returns an Authorization header.
 func Bearer(key string) http.Header { return http.Header{"Authorization": {"Bearer " + key}} }
-
