@@ -352,7 +352,8 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		}
 		return rl.stream(ctx, w, resp, req, res, start)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	abuf, b, err := readAnswer(resp, 256<<20)
+	defer release(abuf) // b is written to the client below, then not used
 	if err != nil {
 		if clientLeft(ctx) {
 			return &attemptErr{err: errClientGone, reason: "client closed the connection while the upstream answered", final: true}
