@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -10,12 +13,58 @@ import (
 )
 
 func newMigrateCmd() *cobra.Command {
-	var database string
+	var database, from, to string
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply the embedded database migrations and exit (serve also applies them at start)",
-		Args:  cobra.NoArgs,
+		Short: "Apply the embedded database migrations, or copy an installation to another database (--from --to)",
+		Long: `Without flags, migrate applies the embedded migrations to KEYGATE_DATABASE and exits
+(serve also applies them at start).
+
+With --from and --to it copies a whole installation — keys, projects, members, groups,
+channels, models, request logs, audit events, budgets spent — from one database into a
+fresh one, typically a single-node SQLite file into PostgreSQL before running several
+instances:
+
+    keygate migrate --from sqlite:keygate.db --to postgres://keygate@db.internal/keygate
+
+Keys keep working: only their digests are stored, and they are copied as they are.
+Stop the gateway first; the copy is verified by counting every table on both sides, and
+it refuses a target that already holds data.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if from != "" || to != "" {
+				if from == "" || to == "" {
+					return errors.New("copying needs both --from and --to (e.g. --from sqlite:keygate.db --to postgres://USER@HOST/DB)")
+				}
+				if from == to {
+					return errors.New("--from and --to name the same database")
+				}
+				src, err := sqlstore.Open(cmd.Context(), from)
+				if err != nil {
+					return fmt.Errorf("--from: %w", err)
+				}
+				defer src.Close()
+				dst, err := sqlstore.Open(cmd.Context(), to)
+				if err != nil {
+					return fmt.Errorf("--to: %w", err)
+				}
+				defer dst.Close()
+				counts, err := sqlstore.Copy(cmd.Context(), src, dst, nil)
+				if len(counts) > 0 {
+					tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+					fmt.Fprintln(tw, "table\tsource\ttarget\t")
+					for _, c := range counts {
+						fmt.Fprintf(tw, "%s\t%d\t%d\t\n", c.Table, c.Source, c.Target)
+					}
+					tw.Flush()
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "copied %d tables from %s to %s; counts match\n", len(counts), redact(from), redact(to))
+				return nil
+			}
 			cfg, err := config.Defaults().FromEnv(getenv)
 			if err != nil {
 				return err
@@ -28,10 +77,22 @@ func newMigrateCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
+			fmt.Fprintln(out, "migrations applied")
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&database, "database", "", "database URL (KEYGATE_DATABASE)")
+	cmd.Flags().StringVar(&from, "from", "", "copy from this database URL (e.g. sqlite:keygate.db)")
+	cmd.Flags().StringVar(&to, "to", "", "copy into this fresh database URL (e.g. postgres://USER@HOST/DB)")
 	return cmd
+}
+
+// redact hides a password in a database URL.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "@"); i >= 0 && strings.Contains(dsn, "://") {
+		if j := strings.Index(dsn, "://"); j < i && strings.Contains(dsn[j+3:i], ":") {
+			return dsn[:j+3] + dsn[j+3:j+3+strings.Index(dsn[j+3:i], ":")] + ":…" + dsn[i:]
+		}
+	}
+	return dsn
 }
