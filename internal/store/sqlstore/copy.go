@@ -206,4 +206,3 @@ func copyTable(ctx context.Context, from, to *Store, table string) (int64, error
 	}
 	return n, tx.Commit()
 }
-
