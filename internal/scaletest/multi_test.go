@@ -100,13 +100,13 @@ func cluster(t *testing.T, n int, redisURL string) []*testgw.Gateway {
 	}
 	if _, ok := waitFor(5*time.Second, func() bool {
 		for _, g := range gs {
-			if h := healthz(t, g); !h.EventsConnected || h.Instances != n {
+			if h := healthz(t, g); !h.EventsConnected || redisURL != "" && h.Instances != n {
 				return false
 			}
 		}
 		return true
 	}); !ok {
-		t.Fatalf("the %d instances did not connect to Redis and see each other within 5 s", n)
+		t.Fatalf("the %d instances did not connect their change events (and see each other) within 5 s", n)
 	}
 	return gs
 }
@@ -280,4 +280,53 @@ func TestRedisDiesMidTest(t *testing.T) {
 	if err != nil || spent <= 0 {
 		t.Fatalf("spend with Redis down: %d, %v", spent, err)
 	}
+}
+
+// TestPostgresOnly runs three instances on PostgreSQL without Redis:
+// events by LISTEN/NOTIFY, budgets decided by the database; rate limits
+// are per instance (documented).
+func TestPostgresOnly(t *testing.T) {
+	gs := cluster(t, 3, "")
+	k := gs[0].CreateKey(map[string]any{"budget": map[string]any{"limit_usd": 0.0002, "period": "total"}})
+	for _, g := range gs[1:] {
+		if _, ok := waitFor(time.Second, func() bool { return call(t, g, k.Key, chatBody).status == 200 }); !ok {
+			t.Fatalf("key created on one instance not accepted by %s within 1 s", g.URL)
+		}
+	}
+	var ok, quota atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 120; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch a := call(t, gs[i%3], k.Key, chatBody); {
+			case a.status == 200:
+				ok.Add(1)
+			case a.code == "insufficient_quota":
+				quota.Add(1)
+			default:
+				t.Errorf("unexpected answer %d %s", a.status, a.body)
+			}
+		}()
+	}
+	wg.Wait()
+	b := ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: ledger.Total, Limit: ledger.FromUSD(0.0002)}
+	spent, _, err := gs[1].App.Ledger.Usage(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("PostgreSQL only: %d admitted, %d refused, spent $%.6f of $0.0002", ok.Load(), quota.Load(), ledger.ToUSD(spent))
+	if spent > b.Limit || quota.Load() == 0 {
+		t.Fatalf("spent %d > %d or nothing refused", spent, b.Limit)
+	}
+	start := time.Now()
+	if st := gs[0].Admin("POST", "/admin/v1/keys/"+k.ID+"/disable", map[string]any{"reason": "pg only"}, nil); st != 200 {
+		t.Fatalf("disable: %d", st)
+	}
+	for _, g := range gs[1:] {
+		if _, ok := waitFor(time.Second, func() bool { return call(t, g, k.Key, chatBody).code == "key_disabled" }); !ok {
+			t.Fatalf("%s still accepts the key 1 s after it was disabled (LISTEN/NOTIFY)", g.URL)
+		}
+	}
+	t.Logf("revocation over LISTEN/NOTIFY reached both other instances within %v", time.Since(start))
 }
