@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/testgw"
 )
@@ -146,3 +148,46 @@ func TestBudgetHoldsUnderParallelLoad(t *testing.T) {
 	}
 }
 
+
+func TestBudgetAlertsOncePerThreshold(t *testing.T) {
+	var mu sync.Mutex
+	got := map[float64]int{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct {
+			Type string         `json:"type"`
+			Data map[string]any `json:"data"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&ev)
+		if ev.Type == "budget.threshold" {
+			mu.Lock()
+			got[ev.Data["percent"].(float64)]++
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
+	g := testgw.Start(t, testgw.Options{Configure: func(c *config.Config) {
+		c.WebhookURL, c.WebhookSecret = hook.URL, "test-webhook-secret-0123456789"
+	}})
+	k := g.CreateKey(map[string]any{"budget": map[string]any{"limit_usd": 0.0001, "period": "daily"}})
+	for i := 0; i < 40; i++ {
+		if resp, _ := g.Do("POST", "/v1/chat/completions", testgw.Bearer(k.Key), chatBody); resp.StatusCode == 429 {
+			break
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if got[50] != 1 || got[80] != 1 || got[100] > 1 {
+		t.Fatalf("budget alerts %v, want one at 50 and 80 (and at most one at 100)", got)
+	}
+}
