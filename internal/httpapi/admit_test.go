@@ -148,7 +148,6 @@ func TestBudgetHoldsUnderParallelLoad(t *testing.T) {
 	}
 }
 
-
 func TestBudgetAlertsOncePerThreshold(t *testing.T) {
 	var mu sync.Mutex
 	got := map[float64]int{}
