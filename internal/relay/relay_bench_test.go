@@ -54,7 +54,7 @@ func sseStream(n int) []byte {
 	return b.Bytes()
 }
 
-func benchRelay(b *testing.B, up *cannedUpstream) (*Relay, []*catalog.Channel) {
+func benchRelay(b testing.TB, up *cannedUpstream) (*Relay, []*catalog.Channel) {
 	b.Helper()
 	rl := newRelay()
 	rl.Client = &http.Client{Transport: up}
