@@ -77,7 +77,7 @@ type Node struct {
 	Bus      Bus
 	Instance string
 	// Apply makes a change take effect here (re-read the key, reload the
-	// catalog). Changes made by this instance were applied when made.
+	// catalog). Key changes made by this instance were applied when made.
 	Apply func(ctx context.Context, ev Event) error
 	// Resync re-reads everything (after a lost connection).
 	Resync func(ctx context.Context) error
@@ -120,7 +120,9 @@ func (n *Node) Publish(ctx context.Context, kind, id string) {
 // Run applies events until ctx ends.
 func (n *Node) Run(ctx context.Context) {
 	n.Bus.Run(ctx, func(ev Event) {
-		if ev.Instance != n.Instance && n.Apply != nil {
+		// A key changed here is already in this instance's cache; catalogue
+		// writers do not all reload it, so those apply here too.
+		if (ev.Instance != n.Instance || ev.Kind != KindKey) && n.Apply != nil {
 			if err := n.Apply(ctx, ev); err != nil && n.Log != nil && ctx.Err() == nil {
 				n.Log.Warn("change event could not be applied; the next refresh will", "kind", ev.Kind, "id", ev.ID, "err", err)
 			}
@@ -186,19 +188,29 @@ func (s *Store) UpsertModel(ctx context.Context, m store.Model) error {
 	return s.pub(ctx, s.Store.UpsertModel(ctx, m), KindCatalog, "model:"+m.Name)
 }
 
-// Local is the bus of a single instance: events go nowhere but are
-// numbered, so /healthz reads the same everywhere.
-type Local struct{ seq atomic.Int64 }
+// Local is the bus of a single instance: events are numbered and handed
+// straight to this instance's subscriber, so /healthz reads the same as in
+// a cluster and catalogue changes apply at once.
+type Local struct {
+	seq atomic.Int64
+	fn  atomic.Pointer[func(Event)]
+}
 
 // Publish implements Bus.
-func (l *Local) Publish(context.Context, string, string, string) (int64, error) {
-	return l.seq.Add(1), nil
+func (l *Local) Publish(_ context.Context, instance, kind, id string) (int64, error) {
+	n := l.seq.Add(1)
+	if fn := l.fn.Load(); fn != nil {
+		(*fn)(Event{Seq: n, Instance: instance, Kind: kind, ID: id})
+	}
+	return n, nil
 }
 
 // Run implements Bus.
-func (l *Local) Run(ctx context.Context, _ func(Event), connected func(bool)) {
+func (l *Local) Run(ctx context.Context, fn func(Event), connected func(bool)) {
+	l.fn.Store(&fn)
 	connected(true)
 	<-ctx.Done()
+	l.fn.Store(nil)
 }
 
 // Name implements Bus.

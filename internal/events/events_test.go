@@ -105,3 +105,28 @@ func TestPostgresBus(t *testing.T) {
 		return b
 	})
 }
+
+func TestLocalBusAppliesCatalogChanges(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var applied []Event
+	n := &Node{Bus: &Local{}, Instance: "ins_a", Apply: func(_ context.Context, ev Event) error {
+		mu.Lock()
+		applied = append(applied, ev)
+		mu.Unlock()
+		return nil
+	}}
+	done := make(chan struct{})
+	go func() { defer close(done); n.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for !n.Connected() {
+		time.Sleep(time.Millisecond)
+	}
+	n.Publish(ctx, KindKey, "key_1")            // applied when made: not again
+	n.Publish(ctx, KindCatalog, "project:demo") // reload here too
+	mu.Lock()
+	defer mu.Unlock()
+	if len(applied) != 1 || applied[0].Kind != KindCatalog || n.LastSeq() != 2 {
+		t.Fatalf("applied %+v, last seq %d", applied, n.LastSeq())
+	}
+}
