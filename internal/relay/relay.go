@@ -217,7 +217,7 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 			case ae.err != nil:
 				a.Code = string(apierr.CodeOf(ae.err))
 			case res.Status >= 300:
-				a.Code = "upstream_rejected" // the upstream's own 4xx, passed on
+				a.Code = string(apierr.InvalidRequest) // the upstream judged the request invalid; its answer was passed on
 			case ae.reason != "":
 				a.Code = string(apierr.UpstreamError) // a stream cut after it started
 			}
