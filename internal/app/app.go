@@ -112,6 +112,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.Logs = logwriter.New(st, log, cfg.LogQueueSize)
 	m := metrics.New(func() float64 { return float64(a.Logs.Depth()) }, func() float64 { return float64(a.Logs.Written()) },
 		func() float64 { return float64(a.Logs.Backpressure()) })
+	m.WatchLogDrops(func() float64 { return float64(a.Logs.Dropped()) })
 	client := &http.Client{Transport: relay.NewTransport(), Timeout: cfg.UpstreamTimeout}
 	a.Server = &httpapi.Server{Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,

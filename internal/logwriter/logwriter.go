@@ -1,6 +1,9 @@
 // Package logwriter batches request log rows into the store off the hot path.
 // The queue is bounded; when it is full the caller waits (backpressure,
-// counted) instead of a row being dropped, and Close flushes what is queued.
+// counted) instead of a row being dropped. Only when the store stays
+// unavailable long enough for the queue to stay full past MaxWait is a row
+// dropped — counted, and said in the log, never silently — so an outage of
+// the database cannot stall every request. Close flushes what is queued.
 //
 // The queue holds pointers to pooled rows, not rows: a channel of 65,536
 // rows of ~450 bytes would become 29 MB of resident memory as its ring is
@@ -27,9 +30,14 @@ type Writer struct {
 	done     chan struct{}
 	closeOne sync.Once
 
+	// MaxWait bounds how long Write waits for room in a full queue.
+	MaxWait time.Duration
+
 	written      atomic.Uint64
 	backpressure atomic.Uint64
 	failures     atomic.Uint64
+	dropped      atomic.Uint64
+	lastDropLog  atomic.Int64
 }
 
 // New starts a writer with a queue of size rows.
@@ -38,7 +46,7 @@ func New(st store.Store, log *slog.Logger, size int) *Writer {
 		size = 65536
 	}
 	w := &Writer{st: st, log: log, ch: make(chan *store.RequestLog, size), batch: 500,
-		interval: 200 * time.Millisecond, done: make(chan struct{})}
+		interval: 200 * time.Millisecond, done: make(chan struct{}), MaxWait: 5 * time.Second}
 	go w.loop()
 	return w
 }
@@ -53,9 +61,31 @@ func (w *Writer) Write(r store.RequestLog) {
 	case w.ch <- q:
 	default:
 		w.backpressure.Add(1)
-		w.ch <- q
+		t := time.NewTimer(w.MaxWait)
+		select {
+		case w.ch <- q:
+		case <-t.C:
+			*q = store.RequestLog{}
+			rowPool.Put(q)
+			w.drop(1, "the request log queue stayed full: the store is not keeping up or is unavailable")
+		}
+		t.Stop()
 	}
 }
+
+// drop counts lost rows and says so at most once every 10 seconds.
+func (w *Writer) drop(n int, why string) {
+	w.dropped.Add(uint64(n))
+	now := time.Now().UnixNano()
+	if last := w.lastDropLog.Load(); now-last > int64(10*time.Second) && w.lastDropLog.CompareAndSwap(last, now) {
+		w.log.Error("request log rows dropped", "rows", n, "dropped_total", w.dropped.Load(), "why", why,
+			"what_to_do", "check that the database is reachable (GET /readyz) and keygate_log_queue_depth")
+	}
+}
+
+// Dropped counts rows that were lost (queue full past MaxWait, or a batch
+// the store refused for over a minute).
+func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
 
 // Depth is the number of queued rows.
 func (w *Writer) Depth() int { return len(w.ch) }
@@ -112,7 +142,7 @@ func (w *Writer) flush(buf []store.RequestLog) []store.RequestLog {
 		}
 		w.failures.Add(1)
 		if time.Now().After(deadline) {
-			w.log.Error("request log batch could not be stored; rows lost", "rows", len(buf), "err", err)
+			w.drop(len(buf), "the store refused the batch for over a minute: "+err.Error())
 			return buf[:0]
 		}
 		w.log.Warn("storing request logs failed; retrying", "rows", len(buf), "err", err, "retry_in", backoff)

@@ -2,6 +2,7 @@ package logwriter
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -67,5 +68,39 @@ func TestBackpressureCounted(t *testing.T) {
 	}
 	if bp := w.Backpressure(); bp == 0 || bp > total {
 		t.Fatalf("backpressure = %d, want between 1 and %d", bp, total)
+	}
+}
+
+// failingStore refuses every insert, as an unreachable database would.
+type failingStore struct{ store.Store }
+
+func (failingStore) InsertLogs(context.Context, []store.RequestLog) error {
+	return errors.New("connection refused")
+}
+
+// With the store down, a full queue makes writers wait at most MaxWait and
+// then drop the row, counted — requests are not stalled forever.
+func TestFullQueueDropsAfterMaxWaitAndCounts(t *testing.T) {
+	w := New(failingStore{}, slog.New(slog.NewTextHandler(io.Discard, nil)), 2)
+	w.MaxWait = 20 * time.Millisecond
+	w.Write(store.RequestLog{RequestID: "first"})
+	// Let the writer take the first row and get stuck retrying the store.
+	for deadline := time.Now().Add(5 * time.Second); w.Failures() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 10; i++ {
+			w.Write(store.RequestLog{RequestID: "req"})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Write blocked past MaxWait with the store down")
+	}
+	if w.Dropped() == 0 || w.Backpressure() == 0 {
+		t.Fatalf("dropped %d, backpressure %d: want both counted", w.Dropped(), w.Backpressure())
 	}
 }

@@ -93,3 +93,11 @@ func New(queueDepth, logWritten, logBackpressure func() float64) *Metrics {
 	)
 	return m
 }
+
+// WatchLogDrops exports the count of request log rows the writer had to drop.
+func (m *Metrics) WatchLogDrops(dropped func() float64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "keygate_log_rows_dropped_total",
+		Help: "Request log rows lost because the store stayed unavailable (never silently: each loss is also logged).",
+	}, dropped))
+}
