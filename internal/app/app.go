@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	client := &http.Client{Transport: relay.NewTransport(), Timeout: cfg.UpstreamTimeout}
 	a.Server = &httpapi.Server{Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
-		MaxBodyBytes: cfg.MaxBodyBytes}
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}
 	if cfg.AdminToken != "" {
 		a.Server.AdminTokenHash = keys.Hash(cfg.AdminToken)
 	}

@@ -101,6 +101,8 @@ type Catalog struct {
 	keys    *KeyCache
 	refresh time.Duration
 	lastKey time.Time
+	// staleSince (unix ns) is when key refreshes started failing; 0 = fresh.
+	staleSince atomic.Int64
 }
 
 // New builds a catalog and loads everything once.
@@ -285,13 +287,28 @@ func (c *Catalog) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			if err := c.RefreshKeys(ctx); err != nil && ctx.Err() == nil {
-				c.log.Warn("refresh keys from the store failed; serving cached keys", "err", err)
+				c.staleSince.CompareAndSwap(0, time.Now().UnixNano())
+				c.log.Warn("refresh keys from the store failed; serving cached keys", "err", err,
+					"stale_for", c.StaleFor().Round(time.Second))
+			} else if err == nil && c.staleSince.Swap(0) != 0 {
+				c.log.Info("key refresh from the store works again")
 			}
 			if err := c.Reload(ctx); err != nil && ctx.Err() == nil {
 				c.log.Warn("refresh catalog from the store failed; serving cached catalog", "err", err)
 			}
 		}
 	}
+}
+
+// StaleFor is how long key refreshes have been failing (0 when the last one
+// worked). Authentication uses it to bound how long cached keys are trusted
+// while the store is unreachable.
+func (c *Catalog) StaleFor() time.Duration {
+	ss := c.staleSince.Load()
+	if ss == 0 {
+		return 0
+	}
+	return time.Duration(time.Now().UnixNano() - ss)
 }
 
 // KeyEntry is an immutable cached key with its scopes parsed.

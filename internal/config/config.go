@@ -19,22 +19,25 @@ import (
 
 // Config is the process configuration.
 type Config struct {
-	Listen          string // KEYGATE_LISTEN
-	Database        string // KEYGATE_DATABASE
-	Redis           string // KEYGATE_REDIS
-	AdminToken      string // KEYGATE_ADMIN_TOKEN
-	SecretKey       string // KEYGATE_SECRET_KEY
-	ConfigFile      string // KEYGATE_CONFIG
-	WebhookURL      string // KEYGATE_WEBHOOK_URL: security notifications
-	WebhookSecret   string // KEYGATE_WEBHOOK_SECRET: HMAC-SHA256 key of webhook bodies
-	ScanningKeys    string // KEYGATE_SECRET_SCANNING_KEYS: file of trusted leak-report signers
-	TrustedProxies  []netip.Prefix
-	MaxBodyBytes    int64
-	LogRetention    time.Duration
-	ShutdownTimeout time.Duration
-	RefreshInterval time.Duration
-	LogQueueSize    int
-	UpstreamTimeout time.Duration
+	Listen         string // KEYGATE_LISTEN
+	Database       string // KEYGATE_DATABASE
+	Redis          string // KEYGATE_REDIS
+	AdminToken     string // KEYGATE_ADMIN_TOKEN
+	SecretKey      string // KEYGATE_SECRET_KEY
+	ConfigFile     string // KEYGATE_CONFIG
+	WebhookURL     string // KEYGATE_WEBHOOK_URL: security notifications
+	WebhookSecret  string // KEYGATE_WEBHOOK_SECRET: HMAC-SHA256 key of webhook bodies
+	ScanningKeys   string // KEYGATE_SECRET_SCANNING_KEYS: file of trusted leak-report signers
+	TrustedProxies []netip.Prefix
+	MaxBodyBytes   int64
+	// KeyCacheMaxStale bounds how long cached keys keep authenticating while
+	// the database is unreachable (KEYGATE_KEY_CACHE_MAX_STALE).
+	KeyCacheMaxStale time.Duration
+	LogRetention     time.Duration
+	ShutdownTimeout  time.Duration
+	RefreshInterval  time.Duration
+	LogQueueSize     int
+	UpstreamTimeout  time.Duration
 	// KeyConcurrency bounds concurrent calls per key on each instance
 	// (KEYGATE_KEY_CONCURRENCY; 0 = unlimited).
 	KeyConcurrency int
@@ -48,14 +51,15 @@ type Config struct {
 // directory, loopback listener.
 func Defaults() Config {
 	return Config{
-		Listen:          "127.0.0.1:8080",
-		Database:        "sqlite:keygate.db",
-		LogRetention:    90 * 24 * time.Hour,
-		MaxBodyBytes:    32 << 20,
-		ShutdownTimeout: 30 * time.Second,
-		RefreshInterval: 5 * time.Second,
-		LogQueueSize:    65536,
-		UpstreamTimeout: 30 * time.Minute, // a cap on a whole call, streams included; per-channel idle_timeout is the finer control
+		Listen:           "127.0.0.1:8080",
+		Database:         "sqlite:keygate.db",
+		LogRetention:     90 * 24 * time.Hour,
+		MaxBodyBytes:     32 << 20,
+		KeyCacheMaxStale: 15 * time.Minute,
+		ShutdownTimeout:  30 * time.Second,
+		RefreshInterval:  5 * time.Second,
+		LogQueueSize:     65536,
+		UpstreamTimeout:  30 * time.Minute, // a cap on a whole call, streams included; per-channel idle_timeout is the finer control
 	}
 }
 
@@ -89,6 +93,13 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("KEYGATE_KEY_CONCURRENCY=%q: want a whole number ≥ 0 (0 = unlimited)", v)
 		}
 		c.KeyConcurrency = n
+	}
+	if v := getenv("KEYGATE_KEY_CACHE_MAX_STALE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("KEYGATE_KEY_CACHE_MAX_STALE=%q: want a duration such as 15m (0 = trust cached keys forever)", v)
+		}
+		c.KeyCacheMaxStale = d
 	}
 	if v := getenv("KEYGATE_TRUSTED_PROXIES"); v != "" {
 		p, err := ParsePrefixes(strings.Split(v, ","))

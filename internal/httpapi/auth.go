@@ -43,6 +43,14 @@ func (s *Server) authenticate(r *http.Request, sc *Scope, kind credential.Kind) 
 	if err := s.checkKeyState(e); err != nil {
 		return err
 	}
+	if s.MaxKeyStaleness > 0 {
+		if stale := s.Catalog.StaleFor(); stale > s.MaxKeyStaleness {
+			return apierr.New(apierr.ServiceUnavailable,
+				fmt.Sprintf("The gateway has not been able to confirm keys with its database for %s (the limit is %s), so it no longer trusts its cached copy.",
+					stale.Round(time.Second), s.MaxKeyStaleness),
+				"Retry later. Operators: the database is unreachable; check GET /readyz and the database itself.")
+		}
+	}
 	if len(e.IPs) > 0 {
 		addr := s.clientAddr(r)
 		if !e.AllowsIP(addr) {

@@ -40,7 +40,10 @@ type Server struct {
 	AdminTokenHash [32]byte // SHA-256 of KEYGATE_ADMIN_TOKEN; zero when unset
 	TrustedProxies []netip.Prefix
 	MaxBodyBytes   int64
-	Now            func() time.Time
+	// MaxKeyStaleness bounds how long cached keys are trusted while key
+	// refreshes from the store fail (0 = forever).
+	MaxKeyStaleness time.Duration
+	Now             func() time.Time
 	// Webhooks receives security events (key disabled, leaked, rotated,
 	// expiring); nil sends none.
 	Webhooks Notifier
