@@ -1,6 +1,8 @@
 package docs
 
 import (
+	"github.com/keygate/keygate/internal/similar"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -176,34 +178,11 @@ func wantsMarkdown(accept []string) bool {
 func closest(s string, codes []string) string {
 	best, bestD := "", len(s)/3+2
 	for _, c := range codes {
-		if d := editDistance(s, c); d < bestD {
+		if d := similar.Distance(s, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 128 || len(b) > 128 {
-		return 1 << 30
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // catalogueOrder returns codes in catalogue order (the order a reader meets

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"github.com/keygate/keygate/internal/similar"
+
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +19,7 @@ func suggest(name string, names []string, n int) []string {
 	var cs []cand
 	for _, c := range names {
 		lc := strings.ToLower(c)
-		d := editDistance(lname, lc)
+		d := similar.Distance(lname, lc)
 		switch {
 		case lc == lname:
 			d = 0
@@ -34,29 +36,6 @@ func suggest(name string, names []string, n int) []string {
 		out = append(out, cs[i].s)
 	}
 	return out
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 20
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func quoteList(s []string) string {
