@@ -1,8 +1,6 @@
 package docs
 
 import (
-	"github.com/keygate/keygate/internal/similar"
-
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
+
+	"github.com/keygate/keygate/internal/similar"
 )
 
 // Handler serves the error documentation:

@@ -1,11 +1,11 @@
 package httpapi
 
 import (
-	"github.com/keygate/keygate/internal/similar"
-
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/keygate/keygate/internal/similar"
 )
 
 // suggest returns up to n catalogue names close to name: prefix matches and
