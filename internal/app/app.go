@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		func() float64 { return float64(a.Logs.Backpressure()) })
 	m.WatchLogDrops(func() float64 { return float64(a.Logs.Dropped()) })
 	client := &http.Client{Transport: relay.NewTransport(), Timeout: cfg.UpstreamTimeout}
-	a.Server = &httpapi.Server{Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
+	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}
 	if cfg.AdminToken != "" {

@@ -103,6 +103,8 @@ type Catalog struct {
 	lastKey time.Time
 	// staleSince (unix ns) is when key refreshes started failing; 0 = fresh.
 	staleSince atomic.Int64
+	refreshMu  sync.Mutex // guards lastKey
+	reloadMu   sync.Mutex
 }
 
 // New builds a catalog and loads everything once.
@@ -133,6 +135,10 @@ func (c *Catalog) Keys() *KeyCache { return c.keys }
 // Reload rebuilds the groups/models/channels snapshot from the store.
 // Channel health carries over for channels whose definition did not change.
 func (c *Catalog) Reload(ctx context.Context) error {
+	// Reloads run from the refresh loop and from change events: one at a
+	// time, so an older snapshot can never replace a newer one.
+	c.reloadMu.Lock()
+	defer c.reloadMu.Unlock()
 	groups, err := c.st.ListGroups(ctx)
 	if err != nil {
 		return err
@@ -249,6 +255,8 @@ func compact(s []string) []string {
 // RefreshKeys re-reads keys changed since the last refresh (with overlap, so
 // a write committed during the previous read is not missed).
 func (c *Catalog) RefreshKeys(ctx context.Context) error {
+	c.refreshMu.Lock() // the refresh loop and change events both call this
+	defer c.refreshMu.Unlock()
 	start := time.Now()
 	keys, err := c.st.KeysChangedSince(ctx, c.lastKey.Add(-2*time.Second))
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
-
 	"github.com/keygate/keygate/internal/similar"
 )
 

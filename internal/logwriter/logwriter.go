@@ -42,10 +42,15 @@ type Writer struct {
 
 // New starts a writer with a queue of size rows.
 func New(st store.Store, log *slog.Logger, size int) *Writer {
+	return newWriter(st, log, size, 500)
+}
+
+// newWriter lets tests choose the batch size before the loop starts.
+func newWriter(st store.Store, log *slog.Logger, size, batch int) *Writer {
 	if size <= 0 {
 		size = 65536
 	}
-	w := &Writer{st: st, log: log, ch: make(chan *store.RequestLog, size), batch: 500,
+	w := &Writer{st: st, log: log, ch: make(chan *store.RequestLog, size), batch: batch,
 		interval: 200 * time.Millisecond, done: make(chan struct{}), MaxWait: 5 * time.Second}
 	go w.loop()
 	return w

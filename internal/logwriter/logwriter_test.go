@@ -33,10 +33,9 @@ func (s *gatedStore) InsertLogs(_ context.Context, rows []store.RequestLog) erro
 // writes beyond the queue wait (no row is dropped) and each wait is counted.
 func TestBackpressureCounted(t *testing.T) {
 	st := &gatedStore{gate: make(chan struct{})}
-	w := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 4)
-	// The loop takes the first row and then blocks in InsertLogs on the
-	// ticker's flush or a full batch; rows keep arriving meanwhile.
-	w.batch = 1
+	// Batch size 1: the loop takes the first row and then blocks in
+	// InsertLogs; rows keep arriving meanwhile.
+	w := newWriter(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 4, 1)
 	const total = 20
 	done := make(chan struct{})
 	go func() {
