@@ -10,12 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/keygate/keygate/internal/alerts"
 	"github.com/keygate/keygate/internal/events"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/limit"
 	"github.com/keygate/keygate/internal/store/sqlstore"
-	"github.com/keygate/keygate/internal/webhook"
 )
 
 // scale holds what lets instances act as one — rate limits, the budget
@@ -40,6 +40,7 @@ type scale struct {
 	node     *events.Node
 	presence *events.Presence
 	degraded *prometheus.GaugeVec
+	alerts   *alerts.Budget
 	wg       sync.WaitGroup
 }
 
@@ -126,7 +127,8 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 			return a.Catalog.Reload(ctx)
 		}}
 	if a.Webhooks != nil {
-		led.OnAlert = a.budgetAlert
+		sc.alerts = alerts.New(a.Store, a.Webhooks, a.log)
+		led.OnAlert = sc.alerts.Handle
 	}
 	a.Ledger = led
 	a.Server.Store = &events.Store{Store: a.Server.Store, Node: sc.node}
@@ -166,6 +168,9 @@ func (a *App) startScale(bg context.Context) {
 		go func() { defer sc.wg.Done(); f() }()
 	}
 	run(func() { sc.pending.Run(bg, time.Second) })
+	if sc.alerts != nil {
+		run(func() { sc.alerts.Run(bg) })
+	}
 	run(func() { sc.node.Run(bg) })
 	if sc.presence != nil {
 		run(func() { sc.presence.Run(bg) })
@@ -216,33 +221,4 @@ func (a *App) closeScale() {
 	if sc.redis != nil {
 		sc.redis.Close()
 	}
-}
-
-// budgetAlert sends a budget.threshold webhook when a budget crosses 50,
-// 80 or 100 % — once per budget, period and threshold across all
-// instances (the database records who sent it). It never blocks the call
-// that crossed it.
-func (a *App) budgetAlert(al ledger.Alert) {
-	id := fmt.Sprintf("%s:%s:%s:%d:%d", al.Budget.Scope, al.Budget.Subject, al.Budget.Period, al.Window.Start, al.Percent)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, claimed, err := a.Store.ClaimOnce(ctx, "budget-alert", id, a.scale.instance); err != nil || !claimed {
-			if err != nil {
-				a.log.Warn("budget alert not sent: the database could not record it", "budget", id, "err", err)
-			}
-			return
-		}
-		data := map[string]any{"scope": al.Budget.Scope, "subject": al.Budget.Subject, "period": al.Budget.Period,
-			"percent": al.Percent, "spent_usd": ledger.ToUSD(al.Spent), "limit_usd": ledger.ToUSD(al.Budget.Limit)}
-		if !al.ResetAt.IsZero() {
-			data["resets_at"] = al.ResetAt.UTC().Format(time.RFC3339)
-		}
-		if al.Budget.Scope == ledger.ScopeKey {
-			if k, ok := a.Catalog.Keys().ByID(al.Budget.Subject); ok {
-				data["key_display"], data["project"] = k.Display, k.Project
-			}
-		}
-		a.Webhooks.Notify(webhook.Event{ID: ids.New("evt"), Type: "budget.threshold", Time: time.Now().UTC(), Data: data})
-	}()
 }
