@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}
+	a.Server.Relay.OnChannelDisabled = a.Server.ChannelDisabled
 	if cfg.AdminToken != "" {
 		a.Server.AdminTokenHash = keys.Hash(cfg.AdminToken)
 	}

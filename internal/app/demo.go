@@ -36,8 +36,12 @@ func (a *App) startDemo(ctx context.Context, box *secretbox.Box) error {
 		Groups:   []config.GroupSpec{{Name: "default", Models: []string{"*"}}},
 		Projects: []config.ProjectSpec{{Name: "demo"}},
 		Channels: []config.ChannelSpec{{Name: "mock", Type: "openai", BaseURL: "http://" + ln.Addr().String() + "/v1",
-			APIKey: cred, Models: []string{"mock-gpt", "mock-gpt-mini", "mock-embed", "mock-error-401", "mock-error-429",
-				"mock-error-500", "mock-slow", "mock-stream-cut"}, Groups: []string{"default"}}},
+			APIKey: cred, Models: []string{"mock-gpt", "mock-gpt-mini", "mock-embed", "mock-error-429",
+				"mock-error-500", "mock-slow", "mock-stream-cut"}, Groups: []string{"default"}},
+			// mock-error-401 imitates a refused channel credential, which
+			// disables its channel: it gets a channel of its own.
+			{Name: "mock-badcred", Type: "openai", BaseURL: "http://" + ln.Addr().String() + "/v1",
+				APIKey: cred, Models: []string{"mock-error-401"}, Groups: []string{"default"}}},
 		Models: []config.ModelSpec{
 			{Name: "mock-gpt", InputPerMTok: 0.15, OutputPerMTok: 0.60},
 			{Name: "mock-gpt-mini", InputPerMTok: 0.05, OutputPerMTok: 0.20},

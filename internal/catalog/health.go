@@ -152,13 +152,26 @@ func (c *Channel) Trip(reason string, cooldown time.Duration) {
 
 // Disable takes the channel out of rotation until an operator re-enables it:
 // its credential was refused, and retrying cannot fix that.
-func (c *Channel) Disable(reason string) {
+// It reports whether this call disabled it (false when it already was), so
+// the operator is alerted once.
+func (c *Channel) Disable(reason string) bool {
 	h := c.h()
 	h.mu.Lock()
+	was := h.disabled
 	h.disabled, h.lastErr, h.lastErrAt = true, reason, time.Now()
 	h.total++
 	h.failures++
 	h.mu.Unlock()
+	return !was
+}
+
+// Disabled reports whether the channel is out of rotation until an operator
+// re-enables it, and why.
+func (c *Channel) Disabled() (string, bool) {
+	h := c.h()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lastErr, h.disabled
 }
 
 // Enable puts a disabled or open channel back into rotation.

@@ -28,7 +28,7 @@ func TestSupportEvidence(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	text := out.String()
-	for _, want := range []string{id, k.Display, k.ID, "upstream_auth_failed", "attempt 1", "mock → 401", "simulated"} {
+	for _, want := range []string{id, k.Display, k.ID, "upstream_auth_failed", "attempt 1", "mock-badcred → 401", "simulated"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s%s", want, text, errb.String())
 		}

@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/store"
+	"github.com/keygate/keygate/internal/webhook"
 )
 
 // channelView is one channel as GET /admin/v1/channels shows it: its
@@ -85,10 +90,35 @@ func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	for _, c := range s.Catalog.Snapshot().Channels {
 		if c.Name == name {
+			_, wasDisabled := c.Disabled()
 			c.Enable()
+			s.audit(r, "channel.enable", "channel:"+name, map[string]any{"was_disabled": wasDisabled})
 			writeJSON(w, http.StatusOK, map[string]any{"name": name, "state": c.Report().State})
 			return nil
 		}
 	}
 	return apierr.New(apierr.NotFound, fmt.Sprintf("No enabled channel is named %q.", name), "GET /admin/v1/channels lists the channels.")
+}
+
+// ChannelDisabled records that an upstream refused a channel's credential
+// and the relay disabled the channel: an audit event and a webhook, so the
+// operator learns it without reading logs. It is the relay's
+// OnChannelDisabled and never blocks the call that found it.
+func (s *Server) ChannelDisabled(channel string, status int, reason string) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		detail, _ := json.Marshal(map[string]any{"upstream_status": status, "reason": reason,
+			"fix": "correct the channel's api_key, then POST /admin/v1/channels/" + channel + "/enable"})
+		ev := store.AuditEvent{ID: ids.New("aud"), Time: s.Now().UTC(), Actor: "gateway", Action: "channel.disable",
+			Object: "channel:" + channel, Detail: string(detail)}
+		if err := s.Store.InsertAudit(ctx, ev); err != nil {
+			s.Log.Error("audit event could not be stored", "action", ev.Action, "object", ev.Object, "err", err)
+		}
+		if s.Webhooks != nil {
+			s.Webhooks.Notify(webhook.Event{ID: ids.New("evt"), Type: "channel.disabled", Time: s.Now().UTC(),
+				Data: map[string]any{"channel": channel, "upstream_status": status, "reason": reason,
+					"hint": "The upstream refused this channel's credential; calls to its models fail with upstream_auth_failed until it is fixed and re-enabled."}})
+		}
+	}()
 }

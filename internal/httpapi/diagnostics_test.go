@@ -361,7 +361,7 @@ func testEvidence(t *testing.T, g *testgw.Gateway) {
 		if v.Key.ID != k.ID || v.Key.Display != k.Display || v.Project != "demo" || v.Group != "default" || v.Key.StateNow != "active" {
 			t.Errorf("key %+v project %q group %q", v.Key, v.Project, v.Group)
 		}
-		if len(v.Attempts) != 1 || v.Attempts[0].Channel != "mock" || v.Attempts[0].Status != 401 ||
+		if len(v.Attempts) != 1 || v.Attempts[0].Channel != "mock-badcred" || v.Attempts[0].Status != 401 ||
 			v.Attempts[0].Code != "upstream_auth_failed" || !strings.Contains(v.Attempts[0].Error, "simulated") {
 			t.Errorf("attempts %+v: want the upstream's own 401 and words", v.Attempts)
 		}

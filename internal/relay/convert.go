@@ -295,9 +295,16 @@ func detail(s string) string {
 // authFailed handles an upstream 401/403: the channel's credential is wrong.
 func (rl *Relay) authFailed(ch *catalog.Channel, status int, msg string) *attemptErr {
 	reason := fmt.Sprintf("upstream %s answered %d to the channel credential: %s", ch.Name, status, msg)
-	ch.Trip(reason, rl.Cooldown)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "auth").Inc()
-	rl.Log.Error("upstream rejected the channel credential; channel marked unhealthy — fix its api_key", "channel", ch.Name, "status", status)
+	// Retrying cannot fix a refused credential: the channel stays out of
+	// rotation until an operator fixes it and re-enables it.
+	if ch.Disable(reason) {
+		rl.Log.Error("upstream rejected the channel credential; channel disabled until an operator fixes its api_key and runs POST /admin/v1/channels/{name}/enable",
+			"channel", ch.Name, "status", status)
+		if rl.OnChannelDisabled != nil {
+			rl.OnChannelDisabled(ch.Name, status, reason)
+		}
+	}
 	return &attemptErr{reason: reason, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
 		Message: "The upstream provider rejected the gateway's credential for this model's channel. Your key is fine.",
 		Hint:    "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}}

@@ -122,6 +122,10 @@ type Relay struct {
 	Providers provider.Registry
 	// MaxAttempts bounds the channels one call tries (0: DefaultMaxAttempts).
 	MaxAttempts int
+	// OnChannelDisabled is told, once, when an upstream refuses a channel's
+	// credential and the channel is disabled (audit event, webhook). It must
+	// not block.
+	OnChannelDisabled func(channel string, status int, reason string)
 
 	once sync.Once
 }
@@ -182,6 +186,21 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 			last = &attemptErr{reason: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency),
 				err: apierr.New(apierr.UpstreamUnavailable, "Every channel for this model is at its concurrency limit.",
 					"Retry in a moment; the gateway operator can raise max_concurrency or add channels.").WithHeader("Retry-After", "1")}
+			continue
+		}
+		if why, off := ch.Disabled(); off {
+			// A refused credential: never called again until re-enabled.
+			ch.Release()
+			res.Attempts++
+			res.Status = 0
+			res.record(Attempt{Channel: ch.Name, Code: string(apierr.UpstreamAuthFailed), Error: "channel disabled: " + why})
+			last = &attemptErr{reason: "channel " + ch.Name + " is disabled: " + why, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
+				Message: "The upstream provider rejected the gateway's credential for this model's channel, so the channel is disabled. Your key is fine.",
+				Hint:    "This is for the gateway operator: fix the channel's api_key, then POST /admin/v1/channels/{name}/enable (or restart)."}}
+			if i == len(order)-1 && tried == 0 && len(held) > 0 {
+				resortFrom = len(order)
+				order = append(order[:len(order):len(order)], held...)
+			}
 			continue
 		}
 		if i < resortFrom && !ch.Allow() {

@@ -45,7 +45,15 @@ channels:
     type: openai
     base_url: "{{UPSTREAM}}/v1"
     api_key_env: KEYGATE_TEST_UPSTREAM_KEY
-    models: [mock-gpt, mock-gpt-mini, mock-embed, mock-error-401, mock-error-429, mock-error-500, mock-slow, mock-stream-cut]
+    models: [mock-gpt, mock-gpt-mini, mock-embed, mock-error-429, mock-error-500, mock-slow, mock-stream-cut]
+    groups: [default, limited]
+  # The mock answers 401 for this model, as an upstream does for a wrong
+  # credential: the gateway then disables the whole channel, so it gets its own.
+  - name: mock-badcred
+    type: openai
+    base_url: "{{UPSTREAM}}/v1"
+    api_key_env: KEYGATE_TEST_UPSTREAM_KEY
+    models: [mock-error-401]
     groups: [default, limited]
 models:
   - {name: mock-gpt, aliases: [mock-gpt-2024-01-01], input_per_mtok: 0.15, output_per_mtok: 0.60}
@@ -275,3 +283,15 @@ func (g *Gateway) Do(method, path string, header http.Header, body string) (*htt
 
 // Bearer returns an Authorization header.
 func Bearer(key string) http.Header { return http.Header{"Authorization": {"Bearer " + key}} }
+
+// Eventually waits up to 5 s for cond, for effects written asynchronously
+// (request logs, audit events of background work).
+func Eventually(t testing.TB, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not reached within 5 s")
+}
