@@ -113,7 +113,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	m := metrics.New(func() float64 { return float64(a.Logs.Depth()) }, func() float64 { return float64(a.Logs.Written()) },
 		func() float64 { return float64(a.Logs.Backpressure()) })
 	m.WatchLogDrops(func() float64 { return float64(a.Logs.Dropped()) })
-	client := &http.Client{Transport: relay.NewTransport(), Timeout: cfg.UpstreamTimeout}
+	// No http.Client.Timeout: it would cut long streams and costs a timer and
+	// a context per call. An upstream must start answering within
+	// UpstreamTimeout; after that, per-channel idle_timeout bounds silence
+	// and the client's own cancellation ends the call.
+	tr := relay.NewTransport()
+	if cfg.UpstreamTimeout > 0 {
+		tr.ResponseHeaderTimeout = cfg.UpstreamTimeout
+	}
+	client := &http.Client{Transport: tr}
 	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}

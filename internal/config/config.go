@@ -59,7 +59,7 @@ func Defaults() Config {
 		ShutdownTimeout:  30 * time.Second,
 		RefreshInterval:  5 * time.Second,
 		LogQueueSize:     65536,
-		UpstreamTimeout:  30 * time.Minute, // a cap on a whole call, streams included; per-channel idle_timeout is the finer control
+		UpstreamTimeout:  5 * time.Minute, // how long an upstream may take to start answering (response headers)
 	}
 }
 

@@ -150,20 +150,24 @@ func (s *Server) settleAdmission(ctx context.Context, sc *Scope, costUSD float64
 	s.Gate.Release(a.key, a.conc)
 }
 
-func setHeader(h http.Header, k, v string) { h[k] = []string{v} }
-
 // rateHeaders writes OpenAI's x-ratelimit-* headers for the limits that
 // apply.
 func rateHeaders(h http.Header, r limit.Rule, res *limit.Result) {
+	// One backing array for all six values: one allocation, not six.
+	var vals []string
+	if r.RPM > 0 || r.TPM > 0 {
+		vals = make([]string, 6)
+	}
+	set := func(i int, k, v string) { vals[i] = v; h[k] = vals[i : i+1 : i+1] }
 	if r.RPM > 0 {
-		setHeader(h, "X-Ratelimit-Limit-Requests", strconv.Itoa(r.RPM))
-		setHeader(h, "X-Ratelimit-Remaining-Requests", strconv.Itoa(res.Requests.Remaining))
-		setHeader(h, "X-Ratelimit-Reset-Requests", limit.FormatReset(res.Requests.Reset))
+		set(0, "X-Ratelimit-Limit-Requests", strconv.Itoa(r.RPM))
+		set(1, "X-Ratelimit-Remaining-Requests", strconv.Itoa(res.Requests.Remaining))
+		set(2, "X-Ratelimit-Reset-Requests", limit.FormatReset(res.Requests.Reset))
 	}
 	if r.TPM > 0 {
-		setHeader(h, "X-Ratelimit-Limit-Tokens", strconv.Itoa(r.TPM))
-		setHeader(h, "X-Ratelimit-Remaining-Tokens", strconv.Itoa(res.Tokens.Remaining))
-		setHeader(h, "X-Ratelimit-Reset-Tokens", limit.FormatReset(res.Tokens.Reset))
+		set(3, "X-Ratelimit-Limit-Tokens", strconv.Itoa(r.TPM))
+		set(4, "X-Ratelimit-Remaining-Tokens", strconv.Itoa(res.Tokens.Remaining))
+		set(5, "X-Ratelimit-Reset-Tokens", limit.FormatReset(res.Tokens.Reset))
 	}
 }
 

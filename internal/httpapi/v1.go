@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/credential"
 	"github.com/keygate/keygate/internal/relay"
 	"github.com/keygate/keygate/internal/store"
@@ -91,7 +92,9 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		}
 		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
 			Route: "/v1" + path, DefaultMaxTokens: m.MaxOutput}
-		s.convertRoute(op, &req, body) // Anthropic and Gemini channels (convert.go)
+		if !allOpenAI(chs) {
+			s.convertRoute(op, &req, body) // Anthropic and Gemini channels (convert.go)
+		}
 		if stream {
 			var opts struct {
 				IncludeUsage bool `json:"include_usage"`
@@ -220,4 +223,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// allOpenAI reports whether every channel speaks OpenAI's format, so the
+// body passes through and no conversion needs preparing.
+func allOpenAI(chs []*catalog.Channel) bool {
+	for _, c := range chs {
+		if c.Type != "" && c.Type != relay.TypeOpenAI {
+			return false
+		}
+	}
+	return true
 }
