@@ -95,6 +95,14 @@ func ClaimID(a ledger.Alert) string {
 	return fmt.Sprintf("%s:%s:%s:%d:%d", a.Budget.Scope, a.Budget.Subject, a.Budget.Period, a.Window.Start, a.Percent)
 }
 
+// budgetOwner names whose budget it is, for people.
+func budgetOwner(b ledger.Budget) string {
+	if b.Scope == ledger.ScopeProjectTest {
+		return "the test keys of project " + b.Subject
+	}
+	return b.Scope + " " + b.Subject
+}
+
 func (b *Budget) send(ctx context.Context, a ledger.Alert) {
 	id := ids.New("evt")
 	if _, claimed, err := b.claims.ClaimOnce(ctx, claimScope, ClaimID(a), id); err != nil {
@@ -104,14 +112,14 @@ func (b *Budget) send(ctx context.Context, a ledger.Alert) {
 		return // already sent for this window
 	}
 	data := map[string]any{
-		"scope":     a.Budget.Scope,   // key | member | project
+		"scope":     a.Budget.Scope,   // key | member | project | project_test
 		"subject":   a.Budget.Subject, // key id, member id or project name
 		"period":    a.Budget.Period,
 		"percent":   a.Percent,
 		"limit_usd": ledger.ToUSD(a.Budget.Limit),
 		"spent_usd": ledger.ToUSD(a.Spent),
-		"message": fmt.Sprintf("The %s budget of %s %s has reached %d%%: $%.2f of $%.2f spent this period.",
-			a.Budget.Period, a.Budget.Scope, a.Budget.Subject, a.Percent, ledger.ToUSD(a.Spent), ledger.ToUSD(a.Budget.Limit)),
+		"message": fmt.Sprintf("The %s budget of %s has reached %d%%: $%.2f of $%.2f spent this period.",
+			a.Budget.Period, budgetOwner(a.Budget), a.Percent, ledger.ToUSD(a.Spent), ledger.ToUSD(a.Budget.Limit)),
 	}
 	if a.Window.Start > 0 {
 		data["period_start"] = time.UnixMilli(a.Window.Start).UTC()

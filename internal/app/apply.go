@@ -27,9 +27,12 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 		}
 	}
 	for _, p := range f.Projects {
-		sp := store.Project{Name: p.Name, ManagedBy: managedBy}
+		sp := store.Project{Name: p.Name, TestModels: p.TestModels, ManagedBy: managedBy}
 		if p.Budget != nil {
 			sp.BudgetUSD, sp.BudgetPeriod = p.Budget.LimitUSD, p.Budget.Period
+		}
+		if p.TestBudget != nil {
+			sp.TestBudgetUSD, sp.TestBudgetPeriod = p.TestBudget.LimitUSD, p.TestBudget.Period
 		}
 		if err := st.UpsertProject(ctx, sp); err != nil {
 			return err

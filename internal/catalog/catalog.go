@@ -67,6 +67,17 @@ type Snapshot struct {
 	Channels []*Channel
 	Projects map[string]*store.Project // by name, for project budgets
 	byModel  map[string][]*Channel
+	// testModels holds, per project that restricts its test keys, the
+	// models they may use.
+	testModels map[string]map[string]bool
+}
+
+// TestKeysAllow reports whether the test keys of project may use model
+// (a canonical name or alias): true when the project does not restrict
+// them.
+func (s *Snapshot) TestKeysAllow(project, model string) bool {
+	set, restricted := s.testModels[project]
+	return !restricted || set[model]
 }
 
 // Model resolves a name or alias.
@@ -159,7 +170,18 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	s := &Snapshot{Groups: map[string]*Group{}, Models: map[string]*Model{}, byModel: map[string][]*Channel{},
 		Projects: make(map[string]*store.Project, len(projects))}
 	for i := range projects {
-		s.Projects[projects[i].Name] = &projects[i]
+		p := &projects[i]
+		s.Projects[p.Name] = p
+		if len(p.TestModels) > 0 {
+			if s.testModels == nil {
+				s.testModels = map[string]map[string]bool{}
+			}
+			set := make(map[string]bool, len(p.TestModels))
+			for _, m := range p.TestModels {
+				set[m] = true
+			}
+			s.testModels[p.Name] = set
+		}
 	}
 	for _, g := range groups {
 		gg := &Group{Group: g, models: map[string]bool{}}
@@ -180,6 +202,13 @@ func (c *Catalog) Reload(ctx context.Context) error {
 		for _, a := range m.Aliases {
 			if _, taken := s.Models[a]; !taken {
 				s.Models[a] = s.Models[m.Name]
+			}
+		}
+	}
+	for _, set := range s.testModels { // an alias listed allows its model
+		for n := range set {
+			if m := s.Models[n]; m != nil {
+				set[m.Name] = true
 			}
 		}
 	}

@@ -20,6 +20,7 @@ var usageCols = map[string][]string{
 	"key":     {"key_id", "key_display"},
 	"member":  {"member", "member_email"},
 	"project": {"project"},
+	"env":     {"env"},
 	"day":     {"day"},
 }
 
@@ -27,11 +28,11 @@ var usageCounts = []string{"requests", "errors", "input_tokens", "output_tokens"
 
 func newUsageCmd() *cobra.Command {
 	var af adminFlags
-	var project, key, member, model, since, until, by string
+	var project, key, member, model, env, since, until, by string
 	var asCSV bool
 	cmd := &cobra.Command{
 		Use:   "usage",
-		Short: "Where the money went: requests, errors, tokens and cost by model, key, member, project or day",
+		Short: "Where the money went: requests, errors, tokens and cost by model, key, member, project, env or day",
 		Long: `Print the usage report of GET /admin/v1/usage as a table (or --csv for spreadsheets).
 
 The sums are the request log's own costs, so they agree with ` + "`keygate logs`" + ` to the cent.
@@ -42,7 +43,7 @@ Calls older than the log retention (KEYGATE_LOG_RETENTION) come from daily total
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
-			for k, v := range map[string]string{"project": project, "key_id": key, "member": member, "model": model, "group_by": by} {
+			for k, v := range map[string]string{"project": project, "key_id": key, "member": member, "model": model, "env": env, "group_by": by} {
 				if v != "" {
 					q.Set(k, v)
 				}
@@ -71,9 +72,10 @@ Calls older than the log retention (KEYGATE_LOG_RETENTION) come from daily total
 	f.StringVar(&key, "key", "", "only this key (key id)")
 	f.StringVar(&member, "member", "", "only keys of this member (id or email)")
 	f.StringVar(&model, "model", "", "only this model")
+	f.StringVar(&env, "env", "", "only keys of this environment (live or test)")
 	f.StringVar(&since, "since", "", "from this RFC 3339 time, or a duration ago (24h, 30d)")
 	f.StringVar(&until, "until", "", "up to (not including) this RFC 3339 time, or a duration ago")
-	f.StringVar(&by, "by", "", "group by model, key, member, project or day; several with commas (day,model); none gives totals")
+	f.StringVar(&by, "by", "", "group by model, key, member, project, env or day; several with commas (day,model); none gives totals")
 	f.BoolVar(&asCSV, "csv", false, "print CSV for spreadsheets (full precision, no totals row)")
 	return cmd
 }

@@ -210,11 +210,19 @@ type GroupSpec struct {
 
 // ProjectSpec declares a project.
 type ProjectSpec struct {
-	Name   string `yaml:"name"`
-	Budget *struct {
-		LimitUSD float64 `yaml:"limit_usd"`
-		Period   string  `yaml:"period"`
-	} `yaml:"budget"`
+	Name   string      `yaml:"name"`
+	Budget *BudgetSpec `yaml:"budget"`
+	// TestModels restricts the project's test keys (kg_test_) to these
+	// models; empty = no restriction beyond group and key scope.
+	TestModels []string `yaml:"test_models"`
+	// TestBudget is one budget shared by all the project's test keys.
+	TestBudget *BudgetSpec `yaml:"test_budget"`
+}
+
+// BudgetSpec is a spending limit per period.
+type BudgetSpec struct {
+	LimitUSD float64 `yaml:"limit_usd"`
+	Period   string  `yaml:"period"`
 }
 
 // ChannelSpec declares an upstream channel.
@@ -299,6 +307,17 @@ func (f *File) Validate() error {
 		}
 		if p.Budget != nil && !validPeriod(p.Budget.Period) {
 			errs = append(errs, fmt.Errorf("projects[%d] %s: budget.period %q must be daily, monthly or total", i, p.Name, p.Budget.Period))
+		}
+		if p.TestBudget != nil && !validPeriod(p.TestBudget.Period) {
+			errs = append(errs, fmt.Errorf("projects[%d] %s: test_budget.period %q must be daily, monthly or total", i, p.Name, p.TestBudget.Period))
+		}
+		if (p.Budget != nil && p.Budget.LimitUSD < 0) || (p.TestBudget != nil && p.TestBudget.LimitUSD < 0) {
+			errs = append(errs, fmt.Errorf("projects[%d] %s: budget limit_usd must not be negative", i, p.Name))
+		}
+		for j, m := range p.TestModels {
+			if strings.TrimSpace(m) == "" {
+				errs = append(errs, fmt.Errorf("projects[%d] %s: test_models[%d] is empty; list catalogue model names", i, p.Name, j))
+			}
 		}
 	}
 	models := map[string]bool{}

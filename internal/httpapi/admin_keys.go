@@ -534,6 +534,7 @@ func (s *Server) notify(typ string, k store.Key, extra map[string]any) {
 // ImpactReport is the incident report of a suspected leak.
 type ImpactReport struct {
 	KeyID                string          `json:"key_id"`
+	Env                  string          `json:"env"` // live | test, as in the key
 	Key                  KeyView         `json:"key"`
 	Since                time.Time       `json:"since"`
 	Until                time.Time       `json:"until"`
@@ -650,7 +651,7 @@ func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time
 	if err != nil {
 		return nil, err
 	}
-	rep := &ImpactReport{KeyID: k.ID, Key: viewKey(k), Since: since, Until: until, Requests: win.Requests,
+	rep := &ImpactReport{KeyID: k.ID, Env: k.Env, Key: viewKey(k), Since: since, Until: until, Requests: win.Requests,
 		SpendUSD: round6(win.SpendUSD), RejectedAfterDisable: win.Refused,
 		ByModel: []ImpactModel{}, ByIP: []ImpactIP{}, ByHour: []ImpactHour{}, UserAgents: []ImpactUA{},
 		RejectedAttempts: []ImpactAttempt{}, Anomalies: []Anomaly{}}

@@ -7,11 +7,13 @@ package httpapi
 // managed_by "api".
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
@@ -37,19 +39,26 @@ func (s *Server) projectRoutes(mux router) {
 	mux.Handle("PATCH /admin/v1/groups/{name}", s.admin(s.patchGroup))
 }
 
-// ProjectView is the admin API's JSON form of a project.
+// ProjectView is the admin API's JSON form of a project. TestModels and
+// TestBudget restrict the project's test keys (kg_test_): the models they
+// may use ([] = what their group and scope allow) and one budget they share.
 type ProjectView struct {
-	Name      string      `json:"name"`
-	Budget    *BudgetView `json:"budget"`
-	ManagedBy string      `json:"managed_by"`
-	CreatedAt time.Time   `json:"created_at"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	Name       string      `json:"name"`
+	Budget     *BudgetView `json:"budget"`
+	TestModels []string    `json:"test_models"`
+	TestBudget *BudgetView `json:"test_budget"`
+	ManagedBy  string      `json:"managed_by"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
 }
 
 func viewProject(p store.Project) ProjectView {
-	v := ProjectView{Name: p.Name, ManagedBy: p.ManagedBy, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+	v := ProjectView{Name: p.Name, TestModels: nonNilStrs(p.TestModels), ManagedBy: p.ManagedBy, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 	if p.BudgetUSD > 0 {
 		v.Budget = &BudgetView{LimitUSD: p.BudgetUSD, Period: p.BudgetPeriod}
+	}
+	if p.TestBudgetUSD > 0 {
+		v.TestBudget = &BudgetView{LimitUSD: p.TestBudgetUSD, Period: p.TestBudgetPeriod}
 	}
 	return v
 }
@@ -82,19 +91,62 @@ func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// projectRequest is the body of POST /admin/v1/projects; PATCH takes the
-// budget only (null removes it).
+// projectRequest is the body of POST and PATCH /admin/v1/projects. On
+// PATCH absent fields are left as they are; budget and test_budget may be
+// null to remove them, test_models [] to lift the restriction.
 type projectRequest struct {
-	Name   string      `json:"name"`
-	Budget *BudgetView `json:"budget"`
+	Name       string          `json:"name"`
+	Budget     json.RawMessage `json:"budget"`
+	TestModels *[]string       `json:"test_models"`
+	TestBudget json.RawMessage `json:"test_budget"`
 }
 
-func validBudget(b *BudgetView) error {
-	if b != nil && (b.LimitUSD < 0 || !validPeriod(b.Period)) {
-		return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.",
-			"For example {\"limit_usd\": 100, \"period\": \"monthly\"}.")
+// applyProject validates req and writes its fields into p; it returns
+// what changed, for the audit log.
+func (s *Server) applyProject(p *store.Project, req projectRequest) (audit map[string]any, err error) {
+	audit = map[string]any{}
+	for _, b := range []struct {
+		param string
+		raw   json.RawMessage
+		usd   *float64
+		per   *string
+	}{{"budget", req.Budget, &p.BudgetUSD, &p.BudgetPeriod}, {"test_budget", req.TestBudget, &p.TestBudgetUSD, &p.TestBudgetPeriod}} {
+		if len(b.raw) == 0 {
+			continue
+		}
+		var v *BudgetView
+		if !isNull(b.raw) {
+			v = new(BudgetView)
+			if err := json.Unmarshal(b.raw, v); err != nil || v.LimitUSD < 0 || !validPeriod(v.Period) {
+				return nil, invalid(b.param, b.param+" needs limit_usd ≥ 0 and period daily, monthly or total.",
+					"For example {\"limit_usd\": 100, \"period\": \"monthly\"}, or null to remove it.")
+			}
+		}
+		*b.usd, *b.per = 0, ""
+		if v != nil {
+			*b.usd, *b.per = v.LimitUSD, v.Period
+		}
+		audit[b.param] = v
 	}
-	return nil
+	if req.TestModels != nil {
+		var unknown []string
+		for _, m := range *req.TestModels {
+			known := s.Catalog == nil // without a catalogue (tests of the API alone), names are taken as given
+			if !known {
+				_, known = s.Catalog.Snapshot().Model(m)
+			}
+			if !known || strings.TrimSpace(m) == "" {
+				unknown = append(unknown, m)
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, invalid("test_models", fmt.Sprintf("test_models names models the catalogue does not have: %s.", quoteList(unknown)),
+				"Use catalogue names or aliases (GET /admin/v1/models lists them), or [] to let test keys use what their group allows.")
+		}
+		p.TestModels = slices.Clone(*req.TestModels)
+		audit["test_models"] = nonNilStrs(p.TestModels)
+	}
+	return audit, nil
 }
 
 func validName(kind, name string) error {
@@ -113,7 +165,9 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 	if err := validName("project", req.Name); err != nil {
 		return err
 	}
-	if err := validBudget(req.Budget); err != nil {
+	p := store.Project{Name: req.Name, ManagedBy: ManagedByAPI}
+	audit, err := s.applyProject(&p, req)
+	if err != nil {
 		return err
 	}
 	if _, err := s.Store.GetProject(r.Context(), req.Name); err == nil {
@@ -121,19 +175,27 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	p := store.Project{Name: req.Name, ManagedBy: ManagedByAPI}
-	if req.Budget != nil {
-		p.BudgetUSD, p.BudgetPeriod = req.Budget.LimitUSD, req.Budget.Period
-	}
+	return s.saveProject(w, r, p, "project.create", audit, http.StatusCreated)
+}
+
+// saveProject writes p and reloads the catalogue, so its budgets and test
+// key limits apply at once on this instance (others pick them up from the
+// change event or at their next refresh).
+func (s *Server) saveProject(w http.ResponseWriter, r *http.Request, p store.Project, action string, audit map[string]any, status int) error {
 	if err := s.Store.UpsertProject(r.Context(), p); err != nil {
 		return err
 	}
-	p, err := s.Store.GetProject(r.Context(), req.Name)
+	if s.Catalog != nil {
+		if err := s.Catalog.Reload(r.Context()); err != nil {
+			s.Log.Warn("project saved; catalogue reload failed, it will catch up at the next refresh", "project", p.Name, "err", err)
+		}
+	}
+	p, err := s.Store.GetProject(r.Context(), p.Name)
 	if err != nil {
 		return err
 	}
-	s.audit(r, "project.create", "project:"+p.Name, map[string]any{"budget": req.Budget})
-	writeJSON(w, http.StatusCreated, viewProject(p))
+	s.audit(r, action, "project:"+p.Name, audit)
+	writeJSON(w, status, viewProject(p))
 	return nil
 }
 
@@ -146,9 +208,7 @@ func refuseConfigManaged(kind, name, managedBy string) error {
 }
 
 func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Budget *BudgetView `json:"budget"`
-	}
+	var req projectRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
@@ -162,22 +222,14 @@ func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) error {
 	if err := refuseConfigManaged("Project", p.Name, p.ManagedBy); err != nil {
 		return err
 	}
-	if err := validBudget(req.Budget); err != nil {
+	if req.Name != "" && req.Name != p.Name {
+		return invalid("name", "A project cannot be renamed: keys, logs and budgets refer to it by name.", "Create a new project instead.")
+	}
+	audit, err := s.applyProject(&p, req)
+	if err != nil {
 		return err
 	}
-	p.BudgetUSD, p.BudgetPeriod = 0, ""
-	if req.Budget != nil {
-		p.BudgetUSD, p.BudgetPeriod = req.Budget.LimitUSD, req.Budget.Period
-	}
-	if err := s.Store.UpsertProject(r.Context(), p); err != nil {
-		return err
-	}
-	if p, err = s.Store.GetProject(r.Context(), p.Name); err != nil {
-		return err
-	}
-	s.audit(r, "project.update", "project:"+p.Name, map[string]any{"budget": req.Budget})
-	writeJSON(w, http.StatusOK, viewProject(p))
-	return nil
+	return s.saveProject(w, r, p, "project.update", audit, http.StatusOK)
 }
 
 // GroupView is the admin API's JSON form of a group.

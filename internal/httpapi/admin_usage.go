@@ -2,7 +2,7 @@ package httpapi
 
 // Usage reports: GET /admin/v1/usage adds up the request log — and, for
 // calls older than the log retention, the per-day rollup that replaced them
-// — by model, key, member, project or day. The sums are the request log's
+// — by model, key, member, project, environment (live, test) or day. The sums are the request log's
 // own cost_usd values, so a report and the logs agree to the cent. A caller
 // sees only the projects it may see (authz.go).
 
@@ -16,11 +16,15 @@ import (
 )
 
 // UsageGroupBy lists the dimensions a usage report can group by.
-var UsageGroupBy = []string{"model", "key", "member", "project", "day"}
+var UsageGroupBy = []string{"model", "key", "member", "project", "env", "day"}
 
 func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.UsageFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), KeyID: q.Get("key_id"), Model: q.Get("model")}
+	f := store.UsageFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), KeyID: q.Get("key_id"), Model: q.Get("model"),
+		Env: q.Get("env")}
+	if f.Env != "" && f.Env != "live" && f.Env != envTest {
+		return invalid("env", fmt.Sprintf("env=%q is not an environment.", truncate(f.Env, 40)), "Use env=live or env=test.")
+	}
 	var err error
 	if f.Member, err = s.memberParam(r.Context(), q.Get("member")); err != nil {
 		return err
@@ -63,6 +67,8 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) error {
 				row["member"], row["member_email"] = u.Member, emails[u.Member]
 			case "project":
 				row["project"] = u.Project
+			case "env":
+				row["env"] = u.Env
 			case "day":
 				row["day"] = u.Day.Format("2006-01-02")
 			}
@@ -112,7 +118,7 @@ func parseGroupBy(vals []string) ([]string, error) {
 			}
 			if !has(UsageGroupBy, g) {
 				return nil, invalid("group_by", fmt.Sprintf("group_by=%q is not a report dimension.", g),
-					"Use model, key, member, project or day (several with commas, e.g. group_by=day,model).")
+					"Use model, key, member, project, env or day (several with commas, e.g. group_by=day,model).")
 			}
 			if !has(out, g) {
 				out = append(out, g)

@@ -96,9 +96,15 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			bs[n] = ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)}
 			n++
 		}
-		if p := s.Catalog.Snapshot().Projects[k.Project]; p != nil && p.BudgetUSD > 0 {
-			bs[n] = ledger.Budget{Scope: ledger.ScopeProject, Subject: p.Name, Period: p.BudgetPeriod, Limit: ledger.FromUSD(p.BudgetUSD)}
-			n++
+		if p := s.Catalog.Snapshot().Projects[k.Project]; p != nil {
+			if p.BudgetUSD > 0 {
+				bs[n] = ledger.Budget{Scope: ledger.ScopeProject, Subject: p.Name, Period: p.BudgetPeriod, Limit: ledger.FromUSD(p.BudgetUSD)}
+				n++
+			}
+			if k.Env == envTest && p.TestBudgetUSD > 0 {
+				bs[n] = ledger.Budget{Scope: ledger.ScopeProjectTest, Subject: p.Name, Period: p.TestBudgetPeriod, Limit: ledger.FromUSD(p.TestBudgetUSD)}
+				n++
+			}
 		}
 		if n > 0 {
 			mult := 0.0
@@ -200,6 +206,8 @@ func quotaError(k *catalog.KeyEntry, ex *ledger.Exhausted) error {
 		which = fmt.Sprintf("key %s (%s)", k.Display, k.ID)
 	case ledger.ScopeProject:
 		which = fmt.Sprintf("project %q", ex.Budget.Subject)
+	case ledger.ScopeProjectTest:
+		which = fmt.Sprintf("project %q's test keys (the test budget, shared by all its kg_test_ keys; key %s is one of them)", ex.Budget.Subject, k.Display)
 	default:
 		which = fmt.Sprintf("%s %q", ex.Budget.Scope, ex.Budget.Subject)
 	}

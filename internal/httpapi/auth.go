@@ -133,6 +133,12 @@ func (s *Server) authorizeModel(sc *Scope, name string) (*catalog.Model, *catalo
 				m.Name, e.Display, e.Group, mayUse(snap, e)),
 			fmt.Sprintf("GET /v1/models lists the models this key may use; to use %q, ask the key's owner to add it to the key's models scope.", m.Name))
 	}
+	if !testKeyAllows(snap, e, m.Name) && !testKeyAllows(snap, e, name) {
+		return nil, nil, nil, apierr.New(apierr.ModelNotAllowed,
+			fmt.Sprintf("Model %q is not available to test key %s: project %q restricts its test keys (kg_test_) to the models %s; the key's group and own scope allow the model.%s",
+				m.Name, e.Display, e.Project, strings.Join(snap.Projects[e.Project].TestModels, ", "), mayUse(snap, e)),
+			fmt.Sprintf("GET /v1/models lists the models this key may use; to use %q, use a live key, or ask an owner or admin to add it to project %q's test_models.", m.Name, e.Project))
+	}
 	chs := snap.ChannelsFor(m.Name, e.Group)
 	if len(chs) == 0 {
 		return nil, nil, nil, apierr.New(apierr.UpstreamUnavailable,
@@ -219,12 +225,21 @@ func datedAliases(m *catalog.Model) []string {
 	return out
 }
 
+// envTest is the environment of kg_test_ keys.
+const envTest = "test"
+
+// testKeyAllows reports whether key e may use model name as far as its
+// project's restriction of test keys goes (live keys are not restricted).
+func testKeyAllows(snap *catalog.Snapshot, e *catalog.KeyEntry, name string) bool {
+	return e.Env != envTest || snap.TestKeysAllow(e.Project, name)
+}
+
 // mayUse lists (some of) the models key e may use, for model_not_allowed.
 func mayUse(snap *catalog.Snapshot, e *catalog.KeyEntry) string {
 	g := snap.Groups[e.Group]
 	var ok []string
 	for _, n := range snap.Names {
-		if g != nil && g.Allows(n) && e.AllowsModel(n) && len(snap.ChannelsFor(n, e.Group)) > 0 {
+		if g != nil && g.Allows(n) && e.AllowsModel(n) && testKeyAllows(snap, e, n) && len(snap.ChannelsFor(n, e.Group)) > 0 {
 			ok = append(ok, n)
 		}
 	}

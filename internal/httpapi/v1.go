@@ -188,7 +188,8 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, sc *Scope) e
 	g := snap.Groups[sc.Key.Group]
 	data := []modelObject{}
 	for _, name := range snap.Names {
-		if g == nil || !g.Allows(name) || !sc.Key.AllowsModel(name) || len(snap.ChannelsFor(name, sc.Key.Group)) == 0 {
+		if g == nil || !g.Allows(name) || !sc.Key.AllowsModel(name) || !testKeyAllows(snap, sc.Key, name) ||
+			len(snap.ChannelsFor(name, sc.Key.Group)) == 0 {
 			continue
 		}
 		data = append(data, modelObject{ID: name, Object: "model", Created: modelsCreated, OwnedBy: "keygate"})

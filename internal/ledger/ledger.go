@@ -30,6 +30,9 @@ const (
 	ScopeKey     = "key"
 	ScopeMember  = "member"
 	ScopeProject = "project"
+	// ScopeProjectTest is the budget shared by a project's test keys
+	// (kg_test_); its subject is the project name.
+	ScopeProjectTest = "project_test"
 )
 
 // Budget periods.
@@ -39,8 +42,9 @@ const (
 	Total   = "total"
 )
 
-// MaxBudgets is how many budgets one call can be held against.
-const MaxBudgets = 3
+// MaxBudgets is how many budgets one call can be held against: key,
+// member, project and, for a test key, the project's test budget.
+const MaxBudgets = 4
 
 // FromUSD converts dollars to nano-USD.
 func FromUSD(usd float64) int64 { return int64(math.Round(usd * 1e9)) }

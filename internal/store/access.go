@@ -51,10 +51,11 @@ type UsageFilter struct {
 	KeyID    string
 	Member   string
 	Model    string
+	Env      string    // live | test: only keys of this environment
 	Since    time.Time // inclusive
 	Until    time.Time // exclusive
 	// GroupBy lists the dimensions of each row, in order: "model", "key",
-	// "member", "project", "day". Empty gives one row of totals.
+	// "member", "project", "env", "day". Empty gives one row of totals.
 	GroupBy []string
 }
 
@@ -66,6 +67,7 @@ type UsageRow struct {
 	KeyDisplay   string
 	Member       string
 	Project      string
+	Env          string    // live | test
 	Day          time.Time // UTC midnight
 	Requests     int64
 	Errors       int64 // calls answered with an error code

@@ -83,9 +83,16 @@ type Project struct {
 	Name         string
 	BudgetUSD    float64
 	BudgetPeriod string
-	ManagedBy    string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TestModels restricts the project's test keys (kg_test_) to these
+	// catalogue names; empty = no restriction beyond group and key scope.
+	TestModels []string
+	// TestBudgetUSD is one budget shared by all the project's test keys
+	// (0 = none), per TestBudgetPeriod.
+	TestBudgetUSD    float64
+	TestBudgetPeriod string
+	ManagedBy        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Channel is an upstream endpoint with its credential.

@@ -46,24 +46,29 @@ func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
 // UpsertProject creates or updates a project.
 func (s *Store) UpsertProject(ctx context.Context, p store.Project) error {
 	now := ms(time.Now())
-	_, err := s.exec(ctx, `INSERT INTO projects (name, budget_usd, budget_period, managed_by, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO projects (name, budget_usd, budget_period, test_models, test_budget_usd, test_budget_period,
+ managed_by, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET budget_usd = excluded.budget_usd, budget_period = excluded.budget_period,
- managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
-		p.Name, p.BudgetUSD, p.BudgetPeriod, p.ManagedBy, now, now)
+ test_models = excluded.test_models, test_budget_usd = excluded.test_budget_usd,
+ test_budget_period = excluded.test_budget_period, managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+		p.Name, p.BudgetUSD, p.BudgetPeriod, jsonText(nonNil(p.TestModels)), p.TestBudgetUSD, p.TestBudgetPeriod,
+		p.ManagedBy, now, now)
 	if err != nil {
 		return fmt.Errorf("upsert project %s: %w", p.Name, err)
 	}
 	return nil
 }
 
-const projectCols = `name, budget_usd, budget_period, managed_by, created_at, updated_at`
+const projectCols = `name, budget_usd, budget_period, test_models, test_budget_usd, test_budget_period, managed_by,
+ created_at, updated_at`
 
 func scanProject(sc interface{ Scan(...any) error }) (store.Project, error) {
 	var p store.Project
 	var c, u int64
-	err := sc.Scan(&p.Name, &p.BudgetUSD, &p.BudgetPeriod, &p.ManagedBy, &c, &u)
-	p.CreatedAt, p.UpdatedAt = fromMS(c), fromMS(u)
+	var testModels string
+	err := sc.Scan(&p.Name, &p.BudgetUSD, &p.BudgetPeriod, &testModels, &p.TestBudgetUSD, &p.TestBudgetPeriod, &p.ManagedBy, &c, &u)
+	p.TestModels, p.CreatedAt, p.UpdatedAt = strs(testModels), fromMS(c), fromMS(u)
 	return p, err
 }
 

@@ -22,8 +22,13 @@ var usageDims = map[string]usageDim{
 	"key":     {"key_id", "key_id"},
 	"member":  {"member", "member"},
 	"project": {"project", "project"},
-	"day":     {"(time / 86400000) * 86400000", "day"},
+	// The rollup keeps no environment: it is the key's, read from the
+	// display form's prefix (kg_live_, kg_test_), which never changes.
+	"env": {"key_env", rollupEnv},
+	"day": {"(time / 86400000) * 86400000", "day"},
 }
+
+const rollupEnv = `(CASE SUBSTR(key_display, 1, 8) WHEN 'kg_test_' THEN 'test' WHEN 'kg_live_' THEN 'live' ELSE '' END)`
 
 // UsageReport adds up calls from the raw request logs and from the rollup
 // of expired ones. The retention job moves rows from one to the other in a
@@ -31,7 +36,7 @@ var usageDims = map[string]usageDim{
 func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.UsageRow, error) {
 	for _, g := range f.GroupBy {
 		if _, ok := usageDims[g]; !ok {
-			return nil, fmt.Errorf("usage report: unknown dimension %q (use model, key, member, project or day)", g)
+			return nil, fmt.Errorf("usage report: unknown dimension %q (use model, key, member, project, env or day)", g)
 		}
 	}
 	merged := map[string]*store.UsageRow{}
@@ -58,6 +63,8 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 						dest = append(dest, &r.Member)
 					case "project":
 						dest = append(dest, &r.Project)
+					case "env":
+						dest = append(dest, &r.Env)
 					case "day":
 						dest = append(dest, &day)
 					}
@@ -76,7 +83,7 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 				if r.Requests == 0 {
 					continue
 				}
-				k := fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%d", r.Model, r.KeyID, r.Member, r.Project, day)
+				k := fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s\x00%d", r.Model, r.KeyID, r.Member, r.Project, r.Env, day)
 				if m, ok := merged[k]; ok {
 					m.Requests += r.Requests
 					m.Errors += r.Errors
@@ -113,7 +120,7 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 		if a.Requests != b.Requests {
 			return a.Requests > b.Requests
 		}
-		return a.Model+a.KeyID+a.Member+a.Project < b.Model+b.KeyID+b.Member+b.Project
+		return a.Model+a.KeyID+a.Member+a.Project+a.Env < b.Model+b.KeyID+b.Member+b.Project+b.Env
 	})
 	return out, nil
 }
@@ -173,6 +180,13 @@ func usageQuery(f store.UsageFilter, rollup bool) (string, []any) {
 	}
 	if f.Model != "" {
 		add("model = ?", f.Model)
+	}
+	if f.Env != "" {
+		if rollup {
+			add(rollupEnv+" = ?", f.Env)
+		} else {
+			add("key_env = ?", f.Env)
+		}
 	}
 	if rollup {
 		// A rolled-up day is whole: it is in the report when it starts

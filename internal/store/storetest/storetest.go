@@ -29,6 +29,18 @@ func Run(t *testing.T, st store.Store) {
 		if p.BudgetUSD != 5 || p.CreatedAt.IsZero() {
 			t.Fatalf("project: %+v", p)
 		}
+		must(t, st.UpsertProject(ctx, store.Project{Name: "p-test", TestModels: []string{"m1", "m2"}, TestBudgetUSD: 2.5,
+			TestBudgetPeriod: "daily"}))
+		pt, err := st.GetProject(ctx, "p-test")
+		must(t, err)
+		if len(pt.TestModels) != 2 || pt.TestModels[1] != "m2" || pt.TestBudgetUSD != 2.5 || pt.TestBudgetPeriod != "daily" {
+			t.Fatalf("project with test key limits: %+v", pt)
+		}
+		pt.TestModels, pt.TestBudgetUSD, pt.TestBudgetPeriod = nil, 0, ""
+		must(t, st.UpsertProject(ctx, pt))
+		if pt, err = st.GetProject(ctx, "p-test"); err != nil || len(pt.TestModels) != 0 || pt.TestBudgetUSD != 0 {
+			t.Fatalf("project after clearing test key limits: %+v, %v", pt, err)
+		}
 		if _, err := st.GetProject(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("missing project: err %v, want ErrNotFound", err)
 		}
