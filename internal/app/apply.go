@@ -22,7 +22,7 @@ const (
 func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.File, managedBy string) error {
 	for _, g := range f.Groups {
 		if err := st.UpsertGroup(ctx, store.Group{Name: g.Name, Models: g.Models, PriceMultiplier: g.PriceMultiplier,
-			RPM: g.RPM, TPM: g.TPM, ManagedBy: managedBy}); err != nil {
+			RPM: g.RPM, TPM: g.TPM, Concurrency: g.Concurrency, ManagedBy: managedBy}); err != nil {
 			return err
 		}
 	}

@@ -59,14 +59,18 @@ func (c *Channel) UpstreamModel(name string) string {
 	return name
 }
 
-// Snapshot is an immutable view of groups, models and channels.
+// Snapshot is an immutable view of groups, models, channels, projects and
+// members with budgets.
 type Snapshot struct {
 	Groups   map[string]*Group
 	Models   map[string]*Model // by name and alias
 	Names    []string          // canonical model names, sorted
 	Channels []*Channel
 	Projects map[string]*store.Project // by name, for project budgets
-	byModel  map[string][]*Channel
+	// Members holds the members with a budget, by id; a key's owner is
+	// looked up here at admission.
+	Members map[string]*Member
+	byModel map[string][]*Channel
 	// testModels holds, per project that restricts its test keys, the
 	// models they may use.
 	testModels map[string]map[string]bool
@@ -78,6 +82,14 @@ type Snapshot struct {
 func (s *Snapshot) TestKeysAllow(project, model string) bool {
 	set, restricted := s.testModels[project]
 	return !restricted || set[model]
+}
+
+// Member is what admission needs of a member with a budget.
+type Member struct {
+	ID           string
+	Email        string
+	BudgetUSD    float64
+	BudgetPeriod string
 }
 
 // Model resolves a name or alias.
@@ -143,7 +155,8 @@ func (c *Catalog) Snapshot() *Snapshot { return c.snap.Load() }
 // Keys returns the key cache.
 func (c *Catalog) Keys() *KeyCache { return c.keys }
 
-// Reload rebuilds the groups/models/channels snapshot from the store.
+// Reload rebuilds the groups/models/channels/projects/members snapshot
+// from the store.
 // Channel health carries over for channels whose definition did not change.
 func (c *Catalog) Reload(ctx context.Context) error {
 	// Reloads run from the refresh loop and from change events: one at a
@@ -166,6 +179,10 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	members, err := c.st.ListMembers(ctx)
+	if err != nil {
+		return err
+	}
 	old := c.snap.Load()
 	s := &Snapshot{Groups: map[string]*Group{}, Models: map[string]*Model{}, byModel: map[string][]*Channel{},
 		Projects: make(map[string]*store.Project, len(projects))}
@@ -181,6 +198,14 @@ func (c *Catalog) Reload(ctx context.Context) error {
 				set[m] = true
 			}
 			s.testModels[p.Name] = set
+		}
+	}
+	for _, m := range members {
+		if m.BudgetUSD > 0 {
+			if s.Members == nil {
+				s.Members = map[string]*Member{}
+			}
+			s.Members[m.ID] = &Member{ID: m.ID, Email: m.Email, BudgetUSD: m.BudgetUSD, BudgetPeriod: m.BudgetPeriod}
 		}
 	}
 	for _, g := range groups {

@@ -40,10 +40,11 @@ type keyJSON struct {
 		LimitUSD float64 `json:"limit_usd"`
 		Period   string  `json:"period"`
 	} `json:"budget"`
-	RPM       int       `json:"rpm"`
-	TPM       int       `json:"tpm"`
-	CreatedAt time.Time `json:"created_at"`
-	CreatedBy string    `json:"created_by"`
+	RPM         int       `json:"rpm"`
+	TPM         int       `json:"tpm"`
+	Concurrency int       `json:"concurrency"`
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
 }
 
 // adminFlags are shared by the commands that call the admin API.
@@ -187,6 +188,9 @@ func writeKeyDetail(w io.Writer, k keyJSON) {
 	if k.RPM > 0 || k.TPM > 0 {
 		row("limits", fmt.Sprintf("%d rpm, %d tpm", k.RPM, k.TPM))
 	}
+	if k.Concurrency > 0 {
+		row("concurrency", fmt.Sprintf("%d calls in flight per instance", k.Concurrency))
+	}
 	row("created", fmtTime(&k.CreatedAt)+" by "+orDash(k.CreatedBy))
 	tw.Flush()
 }
@@ -211,6 +215,7 @@ func keyFlags(cmd *cobra.Command) {
 	f.String("budget-period", "monthly", "daily, monthly or total")
 	f.Int("rpm", 0, "requests per minute (0: the group's default)")
 	f.Int("tpm", 0, "tokens per minute (0: the group's default)")
+	f.Int("concurrency", 0, "calls in flight per instance (0: the group's default, then KEYGATE_KEY_CONCURRENCY)")
 }
 
 // keyBody builds a create or update body from the flags that were set.
@@ -252,7 +257,7 @@ func keyBody(cmd *cobra.Command, update bool) (map[string]any, error) {
 			body["budget"] = map[string]any{"limit_usd": v, "period": p}
 		}
 	}
-	for _, name := range []string{"rpm", "tpm"} {
+	for _, name := range []string{"rpm", "tpm", "concurrency"} {
 		if f.Changed(name) {
 			v, _ := f.GetInt(name)
 			body[name] = v
@@ -354,7 +359,7 @@ func keysUpdateCmd(af *adminFlags) *cobra.Command {
 				return err
 			}
 			if len(body) == 0 {
-				return errors.New("nothing to change: pass at least one of --name, --group, --models, --allowed-ips, --expires, --budget-usd, --rpm, --tpm")
+				return errors.New("nothing to change: pass at least one of --name, --group, --models, --allowed-ips, --expires, --budget-usd, --rpm, --tpm, --concurrency")
 			}
 			return af.call(cmd, "PATCH", "/admin/v1/keys/"+url.PathEscape(args[0]), body, nil, printKey)
 		},

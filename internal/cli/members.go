@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -23,6 +24,27 @@ type memberOut struct {
 	Disabled    bool     `json:"disabled"`
 	HasPassword bool     `json:"has_password"`
 	Token       string   `json:"token"`
+	Budget      *struct {
+		LimitUSD float64 `json:"limit_usd"`
+		Period   string  `json:"period"`
+	} `json:"budget"`
+	SpentUSD       *float64   `json:"spent_usd"`
+	BudgetResetsAt *time.Time `json:"budget_resets_at"`
+}
+
+// budget describes the member's budget and what is spent of it.
+func (m memberOut) budget() string {
+	if m.Budget == nil {
+		return ""
+	}
+	s := fmt.Sprintf("$%.2f %s", m.Budget.LimitUSD, m.Budget.Period)
+	if m.SpentUSD != nil {
+		s = fmt.Sprintf("$%.2f of %s", *m.SpentUSD, s)
+	}
+	if m.BudgetResetsAt != nil {
+		s += ", resets " + m.BudgetResetsAt.UTC().Format(time.RFC3339)
+	}
+	return s
 }
 
 func (m memberOut) projects() string {
@@ -63,6 +85,9 @@ func printMember(w io.Writer, raw json.RawMessage) error {
 		state = "disabled"
 	}
 	fmt.Fprintf(w, "%s  %s  role %s  projects %s  %s\n", m.ID, m.Email, m.Role, orDash(m.projects()), state)
+	if b := m.budget(); b != "" {
+		fmt.Fprintf(w, "budget: %s\n", b)
+	}
 	if m.Token != "" {
 		fmt.Fprintf(w, "\nPersonal access token — shown ONCE, store it now:\n\n    %s\n\nUse it as KEYGATE_ADMIN_TOKEN for the CLI, or as the Bearer token of the admin API.\n", m.Token)
 	}
@@ -91,11 +116,14 @@ func membersCreateCmd(af *adminFlags) *cobra.Command {
 	var email, role, projects string
 	var pwStdin bool
 	cmd := &cobra.Command{
-		Use:   "create --email EMAIL --role ROLE [--projects a,b]",
+		Use:   "create --email EMAIL --role ROLE [--projects a,b] [--budget-usd N --budget-period P]",
 		Short: "Add a member; their personal access token is printed once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			body := map[string]any{"email": email, "role": role, "projects": splitList(projects)}
+			if err := memberBudget(cmd, body, false); err != nil {
+				return err
+			}
 			if pwStdin {
 				pw, err := readPassword(cmd)
 				if err != nil {
@@ -111,6 +139,7 @@ func membersCreateCmd(af *adminFlags) *cobra.Command {
 	f.StringVar(&role, "role", "member", "owner, admin, member, support or viewer")
 	f.StringVar(&projects, "projects", "", "comma-separated projects the member works on (required for role member)")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read a dashboard password from stdin")
+	budgetFlags(cmd)
 	_ = cmd.MarkFlagRequired("email")
 	return cmd
 }
@@ -161,8 +190,8 @@ func membersUpdateCmd(af *adminFlags) *cobra.Command {
 	var role, projects string
 	var disable, enable, pwStdin, clearPw bool
 	cmd := &cobra.Command{
-		Use:   "update MEMBER_ID [--role ROLE] [--projects a,b] [--disable|--enable]",
-		Short: "Change a member's role, projects, password or state",
+		Use:   "update MEMBER_ID [--role ROLE] [--projects a,b] [--disable|--enable] [--budget-usd N --budget-period P]",
+		Short: "Change a member's role, projects, password, state or budget",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
@@ -188,8 +217,11 @@ func membersUpdateCmd(af *adminFlags) *cobra.Command {
 			} else if clearPw {
 				body["password"] = nil
 			}
+			if err := memberBudget(cmd, body, true); err != nil {
+				return err
+			}
 			if len(body) == 0 {
-				return fmt.Errorf("nothing to change: give --role, --projects, --disable, --enable, --password-stdin or --clear-password")
+				return fmt.Errorf("nothing to change: give --role, --projects, --disable, --enable, --password-stdin, --clear-password or --budget-usd")
 			}
 			return af.call(cmd, "PATCH", "/admin/v1/members/"+url.PathEscape(args[0]), body, nil, printMember)
 		},
@@ -201,7 +233,39 @@ func membersUpdateCmd(af *adminFlags) *cobra.Command {
 	f.BoolVar(&enable, "enable", false, "accept the member's token again")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read a new dashboard password from stdin")
 	f.BoolVar(&clearPw, "clear-password", false, "remove the dashboard password")
+	budgetFlags(cmd)
 	return cmd
+}
+
+func budgetFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.Float64("budget-usd", 0, "budget in USD per --budget-period for all the member's keys together (0 on update: remove it)")
+	f.String("budget-period", "monthly", "daily, monthly or total")
+}
+
+// memberBudget adds "budget" to a create or update body when --budget-usd
+// or --budget-period was given.
+func memberBudget(cmd *cobra.Command, body map[string]any, update bool) error {
+	f := cmd.Flags()
+	if !f.Changed("budget-usd") {
+		if f.Changed("budget-period") {
+			return fmt.Errorf("--budget-period needs --budget-usd (the amount per period)")
+		}
+		return nil
+	}
+	v, _ := f.GetFloat64("budget-usd")
+	p, _ := f.GetString("budget-period")
+	switch {
+	case v < 0:
+		return fmt.Errorf("--budget-usd %v: a budget cannot be negative (0 removes it)", v)
+	case p != "daily" && p != "monthly" && p != "total":
+		return fmt.Errorf("--budget-period %q: use daily, monthly or total", p)
+	case v == 0 && update:
+		body["budget"] = nil
+	case v > 0:
+		body["budget"] = map[string]any{"limit_usd": v, "period": p}
+	}
+	return nil
 }
 
 func membersDeleteCmd(af *adminFlags) *cobra.Command {

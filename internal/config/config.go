@@ -206,6 +206,9 @@ type GroupSpec struct {
 	PriceMultiplier float64  `yaml:"price_multiplier"`
 	RPM             int      `yaml:"rpm"`
 	TPM             int      `yaml:"tpm"`
+	// Concurrency is the default cap on each key's calls in flight per
+	// instance (0 = KEYGATE_KEY_CONCURRENCY); a key's own value wins.
+	Concurrency int `yaml:"concurrency"`
 }
 
 // ProjectSpec declares a project.
@@ -300,6 +303,9 @@ func (f *File) Validate() error {
 			errs = append(errs, fmt.Errorf("groups[%d]: duplicate group %q", i, g.Name))
 		}
 		groups[g.Name] = true
+		if g.RPM < 0 || g.TPM < 0 || g.Concurrency < 0 {
+			errs = append(errs, fmt.Errorf("groups[%d] %s: rpm, tpm and concurrency must not be negative (0 = no limit)", i, g.Name))
+		}
 	}
 	for i, p := range f.Projects {
 		if p.Name == "" {

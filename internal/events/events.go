@@ -1,7 +1,7 @@
 // Package events carries change events between gateway instances, so a key
 // disabled, rotated, deleted or re-scoped on one instance is refused by
-// every instance within a second, and channel, model, group and project
-// changes spread likewise.
+// every instance within a second, and channel, model, group, project and
+// member changes spread likewise.
 //
 // A Bus publishes and delivers events: Redis pub/sub when KEYGATE_REDIS is
 // set, PostgreSQL LISTEN/NOTIFY when only PostgreSQL is, or in-process for
@@ -25,7 +25,7 @@ import (
 // Kinds of change.
 const (
 	KindKey     = "key"     // ID is the key id
-	KindCatalog = "catalog" // groups, models, channels or projects changed
+	KindCatalog = "catalog" // groups, models, channels, projects or members changed
 )
 
 // Event is one change.
@@ -186,6 +186,22 @@ func (s *Store) UpsertChannel(ctx context.Context, c store.Channel) error {
 // UpsertModel implements store.Store.
 func (s *Store) UpsertModel(ctx context.Context, m store.Model) error {
 	return s.pub(ctx, s.Store.UpsertModel(ctx, m), KindCatalog, "model:"+m.Name)
+}
+
+// CreateMember implements store.Store. Members are in the catalogue for
+// their budgets, so member writes reload it like other catalogue objects.
+func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
+	return s.pub(ctx, s.Store.CreateMember(ctx, m), KindCatalog, "member:"+m.ID)
+}
+
+// UpdateMember implements store.Store.
+func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
+	return s.pub(ctx, s.Store.UpdateMember(ctx, m), KindCatalog, "member:"+m.ID)
+}
+
+// DeleteMember implements store.Store.
+func (s *Store) DeleteMember(ctx context.Context, id string) error {
+	return s.pub(ctx, s.Store.DeleteMember(ctx, id), KindCatalog, "member:"+id)
 }
 
 // Local is the bus of a single instance: events are numbered and handed

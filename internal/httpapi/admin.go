@@ -150,9 +150,12 @@ type KeyView struct {
 	BudgetResetsAt *time.Time `json:"budget_resets_at,omitempty"`
 	RPM            int        `json:"rpm"`
 	TPM            int        `json:"tpm"`
-	CreatedAt      time.Time  `json:"created_at"`
-	CreatedBy      string     `json:"created_by"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// Concurrency is the key's own cap on calls in flight per instance
+	// (0 = its group's default, then KEYGATE_KEY_CONCURRENCY).
+	Concurrency int       `json:"concurrency"`
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // BudgetView is a budget in USD per period.
@@ -172,7 +175,7 @@ func viewKey(k store.Key) KeyView {
 	v := KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
 		Models: nonNilStrs(k.Models), AllowedIPs: nonNilStrs(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
 		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
-		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
+		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
 	if k.State == store.KeyActive && !k.ExpiresAt.IsZero() && !time.Now().Before(k.ExpiresAt) {
 		// Expiry is judged from expires_at at use; show the effective state.
 		v.State, v.StateAt = store.KeyExpired, timePtr(k.ExpiresAt)
@@ -202,6 +205,9 @@ type keyRequest struct {
 	Budget     *BudgetView `json:"budget"`
 	RPM        int         `json:"rpm"`
 	TPM        int         `json:"tpm"`
+	// Concurrency caps the key's calls in flight per instance; 0 = its
+	// group's default.
+	Concurrency int `json:"concurrency"`
 	// Member is the id or email of the member who owns the key (owners and
 	// admins only); by default the member who creates it.
 	Member string `json:"member"`
@@ -263,6 +269,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if req.RPM < 0 || req.TPM < 0 {
 		return invalid("rpm", "rpm and tpm must not be negative.", "")
 	}
+	if req.Concurrency < 0 {
+		return invalid("concurrency", "concurrency must not be negative.", "0 uses the group's default; a positive number caps the key's calls in flight.")
+	}
 	plain, err := keys.Generate(prefix)
 	if err != nil {
 		return fmt.Errorf("generate key: %w", err)
@@ -270,7 +279,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	now := s.Now().UTC()
 	k := store.Key{ID: ids.New("key"), Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: req.Env, Name: req.Name,
 		Project: req.Project, Group: req.Group, Models: req.Models, AllowedIPs: req.AllowedIPs, State: store.KeyActive,
-		RPM: req.RPM, TPM: req.TPM, CreatedAt: now, CreatedBy: actorFrom(r.Context()).String(), Member: owner}
+		RPM: req.RPM, TPM: req.TPM, Concurrency: req.Concurrency, CreatedAt: now, CreatedBy: actorFrom(r.Context()).String(), Member: owner}
 	if req.ExpiresAt != nil {
 		k.ExpiresAt = req.ExpiresAt.UTC()
 	}

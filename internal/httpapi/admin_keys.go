@@ -139,6 +139,8 @@ type keyPatch struct {
 	Budget     json.RawMessage `json:"budget"`
 	RPM        *int            `json:"rpm"`
 	TPM        *int            `json:"tpm"`
+	// Concurrency 0 returns the key to its group's default.
+	Concurrency *int `json:"concurrency"`
 }
 
 func isNull(m json.RawMessage) bool { return strings.TrimSpace(string(m)) == "null" }
@@ -177,6 +179,9 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	if (p.RPM != nil && *p.RPM < 0) || (p.TPM != nil && *p.TPM < 0) {
 		return invalid("rpm", "rpm and tpm must not be negative.", "")
+	}
+	if p.Concurrency != nil && *p.Concurrency < 0 {
+		return invalid("concurrency", "concurrency must not be negative.", "0 returns the key to its group's default; a positive number caps its calls in flight.")
 	}
 	var changed []string
 	k, _, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
@@ -221,6 +226,10 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 		if p.TPM != nil {
 			k.TPM = *p.TPM
 			changed = append(changed, "tpm")
+		}
+		if p.Concurrency != nil {
+			k.Concurrency = *p.Concurrency
+			changed = append(changed, "concurrency")
 		}
 		if len(changed) == 0 {
 			return errNoChange
@@ -457,7 +466,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	nk := store.Key{ID: newID, Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: old.Env, Name: old.Name,
 		Project: old.Project, Group: old.Group, Models: old.Models, AllowedIPs: old.AllowedIPs, State: store.KeyActive,
-		BudgetUSD: old.BudgetUSD, BudgetPeriod: old.BudgetPeriod, RPM: old.RPM, TPM: old.TPM, CreatedAt: now,
+		BudgetUSD: old.BudgetUSD, BudgetPeriod: old.BudgetPeriod, RPM: old.RPM, TPM: old.TPM, Concurrency: old.Concurrency, CreatedAt: now,
 		CreatedBy: a.String(), RotatedFrom: old.ID, Member: old.Member}
 	if old.ExpiresAt.After(now) {
 		nk.ExpiresAt = old.ExpiresAt

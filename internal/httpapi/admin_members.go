@@ -24,6 +24,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -47,22 +48,78 @@ func (s *Server) memberRoutes(mux router) {
 // MemberView is the admin API's JSON form of a member. Token is set once,
 // when a token is issued; the password never leaves the gateway.
 type MemberView struct {
-	ID          string    `json:"id"`
-	Email       string    `json:"email"`
-	Role        string    `json:"role"`
-	Projects    []string  `json:"projects"`
-	AllProjects bool      `json:"all_projects"`
-	Disabled    bool      `json:"disabled"`
-	HasPassword bool      `json:"has_password"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Token       string    `json:"token,omitempty"`
+	ID          string   `json:"id"`
+	Email       string   `json:"email"`
+	Role        string   `json:"role"`
+	Projects    []string `json:"projects"`
+	AllProjects bool     `json:"all_projects"`
+	Disabled    bool     `json:"disabled"`
+	HasPassword bool     `json:"has_password"`
+	// Budget bounds the spend of all the member's keys together; SpentUSD
+	// and BudgetResetsAt are the current period's (single-member reads).
+	Budget         *BudgetView `json:"budget"`
+	SpentUSD       *float64    `json:"spent_usd,omitempty"`
+	BudgetResetsAt *time.Time  `json:"budget_resets_at,omitempty"`
+	CreatedAt      time.Time   `json:"created_at"`
+	UpdatedAt      time.Time   `json:"updated_at"`
+	Token          string      `json:"token,omitempty"`
 }
 
 func viewMember(m store.Member) MemberView {
-	return MemberView{ID: m.ID, Email: m.Email, Role: m.Role, Projects: nonNilStrs(m.Projects),
+	v := MemberView{ID: m.ID, Email: m.Email, Role: m.Role, Projects: nonNilStrs(m.Projects),
 		AllProjects: Actor{Role: m.Role, Projects: m.Projects}.Global(), Disabled: m.Disabled,
 		HasPassword: m.PasswordHash != "", CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+	if m.BudgetUSD > 0 {
+		v.Budget = &BudgetView{LimitUSD: m.BudgetUSD, Period: m.BudgetPeriod}
+	}
+	return v
+}
+
+// viewMemberSpend is viewMember with the current period's spend.
+func (s *Server) viewMemberSpend(ctx context.Context, m store.Member) (MemberView, error) {
+	v := viewMember(m)
+	if s.Ledger == nil || m.BudgetUSD <= 0 {
+		return v, nil
+	}
+	spent, reset, err := s.Ledger.Usage(ctx, ledger.Budget{Scope: ledger.ScopeMember, Subject: m.ID, Period: m.BudgetPeriod, Limit: ledger.FromUSD(m.BudgetUSD)})
+	if err != nil {
+		return v, apierr.Wrap(apierr.ServiceUnavailable, err, "The member's spend cannot be read right now.", "Retry shortly.")
+	}
+	usd := ledger.ToUSD(spent)
+	v.SpentUSD = &usd
+	v.BudgetResetsAt = timePtr(reset)
+	return v, nil
+}
+
+// parseBudget reads a "budget" field of a request: absent (nil, false),
+// null (nil, true) or {"limit_usd", "period"}; limit_usd 0 removes it too.
+func parseBudget(raw json.RawMessage) (b *BudgetView, set bool, err error) {
+	if len(raw) == 0 {
+		return nil, false, nil
+	}
+	if isNull(raw) {
+		return nil, true, nil
+	}
+	b = new(BudgetView)
+	if err := json.Unmarshal(raw, b); err != nil || b.LimitUSD < 0 || !validPeriod(b.Period) {
+		return nil, false, invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.",
+			`For example "budget": {"limit_usd": 200, "period": "monthly"}; send null to remove it.`)
+	}
+	if b.LimitUSD == 0 {
+		return nil, true, nil
+	}
+	return b, true, nil
+}
+
+// reloadForBudget makes a member budget change take effect on this
+// instance at once (other instances reload on the change event).
+func (s *Server) reloadForBudget(ctx context.Context, id string) {
+	if s.Catalog == nil {
+		return
+	}
+	if err := s.Catalog.Reload(ctx); err != nil {
+		s.Log.Warn("member budget saved; catalogue reload failed, it applies at the next refresh (≤ 5 s)", "member", id, "err", err)
+	}
 }
 
 // memberRequest is the body of POST /admin/v1/members.
@@ -71,6 +128,8 @@ type memberRequest struct {
 	Role     string   `json:"role"`
 	Projects []string `json:"projects"`
 	Password string   `json:"password"`
+	// Budget is {"limit_usd", "period"}: all the member's keys together.
+	Budget json.RawMessage `json:"budget"`
 }
 
 func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
@@ -90,7 +149,14 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	budget, _, err := parseBudget(req.Budget)
+	if err != nil {
+		return err
+	}
 	m := store.Member{ID: ids.New("mem"), Email: email, Role: req.Role, Projects: projects, CreatedAt: s.Now().UTC()}
+	if budget != nil {
+		m.BudgetUSD, m.BudgetPeriod = budget.LimitUSD, budget.Period
+	}
 	if req.Password != "" {
 		if m.PasswordHash, err = hashPassword(req.Password); err != nil {
 			return err
@@ -108,9 +174,17 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m.UpdatedAt = m.CreatedAt
-	s.audit(r, "member.create", m.ID, map[string]any{"email": m.Email, "role": m.Role, "projects": nonNilStrs(m.Projects),
-		"password": m.PasswordHash != ""})
-	v := viewMember(m)
+	detail := map[string]any{"email": m.Email, "role": m.Role, "projects": nonNilStrs(m.Projects),
+		"password": m.PasswordHash != ""}
+	if budget != nil {
+		detail["budget"] = budget
+		s.reloadForBudget(r.Context(), m.ID)
+	}
+	s.audit(r, "member.create", m.ID, detail)
+	v, err := s.viewMemberSpend(r.Context(), m)
+	if err != nil {
+		return err
+	}
 	v.Token = tok
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, v)
@@ -203,7 +277,11 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewMember(m))
+	v, err := s.viewMemberSpend(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -232,12 +310,15 @@ func (s *Server) loadMember(ctx context.Context, id string) (store.Member, error
 }
 
 // memberPatch is the body of PATCH /admin/v1/members/{id}; absent fields
-// stay as they are, "password": null removes the password.
+// stay as they are, "password": null removes the password and "budget":
+// null the budget.
 type memberPatch struct {
 	Role     *string         `json:"role"`
 	Projects *[]string       `json:"projects"`
 	Password json.RawMessage `json:"password"`
 	Disabled *bool           `json:"disabled"`
+	// Budget replaces the member's budget; null removes it.
+	Budget json.RawMessage `json:"budget"`
 }
 
 func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
@@ -291,6 +372,19 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 		m.Disabled = *p.Disabled
 		changed["disabled"] = m.Disabled
 	}
+	budget, setBudget, err := parseBudget(p.Budget)
+	if err != nil {
+		return err
+	}
+	if setBudget {
+		m.BudgetUSD, m.BudgetPeriod = 0, ""
+		if budget != nil {
+			m.BudgetUSD, m.BudgetPeriod = budget.LimitUSD, budget.Period
+		}
+		if m.BudgetUSD != before.BudgetUSD || m.BudgetPeriod != before.BudgetPeriod {
+			changed["budget"] = budget
+		}
+	}
 	if before.Role == store.RoleOwner && !before.Disabled && (m.Role != store.RoleOwner || m.Disabled) {
 		if err := s.keepAnOwner(ctx, m.ID); err != nil {
 			return err
@@ -303,10 +397,17 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		changed["email"] = m.Email
+		if _, ok := changed["budget"]; ok {
+			s.reloadForBudget(ctx, m.ID)
+		}
 		s.audit(r, "member.update", m.ID, changed)
 		m.UpdatedAt = s.Now().UTC()
 	}
-	writeJSON(w, http.StatusOK, viewMember(m))
+	v, err := s.viewMemberSpend(ctx, m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -345,6 +446,9 @@ func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
 		return memberNotFound(m.ID)
 	} else if err != nil {
 		return err
+	}
+	if m.BudgetUSD > 0 {
+		s.reloadForBudget(ctx, m.ID)
 	}
 	s.audit(r, "member.delete", m.ID, map[string]any{"email": m.Email, "role": m.Role})
 	writeJSON(w, http.StatusOK, map[string]any{"id": m.ID, "email": m.Email, "deleted": true,

@@ -234,18 +234,21 @@ func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) error {
 
 // GroupView is the admin API's JSON form of a group.
 type GroupView struct {
-	Name            string    `json:"name"`
-	Models          []string  `json:"models"`
-	PriceMultiplier float64   `json:"price_multiplier"`
-	RPM             int       `json:"rpm"`
-	TPM             int       `json:"tpm"`
-	ManagedBy       string    `json:"managed_by"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	Name            string   `json:"name"`
+	Models          []string `json:"models"`
+	PriceMultiplier float64  `json:"price_multiplier"`
+	RPM             int      `json:"rpm"`
+	TPM             int      `json:"tpm"`
+	// Concurrency is the default cap on each key's calls in flight per
+	// instance (0 = KEYGATE_KEY_CONCURRENCY).
+	Concurrency int       `json:"concurrency"`
+	ManagedBy   string    `json:"managed_by"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 func viewGroup(g store.Group) GroupView {
 	return GroupView{Name: g.Name, Models: nonNilStrs(g.Models), PriceMultiplier: g.PriceMultiplier, RPM: g.RPM, TPM: g.TPM,
-		ManagedBy: g.ManagedBy, UpdatedAt: g.UpdatedAt}
+		Concurrency: g.Concurrency, ManagedBy: g.ManagedBy, UpdatedAt: g.UpdatedAt}
 }
 
 // groupRequest is the body of POST and PATCH /admin/v1/groups.
@@ -255,6 +258,7 @@ type groupRequest struct {
 	PriceMultiplier *float64  `json:"price_multiplier"`
 	RPM             *int      `json:"rpm"`
 	TPM             *int      `json:"tpm"`
+	Concurrency     *int      `json:"concurrency"`
 }
 
 func (s *Server) findGroup(r *http.Request, name string) (store.Group, error) {
@@ -351,6 +355,12 @@ func applyGroup(g *store.Group, req groupRequest) error {
 	if g.RPM < 0 || g.TPM < 0 {
 		return invalid("rpm", "rpm and tpm must not be negative (0 = no group default).", "")
 	}
+	if req.Concurrency != nil {
+		if *req.Concurrency < 0 {
+			return invalid("concurrency", "concurrency must not be negative.", "0 leaves keys of the group at KEYGATE_KEY_CONCURRENCY; a positive number caps each key's calls in flight.")
+		}
+		g.Concurrency = *req.Concurrency
+	}
 	if len(g.Models) == 0 {
 		return invalid("models", "A group needs models: a list of catalogue names, or [\"*\"] for all.", "")
 	}
@@ -373,7 +383,7 @@ func (s *Server) saveGroup(w http.ResponseWriter, r *http.Request, g store.Group
 		return err
 	}
 	s.audit(r, action, "group:"+g.Name, map[string]any{"models": nonNilStrs(g.Models), "price_multiplier": g.PriceMultiplier,
-		"rpm": g.RPM, "tpm": g.TPM})
+		"rpm": g.RPM, "tpm": g.TPM, "concurrency": g.Concurrency})
 	writeJSON(w, status, viewGroup(g))
 	return nil
 }

@@ -51,7 +51,7 @@ type admission struct {
 func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *catalog.Group, est Estimate) error {
 	k := sc.Key
 	a := &sc.adm
-	*a = admission{key: k.ID, rule: limit.Rule{RPM: k.RPM, TPM: k.TPM}, conc: s.KeyConcurrency}
+	*a = admission{key: k.ID, rule: limit.Rule{RPM: k.RPM, TPM: k.TPM}, conc: keyConcurrency(k, g, s.KeyConcurrency)}
 	whose := "the key's own"
 	if g != nil {
 		if a.rule.RPM == 0 {
@@ -65,9 +65,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 		}
 	}
 	if ok, n := s.Gate.Acquire(k.ID, a.conc); !ok {
-		return apierr.New(apierr.RateLimitExceeded,
-			fmt.Sprintf("Key %s already has %d calls in flight on this gateway instance; the limit is %d concurrent calls.", k.Display, n, a.conc),
-			"Wait for a call to finish before starting another, or lower your client's parallelism.").WithHeader("Retry-After", "1")
+		return concurrencyError(k, g, n, a.conc)
 	}
 	out := est.MaxOutput
 	a.tokens = est.InputTokens + out
@@ -96,6 +94,14 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			bs[n] = ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)}
 			n++
 		}
+		// The owner's budget covers all their keys together.
+		var mem *catalog.Member
+		if k.Member != "" {
+			if mem = s.Catalog.Snapshot().Members[k.Member]; mem != nil {
+				bs[n] = ledger.Budget{Scope: ledger.ScopeMember, Subject: mem.ID, Period: mem.BudgetPeriod, Limit: ledger.FromUSD(mem.BudgetUSD)}
+				n++
+			}
+		}
 		if p := s.Catalog.Snapshot().Projects[k.Project]; p != nil {
 			if p.BudgetUSD > 0 {
 				bs[n] = ledger.Budget{Scope: ledger.ScopeProject, Subject: p.Name, Period: p.BudgetPeriod, Limit: ledger.FromUSD(p.BudgetUSD)}
@@ -118,7 +124,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 				s.Gate.Release(k.ID, a.conc)
 				var ex *ledger.Exhausted
 				if errors.As(err, &ex) {
-					return quotaError(k, ex)
+					return quotaError(k, mem, ex)
 				}
 				return apierr.Wrap(apierr.ServiceUnavailable, err, "The gateway cannot check the budgets of this call right now, so it refuses rather than overspend.",
 					"Retry shortly; if it persists, tell the gateway operator (the database or Redis is unreachable).")
@@ -199,13 +205,19 @@ func rateError(k *catalog.KeyEntry, r limit.Rule, res *limit.Result, tokens int,
 	return e.WithHeader("Retry-After", strconv.Itoa(secs))
 }
 
-func quotaError(k *catalog.KeyEntry, ex *ledger.Exhausted) error {
+func quotaError(k *catalog.KeyEntry, mem *catalog.Member, ex *ledger.Exhausted) error {
 	var which string
 	switch ex.Budget.Scope {
 	case ledger.ScopeKey:
 		which = fmt.Sprintf("key %s (%s)", k.Display, k.ID)
 	case ledger.ScopeProject:
 		which = fmt.Sprintf("project %q", ex.Budget.Subject)
+	case ledger.ScopeMember:
+		who := ex.Budget.Subject
+		if mem != nil && mem.ID == who {
+			who = mem.Email + " (" + mem.ID + ")"
+		}
+		which = fmt.Sprintf("member %s, shared by all the keys they own (key %s is one of them)", who, k.Display)
 	case ledger.ScopeProjectTest:
 		which = fmt.Sprintf("project %q's test keys (the test budget, shared by all its kg_test_ keys; key %s is one of them)", ex.Budget.Subject, k.Display)
 	default:
@@ -223,6 +235,40 @@ func quotaError(k *catalog.KeyEntry, ex *ledger.Exhausted) error {
 	}
 	return apierr.New(apierr.InsufficientQuota, msg,
 		"Wait for the reset, lower max_tokens or use a cheaper model, or ask an owner or admin to raise the budget. Retrying now will not help.")
+}
+
+// keyConcurrency is the cap on a key's calls in flight on this instance:
+// the key's own, else its group's default, else the gateway's
+// (KEYGATE_KEY_CONCURRENCY); 0 = unlimited.
+func keyConcurrency(k *catalog.KeyEntry, g *catalog.Group, def int) int {
+	switch {
+	case k.Concurrency > 0:
+		return k.Concurrency
+	case g != nil && g.Concurrency > 0:
+		return g.Concurrency
+	}
+	return def
+}
+
+// concurrencyError refuses a call over the key's concurrency cap, naming
+// where the cap comes from.
+func concurrencyError(k *catalog.KeyEntry, g *catalog.Group, inFlight, limit int) error {
+	var whose, raise string
+	switch {
+	case k.Concurrency > 0:
+		whose = "the key's own limit"
+		raise = "ask an owner or admin to raise the key's concurrency (PATCH /admin/v1/keys/" + k.ID + ` {"concurrency": N})`
+	case g != nil && g.Concurrency > 0:
+		whose = fmt.Sprintf("the default of its group %q", g.Name)
+		raise = "ask an owner or admin to give the key a concurrency of its own (PATCH /admin/v1/keys/" + k.ID + ` {"concurrency": N}) or to raise the group's`
+	default:
+		whose = "the gateway's per-key default (KEYGATE_KEY_CONCURRENCY)"
+		raise = "ask an owner or admin to give the key a concurrency of its own (PATCH /admin/v1/keys/" + k.ID + ` {"concurrency": N})`
+	}
+	return apierr.New(apierr.RateLimitExceeded,
+		fmt.Sprintf("Key %s is at its limit of calls in flight on this gateway instance: %d running, and %s is %d at once.", k.Display, inFlight, whose, limit),
+		"Wait for a call to finish before starting another (Retry-After), or lower your client's parallelism; if your workload needs more, "+raise+".").
+		WithHeader("Retry-After", "1")
 }
 
 // addSpend fills in what a key with a budget spent in the current period.

@@ -101,6 +101,29 @@ func TestDiagnostics(t *testing.T) {
 		return h
 	}
 
+	// Budgets and limits (issue 6): each key is spent or held by its row.
+	rpmKey := g.CreateKey(map[string]any{"rpm": 1})
+	tpmKey := g.CreateKey(map[string]any{"tpm": 40})
+	concKey := g.CreateKey(map[string]any{"concurrency": 1})
+	broke := g.CreateKey(map[string]any{"budget": map[string]any{"limit_usd": 0.000001, "period": "total"}})
+	if st := g.Admin("POST", "/admin/v1/members", map[string]any{"email": "spent@example.com", "role": "member", "projects": []string{"demo"},
+		"budget": map[string]any{"limit_usd": 0.000001, "period": "monthly"}}, nil); st != http.StatusCreated {
+		t.Fatalf("create member with a budget: %d", st)
+	}
+	memberKey := g.CreateKey(map[string]any{"member": "spent@example.com"})
+	if st := g.Admin("POST", "/admin/v1/projects", map[string]any{"name": "broke", "budget": map[string]any{"limit_usd": 0.000001, "period": "daily"}}, nil); st != http.StatusCreated {
+		t.Fatalf("create project with a budget: %d", st)
+	}
+	projectKey := g.CreateKey(map[string]any{"project": "broke"})
+	spendOne := func(key string) func(t *testing.T) func() {
+		return func(t *testing.T) func() {
+			if resp, b := g.Do("POST", "/v1/chat/completions", bearer(key), chat("mock-gpt")); resp.StatusCode != 200 {
+				t.Fatalf("first call: %d %s", resp.StatusCode, b)
+			}
+			return func() {}
+		}
+	}
+
 	type row struct {
 		method, path string
 		header       http.Header
@@ -111,6 +134,8 @@ func TestDiagnostics(t *testing.T) {
 		message      string   // substring of message, when it names the cause
 		secrets      []string // must not appear (beyond the display form)
 		header2      [2]string
+		present      []string // headers that must be set
+		absent       []string // headers that must not be
 		setup        func(t *testing.T) func()
 	}
 	rows := map[string]row{
@@ -169,6 +194,26 @@ func TestDiagnostics(t *testing.T) {
 			message: `Did you mean "mock-gpt"`, hint: "GET /v1/models", secrets: []string{k}},
 		"misspelt model, dated alias": {header: bearer(k), body: chat("mock-gpt-2024-01-02"), status: 404, code: "model_not_found",
 			message: "mock-gpt-2024-01-01", secrets: []string{k}},
+		// rate_limit_exceeded: which limit, when to retry, what is left
+		"over rpm": {header: bearer(rpmKey.Key), status: 429, code: "rate_limit_exceeded", message: "1 requests per minute", hint: "Retry after",
+			header2: [2]string{"X-Ratelimit-Limit-Requests", "1"}, secrets: []string{rpmKey.Key}, setup: spendOne(rpmKey.Key),
+			present: []string{"Retry-After", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"}},
+		"over tpm": {header: bearer(tpmKey.Key), status: 429, code: "rate_limit_exceeded", message: "40 tokens per minute", hint: "Retry after",
+			header2: [2]string{"X-Ratelimit-Limit-Tokens", "40"}, secrets: []string{tpmKey.Key}, setup: spendOne(tpmKey.Key),
+			present: []string{"Retry-After", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"}},
+		"over concurrency": {header: bearer(concKey.Key), status: 429, code: "rate_limit_exceeded", message: "the key's own limit is 1 at once",
+			hint: "parallelism", header2: [2]string{"Retry-After", "1"}, secrets: []string{concKey.Key},
+			setup: func(t *testing.T) func() {
+				g.App.Server.Gate.Acquire(concKey.ID, 1)
+				return func() { g.App.Server.Gate.Release(concKey.ID, 1) }
+			}},
+		// insufficient_quota: which budget, when it resets; no Retry-After
+		"key budget spent": {header: bearer(broke.Key), status: 429, code: "insufficient_quota", message: "total budget of key " + broke.Display,
+			hint: "raise the budget", absent: []string{"Retry-After"}, secrets: []string{broke.Key}},
+		"member budget spent": {header: bearer(memberKey.Key), status: 429, code: "insufficient_quota", message: "monthly budget of member spent@example.com",
+			hint: "Retrying now will not help", absent: []string{"Retry-After"}, secrets: []string{memberKey.Key}},
+		"project budget spent": {header: bearer(projectKey.Key), status: 429, code: "insufficient_quota", message: `daily budget of project "broke"`,
+			hint: "Wait for the reset", absent: []string{"Retry-After"}, secrets: []string{projectKey.Key}},
 		// unknown_endpoint
 		"missing /v1":    {path: "/chat/completions", header: bearer(k), body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: "lacks /v1", hint: "/v1", secrets: []string{k}},
 		"doubled /v1":    {path: "/v1/v1/chat/completions", header: bearer(k), body: chat("mock-gpt"), status: 404, code: "unknown_endpoint", message: "/v1 twice", hint: "/v1"},
@@ -260,6 +305,16 @@ func TestDiagnostics(t *testing.T) {
 			}
 			if tc.header2[0] != "" && resp.Header.Get(tc.header2[0]) != tc.header2[1] {
 				t.Errorf("header %s = %q, want %q", tc.header2[0], resp.Header.Get(tc.header2[0]), tc.header2[1])
+			}
+			for _, h := range tc.present {
+				if resp.Header.Get(h) == "" {
+					t.Errorf("header %s is missing", h)
+				}
+			}
+			for _, h := range tc.absent {
+				if v := resp.Header.Get(h); v != "" {
+					t.Errorf("header %s = %q, want none", h, v)
+				}
 			}
 			assertNoSecret(t, string(b), tc.secrets...)
 			if strings.Contains(string(b), "simulated") || strings.Contains(string(b), "Incorrect API key") {

@@ -36,8 +36,9 @@ type MemberStore interface {
 	GetMemberByEmail(ctx context.Context, email string) (Member, error)
 	// ListMembers returns every member, oldest first.
 	ListMembers(ctx context.Context) ([]Member, error)
-	// UpdateMember writes the role, projects, token and password hashes and
-	// the disabled flag of an existing member; ErrNotFound when it is gone.
+	// UpdateMember writes the role, projects, token and password hashes,
+	// the disabled flag and the budget of an existing member; ErrNotFound
+	// when it is gone.
 	UpdateMember(ctx context.Context, m Member) error
 	// DeleteMember removes a member; ErrNotFound when it is gone.
 	DeleteMember(ctx context.Context, id string) error

@@ -49,10 +49,13 @@ type Key struct {
 	BudgetPeriod string  // daily | monthly | total
 	RPM          int
 	TPM          int
-	CreatedAt    time.Time
-	CreatedBy    string
-	UpdatedAt    time.Time
-	Version      int64
+	// Concurrency caps the key's calls in flight on each instance; 0 =
+	// its group's default (then KEYGATE_KEY_CONCURRENCY).
+	Concurrency int
+	CreatedAt   time.Time
+	CreatedBy   string
+	UpdatedAt   time.Time
+	Version     int64
 }
 
 // KeyFilter narrows ListKeys.
@@ -74,8 +77,11 @@ type Group struct {
 	PriceMultiplier float64
 	RPM             int
 	TPM             int
-	ManagedBy       string
-	UpdatedAt       time.Time
+	// Concurrency is the default cap on each key's calls in flight per
+	// instance; 0 = KEYGATE_KEY_CONCURRENCY.
+	Concurrency int
+	ManagedBy   string
+	UpdatedAt   time.Time
 }
 
 // Project is a team's unit of ownership and budget.
@@ -145,10 +151,14 @@ type Member struct {
 	PasswordHash string
 	// Projects limits what the member sees; empty means every project
 	// (not allowed for the member role).
-	Projects  []string
-	Disabled  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Projects []string
+	Disabled bool
+	// BudgetUSD bounds the spend of every key the member owns together,
+	// per BudgetPeriod (daily | monthly | total); 0 = none.
+	BudgetUSD    float64
+	BudgetPeriod string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // RequestLog is one row per call, rejected calls included. Never bodies.

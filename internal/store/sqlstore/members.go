@@ -8,14 +8,14 @@ import (
 	"github.com/keygate/keygate/internal/store"
 )
 
-const memberCols = `id, email, role, token_hash, password_hash, projects, disabled, created_at, updated_at`
+const memberCols = `id, email, role, token_hash, password_hash, projects, disabled, created_at, updated_at, budget_usd, budget_period`
 
 func scanMember(sc interface{ Scan(...any) error }) (store.Member, error) {
 	var m store.Member
 	var projects string
 	var disabled int
 	var c, u int64
-	err := sc.Scan(&m.ID, &m.Email, &m.Role, &m.TokenHash, &m.PasswordHash, &projects, &disabled, &c, &u)
+	err := sc.Scan(&m.ID, &m.Email, &m.Role, &m.TokenHash, &m.PasswordHash, &projects, &disabled, &c, &u, &m.BudgetUSD, &m.BudgetPeriod)
 	m.Projects, m.Disabled, m.CreatedAt, m.UpdatedAt = strs(projects), disabled != 0, fromMS(c), fromMS(u)
 	if m.UpdatedAt.IsZero() {
 		m.UpdatedAt = m.CreatedAt
@@ -28,9 +28,9 @@ func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = time.Now().UTC()
 	}
-	_, err := s.exec(ctx, `INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.Email, m.Role, m.TokenHash, m.PasswordHash, jsonText(nonNil(m.Projects)), boolInt(m.Disabled),
-		ms(m.CreatedAt), ms(m.CreatedAt))
+		ms(m.CreatedAt), ms(m.CreatedAt), m.BudgetUSD, m.BudgetPeriod)
 	if isUnique(err) {
 		return fmt.Errorf("create member %s: %w", m.Email, store.ErrConflict)
 	}
@@ -90,8 +90,9 @@ func (s *Store) ListMembers(ctx context.Context) ([]store.Member, error) {
 
 // UpdateMember writes the mutable fields of m.
 func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
-	res, err := s.exec(ctx, `UPDATE members SET role = ?, token_hash = ?, password_hash = ?, projects = ?, disabled = ?, updated_at = ?
- WHERE id = ?`, m.Role, m.TokenHash, m.PasswordHash, jsonText(nonNil(m.Projects)), boolInt(m.Disabled), ms(time.Now()), m.ID)
+	res, err := s.exec(ctx, `UPDATE members SET role = ?, token_hash = ?, password_hash = ?, projects = ?, disabled = ?, budget_usd = ?,
+ budget_period = ?, updated_at = ? WHERE id = ?`, m.Role, m.TokenHash, m.PasswordHash, jsonText(nonNil(m.Projects)), boolInt(m.Disabled),
+		m.BudgetUSD, m.BudgetPeriod, ms(time.Now()), m.ID)
 	if err != nil {
 		return fmt.Errorf("update member %s: %w", m.ID, err)
 	}

@@ -11,11 +11,11 @@ import (
 
 // UpsertGroup creates or replaces a group.
 func (s *Store) UpsertGroup(ctx context.Context, g store.Group) error {
-	_, err := s.exec(ctx, `INSERT INTO groups (name, models, price_multiplier, rpm, tpm, managed_by, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO groups (name, models, price_multiplier, rpm, tpm, concurrency, managed_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET models = excluded.models, price_multiplier = excluded.price_multiplier,
- rpm = excluded.rpm, tpm = excluded.tpm, managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
-		g.Name, jsonText(nonNil(g.Models)), g.PriceMultiplier, g.RPM, g.TPM, g.ManagedBy, ms(time.Now()))
+ rpm = excluded.rpm, tpm = excluded.tpm, concurrency = excluded.concurrency, managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+		g.Name, jsonText(nonNil(g.Models)), g.PriceMultiplier, g.RPM, g.TPM, g.Concurrency, g.ManagedBy, ms(time.Now()))
 	if err != nil {
 		return fmt.Errorf("upsert group %s: %w", g.Name, err)
 	}
@@ -24,7 +24,7 @@ ON CONFLICT (name) DO UPDATE SET models = excluded.models, price_multiplier = ex
 
 // ListGroups returns all groups by name.
 func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
-	rows, err := s.query(ctx, `SELECT name, models, price_multiplier, rpm, tpm, managed_by, updated_at FROM groups ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT name, models, price_multiplier, rpm, tpm, concurrency, managed_by, updated_at FROM groups ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
@@ -34,7 +34,7 @@ func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
 		var g store.Group
 		var models string
 		var upd int64
-		if err := rows.Scan(&g.Name, &models, &g.PriceMultiplier, &g.RPM, &g.TPM, &g.ManagedBy, &upd); err != nil {
+		if err := rows.Scan(&g.Name, &models, &g.PriceMultiplier, &g.RPM, &g.TPM, &g.Concurrency, &g.ManagedBy, &upd); err != nil {
 			return nil, fmt.Errorf("list groups: %w", err)
 		}
 		g.Models, g.UpdatedAt = strs(models), fromMS(upd)

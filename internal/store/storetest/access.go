@@ -45,6 +45,17 @@ func runMembers(t *testing.T, st store.Store) {
 	if len(list) < 2 || list[len(list)-1].ID != "mem_b" {
 		t.Fatalf("list members: %+v", list)
 	}
+	got.BudgetUSD, got.BudgetPeriod = 12.5, "monthly"
+	must(t, st.UpdateMember(ctx, got))
+	if again, err := st.GetMember(ctx, "mem_b"); err != nil || again.BudgetUSD != 12.5 || again.BudgetPeriod != "monthly" {
+		t.Fatalf("member budget after update: %+v, %v", again, err)
+	}
+	must(t, st.CreateMember(ctx, store.Member{ID: "mem_budget", Email: "budget@example.com", Role: store.RoleMember,
+		Projects: []string{"p1"}, BudgetUSD: 3, BudgetPeriod: "daily", CreatedAt: time.Now()}))
+	if nb, err := st.GetMemberByEmail(ctx, "budget@example.com"); err != nil || nb.BudgetUSD != 3 || nb.BudgetPeriod != "daily" {
+		t.Fatalf("member budget at create: %+v, %v", nb, err)
+	}
+	must(t, st.DeleteMember(ctx, "mem_budget"))
 	must(t, st.DeleteMember(ctx, "mem_b"))
 	if err := st.DeleteMember(ctx, "mem_b"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete twice: %v", err)
@@ -182,5 +193,46 @@ func runUsage(t *testing.T, st store.Store) {
 	}
 	if _, err := st.UsageReport(ctx, store.UsageFilter{GroupBy: []string{"color"}}); err == nil {
 		t.Fatal("unknown dimension: want an error")
+	}
+}
+
+// runConcurrency checks the concurrency caps of keys and groups.
+func runConcurrency(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	must(t, st.UpsertGroup(ctx, store.Group{Name: "g-conc", Models: []string{"*"}, PriceMultiplier: 1, Concurrency: 4}))
+	gs, err := st.ListGroups(ctx)
+	must(t, err)
+	found := false
+	for _, g := range gs {
+		if g.Name == "g-conc" {
+			found = true
+			if g.Concurrency != 4 {
+				t.Fatalf("group concurrency = %d, want 4", g.Concurrency)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("group g-conc not listed")
+	}
+	must(t, st.UpsertGroup(ctx, store.Group{Name: "g-conc", Models: []string{"*"}, PriceMultiplier: 1}))
+	gs, err = st.ListGroups(ctx)
+	must(t, err)
+	for _, g := range gs {
+		if g.Name == "g-conc" && g.Concurrency != 0 {
+			t.Fatalf("group concurrency after upsert without it = %d, want 0", g.Concurrency)
+		}
+	}
+	k := &store.Key{ID: "key_conc", Hash: fmt.Sprintf("%064x", 2000), Display: "kg_live_EEEE…FFFF", Env: "live", Project: "p1",
+		Group: "g-conc", State: store.KeyActive, Concurrency: 3}
+	must(t, st.CreateKey(ctx, k))
+	got, err := st.GetKey(ctx, k.ID)
+	must(t, err)
+	if got.Concurrency != 3 {
+		t.Fatalf("key concurrency at create = %d, want 3", got.Concurrency)
+	}
+	got.Concurrency = 7
+	must(t, st.UpdateKey(ctx, &got))
+	if again, err := st.GetKeyByHash(ctx, k.Hash); err != nil || again.Concurrency != 7 {
+		t.Fatalf("key concurrency after update: %+v, %v", again, err)
 	}
 }

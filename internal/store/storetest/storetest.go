@@ -136,6 +136,7 @@ func Run(t *testing.T, st store.Store) {
 
 	t.Run("member directory", func(t *testing.T) { runMembers(t, st) })
 	t.Run("key owners", func(t *testing.T) { runKeyOwners(t, st) })
+	t.Run("concurrency caps", func(t *testing.T) { runConcurrency(t, st) })
 	t.Run("usage", func(t *testing.T) { runUsage(t, st) })
 
 	t.Run("request logs", func(t *testing.T) {
