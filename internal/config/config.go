@@ -39,6 +39,7 @@ type Config struct {
 	LogQueueSize     int
 	UpstreamTimeout  time.Duration
 	// KeyConcurrency bounds concurrent calls per key on each instance
+	// for keys whose own and group's concurrency are unset
 	// (KEYGATE_KEY_CONCURRENCY; 0 = unlimited).
 	KeyConcurrency int
 	// Pprof, when set, serves /debug/pprof/ on this loopback address, on a

@@ -55,7 +55,7 @@ type Server struct {
 	Limits         limit.Limiter
 	Gate           *limit.Gate
 	Ledger         *ledger.Ledger
-	KeyConcurrency int // concurrent calls per key and instance; 0 = unlimited
+	KeyConcurrency int // concurrent calls per key and instance when neither the key nor its group sets one; 0 = unlimited
 	// Health adds fields to GET /healthz (instance id, last applied
 	// change-event sequence).
 	Health func() map[string]any
