@@ -110,6 +110,13 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 	if !errors.Is(err, store.ErrNotFound) {
 		return Actor{}, apierr.Wrap(apierr.ServiceUnavailable, err, "The gateway cannot check admin credentials right now.", "Retry shortly.")
 	}
+	if strings.HasPrefix(tok, keys.PrefixPAT) {
+		if m, err := s.Store.GetMemberByTokenHash(r.Context(), revokedTokenMark(fmt.Sprintf("%x", h))); err == nil {
+			return Actor{}, apierr.New(apierr.KeyDisabled,
+				fmt.Sprintf("The personal access token %s of %s was disabled: a secret-scanning report found it in public.", keys.Display(tok), m.Email),
+				"Ask an owner or admin for a new token (POST /admin/v1/members/"+m.ID+"/token); GET /admin/v1/audit?action=token.leaked shows where it was found.")
+		}
+	}
 	return Actor{}, apierr.New(apierr.InvalidAPIKey, "The admin token is not valid for this gateway.",
 		"Use the KEYGATE_ADMIN_TOKEN the gateway was started with, or the owner token it printed on first start.")
 }

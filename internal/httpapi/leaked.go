@@ -149,27 +149,77 @@ func reportMark(digest, url string) string {
 	return digest + ":" + hex.EncodeToString(h[:16])
 }
 
-// leakedPAT handles a member's personal access token in a report: it is
-// recorded and notified (the member's token must be replaced by an owner).
+// revokedTokenMark is what a member's token hash becomes when a leak
+// report disables the token: it can never equal a presented token's
+// digest, so the token no longer authenticates, yet a replayed report and
+// the refused member are still told what happened.
+func revokedTokenMark(digest string) string { return "leaked:" + digest }
+
+// leakedPAT handles a personal access token in a report. A member's token
+// is disabled at once (its hash is replaced by a mark; an owner or admin
+// issues a new one), audited, and notified; the bootstrap owner token
+// (KEYGATE_ADMIN_TOKEN) lives in the environment, so it is reported for
+// the operator to replace.
 func (s *Server) leakedPAT(ctx context.Context, a leak.Answer, digest string, t leak.Token, src string) (leak.Answer, bool, error) {
+	where := cleanText(t.URL, 300)
+	if where == "" {
+		where = "(no URL given)"
+	}
+	source := cleanText(t.Source, 60)
+	display := keys.Display(t.Token)
+	var zero [32]byte
+	if s.AdminTokenHash != zero && digest == hex.EncodeToString(s.AdminTokenHash[:]) {
+		a.Label = leak.TruePositive
+		return a, false, s.leakedBootstrap(ctx, digest, t, display, where, source, src)
+	}
 	m, err := s.Store.GetMemberByTokenHash(ctx, digest)
 	if errors.Is(err, store.ErrNotFound) {
+		// Disabled by an earlier report: a replay answers the same and
+		// changes nothing.
+		if _, err := s.Store.GetMemberByTokenHash(ctx, revokedTokenMark(digest)); err == nil {
+			a.Label = leak.TruePositive
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return a, false, err
+		}
 		return a, false, nil
 	}
 	if err != nil {
 		return a, false, err
 	}
 	a.Label = leak.TruePositive
-	where := cleanText(t.URL, 300)
-	if _, first, err := s.Store.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), time.Now().UTC().Format(time.RFC3339)); err != nil {
-		return a, false, err
-	} else if first {
-		s.auditEvent(ctx, LeakActor, "token.leaked", m.ID, src, map[string]any{"member": m.Email, "display": keys.Display(t.Token), "url": where})
-		if s.Webhooks != nil {
-			s.Webhooks.Notify(webhook.Event{ID: newEventID(), Type: webhook.KeyLeaked, Time: s.Now().UTC(),
-				Data: map[string]any{"member_id": m.ID, "member": m.Email, "display": keys.Display(t.Token), "url": where,
-					"action_needed": "replace this member's personal access token"}})
-		}
+	m.TokenHash = revokedTokenMark(digest)
+	if err := s.Store.UpdateMember(ctx, m); errors.Is(err, store.ErrNotFound) {
+		return a, false, nil // deleted meanwhile: the token is gone with it
+	} else if err != nil {
+		return a, false, fmt.Errorf("disable the leaked token of member %s: %w", m.ID, err)
 	}
-	return a, false, nil
+	hint := "An owner or admin issues " + m.Email + " a new token: POST /admin/v1/members/" + m.ID + "/token (or keygate members token " + m.ID + ")."
+	s.auditEvent(ctx, LeakActor, "token.leaked", m.ID, src, map[string]any{"member": m.Email, "display": display, "url": where,
+		"source": source, "token_disabled": true})
+	s.Log.Warn("leaked member token disabled by a secret-scanning report", "member_id", m.ID, "token", display, "url", where)
+	if s.Webhooks != nil {
+		s.Webhooks.Notify(webhook.Event{ID: newEventID(), Type: webhook.KeyLeaked, Time: s.Now().UTC(),
+			Data: map[string]any{"member_id": m.ID, "member": m.Email, "role": m.Role, "display": display, "url": where,
+				"source": source, "token_disabled": true, "action_needed": hint}})
+	}
+	return a, true, nil
+}
+
+// leakedBootstrap reports a leaked KEYGATE_ADMIN_TOKEN once per report
+// place: the gateway cannot change its own environment.
+func (s *Server) leakedBootstrap(ctx context.Context, digest string, t leak.Token, display, where, source, src string) error {
+	_, first, err := s.Store.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), time.Now().UTC().Format(time.RFC3339))
+	if err != nil || !first {
+		return err
+	}
+	hint := "Set a new KEYGATE_ADMIN_TOKEN (keygate token generate) on every instance and restart them; until then the leaked token is an owner credential."
+	s.auditEvent(ctx, LeakActor, "token.leaked", "bootstrap", src, map[string]any{"display": display, "url": where, "source": source,
+		"token_disabled": false, "action_needed": hint})
+	s.Log.Error("the bootstrap owner token (KEYGATE_ADMIN_TOKEN) was reported leaked; replace it and restart", "token", display, "url", where)
+	if s.Webhooks != nil {
+		s.Webhooks.Notify(webhook.Event{ID: newEventID(), Type: webhook.KeyLeaked, Time: s.Now().UTC(),
+			Data: map[string]any{"member_id": "bootstrap", "display": display, "url": where, "source": source,
+				"token_disabled": false, "action_needed": hint}})
+	}
+	return nil
 }

@@ -213,3 +213,103 @@ func TestLeakReportThousandTokens(t *testing.T) {
 		expect(t, "reported key", g.call(k, ""), 401, "key_disabled")
 	}
 }
+
+// TestLeakReportDisablesMemberToken: a member's personal access token in a
+// signed report stops authenticating at once, is audited and notified
+// (display form only) and labelled true_positive, also on replay; the
+// member gets a new token from an owner and works again.
+func TestLeakReportDisablesMemberToken(t *testing.T) {
+	sc := newScanner(t, "gh-current")
+	g := startGateway(t, func(c *config.Config) { c.ScanningKeys = keyFile(t, sc) })
+	r := g.admin("POST", "/admin/v1/members", map[string]any{"email": "ana@example.com", "role": "admin"})
+	expect(t, "create member", r, 201, "")
+	var m struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	r.json(t, &m)
+	bearer := http.Header{"Authorization": {"Bearer " + m.Token}}
+	expect(t, "member token works", g.do("GET", "/admin/v1/members/me", bearer, nil), 200, "")
+	k := g.createKey(nil) // a key is not touched by its creator's token leaking
+
+	body := reportBody(m.Token)
+	for i, what := range []string{"report", "replay"} {
+		r = g.report(t, sc, "gh-current", body)
+		expect(t, what, r, 200, "")
+		var ans []leak.Answer
+		r.json(t, &ans)
+		if len(ans) != 1 || ans[0].Label != leak.TruePositive || ans[0].TokenHash != keys.HashHex(m.Token) {
+			t.Fatalf("%s #%d answer: %s", what, i, r.Body)
+		}
+	}
+	r = g.do("GET", "/admin/v1/members/me", bearer, nil)
+	expect(t, "leaked member token", r, 401, "key_disabled")
+	for _, want := range []string{"ana@example.com", keys.Display(m.Token), "secret-scanning report", "/admin/v1/members/" + m.ID + "/token"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Fatalf("refusal lacks %q: %s", want, r.Body)
+		}
+	}
+	expect(t, "keys keep working", g.call(k.Key, ""), 200, "")
+
+	r = g.admin("GET", "/admin/v1/audit?action=token.leaked", nil)
+	var audit struct {
+		Data []struct {
+			Actor, Object string
+			Detail        map[string]any
+		} `json:"data"`
+	}
+	r.json(t, &audit)
+	if len(audit.Data) != 1 || audit.Data[0].Object != m.ID || audit.Data[0].Actor != "secret-scanning" ||
+		audit.Data[0].Detail["token_disabled"] != true || audit.Data[0].Detail["display"] != keys.Display(m.Token) {
+		t.Fatalf("audit (one event, replay adds none): %s", r.Body)
+	}
+	var leaked []hookDelivery
+	for _, d := range g.Hooks.wait(1) {
+		if d.Event.Type == webhook.KeyLeaked {
+			leaked = append(leaked, d)
+		}
+	}
+	if len(leaked) != 1 || leaked[0].Event.Data["member_id"] != m.ID || leaked[0].Event.Data["token_disabled"] != true ||
+		!strings.Contains(fmt.Sprint(leaked[0].Event.Data["action_needed"]), "/token") {
+		t.Fatalf("webhooks: %+v", leaked)
+	}
+
+	// An owner issues a new token; it works, the old one stays refused.
+	r = g.admin("POST", "/admin/v1/members/"+m.ID+"/token", nil)
+	expect(t, "new token", r, 200, "")
+	var fresh struct{ Token string }
+	r.json(t, &fresh)
+	expect(t, "new token works", g.do("GET", "/admin/v1/members/me", http.Header{"Authorization": {"Bearer " + fresh.Token}}, nil), 200, "")
+	expect(t, "old token still refused", g.do("GET", "/admin/v1/members/me", bearer, nil), 401, "")
+
+	for _, d := range g.Hooks.wait(1) {
+		if strings.Contains(string(d.Body), m.Token) || strings.Contains(string(d.Body), fresh.Token) {
+			t.Fatal("a webhook holds a token in plaintext")
+		}
+	}
+	if logs := g.Logs.String(); strings.Contains(logs, m.Token) || strings.Contains(logs, fresh.Token) {
+		t.Fatal("the log holds a token in plaintext")
+	}
+}
+
+// TestLeakReportOfBootstrapToken: KEYGATE_ADMIN_TOKEN lives in the
+// environment, so a report of it is labelled, audited and notified for the
+// operator to replace.
+func TestLeakReportOfBootstrapToken(t *testing.T) {
+	sc := newScanner(t, "gh-current")
+	tok, _ := keys.Generate(keys.PrefixPAT)
+	g := startGateway(t, func(c *config.Config) { c.ScanningKeys = keyFile(t, sc); c.AdminToken = tok })
+	r := g.report(t, sc, "gh-current", reportBody(tok))
+	var ans []leak.Answer
+	r.json(t, &ans)
+	if len(ans) != 1 || ans[0].Label != leak.TruePositive {
+		t.Fatalf("answer: %s", r.Body)
+	}
+	hooks := g.Hooks.wait(1)
+	if len(hooks) != 1 || hooks[0].Event.Type != webhook.KeyLeaked || !strings.Contains(fmt.Sprint(hooks[0].Event.Data["action_needed"]), "KEYGATE_ADMIN_TOKEN") {
+		t.Fatalf("webhooks: %+v", hooks)
+	}
+	if strings.Contains(string(hooks[0].Body), tok) {
+		t.Fatal("the webhook holds the token in plaintext")
+	}
+}
