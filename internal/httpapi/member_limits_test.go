@@ -196,6 +196,21 @@ func TestMemberBudgetAdminAPI(t *testing.T) {
 	if resp.StatusCode != 429 || errCode(b) != "insufficient_quota" || !strings.Contains(string(b), "daily budget of member dev@example.com") {
 		t.Fatalf("call over the member budget: %d %s", resp.StatusCode, b)
 	}
+	// All or nothing: a key with a budget of its own, refused by its
+	// owner's, holds and spends nothing on its own budget.
+	budgeted := e.g.CreateKey(map[string]any{"member": "dev@example.com", "budget": map[string]any{"limit_usd": 10, "period": "daily"}})
+	if resp, b := e.g.Do("POST", "/v1/chat/completions", testgw.Bearer(budgeted.Key), chatBody); resp.StatusCode != 429 ||
+		!strings.Contains(string(b), "member dev@example.com") {
+		t.Fatalf("key budget fits, member budget does not: %d %s", resp.StatusCode, b)
+	}
+	if o := e.g.App.Ledger.Outstanding(); o != 0 {
+		t.Fatalf("%d reservations held after a refusal", o)
+	}
+	var kv map[string]any
+	e.owner("GET", "/admin/v1/keys/"+budgeted.ID, nil).decode(t, &kv)
+	if kv["spent_usd"] != float64(0) {
+		t.Fatalf("the refused call spent from the key's own budget: %v", kv["spent_usd"])
+	}
 	var list struct {
 		Data []map[string]any `json:"data"`
 	}
