@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keygate/keygate/internal/anomaly"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/httpapi"
@@ -48,8 +49,11 @@ type App struct {
 	// retentionDone closes when the log retention job has stopped.
 	retentionDone chan struct{}
 	// Webhooks delivers security notifications (nil without KEYGATE_WEBHOOK_URL).
-	Webhooks    *webhook.Sender
-	noticesDone chan struct{}
+	Webhooks *webhook.Sender
+	// Anomalies sends key.anomaly webhooks (nil without KEYGATE_WEBHOOK_URL).
+	Anomalies     *anomaly.Detector
+	anomaliesDone chan struct{}
+	noticesDone   chan struct{}
 	// followUpsDone closes when the incident review and rotation
 	// follow-up loop has stopped.
 	followUpsDone chan struct{}
@@ -238,6 +242,9 @@ func (a *App) Start(ctx context.Context) error {
 		go func() { defer close(a.noticesDone); a.Server.RunNotices(bg, time.Hour) }()
 		a.followUpsDone = make(chan struct{})
 		go func() { defer close(a.followUpsDone); a.Server.RunFollowUps(bg, time.Minute) }()
+		a.Anomalies = &anomaly.Detector{Store: a.Store, Out: a.Webhooks, Log: a.log, Now: a.Server.Now}
+		a.anomaliesDone = make(chan struct{})
+		go func() { defer close(a.anomaliesDone); a.Anomalies.Run(bg) }()
 	}
 	a.startRetention(bg)
 	a.http = &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
@@ -284,6 +291,9 @@ func (a *App) Close() error {
 		}
 		if a.followUpsDone != nil {
 			<-a.followUpsDone
+		}
+		if a.anomaliesDone != nil {
+			<-a.anomaliesDone
 		}
 	}
 	if a.Webhooks != nil {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keygate/keygate/internal/anomaly"
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/ids"
@@ -35,8 +36,7 @@ const MaxGrace = 30 * 24 * time.Hour
 
 // refusedByState are the error codes of calls refused because of the key's
 // state; invalid_api_key carries a key id only for a deleted key.
-var refusedByState = []string{string(apierr.KeyDisabled), string(apierr.KeyRotated), string(apierr.KeyExpired),
-	string(apierr.InvalidAPIKey)}
+var refusedByState = anomaly.RefusedCodes
 
 func (s *Server) keyLifecycleRoutes(mux router) {
 	mux.Handle("PATCH /admin/v1/keys/{id}", s.admin(s.patchKey))
@@ -609,10 +609,7 @@ type ImpactBaseline struct {
 }
 
 // Anomaly is something in the window far from the key's own baseline.
-type Anomaly struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
-}
+type Anomaly = anomaly.Anomaly
 
 func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -664,12 +661,9 @@ func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time
 		SpendUSD: round6(win.SpendUSD), RejectedAfterDisable: win.Refused,
 		ByModel: []ImpactModel{}, ByIP: []ImpactIP{}, ByHour: []ImpactHour{}, UserAgents: []ImpactUA{},
 		RejectedAttempts: []ImpactAttempt{}, Anomalies: []Anomaly{}}
-	seenIP, seenModel := map[string]bool{}, map[string]bool{}
+	seenIP := make(map[string]bool, len(base.ByIP))
 	for _, g := range base.ByIP {
 		seenIP[g.Value] = true
-	}
-	for _, g := range base.ByModel {
-		seenModel[g.Value] = true
 	}
 	for _, g := range win.ByModel {
 		rep.ByModel = append(rep.ByModel, ImpactModel{Model: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
@@ -688,65 +682,14 @@ func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time
 		rep.RejectedAttempts = append(rep.RejectedAttempts, ImpactAttempt{Time: l.Time, IP: l.SourceIP, UserAgent: l.UserAgent,
 			Code: l.ErrorCode, RequestID: l.RequestID})
 	}
-	rep.Baseline = ImpactBaseline{Requests: base.Requests, SpendUSD: round6(base.SpendUSD)}
-	if base.Requests > 0 {
-		rep.Baseline.FirstSeen = &base.First
-		hours := max(since.Sub(base.First).Hours(), 1)
-		rep.Baseline.RequestsPerHour = float64(base.Requests) / hours
-		rep.Baseline.SpendPerHour = base.SpendUSD / hours
+	b := anomaly.BaselineOf(base, since)
+	rep.Baseline = ImpactBaseline{Requests: b.Requests, SpendUSD: round6(b.SpendUSD), RequestsPerHour: b.RequestsPerHour,
+		SpendPerHour: b.SpendPerHour}
+	if b.Requests > 0 {
+		rep.Baseline.FirstSeen = &b.FirstSeen
 	}
-	rep.Anomalies = anomalies(rep, win, base, seenIP, seenModel)
+	rep.Anomalies = anomaly.Find(win, base, since, until)
 	return rep, nil
-}
-
-// Thresholds of the anomaly rules: a rate counts as far above the baseline
-// at anomalyFactor times it, and only with enough calls to mean something.
-const (
-	anomalyFactor      = 5
-	anomalyMinRequests = 20
-)
-
-// anomalies flags what an owner should look at first: rates far above the
-// key's own baseline, models and addresses it never used, and use after
-// it was refused.
-func anomalies(rep *ImpactReport, win, base store.LogAggregate, seenIP, seenModel map[string]bool) []Anomaly {
-	out := []Anomaly{}
-	hours := max(rep.Until.Sub(rep.Since).Hours(), 1)
-	rate := float64(win.Requests) / hours
-	if base.Requests == 0 {
-		if win.Requests > 0 {
-			out = append(out, Anomaly{Kind: "no_baseline", Message: "The key has no traffic before the report's start, so rates cannot be compared; every address and model counts as new."})
-		}
-	} else {
-		b := rep.Baseline
-		if win.Requests >= anomalyMinRequests && rate >= anomalyFactor*b.RequestsPerHour {
-			out = append(out, Anomaly{Kind: "request_rate", Message: fmt.Sprintf("%.1f requests/hour against a baseline of %.2f (×%.0f).", rate, b.RequestsPerHour, rate/b.RequestsPerHour)})
-		}
-		spend := win.SpendUSD / hours
-		if win.SpendUSD > 0 && win.Requests >= anomalyMinRequests && spend >= anomalyFactor*b.SpendPerHour {
-			out = append(out, Anomaly{Kind: "spend_rate", Message: fmt.Sprintf("$%.4f/hour against a baseline of $%.4f/hour.", spend, b.SpendPerHour)})
-		}
-		for _, h := range win.ByHour {
-			if h.Requests >= anomalyMinRequests && float64(h.Requests) >= anomalyFactor*b.RequestsPerHour {
-				out = append(out, Anomaly{Kind: "request_burst", Message: fmt.Sprintf("%d requests in the hour from %s against a baseline of %.2f/hour.", h.Requests, h.Value, b.RequestsPerHour)})
-			}
-		}
-		for _, g := range win.ByModel {
-			if g.Value != "" && !seenModel[g.Value] {
-				out = append(out, Anomaly{Kind: "new_model", Message: fmt.Sprintf("Model %q was used %d times and never before %s.", g.Value, g.Requests, stamp(rep.Since))})
-			}
-		}
-		for _, g := range win.ByIP {
-			if !seenIP[g.Value] {
-				out = append(out, Anomaly{Kind: "new_ip", Message: fmt.Sprintf("Address %s made %d calls (first %s) and never used the key before %s.", g.Value, g.Requests, stamp(g.First), stamp(rep.Since))})
-			}
-		}
-	}
-	if win.Refused > 0 {
-		last := win.RecentRefused[0]
-		out = append(out, Anomaly{Kind: "use_after_disable", Message: fmt.Sprintf("%d calls were refused because of the key's state; the latest from %s at %s (%s).", win.Refused, last.SourceIP, stamp(last.Time), last.ErrorCode)})
-	}
-	return out
 }
 
 func round6(v float64) float64 {
