@@ -104,14 +104,6 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-func (c Config) wants(target string) bool {
-	for _, t := range c.Targets {
-		if t == target {
-			return true
-		}
-	}
-	return false
-}
 
 // run is the state of one benchmark run.
 type run struct {

@@ -149,9 +149,9 @@ func TestLeakReportSignedDisablesKey(t *testing.T) {
 	if len(audit.Data) != 1 || audit.Data[0].Object != k.ID || audit.Data[0].Actor != "secret-scanning" {
 		t.Fatalf("want one key.leaked audit event by secret-scanning: %+v", audit.Data)
 	}
-	hooks := g.Hooks.wait(1)
+	g.Hooks.wait(1)
 	time.Sleep(100 * time.Millisecond) // a duplicate, if any, would arrive now
-	hooks = g.Hooks.wait(1)
+	hooks := g.Hooks.wait(1)
 	leaked := 0
 	for _, h := range hooks {
 		if h.Event.Type == webhook.KeyLeaked {
