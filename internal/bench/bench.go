@@ -104,7 +104,6 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-
 // run is the state of one benchmark run.
 type run struct {
 	cfg      Config
