@@ -750,19 +750,21 @@ func (s *Server) NotifyReviews(ctx context.Context) (int, error) {
 // RunFollowUps checks, every interval until ctx ends, for incidents whose
 // review time passed and for rotations whose clients all migrated.
 func (s *Server) RunFollowUps(ctx context.Context, every time.Duration) {
+	// The first check comes one interval after start, so a check run by
+	// hand (or by a test) right after start is not raced.
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 		if _, err := s.NotifyReviews(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Warn("incident review notices failed; will retry", "err", err)
 		}
 		if err := s.CheckRotations(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Warn("rotation follow-up failed; will retry", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

@@ -81,18 +81,21 @@ func (s *Server) NotifyExpiring(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// RunNotices checks for expiring keys every interval until ctx ends.
+// RunNotices checks for expiring keys a minute after start (not at once:
+// start-up stays quick, and a check run by hand or by a test right after
+// start is not raced), then every interval until ctx ends.
 func (s *Server) RunNotices(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	t := time.NewTimer(min(time.Minute, every))
 	defer t.Stop()
 	for {
-		if _, err := s.NotifyExpiring(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Warn("key expiry notices failed; will retry", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if _, err := s.NotifyExpiring(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Warn("key expiry notices failed; will retry", "err", err)
+		}
+		t.Reset(every)
 	}
 }
