@@ -47,3 +47,17 @@ func (s *Server) trusted(a netip.Addr) bool {
 	}
 	return false
 }
+
+// fromTrustedProxy reports whether the connection's peer is a proxy listed
+// in KEYGATE_TRUSTED_PROXIES.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	if len(s.TrustedProxies) == 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && s.trusted(addr.Unmap())
+}

@@ -45,7 +45,7 @@ func routeFor(p string) string {
 func (s *Server) unknownEndpoint(w http.ResponseWriter, r *http.Request, sc *Scope) error {
 	sc.Log.RequestType = "unknown"
 	p := r.URL.Path
-	base := baseURL(r)
+	base := s.baseURL(r)
 	if route := routeFor(p); route != "" {
 		method := routes[route]
 		if method != r.Method {
@@ -174,13 +174,46 @@ func allow(method string) string {
 }
 
 // baseURL is the base URL clients should use for this gateway, as reached
-// by this request.
-func baseURL(r *http.Request) string {
-	scheme := "http"
+// by this request. Behind a TLS-terminating proxy listed in
+// KEYGATE_TRUSTED_PROXIES, the proxy's X-Forwarded-Proto and
+// X-Forwarded-Host say what the client used; from anyone else they are
+// ignored.
+func (s *Server) baseURL(r *http.Request) string {
+	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/v1"
+	if s.fromTrustedProxy(r) {
+		if p := strings.ToLower(strings.TrimSpace(firstComma(r.Header.Get("X-Forwarded-Proto")))); p == "https" || p == "http" {
+			scheme = p
+		}
+		if h := strings.TrimSpace(firstComma(r.Header.Get("X-Forwarded-Host"))); h != "" && validHost(h) {
+			host = h
+		}
+	}
+	return scheme + "://" + host + "/v1"
+}
+
+func firstComma(v string) string {
+	if i := strings.IndexByte(v, ','); i >= 0 {
+		return v[:i]
+	}
+	return v
+}
+
+// validHost accepts host[:port] made of the characters a hostname or an IP
+// literal may hold, so a header cannot inject text into the hint.
+func validHost(h string) bool {
+	if len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return true
 }
 
 func unknown(path, why, base string) error {

@@ -264,7 +264,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{
 		"name":     "keygate",
-		"base_url": "http://" + r.Host + "/v1",
+		"base_url": s.baseURL(r),
 		"hint":     "Point your OpenAI SDK's base_url at base_url and use a keygate key (kg_live_…).",
 		"docs":     "/docs/errors",
 	})
