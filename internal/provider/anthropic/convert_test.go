@@ -67,19 +67,9 @@ func TestRender(t *testing.T) {
 // OpenAI chunk streams rendered as Anthropic's event sequence.
 func TestRenderStream(t *testing.T) {
 	providertest.Golden(t, "testdata/render_stream", ".openai.sse", ".anthropic.sse", func(in []byte) ([]byte, error) {
-		dec := &openaiDecoder{}
+		dec := &openai.StreamDecoder{}
 		return providertest.ConvertStream(in, dec, anthropic.Codec{}.NewStream("msg_test", "gpt-test"))
 	})
-}
-
-type openaiDecoder struct{ openai.StreamDecoder }
-
-func (d *openaiDecoder) Decode(_ string, b []byte) (*provider.ChatChunk, error) {
-	return d.StreamDecoder.Decode(b)
-}
-func (d *openaiDecoder) Done() bool { return d.StreamDecoder.Done }
-func (d *openaiDecoder) Usage() (provider.Usage, bool) {
-	return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage
 }
 
 func TestUnsupported(t *testing.T) {

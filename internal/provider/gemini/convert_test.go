@@ -56,18 +56,8 @@ func TestFromRequest(t *testing.T) {
 // OpenAI chunk streams rendered as streamGenerateContent chunks.
 func TestRenderStream(t *testing.T) {
 	providertest.Golden(t, "testdata/render_stream", ".openai.sse", ".gemini.sse", func(in []byte) ([]byte, error) {
-		return providertest.ConvertStream(in, &openaiDecoder{}, gemini.Codec{}.NewStream("r", "gpt-test"))
+		return providertest.ConvertStream(in, &openai.StreamDecoder{}, gemini.Codec{}.NewStream("r", "gpt-test"))
 	})
-}
-
-type openaiDecoder struct{ openai.StreamDecoder }
-
-func (d *openaiDecoder) Decode(_ string, b []byte) (*provider.ChatChunk, error) {
-	return d.StreamDecoder.Decode(b)
-}
-func (d *openaiDecoder) Done() bool { return d.StreamDecoder.Done }
-func (d *openaiDecoder) Usage() (provider.Usage, bool) {
-	return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage
 }
 
 func TestUnsupported(t *testing.T) {

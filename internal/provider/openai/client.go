@@ -56,16 +56,5 @@ func (cl *Client) ChatStream(ctx context.Context, c provider.Credential, r *prov
 	if err != nil {
 		return nil, err
 	}
-	return provider.NewSSEStream(resp.Body, &sseDecoder{}), nil
-}
-
-// sseDecoder adapts StreamDecoder to provider.Decoder.
-type sseDecoder struct{ StreamDecoder }
-
-func (d *sseDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
-	return d.StreamDecoder.Decode(data)
-}
-func (d *sseDecoder) Done() bool { return d.StreamDecoder.Done }
-func (d *sseDecoder) Usage() (provider.Usage, bool) {
-	return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage
+	return provider.NewSSEStream(resp.Body, &StreamDecoder{}), nil
 }

@@ -580,17 +580,25 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 // StreamDecoder turns OpenAI chunk payloads into neutral chunks. It is pure:
 // feed it each data payload; [DONE] ends the stream.
 type StreamDecoder struct {
-	Done     bool
-	Usage    provider.Usage
-	HasUsage bool
+	done     bool
+	usage    provider.Usage
+	hasUsage bool
 }
 
-// Decode reads one data payload. It returns nil for events without content
-// (the usage chunk, [DONE]).
-func (d *StreamDecoder) Decode(data []byte) (*provider.ChatChunk, error) {
+var _ provider.Decoder = (*StreamDecoder)(nil)
+
+// Done reports whether [DONE] was seen.
+func (d *StreamDecoder) Done() bool { return d.done }
+
+// Usage returns the usage of the last chunk that had one.
+func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUsage }
+
+// Decode reads one data payload (chat completions events have no event
+// name). It returns nil for events without content (the usage chunk, [DONE]).
+func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
 	data = bytes.TrimSpace(data)
 	if string(data) == "[DONE]" {
-		d.Done = true
+		d.done = true
 		return nil, nil
 	}
 	var in upstreamResponse
@@ -606,8 +614,8 @@ func (d *StreamDecoder) Decode(data []byte) (*provider.ChatChunk, error) {
 		return nil, fmt.Errorf("decode OpenAI stream chunk: %w", err)
 	}
 	if in.Usage != nil {
-		d.Usage = provider.Usage{InputTokens: in.Usage.PromptTokens, OutputTokens: in.Usage.CompletionTokens}
-		d.HasUsage = true
+		d.usage = provider.Usage{InputTokens: in.Usage.PromptTokens, OutputTokens: in.Usage.CompletionTokens}
+		d.hasUsage = true
 	}
 	if len(in.Choices) == 0 {
 		return nil, nil

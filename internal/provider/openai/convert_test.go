@@ -4,7 +4,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/openai"
 	"github.com/keygate/keygate/internal/provider/providertest"
 )
@@ -34,18 +33,8 @@ func TestResponsesRender(t *testing.T) {
 // Chat completions chunks rendered as Responses API events.
 func TestResponsesStream(t *testing.T) {
 	providertest.Golden(t, "testdata/responses_stream", ".openai.sse", ".responses.sse", func(in []byte) ([]byte, error) {
-		return providertest.ConvertStream(in, &decoder{}, openai.ResponsesCodec{Created: 1700000000}.NewStream("resp_test", "m"))
+		return providertest.ConvertStream(in, &openai.StreamDecoder{}, openai.ResponsesCodec{Created: 1700000000}.NewStream("resp_test", "m"))
 	})
-}
-
-type decoder struct{ openai.StreamDecoder }
-
-func (d *decoder) Decode(_ string, b []byte) (*provider.ChatChunk, error) {
-	return d.StreamDecoder.Decode(b)
-}
-func (d *decoder) Done() bool { return d.StreamDecoder.Done }
-func (d *decoder) Usage() (provider.Usage, bool) {
-	return d.StreamDecoder.Usage, d.StreamDecoder.HasUsage
 }
 
 func FuzzStreamDecoder(f *testing.F) {
@@ -54,7 +43,7 @@ func FuzzStreamDecoder(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = providertest.ConvertStream(b, &decoder{}, openai.ResponsesCodec{}.NewStream("x", "y"))
+		_, _ = providertest.ConvertStream(b, &openai.StreamDecoder{}, openai.ResponsesCodec{}.NewStream("x", "y"))
 	})
 }
 
