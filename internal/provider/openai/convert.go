@@ -539,6 +539,11 @@ type upstreamResponse struct {
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *chatUsage `json:"usage"`
+	// Error is an error object sent in place of a stream chunk.
+	Error *struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error"`
 }
 
 type upstreamMessage struct {
@@ -603,15 +608,12 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 	}
 	var in upstreamResponse
 	if err := json.Unmarshal(data, &in); err != nil {
-		var e struct {
-			Error *struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != nil {
-			return nil, &provider.UpstreamError{Status: 200, Message: e.Error.Message}
-		}
 		return nil, fmt.Errorf("decode OpenAI stream chunk: %w", err)
+	}
+	if in.Error != nil {
+		// A failure after the 200 (vLLM and others send [DONE] after it):
+		// the upstream failed, as a 5xx would have said before the stream.
+		return nil, &provider.UpstreamError{Status: 500, Type: in.Error.Type, Message: in.Error.Message}
 	}
 	if in.Usage != nil {
 		d.usage = provider.Usage{InputTokens: in.Usage.PromptTokens, OutputTokens: in.Usage.CompletionTokens}

@@ -1,9 +1,13 @@
 package openai_test
 
 import (
+	"errors"
+	"io"
 	"os"
+	"strings"
 	"testing"
 
+	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/openai"
 	"github.com/keygate/keygate/internal/provider/providertest"
 )
@@ -54,4 +58,22 @@ func FuzzParseChatRequest(f *testing.F) {
 			_, _ = openai.ToChatRequest(r)
 		}
 	})
+}
+
+// An error object in the stream (vLLM and other OpenAI-compatible servers
+// send one, then [DONE]) fails the stream with the upstream's message; it
+// must not end as a complete, silently truncated answer.
+func TestStreamDecoderError(t *testing.T) {
+	body := "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n" +
+		"data: {\"error\":{\"message\":\"model overloaded\",\"type\":\"server_error\"}}\n\n" +
+		"data: [DONE]\n\n"
+	st := provider.NewSSEStream(io.NopCloser(strings.NewReader(body)), &openai.StreamDecoder{})
+	if c, err := st.Recv(); err != nil || c.Text != "Hi" {
+		t.Fatalf("first Recv = %+v, %v; want the text chunk", c, err)
+	}
+	_, err := st.Recv()
+	var ue *provider.UpstreamError
+	if !errors.As(err, &ue) || ue.Message != "model overloaded" || ue.Status < 500 {
+		t.Fatalf("second Recv error = %v; want a 5xx *provider.UpstreamError with the upstream's message", err)
+	}
 }
