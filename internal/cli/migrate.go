@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -62,7 +61,7 @@ it refuses a target that already holds data.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "copied %d tables from %s to %s; counts match\n", len(counts), redact(from), redact(to))
+				fmt.Fprintf(out, "copied %d tables from %s to %s; counts match\n", len(counts), sqlstore.RedactDSN(from), sqlstore.RedactDSN(to))
 				return nil
 			}
 			cfg, err := config.Defaults().FromEnv(getenv)
@@ -85,14 +84,4 @@ it refuses a target that already holds data.`,
 	cmd.Flags().StringVar(&from, "from", "", "copy from this database URL (e.g. sqlite:keygate.db)")
 	cmd.Flags().StringVar(&to, "to", "", "copy into this fresh database URL (e.g. postgres://USER@HOST/DB)")
 	return cmd
-}
-
-// redact hides a password in a database URL.
-func redact(dsn string) string {
-	if i := strings.Index(dsn, "@"); i >= 0 && strings.Contains(dsn, "://") {
-		if j := strings.Index(dsn, "://"); j < i && strings.Contains(dsn[j+3:i], ":") {
-			return dsn[:j+3] + dsn[j+3:j+3+strings.Index(dsn[j+3:i], ":")] + ":…" + dsn[i:]
-		}
-	}
-	return dsn
 }

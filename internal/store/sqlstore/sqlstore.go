@@ -57,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
 	case strings.Contains(dsn, "://"):
-		return nil, fmt.Errorf("open database %q: unsupported scheme; use sqlite:PATH or postgres://USER@HOST/DB", redactDSN(dsn))
+		return nil, fmt.Errorf("open database %q: unsupported scheme; use sqlite:PATH or postgres://USER@HOST/DB", RedactDSN(dsn))
 	default:
 		return openSQLite(ctx, dsn)
 	}
@@ -98,7 +98,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres %s: %w", redactDSN(dsn), err)
+		return nil, fmt.Errorf("open postgres %s: %w", RedactDSN(dsn), err)
 	}
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(10)
@@ -106,7 +106,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{dialect: Postgres, write: db, read: db, q: map[string]string{}}
 	if err := s.migrate(ctx, goose.DialectPostgres, migrations.Postgres()); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open postgres %s: %w", redactDSN(dsn), err)
+		return nil, fmt.Errorf("open postgres %s: %w", RedactDSN(dsn), err)
 	}
 	return s, nil
 }
@@ -125,11 +125,20 @@ func (s *Store) migrate(ctx context.Context, d goose.Dialect, fsys fs.FS) error 
 	return nil
 }
 
-// redactDSN hides a password in a database URL so it can be logged.
-func redactDSN(dsn string) string {
+// RedactDSN hides the password of a database URL, in its user part or a
+// password= parameter, so the URL can be logged or printed. SQLite paths
+// are returned as they are.
+func RedactDSN(dsn string) string {
+	if !strings.Contains(dsn, "://") {
+		return dsn
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "(unparseable database URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -52,3 +52,18 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestRedactDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"sqlite:keygate.db":                          "sqlite:keygate.db",
+		"keygate.db":                                 "keygate.db",
+		"postgres://kg:s3cret@db/kg":                 "postgres://kg:xxxxx@db/kg",
+		"postgres://kg:p@ss@db/kg":                   "postgres://kg:xxxxx@db/kg",
+		"postgres://kg@db/kg?sslmode=disable":        "postgres://kg@db/kg?sslmode=disable",
+		"postgresql://db/kg?password=s3cret&user=kg": "postgresql://db/kg?password=xxxxx&user=kg",
+	} {
+		if got := sqlstore.RedactDSN(in); got != want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
