@@ -52,19 +52,23 @@ func channelType(ch *catalog.Channel) string {
 	return ch.Type
 }
 
-// setAuth sets the channel credential the way its provider expects it.
+// setAuth sets the channel credential the way its provider expects it: the
+// adapter's own headers, so passed-through and converted calls authenticate
+// alike (and Anthropic's required anthropic-version goes out even on a
+// channel with no api_key).
 func setAuth(h http.Header, ch *catalog.Channel) {
-	if ch.APIKey == "" {
-		return
-	}
+	c := provider.Credential{APIKey: ch.APIKey}
+	var auth http.Header
 	switch channelType(ch) {
 	case TypeAnthropic:
-		h.Set("X-Api-Key", ch.APIKey)
-		h.Set("Anthropic-Version", anthropic.Version)
+		auth = anthropic.Header(c)
 	case TypeGemini:
-		h.Set("X-Goog-Api-Key", ch.APIKey)
+		auth = gemini.Header(c)
 	default:
-		h.Set("Authorization", "Bearer "+ch.APIKey)
+		auth = openai.Header(c)
+	}
+	for k, vs := range auth {
+		h[k] = vs
 	}
 }
 
