@@ -86,32 +86,12 @@ var errNoChange = errors.New("no change")
 
 func conflict(msg, hint string) error { return apierr.New(apierr.Conflict, msg, hint) }
 
-// scrubSecrets replaces any credential pasted into free text (a reason, a
-// name) by its display form: keygate keys and other providers' keys.
-func scrubSecrets(s string) string {
-	for _, m := range keys.Find(s) {
-		s = strings.ReplaceAll(s, m.Key, keys.Display(m.Key))
-	}
-	if ms := keys.FindOtherProviders(s); len(ms) > 0 {
-		var b strings.Builder
-		last := 0
-		for _, m := range ms {
-			b.WriteString(s[last:m.Start])
-			b.WriteString(m.Display)
-			last = m.End
-		}
-		b.WriteString(s[last:])
-		s = b.String()
-	}
-	return s
-}
-
 // longToken catches long secret-looking runs that no scanner recognises
 // (a truncated key, another gateway's token) in reasons and names.
 var longToken = regexp.MustCompile(`[A-Za-z0-9_\-]{40,}`)
 
 func cleanText(s string, n int) string {
-	s = scrubSecrets(strings.TrimSpace(s))
+	s = keys.Redact(strings.TrimSpace(s))
 	s = longToken.ReplaceAllStringFunc(s, keys.DisplayPresented)
 	return truncate(s, n)
 }

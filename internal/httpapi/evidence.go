@@ -116,20 +116,20 @@ func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
 }
 
 // evidence builds the story of row. Free text that came from outside
-// (upstream messages, user agents) is passed through redactSecrets, in case
+// (upstream messages, user agents) is passed through keys.Redact, in case
 // a key found its way into it.
 func (s *Server) evidence(l store.RequestLog) EvidenceView {
 	v := EvidenceView{
 		RequestID: l.RequestID, Time: l.Time.UTC(),
 		Key:     EvidenceKey{ID: l.KeyID, Display: l.KeyDisplay, Env: l.KeyEnv},
 		Project: l.Project, Member: l.Member, Group: l.Group, Route: l.Route, RequestType: l.RequestType, Stream: l.Stream,
-		Model:   EvidenceModel{Asked: redactSecrets(l.Model), Served: l.ModelServed},
+		Model:   EvidenceModel{Asked: keys.Redact(l.Model), Served: l.ModelServed},
 		Channel: l.Channel,
-		Outcome: EvidenceOutcome{Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: redactSecrets(l.FailureReason)},
+		Outcome: EvidenceOutcome{Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: keys.Redact(l.FailureReason)},
 		Usage:   EvidenceUsage{InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, Estimated: l.UsageEstimated},
 		CostUSD: l.CostUSD, Charged: l.Charged,
 		Timing: EvidenceTiming{LatencyMS: l.LatencyMS, TTFBMS: l.TTFBMS},
-		Client: EvidenceClient{SourceIP: l.SourceIP, UserAgent: redactSecrets(l.UserAgent)},
+		Client: EvidenceClient{SourceIP: l.SourceIP, UserAgent: keys.Redact(l.UserAgent)},
 		Access: evidenceAccess,
 	}
 	if l.ErrorCode != "" {
@@ -147,7 +147,7 @@ func (s *Server) evidence(l store.RequestLog) EvidenceView {
 	}
 	v.Attempts = make([]store.Attempt, 0, max(1, len(l.AttemptsDetail)))
 	for _, a := range l.AttemptsDetail {
-		a.Error = redactSecrets(a.Error)
+		a.Error = keys.Redact(a.Error)
 		v.Attempts = append(v.Attempts, a)
 	}
 	if len(v.Attempts) == 0 && l.Attempts > 0 && l.Channel != "" {
@@ -216,27 +216,6 @@ func summarize(v EvidenceView, l store.RequestLog) string {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// redactSecrets replaces any keygate or other provider key in s by its
-// display form. The log should never hold one, but upstream messages and
-// user agents come from outside, and evidence is pasted into tickets.
-func redactSecrets(s string) string {
-	if s == "" || !strings.Contains(s, "kg_") && !strings.Contains(s, "sk-") && !strings.Contains(s, "AIza") {
-		return s
-	}
-	// Replace from the end so earlier offsets stay valid.
-	if ms := keys.Find(s); len(ms) > 0 {
-		for i := len(ms) - 1; i >= 0; i-- {
-			s = s[:ms[i].Start] + keys.Display(ms[i].Key) + s[ms[i].End:]
-		}
-	}
-	if ms := keys.FindOtherProviders(s); len(ms) > 0 {
-		for i := len(ms) - 1; i >= 0; i-- {
-			s = s[:ms[i].Start] + ms[i].Display + s[ms[i].End:]
-		}
 	}
 	return s
 }
