@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/store"
 )
 
 // timeoutError is why a watchdog stopped an upstream call.
@@ -31,7 +32,7 @@ type watchdog struct {
 	mu     sync.Mutex
 	t      *time.Timer
 	cancel context.CancelCauseFunc
-	lim    catalog.Channel
+	lim    store.ChannelLimits
 	done   bool
 }
 
@@ -41,8 +42,7 @@ func watch(ctx context.Context, ch *catalog.Channel) (context.Context, *watchdog
 		return ctx, nil, func() {}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	w := &watchdog{cancel: cancel}
-	w.lim.ChannelLimits = ch.ChannelLimits
+	w := &watchdog{cancel: cancel, lim: ch.ChannelLimits}
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GotConn:              func(httptrace.GotConnInfo) { w.arm("first byte", w.lim.FirstByteTimeout) },
 		GotFirstResponseByte: func() { w.arm("idle", w.lim.IdleTimeout) },
