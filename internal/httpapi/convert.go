@@ -66,9 +66,6 @@ func parseModelBody(body []byte, needModel bool) (model string, stream bool, max
 	return in.Model, in.Stream, max(in.MaxTokens, in.MaxOutput), nil
 }
 
-// responsesUsage reads usage from a Responses API body or event.
-func responsesUsage(b []byte) (usage.Usage, bool) { return usage.FromJSON(b) }
-
 // baseJoin returns base + suffix as a string.
 func baseJoin(suffix string) func(*url.URL, string) string {
 	return func(base *url.URL, _ string) string { return base.String() + suffix }
@@ -89,7 +86,7 @@ func (s *Server) convertRoute(op string, req *relay.Request, body []byte) {
 // Anthropic and Gemini channels (text, images, function tools, streaming).
 func (s *Server) convertResponses(req *relay.Request, body []byte) {
 	req.Native = &relay.Native{ChannelType: relay.TypeOpenAI, URL: baseJoin("/responses"), ModelInBody: true,
-		NewDecoder: func() provider.Decoder { return &openai.ResponsesDecoder{} }, Usage: responsesUsage}
+		NewDecoder: func() provider.Decoder { return &openai.ResponsesDecoder{} }, Usage: usage.FromJSON}
 	req.Convert = func() (*provider.ChatRequest, error) { return openai.ParseResponsesRequest(body) }
 	req.Codec = openai.ResponsesCodec{Created: s.Now().Unix()}
 }
