@@ -15,37 +15,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-)
 
-// keyJSON is the admin API's key object as the CLI reads it.
-type keyJSON struct {
-	ID          string     `json:"id"`
-	Key         string     `json:"key"`
-	Display     string     `json:"display"`
-	Env         string     `json:"env"`
-	Name        string     `json:"name"`
-	Project     string     `json:"project"`
-	Group       string     `json:"group"`
-	Models      []string   `json:"models"`
-	AllowedIPs  []string   `json:"allowed_ips"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	State       string     `json:"state"`
-	StateAt     *time.Time `json:"state_at"`
-	StateBy     string     `json:"state_by"`
-	StateReason string     `json:"state_reason"`
-	ReplacedBy  string     `json:"replaced_by"`
-	RotatedFrom string     `json:"rotated_from"`
-	GraceUntil  *time.Time `json:"grace_until"`
-	Budget      *struct {
-		LimitUSD float64 `json:"limit_usd"`
-		Period   string  `json:"period"`
-	} `json:"budget"`
-	RPM         int       `json:"rpm"`
-	TPM         int       `json:"tpm"`
-	Concurrency int       `json:"concurrency"`
-	CreatedAt   time.Time `json:"created_at"`
-	CreatedBy   string    `json:"created_by"`
-}
+	"github.com/keygate/keygate/internal/httpapi"
+)
 
 // adminFlags are shared by the commands that call the admin API.
 type adminFlags struct {
@@ -132,7 +104,7 @@ func splitList(s string) []string {
 }
 
 func printKey(w io.Writer, raw json.RawMessage) error {
-	var k keyJSON
+	var k httpapi.KeyView
 	if err := json.Unmarshal(raw, &k); err != nil {
 		return err
 	}
@@ -154,7 +126,7 @@ func orDash(s string) string {
 	return s
 }
 
-func writeKeyDetail(w io.Writer, k keyJSON) {
+func writeKeyDetail(w io.Writer, k httpapi.KeyView) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("id", k.ID)
@@ -197,7 +169,7 @@ func writeKeyDetail(w io.Writer, k keyJSON) {
 
 // printSecretOnce prints a new key's secret with the warning that it is
 // shown only now.
-func printSecretOnce(w io.Writer, k keyJSON) {
+func printSecretOnce(w io.Writer, k httpapi.KeyView) {
 	if k.Key == "" {
 		return
 	}
@@ -279,7 +251,7 @@ func keysCreateCmd(af *adminFlags) *cobra.Command {
 			}
 			body["project"], body["env"] = project, env
 			return af.call(cmd, "POST", "/admin/v1/keys", body, nil, func(w io.Writer, raw json.RawMessage) error {
-				var k keyJSON
+				var k httpapi.KeyView
 				if err := json.Unmarshal(raw, &k); err != nil {
 					return err
 				}
@@ -315,7 +287,7 @@ func keysListCmd(af *adminFlags) *cobra.Command {
 			}
 			return af.call(cmd, "GET", "/admin/v1/keys?"+q.Encode(), nil, nil, func(w io.Writer, raw json.RawMessage) error {
 				var out struct {
-					Data []keyJSON `json:"data"`
+					Data []httpapi.KeyView `json:"data"`
 				}
 				if err := json.Unmarshal(raw, &out); err != nil {
 					return err
@@ -430,11 +402,7 @@ idempotent: it is retried once on a network error with the same Idempotency-Key.
 			body := map[string]any{"grace_seconds": int64(grace / time.Second)}
 			path := "/admin/v1/keys/" + url.PathEscape(args[0]) + "/rotate"
 			human := func(w io.Writer, raw json.RawMessage) error {
-				var v struct {
-					keyJSON
-					OldKey keyJSON `json:"old_key"`
-					Note   string  `json:"note"`
-				}
+				var v httpapi.RotateView
 				if err := json.Unmarshal(raw, &v); err != nil {
 					return err
 				}
@@ -446,8 +414,8 @@ idempotent: it is retried once on a network error with the same Idempotency-Key.
 					fmt.Fprintln(w, v.Note)
 				}
 				fmt.Fprintln(w)
-				writeKeyDetail(w, v.keyJSON)
-				printSecretOnce(w, v.keyJSON)
+				writeKeyDetail(w, v.KeyView)
+				printSecretOnce(w, v.KeyView)
 				return nil
 			}
 			err := af.call(cmd, "POST", path, body, hdr, human)
@@ -462,54 +430,6 @@ idempotent: it is retried once on a network error with the same Idempotency-Key.
 	cmd.Flags().DurationVar(&grace, "grace", 0, "how long the old key keeps working (e.g. 24h; max 720h)")
 	cmd.Flags().StringVar(&idem, "idempotency-key", "", "reuse to make a retried rotation return the same new key")
 	return cmd
-}
-
-// impactJSON is the impact report as the CLI reads it.
-type impactJSON struct {
-	KeyID    string    `json:"key_id"`
-	Key      keyJSON   `json:"key"`
-	Since    time.Time `json:"since"`
-	Until    time.Time `json:"until"`
-	Requests int       `json:"requests"`
-	SpendUSD float64   `json:"spend_usd"`
-	ByModel  []struct {
-		Model    string  `json:"model"`
-		Requests int     `json:"requests"`
-		SpendUSD float64 `json:"spend_usd"`
-	} `json:"by_model"`
-	ByIP []struct {
-		IP        string    `json:"ip"`
-		Requests  int       `json:"requests"`
-		Rejected  int       `json:"rejected"`
-		FirstSeen time.Time `json:"first_seen"`
-		LastSeen  time.Time `json:"last_seen"`
-		New       bool      `json:"new"`
-	} `json:"by_ip"`
-	ByHour []struct {
-		Hour     string  `json:"hour"`
-		Requests int     `json:"requests"`
-		SpendUSD float64 `json:"spend_usd"`
-	} `json:"by_hour"`
-	UserAgents []struct {
-		UserAgent string `json:"user_agent"`
-		Requests  int    `json:"requests"`
-	} `json:"user_agents"`
-	RejectedAfterDisable int `json:"rejected_after_disable"`
-	RejectedAttempts     []struct {
-		Time      time.Time `json:"time"`
-		IP        string    `json:"ip"`
-		UserAgent string    `json:"user_agent"`
-		Code      string    `json:"code"`
-		RequestID string    `json:"request_id"`
-	} `json:"rejected_attempts"`
-	Anomalies []struct {
-		Kind    string `json:"kind"`
-		Message string `json:"message"`
-	} `json:"anomalies"`
-	Baseline struct {
-		Requests        int     `json:"requests"`
-		RequestsPerHour float64 `json:"requests_per_hour"`
-	} `json:"baseline"`
 }
 
 func keysImpactCmd(af *adminFlags) *cobra.Command {
@@ -532,7 +452,7 @@ func keysImpactCmd(af *adminFlags) *cobra.Command {
 			}
 			return af.call(cmd, "GET", "/admin/v1/keys/"+url.PathEscape(args[0])+"/impact?"+q.Encode(), nil, nil,
 				func(w io.Writer, raw json.RawMessage) error {
-					var rep impactJSON
+					var rep httpapi.ImpactReport
 					if err := json.Unmarshal(raw, &rep); err != nil {
 						return err
 					}
@@ -548,7 +468,7 @@ func keysImpactCmd(af *adminFlags) *cobra.Command {
 
 // writeImpact prints the report as a summary an owner can paste into a
 // ticket: plain text, display forms only.
-func writeImpact(w io.Writer, r impactJSON) {
+func writeImpact(w io.Writer, r httpapi.ImpactReport) {
 	k := r.Key
 	fmt.Fprintf(w, "Impact report for key %s (%s)\n", k.Display, r.KeyID)
 	fmt.Fprintf(w, "  project %s · group %s · env %s · state %s", k.Project, k.Group, k.Env, k.State)

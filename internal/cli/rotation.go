@@ -10,40 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/incident"
 )
-
-// rotationJSON is GET /admin/v1/keys/{id}/rotation as the CLI reads it.
-type rotationJSON struct {
-	OldKeyID      string     `json:"old_key_id"`
-	OldKeyDisplay string     `json:"old_key_display"`
-	OldKeyState   string     `json:"old_key_state"`
-	NewKeyID      string     `json:"new_key_id"`
-	NewKeyDisplay string     `json:"new_key_display"`
-	GraceDeadline *time.Time `json:"grace_deadline"`
-	GraceOver     bool       `json:"grace_over"`
-	Migrated      int        `json:"migrated"`
-	Remaining     int        `json:"remaining"`
-	AllMigrated   bool       `json:"all_migrated"`
-	Summary       string     `json:"summary"`
-	Next          string     `json:"next"`
-	Clients       []struct {
-		IP           string     `json:"ip"`
-		UserAgent    string     `json:"user_agent"`
-		Client       string     `json:"client"`
-		CallsOld     int        `json:"calls_old"`
-		LastSeenOld  *time.Time `json:"last_seen_old"`
-		CallsNew     int        `json:"calls_new"`
-		LastSeenNew  *time.Time `json:"last_seen_new"`
-		Migrated     bool       `json:"migrated"`
-		StillUsesOld bool       `json:"still_uses_old"`
-		RefusedCalls []struct {
-			Time      time.Time `json:"time"`
-			RequestID string    `json:"request_id"`
-			Code      string    `json:"code"`
-		} `json:"refused_calls"`
-	} `json:"clients"`
-}
 
 func keysRotationCmd(af *adminFlags) *cobra.Command {
 	var watch bool
@@ -77,7 +46,7 @@ has migrated (exit 0) or you stop it.`,
 				if _, err := c.do(cmd.Context(), "GET", path, nil, &raw, nil); err != nil {
 					return err
 				}
-				var rep rotationJSON
+				var rep httpapi.RotationReport
 				if err := json.Unmarshal(raw, &rep); err != nil {
 					return err
 				}
@@ -123,7 +92,7 @@ func stripAgo(b []byte) []byte {
 }
 
 func printRotation(w io.Writer, raw json.RawMessage, now time.Time) error {
-	var rep rotationJSON
+	var rep httpapi.RotationReport
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return err
 	}
@@ -132,7 +101,7 @@ func printRotation(w io.Writer, raw json.RawMessage, now time.Time) error {
 }
 
 // writeRotation prints the rotation as a checklist.
-func writeRotation(w io.Writer, r rotationJSON, now time.Time) {
+func writeRotation(w io.Writer, r httpapi.RotationReport, now time.Time) {
 	fmt.Fprintf(w, "Rotation %s (%s) → %s (%s)\n", r.OldKeyID, r.OldKeyDisplay, r.NewKeyID, r.NewKeyDisplay)
 	switch {
 	case r.OldKeyState == "disabled":

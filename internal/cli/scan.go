@@ -8,18 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/scan"
 )
-
-// digestStatus is the gateway's answer about one digest.
-type digestStatus struct {
-	Digest  string `json:"digest"`
-	Known   bool   `json:"known"`
-	ID      string `json:"id"`
-	Display string `json:"display"`
-	State   string `json:"state"`
-	Project string `json:"project"`
-}
 
 func newScanCmd() *cobra.Command {
 	var git, check, asJSON bool
@@ -53,7 +44,7 @@ sending only their SHA-256 digests.`,
 				}
 				found = fs
 			}
-			status := map[string]digestStatus{}
+			status := map[string]httpapi.DigestStatus{}
 			if check {
 				var digests []string
 				seen := map[string]bool{}
@@ -70,7 +61,7 @@ sending only their SHA-256 digests.`,
 					}
 					for start := 0; start < len(digests); start += 1000 {
 						var out struct {
-							Data []digestStatus `json:"data"`
+							Data []httpapi.DigestStatus `json:"data"`
 						}
 						batch := digests[start:min(start+1000, len(digests))]
 						if _, err := c.do(cmd.Context(), "POST", "/admin/v1/keys/check", map[string]any{"digests": batch}, &out, nil); err != nil {
@@ -85,7 +76,7 @@ sending only their SHA-256 digests.`,
 			if asJSON {
 				type row struct {
 					scan.Finding
-					Gateway *digestStatus `json:"gateway,omitempty"`
+					Gateway *httpapi.DigestStatus `json:"gateway,omitempty"`
 				}
 				rows := make([]row, 0, len(found))
 				for _, f := range found {
@@ -114,7 +105,7 @@ sending only their SHA-256 digests.`,
 	return cmd
 }
 
-func writeFindings(w io.Writer, found []scan.Finding, status map[string]digestStatus, check bool) {
+func writeFindings(w io.Writer, found []scan.Finding, status map[string]httpapi.DigestStatus, check bool) {
 	if len(found) == 0 {
 		fmt.Fprintln(w, "No keys found.")
 		return
