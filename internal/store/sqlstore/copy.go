@@ -161,7 +161,6 @@ func copyTable(ctx context.Context, from, to *Store, table string) (int64, error
 		return 0, err
 	}
 	defer tx.Rollback()
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	var batch []any
 	var n int64
 	flush := func() error {
@@ -169,7 +168,7 @@ func copyTable(ctx context.Context, from, to *Store, table string) (int64, error
 			return nil
 		}
 		k := len(batch) / len(cols)
-		q := `INSERT INTO ` + quoteIdent(table) + ` (` + list + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", k), ", ")
+		q := `INSERT INTO ` + quoteIdent(table) + ` (` + list + `) VALUES ` + valueRows(len(cols), k)
 		if _, err := tx.ExecContext(ctx, to.bind(q), batch...); err != nil {
 			return err
 		}

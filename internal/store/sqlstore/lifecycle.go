@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/store"
@@ -29,7 +28,7 @@ func (s *Store) AggregateKeyLogs(ctx context.Context, w store.LogWindow) (store.
 	refused := `1 = 0`
 	var refusedArgs []any
 	if len(w.Refused) > 0 {
-		refused = `error_code IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(w.Refused)), ", ") + `)`
+		refused = `error_code IN (` + placeholders(len(w.Refused)) + `)`
 		for _, c := range w.Refused {
 			refusedArgs = append(refusedArgs, c)
 		}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/keygate/keygate/internal/store"
@@ -32,9 +31,7 @@ type logStmts struct {
 }
 
 func logInsertSQL(rows int) string {
-	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", logColCount), ", ") + ")"
-	return `INSERT INTO request_logs (` + logCols + `) VALUES ` +
-		strings.TrimSuffix(strings.Repeat(ph+", ", rows), ", ") + ` ON CONFLICT (request_id) DO NOTHING`
+	return `INSERT INTO request_logs (` + logCols + `) VALUES ` + valueRows(logColCount, rows) + ` ON CONFLICT (request_id) DO NOTHING`
 }
 
 // fullLogInsert returns the prepared statement for a full chunk.

@@ -124,18 +124,3 @@ func (s *Store) CountMembers(ctx context.Context) (int, error) {
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM members`).Scan(&n)
 	return n, err
 }
-
-// placeholders returns "?, ?, …" with n marks, for IN lists.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	b := make([]byte, 0, 3*n)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, '?')
-	}
-	return string(b)
-}

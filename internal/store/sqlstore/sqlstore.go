@@ -42,8 +42,7 @@ type Store struct {
 	// their own pool and WAL lets them run beside the writer.
 	write *sql.DB
 	read  *sql.DB
-	q     map[string]string // rebound queries cache (PostgreSQL)
-	logs  logStmts          // prepared request log INSERTs (logs.go)
+	logs  logStmts // prepared request log INSERTs (logs.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -103,7 +102,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{dialect: Postgres, write: db, read: db, q: map[string]string{}}
+	s := &Store{dialect: Postgres, write: db, read: db}
 	if err := s.migrate(ctx, goose.DialectPostgres, migrations.Postgres()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", RedactDSN(dsn), err)
@@ -172,6 +171,18 @@ func (s *Store) bind(q string) string {
 		b.WriteByte(q[i])
 	}
 	return b.String()
+}
+
+// placeholders returns "?, ?, …" with n marks, for IN lists.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// valueRows returns the VALUES list of a multi-row INSERT: rows tuples of
+// cols placeholders each.
+func valueRows(cols, rows int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 }
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,10 +75,10 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 				if err := rows.Scan(dest...); err != nil {
 					return err
 				}
-				if has(f.GroupBy, "key") {
+				if slices.Contains(f.GroupBy, "key") {
 					r.KeyDisplay = display.String
 				}
-				if has(f.GroupBy, "day") {
+				if slices.Contains(f.GroupBy, "day") {
 					r.Day = time.UnixMilli(day).UTC()
 				}
 				if r.Requests == 0 {
@@ -108,7 +109,7 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 	for _, k := range order {
 		out = append(out, *merged[k])
 	}
-	byDay := has(f.GroupBy, "day")
+	byDay := slices.Contains(f.GroupBy, "day")
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if byDay && !a.Day.Equal(b.Day) {
@@ -123,15 +124,6 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 		return a.Model+a.KeyID+a.Member+a.Project+a.Env < b.Model+b.KeyID+b.Member+b.Project+b.Env
 	})
 	return out, nil
-}
-
-func has(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // usageQuery builds the grouped query over request_logs or usage_rollup.
