@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -211,6 +212,11 @@ func (s *Sender) post(ctx context.Context, ev Event, body []byte, sig string) (r
 	req.Header.Set(HeaderSignature, sig)
 	resp, err := s.o.Client.Do(req)
 	if err != nil {
+		// *url.Error repeats the whole URL, query token and all.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return true, fmt.Errorf("POST %s: %w", redactURL(s.o.URL), err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -96,6 +96,21 @@ func TestDeliverGivesUpAndReports(t *testing.T) {
 	}
 }
 
+func TestTransportErrorHidesURLToken(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens: the POST fails in transport
+	var f failures
+	s := New(Options{URL: srv.URL + "/hook?token=receiver-secret", Secret: "k", Attempts: 2, Backoff: time.Millisecond, OnFailure: f.record})
+	s.Notify(Event{ID: "evt_3", Type: KeyLeaked})
+	_ = s.Close(context.Background())
+	if f.len() != 1 {
+		t.Fatalf("%d failures reported, want 1", f.len())
+	}
+	if msg := f.errs[0].Error(); containsAny(msg, "receiver-secret") {
+		t.Fatalf("error leaks the receiver's URL token: %s", msg)
+	}
+}
+
 func containsAny(s string, subs ...string) bool {
 	for _, x := range subs {
 		for i := 0; i+len(x) <= len(s); i++ {
