@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/keygate/keygate/internal/jsonscan"
 )
 
 // parseInbound reads the fields of inbound out of a request body.
@@ -40,64 +42,13 @@ var inboundTags = func() []string {
 	return out
 }()
 
-// maxScanDepth bounds the scanner's recursion; deeper bodies go to
-// encoding/json (which allows 10,000 levels).
-const maxScanDepth = 512
-
 // scanInbound fills in from body and reports true when body is a valid
 // JSON object whose inbound fields it could decode exactly as
 // encoding/json would; on false, in is unspecified.
 func scanInbound(body []byte, in *inbound) bool {
 	var out inbound
-	i := skipJSONSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return false
-	}
-	i = skipJSONSpace(body, i+1)
-	if i < len(body) && body[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(body) || body[i] != '"' {
-				return false
-			}
-			ke := i + 1
-			for ke < len(body) && body[ke] != '"' {
-				// Escaped or non-ASCII keys may still name a field
-				// (encoding/json folds case with Unicode rules): let it decide.
-				if c := body[ke]; c == '\\' || c < 0x20 || c >= 0x80 {
-					return false
-				}
-				ke++
-			}
-			if ke >= len(body) {
-				return false
-			}
-			key := body[i+1 : ke]
-			i = skipJSONSpace(body, ke+1)
-			if i >= len(body) || body[i] != ':' {
-				return false
-			}
-			i = skipJSONSpace(body, i+1)
-			end, ok := skipValue(body, i, 0)
-			if !ok || !assignInbound(&out, key, body[i:end]) {
-				return false
-			}
-			i = skipJSONSpace(body, end)
-			if i >= len(body) {
-				return false
-			}
-			if body[i] == '}' {
-				i++
-				break
-			}
-			if body[i] != ',' {
-				return false
-			}
-			i = skipJSONSpace(body, i+1)
-		}
-	}
-	if skipJSONSpace(body, i) != len(body) {
+	end, ok := jsonscan.Members(body, jsonscan.Space(body, 0), func(key, val []byte) bool { return assignInbound(&out, key, val) })
+	if !ok || jsonscan.Space(body, end) != len(body) {
 		return false
 	}
 	*in = out
@@ -151,203 +102,11 @@ func assignInbound(out *inbound, key, val []byte) bool {
 	return true
 }
 
-// parseIntField decodes a JSON integer that fits an int32 (larger numbers,
-// fractions and exponents go to encoding/json).
+// parseIntField decodes a JSON integer that fits an int32 into dst.
 func parseIntField(val []byte, dst *int) bool {
-	neg := val[0] == '-'
-	d := val
-	if neg {
-		d = val[1:]
+	n, ok := jsonscan.Int(val)
+	if ok {
+		*dst = n
 	}
-	if len(d) == 0 || len(d) > 9 {
-		return false
-	}
-	n := 0
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return false
-		}
-		n = n*10 + int(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	*dst = n
-	return true
-}
-
-func skipJSONSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// skipValue returns the end of the JSON value starting at b[i], checking
-// it against the JSON grammar.
-func skipValue(b []byte, i, depth int) (int, bool) {
-	if i >= len(b) {
-		return i, false
-	}
-	switch c := b[i]; {
-	case c == '"':
-		return skipString(b, i)
-	case c == '{':
-		if depth >= maxScanDepth {
-			return i, false
-		}
-		i = skipJSONSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return i, false
-			}
-			var ok bool
-			if i, ok = skipString(b, i); !ok {
-				return i, false
-			}
-			i = skipJSONSpace(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return i, false
-			}
-			if i, ok = skipValue(b, skipJSONSpace(b, i+1), depth+1); !ok {
-				return i, false
-			}
-			i = skipJSONSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			if b[i] == '}' {
-				return i + 1, true
-			}
-			if b[i] != ',' {
-				return i, false
-			}
-			i = skipJSONSpace(b, i+1)
-		}
-	case c == '[':
-		if depth >= maxScanDepth {
-			return i, false
-		}
-		i = skipJSONSpace(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if i, ok = skipValue(b, i, depth+1); !ok {
-				return i, false
-			}
-			i = skipJSONSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			if b[i] == ']' {
-				return i + 1, true
-			}
-			if b[i] != ',' {
-				return i, false
-			}
-			i = skipJSONSpace(b, i+1)
-		}
-	case c == 't':
-		return skipLiteral(b, i, "true")
-	case c == 'f':
-		return skipLiteral(b, i, "false")
-	case c == 'n':
-		return skipLiteral(b, i, "null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		return skipNumber(b, i)
-	}
-	return i, false
-}
-
-func skipLiteral(b []byte, i int, lit string) (int, bool) {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-		return i, false
-	}
-	return i + len(lit), true
-}
-
-// skipString returns the end of the string starting at b[i] (a '"').
-// Invalid UTF-8 is accepted, as encoding/json accepts it.
-func skipString(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		c := b[j]
-		switch {
-		case c == '"':
-			return j + 1, true
-		case c < 0x20:
-			return j, false
-		case c == '\\':
-			j++
-			if j >= len(b) {
-				return j, false
-			}
-			switch b[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if j+4 >= len(b) {
-					return j, false
-				}
-				for _, h := range b[j+1 : j+5] {
-					if !isHex(h) {
-						return j, false
-					}
-				}
-				j += 4
-			default:
-				return j, false
-			}
-		}
-	}
-	return len(b), false
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-// skipNumber returns the end of the number starting at b[i]:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func skipNumber(b []byte, i int) (int, bool) {
-	if b[i] == '-' {
-		i++
-	}
-	digits := func() bool {
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i > start
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case !digits():
-		return i, false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if !digits() {
-			return i, false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return i, false
-		}
-	}
-	return i, true
+	return ok
 }

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+
+	"github.com/keygate/keygate/internal/jsonscan"
 )
 
 // Usage is token usage in the neutral form.
@@ -42,13 +44,17 @@ func FromJSON(body []byte) (Usage, bool) {
 	if j >= len(rest) || rest[j] != '{' {
 		return Usage{}, false
 	}
-	end := matchBrace(rest[j:])
-	if end < 0 {
-		return Usage{}, false
-	}
+	obj := rest[j:]
 	var w wire
-	if !readTopLevelInts(rest[j:j+end+1], &w) {
-		if err := json.Unmarshal(rest[j:j+end+1], &w); err != nil {
+	if _, ok := jsonscan.Members(obj, 0, w.member); !ok {
+		// A shape the scanner leaves to encoding/json (escaped keys,
+		// fractional counts…), or an object that is cut off.
+		e, valid := jsonscan.Value(obj, 0)
+		if !valid {
+			return Usage{}, false
+		}
+		w = wire{}
+		if err := json.Unmarshal(obj[:e], &w); err != nil {
 			return Usage{}, false
 		}
 	}
@@ -63,35 +69,6 @@ func FromJSON(body []byte) (Usage, bool) {
 		u.InputTokens = w.TotalTokens
 	}
 	return u, true
-}
-
-// matchBrace returns the index of the brace closing b[0], skipping strings.
-func matchBrace(b []byte) int {
-	depth, inStr := 0, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inStr {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case '{':
-			depth++
-		case '}':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 // EstimateTokens approximates a token count from text length (≈ 4 bytes a
@@ -120,110 +97,25 @@ func Cost(u Usage, p Prices, multiplier float64) float64 {
 	return math.Round(c*1e8) / 1e8
 }
 
-// readTopLevelInts reads the integer members of a flat-ish JSON object
-// without allocating; nested values are skipped. It reports false when the
-// object has a shape it does not handle, and the caller falls back to
-// encoding/json.
-func readTopLevelInts(obj []byte, w *wire) bool {
-	i := 1 // past '{'
-	for {
-		i = skipSpace(obj, i)
-		if i >= len(obj) {
-			return false
-		}
-		if obj[i] == '}' {
-			return true
-		}
-		if obj[i] == ',' {
-			i++
-			continue
-		}
-		if obj[i] != '"' {
-			return false
-		}
-		ks := i + 1
-		ke := ks
-		for ke < len(obj) && obj[ke] != '"' {
-			if obj[ke] == '\\' {
-				return false
-			}
-			ke++
-		}
-		if ke >= len(obj) {
-			return false
-		}
-		key := obj[ks:ke]
-		i = skipSpace(obj, ke+1)
-		if i >= len(obj) || obj[i] != ':' {
-			return false
-		}
-		i = skipSpace(obj, i+1)
-		if i >= len(obj) {
-			return false
-		}
-		switch c := obj[i]; {
-		case c == '-' || (c >= '0' && c <= '9'):
-			n, end, ok := parseInt(obj, i)
-			if !ok {
-				return false
-			}
-			switch string(key) { // no allocation: the compiler compares in place
-			case "prompt_tokens":
-				w.PromptTokens = n
-			case "completion_tokens":
-				w.CompletionTokens = n
-			case "input_tokens":
-				w.InputTokens = n
-			case "output_tokens":
-				w.OutputTokens = n
-			case "total_tokens":
-				w.TotalTokens = n
-			}
-			i = end
-		case c == '{':
-			e := matchBrace(obj[i:])
-			if e < 0 {
-				return false
-			}
-			i += e + 1
-		case c == 'n' && len(obj) >= i+4 && string(obj[i:i+4]) == "null":
-			i += 4
-		case c == 't' && len(obj) >= i+4 && string(obj[i:i+4]) == "true":
-			i += 4
-		case c == 'f' && len(obj) >= i+5 && string(obj[i:i+5]) == "false":
-			i += 5
-		default:
-			return false // strings, arrays, floats: let encoding/json decide
-		}
+// member reads one member of a usage object; a known count that is not a
+// plain integer sends the object to encoding/json.
+func (w *wire) member(key, val []byte) bool {
+	var dst *int
+	switch string(key) { // compared in place, no allocation
+	case "prompt_tokens":
+		dst = &w.PromptTokens
+	case "completion_tokens":
+		dst = &w.CompletionTokens
+	case "input_tokens":
+		dst = &w.InputTokens
+	case "output_tokens":
+		dst = &w.OutputTokens
+	case "total_tokens":
+		dst = &w.TotalTokens
+	default:
+		return true
 	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-func parseInt(b []byte, i int) (int, int, bool) {
-	neg := false
-	if b[i] == '-' {
-		neg = true
-		i++
-	}
-	start, n := i, 0
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		if i-start > 15 {
-			return 0, i, false
-		}
-		n = n*10 + int(b[i]-'0')
-		i++
-	}
-	if i == start || (i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E')) {
-		return 0, i, false
-	}
-	if neg {
-		n = -n
-	}
-	return n, i, true
+	n, ok := jsonscan.Int(val)
+	*dst = n
+	return ok
 }
