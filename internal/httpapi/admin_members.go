@@ -91,9 +91,10 @@ func (s *Server) viewMemberSpend(ctx context.Context, m store.Member) (MemberVie
 	return v, nil
 }
 
-// parseBudget reads a "budget" field of a request: absent (nil, false),
-// null (nil, true) or {"limit_usd", "period"}; limit_usd 0 removes it too.
-func parseBudget(raw json.RawMessage) (b *BudgetView, set bool, err error) {
+// parseBudget reads a budget field (param) of a request: absent (nil,
+// false), null (nil, true) or {"limit_usd", "period"}; limit_usd 0 removes
+// it too.
+func parseBudget(param string, raw json.RawMessage) (b *BudgetView, set bool, err error) {
 	if len(raw) == 0 {
 		return nil, false, nil
 	}
@@ -102,8 +103,8 @@ func parseBudget(raw json.RawMessage) (b *BudgetView, set bool, err error) {
 	}
 	b = new(BudgetView)
 	if err := json.Unmarshal(raw, b); err != nil || b.LimitUSD < 0 || !validPeriod(b.Period) {
-		return nil, false, invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.",
-			`For example "budget": {"limit_usd": 200, "period": "monthly"}; send null to remove it.`)
+		return nil, false, invalid(param, param+" needs limit_usd ≥ 0 and period daily, monthly or total.",
+			`For example "`+param+`": {"limit_usd": 200, "period": "monthly"}; send null to remove it.`)
 	}
 	if b.LimitUSD == 0 {
 		return nil, true, nil
@@ -149,7 +150,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	budget, _, err := parseBudget(req.Budget)
+	budget, _, err := parseBudget("budget", req.Budget)
 	if err != nil {
 		return err
 	}
@@ -372,7 +373,7 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 		m.Disabled = *p.Disabled
 		changed["disabled"] = m.Disabled
 	}
-	budget, setBudget, err := parseBudget(p.Budget)
+	budget, setBudget, err := parseBudget("budget", p.Budget)
 	if err != nil {
 		return err
 	}

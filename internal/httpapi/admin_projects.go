@@ -111,16 +111,11 @@ func (s *Server) applyProject(p *store.Project, req projectRequest) (audit map[s
 		usd   *float64
 		per   *string
 	}{{"budget", req.Budget, &p.BudgetUSD, &p.BudgetPeriod}, {"test_budget", req.TestBudget, &p.TestBudgetUSD, &p.TestBudgetPeriod}} {
-		if len(b.raw) == 0 {
+		v, set, err := parseBudget(b.param, b.raw)
+		if err != nil {
+			return nil, err
+		} else if !set {
 			continue
-		}
-		var v *BudgetView
-		if !isNull(b.raw) {
-			v = new(BudgetView)
-			if err := json.Unmarshal(b.raw, v); err != nil || v.LimitUSD < 0 || !validPeriod(v.Period) {
-				return nil, invalid(b.param, b.param+" needs limit_usd ≥ 0 and period daily, monthly or total.",
-					"For example {\"limit_usd\": 100, \"period\": \"monthly\"}, or null to remove it.")
-			}
 		}
 		*b.usd, *b.per = 0, ""
 		if v != nil {
