@@ -118,13 +118,13 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		// Settle on a context that outlives the client: a client that hung up
 		// is still billed for what was produced.
 		sctx := context.WithoutCancel(r.Context())
-		s.settle(sctx, sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
+		s.settle(sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
 		s.settleAdmission(sctx, sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
 		return rerr
 	}
 }
 
-func (s *Server) settle(_ context.Context, sc *Scope, req *relay.Request, res *relay.Result, in, out, mult float64) {
+func (s *Server) settle(sc *Scope, req *relay.Request, res *relay.Result, in, out, mult float64) {
 	l := &sc.Log
 	l.Channel, l.ModelServed, l.Attempts, l.FailureReason = res.Channel, res.ModelServed, res.Attempts, res.FailureReason
 	l.TTFBMS = float64(res.TTFB.Microseconds()) / 1000
