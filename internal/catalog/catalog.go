@@ -102,7 +102,16 @@ func (s *Snapshot) Model(name string) (*Model, bool) {
 // group, healthy first, by priority (higher first).
 func (s *Snapshot) ChannelsFor(model, group string) []*Channel {
 	all := s.byModel[model]
-	out := make([]*Channel, 0, len(all))
+	n := 0
+	for _, c := range all {
+		if c.Serves(group) {
+			n++
+		}
+	}
+	if n == len(all) {
+		return all // the common case, with no allocation; callers must not modify it
+	}
+	out := make([]*Channel, 0, n)
 	for _, c := range all {
 		if c.Serves(group) {
 			out = append(out, c)
@@ -110,9 +119,6 @@ func (s *Snapshot) ChannelsFor(model, group string) []*Channel {
 	}
 	return out
 }
-
-// ServedModels lists the model names that have at least one channel.
-func (s *Snapshot) Served(model string) bool { return len(s.byModel[model]) > 0 }
 
 // Catalog is the in-memory view, refreshed from the store.
 type Catalog struct {
