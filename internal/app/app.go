@@ -255,7 +255,7 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}()
 	a.log.Info("keygate listening", "addr", ln.Addr().String(), "base_url", "http://"+ln.Addr().String()+"/v1",
-		"database", redactDB(a.Config.Database))
+		"database", sqlstore.RedactDSN(a.Config.Database))
 	return nil
 }
 
@@ -321,11 +321,4 @@ func (a *App) Close() error {
 		errs = append(errs, a.Store.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func redactDB(dsn string) string {
-	if i := strings.Index(dsn, "@"); i >= 0 && strings.Contains(dsn, "://") {
-		return dsn[:strings.Index(dsn, "://")+3] + "…" + dsn[i:]
-	}
-	return dsn
 }

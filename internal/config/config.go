@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keygate/keygate/internal/ledger"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -312,10 +313,10 @@ func (f *File) Validate() error {
 		if p.Name == "" {
 			errs = append(errs, fmt.Errorf("projects[%d]: name is required", i))
 		}
-		if p.Budget != nil && !validPeriod(p.Budget.Period) {
+		if p.Budget != nil && !ledger.ValidPeriod(p.Budget.Period) {
 			errs = append(errs, fmt.Errorf("projects[%d] %s: budget.period %q must be daily, monthly or total", i, p.Name, p.Budget.Period))
 		}
-		if p.TestBudget != nil && !validPeriod(p.TestBudget.Period) {
+		if p.TestBudget != nil && !ledger.ValidPeriod(p.TestBudget.Period) {
 			errs = append(errs, fmt.Errorf("projects[%d] %s: test_budget.period %q must be daily, monthly or total", i, p.Name, p.TestBudget.Period))
 		}
 		if (p.Budget != nil && p.Budget.LimitUSD < 0) || (p.TestBudget != nil && p.TestBudget.LimitUSD < 0) {
@@ -370,8 +371,6 @@ func (f *File) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-func validPeriod(p string) bool { return p == "daily" || p == "monthly" || p == "total" }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

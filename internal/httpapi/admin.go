@@ -16,6 +16,7 @@ import (
 	"github.com/keygate/keygate/internal/credential"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -270,7 +271,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if _, err := config.ParsePrefixes(req.AllowedIPs); err != nil {
 		return invalid("allowed_ips", "allowed_ips: "+err.Error()+".", "Use CIDRs such as 10.0.0.0/8 or 2001:db8::/32.")
 	}
-	if req.Budget != nil && (req.Budget.LimitUSD < 0 || !validPeriod(req.Budget.Period)) {
+	if req.Budget != nil && (req.Budget.LimitUSD < 0 || !ledger.ValidPeriod(req.Budget.Period)) {
 		return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.", "")
 	}
 	if req.RPM < 0 || req.TPM < 0 {
@@ -304,8 +305,6 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, v)
 	return nil
 }
-
-func validPeriod(p string) bool { return p == "daily" || p == "monthly" || p == "total" }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()

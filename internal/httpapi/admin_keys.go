@@ -24,6 +24,7 @@ import (
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
+	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/webhook"
 )
@@ -131,7 +132,7 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 	var budget *BudgetView
 	if len(p.Budget) > 0 && !isNull(p.Budget) {
 		budget = new(BudgetView)
-		if err := json.Unmarshal(p.Budget, budget); err != nil || budget.LimitUSD < 0 || !validPeriod(budget.Period) {
+		if err := json.Unmarshal(p.Budget, budget); err != nil || budget.LimitUSD < 0 || !ledger.ValidPeriod(budget.Period) {
 			return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.", "Or send null to remove it.")
 		}
 	}

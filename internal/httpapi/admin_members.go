@@ -102,7 +102,7 @@ func parseBudget(param string, raw json.RawMessage) (b *BudgetView, set bool, er
 		return nil, true, nil
 	}
 	b = new(BudgetView)
-	if err := json.Unmarshal(raw, b); err != nil || b.LimitUSD < 0 || !validPeriod(b.Period) {
+	if err := json.Unmarshal(raw, b); err != nil || b.LimitUSD < 0 || !ledger.ValidPeriod(b.Period) {
 		return nil, false, invalid(param, param+" needs limit_usd ≥ 0 and period daily, monthly or total.",
 			`For example "`+param+`": {"limit_usd": 200, "period": "monthly"}; send null to remove it.`)
 	}

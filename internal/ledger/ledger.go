@@ -42,6 +42,9 @@ const (
 	Total   = "total"
 )
 
+// ValidPeriod reports whether p names a budget period.
+func ValidPeriod(p string) bool { return p == Daily || p == Monthly || p == Total }
+
 // MaxBudgets is how many budgets one call can be held against: key,
 // member, project and, for a test key, the project's test budget.
 const MaxBudgets = 4
