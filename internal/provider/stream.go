@@ -94,14 +94,13 @@ func Post(ctx context.Context, client *http.Client, url string, c Credential, he
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	typ, msg := parse(b)
+	// Scrub before truncating, so a cut cannot leave half a credential.
+	msg = Scrub(msg, c.APIKey)
 	if msg == "" {
-		msg = strings.TrimSpace(string(b))
+		msg = Scrub(strings.TrimSpace(string(b)), c.APIKey)
 		if len(msg) > 500 {
 			msg = msg[:500] + "…"
 		}
-	}
-	if len(c.APIKey) >= 8 {
-		msg = strings.ReplaceAll(msg, c.APIKey, "[channel credential]")
 	}
 	return nil, &UpstreamError{Status: resp.StatusCode, Type: typ, Message: msg, RetryAfter: resp.Header.Get("Retry-After")}
 }
@@ -114,4 +113,15 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 		return nil, fmt.Errorf("read upstream body: %w", err)
 	}
 	return b, nil
+}
+
+// Scrub removes a channel's credential from upstream text before it is
+// logged, stored or shown: some upstreams echo the key they rejected.
+// Credentials shorter than 8 characters are left alone (replacing them
+// would mangle ordinary text, and no provider issues such keys).
+func Scrub(s, credential string) string {
+	if len(credential) < 8 {
+		return s
+	}
+	return strings.ReplaceAll(s, credential, "[channel credential]")
 }

@@ -215,7 +215,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 			if clientLeft(ctx) {
 				return rl.clientGone(res)
 			}
-			reason := "upstream stream broke: " + scrub(err.Error(), ch.APIKey)
+			reason := "upstream stream broke: " + provider.Scrub(err.Error(), ch.APIKey)
 			if te := timedOut(ctx); te != nil {
 				reason = te.Error()
 			}
@@ -264,7 +264,7 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 		return &attemptErr{err: e, final: true, reason: inv.Msg}
 	case errors.As(err, &ue):
 		res.Status = ue.Status
-		msg := scrub(ue.Message, ch.APIKey)
+		msg := provider.Scrub(ue.Message, ch.APIKey)
 		switch {
 		case ue.Status == 401 || ue.Status == 403:
 			return rl.authFailed(ch, ue.Status, msg)
@@ -338,7 +338,7 @@ func (rl *Relay) networkErr(ctx context.Context, ch *catalog.Channel, err error)
 	if te := timedOut(ctx); te != nil {
 		err = te
 	}
-	reason := "connect to upstream: " + scrub(err.Error(), ch.APIKey)
+	reason := "connect to upstream: " + provider.Scrub(err.Error(), ch.APIKey)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "network").Inc()
 	ch.MarkUnhealthy(reason, rl.Cooldown)
 	code := apierr.UpstreamUnavailable

@@ -357,14 +357,14 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 
 	switch {
 	case resp.StatusCode == 401 || resp.StatusCode == 403:
-		return rl.authFailed(ch, resp.StatusCode, scrub(readSnippet(resp.Body), ch.APIKey))
+		return rl.authFailed(ch, resp.StatusCode, readSnippet(resp.Body, ch.APIKey))
 	case resp.StatusCode == 429 || resp.StatusCode >= 500:
-		return rl.unavailable(ch, resp.StatusCode, scrub(readSnippet(resp.Body), ch.APIKey), resp.Header.Get("Retry-After"))
+		return rl.unavailable(ch, resp.StatusCode, readSnippet(resp.Body, ch.APIKey), resp.Header.Get("Retry-After"))
 	case resp.StatusCode >= 300:
 		// The upstream judged the request itself (bad parameters, unknown
 		// upstream model…): the caller needs its words, so pass them on.
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, scrub(truncate(string(bytes.TrimSpace(b)), 500), ch.APIKey))
+		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, truncate(provider.Scrub(string(bytes.TrimSpace(b)), ch.APIKey), 500))
 		writeHead(w, resp, len(b))
 		res.Written = true
 		_, _ = w.Write(b)
@@ -558,9 +558,11 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-func readSnippet(r io.Reader) string {
+// readSnippet reads the start of an upstream error body with the channel's
+// credential removed — before truncating, so a cut cannot leave half a key.
+func readSnippet(r io.Reader, credential string) string {
 	b, _ := io.ReadAll(io.LimitReader(r, 2048))
-	return truncate(string(bytes.TrimSpace(b)), 500)
+	return truncate(provider.Scrub(string(bytes.TrimSpace(b)), credential), 500)
 }
 
 func truncate(s string, n int) string {
@@ -568,13 +570,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// scrub removes the channel's credential from upstream text before it is
-// logged: some upstreams echo the key they rejected.
-func scrub(s, secret string) string {
-	if len(secret) < 8 {
-		return s
-	}
-	return string(bytes.ReplaceAll([]byte(s), []byte(secret), []byte("[channel credential]")))
 }

@@ -231,3 +231,24 @@ func TestEnsureStreamUsage(t *testing.T) {
 		t.Fatal("want an error for a non-object body")
 	}
 }
+
+// An upstream that echoes the channel credential right where the error text
+// is cut must not leave half of it in the log or the channel's last error.
+func TestCredentialEchoedAtTheCutIsRemoved(t *testing.T) {
+	const cred = "sk-channel-secret-0000"
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		io.WriteString(w, strings.Repeat("x", 480)+" bad key "+cred+" rejected")
+	}))
+	defer up.Close()
+	rl := newRelay()
+	ch := channel(t, "echo", up.URL, 0)
+	var res Result
+	_ = rl.Do(context.Background(), httptest.NewRecorder(), &Request{Path: "/chat/completions", Body: []byte(`{}`),
+		Model: "m", BodyModel: "m", Channels: []*catalog.Channel{ch}}, &res)
+	for _, s := range []string{res.FailureReason, ch.LastError()} {
+		if strings.Contains(s, cred[:8]) {
+			t.Fatalf("part of the channel credential survived: %q", s[len(s)-40:])
+		}
+	}
+}
