@@ -101,6 +101,9 @@ func (h *health) roll(now time.Time) {
 	}
 }
 
+// The relay records each attempt's outcome once, through exactly one of
+// Success, Failure and Disable (relay.judge); nothing else counts calls.
+
 // Success records a call the upstream answered; latency is the time to its
 // answer (0 when unknown). A half-open channel closes.
 func (c *Channel) Success(latency time.Duration) {
@@ -140,16 +143,6 @@ func (c *Channel) Failure(reason string, cooldown time.Duration) bool {
 	return h.open
 }
 
-// Trip opens the breaker at once (an upstream refused the channel's
-// credential: no point in more calls until the cool-down is over).
-func (c *Channel) Trip(reason string, cooldown time.Duration) {
-	c.Failure(reason, cooldown)
-	h := c.h()
-	h.mu.Lock()
-	h.open, h.probing, h.openUntil = true, false, time.Now().Add(cooldown)
-	h.mu.Unlock()
-}
-
 // Disable takes the channel out of rotation until an operator re-enables it:
 // its credential was refused, and retrying cannot fix that.
 // It reports whether this call disabled it (false when it already was), so
@@ -181,12 +174,6 @@ func (c *Channel) Enable() {
 	h.disabled, h.open, h.probing, h.consecutive = false, false, false, 0
 	h.mu.Unlock()
 }
-
-// MarkUnhealthy records a failure (see Failure).
-func (c *Channel) MarkUnhealthy(reason string, cooldown time.Duration) { c.Failure(reason, cooldown) }
-
-// MarkHealthy records a success without a latency sample.
-func (c *Channel) MarkHealthy() { c.Success(0) }
 
 // LastError returns the channel's last failure, if any.
 func (c *Channel) LastError() string {

@@ -127,7 +127,6 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		if err != nil {
 			return rl.providerErr(ctx, ch, res, err)
 		}
-		ch.MarkHealthy()
 		if resp.Model == "" {
 			resp.Model = res.ModelServed
 		}
@@ -161,7 +160,6 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	if err != nil && !errors.Is(err, io.EOF) {
 		return rl.providerErr(ctx, ch, res, err)
 	}
-	ch.MarkHealthy()
 	res.Status = http.StatusOK
 	id, model := "kg-"+strconv.FormatInt(start.UnixNano(), 36), res.ModelServed
 	if first != nil {
@@ -225,7 +223,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 			res.FailureReason = reason
 			rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "stream_cut").Inc()
 			send(enc.Fail(buf[:0], http.StatusBadGateway, "The upstream stream ended before it was complete. Retry the request; the partial answer is billed only for what was produced."))
-			return &attemptErr{reason: reason, final: true}
+			return &attemptErr{reason: reason, final: true, verdict: broke}
 		}
 	}
 	u, _ := st.Usage()
@@ -273,8 +271,7 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 		}
 		reason := fmt.Sprintf("upstream %s answered %d: %s", ch.Name, ue.Status, msg)
 		res.FailureReason = reason
-		ch.MarkHealthy()
-		return &attemptErr{final: true, reason: reason, err: &apierr.Error{Code: apierr.InvalidRequest, Status: ue.Status,
+		return &attemptErr{final: true, reason: reason, verdict: answered, err: &apierr.Error{Code: apierr.InvalidRequest, Status: ue.Status,
 			Message: fmt.Sprintf("The %s upstream rejected the request for model %q: %s", channelType(ch), res.ModelServed, msg),
 			Hint:    "Fix the request as the upstream's message says; the gateway converted it to the upstream's format."}}
 	case clientLeft(ctx):
@@ -282,9 +279,8 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 		return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
 	case errors.Is(err, provider.ErrStreamCut):
 		reason := "upstream stream ended before it sent anything"
-		ch.MarkUnhealthy(reason, rl.Cooldown)
 		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "stream_cut").Inc()
-		return &attemptErr{reason: reason, err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request.")}
+		return &attemptErr{reason: reason, verdict: broke, err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request.")}
 	}
 	return rl.networkErr(ctx, ch, err)
 }
@@ -300,16 +296,7 @@ func detail(s string) string {
 func (rl *Relay) authFailed(ch *catalog.Channel, status int, msg string) *attemptErr {
 	reason := fmt.Sprintf("upstream %s answered %d to the channel credential: %s", ch.Name, status, msg)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "auth").Inc()
-	// Retrying cannot fix a refused credential: the channel stays out of
-	// rotation until an operator fixes it and re-enables it.
-	if ch.Disable(reason) {
-		rl.Log.Error("upstream rejected the channel credential; channel disabled until an operator fixes its api_key and runs POST /admin/v1/channels/{name}/enable",
-			"channel", ch.Name, "status", status)
-		if rl.OnChannelDisabled != nil {
-			rl.OnChannelDisabled(ch.Name, status, reason)
-		}
-	}
-	return &attemptErr{reason: reason, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
+	return &attemptErr{reason: reason, verdict: refused, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
 		Message: "The upstream provider rejected the gateway's credential for this model's channel. Your key is fine.",
 		Hint:    "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}}
 }
@@ -317,11 +304,9 @@ func (rl *Relay) authFailed(ch *catalog.Channel, status int, msg string) *attemp
 // unavailable handles an upstream 429 or 5xx: try the next channel.
 func (rl *Relay) unavailable(ch *catalog.Channel, status int, msg, retryAfter string) *attemptErr {
 	reason := fmt.Sprintf("upstream %s answered %d: %s", ch.Name, status, msg)
-	kind := "5xx"
+	kind, v := "5xx", broke
 	if status == 429 {
-		kind = "429"
-	} else {
-		ch.MarkUnhealthy(reason, rl.Cooldown)
+		kind, v = "429", noVerdict // the channel works; this caller is over its quota
 	}
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, kind).Inc()
 	e := &apierr.Error{Code: apierr.UpstreamUnavailable,
@@ -330,7 +315,7 @@ func (rl *Relay) unavailable(ch *catalog.Channel, status int, msg, retryAfter st
 	if retryAfter != "" {
 		e = e.WithHeader("Retry-After", retryAfter)
 	}
-	return &attemptErr{err: e, reason: reason}
+	return &attemptErr{err: e, reason: reason, verdict: v}
 }
 
 // networkErr handles a failed connection or a timeout.
@@ -340,13 +325,12 @@ func (rl *Relay) networkErr(ctx context.Context, ch *catalog.Channel, err error)
 	}
 	reason := "connect to upstream: " + provider.Scrub(err.Error(), ch.APIKey)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "network").Inc()
-	ch.MarkUnhealthy(reason, rl.Cooldown)
 	code := apierr.UpstreamUnavailable
 	msg := "The upstream for this model could not be reached."
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		code, msg = apierr.UpstreamTimeout, "The upstream for this model did not answer in time."
 	}
-	return &attemptErr{err: apierr.Wrap(code, err, msg, "Retry in a few seconds; if it persists, the gateway operator should check the channel's health."), reason: reason}
+	return &attemptErr{err: apierr.Wrap(code, err, msg, "Retry in a few seconds; if it persists, the gateway operator should check the channel's health."), reason: reason, verdict: broke}
 }
 
 // streamNative relays a stream of the client's own non-OpenAI format byte
@@ -400,7 +384,7 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 		}
 		res.FailureReason = reason
 		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
-		return &attemptErr{err: nil, reason: reason, final: true}
+		return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
 	}
 }
 

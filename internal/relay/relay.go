@@ -223,10 +223,7 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 		ae := rl.attempt(actx, w, ch, req, res)
 		stop()
 		ch.Release()
-		ch.EndProbe()
-		if ae == nil && res.Status < 300 {
-			ch.Success(res.TTFB)
-		}
+		rl.judge(ch, ae, res)
 		a := Attempt{Channel: ch.Name, Status: res.Status, Duration: time.Since(start)}
 		if ae != nil {
 			a.Error = ae.reason
@@ -286,9 +283,50 @@ func orderChannels(chs []*catalog.Channel) []*catalog.Channel {
 }
 
 type attemptErr struct {
-	err    error
-	reason string
-	final  bool // do not try another channel
+	err     error
+	reason  string
+	final   bool    // do not try another channel
+	verdict verdict // what the attempt says of the channel
+}
+
+// verdict is what one attempt says of its channel's health. The attempt
+// paths only name it; judge records it, once per attempt.
+type verdict uint8
+
+const (
+	noVerdict verdict = iota // nothing about the channel: the client left, the request cannot be converted, a 429
+	answered                 // the upstream answered: its answer, or its judgement of the request
+	broke                    // an outage: 5xx, no connection, a timeout, an answer or stream cut short
+	refused                  // the upstream refused the channel's credential
+)
+
+// judge records one attempt's outcome in the channel's breaker: the only
+// place an attempt's success or failure is counted. A nil ae is an answer
+// relayed in full.
+func (rl *Relay) judge(ch *catalog.Channel, ae *attemptErr, res *Result) {
+	v := answered
+	if ae != nil {
+		v = ae.verdict
+	}
+	switch v {
+	case answered:
+		ch.Success(res.TTFB)
+	case broke:
+		ch.Failure(ae.reason, rl.Cooldown)
+	case refused:
+		ch.EndProbe()
+		// Retrying cannot fix a refused credential: the channel stays out
+		// of rotation until an operator fixes it and re-enables it.
+		if ch.Disable(ae.reason) {
+			rl.Log.Error("upstream rejected the channel credential; channel disabled until an operator fixes its api_key and runs POST /admin/v1/channels/{name}/enable",
+				"channel", ch.Name, "status", res.Status)
+			if rl.OnChannelDisabled != nil {
+				rl.OnChannelDisabled(ch.Name, res.Status, ae.reason)
+			}
+		}
+	default:
+		ch.EndProbe() // a half-open probe without a verdict: let the next call probe
+	}
 }
 
 // attempt tries one channel: the client's bytes passed through when the
@@ -368,10 +406,8 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		writeHead(w, resp, len(b))
 		res.Written = true
 		_, _ = w.Write(b)
-		ch.MarkHealthy()
-		return &attemptErr{err: nil, final: true, reason: res.FailureReason}
+		return &attemptErr{err: nil, final: true, reason: res.FailureReason, verdict: answered}
 	}
-	ch.MarkHealthy()
 	if req.Stream && isEventStream(resp.Header.Get("Content-Type")) {
 		if req.Native != nil {
 			return rl.streamNative(ctx, w, resp, req, res, start)
@@ -388,7 +424,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		if te := timedOut(ctx); te != nil {
 			reason = te.Error()
 		}
-		return &attemptErr{err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request."), reason: reason}
+		return &attemptErr{err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request."), reason: reason, verdict: broke}
 	}
 	if req.Native != nil && req.Native.Usage != nil {
 		res.Usage, res.HasUsage = req.Native.Usage(b)
@@ -518,7 +554,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 		e := apierr.New(apierr.UpstreamError, "The upstream stream ended before it was complete.", "Retry the request; the partial answer is billed only for what was produced.")
 		_, _ = fmt.Fprintf(w, "data: %s\n\n", apierr.Body(e, ""))
 		_ = rc.Flush()
-		return &attemptErr{err: nil, reason: reason, final: true}
+		return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
 	}
 }
 
