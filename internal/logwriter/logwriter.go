@@ -12,6 +12,7 @@ package logwriter
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,7 @@ type Writer struct {
 	batch    int
 	interval time.Duration
 	done     chan struct{}
+	flushReq chan chan struct{}
 	closeOne sync.Once
 
 	// MaxWait bounds how long Write waits for room in a full queue.
@@ -42,16 +44,18 @@ type Writer struct {
 
 // New starts a writer with a queue of size rows.
 func New(st store.Store, log *slog.Logger, size int) *Writer {
-	return newWriter(st, log, size, 500)
+	return newWriter(st, log, size, 500, 200*time.Millisecond)
 }
 
-// newWriter lets tests choose the batch size before the loop starts.
-func newWriter(st store.Store, log *slog.Logger, size, batch int) *Writer {
+// newWriter lets tests choose the batch size and the flush interval before
+// the loop starts.
+func newWriter(st store.Store, log *slog.Logger, size, batch int, interval time.Duration) *Writer {
 	if size <= 0 {
 		size = 65536
 	}
 	w := &Writer{st: st, log: log, ch: make(chan *store.RequestLog, size), batch: batch,
-		interval: 200 * time.Millisecond, done: make(chan struct{}), MaxWait: 5 * time.Second}
+		interval: interval, done: make(chan struct{}), flushReq: make(chan chan struct{}),
+		MaxWait: 5 * time.Second}
 	go w.loop()
 	return w
 }
@@ -124,8 +128,56 @@ func (w *Writer) loop() {
 			}
 		case <-t.C:
 			buf = w.flush(buf)
+		case reply := <-w.flushReq:
+			// Every row whose Write returned before Flush was called is
+			// in the queue or in buf: take what is queued, then store it.
+			for open := true; open; {
+				select {
+				case r, ok := <-w.ch:
+					if !ok {
+						open = false
+						break
+					}
+					buf = append(buf, *r)
+					*r = store.RequestLog{}
+					rowPool.Put(r)
+					if len(buf) >= w.batch {
+						buf = w.flush(buf)
+					}
+				default:
+					open = false
+				}
+			}
+			buf = w.flush(buf)
+			close(reply)
 		}
 	}
+}
+
+// Flush returns once every row whose Write returned before the call has
+// been stored (or given up on and counted in Dropped), so tests and
+// shutdown paths wait on an event instead of polling for rows. It returns
+// ctx's error if ctx ends first, and an error naming the count when rows
+// were dropped meanwhile.
+func (w *Writer) Flush(ctx context.Context) error {
+	dropped := w.dropped.Load()
+	reply := make(chan struct{})
+	select {
+	case w.flushReq <- reply:
+	case <-w.done: // closed: Close stored everything it could
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-reply:
+	case <-w.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if n := w.dropped.Load() - dropped; n > 0 {
+		return fmt.Errorf("flush request logs: %d rows were dropped meanwhile (see the log for why)", n)
+	}
+	return nil
 }
 
 // flush writes buf, retrying with backoff so a briefly unavailable store

@@ -3,6 +3,7 @@ package logwriter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -35,7 +36,7 @@ func TestBackpressureCounted(t *testing.T) {
 	st := &gatedStore{gate: make(chan struct{})}
 	// Batch size 1: the loop takes the first row and then blocks in
 	// InsertLogs; rows keep arriving meanwhile.
-	w := newWriter(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 4, 1)
+	w := newWriter(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 4, 1, 200*time.Millisecond)
 	const total = 20
 	done := make(chan struct{})
 	go func() {
@@ -101,5 +102,69 @@ func TestFullQueueDropsAfterMaxWaitAndCounts(t *testing.T) {
 	}
 	if w.Dropped() == 0 || w.Backpressure() == 0 {
 		t.Fatalf("dropped %d, backpressure %d: want both counted", w.Dropped(), w.Backpressure())
+	}
+}
+
+// recordingStore keeps every row it is given.
+type recordingStore struct {
+	store.Store
+	mu   sync.Mutex
+	rows []store.RequestLog
+}
+
+func (s *recordingStore) InsertLogs(_ context.Context, rows []store.RequestLog) error {
+	s.mu.Lock()
+	s.rows = append(s.rows, rows...)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *recordingStore) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rows)
+}
+
+// Flush stores every row written before it, without waiting for the
+// batch to fill or the ticker to fire; after Close it returns at once.
+func TestFlushStoresEveryEarlierRow(t *testing.T) {
+	st := &recordingStore{}
+	// An hour between ticks: only Flush can store the rows.
+	w := newWriter(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 0, 500, time.Hour)
+	for round := 1; round <= 3; round++ {
+		for i := range 7 {
+			w.Write(store.RequestLog{RequestID: fmt.Sprintf("req_%d_%d", round, i)})
+		}
+		if err := w.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := st.count(); got != 7*round {
+			t.Fatalf("after flush %d the store has %d rows, want %d", round, got, 7*round)
+		}
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush after Close: %v", err)
+	}
+}
+
+// Flush says when rows it waited for were dropped, and honours its context.
+func TestFlushReportsDropsAndContext(t *testing.T) {
+	st := &gatedStore{gate: make(chan struct{})}
+	w := newWriter(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 4, 1, 200*time.Millisecond)
+	w.Write(store.RequestLog{RequestID: "stalled"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := w.Flush(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Flush with a cancelled context = %v, want context.Canceled", err)
+	}
+	close(st.gate)
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st.rows != 1 {
+		t.Fatalf("store has %d rows, want 1", st.rows)
 	}
 }

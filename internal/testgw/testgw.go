@@ -240,11 +240,16 @@ func (g *Gateway) CreateKey(body map[string]any) CreatedKey {
 }
 
 // Logs returns request log rows matching query (e.g. "key_id=…"), waiting
-// up to 5 s for at least min rows: the log writer is asynchronous.
+// up to 5 s for at least min rows. The log writer is flushed before each
+// read; a retry is only needed when a handler had not yet queued its row
+// (it does so after the client has the answer).
 func (g *Gateway) Logs(query string, min int) []map[string]any {
 	g.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = g.App.Logs.Flush(ctx)
+		cancel()
 		var out struct {
 			Data []map[string]any `json:"data"`
 		}
@@ -252,7 +257,7 @@ func (g *Gateway) Logs(query string, min int) []map[string]any {
 		if len(out.Data) >= min || time.Now().After(deadline) {
 			return out.Data
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
