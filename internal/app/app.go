@@ -113,6 +113,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		return nil, err
 	}
 	a.Catalog = cat
+	if err := checkPrices(cat.Snapshot(), cfg.RequirePrices, log); err != nil {
+		return nil, err
+	}
 	a.Logs = logwriter.New(st, log, cfg.LogQueueSize)
 	m := metrics.New(func() float64 { return float64(a.Logs.Depth()) }, func() float64 { return float64(a.Logs.Written()) },
 		func() float64 { return float64(a.Logs.Backpressure()) })

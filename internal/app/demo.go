@@ -48,6 +48,11 @@ func (a *App) startDemo(ctx context.Context, box *secretbox.Box) error {
 			{Name: "mock-embed", InputPerMTok: 0.02},
 		},
 	}
+	for _, m := range []string{"mock-error-429", "mock-error-500", "mock-slow", "mock-stream-cut", "mock-error-401"} {
+		// Priced like mock-gpt, so the demo shows costs and starts without
+		// the unpriced-models warning.
+		f.Models = append(f.Models, config.ModelSpec{Name: m, InputPerMTok: 0.15, OutputPerMTok: 0.60})
+	}
 	if err := Apply(ctx, a.Store, box, f, ManagedByDemo); err != nil {
 		stop()
 		<-a.demoDone

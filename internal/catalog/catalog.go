@@ -18,13 +18,56 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keygate/keygate/internal/pricing"
 	"github.com/keygate/keygate/internal/secretbox"
 	"github.com/keygate/keygate/internal/store"
 )
 
-// Model is a catalogue model.
+// Model is a catalogue model. Its prices are the operator's own when it
+// declares any, else the built-in price catalogue's (internal/pricing);
+// PriceSource says which, and Priced is false when neither has one — the
+// model is served but costs nothing, which start-up and the admin API say.
 type Model struct {
 	store.Model
+	Priced      bool
+	PriceSource string // "operator", "catalogue YYYY-MM-DD", or "" when unpriced
+}
+
+// Price sources of a catalogue model.
+const PriceOperator = "operator"
+
+// hasOwnPrice reports whether the operator declared any price for m.
+func hasOwnPrice(m *store.Model) bool {
+	return m.InputPerMTok > 0 || m.OutputPerMTok > 0 || m.PerImage > 0 || m.PerVideoSecond > 0
+}
+
+// price fills an unpriced model from the built-in catalogue, by its name
+// or one of its aliases.
+func (c *Catalog) price(m *Model) {
+	if hasOwnPrice(&m.Model) {
+		m.Priced, m.PriceSource = true, PriceOperator
+		return
+	}
+	for _, n := range append([]string{m.Name}, m.Aliases...) {
+		if e, ok := c.prices.Lookup(n); ok {
+			m.InputPerMTok, m.OutputPerMTok = e.InputPerMTok, e.OutputPerMTok
+			m.PerImage, m.PerVideoSecond = e.PerImage, e.PerVideoSecond
+			m.Priced, m.PriceSource = true, "catalogue "+c.prices.Date
+			return
+		}
+	}
+}
+
+// Unpriced returns the canonical names of the models with no price from
+// the operator or the built-in catalogue, sorted.
+func (s *Snapshot) Unpriced() []string {
+	var out []string
+	for _, n := range s.Names {
+		if m := s.Models[n]; m != nil && !m.Priced {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Group is a group with its model set ready for lookups.
@@ -124,6 +167,7 @@ func (s *Snapshot) ChannelsFor(model, group string) []*Channel {
 type Catalog struct {
 	st      store.Store
 	box     *secretbox.Box
+	prices  *pricing.Catalogue
 	log     *slog.Logger
 	getenv  func(string) string
 	snap    atomic.Pointer[Snapshot]
@@ -138,7 +182,7 @@ type Catalog struct {
 
 // New builds a catalog and loads everything once.
 func New(ctx context.Context, st store.Store, box *secretbox.Box, log *slog.Logger, refresh time.Duration) (*Catalog, error) {
-	c := &Catalog{st: st, box: box, log: log, getenv: os.Getenv, keys: NewKeyCache(), refresh: refresh}
+	c := &Catalog{st: st, box: box, prices: pricing.Builtin(), log: log, getenv: os.Getenv, keys: NewKeyCache(), refresh: refresh}
 	if err := c.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -226,6 +270,7 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	}
 	for _, m := range models {
 		mm := &Model{Model: m}
+		c.price(mm)
 		s.Models[m.Name] = mm
 		s.Names = append(s.Names, m.Name)
 	}
@@ -286,9 +331,12 @@ func (c *Catalog) Reload(ctx context.Context) error {
 		for _, m := range ch.Models {
 			s.byModel[m] = append(s.byModel[m], cc)
 			if _, known := s.Models[m]; !known {
-				// A channel may serve a model the catalogue has no price for:
-				// it is routable, and costs 0 until a price is declared.
-				s.Models[m] = &Model{Model: store.Model{Name: m}}
+				// A channel may serve a model nobody declared: it is routable,
+				// priced from the built-in catalogue when it is listed there,
+				// and costs 0 (said at start-up and in /admin/v1/models) when not.
+				mm := &Model{Model: store.Model{Name: m}}
+				c.price(mm)
+				s.Models[m] = mm
 				s.Names = append(s.Names, m)
 			}
 		}

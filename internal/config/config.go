@@ -47,6 +47,10 @@ type Config struct {
 	// listener of its own (KEYGATE_PPROF; off by default: profiles reveal
 	// request data and must never be reachable from the network).
 	Pprof string
+	// RequirePrices refuses to start when a served model has no price from
+	// the operator or the built-in catalogue (KEYGATE_REQUIRE_PRICES=true),
+	// so nobody runs unbilled by accident.
+	RequirePrices bool
 }
 
 // Defaults returns the embedded defaults: SQLite next to the working
@@ -95,6 +99,13 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("KEYGATE_KEY_CONCURRENCY=%q: want a whole number ≥ 0 (0 = unlimited)", v)
 		}
 		c.KeyConcurrency = n
+	}
+	if v := getenv("KEYGATE_REQUIRE_PRICES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("KEYGATE_REQUIRE_PRICES=%q: want true or false", v)
+		}
+		c.RequirePrices = b
 	}
 	if v := getenv("KEYGATE_KEY_CACHE_MAX_STALE"); v != "" {
 		d, err := time.ParseDuration(v)
