@@ -6,9 +6,11 @@ package httpapi
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -141,7 +143,11 @@ func (s *Server) Handler() http.Handler {
 }
 
 // withScope assigns the request id, sets x-request-id on every response,
-// and writes the request log row once the handler is done.
+// and writes the request log row once the handler is done. What a call
+// holds is released in one deferred function, so a panicking handler frees
+// it too: the in-flight gauge, and an admission (concurrency slot, budget
+// hold) the handler did not settle. That function is also the one place a
+// panic is recovered: logged with its stack and answered 500 internal_error.
 func (s *Server) withScope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := scopePool.Get().(*Scope)
@@ -149,19 +155,48 @@ func (s *Server) withScope(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", sc.RequestID)
 		sw := &statusWriter{ResponseWriter: w, sc: sc}
 		sc.w = sw
-		s.Metrics.InFlight.Inc()
 		ctx := context.WithValue(r.Context(), scopeKey{}, sc)
+		s.Metrics.InFlight.Inc()
+		defer func() {
+			p := recover()
+			started := sc.status != 0
+			if p != nil {
+				s.recovered(sc, p)
+			}
+			if sc.adm.active { // a handler that admitted but never settled
+				s.settleAdmission(context.WithoutCancel(ctx), sc, 0, 0)
+			}
+			s.Metrics.InFlight.Dec()
+			if sc.logged {
+				s.finish(sc, r)
+			}
+			*sc = Scope{}
+			scopePool.Put(sc)
+			if p != nil && started {
+				// The answer had begun (a stream): abort the connection so
+				// the client sees a failure, not an answer that looks whole.
+				panic(http.ErrAbortHandler)
+			}
+		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		if sc.adm.active { // a handler that admitted but never settled
-			s.settleAdmission(context.WithoutCancel(ctx), sc, 0, 0)
-		}
-		s.Metrics.InFlight.Dec()
-		if sc.logged {
-			s.finish(sc, r)
-		}
-		*sc = Scope{}
-		scopePool.Put(sc)
 	})
+}
+
+// recovered handles a handler's panic: the stack goes to the gateway log
+// (never to the client), the client gets 500 internal_error with the
+// request id unless its answer has begun, and the log row says so.
+func (s *Server) recovered(sc *Scope, p any) {
+	if p == http.ErrAbortHandler { // a deliberate abort, not a bug
+		sc.Log.Status, sc.Log.ErrorCode = 499, "client_closed"
+		return
+	}
+	s.Log.Error("handler panicked", "request_id", sc.RequestID, "route", sc.Log.Route, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	if sc.status == 0 {
+		apierr.Write(sc.w, sc.RequestID, apierr.New(apierr.Internal, "The gateway failed while handling this request.",
+			"Retry; if it keeps failing, send the request id to your gateway operator."))
+	}
+	sc.Log.Status, sc.Log.ErrorCode = http.StatusInternalServerError, string(apierr.Internal)
+	sc.Log.FailureReason = "the gateway panicked while handling the request; the stack is in the gateway's log"
 }
 
 func (s *Server) finish(sc *Scope, r *http.Request) {
