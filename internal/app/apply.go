@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/secretbox"
@@ -27,7 +28,7 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 		}
 	}
 	for _, p := range f.Projects {
-		sp := store.Project{Name: p.Name, TestModels: p.TestModels, ManagedBy: managedBy}
+		sp := store.Project{Name: p.Name, TestModels: p.TestModels, ManagedBy: managedBy, MaxJobs: p.MaxJobs}
 		if p.Budget != nil {
 			sp.BudgetUSD, sp.BudgetPeriod = p.Budget.LimitUSD, p.Budget.Period
 		}
@@ -41,7 +42,7 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 	for _, m := range f.Models {
 		if err := st.UpsertModel(ctx, store.Model{Name: m.Name, Aliases: m.Aliases, InputPerMTok: m.InputPerMTok,
 			OutputPerMTok: m.OutputPerMTok, PerImage: m.PerImage, PerVideoSecond: m.PerVideoSecond, MaxOutput: m.MaxOutput,
-			ManagedBy: managedBy}); err != nil {
+			ManagedBy: managedBy, Media: store.MediaPrices{Images: lowerKeys(m.ImagePrices), VideoSeconds: lowerKeys(m.VideoPrices)}}); err != nil {
 			return err
 		}
 	}
@@ -49,7 +50,7 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 		sc := store.Channel{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, APIKeyEnv: c.APIKeyEnv, Models: c.Models,
 			ModelMap: c.ModelMap, Groups: c.Groups, Priority: c.Priority, Weight: max(c.Weight, 1), Enabled: !c.Disabled,
 			ManagedBy: managedBy, ChannelLimits: store.ChannelLimits{ConnectTimeout: c.Timeouts.Connect,
-				FirstByteTimeout: c.Timeouts.FirstByte, IdleTimeout: c.Timeouts.Idle, MaxConcurrency: c.MaxConcurrency}}
+				FirstByteTimeout: c.Timeouts.FirstByte, IdleTimeout: c.Timeouts.Idle, MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs}}
 		if c.APIKey != "" {
 			if box == nil {
 				return fmt.Errorf("channel %s: api_key cannot be stored without KEYGATE_SECRET_KEY; set it, or use api_key_env", c.Name)
@@ -86,4 +87,17 @@ func disableDemoChannels(ctx context.Context, st store.Store) error {
 		}
 	}
 	return nil
+}
+
+// lowerKeys lower-cases price table keys (sizes and qualities are matched
+// lower-case).
+func lowerKeys(m map[string]float64) map[string]float64 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }

@@ -233,6 +233,8 @@ type ProjectSpec struct {
 	TestModels []string `yaml:"test_models"`
 	// TestBudget is one budget shared by all the project's test keys.
 	TestBudget *BudgetSpec `yaml:"test_budget"`
+	// MaxJobs caps the project's generation jobs in flight (0: no cap).
+	MaxJobs int `yaml:"max_jobs"`
 }
 
 // BudgetSpec is a spending limit per period.
@@ -264,6 +266,9 @@ type ChannelSpec struct {
 	// MaxConcurrency caps concurrent calls to this channel per instance;
 	// a call over the cap moves on to the next channel (0: no cap).
 	MaxConcurrency int `yaml:"max_concurrency"`
+	// MaxJobs caps this channel's generation jobs in flight, all instances
+	// together (0: no cap).
+	MaxJobs int `yaml:"max_jobs"`
 }
 
 // ModelSpec declares a catalogue model and its prices (USD).
@@ -274,7 +279,11 @@ type ModelSpec struct {
 	OutputPerMTok  float64  `yaml:"output_per_mtok"`
 	PerImage       float64  `yaml:"per_image"`
 	PerVideoSecond float64  `yaml:"per_video_second"`
-	MaxOutput      int      `yaml:"max_output_tokens"`
+	// ImagePrices refine per_image by "SIZE/QUALITY", "SIZE" or "QUALITY";
+	// VideoPrices refine per_video_second by size.
+	ImagePrices map[string]float64 `yaml:"image_prices"`
+	VideoPrices map[string]float64 `yaml:"video_second_prices"`
+	MaxOutput   int                `yaml:"max_output_tokens"`
 }
 
 // ChannelTypes are the provider types a channel may have.
@@ -346,6 +355,16 @@ func (f *File) Validate() error {
 		}
 		if m.InputPerMTok < 0 || m.OutputPerMTok < 0 || m.PerImage < 0 || m.PerVideoSecond < 0 {
 			errs = append(errs, fmt.Errorf("models[%d] %s: prices must not be negative", i, m.Name))
+		}
+		for k, v := range m.ImagePrices {
+			if v < 0 || k == "" {
+				errs = append(errs, fmt.Errorf("models[%d] %s: image_prices[%q] must be a non-negative price under a size, a quality or size/quality", i, m.Name, k))
+			}
+		}
+		for k, v := range m.VideoPrices {
+			if v < 0 || k == "" {
+				errs = append(errs, fmt.Errorf("models[%d] %s: video_second_prices[%q] must be a non-negative price under a size", i, m.Name, k))
+			}
 		}
 		models[m.Name] = true
 	}

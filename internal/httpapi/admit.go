@@ -25,6 +25,9 @@ type Estimate struct {
 	InputTokens int  // prompt estimate (EstimateInput of the body length)
 	MaxOutput   int  // the caller's max_tokens / max_completion_tokens; 0 = not given
 	NoOutput    bool // the call produces no output tokens (embeddings)
+	// ReserveUSD, when > 0, is the call's worst-case cost priced another
+	// way (per image): it is reserved instead of the token estimate's cost.
+	ReserveUSD float64
 }
 
 // EstimateInput is a deliberately high prompt estimate from a body's
@@ -119,6 +122,9 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			}
 			cost := usage.Cost(usage.Usage{InputTokens: est.InputTokens, OutputTokens: out},
 				usage.Prices{InputPerMTok: m.InputPerMTok, OutputPerMTok: m.OutputPerMTok}, mult)
+			if est.ReserveUSD > 0 {
+				cost = est.ReserveUSD
+			}
 			res, err := s.Ledger.Reserve(ctx, bs[:n], ledger.FromUSD(cost))
 			if err != nil {
 				s.Gate.Release(k.ID, a.conc)

@@ -119,6 +119,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/completions", s.api("completion", s.relayHandler("completion", "/completions", true)))
 	mux.Handle("POST /v1/embeddings", s.api("embeddings", s.relayHandler("embeddings", "/embeddings", false)))
 	mux.Handle("POST /v1/responses", s.api("responses", s.relayHandler("responses", "/responses", false)))
+	mux.Handle("POST /v1/images/generations", s.api("images", s.imageGenerations)) // images.go
+	mux.Handle("POST /v1/images/edits", s.api("images", s.imageEdits))
 	// Native routes of other vendors' clients (anthropic.go, gemini.go).
 	mux.Handle("POST /v1/messages", s.api("messages", s.anthropicMessages))
 	mux.Handle("POST /v1beta/models/{call}", s.api("gemini", s.geminiGenerate))

@@ -90,6 +90,11 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		if err != nil {
 			return err
 		}
+		if len(sc.Key.RequestTypes) > 0 { // keys scoped by request type (images.go)
+			if err := s.allowRequestType(sc, requestTypeOf(op)); err != nil {
+				return err
+			}
+		}
 		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
 			Route: "/v1" + path, DefaultMaxTokens: m.MaxOutput}
 		if !allOpenAI(chs) {

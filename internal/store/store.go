@@ -52,10 +52,13 @@ type Key struct {
 	// Concurrency caps the key's calls in flight on each instance; 0 =
 	// its group's default (then KEYGATE_KEY_CONCURRENCY).
 	Concurrency int
-	CreatedAt   time.Time
-	CreatedBy   string
-	UpdatedAt   time.Time
-	Version     int64
+	// RequestTypes limits the key to these request types (chat,
+	// embeddings, images, videos); empty = all.
+	RequestTypes []string
+	CreatedAt    time.Time
+	CreatedBy    string
+	UpdatedAt    time.Time
+	Version      int64
 }
 
 // KeyFilter narrows ListKeys.
@@ -96,9 +99,11 @@ type Project struct {
 	// (0 = none), per TestBudgetPeriod.
 	TestBudgetUSD    float64
 	TestBudgetPeriod string
-	ManagedBy        string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// MaxJobs caps the project's generation jobs in flight (0 = no cap).
+	MaxJobs   int
+	ManagedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Channel is an upstream endpoint with its credential.
@@ -126,6 +131,7 @@ type ChannelLimits struct {
 	FirstByteTimeout time.Duration // from sending the request to the response headers / first event
 	IdleTimeout      time.Duration // between two stream events
 	MaxConcurrency   int           // concurrent calls on this instance
+	MaxJobs          int           // generation jobs in flight on this channel, all instances together (0 = no cap)
 }
 
 // Model is a catalogue entry with prices in USD.
@@ -136,6 +142,7 @@ type Model struct {
 	OutputPerMTok  float64
 	PerImage       float64
 	PerVideoSecond float64
+	Media          MediaPrices // image prices by size/quality, video prices by size (media.go)
 	MaxOutput      int
 	ManagedBy      string
 	UpdatedAt      time.Time

@@ -9,19 +9,19 @@ import (
 )
 
 const keyCols = `id, hash, display, env, name, project, group_name, models, allowed_ips, expires_at, state, state_at, state_by, state_reason,
- replaced_by, grace_until, budget_usd, budget_period, rpm, tpm, created_at, created_by, updated_at, version, rotated_from, member_id, concurrency`
+ replaced_by, grace_until, budget_usd, budget_period, rpm, tpm, created_at, created_by, updated_at, version, rotated_from, member_id, concurrency, request_types`
 
 func scanKey(sc interface{ Scan(...any) error }) (store.Key, error) {
 	var k store.Key
-	var models, ips string
+	var models, ips, types string
 	var exp, stAt, grace, created, updated int64
 	err := sc.Scan(&k.ID, &k.Hash, &k.Display, &k.Env, &k.Name, &k.Project, &k.Group, &models, &ips, &exp, &k.State, &stAt,
 		&k.StateBy, &k.StateReason, &k.ReplacedBy, &grace, &k.BudgetUSD, &k.BudgetPeriod, &k.RPM, &k.TPM, &created, &k.CreatedBy,
-		&updated, &k.Version, &k.RotatedFrom, &k.Member, &k.Concurrency)
+		&updated, &k.Version, &k.RotatedFrom, &k.Member, &k.Concurrency, &types)
 	if err != nil {
 		return k, err
 	}
-	k.Models, k.AllowedIPs = strs(models), strs(ips)
+	k.Models, k.AllowedIPs, k.RequestTypes = strs(models), strs(ips), strs(types)
 	k.ExpiresAt, k.StateAt, k.GraceUntil = fromMS(exp), fromMS(stAt), fromMS(grace)
 	k.CreatedAt, k.UpdatedAt = fromMS(created), fromMS(updated)
 	return k, nil
@@ -34,10 +34,10 @@ func (s *Store) CreateKey(ctx context.Context, k *store.Key) error {
 		k.CreatedAt = now
 	}
 	k.UpdatedAt, k.Version = now, 1
-	_, err := s.exec(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Hash, k.Display, k.Env, k.Name, k.Project, k.Group, jsonText(nonNil(k.Models)), jsonText(nonNil(k.AllowedIPs)),
 		ms(k.ExpiresAt), k.State, ms(k.StateAt), k.StateBy, k.StateReason, k.ReplacedBy, ms(k.GraceUntil), k.BudgetUSD,
-		k.BudgetPeriod, k.RPM, k.TPM, ms(k.CreatedAt), k.CreatedBy, ms(k.UpdatedAt), k.Version, k.RotatedFrom, k.Member, k.Concurrency)
+		k.BudgetPeriod, k.RPM, k.TPM, ms(k.CreatedAt), k.CreatedBy, ms(k.UpdatedAt), k.Version, k.RotatedFrom, k.Member, k.Concurrency, jsonText(nonNil(k.RequestTypes)))
 	if isUnique(err) {
 		return fmt.Errorf("create key %s: %w", k.ID, store.ErrConflict)
 	}
@@ -136,9 +136,9 @@ func (s *Store) UpdateKey(ctx context.Context, k *store.Key) error {
 	now := time.Now().UTC()
 	res, err := s.exec(ctx, `UPDATE api_keys SET name = ?, group_name = ?, models = ?, allowed_ips = ?, expires_at = ?, state = ?, state_at = ?,
  state_by = ?, state_reason = ?, replaced_by = ?, grace_until = ?, budget_usd = ?, budget_period = ?, rpm = ?, tpm = ?,
- member_id = ?, concurrency = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
+ member_id = ?, concurrency = ?, request_types = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
 		k.Name, k.Group, jsonText(nonNil(k.Models)), jsonText(nonNil(k.AllowedIPs)), ms(k.ExpiresAt), k.State, ms(k.StateAt),
-		k.StateBy, k.StateReason, k.ReplacedBy, ms(k.GraceUntil), k.BudgetUSD, k.BudgetPeriod, k.RPM, k.TPM, k.Member, k.Concurrency, ms(now), k.ID, k.Version)
+		k.StateBy, k.StateReason, k.ReplacedBy, ms(k.GraceUntil), k.BudgetUSD, k.BudgetPeriod, k.RPM, k.TPM, k.Member, k.Concurrency, jsonText(nonNil(k.RequestTypes)), ms(now), k.ID, k.Version)
 	if err != nil {
 		return fmt.Errorf("update key %s: %w", k.ID, err)
 	}

@@ -47,13 +47,14 @@ func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
 func (s *Store) UpsertProject(ctx context.Context, p store.Project) error {
 	now := ms(time.Now())
 	_, err := s.exec(ctx, `INSERT INTO projects (name, budget_usd, budget_period, test_models, test_budget_usd, test_budget_period,
- managed_by, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ managed_by, created_at, updated_at, max_jobs)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET budget_usd = excluded.budget_usd, budget_period = excluded.budget_period,
  test_models = excluded.test_models, test_budget_usd = excluded.test_budget_usd,
- test_budget_period = excluded.test_budget_period, managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
+ test_budget_period = excluded.test_budget_period, managed_by = excluded.managed_by, updated_at = excluded.updated_at,
+ max_jobs = excluded.max_jobs`,
 		p.Name, p.BudgetUSD, p.BudgetPeriod, jsonText(nonNil(p.TestModels)), p.TestBudgetUSD, p.TestBudgetPeriod,
-		p.ManagedBy, now, now)
+		p.ManagedBy, now, now, p.MaxJobs)
 	if err != nil {
 		return fmt.Errorf("upsert project %s: %w", p.Name, err)
 	}
@@ -61,13 +62,13 @@ ON CONFLICT (name) DO UPDATE SET budget_usd = excluded.budget_usd, budget_period
 }
 
 const projectCols = `name, budget_usd, budget_period, test_models, test_budget_usd, test_budget_period, managed_by,
- created_at, updated_at`
+ created_at, updated_at, max_jobs`
 
 func scanProject(sc interface{ Scan(...any) error }) (store.Project, error) {
 	var p store.Project
 	var c, u int64
 	var testModels string
-	err := sc.Scan(&p.Name, &p.BudgetUSD, &p.BudgetPeriod, &testModels, &p.TestBudgetUSD, &p.TestBudgetPeriod, &p.ManagedBy, &c, &u)
+	err := sc.Scan(&p.Name, &p.BudgetUSD, &p.BudgetPeriod, &testModels, &p.TestBudgetUSD, &p.TestBudgetPeriod, &p.ManagedBy, &c, &u, &p.MaxJobs)
 	p.TestModels, p.CreatedAt, p.UpdatedAt = strs(testModels), fromMS(c), fromMS(u)
 	return p, err
 }
@@ -114,7 +115,7 @@ ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_
 		c.Name, c.Type, c.BaseURL, c.APIKeySealed, c.APIKeyEnv, jsonText(nonNil(c.Models)), jsonText(mm), jsonText(nonNil(c.Groups)),
 		c.Priority, c.Weight, boolInt(c.Enabled), c.ManagedBy, ms(time.Now()), jsonText(channelLimits{
 			ConnectMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),
-			IdleMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency}))
+			IdleMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs}))
 	if err != nil {
 		return fmt.Errorf("upsert channel %s: %w", c.Name, err)
 	}
@@ -141,7 +142,7 @@ func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
 		_ = json.Unmarshal([]byte(limits), &cl)
 		c.ChannelLimits = store.ChannelLimits{ConnectTimeout: time.Duration(cl.ConnectMS) * time.Millisecond,
 			FirstByteTimeout: time.Duration(cl.FirstByteMS) * time.Millisecond, IdleTimeout: time.Duration(cl.IdleMS) * time.Millisecond,
-			MaxConcurrency: cl.MaxConcurrency}
+			MaxConcurrency: cl.MaxConcurrency, MaxJobs: cl.MaxJobs}
 		c.Models, c.Groups, c.Enabled, c.UpdatedAt = strs(models), strs(groups), enabled != 0, fromMS(upd)
 		_ = json.Unmarshal([]byte(mm), &c.ModelMap)
 		out = append(out, c)
@@ -151,12 +152,12 @@ func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
 
 // UpsertModel creates or replaces a catalogue model.
 func (s *Store) UpsertModel(ctx context.Context, m store.Model) error {
-	_, err := s.exec(ctx, `INSERT INTO models (name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO models (name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at, media_json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET aliases = excluded.aliases, input_per_mtok = excluded.input_per_mtok, output_per_mtok = excluded.output_per_mtok,
  per_image = excluded.per_image, per_video_second = excluded.per_video_second, max_output = excluded.max_output,
- managed_by = excluded.managed_by, updated_at = excluded.updated_at`,
-		m.Name, jsonText(nonNil(m.Aliases)), m.InputPerMTok, m.OutputPerMTok, m.PerImage, m.PerVideoSecond, m.MaxOutput, m.ManagedBy, ms(time.Now()))
+ managed_by = excluded.managed_by, updated_at = excluded.updated_at, media_json = excluded.media_json`,
+		m.Name, jsonText(nonNil(m.Aliases)), m.InputPerMTok, m.OutputPerMTok, m.PerImage, m.PerVideoSecond, m.MaxOutput, m.ManagedBy, ms(time.Now()), m.Media.Text())
 	if err != nil {
 		return fmt.Errorf("upsert model %s: %w", m.Name, err)
 	}
@@ -165,7 +166,7 @@ ON CONFLICT (name) DO UPDATE SET aliases = excluded.aliases, input_per_mtok = ex
 
 // ListModels returns the catalogue by name.
 func (s *Store) ListModels(ctx context.Context) ([]store.Model, error) {
-	rows, err := s.query(ctx, `SELECT name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at FROM models ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at, media_json FROM models ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list models: %w", err)
 	}
@@ -173,11 +174,12 @@ func (s *Store) ListModels(ctx context.Context) ([]store.Model, error) {
 	var out []store.Model
 	for rows.Next() {
 		var m store.Model
-		var aliases string
+		var aliases, media string
 		var upd int64
-		if err := rows.Scan(&m.Name, &aliases, &m.InputPerMTok, &m.OutputPerMTok, &m.PerImage, &m.PerVideoSecond, &m.MaxOutput, &m.ManagedBy, &upd); err != nil {
+		if err := rows.Scan(&m.Name, &aliases, &m.InputPerMTok, &m.OutputPerMTok, &m.PerImage, &m.PerVideoSecond, &m.MaxOutput, &m.ManagedBy, &upd, &media); err != nil {
 			return nil, fmt.Errorf("list models: %w", err)
 		}
+		m.Media = store.ParseMediaPrices(media)
 		m.Aliases, m.UpdatedAt = strs(aliases), fromMS(upd)
 		out = append(out, m)
 	}
@@ -197,4 +199,5 @@ type channelLimits struct {
 	FirstByteMS    int64 `json:"first_byte_timeout_ms,omitempty"`
 	IdleMS         int64 `json:"idle_timeout_ms,omitempty"`
 	MaxConcurrency int   `json:"max_concurrency,omitempty"`
+	MaxJobs        int   `json:"max_jobs,omitempty"`
 }

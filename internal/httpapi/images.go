@@ -1,0 +1,399 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/jsonscan"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/relay"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// Images are synchronous costly generation: POST /v1/images/generations
+// (JSON) and POST /v1/images/edits (multipart), in OpenAI's shape, passed
+// through to OpenAI-compatible channels. A model with per_image (or an
+// image_prices table) is billed per image by size and quality; any other
+// by the tokens the upstream reports (GPT-image usage). Before the call the
+// worst case of n images is reserved against the budgets.
+
+// maxImages is OpenAI's upper bound of n.
+const maxImages = 10
+
+// imageMaxOutputTokens bounds one image's output tokens for the
+// reservation of a token-billed model without max_output_tokens: GPT-image
+// bills at most about 6,240 tokens for one high-quality 1536×1024 image.
+const imageMaxOutputTokens = 6240
+
+// imageParams are the fields the gateway reads; everything else passes
+// through untouched.
+type imageParams struct {
+	Model   string `json:"model"`
+	Prompt  string `json:"prompt"`
+	N       *int   `json:"n"`
+	Size    string `json:"size"`
+	Quality string `json:"quality"`
+	Stream  bool   `json:"stream"`
+}
+
+func (p *imageParams) count() int {
+	if p.N == nil {
+		return 1
+	}
+	return *p.N
+}
+
+func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request, sc *Scope) error {
+	sc.Log.RequestType = "images"
+	if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
+		return err
+	}
+	buf, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	defer bodyPool.Put(buf)
+	var p imageParams
+	if err := json.Unmarshal(buf.Bytes(), &p); err != nil {
+		return apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
+			`Send a JSON object such as {"model": "gpt-image-1", "prompt": "…"} with Content-Type: application/json.`)
+	}
+	return s.images(w, r, sc, &p, buf.Bytes(), "", "/images/generations")
+}
+
+func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, sc *Scope) error {
+	sc.Log.RequestType = "images"
+	if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
+		return err
+	}
+	ct, ps, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || ct != "multipart/form-data" || ps["boundary"] == "" {
+		return apierr.New(apierr.InvalidRequest,
+			"POST /v1/images/edits takes a multipart/form-data body (the image files and the fields), not "+strconv.Quote(r.Header.Get("Content-Type"))+".",
+			"Send the fields model, prompt (and n, size, quality…) with the image file(s) as image (or image[]) and an optional mask, as multipart/form-data; the OpenAI SDKs do this for you.")
+	}
+	buf, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	defer bodyPool.Put(buf)
+	p, images, err := readImageForm(buf.Bytes(), ps["boundary"])
+	if err != nil {
+		return err
+	}
+	if images == 0 {
+		e := apierr.New(apierr.InvalidRequest, "The edit request has no image: send one or more files as image (or image[]).", "")
+		e.Param = "image"
+		return e
+	}
+	return s.images(w, r, sc, p, buf.Bytes(), ps["boundary"], "/images/edits")
+}
+
+// readImageForm reads the fields of a multipart body the gateway needs,
+// and counts the image files; the body itself is passed on as it is.
+func readImageForm(body []byte, boundary string) (*imageParams, int, error) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	var p imageParams
+	images := 0
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read: "+err.Error()+".",
+				"Send a well-formed multipart/form-data body whose boundary matches the Content-Type header.")
+		}
+		name := part.FormName()
+		if part.FileName() != "" {
+			if name == "image" || name == "image[]" {
+				images++
+			}
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(part, 64<<10))
+		if err != nil {
+			return nil, 0, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+		}
+		val := string(v)
+		switch name {
+		case "model":
+			p.Model = val
+		case "prompt":
+			p.Prompt = val
+		case "size":
+			p.Size = val
+		case "quality":
+			p.Quality = val
+		case "stream":
+			p.Stream = val == "true"
+		case "n":
+			n, err := strconv.Atoi(strings.TrimSpace(val))
+			if err != nil {
+				e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("n must be a whole number of images, not %q.", val), "")
+				e.Param = "n"
+				return nil, 0, e
+			}
+			p.N = &n
+		}
+	}
+	return &p, images, nil
+}
+
+// images serves one image call: checks, reservation, relay, settlement.
+// boundary is the multipart boundary of an edit ("" for JSON).
+func (s *Server) images(w http.ResponseWriter, r *http.Request, sc *Scope, p *imageParams, body []byte, boundary, path string) error {
+	if p.Model == "" {
+		e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the image models GET /v1/models lists.")
+		e.Param = "model"
+		return e
+	}
+	sc.Log.Model, sc.Log.Stream = p.Model, p.Stream
+	if strings.TrimSpace(p.Prompt) == "" {
+		e := apierr.New(apierr.InvalidRequest, "The request has no \"prompt\": say what the image should show.", "")
+		e.Param = "prompt"
+		return e
+	}
+	n := p.count()
+	if n < 1 || n > maxImages {
+		e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("n is %d; one call makes 1 to %d images.", n, maxImages), "Ask for fewer images per call.")
+		e.Param = "n"
+		return e
+	}
+	if err := s.allowRequestType(sc, "images"); err != nil {
+		return err
+	}
+	m, g, chs, err := s.authorizeModel(sc, p.Model)
+	if err != nil {
+		return err
+	}
+	chs = openAIChannels(chs)
+	if len(chs) == 0 {
+		return apierr.New(apierr.InvalidRequest,
+			fmt.Sprintf("Model %q is served only by channels that are not OpenAI-compatible, and %s is passed only to OpenAI-compatible image APIs.", m.Name, "/v1"+path),
+			"Use an image model served by an OpenAI-compatible channel (GET /v1/models lists the models).")
+	}
+	mult := 0.0
+	if g != nil {
+		mult = g.PriceMultiplier
+	}
+	perImage := m.BillsImagesPerImage()
+	est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: n * imageMaxOutputTokens}
+	if m.MaxOutput > 0 {
+		est.MaxOutput = n * m.MaxOutput
+	}
+	if perImage {
+		est.MaxOutput = 0
+		est.NoOutput = true
+		est.ReserveUSD = roundUSD(float64(n) * m.ImagePrice(p.Size, p.Quality) * multOr1(mult))
+	}
+	req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: p.Model, Stream: p.Stream, Channels: chs, Route: "/v1" + path}
+	var count imageCount
+	req.Native = &relay.Native{ChannelType: relay.TypeOpenAI, ModelInBody: boundary == "",
+		Usage:      count.fromBody,
+		NewDecoder: func() provider.Decoder { count = imageCount{}; return &count }}
+	if boundary != "" {
+		// A multipart body carries the model as a field: rebuild it once
+		// for the channels' own model name, and keep only the channels that
+		// use that name.
+		up := chs[0].UpstreamModel(m.Name)
+		var same []*catalog.Channel
+		for _, c := range chs {
+			if c.UpstreamModel(m.Name) == up {
+				same = append(same, c)
+			}
+		}
+		req.Channels = same
+		if up != p.Model {
+			b, err := setFormField(body, boundary, "model", up)
+			if err != nil {
+				return err
+			}
+			req.Body = b
+		}
+		req.Native.Header = http.Header{"Content-Type": {"multipart/form-data; boundary=" + boundary}}
+	}
+	if err := s.admit(r.Context(), sc, m, g, est); err != nil {
+		return err
+	}
+	var res relay.Result
+	rerr := s.Relay.Do(r.Context(), w, &req, &res)
+	s.settle(sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, mult)
+	if sc.Log.Charged == "yes" {
+		if perImage {
+			made := count.images
+			if made == 0 && !res.HasUsage {
+				made = n // an answer we could not count: bill what was asked
+			}
+			sc.Log.CostUSD = roundUSD(float64(made) * m.ImagePrice(p.Size, p.Quality) * multOr1(mult))
+		} else if !res.HasUsage {
+			// No usage reported: bill the reserved worst case of what was
+			// produced rather than nothing, and say it was estimated.
+			sc.Log.OutputTokens = max(count.images, 1) * imageMaxOutputTokens
+			sc.Log.CostUSD = usage.Cost(usage.Usage{InputTokens: sc.Log.InputTokens, OutputTokens: sc.Log.OutputTokens},
+				usage.Prices{InputPerMTok: m.InputPerMTok, OutputPerMTok: m.OutputPerMTok}, mult)
+		}
+	}
+	s.settleAdmission(context.WithoutCancel(r.Context()), sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
+	return rerr
+}
+
+func multOr1(m float64) float64 {
+	if m == 0 {
+		return 1
+	}
+	return m
+}
+
+func roundUSD(v float64) float64 { return math.Round(v*1e8) / 1e8 }
+
+func openAIChannels(chs []*catalog.Channel) []*catalog.Channel {
+	if allOpenAI(chs) {
+		return chs
+	}
+	var out []*catalog.Channel
+	for _, c := range chs {
+		if c.Type == "" || c.Type == relay.TypeOpenAI {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// imageCount watches an image answer: how many images it holds and the
+// usage it reports. As a stream decoder it counts *.completed events; the
+// last usage seen is the call's (OpenAI sends it on the completed event).
+type imageCount struct {
+	images int
+	done   bool
+	u      usage.Usage
+	hasU   bool
+}
+
+// fromBody reads a complete JSON answer: the entries of its top-level
+// "data" array and its usage.
+func (c *imageCount) fromBody(b []byte) (usage.Usage, bool) {
+	c.images = 0
+	i := jsonscan.Space(b, 0)
+	jsonscan.Members(b, i, func(key, val []byte) bool {
+		if string(key) != "data" || len(val) == 0 || val[0] != '[' {
+			return true
+		}
+		j := jsonscan.Space(val, 1)
+		for j < len(val) && val[j] != ']' {
+			e, ok := jsonscan.Value(val, j)
+			if !ok {
+				return false
+			}
+			c.images++
+			j = jsonscan.Space(val, e)
+			if j < len(val) && val[j] == ',' {
+				j = jsonscan.Space(val, j+1)
+			}
+		}
+		return true
+	})
+	return usage.FromJSON(b)
+}
+
+func (c *imageCount) Decode(event string, data []byte) (*provider.ChatChunk, error) {
+	typ := event
+	if typ == "" {
+		var t struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(data, &t)
+		typ = t.Type
+	}
+	if strings.HasSuffix(typ, ".completed") {
+		c.images++
+		c.done = true
+		if u, ok := usage.FromJSON(data); ok {
+			c.u, c.hasU = u, true
+		}
+	}
+	return nil, nil
+}
+
+func (c *imageCount) Done() bool { return c.done }
+
+func (c *imageCount) Usage() (provider.Usage, bool) {
+	return provider.Usage{InputTokens: c.u.InputTokens, OutputTokens: c.u.OutputTokens}, c.hasU
+}
+
+// setFormField returns body with the named text field's value replaced,
+// every other part copied byte for byte.
+func setFormField(body []byte, boundary, name, value string) ([]byte, error) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	var out bytes.Buffer
+	mw := multipart.NewWriter(&out)
+	if err := mw.SetBoundary(boundary); err != nil {
+		return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart boundary cannot be reused.", "")
+	}
+	for {
+		part, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+		}
+		h := textproto.MIMEHeader{}
+		for k, v := range part.Header {
+			h[k] = v
+		}
+		pw, err := mw.CreatePart(h)
+		if err != nil {
+			return nil, apierr.Wrap(apierr.Internal, err, "The multipart body could not be rewritten.", "")
+		}
+		if part.FormName() == name && part.FileName() == "" {
+			_, err = io.WriteString(pw, value)
+		} else {
+			_, err = io.Copy(pw, part)
+		}
+		if err != nil {
+			return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, apierr.Wrap(apierr.Internal, err, "The multipart body could not be rewritten.", "")
+	}
+	return out.Bytes(), nil
+}
+
+// RequestTypes are the request types a key may be scoped to
+// (request_types); a key with none may make all of them.
+var RequestTypes = []string{"chat", "embeddings", "images", "videos"}
+
+// requestTypeOf maps a relayed operation to its request type.
+func requestTypeOf(op string) string {
+	if op == "embeddings" {
+		return "embeddings"
+	}
+	return "chat" // chat, completion, responses, messages, gemini
+}
+
+// allowRequestType refuses a key scoped to other request types.
+func (s *Server) allowRequestType(sc *Scope, typ string) error {
+	k := sc.Key
+	if len(k.RequestTypes) == 0 || slices.Contains(k.RequestTypes, typ) {
+		return nil
+	}
+	return apierr.New(apierr.ModelNotAllowed,
+		fmt.Sprintf("Key %s may not make %s requests: it is scoped to the request types %s.", k.Display, typ, strings.Join(k.RequestTypes, ", ")),
+		fmt.Sprintf("Use a key allowed to make %s requests, or ask the key's owner to add %q to its request_types.", typ, typ))
+}
