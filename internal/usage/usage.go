@@ -4,7 +4,6 @@
 package usage
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 
@@ -26,35 +25,44 @@ type wire struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
-var usageKey = []byte(`"usage"`)
-
-// FromJSON finds the last "usage" object in an OpenAI-shaped body (chat,
-// completion, embeddings, responses, a stream chunk) and reads it. Only the
-// usage object is decoded, not the whole body.
+// FromJSON reads the top-level "usage" member of an OpenAI-shaped body
+// (chat, completion, embeddings, responses, a stream chunk). A "usage"
+// anywhere else — inside metadata, a tool's arguments, an output item — is
+// not the upstream's bill and is never read. Only the usage object is
+// decoded; the rest of the body is walked, not decoded.
 func FromJSON(body []byte) (Usage, bool) {
-	i := bytes.LastIndex(body, usageKey)
-	if i < 0 {
-		return Usage{}, false
+	var obj []byte
+	_, ok := jsonscan.Members(body, jsonscan.Space(body, 0), func(key, val []byte) bool {
+		if string(key) == "usage" { // the last one wins, as the upstream's own JSON reader takes it
+			obj = val
+		}
+		return true
+	})
+	if !ok {
+		// A top-level key the scanner leaves to encoding/json (escaped,
+		// non-ASCII), or a body that is not one whole object. Member names
+		// are compared exactly, as the upstream does: a map, not a struct
+		// (encoding/json matches struct fields case-insensitively).
+		var top map[string]json.RawMessage
+		if json.Unmarshal(body, &top) != nil {
+			return Usage{}, false
+		}
+		obj = top["usage"]
 	}
-	rest := body[i+len(usageKey):]
-	j := 0
-	for j < len(rest) && (rest[j] == ' ' || rest[j] == ':' || rest[j] == '\n' || rest[j] == '\t' || rest[j] == '\r') {
-		j++
+	return fromObject(obj)
+}
+
+// fromObject reads a usage object.
+func fromObject(obj []byte) (Usage, bool) {
+	if len(obj) == 0 || obj[0] != '{' {
+		return Usage{}, false // absent, null, or not an object
 	}
-	if j >= len(rest) || rest[j] != '{' {
-		return Usage{}, false
-	}
-	obj := rest[j:]
 	var w wire
 	if _, ok := jsonscan.Members(obj, 0, w.member); !ok {
 		// A shape the scanner leaves to encoding/json (escaped keys,
-		// fractional counts…), or an object that is cut off.
-		e, valid := jsonscan.Value(obj, 0)
-		if !valid {
-			return Usage{}, false
-		}
+		// fractional counts…).
 		w = wire{}
-		if err := json.Unmarshal(obj[:e], &w); err != nil {
+		if err := json.Unmarshal(obj, &w); err != nil {
 			return Usage{}, false
 		}
 	}

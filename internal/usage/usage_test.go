@@ -4,6 +4,48 @@ import (
 	"testing"
 )
 
+// responsesBody is a Responses API answer in the field order OpenAI's API
+// reference shows, with a client's metadata that happens to say "usage".
+const responsesBody = `{
+  "id": "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b",
+  "object": "response",
+  "created_at": 1741476542,
+  "status": "completed",
+  "error": null,
+  "incomplete_details": null,
+  "instructions": null,
+  "max_output_tokens": null,
+  "model": "gpt-4.1-2025-04-14",
+  "output": [
+    {
+      "type": "message",
+      "id": "msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b",
+      "status": "completed",
+      "role": "assistant",
+      "content": [{"type": "output_text", "text": "In a peaceful grove beneath a silver moon...", "annotations": []}]
+    }
+  ],
+  "parallel_tool_calls": true,
+  "previous_response_id": null,
+  "reasoning": {"effort": null, "summary": null},
+  "store": true,
+  "temperature": 1.0,
+  "text": {"format": {"type": "text"}},
+  "tool_choice": "auto",
+  "tools": [],
+  "top_p": 1.0,
+  "truncation": "disabled",
+  "usage": {
+    "input_tokens": 36,
+    "input_tokens_details": {"cached_tokens": 0},
+    "output_tokens": 87,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": 123
+  },
+  "user": null,
+  "metadata": {"usage": "x"}
+}`
+
 func TestFromJSON(t *testing.T) {
 	cases := map[string]struct {
 		body   string
@@ -21,6 +63,14 @@ func TestFromJSON(t *testing.T) {
 		"truncated":          {`{"usage":{"prompt_tokens":2,"comp`, Usage{}, false},
 		"string with brace":  {`{"usage":{"prompt_tokens":2,"completion_tokens":3,"note":"}{"}}`, Usage{InputTokens: 2, OutputTokens: 3}, true},
 		"not json":           {`usage`, Usage{}, false},
+		// OpenAI's own Responses field order: usage, then user, then
+		// metadata — whose values are the client's strings.
+		"responses metadata after usage": {responsesBody, Usage{InputTokens: 36, OutputTokens: 87}, true},
+		"nested usage object after":      {`{"usage":{"prompt_tokens":3,"completion_tokens":4},"x":{"usage":{"prompt_tokens":0,"completion_tokens":0}}}`, Usage{InputTokens: 3, OutputTokens: 4}, true},
+		"only a nested usage":            {`{"choices":[{"message":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}]}`, Usage{}, false},
+		"case variant is not usage":      {`{"Usage":{"prompt_tokens":9,"completion_tokens":9}}`, Usage{}, false},
+		"escaped top-level key":          {`{"\u0075sage":{"prompt_tokens":2,"completion_tokens":5},"m\u00e9ta":{"usage":"x"}}`, Usage{InputTokens: 2, OutputTokens: 5}, true},
+		"duplicate: the last wins":       {`{"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"prompt_tokens":7,"completion_tokens":8}}`, Usage{InputTokens: 7, OutputTokens: 8}, true},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
