@@ -97,8 +97,11 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		}
 		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
 			Route: "/v1" + path, DefaultMaxTokens: m.MaxOutput}
-		if !allOpenAI(chs) {
-			s.convertRoute(op, &req, body) // Anthropic and Gemini channels (convert.go)
+		if op == "responses" || !allOpenAI(chs) {
+			// Anthropic and Gemini channels (convert.go); Responses calls
+			// always, so their streams are read in the Responses grammar
+			// (response.completed, no [DONE]) on OpenAI channels too.
+			s.convertRoute(op, &req, body)
 		}
 		if stream {
 			var opts struct {

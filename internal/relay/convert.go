@@ -384,6 +384,13 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 		}
 		res.FailureReason = reason
 		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
+		if req.Codec != nil {
+			// End the stream with the format's own error event, so the
+			// client's SDK raises instead of taking a cut answer as whole.
+			_, _ = w.Write(req.Codec.NewStream("", "").Fail(nil, http.StatusBadGateway,
+				"The upstream stream ended before it was complete. Retry the request; the partial answer is billed only for what was produced."))
+			_ = rc.Flush()
+		}
 		return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
 	}
 }
