@@ -12,12 +12,14 @@ package logwriter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/keygate/keygate/internal/storable"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -39,6 +41,7 @@ type Writer struct {
 	backpressure atomic.Uint64
 	failures     atomic.Uint64
 	dropped      atomic.Uint64
+	refused      atomic.Uint64
 	lastDropLog  atomic.Int64
 }
 
@@ -62,8 +65,11 @@ func newWriter(st store.Store, log *slog.Logger, size, batch int, interval time.
 
 var rowPool = sync.Pool{New: func() any { return new(store.RequestLog) }}
 
-// Write queues a row; it only blocks when the queue is full.
+// Write queues a row; it only blocks when the queue is full. The row's
+// texts are made storable here, once (storable.Log): valid UTF-8, no NUL,
+// bounded, keys in display form — whatever bytes a client sent.
 func (w *Writer) Write(r store.RequestLog) {
+	storable.Log(&r)
 	q := rowPool.Get().(*store.RequestLog)
 	*q = r
 	select {
@@ -92,8 +98,8 @@ func (w *Writer) drop(n int, why string) {
 	}
 }
 
-// Dropped counts rows that were lost (queue full past MaxWait, or a batch
-// the store refused for over a minute).
+// Dropped counts rows that were lost (queue full past MaxWait, a batch the
+// store could not take for over a minute, or a row it refused for good).
 func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
 
 // Depth is the number of queued rows.
@@ -182,31 +188,63 @@ func (w *Writer) Flush(ctx context.Context) error {
 
 // flush writes buf, retrying with backoff so a briefly unavailable store
 // loses nothing; it gives up on a batch only after about a minute, and says
-// so loudly with the request ids' count.
+// so loudly with the rows' count. A batch the store refuses for good (a
+// permanent error: the data, not the connection) is split in halves until
+// the refused rows are alone, so one bad row costs only itself.
 func (w *Writer) flush(buf []store.RequestLog) []store.RequestLog {
 	if len(buf) == 0 {
 		return buf
 	}
+	w.store(buf)
+	clear(buf) // drop references to the rows' strings
+	return buf[:0]
+}
+
+func (w *Writer) store(rows []store.RequestLog) {
 	backoff := 50 * time.Millisecond
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := w.st.InsertLogs(ctx, buf)
+		err := w.st.InsertLogs(ctx, rows)
 		cancel()
 		if err == nil {
-			w.written.Add(uint64(len(buf)))
-			return buf[:0]
+			w.written.Add(uint64(len(rows)))
+			return
 		}
 		w.failures.Add(1)
-		if time.Now().After(deadline) {
-			w.drop(len(buf), "the store refused the batch for over a minute: "+err.Error())
-			return buf[:0]
+		if permanent(err) {
+			if len(rows) == 1 {
+				w.refused.Add(1)
+				w.dropped.Add(1)
+				w.log.Error("the store refused a request log row", "request_id", rows[0].RequestID, "err", err,
+					"refused_total", w.refused.Load())
+				return
+			}
+			mid := len(rows) / 2
+			w.store(rows[:mid])
+			w.store(rows[mid:])
+			return
 		}
-		w.log.Warn("storing request logs failed; retrying", "rows", len(buf), "err", err, "retry_in", backoff)
+		if time.Now().After(deadline) {
+			w.drop(len(rows), "the store refused the batch for over a minute: "+err.Error())
+			return
+		}
+		w.log.Warn("storing request logs failed; retrying", "rows", len(rows), "err", err, "retry_in", backoff)
 		time.Sleep(backoff)
 		backoff = min(backoff*2, 5*time.Second)
 	}
 }
+
+// permanent reports whether the store says it will refuse these rows
+// however often they are sent (sqlstore.RefusedError).
+func permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
+
+// Refused counts rows the store refused for good (each also counted in
+// Dropped), after splitting their batch to keep every other row.
+func (w *Writer) Refused() uint64 { return w.refused.Load() }
 
 // Close stops accepting rows and flushes the queue, waiting until ctx ends.
 // Write must not be called after Close.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,4 +168,80 @@ func TestFlushReportsDropsAndContext(t *testing.T) {
 	if st.rows != 1 {
 		t.Fatalf("store has %d rows, want 1", st.rows)
 	}
+}
+
+// permanentErr is what sqlstore returns when the database refuses the data.
+type permanentErr struct{}
+
+func (permanentErr) Error() string {
+	return `invalid byte sequence for encoding "UTF8": 0x00 (SQLSTATE 22021)`
+}
+func (permanentErr) Permanent() bool { return true }
+
+// poisonStore refuses, for good, every batch that holds a row whose
+// request id starts with "bad", as PostgreSQL refuses a whole multi-row
+// INSERT for one value it cannot store.
+type poisonStore struct {
+	recordingStore
+	calls int
+}
+
+func (s *poisonStore) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	for _, r := range rows {
+		if strings.HasPrefix(r.RequestID, "bad") {
+			return fmt.Errorf("insert %d request logs: %w", len(rows), permanentErr{})
+		}
+	}
+	return s.recordingStore.InsertLogs(ctx, rows)
+}
+
+// A batch refused for good is split: every good row is kept at once (no
+// minute of retries), and only the refused rows are counted and logged.
+func TestPermanentRefusalKeepsEveryGoodRow(t *testing.T) {
+	st := &poisonStore{}
+	var logs strings.Builder
+	var mu sync.Mutex
+	w := newWriter(st, slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)), 0, 500, time.Hour)
+	for i := range 500 {
+		id := fmt.Sprintf("req_%03d", i)
+		if i == 17 || i == 333 {
+			id = fmt.Sprintf("bad_%03d", i)
+		}
+		w.Write(store.RequestLog{RequestID: id})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := w.Flush(ctx)
+	if err == nil || !strings.Contains(err.Error(), "2 rows") {
+		t.Fatalf("Flush = %v, want it to report the 2 refused rows", err)
+	}
+	if got := st.count(); got != 498 || w.Written() != 498 {
+		t.Fatalf("kept %d rows (written %d), want the 498 good ones", got, w.Written())
+	}
+	if w.Refused() != 2 || w.Dropped() != 2 {
+		t.Fatalf("refused %d, dropped %d: want 2 and 2", w.Refused(), w.Dropped())
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "bad_017") || !strings.Contains(out, "bad_333") || strings.Contains(out, "req_016") {
+		t.Fatalf("the log must name exactly the refused rows:\n%s", out)
+	}
+	if st.calls > 40 {
+		t.Fatalf("%d inserts for 2 bad rows in 500: the split is not a bisection", st.calls)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }

@@ -4,11 +4,48 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/keygate/keygate/internal/store"
 )
+
+// RefusedError is an InsertLogs error the database will repeat for the same
+// rows however often they are sent (a value it cannot store, a constraint):
+// retrying is useless, splitting the batch finds the rows at fault.
+// Permanent tells the log writer so without it importing this package.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string   { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error   { return e.Err }
+func (e *RefusedError) Permanent() bool { return true }
+
+// refusal wraps err as a RefusedError when the database refused the data
+// itself rather than failed to take it (connection, lock, timeout).
+func refusal(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && len(pg.Code) == 5 {
+		switch pg.Code[:2] {
+		case "22", // data exception: invalid byte sequence (NUL, bad UTF-8), value too long…
+			"23", // integrity constraint violation
+			"54": // program limit exceeded: a row or value too big
+			return &RefusedError{err}
+		}
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		switch lite.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+			return &RefusedError{err}
+		}
+	}
+	return err
+}
 
 const logCols = `request_id, time, key_id, key_display, key_env, project, member, group_name, model, model_served, channel, request_type,
  stream, status, error_code, failure_reason, input_tokens, output_tokens, usage_estimated, cost_usd, charged, latency_ms, ttfb_ms,
@@ -50,7 +87,8 @@ func (s *Store) fullLogInsert(ctx context.Context) (*sql.Stmt, error) {
 
 // InsertLogs writes a batch of request logs in one transaction. Rows whose
 // request id already exists are skipped, so a retried batch loses nothing and
-// duplicates nothing.
+// duplicates nothing. When the database refuses the rows' data itself the
+// error is a *RefusedError: the batch is not worth retrying as it is.
 func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 	if len(rows) == 0 {
 		return nil
@@ -89,7 +127,7 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 			_, err = tx.ExecContext(ctx, s.bind(logInsertSQL(len(chunk))), args...)
 		}
 		if err != nil {
-			return fmt.Errorf("insert %d request logs: %w", len(rows), err)
+			return refusal(fmt.Errorf("insert %d request logs: %w", len(rows), err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
