@@ -2,11 +2,15 @@ package provider
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -116,12 +120,77 @@ func ReadBody(resp *http.Response) ([]byte, error) {
 }
 
 // Scrub removes a channel's credential from upstream text before it is
-// logged, stored or shown: some upstreams echo the key they rejected.
-// Credentials shorter than 8 characters are left alone (replacing them
-// would mangle ordinary text, and no provider issues such keys).
+// logged, stored, counted or shown: some upstreams echo the key they
+// rejected, and not always as it was sent. Every form is removed: raw,
+// JSON-escaped (`\/`, `\u002f`, `\u003c`…), URL-encoded (`%2F`, either
+// hex case) and base64 (standard and URL alphabets, padded or not, and the
+// part of it that shows inside a longer encoded text such as a Basic
+// header). Credentials shorter than 8 characters are left alone (replacing
+// them would mangle ordinary text, and no provider issues such keys).
 func Scrub(s, credential string) string {
-	if len(credential) < 8 {
+	if len(credential) < 8 || len(s) < 4 {
 		return s
 	}
-	return strings.ReplaceAll(s, credential, "[channel credential]")
+	for _, f := range credentialForms(credential) {
+		if strings.Contains(s, f) {
+			s = strings.ReplaceAll(s, f, "[channel credential]")
+		}
+	}
+	return s
+}
+
+// minEncodedCore is the shortest piece of a base64 encoding taken as the
+// credential when it is found inside a longer encoded text (12 characters
+// encode 9 bytes: no ordinary text matches by chance).
+const minEncodedCore = 12
+
+// credentialForms lists the ways a credential can appear in upstream text,
+// longest first, so a form is replaced before any shorter one inside it.
+func credentialForms(c string) []string {
+	forms := []string{c}
+	// JSON: Python and most servers escape only " and \; Go also escapes
+	// <, > and &; some escape / as \/ or \u002f.
+	minimal := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(c)
+	goStyle := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "<", `\u003c`, ">", `\u003e`, "&", `\u0026`).Replace(c)
+	for _, j := range []string{minimal, goStyle} {
+		forms = append(forms, j, strings.ReplaceAll(j, "/", `\/`), strings.ReplaceAll(j, "/", `\u002f`), strings.ReplaceAll(j, "/", `\u002F`))
+	}
+	// URL encodings, with upper- and lower-case hex.
+	for _, u := range []string{url.QueryEscape(c), url.PathEscape(c)} {
+		forms = append(forms, u, lowerHex(u))
+	}
+	// base64: the whole credential, and for each alignment of it inside a
+	// longer encoded text the characters that depend on its bytes alone.
+	b := []byte(c)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		forms = append(forms, enc.EncodeToString(b))
+		raw := enc.WithPadding(base64.NoPadding)
+		for skip := range 3 {
+			n := (len(b) - skip) / 3 * 3
+			if core := raw.EncodeToString(b[skip : skip+n]); len(core) >= minEncodedCore {
+				forms = append(forms, core)
+			}
+		}
+	}
+	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	return slices.Compact(forms)
+}
+
+// lowerHex lowers the hex digits of %XX escapes.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lowerASCII(b[i+1]), lowerASCII(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

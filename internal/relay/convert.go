@@ -380,7 +380,7 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 		if te := timedOut(ctx); te != nil {
 			reason = te.Error()
 		} else if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			reason = "upstream stream broke: " + err.Error()
+			reason = "upstream stream broke: " + provider.Scrub(err.Error(), req.credential)
 		}
 		res.FailureReason = reason
 		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()

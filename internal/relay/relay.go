@@ -57,6 +57,9 @@ type Request struct {
 	chatErr error
 	chatSet bool
 	wd      *watchdog // the current attempt's timeouts
+	// credential is the current attempt's channel credential, scrubbed
+	// from upstream text the stream paths record.
+	credential string
 }
 
 // Result is what the call produced, for the log row and billing.
@@ -359,6 +362,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		body = b
 	}
 	res.Channel, res.ModelServed = ch.Name, upstreamModel
+	req.credential = ch.APIKey
 	u := ch.URL.String() + req.Path
 	if req.Native != nil && req.Native.URL != nil {
 		u = req.Native.URL(ch.URL, upstreamModel)
@@ -402,7 +406,10 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		// The upstream judged the request itself (bad parameters, unknown
 		// upstream model…): the caller needs its words, so pass them on.
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, truncate(provider.Scrub(string(bytes.TrimSpace(b)), ch.APIKey), 500))
+		if s := string(b); provider.Scrub(s, ch.APIKey) != s { // an echoed channel credential never reaches the client
+			b = []byte(provider.Scrub(s, ch.APIKey))
+		}
+		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, truncate(string(bytes.TrimSpace(b)), 500))
 		writeHead(w, resp, len(b))
 		res.Written = true
 		_, _ = w.Write(b)
@@ -420,7 +427,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		if clientLeft(ctx) {
 			return &attemptErr{err: errClientGone, reason: "client closed the connection while the upstream answered", final: true}
 		}
-		reason := "read upstream body: " + err.Error()
+		reason := "read upstream body: " + provider.Scrub(err.Error(), ch.APIKey)
 		if te := timedOut(ctx); te != nil {
 			reason = te.Error()
 		}
@@ -546,7 +553,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 		if te := timedOut(ctx); te != nil {
 			reason = te.Error()
 		} else if !errors.Is(err, io.EOF) {
-			reason = "upstream stream broke: " + err.Error()
+			reason = "upstream stream broke: " + provider.Scrub(err.Error(), req.credential)
 		}
 		res.FailureReason = reason
 		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
