@@ -2,6 +2,13 @@
 // error in OpenAI's shape, with the fields that explain it (code, hint, docs,
 // request_id). It is the one place where an error becomes a response body, so
 // every route answers alike and SDKs surface our messages unchanged.
+//
+// Messages and hints come from the catalogue of internal/i18n: a call site
+// builds an error with T(code, i18n.M(key, args…), i18n.M(hintKey, …)), and
+// the renderer picks English or Chinese from the request's Accept-Language
+// (WriteRequest), only when it writes an error. Errors built with New (a
+// literal English text, not yet in the catalogue) are shown in English to
+// every reader; `code` and `type` are never translated.
 package apierr
 
 import (
@@ -9,6 +16,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 // Code is a stable, documented error code. Each one has a page under
@@ -48,36 +57,50 @@ type Entry struct {
 	Code   Code
 	Status int
 	Type   string // OpenAI error type, so SDKs map it to their own exception classes
-	Title  string // one line: when this happens
+	Title  string // one line in English: when this happens (i18n key "code.<code>")
 }
 
-var catalogue = []Entry{
-	{MissingAuthorization, 401, "authentication_error", "No credential was sent, or it was sent somewhere the gateway does not read it from."},
-	{MalformedAuthorization, 401, "authentication_error", "The Authorization header is not of the form `Bearer <key>`."},
-	{InvalidAPIKeyFormat, 401, "authentication_error", "The presented key is not a well-formed keygate key (whitespace, quotes, truncated, typo, another provider's key, unset variable)."},
-	{InvalidAPIKey, 401, "authentication_error", "The key is well-formed but this gateway never issued it."},
-	{KeyDisabled, 401, "authentication_error", "The key was disabled by an owner or by a leak report."},
-	{KeyExpired, 401, "authentication_error", "The key passed its expiry time."},
-	{KeyRotated, 401, "authentication_error", "The key was replaced by a rotation and its grace period is over."},
-	{IPNotAllowed, 403, "permission_error", "The request came from an address outside the key's allowed networks."},
-	{ModelNotAllowed, 403, "permission_error", "The key's scope or its group does not include the requested model."},
-	{ModelNotFound, 404, "invalid_request_error", "The requested model is not in this gateway's catalogue."},
-	{UnknownEndpoint, 404, "invalid_request_error", "The path is not an API route of this gateway; usually a wrong base URL."},
-	{MethodNotAllowed, 405, "invalid_request_error", "The route exists but not for this HTTP method."},
-	{InsufficientQuota, 429, "insufficient_quota", "A budget that applies to this call (key, member or project) is exhausted."},
-	{RateLimitExceeded, 429, "rate_limit_error", "A rate limit (requests or tokens per minute, concurrency) was exceeded."},
-	{UpstreamUnavailable, 503, "api_error", "No healthy upstream channel could serve the model, or all attempts failed."},
-	{UpstreamAuthFailed, 502, "api_error", "The upstream rejected the gateway's channel credential; an operator must fix the channel."},
-	{UpstreamTimeout, 504, "api_error", "The upstream did not answer in time."},
-	{UpstreamError, 502, "api_error", "The upstream answered with an error the gateway could not recover from."},
-	{InvalidRequest, 400, "invalid_request_error", "The request body or parameters are invalid."},
-	{RequestTooLarge, 413, "invalid_request_error", "The request body is larger than the gateway accepts."},
-	{PermissionDenied, 403, "permission_error", "The credential is valid but its role may not do this."},
-	{NotFound, 404, "invalid_request_error", "The object does not exist or is not visible to this credential."},
-	{Conflict, 409, "invalid_request_error", "The object already exists or is in a state that forbids this change."},
-	{ServiceUnavailable, 503, "api_error", "The gateway cannot serve this right now (for example its store is unreachable)."},
-	{Internal, 500, "api_error", "The gateway failed unexpectedly; the request id lets an operator find the cause."},
+// TitleIn is the entry's title in l.
+func (e Entry) TitleIn(l i18n.Lang) string { return i18n.M(i18n.Title(string(e.Code))).Render(l) }
+
+// codes lists every code with its status and type; the titles are the
+// catalogue's (i18n "code.<code>").
+var codes = []Entry{
+	{MissingAuthorization, 401, "authentication_error", ""},
+	{MalformedAuthorization, 401, "authentication_error", ""},
+	{InvalidAPIKeyFormat, 401, "authentication_error", ""},
+	{InvalidAPIKey, 401, "authentication_error", ""},
+	{KeyDisabled, 401, "authentication_error", ""},
+	{KeyExpired, 401, "authentication_error", ""},
+	{KeyRotated, 401, "authentication_error", ""},
+	{IPNotAllowed, 403, "permission_error", ""},
+	{ModelNotAllowed, 403, "permission_error", ""},
+	{ModelNotFound, 404, "invalid_request_error", ""},
+	{UnknownEndpoint, 404, "invalid_request_error", ""},
+	{MethodNotAllowed, 405, "invalid_request_error", ""},
+	{InsufficientQuota, 429, "insufficient_quota", ""},
+	{RateLimitExceeded, 429, "rate_limit_error", ""},
+	{UpstreamUnavailable, 503, "api_error", ""},
+	{UpstreamAuthFailed, 502, "api_error", ""},
+	{UpstreamTimeout, 504, "api_error", ""},
+	{UpstreamError, 502, "api_error", ""},
+	{InvalidRequest, 400, "invalid_request_error", ""},
+	{RequestTooLarge, 413, "invalid_request_error", ""},
+	{PermissionDenied, 403, "permission_error", ""},
+	{NotFound, 404, "invalid_request_error", ""},
+	{Conflict, 409, "invalid_request_error", ""},
+	{ServiceUnavailable, 503, "api_error", ""},
+	{Internal, 500, "api_error", ""},
 }
+
+var catalogue = func() []Entry {
+	out := make([]Entry, len(codes))
+	for i, e := range codes {
+		e.Title = e.TitleIn(i18n.EN)
+		out[i] = e
+	}
+	return out
+}()
 
 var byCode = func() map[Code]Entry {
 	m := make(map[Code]Entry, len(catalogue))
@@ -100,10 +123,16 @@ func Lookup(c Code) Entry {
 
 // Error is an error meant for the client. Message and Hint are shown to the
 // caller; Cause is only logged (it may name internals the caller must not see).
+//
+// Msg and HintMsg, when set (by T), are the catalogue texts the renderer shows
+// in the reader's language; Message and Hint then hold their English
+// rendering, for logs and for code that reads them.
 type Error struct {
 	Code    Code
 	Message string
 	Hint    string
+	Msg     i18n.Message
+	HintMsg i18n.Message
 	Param   string
 	Status  int // overrides the catalogue status when non-zero (e.g. 502 vs 503)
 	Cause   error
@@ -127,7 +156,43 @@ func (e *Error) HTTPStatus() int {
 	return Lookup(e.Code).Status
 }
 
-// New returns a client error with a message and a hint.
+// T returns a client error whose message and hint are catalogue texts,
+// shown in the reader's language. A zero hint means no hint.
+func T(code Code, msg, hint i18n.Message) *Error {
+	return &Error{Code: code, Msg: msg, HintMsg: hint, Message: msg.Render(i18n.EN), Hint: hint.Render(i18n.EN)}
+}
+
+// WithCause sets the cause that is logged but never shown, and returns e.
+func (e *Error) WithCause(err error) *Error {
+	e.Cause = err
+	return e
+}
+
+// WithParam sets the "param" field and returns e.
+func (e *Error) WithParam(p string) *Error {
+	e.Param = p
+	return e
+}
+
+// Text returns the message and hint of e in l: the catalogue texts when e
+// has them, else the literal (English) ones.
+func (e *Error) Text(l i18n.Lang) (message, hint string) {
+	message, hint = e.Message, e.Hint
+	if l == i18n.EN {
+		return message, hint
+	}
+	if !e.Msg.IsZero() {
+		message = e.Msg.Render(l)
+	}
+	if !e.HintMsg.IsZero() {
+		hint = e.HintMsg.Render(l)
+	}
+	return message, hint
+}
+
+// New returns a client error with a literal English message and hint, shown
+// as they are to every reader. Prefer T: a text of the catalogue is shown in
+// the reader's language.
 func New(code Code, message, hint string) *Error {
 	return &Error{Code: code, Message: message, Hint: hint}
 }
@@ -153,8 +218,7 @@ func From(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return &Error{Code: Internal, Message: "The gateway failed while handling this request.",
-		Hint: "Retry; if it keeps failing, send the request id to your gateway operator.", Cause: err}
+	return T(Internal, i18n.M("internal.message"), i18n.M("internal.hint")).WithCause(err)
 }
 
 // CodeOf returns the code of err, or "" for nil.
@@ -179,14 +243,27 @@ type bodyFields struct {
 	RequestID string  `json:"request_id,omitempty"`
 }
 
-// DocsPath is the path of the documentation page of a code.
+// DocsPath is the path of the (English) documentation page of a code.
 func DocsPath(c Code) string { return "/docs/errors/" + string(c) }
 
-// Body renders the OpenAI-shaped JSON body of e.
-func Body(e *Error, requestID string) []byte {
+// DocsPathIn is the path of the documentation page of a code in l: the
+// English path stays as it always was; other languages add ?lang=.
+func DocsPathIn(c Code, l i18n.Lang) string {
+	if l == i18n.EN {
+		return DocsPath(c)
+	}
+	return DocsPath(c) + "?lang=" + string(l)
+}
+
+// Body renders the OpenAI-shaped JSON body of e in English.
+func Body(e *Error, requestID string) []byte { return BodyIn(e, requestID, i18n.EN) }
+
+// BodyIn renders the OpenAI-shaped JSON body of e in l.
+func BodyIn(e *Error, requestID string, l i18n.Lang) []byte {
 	entry := Lookup(e.Code)
-	f := bodyFields{Message: e.Message, Type: entry.Type, Code: entry.Code, Hint: e.Hint,
-		Docs: DocsPath(entry.Code), RequestID: requestID}
+	msg, hint := e.Text(l)
+	f := bodyFields{Message: msg, Type: entry.Type, Code: entry.Code, Hint: hint,
+		Docs: DocsPathIn(entry.Code, l), RequestID: requestID}
 	if e.Param != "" {
 		p := e.Param
 		f.Param = &p
@@ -195,18 +272,41 @@ func Body(e *Error, requestID string) []byte {
 	return b
 }
 
-// Write answers the request with err rendered as an OpenAI error. The caller
-// is responsible for having set x-request-id already.
+// Lang is the language an error for r is shown in, from its
+// Accept-Language header. Call it only when an error is written.
+func Lang(r *http.Request) i18n.Lang {
+	if r == nil {
+		return i18n.EN
+	}
+	return i18n.FromAcceptLanguage(r.Header.Values("Accept-Language"))
+}
+
+// WriteRequest answers r with err rendered as an OpenAI error in the
+// language r asks for (Accept-Language). The caller is responsible for
+// having set x-request-id already.
+func WriteRequest(w http.ResponseWriter, r *http.Request, requestID string, err error) *Error {
+	return WriteIn(w, Lang(r), requestID, err)
+}
+
+// Write answers with err rendered as an OpenAI error in English.
 func Write(w http.ResponseWriter, requestID string, err error) *Error {
+	return WriteIn(w, i18n.EN, requestID, err)
+}
+
+// WriteIn answers with err rendered as an OpenAI error in l.
+func WriteIn(w http.ResponseWriter, l i18n.Lang, requestID string, err error) *Error {
 	e := From(err)
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
 	}
-	b := Body(e, requestID)
+	b := BodyIn(e, requestID, l)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
+	if l != i18n.EN {
+		h.Set("Content-Language", string(l))
+	}
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(e.HTTPStatus())

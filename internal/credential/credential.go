@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 )
 
@@ -61,10 +62,22 @@ const MinAdminTokenLen = 32
 
 // Problem says why the presented credential cannot be used.
 type Problem struct {
-	Code      string // CodeMissingAuthorization, CodeMalformedAuthorization or CodeInvalidAPIKeyFormat
-	Message   string // the exact cause; never echoes more than Presented
-	Hint      string // the next step for the caller
-	Presented string // keys.DisplayPresented of what was sent, "" if nothing or too short
+	Code      string       // CodeMissingAuthorization, CodeMalformedAuthorization or CodeInvalidAPIKeyFormat
+	Message   string       // the exact cause, in English; never echoes more than Presented
+	Hint      string       // the next step for the caller, in English
+	Msg       i18n.Message // Message as a catalogue text, for readers of other languages
+	HintMsg   i18n.Message // Hint as a catalogue text
+	Presented string       // keys.DisplayPresented of what was sent, "" if nothing or too short
+}
+
+// problem builds a Problem from catalogue texts.
+func problem(code string, msg, hint i18n.Message, presented string) *Problem {
+	return &Problem{Code: code, Msg: msg, HintMsg: hint, Message: msg.Render(i18n.EN), Hint: hint.Render(i18n.EN), Presented: presented}
+}
+
+// In returns the message and hint in l.
+func (p *Problem) In(l i18n.Lang) (message, hint string) {
+	return p.Msg.Render(l), p.HintMsg.Render(l)
 }
 
 // Error makes a Problem usable as an error in logs and tests.
@@ -122,13 +135,10 @@ func fromEither(h http.Header, query url.Values, kind Kind, header string) (stri
 	ak, ap := fromAuthorization(av, kind)
 	switch {
 	case hp == nil && ap == nil && hk != ak:
-		return "", &Problem{
-			Code: CodeMalformedAuthorization,
-			Message: fmt.Sprintf("two different keys were sent, one in %s (%s) and one in Authorization (%s)",
-				headerLabel(header), keys.DisplayPresented(hk), keys.DisplayPresented(ak)),
-			Hint:      fmt.Sprintf("send one key, either in %s or as Authorization: Bearer <key>", headerLabel(header)),
-			Presented: keys.DisplayPresented(hk),
-		}
+		return "", problem(CodeMalformedAuthorization,
+			i18n.M("cred.two_keys", i18n.S("header", headerLabel(header)), i18n.S("first", keys.DisplayPresented(hk)), i18n.S("second", keys.DisplayPresented(ak))),
+			i18n.M("cred.two_keys.hint", i18n.S("header", headerLabel(header))),
+			keys.DisplayPresented(hk))
 	case hp == nil:
 		return hk, nil
 	case ap == nil:
@@ -142,7 +152,7 @@ func fromHeader(vals []string, header string, kind Kind) (string, *Problem) {
 	if p := repeated(vals, header); p != nil {
 		return "", p
 	}
-	return checkToken(vals[0], kind, source{label: headerLabel(header)})
+	return checkToken(vals[0], kind, source{label: i18n.M("cred.src.header", i18n.S("header", headerLabel(header)))})
 }
 
 // fromAuthorization reads "Bearer <key>" from the Authorization header.
@@ -153,7 +163,7 @@ func fromAuthorization(vals []string, kind Kind) (string, *Problem) {
 	v := vals[0]
 	// The one shape every correct client sends, checked before anything else.
 	if len(v) > 7 && v[6] == ' ' && isBearer(v[:6]) {
-		return checkToken(v[7:], kind, source{label: "the Bearer token", bearer: true})
+		return checkToken(v[7:], kind, source{label: i18n.M("cred.src.bearer"), bearer: true})
 	}
 	return diagnoseAuthorization(v, kind)
 }
@@ -163,11 +173,9 @@ func fromAuthorization(vals []string, kind Kind) (string, *Problem) {
 func repeated(vals []string, header string) *Problem {
 	for _, v := range vals[1:] {
 		if v != vals[0] {
-			return &Problem{
-				Code:    CodeMalformedAuthorization,
-				Message: fmt.Sprintf("the %s header was sent %d times with different values", headerLabel(header), len(vals)),
-				Hint:    "send the header once, with one key; check for a proxy or middleware that adds its own",
-			}
+			return problem(CodeMalformedAuthorization,
+				i18n.M("cred.repeated", i18n.S("header", headerLabel(header)), i18n.N("n", len(vals))),
+				i18n.M("cred.repeated.hint"), "")
 		}
 	}
 	return nil
@@ -199,8 +207,8 @@ func isBearer(s string) bool {
 
 // source says where a token came from, for messages.
 type source struct {
-	label  string // "the Bearer token", "x-api-key", …
-	bearer bool   // taken from Authorization: Bearer
+	label  i18n.Message // "the Bearer token", "x-api-key", …
+	bearer bool         // taken from Authorization: Bearer
 }
 
 // checkToken accepts a well-formed key for kind or diagnoses why not.

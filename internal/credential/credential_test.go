@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 )
 
@@ -226,8 +228,29 @@ func TestExtractProblems(t *testing.T) {
 				}
 			}
 			assertNoLeak(t, random, p)
+			// The same problem in Chinese: every clause translated, no
+			// placeholder left unfilled, and no more of the key than in English.
+			zm, zh := p.In(i18n.ZH)
+			for _, s := range []string{zm, zh} {
+				if !hasHan(s) || len(i18n.Placeholders(s)) > 0 {
+					t.Errorf("zh-CN text %q is not a complete Chinese sentence", s)
+				}
+			}
+			if em, eh := p.In(i18n.EN); em != p.Message || eh != p.Hint {
+				t.Errorf("English rendering %q / %q differs from Message/Hint", em, eh)
+			}
+			assertNoLeak(t, random, &Problem{Message: zm, Hint: zh, Presented: p.Presented})
 		})
 	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // assertNoLeak fails if any 5 consecutive characters of secret appear in

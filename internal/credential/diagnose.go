@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 )
 
@@ -14,16 +15,16 @@ import (
 // favours precise messages over speed.
 
 // hints for the common next steps, per kind of route.
-func sendHint(kind Kind) string {
+func sendHint(kind Kind) i18n.Message {
 	switch kind {
 	case Anthropic:
-		return "send the key as x-api-key: <key> (what the Anthropic SDKs do with api_key / ANTHROPIC_API_KEY) or as Authorization: Bearer <key>"
+		return i18n.M("cred.send.anthropic")
 	case Gemini:
-		return "send the key as x-goog-api-key: <key> (what the Google GenAI SDKs do with api_key / GEMINI_API_KEY) or as Authorization: Bearer <key>"
+		return i18n.M("cred.send.gemini")
 	case Admin:
-		return "send Authorization: Bearer <token> with a personal access token (kg_pat_…) or the KEYGATE_ADMIN_TOKEN"
+		return i18n.M("cred.send.admin")
 	}
-	return "send the header Authorization: Bearer <key> (what the OpenAI SDKs do with api_key / OPENAI_API_KEY), with base_url pointing at this gateway"
+	return i18n.M("cred.send.openai")
 }
 
 func envVar(kind Kind) string {
@@ -41,55 +42,53 @@ func envVar(kind Kind) string {
 // missing explains a request without a credential where this kind of route
 // looks for one, naming any place a key was sent instead.
 func missing(h map[string][]string, query map[string][]string, kind Kind) *Problem {
-	var where string
+	var where i18n.Message
 	switch kind {
 	case Anthropic:
-		where = "no x-api-key header and no Authorization header"
+		where = i18n.M("cred.where.anthropic")
 	case Gemini:
-		where = "no x-goog-api-key header and no Authorization header"
+		where = i18n.M("cred.where.gemini")
 	default:
-		where = "no Authorization header"
+		where = i18n.M("cred.where.default")
 	}
-	p := &Problem{Code: CodeMissingAuthorization, Hint: sendHint(kind)}
+	code, hint := CodeMissingAuthorization, sendHint(kind)
 
 	// Headers this route does not read but clients send keys in.
-	elsewhere := []struct{ header, why string }{
-		{"Api-Key", "an api-key header (the Azure OpenAI style), which this gateway does not read"},
-		{hXAPIKey, "an x-api-key header (the Anthropic style), which this route does not read"},
-		{hXGoogAPIKey, "an x-goog-api-key header (the Google style), which this route does not read"},
-		{"Authentication", "an Authentication header; the header is called Authorization"},
-		{"Proxy-Authorization", "a Proxy-Authorization header, which is for proxies, not for this gateway"},
-		{"X-Auth-Token", "an X-Auth-Token header, which this gateway does not read"},
+	elsewhere := []struct {
+		header string
+		why    i18n.Message
+	}{
+		{"Api-Key", i18n.M("cred.elsewhere.api_key")},
+		{hXAPIKey, i18n.M("cred.elsewhere.x_api_key")},
+		{hXGoogAPIKey, i18n.M("cred.elsewhere.x_goog_api_key")},
+		{"Authentication", i18n.M("cred.elsewhere.authentication")},
+		{"Proxy-Authorization", i18n.M("cred.elsewhere.proxy_authorization")},
+		{"X-Auth-Token", i18n.M("cred.elsewhere.x_auth_token")},
 	}
 	for _, e := range elsewhere {
 		if kind == Anthropic && e.header == hXAPIKey || kind == Gemini && e.header == hXGoogAPIKey {
 			continue
 		}
 		if v, ok := h[e.header]; ok && len(v) > 0 && v[0] != "" {
-			p.Message = fmt.Sprintf("no API key: the request has %s, but a key was sent in %s", where, e.why)
-			p.Presented = keys.DisplayPresented(cleanForDisplay(stripBearer(v[0])))
-			return p
+			return problem(code, i18n.M("cred.missing.elsewhere", i18n.Sub("where", where), i18n.Sub("why", e.why)), hint,
+				keys.DisplayPresented(cleanForDisplay(stripBearer(v[0]))))
 		}
 	}
 	for _, name := range []string{"key", "api_key", "api-key", "apikey", "access_token", "token"} {
 		if v, ok := query[name]; ok && len(v) > 0 && v[0] != "" {
-			p.Message = fmt.Sprintf("no API key: the request has %s; a key was sent in the URL (?%s=…), and this gateway never accepts keys from URLs because URLs are written to access logs, proxies and browser history", where, name)
+			hint := i18n.M("cred.missing.url.hint", i18n.Sub("send", sendHint(kind)))
 			if kind == Gemini {
-				p.Hint = "send the key in the x-goog-api-key header instead of ?key= (the Google GenAI SDKs do so by default), and consider rotating it: it may already be in URL logs"
-			} else {
-				p.Hint = sendHint(kind) + "; and consider rotating the key: it may already be in URL logs"
+				hint = i18n.M("cred.missing.url.gemini_hint")
 			}
-			p.Presented = keys.DisplayPresented(cleanForDisplay(v[0]))
-			return p
+			return problem(code, i18n.M("cred.missing.url", i18n.Sub("where", where), i18n.S("param", name)), hint,
+				keys.DisplayPresented(cleanForDisplay(v[0])))
 		}
 	}
 	if v, ok := h[hAuthorization]; ok && len(v) > 0 {
-		p.Message = "no API key: the Authorization header is present but empty"
-		p.Hint = "the variable holding the key is probably empty or unset (" + envVar(kind) + "); " + sendHint(kind)
-		return p
+		return problem(code, i18n.M("cred.missing.empty"),
+			i18n.M("cred.missing.empty.hint", i18n.S("env", envVar(kind)), i18n.Sub("send", sendHint(kind))), "")
 	}
-	p.Message = "no API key: the request has " + where
-	return p
+	return problem(code, i18n.M("cred.missing", i18n.Sub("where", where)), hint, "")
 }
 
 // stripBearer drops a leading "Bearer " so a key sent in the wrong header
@@ -113,22 +112,19 @@ var schemes = map[string]string{
 // diagnoseAuthorization explains an Authorization value that is not
 // "Bearer <key>" with one space (or is, but the key is wrong).
 func diagnoseAuthorization(v string, kind Kind) (string, *Problem) {
-	malformed := func(msg, hint, presented string) (string, *Problem) {
-		return "", &Problem{Code: CodeMalformedAuthorization, Message: msg, Hint: hint,
-			Presented: keys.DisplayPresented(cleanForDisplay(presented))}
+	malformed := func(msg, hint i18n.Message, presented string) (string, *Problem) {
+		return "", problem(CodeMalformedAuthorization, msg, hint, keys.DisplayPresented(cleanForDisplay(presented)))
 	}
-	expect := "the Authorization header must be: Bearer <key>"
+	expect := i18n.M("cred.expect")
 	if r, _ := utf8.DecodeRuneInString(v); isInvisible(r) {
-		return malformed(fmt.Sprintf("the Authorization header starts with %s before the scheme", keys.DescribeRune(r)),
-			"remove it; "+expect, "")
+		return malformed(i18n.M("cred.auth.invisible_start", i18n.Sub("char", describeRune(r))),
+			i18n.M("cred.remove_it", i18n.Sub("expect", expect)), "")
 	}
-	if _, ok := quoteName(firstRune(v)); ok {
-		return malformed("the whole Authorization value is wrapped in quotes",
-			"remove the quotes; "+expect, "")
+	if _, _, ok := quoteName(firstRune(v)); ok {
+		return malformed(i18n.M("cred.auth.quoted"), i18n.M("cred.remove_quotes", i18n.Sub("expect", expect)), "")
 	}
 	if len(v) >= 14 && strings.EqualFold(v[:14], "authorization:") {
-		return malformed("the Authorization value repeats the header name (\"Authorization: Authorization: …\")",
-			"set the header value to Bearer <key> only", "")
+		return malformed(i18n.M("cred.auth.repeats_name"), i18n.M("cred.auth.repeats_name.hint"), "")
 	}
 	// Split off the first word: up to whitespace (of any kind) or a colon.
 	end := len(v)
@@ -142,11 +138,9 @@ func diagnoseAuthorization(v string, kind Kind) (string, *Problem) {
 	if isBearer(first) {
 		switch {
 		case rest == "" || strings.TrimFunc(rest, isInvisible) == "":
-			return malformed("the Authorization header is \"Bearer\" with no key after it",
-				"the variable holding the key is probably empty or unset ("+envVar(kind)+"); set it to your key", "")
+			return malformed(i18n.M("cred.auth.bearer_empty"), i18n.M("cred.auth.bearer_empty.hint", i18n.S("env", envVar(kind))), "")
 		case rest[0] == ':':
-			return malformed("the Authorization header has a colon after Bearer",
-				"write Bearer <key> with a single space and no colon", "")
+			return malformed(i18n.M("cred.auth.colon"), i18n.M("cred.auth.colon.hint"), "")
 		}
 		// The separator is not exactly one space: name what it is.
 		sepEnd := len(rest) - len(strings.TrimLeftFunc(rest, isInvisible))
@@ -157,71 +151,64 @@ func diagnoseAuthorization(v string, kind Kind) (string, *Problem) {
 		return "", badSeparator(rest[:sepEnd], tok)
 	}
 	if name, ok := schemes[strings.ToLower(first)]; ok && rest != "" {
-		hint := "replace \"" + name + "\" with \"Bearer\": " + expect
-		msg := fmt.Sprintf("the Authorization header uses the %s scheme; this gateway accepts only Bearer", name)
+		msg := func(extra i18n.Message) i18n.Message {
+			return i18n.M("cred.auth.scheme", i18n.S("scheme", name), i18n.Sub("extra", extra))
+		}
 		if name == "Basic" {
 			if k := keyInBasic(strings.TrimLeftFunc(rest, isInvisible)); k != "" {
-				msg += " (the Basic credentials contain a keygate key)"
-				hint = "send the key itself as Authorization: Bearer <key>, not inside Basic credentials"
-				return malformed(msg, hint, k)
+				return malformed(msg(i18n.M("cred.auth.basic_key")), i18n.M("cred.auth.basic_key.hint"), k)
 			}
-			hint = "use your keygate key as Authorization: Bearer <key>; user names and passwords are not accepted"
-			return malformed(msg, hint, "")
+			return malformed(msg(i18n.Message{}), i18n.M("cred.auth.basic.hint"), "")
 		}
-		return malformed(msg, hint, strings.TrimLeftFunc(rest, isInvisible))
+		return malformed(msg(i18n.Message{}), i18n.M("cred.auth.scheme.hint", i18n.S("scheme", name), i18n.Sub("expect", expect)),
+			strings.TrimLeftFunc(rest, isInvisible))
 	}
 	if rest == "" {
 		// A single word: most often the key without its scheme.
 		if parts := keyParts(first); parts > 1 {
-			return malformed(fmt.Sprintf("the Authorization header holds %d keys and no Bearer scheme; send exactly one key", parts),
-				"send one key: "+expect, firstPart(first))
+			return malformed(i18n.M("cred.auth.keys_no_scheme", i18n.N("n", parts)),
+				i18n.M("cred.send_one", i18n.Sub("expect", expect)), firstPart(first))
 		}
 		if looksLikeKey(first) {
-			return malformed("the Authorization header holds a key without the Bearer scheme",
-				"put \"Bearer \" in front of the key: "+expect, first)
+			return malformed(i18n.M("cred.auth.no_scheme"), i18n.M("cred.auth.no_scheme.hint", i18n.Sub("expect", expect)), first)
 		}
-		return malformed("the Authorization header is not of the form Bearer <key>", expect, first)
+		return malformed(i18n.M("cred.auth.not_bearer"), expect, first)
 	}
 	if looksLikeKey(first) {
 		if parts := keyParts(v); parts > 1 {
-			return malformed(fmt.Sprintf("the Authorization header holds %d keys; send exactly one", parts),
-				"send one key: "+expect, first)
+			return malformed(i18n.M("cred.auth.keys", i18n.N("n", parts)), i18n.M("cred.send_one", i18n.Sub("expect", expect)), first)
 		}
-		return malformed("the Authorization header holds a key without the Bearer scheme, followed by other text",
-			"send exactly: Bearer <key>", first)
+		return malformed(i18n.M("cred.auth.no_scheme_more"), i18n.M("cred.send_exactly"), first)
 	}
-	return malformed("the Authorization header uses an unrecognised scheme; this gateway accepts only Bearer",
-		expect, "")
+	return malformed(i18n.M("cred.auth.unknown_scheme"), expect, "")
 }
 
 // badSeparator explains whitespace other than one space between Bearer and
 // the key (two spaces, a tab, a no-break space…).
 func badSeparator(sep, tok string) *Problem {
-	what, verb := "", "is"
+	var what i18n.Message
 	n := utf8.RuneCountInString(sep)
-	if n > 1 {
-		verb = "are"
-	}
 	switch {
 	case strings.Trim(sep, " ") == "":
-		what = fmt.Sprintf("%d spaces", n)
+		what = i18n.M("cred.sep.spaces", i18n.N("n", n))
 	case n == 1:
-		what = keys.DescribeRune(firstRune(sep))
+		what = describeRune(firstRune(sep))
 	default:
-		var names []string
+		var names []i18n.Arg
+		var last rune = -1
 		for _, r := range sep {
-			if d := keys.DescribeRune(r); len(names) < 3 && (len(names) == 0 || names[len(names)-1] != d) {
-				names = append(names, d)
+			if len(names) < 3 && (last < 0 || keys.DescribeRune(last) != keys.DescribeRune(r)) {
+				names = append(names, i18n.Sub("", describeRune(r)))
+				last = r
 			}
 		}
-		what = strings.Join(names, ", ")
+		what = i18n.M("cred.list", i18n.List("items", "cred.list.sep", names...))
 	}
-	return &Problem{
-		Code:      CodeInvalidAPIKeyFormat,
-		Message:   fmt.Sprintf("between Bearer and the key there %s %s instead of a single space", verb, what),
-		Hint:      "send exactly \"Bearer \" followed by the key; check how the header is assembled (string formatting, a copied value)",
-		Presented: keys.DisplayPresented(cleanForDisplay(tok)),
+	msg := i18n.M("cred.sep.one", i18n.Sub("what", what))
+	if n > 1 {
+		msg = i18n.M("cred.sep.many", i18n.Sub("what", what))
 	}
+	return problem(CodeInvalidAPIKeyFormat, msg, i18n.M("cred.sep.hint"), keys.DisplayPresented(cleanForDisplay(tok)))
 }
 
 // keyInBasic returns the keygate key inside Basic credentials, if any:
@@ -248,54 +235,44 @@ func bearerBearer(tok string) *Problem {
 			return nil
 		}
 	}
-	return &Problem{
-		Code:      CodeMalformedAuthorization,
-		Message:   "the Authorization header says Bearer twice (\"Bearer Bearer …\")",
-		Hint:      "the client already adds \"Bearer \": set the key variable to the key alone, without \"Bearer\"",
-		Presented: keys.DisplayPresented(cleanForDisplay(strings.TrimLeftFunc(rest, isInvisible))),
-	}
+	return problem(CodeMalformedAuthorization, i18n.M("cred.bearer_twice"), i18n.M("cred.bearer_twice.hint"),
+		keys.DisplayPresented(cleanForDisplay(strings.TrimLeftFunc(rest, isInvisible))))
 }
 
 // diagnoseToken explains why tok, sent where src says, is not a usable key.
 // Causes are checked from the outside in, so the first reported is the one
 // to fix first.
 func diagnoseToken(tok string, kind Kind, src source) *Problem {
-	invalid := func(msg, hint, presented string) *Problem {
-		return &Problem{Code: CodeInvalidAPIKeyFormat, Message: msg, Hint: hint,
-			Presented: keys.DisplayPresented(presented)}
+	invalid := func(msg, hint i18n.Message, presented string) *Problem {
+		return problem(CodeInvalidAPIKeyFormat, msg, hint, keys.DisplayPresented(presented))
 	}
+	label := i18n.Sub("label", src.label)
 	if p := bearerBearer(tok); p != nil {
 		if !src.bearer {
-			p.Message = fmt.Sprintf("%s holds \"Bearer <key>\"; it takes the key alone", src.label)
-			p.Hint = "drop \"Bearer \" from the value of " + src.label
+			p = problem(p.Code, i18n.M("cred.label_bearer", label), i18n.M("cred.label_bearer.hint", label), p.Presented)
 		}
 		return p
 	}
 	clean := cleanForDisplay(tok)
-	envHint := "set " + envVar(kind) + " (or whatever your client reads the key from) in the environment of the process that sends the request, then restart it"
+	envHint := i18n.M("cred.env.hint", i18n.S("env", envVar(kind)))
 
 	if clean == "" {
-		what := src.label + " is empty"
 		if tok != "" {
-			what = src.label + " holds only quotes or invisible characters"
+			return invalid(i18n.M("cred.only_invisible", label), envHint, "")
 		}
-		return invalid(what+": the variable holding the key is not set", envHint, "")
+		return invalid(i18n.M("cred.empty", label), envHint, "")
 	}
 	if what, ok := placeholder(clean); ok {
-		return invalid(fmt.Sprintf("%s is %s, not a key: the environment variable is not set or the placeholder was not replaced", src.label, what),
-			envHint, "")
+		return invalid(i18n.M("cred.placeholder", label, i18n.Sub("what", what)), envHint, "")
 	}
 	if strings.Contains(clean, "…") || strings.Contains(clean, "...") {
-		return invalid(src.label+" is a shortened display form of a key (it contains an ellipsis), not the key itself",
-			"use the full key; it is shown only once, when it is created or rotated — if it was not saved, rotate the key to get a new one", clean)
+		return invalid(i18n.M("cred.display_form", label), i18n.M("cred.display_form.hint"), clean)
 	}
 	if n := keyParts(trimOuter(tok)); n > 1 {
-		return &Problem{Code: CodeMalformedAuthorization,
-			Message:   fmt.Sprintf("%s holds %d keys separated by commas or spaces; send exactly one", src.label, n),
-			Hint:      "send one key per request",
-			Presented: keys.DisplayPresented(firstPart(trimOuter(tok)))}
+		return problem(CodeMalformedAuthorization, i18n.M("cred.many_keys", label, i18n.N("n", n)), i18n.M("cred.many_keys.hint"),
+			keys.DisplayPresented(firstPart(trimOuter(tok))))
 	}
-	wsHint := "remove it: such characters come from copying the key out of a chat, PDF or web page, or from reading a file without trimming the newline (use strip()/trim())"
+	wsHint := i18n.M("cred.ws.hint")
 	if src.bearer && isInvisible(firstRune(tok)) {
 		rest := strings.TrimLeftFunc(tok, isInvisible)
 		if rest != "" {
@@ -303,10 +280,10 @@ func diagnoseToken(tok string, kind Kind, src source) *Problem {
 		}
 	}
 	if r, _ := utf8.DecodeRuneInString(tok); isInvisible(r) {
-		return invalid(fmt.Sprintf("%s starts with %s before the key%s", src.label, keys.DescribeRune(r), others(tok, 1)), wsHint, clean)
+		return invalid(i18n.M("cred.ws.start", label, i18n.Sub("char", describeRune(r)), i18n.Sub("others", others(tok, 1))), wsHint, clean)
 	}
 	if r, _ := utf8.DecodeLastRuneInString(tok); isInvisible(r) {
-		return invalid(fmt.Sprintf("%s ends with %s after the key%s", src.label, keys.DescribeRune(r), others(tok, 1)), wsHint, clean)
+		return invalid(i18n.M("cred.ws.end", label, i18n.Sub("char", describeRune(r)), i18n.Sub("others", others(tok, 1))), wsHint, clean)
 	}
 	if p := quoted(tok, src, clean); p != nil {
 		return p
@@ -315,23 +292,22 @@ func diagnoseToken(tok string, kind Kind, src source) *Problem {
 	for _, r := range tok {
 		pos++
 		if isInvisible(r) {
-			return invalid(fmt.Sprintf("%s contains %s inside the key at position %d%s", src.label, keys.DescribeRune(r), pos, others(tok, 1)), wsHint, clean)
+			return invalid(i18n.M("cred.ws.inside", label, i18n.Sub("char", describeRune(r)), i18n.N("pos", pos), i18n.Sub("others", others(tok, 1))), wsHint, clean)
 		}
 	}
 
-	if provider, prefix := otherProvider(clean); provider != "" {
-		return invalid(fmt.Sprintf("this is %s key (%s…), not a keygate key; send a keygate key issued by this gateway", provider, prefix),
-			"this gateway holds the provider credentials itself: create a keygate key (dashboard or `keygate keys create`) and use it as the API key, with base_url pointing at the gateway", clean)
+	if provider, prefix := otherProvider(clean); !provider.IsZero() {
+		return invalid(i18n.M("cred.other_provider", i18n.Sub("provider", provider), i18n.S("prefix", prefix)),
+			i18n.M("cred.other_provider.hint"), clean)
 	}
+	copyAgain := i18n.M("cred.copy_again")
 	for _, p := range []string{keys.PrefixLive, keys.PrefixTest, keys.PrefixPAT} {
 		if len(clean) >= len(p) && clean[:len(p)] != p && strings.EqualFold(clean[:len(p)], p) {
-			return invalid(fmt.Sprintf("the key prefix must be written %s in lowercase; the rest of the key is case-sensitive", p),
-				"copy the key again exactly as it was issued; something changed its letter case", "")
+			return invalid(i18n.M("cred.prefix_case", i18n.S("prefix", p)), i18n.M("cred.prefix_case.hint"), "")
 		}
 		dashed := strings.ReplaceAll(p, "_", "-")
 		if len(clean) >= len(p) && strings.EqualFold(clean[:len(p)], dashed) {
-			return invalid(fmt.Sprintf("the key prefix must be %s with underscores, not dashes", p),
-				"copy the key again exactly as it was issued", "")
+			return invalid(i18n.M("cred.prefix_dashes", i18n.S("prefix", p)), copyAgain, "")
 		}
 	}
 
@@ -342,48 +318,38 @@ func diagnoseToken(tok string, kind Kind, src source) *Problem {
 	}
 	switch {
 	case err == nil && prefix == keys.PrefixPAT:
-		return invalid("this is a personal access token (kg_pat_…): personal access tokens authenticate the admin API, not /v1",
-			"use an API key (kg_live_… or kg_test_…) for model requests; create one in the dashboard or with `keygate keys create`", clean)
+		return invalid(i18n.M("cred.pat_on_v1"), i18n.M("cred.pat_on_v1.hint"), clean)
 	case err == nil && kind == Admin:
-		return invalid("this is an API key for model requests (/v1), not an admin credential",
-			"the admin API takes a personal access token (kg_pat_…, from `keygate token generate` or the dashboard) or the KEYGATE_ADMIN_TOKEN", clean)
+		return invalid(i18n.M("cred.api_key_on_admin"), i18n.M("cred.api_key_on_admin.hint"), clean)
 	case err == nil:
 		// Unreachable in practice: a clean valid key means tok had extra
 		// characters, which the checks above name.
-		return invalid(src.label+" has extra characters around the key", "send the key alone", clean)
+		return invalid(i18n.M("cred.extra", label), i18n.M("cred.extra.hint"), clean)
 	case fe == nil:
-		return invalid(src.label+" is not a valid key", sendHint(kind), clean)
+		return invalid(i18n.M("cred.not_valid", label), sendHint(kind), clean)
 	case fe.Reason == keys.ReasonUnknownPrefix:
 		if kind == Admin {
 			n := utf8.RuneCountInString(clean)
-			return invalid(fmt.Sprintf("the token is %d characters; the admin token is at least %d characters, and personal access tokens start with kg_pat_", n, MinAdminTokenLen),
-				"send a personal access token (kg_pat_…) or the full KEYGATE_ADMIN_TOKEN", clean)
+			return invalid(i18n.M("cred.admin_short", i18n.N("n", n), i18n.N("min", MinAdminTokenLen)), i18n.M("cred.admin_short.hint"), clean)
 		}
 		if strings.HasPrefix(clean, "kg_") {
-			return invalid("this is not a known keygate key type: API keys start with kg_live_ or kg_test_",
-				"copy the key again exactly as it was issued", clean)
+			return invalid(i18n.M("cred.unknown_kg_type"), copyAgain, clean)
 		}
-		return invalid("this is not a keygate key: keygate API keys start with kg_live_ or kg_test_",
-			"use a key issued by this gateway (dashboard or `keygate keys create`)", clean)
+		return invalid(i18n.M("cred.not_keygate"), i18n.M("cred.not_keygate.hint"), clean)
 	case fe.Reason == keys.ReasonWrongLength:
 		n, m := utf8.RuneCountInString(clean), len(prefix0(clean))+keys.BodyLen
 		switch {
 		case n < m:
-			return invalid(fmt.Sprintf("the key is %d characters, expected %d: it looks truncated (part of it was not copied)", n, m),
-				"copy the whole key again; if it was not saved in full, rotate it to get a new one", clean)
+			return invalid(i18n.M("cred.len.short", i18n.N("n", n), i18n.N("m", m)), i18n.M("cred.len.short.hint"), clean)
 		case strings.Count(clean, prefix0(clean)) > 1:
-			return invalid(fmt.Sprintf("the key is %d characters, expected %d: it looks pasted twice", n, m),
-				"send the key once", clean)
+			return invalid(i18n.M("cred.len.twice", i18n.N("n", n), i18n.N("m", m)), i18n.M("cred.len.twice.hint"), clean)
 		}
-		return invalid(fmt.Sprintf("the key is %d characters, expected %d: extra characters were added to it", n, m),
-			"copy the key again exactly as it was issued", clean)
+		return invalid(i18n.M("cred.len.long", i18n.N("n", n), i18n.N("m", m)), copyAgain, clean)
 	case fe.Reason == keys.ReasonBadCharacter:
 		pos, r := badRune(clean)
-		return invalid(fmt.Sprintf("%s contains %s at position %d, which cannot be part of a keygate key (keys use only 0-9, A-Z and a-z after the prefix)", src.label, keys.DescribeRune(r), pos),
-			"copy the key again exactly as it was issued", clean)
+		return invalid(i18n.M("cred.bad_char", label, i18n.Sub("char", describeRune(r)), i18n.N("pos", pos)), copyAgain, clean)
 	}
-	return invalid("the key's checksum does not match: one or more characters differ from the key you were given (a typo or a mis-copied character)",
-		"copy the key again from where it was saved rather than retyping it; if it is lost, rotate the key to get a new one", clean)
+	return invalid(i18n.M("cred.checksum"), i18n.M("cred.checksum.hint"), clean)
 }
 
 // prefix0 is the keygate prefix of a string already known to have one.
@@ -411,70 +377,63 @@ func badRune(s string) (int, rune) {
 }
 
 // otherProvider refines keys.OtherProvider for messages ("an OpenAI key").
-func otherProvider(s string) (string, string) {
+func otherProvider(s string) (i18n.Message, string) {
 	provider, prefix := keys.OtherProvider(s)
 	switch {
 	case provider == "":
-		return "", ""
+		return i18n.Message{}, ""
 	case strings.HasPrefix(s, "sk-or-"):
-		return "an OpenRouter", "sk-or-"
+		return i18n.M("cred.provider.openrouter"), "sk-or-"
 	case provider == "OpenAI" && prefix == "sk-":
-		return "an OpenAI-style (OpenAI, DeepSeek or similar)", prefix
+		return i18n.M("cred.provider.openai_style"), prefix
 	case provider == "OpenAI":
-		return "an OpenAI", prefix
+		return i18n.M("cred.provider.openai"), prefix
 	case provider == "Anthropic":
-		return "an Anthropic", prefix
+		return i18n.M("cred.provider.anthropic"), prefix
 	}
-	return "a " + provider, prefix
+	return i18n.M("cred.provider.other", i18n.S("name", provider)), prefix
 }
 
 // quoted reports quotes around (or at one end of) the key.
 func quoted(tok string, src source, clean string) *Problem {
 	first, last := firstRune(tok), lastRune(tok)
-	fq, fok := quoteName(first)
-	lq, lok := quoteName(last)
-	hint := "remove the quotes: they are usually part of a .env line or a shell command, not of the key"
-	var msg string
+	fq, fq1, fok := quoteName(first)
+	lq, lq1, lok := quoteName(last)
+	label := i18n.Sub("label", src.label)
+	var msg i18n.Message
 	switch {
 	case fok && lok && first == last:
-		msg = fmt.Sprintf("%s is wrapped in %s", src.label, fq)
+		msg = i18n.M("cred.quoted.both", label, i18n.Sub("quotes", fq))
 	case fok && lok:
-		msg = fmt.Sprintf("%s is wrapped in quotes (%s before, %s after)", src.label, fq, lq)
+		msg = i18n.M("cred.quoted.mixed", label, i18n.Sub("first", fq), i18n.Sub("last", lq))
 	case fok:
-		msg = fmt.Sprintf("%s starts with %s", src.label, singular(fq))
+		msg = i18n.M("cred.quoted.start", label, i18n.Sub("quote", fq1))
 	case lok:
-		msg = fmt.Sprintf("%s ends with %s", src.label, singular(lq))
+		msg = i18n.M("cred.quoted.end", label, i18n.Sub("quote", lq1))
 	default:
 		return nil
 	}
-	return &Problem{Code: CodeInvalidAPIKeyFormat, Message: msg, Hint: hint, Presented: keys.DisplayPresented(clean)}
+	return problem(CodeInvalidAPIKeyFormat, msg, i18n.M("cred.quotes.hint"), keys.DisplayPresented(clean))
 }
 
-func singular(q string) string {
-	q = strings.TrimSuffix(q, "s")
-	if strings.HasPrefix(q, "a") || strings.HasPrefix(q, "o") {
-		return "an " + q
-	}
-	return "a " + q
-}
-
-// quoteName names a quote character (plural, as in "wrapped in double quotes").
-func quoteName(r rune) (string, bool) {
+// quoteName names a quote character, as in "wrapped in double quotes"
+// (plural) and "starts with a double quote" (one).
+func quoteName(r rune) (plural, one i18n.Message, ok bool) {
 	switch r {
 	case '"':
-		return "double quotes", true
+		return i18n.M("cred.quote.double"), i18n.M("cred.quote1.double"), true
 	case '\'':
-		return "single quotes", true
+		return i18n.M("cred.quote.single"), i18n.M("cred.quote1.single"), true
 	case '`':
-		return "backticks", true
+		return i18n.M("cred.quote.backtick"), i18n.M("cred.quote1.backtick"), true
 	case '“', '”', '„':
-		return "typographic double quotes", true
+		return i18n.M("cred.quote.typo_double"), i18n.M("cred.quote1.typo_double"), true
 	case '‘', '’', '‚':
-		return "typographic single quotes", true
+		return i18n.M("cred.quote.typo_single"), i18n.M("cred.quote1.typo_single"), true
 	case '«', '»':
-		return "angle quotes", true
+		return i18n.M("cred.quote.angle"), i18n.M("cred.quote1.angle"), true
 	}
-	return "", false
+	return i18n.Message{}, i18n.Message{}, false
 }
 
 func firstRune(s string) rune {
@@ -501,7 +460,7 @@ func isInvisible(r rune) bool {
 }
 
 // others describes how many more invisible characters follow the first.
-func others(tok string, reported int) string {
+func others(tok string, reported int) i18n.Message {
 	n := 0
 	for _, r := range tok {
 		if isInvisible(r) {
@@ -510,11 +469,54 @@ func others(tok string, reported int) string {
 	}
 	switch n - reported {
 	case 0:
-		return ""
+		return i18n.Message{}
 	case 1:
-		return " (and 1 more invisible character)"
+		return i18n.M("cred.others.one")
 	}
-	return fmt.Sprintf(" (and %d more invisible characters)", n-reported)
+	return i18n.M("cred.others.many", i18n.N("n", n-reported))
+}
+
+// describeRune is keys.DescribeRune as a catalogue text.
+func describeRune(r rune) i18n.Message {
+	switch r {
+	case ' ':
+		return i18n.M("rune.space")
+	case '\t':
+		return i18n.M("rune.tab")
+	case '\n':
+		return i18n.M("rune.newline")
+	case '\r':
+		return i18n.M("rune.cr")
+	case '\u00a0':
+		return i18n.M("rune.nbsp")
+	case '\u200b':
+		return i18n.M("rune.zwsp")
+	case '\u200c':
+		return i18n.M("rune.zwnj")
+	case '\u200d':
+		return i18n.M("rune.zwj")
+	case '\u2060':
+		return i18n.M("rune.word_joiner")
+	case '\ufeff':
+		return i18n.M("rune.bom")
+	case '\u00ad':
+		return i18n.M("rune.soft_hyphen")
+	case utf8.RuneError:
+		return i18n.M("rune.invalid_utf8")
+	}
+	if r < utf8.RuneSelf && r > ' ' && r < 0x7f {
+		return i18n.M("rune.printable", i18n.Q("char", string(r)))
+	}
+	code := fmt.Sprintf("U+%04X", r)
+	switch {
+	case unicode.IsSpace(r):
+		return i18n.M("rune.whitespace", i18n.S("code", code))
+	case unicode.IsControl(r):
+		return i18n.M("rune.control", i18n.S("code", code))
+	case unicode.Is(unicode.Cf, r):
+		return i18n.M("rune.format", i18n.S("code", code))
+	}
+	return i18n.M("rune.other", i18n.S("code", code))
 }
 
 // cleanForDisplay strips what surrounds a key (invisible characters and
@@ -543,7 +545,7 @@ func trimOuter(s string) string {
 }
 
 func isQuote(r rune) bool {
-	_, ok := quoteName(r)
+	_, _, ok := quoteName(r)
 	return ok
 }
 
@@ -596,32 +598,32 @@ func firstPart(s string) string {
 // placeholder recognises values that are not a key at all but an unset
 // variable or a template nobody filled in. The description returned is
 // fixed text, never the input.
-func placeholder(s string) (string, bool) {
+func placeholder(s string) (i18n.Message, bool) {
 	lower := strings.ToLower(s)
 	switch lower {
 	case "undefined", "null", "none", "nil", "<nil>", "nan", "false", "true", "[object object]", "0":
-		return fmt.Sprintf("the literal string %q", lowerLiteral(lower)), true
+		return i18n.M("cred.ph.literal", i18n.Q("literal", lowerLiteral(lower))), true
 	}
 	switch {
 	case strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}"):
-		return "an unexpanded variable reference (${NAME})", true
+		return i18n.M("cred.ph.var_ref"), true
 	case strings.HasPrefix(s, "$(") && strings.HasSuffix(s, ")"):
-		return "an unexpanded command substitution ($(…))", true
+		return i18n.M("cred.ph.cmd_subst"), true
 	case s[0] == '$' && isIdent(s[1:]):
-		return "an unexpanded shell variable ($NAME)", true
+		return i18n.M("cred.ph.shell_var"), true
 	case len(s) > 2 && s[0] == '%' && s[len(s)-1] == '%' && isIdent(s[1:len(s)-1]):
-		return "an unexpanded Windows variable (%NAME%)", true
+		return i18n.M("cred.ph.windows_var"), true
 	case strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}"):
-		return "an unfilled template ({{…}})", true
+		return i18n.M("cred.ph.template"), true
 	case s[0] == '<' && s[len(s)-1] == '>':
-		return "a placeholder (<…>)", true
+		return i18n.M("cred.ph.angle"), true
 	case strings.HasPrefix(s, "process.env.") || strings.HasPrefix(s, "os.environ") || strings.HasPrefix(s, "os.getenv"):
-		return "the source text of an environment lookup, not its value", true
+		return i18n.M("cred.ph.env_source"), true
 	}
 	compact := strings.NewReplacer("-", "", "_", "", " ", "", ".", "").Replace(lower)
 	if strings.Contains(compact, "your") && (strings.Contains(compact, "key") || strings.Contains(compact, "token")) ||
 		compact == "apikey" || compact == "openaiapikey" || compact == "changeme" || compact == "replaceme" || compact == "secret" {
-		return "a placeholder (your-api-key style)", true
+		return i18n.M("cred.ph.your_key"), true
 	}
 	// kg_live_xxxx, sk-xxxxxxxx, ********: a redacted or example key.
 	body := s
@@ -631,9 +633,9 @@ func placeholder(s string) (string, bool) {
 		body = s[len(p):]
 	}
 	if len(body) >= 3 && strings.Trim(body, "xX*.•") == "" {
-		return "a redacted or example key (x's or asterisks)", true
+		return i18n.M("cred.ph.redacted"), true
 	}
-	return "", false
+	return i18n.Message{}, false
 }
 
 func lowerLiteral(s string) string {

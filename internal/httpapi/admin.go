@@ -80,7 +80,7 @@ func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Ha
 				s.Log.Error("admin request failed", "request_id", sc.RequestID, "path", r.URL.Path, "err", e.Cause)
 			}
 			if sc.status == 0 {
-				apierr.Write(w, sc.RequestID, e)
+				apierr.WriteRequest(w, r, sc.RequestID, e)
 			}
 		}
 	})
@@ -89,7 +89,7 @@ func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Ha
 func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 	tok, p := credential.Extract(r.Header, nil, credential.Admin)
 	if p != nil {
-		return Actor{}, &apierr.Error{Code: apierr.Code(p.Code), Message: p.Message, Hint: p.Hint}
+		return Actor{}, problemError(p)
 	}
 	if strings.HasPrefix(tok, keys.PrefixLive) || strings.HasPrefix(tok, keys.PrefixTest) {
 		return Actor{}, apierr.New(apierr.PermissionDenied, "API keys do not authenticate the admin API.",

@@ -3,13 +3,13 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/limit"
 	"github.com/keygate/keygate/internal/store"
@@ -55,7 +55,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 	k := sc.Key
 	a := &sc.adm
 	*a = admission{key: k.ID, rule: limit.Rule{RPM: k.RPM, TPM: k.TPM}, conc: keyConcurrency(k, g, s.KeyConcurrency)}
-	whose := "the key's own"
+	var groupRule string // the group whose rate limits apply, when the key has none of its own
 	if g != nil {
 		if a.rule.RPM == 0 {
 			a.rule.RPM = g.RPM
@@ -64,7 +64,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			a.rule.TPM = g.TPM
 		}
 		if k.RPM == 0 && k.TPM == 0 {
-			whose = fmt.Sprintf("its group %q's", g.Name)
+			groupRule = g.Name
 		}
 	}
 	if ok, n := s.Gate.Acquire(k.ID, a.conc); !ok {
@@ -76,12 +76,12 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 		res, err := s.Limits.Admit(ctx, k.ID, a.rule, a.tokens)
 		if err != nil {
 			s.Gate.Release(k.ID, a.conc)
-			return apierr.Wrap(apierr.ServiceUnavailable, err, "The gateway cannot check this key's rate limits right now.", "Retry shortly.")
+			return apierr.T(apierr.ServiceUnavailable, i18n.M("rate.unavailable"), i18n.M("retry.shortly")).WithCause(err)
 		}
 		rateHeaders(sc.w.Header(), a.rule, &res)
 		if !res.Allowed {
 			s.Gate.Release(k.ID, a.conc)
-			return rateError(k, a.rule, &res, a.tokens, whose)
+			return rateError(k, a.rule, &res, a.tokens, groupRule)
 		}
 	}
 	if out == 0 && !est.NoOutput {
@@ -132,8 +132,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 				if errors.As(err, &ex) {
 					return quotaError(k, mem, ex)
 				}
-				return apierr.Wrap(apierr.ServiceUnavailable, err, "The gateway cannot check the budgets of this call right now, so it refuses rather than overspend.",
-					"Retry shortly; if it persists, tell the gateway operator (the database or Redis is unreachable).")
+				return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.unavailable"), i18n.M("quota.unavailable.hint")).WithCause(err)
 			}
 			a.res = res
 		}
@@ -189,58 +188,79 @@ func rateHeaders(h http.Header, r limit.Rule, res *limit.Result) {
 	}
 }
 
-func rateError(k *catalog.KeyEntry, r limit.Rule, res *limit.Result, tokens int, whose string) error {
+// rateError refuses a call over a rate limit: the key's own, or those of
+// its group groupRule when that is set.
+func rateError(k *catalog.KeyEntry, r limit.Rule, res *limit.Result, tokens int, groupRule string) error {
 	wait := res.RetryAfter()
 	secs := max(1, int((wait+time.Second-1)/time.Second))
-	hint := fmt.Sprintf("Retry after %d s (Retry-After); the x-ratelimit-* headers show what is left. If your steady traffic needs more, ask an owner or admin for a higher limit.", secs)
+	hint := i18n.M("rate.hint", i18n.N("secs", secs))
+	whose := i18n.M("rate.whose.key")
+	if groupRule != "" {
+		whose = i18n.M("rate.whose.group", i18n.Q("group", groupRule))
+	}
 	var e *apierr.Error
 	switch {
 	case res.TooLarge:
-		e = apierr.New(apierr.RateLimitExceeded,
-			fmt.Sprintf("This call needs about %d tokens (prompt estimate plus max_tokens), more than the whole %d tokens per minute of key %s (%s limit): it can never fit.", tokens, r.TPM, k.Display, whose),
-			"Lower max_tokens or shorten the prompt, or ask an owner or admin for a higher tpm.")
-		return e
+		return apierr.T(apierr.RateLimitExceeded,
+			i18n.M("rate.too_large", i18n.N("tokens", tokens), i18n.N("tpm", r.TPM), i18n.S("key", k.Display), i18n.Sub("whose", whose)),
+			i18n.M("rate.too_large.hint"))
 	case res.Refused == "tokens":
-		e = apierr.New(apierr.RateLimitExceeded,
-			fmt.Sprintf("Key %s is over %s limit of %d tokens per minute: this call needs about %d tokens (prompt estimate plus max_tokens) and %d remain.", k.Display, whose, r.TPM, tokens, res.Tokens.Remaining),
+		e = apierr.T(apierr.RateLimitExceeded,
+			i18n.M("rate.tokens", i18n.S("key", k.Display), i18n.Sub("whose", whose), i18n.N("tpm", r.TPM), i18n.N("tokens", tokens),
+				i18n.N("remaining", res.Tokens.Remaining)),
 			hint)
 	default:
-		e = apierr.New(apierr.RateLimitExceeded,
-			fmt.Sprintf("Key %s is over %s limit of %d requests per minute.", k.Display, whose, r.RPM), hint)
+		e = apierr.T(apierr.RateLimitExceeded,
+			i18n.M("rate.requests", i18n.S("key", k.Display), i18n.Sub("whose", whose), i18n.N("rpm", r.RPM)), hint)
 	}
 	return e.WithHeader("Retry-After", strconv.Itoa(secs))
 }
 
 func quotaError(k *catalog.KeyEntry, mem *catalog.Member, ex *ledger.Exhausted) error {
-	var which string
+	var which i18n.Message
 	switch ex.Budget.Scope {
 	case ledger.ScopeKey:
-		which = fmt.Sprintf("key %s (%s)", k.Display, k.ID)
+		which = i18n.M("quota.which.key", i18n.S("key", k.Display), i18n.S("id", k.ID))
 	case ledger.ScopeProject:
-		which = fmt.Sprintf("project %q", ex.Budget.Subject)
+		which = i18n.M("quota.which.project", i18n.Q("project", ex.Budget.Subject))
 	case ledger.ScopeMember:
 		who := ex.Budget.Subject
 		if mem != nil && mem.ID == who {
 			who = mem.Email + " (" + mem.ID + ")"
 		}
-		which = fmt.Sprintf("member %s, shared by all the keys they own (key %s is one of them)", who, k.Display)
+		which = i18n.M("quota.which.member", i18n.S("member", who), i18n.S("key", k.Display))
 	case ledger.ScopeProjectTest:
-		which = fmt.Sprintf("project %q's test keys (the test budget, shared by all its kg_test_ keys; key %s is one of them)", ex.Budget.Subject, k.Display)
+		which = i18n.M("quota.which.project_test", i18n.Q("project", ex.Budget.Subject), i18n.S("key", k.Display))
 	default:
-		which = fmt.Sprintf("%s %q", ex.Budget.Scope, ex.Budget.Subject)
+		which = i18n.M("quota.which.other", i18n.S("scope", string(ex.Budget.Scope)), i18n.Q("subject", ex.Budget.Subject))
 	}
-	msg := fmt.Sprintf("The %s budget of %s ($%.2f) is exhausted: $%.4f spent", ex.Budget.Period, which, ledger.ToUSD(ex.Budget.Limit), ledger.ToUSD(ex.Spent))
+	period := i18n.Arg{Name: "period", Value: ex.Budget.Period}
+	switch ex.Budget.Period {
+	case ledger.Daily:
+		period = i18n.Sub("period", i18n.M("quota.period.daily"))
+	case ledger.Monthly:
+		period = i18n.Sub("period", i18n.M("quota.period.monthly"))
+	case ledger.Total:
+		period = i18n.Sub("period", i18n.M("quota.period.total"))
+	}
+	var held, reset i18n.Message
 	if ex.Reserved > 0 {
-		msg += fmt.Sprintf(", $%.4f held by calls in flight", ledger.ToUSD(ex.Reserved))
+		held = i18n.M("quota.held", i18n.S("held", usd(ex.Reserved, 4)))
 	}
-	msg += fmt.Sprintf(", and this call may cost up to $%.4f.", ledger.ToUSD(ex.Asked))
 	if ex.ResetAt.IsZero() {
-		msg += " It is a total budget and does not reset."
+		reset = i18n.M("quota.total")
 	} else {
-		msg += " It resets at " + ex.ResetAt.UTC().Format(time.RFC3339) + "."
+		reset = i18n.M("quota.resets_at", i18n.S("at", ex.ResetAt.UTC().Format(time.RFC3339)))
 	}
-	return apierr.New(apierr.InsufficientQuota, msg,
-		"Wait for the reset, lower max_tokens or use a cheaper model, or ask an owner or admin to raise the budget. Retrying now will not help.")
+	return apierr.T(apierr.InsufficientQuota,
+		i18n.M("quota.exhausted", period, i18n.Sub("which", which), i18n.S("limit", usd(ex.Budget.Limit, 2)),
+			i18n.S("spent", usd(ex.Spent, 4)), i18n.Sub("held", held), i18n.S("asked", usd(ex.Asked, 4)), i18n.Sub("reset", reset)),
+		i18n.M("quota.exhausted.hint"))
+}
+
+// usd formats nano-USD as dollars with prec decimals ($1.50).
+func usd(n int64, prec int) string {
+	return "$" + strconv.FormatFloat(ledger.ToUSD(n), 'f', prec, 64)
 }
 
 // keyConcurrency is the cap on a key's calls in flight on this instance:
@@ -259,21 +279,21 @@ func keyConcurrency(k *catalog.KeyEntry, g *catalog.Group, def int) int {
 // concurrencyError refuses a call over the key's concurrency cap, naming
 // where the cap comes from.
 func concurrencyError(k *catalog.KeyEntry, g *catalog.Group, inFlight, limit int) error {
-	var whose, raise string
+	var whose, raise i18n.Message
 	switch {
 	case k.Concurrency > 0:
-		whose = "the key's own limit"
-		raise = "ask an owner or admin to raise the key's concurrency (PATCH /admin/v1/keys/" + k.ID + ` {"concurrency": N})`
+		whose = i18n.M("concurrency.whose.key")
+		raise = i18n.M("concurrency.raise.key", i18n.S("id", k.ID))
 	case g != nil && g.Concurrency > 0:
-		whose = fmt.Sprintf("the default of its group %q", g.Name)
-		raise = "ask an owner or admin to give the key a concurrency of its own (PATCH /admin/v1/keys/" + k.ID + ` {"concurrency": N}) or to raise the group's`
+		whose = i18n.M("concurrency.whose.group", i18n.Q("group", g.Name))
+		raise = i18n.M("concurrency.raise.group", i18n.S("id", k.ID))
 	default:
-		whose = "the gateway's per-key default (KEYGATE_KEY_CONCURRENCY)"
-		raise = "ask an owner or admin to give the key a concurrency of its own (PATCH /admin/v1/keys/" + k.ID + ` {"concurrency": N})`
+		whose = i18n.M("concurrency.whose.gateway")
+		raise = i18n.M("concurrency.raise.gateway", i18n.S("id", k.ID))
 	}
-	return apierr.New(apierr.RateLimitExceeded,
-		fmt.Sprintf("Key %s is at its limit of calls in flight on this gateway instance: %d running, and %s is %d at once.", k.Display, inFlight, whose, limit),
-		"Wait for a call to finish before starting another (Retry-After), or lower your client's parallelism; if your workload needs more, "+raise+".").
+	return apierr.T(apierr.RateLimitExceeded,
+		i18n.M("concurrency.exceeded", i18n.S("key", k.Display), i18n.N("running", inFlight), i18n.Sub("whose", whose), i18n.N("limit", limit)),
+		i18n.M("concurrency.exceeded.hint", i18n.Sub("raise", raise))).
 		WithHeader("Retry-After", "1")
 }
 
@@ -284,7 +304,7 @@ func (s *Server) addSpend(ctx context.Context, v *KeyView, k *store.Key) error {
 	}
 	spent, reset, err := s.Ledger.Usage(ctx, ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)})
 	if err != nil {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The key's spend cannot be read right now.", "Retry shortly.")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.spend_unavailable"), i18n.M("retry.shortly")).WithCause(err)
 	}
 	usd := ledger.ToUSD(spent)
 	v.SpentUSD = &usd

@@ -1,17 +1,16 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/store"
 )
@@ -28,14 +27,13 @@ func (s *Server) authenticate(r *http.Request, sc *Scope, kind credential.Kind) 
 	key, p := credential.Extract(r.Header, q, kind)
 	if p != nil {
 		sc.Log.KeyDisplay = p.Presented
-		return &apierr.Error{Code: apierr.Code(p.Code), Message: p.Message, Hint: p.Hint}
+		return problemError(p)
 	}
 	e, ok := s.Catalog.Keys().Get(keys.Hash(key))
 	if !ok {
 		sc.Log.KeyDisplay = keys.Display(key)
-		return apierr.New(apierr.InvalidAPIKey,
-			fmt.Sprintf("The key %s is well-formed but this gateway did not issue it.", keys.Display(key)),
-			"Check that you are calling the right gateway (base URL) with a key it issued; ask its owner for a key if needed.")
+		return apierr.T(apierr.InvalidAPIKey, i18n.M("auth.unknown_key", i18n.S("key", keys.Display(key))),
+			i18n.M("auth.unknown_key.hint"))
 	}
 	sc.Key = e
 	sc.Log.KeyID, sc.Log.KeyDisplay, sc.Log.KeyEnv = e.ID, e.Display, e.Env
@@ -45,21 +43,25 @@ func (s *Server) authenticate(r *http.Request, sc *Scope, kind credential.Kind) 
 	}
 	if s.MaxKeyStaleness > 0 {
 		if stale := s.Catalog.StaleFor(); stale > s.MaxKeyStaleness {
-			return apierr.New(apierr.ServiceUnavailable,
-				fmt.Sprintf("The gateway has not been able to confirm keys with its database for %s (the limit is %s), so it no longer trusts its cached copy.",
-					stale.Round(time.Second), s.MaxKeyStaleness),
-				"Retry later. Operators: the database is unreachable; check GET /readyz and the database itself.")
+			return apierr.T(apierr.ServiceUnavailable,
+				i18n.M("auth.stale", i18n.S("stale", stale.Round(time.Second).String()), i18n.S("limit", s.MaxKeyStaleness.String())),
+				i18n.M("auth.stale.hint"))
 		}
 	}
 	if len(e.IPs) > 0 {
 		addr := s.clientAddr(r)
 		if !e.AllowsIP(addr) {
-			return apierr.New(apierr.IPNotAllowed,
-				fmt.Sprintf("Key %s may not be used from %s: the address is outside its allowed networks.", e.Display, addr),
-				"Call from an allowed network, or ask the key's owner to add this address to allowed_ips.")
+			return apierr.T(apierr.IPNotAllowed,
+				i18n.M("auth.ip_not_allowed", i18n.S("key", e.Display), i18n.S("addr", addr.String())),
+				i18n.M("auth.ip_not_allowed.hint"))
 		}
 	}
 	return nil
+}
+
+// problemError is the client error of an unusable credential.
+func problemError(p *credential.Problem) *apierr.Error {
+	return &apierr.Error{Code: apierr.Code(p.Code), Message: p.Message, Hint: p.Hint, Msg: p.Msg, HintMsg: p.HintMsg}
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -69,9 +71,9 @@ func (s *Server) checkKeyState(e *catalog.KeyEntry) error {
 	switch e.State {
 	case store.KeyActive:
 	case store.KeyDisabled:
-		msg := fmt.Sprintf("Key %s was disabled at %s", e.Display, stamp(e.StateAt))
+		var reason, replaced i18n.Message
 		if e.StateReason != "" {
-			msg += " (reason: " + e.StateReason + ")"
+			reason = i18n.M("auth.key_disabled.reason", i18n.S("reason", e.StateReason))
 		}
 		if e.ReplacedBy != "" {
 			// Rotated after it was disabled (the leak path): name the
@@ -80,10 +82,12 @@ func (s *Server) checkKeyState(e *catalog.KeyEntry) error {
 			if r, ok := s.Catalog.Keys().ByID(e.ReplacedBy); ok {
 				repl = r.Display + " (" + r.ID + ")"
 			}
-			msg += ". It was replaced by " + repl
+			replaced = i18n.M("auth.key_disabled.replaced", i18n.S("replacement", repl))
 		}
-		return apierr.New(apierr.KeyDisabled, msg+".",
-			"Ask the key's owner whether it should be re-enabled or replaced; if it leaked, use the replacement key.")
+		return apierr.T(apierr.KeyDisabled,
+			i18n.M("auth.key_disabled", i18n.S("key", e.Display), i18n.S("at", stamp(e.StateAt)),
+				i18n.Sub("reason", reason), i18n.Sub("replaced", replaced)),
+			i18n.M("auth.key_disabled.hint"))
 	case store.KeyRotated:
 		if now.Before(e.GraceUntil) {
 			break // still inside its grace window
@@ -92,23 +96,26 @@ func (s *Server) checkKeyState(e *catalog.KeyEntry) error {
 		if r, ok := s.Catalog.Keys().ByID(e.ReplacedBy); ok {
 			repl = r.Display + " (" + r.ID + ")"
 		}
-		return apierr.New(apierr.KeyRotated,
-			fmt.Sprintf("Key %s was rotated; its grace period ended at %s. The replacement is %s.", e.Display, stamp(e.GraceUntil), repl),
-			"Update this client's configuration to the replacement key (its owner has it).")
+		return apierr.T(apierr.KeyRotated,
+			i18n.M("auth.key_rotated", i18n.S("key", e.Display), i18n.S("at", stamp(e.GraceUntil)), i18n.S("replacement", repl)),
+			i18n.M("auth.key_rotated.hint"))
 	case store.KeyExpired:
-		return apierr.New(apierr.KeyExpired, fmt.Sprintf("Key %s expired at %s.", e.Display, stamp(e.ExpiresAt)),
-			"Ask the key's owner for a new key or a later expiry.")
+		return keyExpired(e)
 	case store.KeyDeleted:
-		return apierr.New(apierr.InvalidAPIKey, fmt.Sprintf("Key %s was deleted at %s.", e.Display, stamp(e.StateAt)),
-			"Ask the project's owner for a current key.")
+		return apierr.T(apierr.InvalidAPIKey, i18n.M("auth.key_deleted", i18n.S("key", e.Display), i18n.S("at", stamp(e.StateAt))),
+			i18n.M("auth.key_deleted.hint"))
 	default:
-		return apierr.New(apierr.InvalidAPIKey, fmt.Sprintf("Key %s is in state %q and cannot be used.", e.Display, e.State), "")
+		return apierr.T(apierr.InvalidAPIKey, i18n.M("auth.key_state", i18n.S("key", e.Display), i18n.Q("state", string(e.State))), i18n.Message{})
 	}
 	if !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt) {
-		return apierr.New(apierr.KeyExpired, fmt.Sprintf("Key %s expired at %s.", e.Display, stamp(e.ExpiresAt)),
-			"Ask the key's owner for a new key or a later expiry.")
+		return keyExpired(e)
 	}
 	return nil
+}
+
+func keyExpired(e *catalog.KeyEntry) error {
+	return apierr.T(apierr.KeyExpired, i18n.M("auth.key_expired", i18n.S("key", e.Display), i18n.S("at", stamp(e.ExpiresAt))),
+		i18n.M("auth.key_expired.hint"))
 }
 
 // authorizeModel resolves a model name for the key and returns the channels
@@ -122,44 +129,41 @@ func (s *Server) authorizeModel(sc *Scope, name string) (*catalog.Model, *catalo
 	e := sc.Key
 	g := snap.Groups[e.Group]
 	if g == nil || !g.Allows(m.Name) {
-		return nil, nil, nil, apierr.New(apierr.ModelNotAllowed,
-			fmt.Sprintf("Model %q is not available to key %s: its group %q does not include the model (the key's own scope is not the cause).%s",
-				m.Name, e.Display, e.Group, mayUse(snap, e)),
-			fmt.Sprintf("GET /v1/models lists the models this key may use; to use %q, ask the gateway operator to add it to group %q or to give you a key in a group that has it.", m.Name, e.Group))
+		return nil, nil, nil, apierr.T(apierr.ModelNotAllowed,
+			i18n.M("auth.group_lacks_model", i18n.Q("model", m.Name), i18n.S("key", e.Display), i18n.Q("group", e.Group), i18n.Sub("may_use", mayUse(snap, e))),
+			i18n.M("auth.group_lacks_model.hint", i18n.Q("model", m.Name), i18n.Q("group", e.Group)))
 	}
 	if !e.AllowsModel(m.Name) && !e.AllowsModel(name) {
-		return nil, nil, nil, apierr.New(apierr.ModelNotAllowed,
-			fmt.Sprintf("Model %q is outside the model scope of key %s: its group %q allows the model, but the key's own allow-list does not.%s",
-				m.Name, e.Display, e.Group, mayUse(snap, e)),
-			fmt.Sprintf("GET /v1/models lists the models this key may use; to use %q, ask the key's owner to add it to the key's models scope.", m.Name))
+		return nil, nil, nil, apierr.T(apierr.ModelNotAllowed,
+			i18n.M("auth.scope_lacks_model", i18n.Q("model", m.Name), i18n.S("key", e.Display), i18n.Q("group", e.Group), i18n.Sub("may_use", mayUse(snap, e))),
+			i18n.M("auth.scope_lacks_model.hint", i18n.Q("model", m.Name)))
 	}
 	if !testKeyAllows(snap, e, m.Name) && !testKeyAllows(snap, e, name) {
-		return nil, nil, nil, apierr.New(apierr.ModelNotAllowed,
-			fmt.Sprintf("Model %q is not available to test key %s: project %q restricts its test keys (kg_test_) to the models %s; the key's group and own scope allow the model.%s",
-				m.Name, e.Display, e.Project, strings.Join(snap.Projects[e.Project].TestModels, ", "), mayUse(snap, e)),
-			fmt.Sprintf("GET /v1/models lists the models this key may use; to use %q, use a live key, or ask an owner or admin to add it to project %q's test_models.", m.Name, e.Project))
+		return nil, nil, nil, apierr.T(apierr.ModelNotAllowed,
+			i18n.M("auth.test_key_lacks_model", i18n.Q("model", m.Name), i18n.S("key", e.Display), i18n.Q("project", e.Project),
+				i18n.S("models", strings.Join(snap.Projects[e.Project].TestModels, ", ")), i18n.Sub("may_use", mayUse(snap, e))),
+			i18n.M("auth.test_key_lacks_model.hint", i18n.Q("model", m.Name), i18n.Q("project", e.Project)))
 	}
 	chs := snap.ChannelsFor(m.Name, e.Group)
 	if len(chs) == 0 {
-		return nil, nil, nil, apierr.New(apierr.UpstreamUnavailable,
-			fmt.Sprintf("No channel serves model %q for group %q.", m.Name, e.Group),
-			"Ask the gateway operator to add a channel for this model to your group.")
+		return nil, nil, nil, apierr.T(apierr.UpstreamUnavailable,
+			i18n.M("auth.no_channel", i18n.Q("model", m.Name), i18n.Q("group", e.Group)),
+			i18n.M("auth.no_channel.hint"))
 	}
 	return m, g, chs, nil
 }
 
 func modelNotFound(snap *catalog.Snapshot, name string) error {
-	msg := fmt.Sprintf("Model %q is not in this gateway's catalogue.", name)
 	if base, date := splitDated(name); date != "" {
 		if m, ok := snap.Model(base); ok {
-			msg += fmt.Sprintf(" It serves %q, but not the dated version %s", m.Name, date)
+			var known i18n.Message
 			if d := datedAliases(m); len(d) > 0 {
-				msg += "; dated names it knows: " + quoteList(d)
+				known = i18n.M("model.not_found.dated_known", i18n.S("names", quoteList(d)))
 			}
-			msg += "."
-			e := apierr.New(apierr.ModelNotFound, msg, fmt.Sprintf("Use \"model\": %q; GET /v1/models lists the models your key may use.", m.Name))
-			e.Param = "model"
-			return e
+			return apierr.T(apierr.ModelNotFound,
+				i18n.M("model.not_found", i18n.Q("model", name),
+					i18n.Sub("detail", i18n.M("model.not_found.dated", i18n.Q("base", m.Name), i18n.S("date", date), i18n.Sub("known", known)))),
+				i18n.M("model.not_found.dated.hint", i18n.Q("base", m.Name))).WithParam("model")
 		}
 	}
 	// Suggest from canonical names and aliases, shown as canonical names.
@@ -168,7 +172,7 @@ func modelNotFound(snap *catalog.Snapshot, name string) error {
 		cands = append(cands, n)
 	}
 	sort.Strings(cands)
-	var out []string
+	var out []i18n.Arg
 	seen := map[string]bool{}
 	for _, c := range suggest(name, cands, 6) {
 		m, _ := snap.Model(c)
@@ -176,21 +180,21 @@ func modelNotFound(snap *catalog.Snapshot, name string) error {
 			continue
 		}
 		seen[m.Name] = true
-		s := strconv.Quote(m.Name)
+		s := i18n.Q("", m.Name)
 		if d := datedAliases(m); len(d) > 0 {
-			s += " (dated alias " + strings.Join(d, ", ") + ")"
+			s = i18n.Sub("", i18n.M("model.not_found.dated_alias", i18n.Q("name", m.Name), i18n.S("aliases", strings.Join(d, ", "))))
 		}
 		out = append(out, s)
 		if len(out) == 3 {
 			break
 		}
 	}
+	var mean i18n.Message
 	if len(out) > 0 {
-		msg += " Did you mean " + strings.Join(out, " or ") + "?"
+		mean = i18n.M("model.not_found.did_you_mean", i18n.Or("names", out...))
 	}
-	e := apierr.New(apierr.ModelNotFound, msg, "GET /v1/models lists the models your key may use; model names are case-sensitive.")
-	e.Param = "model"
-	return e
+	return apierr.T(apierr.ModelNotFound, i18n.M("model.not_found", i18n.Q("model", name), i18n.Sub("detail", mean)),
+		i18n.M("model.not_found.hint")).WithParam("model")
 }
 
 // splitDated splits a dated model name into its base and date:
@@ -235,7 +239,7 @@ func testKeyAllows(snap *catalog.Snapshot, e *catalog.KeyEntry, name string) boo
 }
 
 // mayUse lists (some of) the models key e may use, for model_not_allowed.
-func mayUse(snap *catalog.Snapshot, e *catalog.KeyEntry) string {
+func mayUse(snap *catalog.Snapshot, e *catalog.KeyEntry) i18n.Message {
 	g := snap.Groups[e.Group]
 	var ok []string
 	for _, n := range snap.Names {
@@ -245,9 +249,9 @@ func mayUse(snap *catalog.Snapshot, e *catalog.KeyEntry) string {
 	}
 	switch {
 	case len(ok) == 0:
-		return " This key may use no model at all."
+		return i18n.M("auth.may_use.none")
 	case len(ok) > 8:
-		return fmt.Sprintf(" It may use %s and %d more.", strings.Join(ok[:8], ", "), len(ok)-8)
+		return i18n.M("auth.may_use.more", i18n.S("models", strings.Join(ok[:8], ", ")), i18n.N("more", len(ok)-8))
 	}
-	return " It may use " + strings.Join(ok, ", ") + "."
+	return i18n.M("auth.may_use.some", i18n.S("models", strings.Join(ok, ", ")))
 }

@@ -40,7 +40,7 @@ func (s *Server) leakedKeys(w http.ResponseWriter, r *http.Request) {
 				"source_ip", s.clientAddr(r).String())
 		}
 		if sc.status == 0 {
-			apierr.Write(w, sc.RequestID, e)
+			apierr.WriteRequest(w, r, sc.RequestID, e)
 		}
 	}
 }

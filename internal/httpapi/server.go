@@ -245,13 +245,13 @@ func (s *Server) api(route string, h func(http.ResponseWriter, *http.Request, *S
 		sc.logged = true
 		sc.Log.Route = route
 		if err := h(w, r, sc); err != nil {
-			s.fail(w, sc, err)
+			s.fail(w, r, sc, err)
 		}
 	})
 }
 
 // fail answers with err unless a response has started, and records it.
-func (s *Server) fail(w http.ResponseWriter, sc *Scope, err error) {
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, sc *Scope, err error) {
 	if relay.IsClientGone(err) {
 		sc.Log.Status = 499
 		sc.Log.ErrorCode = "client_closed"
@@ -259,7 +259,7 @@ func (s *Server) fail(w http.ResponseWriter, sc *Scope, err error) {
 	}
 	e := apierr.From(err)
 	if sc.status == 0 {
-		apierr.Write(w, sc.RequestID, e)
+		apierr.WriteRequest(w, r, sc.RequestID, e)
 	}
 	sc.Log.Status = e.HTTPStatus()
 	sc.Log.ErrorCode = string(e.Code)
