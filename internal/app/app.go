@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if cfg.UpstreamTimeout > 0 {
 		tr.ResponseHeaderTimeout = cfg.UpstreamTimeout
 	}
-	client := &http.Client{Transport: tr}
+	client := relay.NewClient(tr) // never follows upstream redirects
 	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}

@@ -320,6 +320,9 @@ func (rl *Relay) unavailable(ch *catalog.Channel, status int, msg, retryAfter st
 
 // networkErr handles a failed connection or a timeout.
 func (rl *Relay) networkErr(ctx context.Context, ch *catalog.Channel, err error) *attemptErr {
+	if re, ok := asRedirect(err); ok {
+		return rl.redirected(ch, re)
+	}
 	if te := timedOut(ctx); te != nil {
 		err = te
 	}
