@@ -49,7 +49,7 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 	for _, c := range f.Channels {
 		sc := store.Channel{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, APIKeyEnv: c.APIKeyEnv, Models: c.Models,
 			ModelMap: c.ModelMap, Groups: c.Groups, Priority: c.Priority, Weight: max(c.Weight, 1), Enabled: !c.Disabled,
-			ManagedBy: managedBy, ChannelLimits: store.ChannelLimits{ConnectTimeout: c.Timeouts.Connect,
+			ManagedBy: managedBy, APIVersion: c.APIVersion, ChannelLimits: store.ChannelLimits{ConnectTimeout: c.Timeouts.Connect,
 				FirstByteTimeout: c.Timeouts.FirstByte, IdleTimeout: c.Timeouts.Idle, MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs}}
 		if c.APIKey != "" {
 			if box == nil {

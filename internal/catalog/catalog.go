@@ -298,6 +298,12 @@ func (c *Catalog) Reload(ctx context.Context) error {
 			c.log.Error("channel has an invalid base_url; skipped", "channel", ch.Name, "err", err)
 			continue
 		}
+		if ch.Type == "azure" && ch.APIVersion != "" {
+			// The azure adapter reads its api-version from the base URL.
+			q := u.Query()
+			q.Set("api-version", ch.APIVersion)
+			u.RawQuery = q.Encode()
+		}
 		cc.URL = u
 		switch {
 		case ch.APIKeyEnv != "":

@@ -269,6 +269,9 @@ type ChannelSpec struct {
 	// MaxJobs caps this channel's generation jobs in flight, all instances
 	// together (0: no cap).
 	MaxJobs int `yaml:"max_jobs"`
+	// APIVersion is an azure channel's api-version (e.g. 2024-10-21; unset:
+	// the adapter's default). Its model_map maps models to deployments.
+	APIVersion string `yaml:"api_version"`
 }
 
 // ModelSpec declares a catalogue model and its prices (USD).
@@ -287,7 +290,7 @@ type ModelSpec struct {
 }
 
 // ChannelTypes are the provider types a channel may have.
-var ChannelTypes = []string{"openai", "anthropic", "gemini"}
+var ChannelTypes = []string{"openai", "anthropic", "gemini", "azure"}
 
 // LoadFile reads and validates a YAML configuration file.
 func LoadFile(path string) (*File, error) {
@@ -386,6 +389,9 @@ func (f *File) Validate() error {
 		}
 		if c.APIKey != "" && c.APIKeyEnv != "" {
 			errs = append(errs, fmt.Errorf("%s: set api_key or api_key_env, not both", where))
+		}
+		if c.APIVersion != "" && c.Type != "azure" {
+			errs = append(errs, fmt.Errorf("%s: api_version is for azure channels only", where))
 		}
 		if len(c.Models) == 0 {
 			errs = append(errs, fmt.Errorf("%s: models is empty; list the models this channel serves", where))

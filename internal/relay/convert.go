@@ -14,6 +14,7 @@ import (
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/anthropic"
+	"github.com/keygate/keygate/internal/provider/azure"
 	"github.com/keygate/keygate/internal/provider/gemini"
 	"github.com/keygate/keygate/internal/provider/openai"
 	"github.com/keygate/keygate/internal/usage"
@@ -24,6 +25,9 @@ const (
 	TypeOpenAI    = "openai"
 	TypeAnthropic = "anthropic"
 	TypeGemini    = "gemini"
+	// TypeAzure channels speak the OpenAI chat format to Azure deployments;
+	// calls reach them through the azure adapter, never by pass-through.
+	TypeAzure = "azure"
 )
 
 // Native describes how a client's own wire format is passed through to a
@@ -78,6 +82,7 @@ func DefaultProviders(client *http.Client) provider.Registry {
 		TypeOpenAI:    &openai.Client{HTTP: client},
 		TypeAnthropic: &anthropic.Client{HTTP: client},
 		TypeGemini:    &gemini.Client{HTTP: client},
+		TypeAzure:     &azure.Client{HTTP: client},
 	}
 }
 

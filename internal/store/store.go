@@ -109,7 +109,7 @@ type Project struct {
 // Channel is an upstream endpoint with its credential.
 type Channel struct {
 	Name         string
-	Type         string // openai | anthropic | gemini
+	Type         string // openai | anthropic | gemini | azure
 	BaseURL      string
 	APIKeySealed string            // credential sealed with the secret key ("" when from env)
 	APIKeyEnv    string            // name of the environment variable holding the credential
@@ -121,6 +121,12 @@ type Channel struct {
 	Enabled      bool
 	ManagedBy    string
 	UpdatedAt    time.Time
+	// APIVersion is an azure channel's api-version ("" = the adapter's
+	// default).
+	APIVersion string
+	// LastTest is the report of the channel's last test (JSON; "" = never
+	// tested), shown by GET /admin/v1/channels.
+	LastTest string
 	ChannelLimits
 }
 

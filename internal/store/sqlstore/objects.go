@@ -106,16 +106,16 @@ func (s *Store) UpsertChannel(ctx context.Context, c store.Channel) error {
 	if mm == nil {
 		mm = map[string]string{}
 	}
-	_, err := s.exec(ctx, `INSERT INTO channels (name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at, limits_json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO channels (name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at, limits_json, api_version, last_test)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_url, api_key_sealed = excluded.api_key_sealed,
  api_key_env = excluded.api_key_env, models = excluded.models, model_map = excluded.model_map, groups_json = excluded.groups_json,
  priority = excluded.priority, weight = excluded.weight, enabled = excluded.enabled, managed_by = excluded.managed_by, updated_at = excluded.updated_at,
- limits_json = excluded.limits_json`,
+ limits_json = excluded.limits_json, api_version = excluded.api_version, last_test = excluded.last_test`,
 		c.Name, c.Type, c.BaseURL, c.APIKeySealed, c.APIKeyEnv, jsonText(nonNil(c.Models)), jsonText(mm), jsonText(nonNil(c.Groups)),
 		c.Priority, c.Weight, boolInt(c.Enabled), c.ManagedBy, ms(time.Now()), jsonText(channelLimits{
 			ConnectMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),
-			IdleMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs}))
+			IdleMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs}), c.APIVersion, c.LastTest)
 	if err != nil {
 		return fmt.Errorf("upsert channel %s: %w", c.Name, err)
 	}
@@ -124,7 +124,7 @@ ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_
 
 // ListChannels returns all channels by name.
 func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
-	rows, err := s.query(ctx, `SELECT name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at, limits_json FROM channels ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at, limits_json, api_version, last_test FROM channels ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
@@ -135,7 +135,7 @@ func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
 		var models, mm, groups, limits string
 		var enabled int
 		var upd int64
-		if err := rows.Scan(&c.Name, &c.Type, &c.BaseURL, &c.APIKeySealed, &c.APIKeyEnv, &models, &mm, &groups, &c.Priority, &c.Weight, &enabled, &c.ManagedBy, &upd, &limits); err != nil {
+		if err := rows.Scan(&c.Name, &c.Type, &c.BaseURL, &c.APIKeySealed, &c.APIKeyEnv, &models, &mm, &groups, &c.Priority, &c.Weight, &enabled, &c.ManagedBy, &upd, &limits, &c.APIVersion, &c.LastTest); err != nil {
 			return nil, fmt.Errorf("list channels: %w", err)
 		}
 		var cl channelLimits

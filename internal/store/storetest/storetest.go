@@ -45,10 +45,12 @@ func Run(t *testing.T, st store.Store) {
 			t.Fatalf("missing project: err %v, want ErrNotFound", err)
 		}
 		must(t, st.UpsertChannel(ctx, store.Channel{Name: "c1", Type: "openai", BaseURL: "http://x/v1", Models: []string{"m1"},
-			ModelMap: map[string]string{"m1": "up-m1"}, Groups: []string{"g1"}, Priority: 3, Weight: 2, Enabled: true}))
+			ModelMap: map[string]string{"m1": "up-m1"}, Groups: []string{"g1"}, Priority: 3, Weight: 2, Enabled: true,
+			APIVersion: "2024-10-21", LastTest: `{"ok":true}`}))
 		cs, err := st.ListChannels(ctx)
 		must(t, err)
-		if len(cs) != 1 || cs[0].ModelMap["m1"] != "up-m1" || !cs[0].Enabled || cs[0].Priority != 3 {
+		if len(cs) != 1 || cs[0].ModelMap["m1"] != "up-m1" || !cs[0].Enabled || cs[0].Priority != 3 ||
+			cs[0].APIVersion != "2024-10-21" || cs[0].LastTest != `{"ok":true}` {
 			t.Fatalf("channels: %+v", cs)
 		}
 		must(t, st.UpsertModel(ctx, store.Model{Name: "m1", Aliases: []string{"m1-2024"}, InputPerMTok: 0.15, OutputPerMTok: 0.6}))
