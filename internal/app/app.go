@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keygate/keygate/internal/admin"
 	"github.com/keygate/keygate/internal/anomaly"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/config"
@@ -41,11 +42,13 @@ type App struct {
 	Catalog *catalog.Catalog
 	Logs    *logwriter.Writer
 	Server  *httpapi.Server
-	log     *slog.Logger
-	http    *http.Server
-	ln      net.Listener
-	stop    context.CancelFunc
-	bgDone  chan struct{}
+	// Admin serves the admin API, mounted on Server's router.
+	Admin  *admin.Server
+	log    *slog.Logger
+	http   *http.Server
+	ln     net.Listener
+	stop   context.CancelFunc
+	bgDone chan struct{}
 	// retentionDone closes when the log retention job has stopped.
 	retentionDone chan struct{}
 	// Webhooks delivers security notifications (nil without KEYGATE_WEBHOOK_URL).
@@ -132,9 +135,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}
-	a.Server.Relay.OnChannelDisabled = a.Server.ChannelDisabled
+	a.Admin = &admin.Server{Now: time.Now, Store: st, Catalog: cat, Log: log, TrustedProxies: cfg.TrustedProxies}
+	a.Server.Mounts = []httpapi.Mount{a.Admin}
+	a.Server.Relay.OnChannelDisabled = a.Admin.ChannelDisabled
 	if cfg.AdminToken != "" {
-		a.Server.AdminTokenHash = keys.Hash(cfg.AdminToken)
+		a.Admin.AdminTokenHash = keys.Hash(cfg.AdminToken)
 	}
 	if err := a.wireLeakResponse(); err != nil {
 		return nil, err
@@ -153,11 +158,11 @@ func (a *App) wireLeakResponse() error {
 		if err != nil {
 			return err
 		}
-		a.Server.LeakKeys = ks
+		a.Admin.LeakKeys = ks
 		a.log.Info("accepting secret-scanning reports at /security/v1/leaked-keys", "trusted_keys", ks.Len())
 	}
 	if a.Config.WebhookURL != "" {
-		srv := a.Server
+		srv := a.Admin
 		a.Webhooks = webhook.New(webhook.Options{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret,
 			OnFailure: srv.WebhookFailed, Log: a.log})
 		srv.Webhooks = a.Webhooks
@@ -242,9 +247,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.startScale(bg)
 	if a.Webhooks != nil {
 		a.noticesDone = make(chan struct{})
-		go func() { defer close(a.noticesDone); a.Server.RunNotices(bg, time.Hour) }()
+		go func() { defer close(a.noticesDone); a.Admin.RunNotices(bg, time.Hour) }()
 		a.followUpsDone = make(chan struct{})
-		go func() { defer close(a.followUpsDone); a.Server.RunFollowUps(bg, time.Minute) }()
+		go func() { defer close(a.followUpsDone); a.Admin.RunFollowUps(bg, time.Minute) }()
 		a.Anomalies = &anomaly.Detector{Store: a.Store, Out: a.Webhooks, Log: a.log, Now: a.Server.Now}
 		a.anomaliesDone = make(chan struct{})
 		go func() { defer close(a.anomaliesDone); a.Anomalies.Run(bg) }()

@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keygate/keygate/internal/httpapi"
+	"github.com/keygate/keygate/internal/wire"
 )
 
 // adminFlags are shared by the commands that call the admin API.
@@ -104,7 +104,7 @@ func splitList(s string) []string {
 }
 
 func printKey(w io.Writer, raw json.RawMessage) error {
-	var k httpapi.KeyView
+	var k wire.KeyView
 	if err := json.Unmarshal(raw, &k); err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func orDash(s string) string {
 	return s
 }
 
-func writeKeyDetail(w io.Writer, k httpapi.KeyView) {
+func writeKeyDetail(w io.Writer, k wire.KeyView) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("id", k.ID)
@@ -169,7 +169,7 @@ func writeKeyDetail(w io.Writer, k httpapi.KeyView) {
 
 // printSecretOnce prints a new key's secret with the warning that it is
 // shown only now.
-func printSecretOnce(w io.Writer, k httpapi.KeyView) {
+func printSecretOnce(w io.Writer, k wire.KeyView) {
 	if k.Key == "" {
 		return
 	}
@@ -251,7 +251,7 @@ func keysCreateCmd(af *adminFlags) *cobra.Command {
 			}
 			body["project"], body["env"] = project, env
 			return af.call(cmd, "POST", "/admin/v1/keys", body, nil, func(w io.Writer, raw json.RawMessage) error {
-				var k httpapi.KeyView
+				var k wire.KeyView
 				if err := json.Unmarshal(raw, &k); err != nil {
 					return err
 				}
@@ -287,7 +287,7 @@ func keysListCmd(af *adminFlags) *cobra.Command {
 			}
 			return af.call(cmd, "GET", "/admin/v1/keys?"+q.Encode(), nil, nil, func(w io.Writer, raw json.RawMessage) error {
 				var out struct {
-					Data []httpapi.KeyView `json:"data"`
+					Data []wire.KeyView `json:"data"`
 				}
 				if err := json.Unmarshal(raw, &out); err != nil {
 					return err
@@ -402,7 +402,7 @@ idempotent: it is retried once on a network error with the same Idempotency-Key.
 			body := map[string]any{"grace_seconds": int64(grace / time.Second)}
 			path := "/admin/v1/keys/" + url.PathEscape(args[0]) + "/rotate"
 			human := func(w io.Writer, raw json.RawMessage) error {
-				var v httpapi.RotateView
+				var v wire.RotateView
 				if err := json.Unmarshal(raw, &v); err != nil {
 					return err
 				}
@@ -452,7 +452,7 @@ func keysImpactCmd(af *adminFlags) *cobra.Command {
 			}
 			return af.call(cmd, "GET", "/admin/v1/keys/"+url.PathEscape(args[0])+"/impact?"+q.Encode(), nil, nil,
 				func(w io.Writer, raw json.RawMessage) error {
-					var rep httpapi.ImpactReport
+					var rep wire.ImpactReport
 					if err := json.Unmarshal(raw, &rep); err != nil {
 						return err
 					}
@@ -468,7 +468,7 @@ func keysImpactCmd(af *adminFlags) *cobra.Command {
 
 // writeImpact prints the report as a summary an owner can paste into a
 // ticket: plain text, display forms only.
-func writeImpact(w io.Writer, r httpapi.ImpactReport) {
+func writeImpact(w io.Writer, r wire.ImpactReport) {
 	k := r.Key
 	fmt.Fprintf(w, "Impact report for key %s (%s)\n", k.Display, r.KeyID)
 	fmt.Fprintf(w, "  project %s · group %s · env %s · state %s", k.Project, k.Group, k.Env, k.State)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/incident"
+	"github.com/keygate/keygate/internal/wire"
 )
 
 func keysRotationCmd(af *adminFlags) *cobra.Command {
@@ -46,7 +46,7 @@ has migrated (exit 0) or you stop it.`,
 				if _, err := c.do(cmd.Context(), "GET", path, nil, &raw, nil); err != nil {
 					return err
 				}
-				var rep httpapi.RotationReport
+				var rep wire.RotationReport
 				if err := json.Unmarshal(raw, &rep); err != nil {
 					return err
 				}
@@ -92,7 +92,7 @@ func stripAgo(b []byte) []byte {
 }
 
 func printRotation(w io.Writer, raw json.RawMessage, now time.Time) error {
-	var rep httpapi.RotationReport
+	var rep wire.RotationReport
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func printRotation(w io.Writer, raw json.RawMessage, now time.Time) error {
 }
 
 // writeRotation prints the rotation as a checklist.
-func writeRotation(w io.Writer, r httpapi.RotationReport, now time.Time) {
+func writeRotation(w io.Writer, r wire.RotationReport, now time.Time) {
 	fmt.Fprintf(w, "Rotation %s (%s) → %s (%s)\n", r.OldKeyID, r.OldKeyDisplay, r.NewKeyID, r.NewKeyDisplay)
 	switch {
 	case r.OldKeyState == "disabled":

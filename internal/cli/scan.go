@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/scan"
+	"github.com/keygate/keygate/internal/wire"
 )
 
 func newScanCmd() *cobra.Command {
@@ -44,7 +44,7 @@ sending only their SHA-256 digests.`,
 				}
 				found = fs
 			}
-			status := map[string]httpapi.DigestStatus{}
+			status := map[string]wire.DigestStatus{}
 			if check {
 				var digests []string
 				seen := map[string]bool{}
@@ -61,7 +61,7 @@ sending only their SHA-256 digests.`,
 					}
 					for start := 0; start < len(digests); start += 1000 {
 						var out struct {
-							Data []httpapi.DigestStatus `json:"data"`
+							Data []wire.DigestStatus `json:"data"`
 						}
 						batch := digests[start:min(start+1000, len(digests))]
 						if _, err := c.do(cmd.Context(), "POST", "/admin/v1/keys/check", map[string]any{"digests": batch}, &out, nil); err != nil {
@@ -76,7 +76,7 @@ sending only their SHA-256 digests.`,
 			if asJSON {
 				type row struct {
 					scan.Finding
-					Gateway *httpapi.DigestStatus `json:"gateway,omitempty"`
+					Gateway *wire.DigestStatus `json:"gateway,omitempty"`
 				}
 				rows := make([]row, 0, len(found))
 				for _, f := range found {
@@ -105,7 +105,7 @@ sending only their SHA-256 digests.`,
 	return cmd
 }
 
-func writeFindings(w io.Writer, found []scan.Finding, status map[string]httpapi.DigestStatus, check bool) {
+func writeFindings(w io.Writer, found []scan.Finding, status map[string]wire.DigestStatus, check bool) {
 	if len(found) == 0 {
 		fmt.Fprintln(w, "No keys found.")
 		return

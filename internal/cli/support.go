@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keygate/keygate/internal/httpapi"
+	"github.com/keygate/keygate/internal/wire"
 )
 
 func newSupportCmd() *cobra.Command {
@@ -43,7 +43,7 @@ KEYGATE_ADMIN_TOKEN.`,
 			if asJSON {
 				return writeJSONOut(out, body)
 			}
-			var v httpapi.EvidenceView
+			var v wire.EvidenceView
 			if err := json.Unmarshal(body, &v); err != nil {
 				return fmt.Errorf("the admin API answered something that is not request evidence (%v); is KEYGATE_ADDR a keygate gateway?", err)
 			}
@@ -56,7 +56,7 @@ KEYGATE_ADMIN_TOKEN.`,
 	return cmd
 }
 
-func printEvidence(w io.Writer, v httpapi.EvidenceView) {
+func printEvidence(w io.Writer, v wire.EvidenceView) {
 	row := func(k, val string) {
 		if val = strings.Join(strings.Fields(val), " "); val != "" {
 			fmt.Fprintf(w, "%-15s %s\n", k+":", val)

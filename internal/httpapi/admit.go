@@ -12,7 +12,6 @@ import (
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/limit"
-	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/usage"
 )
 
@@ -295,19 +294,4 @@ func concurrencyError(k *catalog.KeyEntry, g *catalog.Group, inFlight, limit int
 		i18n.M("concurrency.exceeded", i18n.S("key", k.Display), i18n.N("running", inFlight), i18n.Sub("whose", whose), i18n.N("limit", limit)),
 		i18n.M("concurrency.exceeded.hint", i18n.Sub("raise", raise))).
 		WithHeader("Retry-After", "1")
-}
-
-// addSpend fills in what a key with a budget spent in the current period.
-func (s *Server) addSpend(ctx context.Context, v *KeyView, k *store.Key) error {
-	if s.Ledger == nil || k.BudgetUSD <= 0 {
-		return nil
-	}
-	spent, reset, err := s.Ledger.Usage(ctx, ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)})
-	if err != nil {
-		return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.spend_unavailable"), i18n.M("retry.shortly")).WithCause(err)
-	}
-	usd := ledger.ToUSD(spent)
-	v.SpentUSD = &usd
-	v.BudgetResetsAt = timePtr(reset)
-	return nil
 }

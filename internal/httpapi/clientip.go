@@ -7,9 +7,14 @@ import (
 	"strings"
 )
 
-// clientAddr is the caller's address: the connection's peer, or, when the
-// peer is a trusted proxy, the right-most untrusted X-Forwarded-For entry.
-func (s *Server) clientAddr(r *http.Request) netip.Addr {
+// clientAddr is the caller's address (ClientAddr with
+// KEYGATE_TRUSTED_PROXIES).
+func (s *Server) clientAddr(r *http.Request) netip.Addr { return ClientAddr(r, s.TrustedProxies) }
+
+// ClientAddr is the caller's address: the connection's peer, or, when the
+// peer is one of the trusted proxies, the right-most untrusted
+// X-Forwarded-For entry.
+func ClientAddr(r *http.Request, trustedProxies []netip.Prefix) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -19,7 +24,7 @@ func (s *Server) clientAddr(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	addr = addr.Unmap()
-	if len(s.TrustedProxies) == 0 || !s.trusted(addr) {
+	if len(trustedProxies) == 0 || !trusted(trustedProxies, addr) {
 		return addr
 	}
 	xff := r.Header.Values("X-Forwarded-For")
@@ -31,7 +36,7 @@ func (s *Server) clientAddr(r *http.Request) netip.Addr {
 				return addr
 			}
 			a = a.Unmap()
-			if !s.trusted(a) {
+			if !trusted(trustedProxies, a) {
 				return a
 			}
 		}
@@ -39,8 +44,8 @@ func (s *Server) clientAddr(r *http.Request) netip.Addr {
 	return addr
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.TrustedProxies {
+func trusted(proxies []netip.Prefix, a netip.Addr) bool {
+	for _, p := range proxies {
 		if p.Contains(a) {
 			return true
 		}
@@ -59,5 +64,5 @@ func (s *Server) fromTrustedProxy(r *http.Request) bool {
 		host = r.RemoteAddr
 	}
 	addr, err := netip.ParseAddr(host)
-	return err == nil && s.trusted(addr.Unmap())
+	return err == nil && trusted(s.TrustedProxies, addr.Unmap())
 }

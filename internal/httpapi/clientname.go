@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"github.com/keygate/keygate/internal/keys"
+
 	"net/http"
 	"strings"
 )
@@ -62,7 +64,7 @@ func sanitizeClient(v string) string {
 	// A name has no business holding a secret; if someone put one there,
 	// only its display form is kept.
 	if strings.Contains(v, "kg_") || strings.Contains(v, "sk-") || strings.Contains(v, "AIza") || len(v) >= 40 {
-		v = cleanText(v, 4*maxClientName)
+		v = keys.CleanText(v, 4*maxClientName)
 	}
 	return truncate(v, maxClientName)
 }

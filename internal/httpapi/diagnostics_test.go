@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/docs"
-	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/testgw"
+	"github.com/keygate/keygate/internal/wire"
 )
 
 // errorBody is the OpenAI-shaped error with keygate's fields.
@@ -352,13 +352,13 @@ func assertNoSecret(t *testing.T, text string, secrets ...string) {
 
 // evidence reads GET /admin/v1/requests/{id}, waiting for the asynchronous
 // log writer.
-func evidence(t *testing.T, g *testgw.Gateway, id string) (httpapi.EvidenceView, string) {
+func evidence(t *testing.T, g *testgw.Gateway, id string) (wire.EvidenceView, string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		resp, b := g.Do("GET", "/admin/v1/requests/"+id, http.Header{"Authorization": {"Bearer " + testgw.AdminToken}}, "")
 		if resp.StatusCode == 200 {
-			var v httpapi.EvidenceView
+			var v wire.EvidenceView
 			if err := json.Unmarshal(b, &v); err != nil {
 				t.Fatal(err)
 			}

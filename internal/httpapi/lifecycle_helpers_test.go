@@ -141,7 +141,7 @@ func startGateway(t *testing.T, tweak func(*config.Config)) *gateway {
 	if err != nil {
 		t.Fatalf("start gateway: %v", err)
 	}
-	a.Server.Now = g.Clock.Now
+	a.Server.Now, a.Admin.Now = g.Clock.Now, g.Clock.Now
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatalf("start gateway: %v", err)
 	}

@@ -1,6 +1,8 @@
-// Package httpapi is keygate's HTTP surface: the router, the per-request
-// scope and middleware, the OpenAI-compatible /v1 handlers and the admin API.
-// Handlers return errors; apierr renders them in one place.
+// Package httpapi is keygate's client-facing HTTP surface: the router, the
+// per-request scope and middleware, the OpenAI-compatible /v1 handlers and
+// the native routes of other vendors' clients. The admin API
+// (internal/admin) is mounted on the same router (Mounts) and shares the
+// one handler type and error renderer (handler.go).
 package httpapi
 
 import (
@@ -20,7 +22,6 @@ import (
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/docs"
 	"github.com/keygate/keygate/internal/ids"
-	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/limit"
 	"github.com/keygate/keygate/internal/logwriter"
@@ -39,19 +40,15 @@ type Server struct {
 	Metrics        *metrics.Metrics
 	Box            *secretbox.Box
 	Log            *slog.Logger
-	AdminTokenHash [32]byte // SHA-256 of KEYGATE_ADMIN_TOKEN; zero when unset
 	TrustedProxies []netip.Prefix
 	MaxBodyBytes   int64
 	// MaxKeyStaleness bounds how long cached keys are trusted while key
 	// refreshes from the store fail (0 = forever).
 	MaxKeyStaleness time.Duration
 	Now             func() time.Time
-	// Webhooks receives security events (key disabled, leaked, rotated,
-	// expiring); nil sends none.
-	Webhooks Notifier
-	// LeakKeys are the trusted signers of secret-scanning reports
-	// (KEYGATE_SECRET_SCANNING_KEYS); nil refuses every report.
-	LeakKeys *leak.KeySet
+	// Mounts are the route sets served beside the client-facing routes
+	// (the admin API, internal/admin).
+	Mounts []Mount
 	// Limits, Gate and Ledger admit calls (admit.go); nil Limits or Ledger
 	// turns that check off.
 	Limits         limit.Limiter
@@ -126,10 +123,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1beta/models/{call}", s.api("gemini", s.geminiGenerate))
 	mux.Handle("GET /v1/models", s.api("models", s.listModels))
 	mux.Handle("GET /v1/models/{id...}", s.api("models", s.getModel))
-	// Admin API.
-	s.adminRoutes(mux)
-	// Secret-scanning partner reports: signature checked, keys disabled.
-	mux.HandleFunc("POST /security/v1/leaked-keys", s.leakedKeys)
+	// Admin API and secret-scanning reports (internal/admin).
+	for _, m := range s.Mounts {
+		m.Routes(mux)
+	}
 	// Ops and docs.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -239,40 +236,15 @@ func (s *Server) finish(sc *Scope, r *http.Request) {
 }
 
 // api wraps a /v1 handler: marks it for logging and renders its error.
-func (s *Server) api(route string, h func(http.ResponseWriter, *http.Request, *Scope) error) http.Handler {
+func (s *Server) api(route string, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := ScopeFrom(r.Context())
 		sc.logged = true
 		sc.Log.Route = route
 		if err := h(w, r, sc); err != nil {
-			s.fail(w, r, sc, err)
+			Fail(s.Log, w, r, sc, err)
 		}
 	})
-}
-
-// fail answers with err unless a response has started, and records it.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, sc *Scope, err error) {
-	if relay.IsClientGone(err) {
-		sc.Log.Status = 499
-		sc.Log.ErrorCode = "client_closed"
-		return
-	}
-	e := apierr.From(err)
-	if sc.status == 0 {
-		apierr.WriteRequest(w, r, sc.RequestID, e)
-	}
-	sc.Log.Status = e.HTTPStatus()
-	sc.Log.ErrorCode = string(e.Code)
-	if sc.Log.FailureReason == "" {
-		if e.Cause != nil {
-			sc.Log.FailureReason = truncate(e.Cause.Error(), 500)
-		} else {
-			sc.Log.FailureReason = e.Message
-		}
-	}
-	if e.Code == apierr.Internal {
-		s.Log.Error("request failed", "request_id", sc.RequestID, "err", e.Cause)
-	}
 }
 
 // healthz answers while the process serves; with several instances it

@@ -172,7 +172,7 @@ func Start(t testing.TB, o Options) *Gateway {
 		t.Fatalf("start gateway: %v", err)
 	}
 	if o.Now != nil {
-		a.Server.Now = o.Now
+		a.Server.Now, a.Admin.Now = o.Now, o.Now
 	}
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatalf("start gateway: %v", err)

@@ -1,6 +1,7 @@
-package httpapi
+package admin
 
 import (
+	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/ledger"
@@ -65,31 +67,23 @@ func (s *Server) adminRoutes(mux router) {
 // member's personal access token; API keys never authenticate here — and
 // then authorizes the call by the route's rule (authz.go).
 func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sc := ScopeFrom(r.Context())
+	return httpapi.Serve(s.Log, func(w http.ResponseWriter, r *http.Request, _ *httpapi.Scope) error {
 		a, err := s.adminAuth(r)
-		if err == nil {
-			err = s.authorize(r.WithContext(context.WithValue(r.Context(), actorKey{}, a)), a)
-		}
-		if err == nil {
-			err = h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
-		}
 		if err != nil {
-			e := apierr.From(err)
-			if e.Code == apierr.Internal {
-				s.Log.Error("admin request failed", "request_id", sc.RequestID, "path", r.URL.Path, "err", e.Cause)
-			}
-			if sc.status == 0 {
-				apierr.WriteRequest(w, r, sc.RequestID, e)
-			}
+			return err
 		}
+		r = r.WithContext(context.WithValue(r.Context(), actorKey{}, a))
+		if err := s.authorize(r, a); err != nil {
+			return err
+		}
+		return h(w, r)
 	})
 }
 
 func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 	tok, p := credential.Extract(r.Header, nil, credential.Admin)
 	if p != nil {
-		return Actor{}, problemError(p)
+		return Actor{}, httpapi.ProblemError(p)
 	}
 	if strings.HasPrefix(tok, keys.PrefixLive) || strings.HasPrefix(tok, keys.PrefixTest) {
 		return Actor{}, apierr.New(apierr.PermissionDenied, "API keys do not authenticate the admin API.",
@@ -131,47 +125,6 @@ func (s *Server) audit(r *http.Request, action, object string, detail map[string
 	}
 }
 
-// KeyView is the admin API's JSON form of a key; it never holds the key
-// itself except, once, in Key at creation.
-type KeyView struct {
-	ID          string      `json:"id"`
-	Key         string      `json:"key,omitempty"`
-	Display     string      `json:"display"`
-	Env         string      `json:"env"`
-	Name        string      `json:"name"`
-	Project     string      `json:"project"`
-	Group       string      `json:"group"`
-	Models      []string    `json:"models"`
-	AllowedIPs  []string    `json:"allowed_ips"`
-	ExpiresAt   *time.Time  `json:"expires_at"`
-	State       string      `json:"state"`
-	StateAt     *time.Time  `json:"state_at,omitempty"`
-	StateBy     string      `json:"state_by,omitempty"`
-	StateReason string      `json:"state_reason,omitempty"`
-	ReplacedBy  string      `json:"replaced_by,omitempty"`
-	RotatedFrom string      `json:"rotated_from,omitempty"`
-	GraceUntil  *time.Time  `json:"grace_until,omitempty"`
-	Budget      *BudgetView `json:"budget"`
-	// SpentUSD is what the key spent in its budget's current period, and
-	// BudgetResetsAt when that period ends (absent for total budgets).
-	SpentUSD       *float64   `json:"spent_usd,omitempty"`
-	BudgetResetsAt *time.Time `json:"budget_resets_at,omitempty"`
-	RPM            int        `json:"rpm"`
-	TPM            int        `json:"tpm"`
-	// Concurrency is the key's own cap on calls in flight per instance
-	// (0 = its group's default, then KEYGATE_KEY_CONCURRENCY).
-	Concurrency int       `json:"concurrency"`
-	CreatedAt   time.Time `json:"created_at"`
-	CreatedBy   string    `json:"created_by"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-// BudgetView is a budget in USD per period.
-type BudgetView struct {
-	LimitUSD float64 `json:"limit_usd"`
-	Period   string  `json:"period"`
-}
-
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -179,8 +132,8 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func viewKey(k store.Key) KeyView {
-	v := KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
+func viewKey(k store.Key) wire.KeyView {
+	v := wire.KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
 		Models: nonNilStrs(k.Models), AllowedIPs: nonNilStrs(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
 		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
 		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
@@ -189,7 +142,7 @@ func viewKey(k store.Key) KeyView {
 		v.State, v.StateAt = store.KeyExpired, timePtr(k.ExpiresAt)
 	}
 	if k.BudgetUSD > 0 {
-		v.Budget = &BudgetView{LimitUSD: k.BudgetUSD, Period: k.BudgetPeriod}
+		v.Budget = &wire.BudgetView{LimitUSD: k.BudgetUSD, Period: k.BudgetPeriod}
 	}
 	return v
 }
@@ -210,7 +163,7 @@ type keyRequest struct {
 	Models     []string    `json:"models"`
 	AllowedIPs []string    `json:"allowed_ips"`
 	ExpiresAt  *time.Time  `json:"expires_at"`
-	Budget     *BudgetView `json:"budget"`
+	Budget     *wire.BudgetView `json:"budget"`
 	RPM        int         `json:"rpm"`
 	TPM        int         `json:"tpm"`
 	// Concurrency caps the key's calls in flight per instance; 0 = its
@@ -318,7 +271,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]KeyView, 0, len(list))
+	out := make([]wire.KeyView, 0, len(list))
 	for _, k := range list {
 		out = append(out, viewKey(k))
 	}
@@ -342,39 +295,8 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// LogView is the admin API's JSON form of a request log row.
-type LogView struct {
-	RequestID      string    `json:"request_id"`
-	Time           time.Time `json:"time"`
-	KeyID          string    `json:"key_id"`
-	KeyDisplay     string    `json:"key_display"`
-	KeyEnv         string    `json:"key_env"`
-	Project        string    `json:"project"`
-	Member         string    `json:"member"`
-	Group          string    `json:"group"`
-	Model          string    `json:"model"`
-	ModelServed    string    `json:"model_served"`
-	Channel        string    `json:"channel"`
-	RequestType    string    `json:"request_type"`
-	Stream         bool      `json:"stream"`
-	Status         int       `json:"status"`
-	ErrorCode      string    `json:"error_code"`
-	FailureReason  string    `json:"failure_reason"`
-	InputTokens    int       `json:"input_tokens"`
-	OutputTokens   int       `json:"output_tokens"`
-	UsageEstimated bool      `json:"usage_estimated"`
-	CostUSD        float64   `json:"cost_usd"`
-	Charged        string    `json:"charged"`
-	LatencyMS      float64   `json:"latency_ms"`
-	TTFBMS         float64   `json:"ttfb_ms"`
-	SourceIP       string    `json:"source_ip"`
-	UserAgent      string    `json:"user_agent"`
-	Attempts       int       `json:"attempts"`
-	Route          string    `json:"route"`
-}
-
-func viewLog(l store.RequestLog) LogView {
-	return LogView{RequestID: l.RequestID, Time: l.Time, KeyID: l.KeyID, KeyDisplay: l.KeyDisplay, KeyEnv: l.KeyEnv,
+func viewLog(l store.RequestLog) wire.LogView {
+	return wire.LogView{RequestID: l.RequestID, Time: l.Time, KeyID: l.KeyID, KeyDisplay: l.KeyDisplay, KeyEnv: l.KeyEnv,
 		Project: l.Project, Member: l.Member, Group: l.Group, Model: l.Model, ModelServed: l.ModelServed, Channel: l.Channel,
 		RequestType: l.RequestType, Stream: l.Stream, Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: l.FailureReason,
 		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, UsageEstimated: l.UsageEstimated, CostUSD: l.CostUSD,
@@ -425,7 +347,7 @@ func (s *Server) queryLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]LogView, 0, len(rows))
+	out := make([]wire.LogView, 0, len(rows))
 	for _, l := range rows {
 		out = append(out, viewLog(l))
 	}

@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/store"
@@ -30,18 +31,13 @@ const LeakActor = "secret-scanning"
 // labels every token true or false positive by its SHA-256 only. A replayed
 // report changes nothing and notifies nobody a second time.
 func (s *Server) leakedKeys(w http.ResponseWriter, r *http.Request) {
-	sc := ScopeFrom(r.Context())
+	sc := httpapi.ScopeFrom(r.Context())
 	if err := s.handleLeakReport(w, r); err != nil {
-		e := apierr.From(err)
-		if e.Code == apierr.Internal {
-			s.Log.Error("secret-scanning report failed", "request_id", sc.RequestID, "err", e.Cause)
-		} else {
+		if e := apierr.From(err); e.Code != apierr.Internal {
 			s.Log.Warn("secret-scanning report refused", "request_id", sc.RequestID, "code", e.Code, "reason", e.Message,
 				"source_ip", s.clientAddr(r).String())
 		}
-		if sc.status == 0 {
-			apierr.WriteRequest(w, r, sc.RequestID, e)
-		}
+		httpapi.Fail(s.Log, w, r, sc, err)
 	}
 }
 

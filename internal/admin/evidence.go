@@ -1,6 +1,7 @@
-package httpapi
+package admin
 
 import (
+	"github.com/keygate/keygate/internal/wire"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,77 +24,6 @@ import (
 // of every request they may see; members read that of their own projects.
 // A request of a project the caller cannot see answers the same 404 as an
 // unknown request id.
-
-// EvidenceView is the redacted story of one request.
-type EvidenceView struct {
-	RequestID string    `json:"request_id"`
-	Time      time.Time `json:"time"`
-	// Summary says in one paragraph what happened, for a support reply.
-	Summary string `json:"summary"`
-
-	Key         EvidenceKey     `json:"key"`
-	Project     string          `json:"project"`
-	Member      string          `json:"member"`
-	Group       string          `json:"group"`
-	Route       string          `json:"route"`
-	RequestType string          `json:"request_type"`
-	Stream      bool            `json:"stream"`
-	Model       EvidenceModel   `json:"model"`
-	Channel     string          `json:"channel"`
-	Attempts    []store.Attempt `json:"attempts"`
-	Outcome     EvidenceOutcome `json:"outcome"`
-	Usage       EvidenceUsage   `json:"usage"`
-	CostUSD     float64         `json:"cost_usd"`
-	Charged     string          `json:"charged"`
-	Timing      EvidenceTiming  `json:"timing"`
-	Client      EvidenceClient  `json:"client"`
-	Access      string          `json:"access"`
-}
-
-// EvidenceKey identifies the key of a request without revealing it.
-type EvidenceKey struct {
-	ID      string `json:"id"`      // "" when no issued key matched
-	Display string `json:"display"` // what was presented, prefix + 4 + 4 at most
-	Env     string `json:"env"`
-	// StateNow is the key's state at the time of this lookup (it may have
-	// changed since the request), with when and why.
-	StateNow    string     `json:"state_now,omitempty"`
-	StateAt     *time.Time `json:"state_at,omitempty"`
-	StateReason string     `json:"state_reason,omitempty"`
-}
-
-// EvidenceModel is the model asked for and the one the upstream served.
-type EvidenceModel struct {
-	Asked  string `json:"asked"`
-	Served string `json:"served"`
-}
-
-// EvidenceOutcome is what the caller got back.
-type EvidenceOutcome struct {
-	Status        int    `json:"status"`
-	ErrorCode     string `json:"error_code"`
-	Docs          string `json:"docs,omitempty"`
-	FailureReason string `json:"failure_reason"`
-}
-
-// EvidenceUsage is the tokens counted for billing.
-type EvidenceUsage struct {
-	InputTokens  int  `json:"input_tokens"`
-	OutputTokens int  `json:"output_tokens"`
-	Estimated    bool `json:"estimated"`
-}
-
-// EvidenceTiming is how long the call took.
-type EvidenceTiming struct {
-	LatencyMS float64 `json:"latency_ms"`
-	TTFBMS    float64 `json:"ttfb_ms"`
-}
-
-// EvidenceClient is where the call came from.
-type EvidenceClient struct {
-	SourceIP  string `json:"source_ip"`
-	UserAgent string `json:"user_agent"`
-}
 
 const evidenceAccess = "readable by owners, admins, support and viewers, and by members of the request's project"
 
@@ -118,18 +48,18 @@ func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
 // evidence builds the story of row. Free text that came from outside
 // (upstream messages, user agents) is passed through keys.Redact, in case
 // a key found its way into it.
-func (s *Server) evidence(l store.RequestLog) EvidenceView {
-	v := EvidenceView{
+func (s *Server) evidence(l store.RequestLog) wire.EvidenceView {
+	v := wire.EvidenceView{
 		RequestID: l.RequestID, Time: l.Time.UTC(),
-		Key:     EvidenceKey{ID: l.KeyID, Display: l.KeyDisplay, Env: l.KeyEnv},
+		Key:     wire.EvidenceKey{ID: l.KeyID, Display: l.KeyDisplay, Env: l.KeyEnv},
 		Project: l.Project, Member: l.Member, Group: l.Group, Route: l.Route, RequestType: l.RequestType, Stream: l.Stream,
-		Model:   EvidenceModel{Asked: keys.Redact(l.Model), Served: l.ModelServed},
+		Model:   wire.EvidenceModel{Asked: keys.Redact(l.Model), Served: l.ModelServed},
 		Channel: l.Channel,
-		Outcome: EvidenceOutcome{Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: keys.Redact(l.FailureReason)},
-		Usage:   EvidenceUsage{InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, Estimated: l.UsageEstimated},
+		Outcome: wire.EvidenceOutcome{Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: keys.Redact(l.FailureReason)},
+		Usage:   wire.EvidenceUsage{InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, Estimated: l.UsageEstimated},
 		CostUSD: l.CostUSD, Charged: l.Charged,
-		Timing: EvidenceTiming{LatencyMS: l.LatencyMS, TTFBMS: l.TTFBMS},
-		Client: EvidenceClient{SourceIP: l.SourceIP, UserAgent: keys.Redact(l.UserAgent)},
+		Timing: wire.EvidenceTiming{LatencyMS: l.LatencyMS, TTFBMS: l.TTFBMS},
+		Client: wire.EvidenceClient{SourceIP: l.SourceIP, UserAgent: keys.Redact(l.UserAgent)},
 		Access: evidenceAccess,
 	}
 	if l.ErrorCode != "" {
@@ -160,7 +90,7 @@ func (s *Server) evidence(l store.RequestLog) EvidenceView {
 }
 
 // summarize tells the request in plain words.
-func summarize(v EvidenceView, l store.RequestLog) string {
+func summarize(v wire.EvidenceView, l store.RequestLog) string {
 	var b strings.Builder
 	who := "A caller"
 	switch {

@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 // Authorization of the admin API: one table decides who may do what.
 //

@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 // Members of the admin API: people with a role and, for scoped roles, a
 // list of projects. A member authenticates with a personal access token
@@ -10,6 +10,7 @@ package httpapi
 // be demoted, disabled or removed.
 
 import (
+	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,7 +18,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -45,38 +45,18 @@ func (s *Server) memberRoutes(mux router) {
 	mux.Handle("POST /admin/v1/members/{id}/token", s.admin(s.rotateMemberToken))
 }
 
-// MemberView is the admin API's JSON form of a member. Token is set once,
-// when a token is issued; the password never leaves the gateway.
-type MemberView struct {
-	ID          string   `json:"id"`
-	Email       string   `json:"email"`
-	Role        string   `json:"role"`
-	Projects    []string `json:"projects"`
-	AllProjects bool     `json:"all_projects"`
-	Disabled    bool     `json:"disabled"`
-	HasPassword bool     `json:"has_password"`
-	// Budget bounds the spend of all the member's keys together; SpentUSD
-	// and BudgetResetsAt are the current period's (single-member reads).
-	Budget         *BudgetView `json:"budget"`
-	SpentUSD       *float64    `json:"spent_usd,omitempty"`
-	BudgetResetsAt *time.Time  `json:"budget_resets_at,omitempty"`
-	CreatedAt      time.Time   `json:"created_at"`
-	UpdatedAt      time.Time   `json:"updated_at"`
-	Token          string      `json:"token,omitempty"`
-}
-
-func viewMember(m store.Member) MemberView {
-	v := MemberView{ID: m.ID, Email: m.Email, Role: m.Role, Projects: nonNilStrs(m.Projects),
+func viewMember(m store.Member) wire.MemberView {
+	v := wire.MemberView{ID: m.ID, Email: m.Email, Role: m.Role, Projects: nonNilStrs(m.Projects),
 		AllProjects: Actor{Role: m.Role, Projects: m.Projects}.Global(), Disabled: m.Disabled,
 		HasPassword: m.PasswordHash != "", CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 	if m.BudgetUSD > 0 {
-		v.Budget = &BudgetView{LimitUSD: m.BudgetUSD, Period: m.BudgetPeriod}
+		v.Budget = &wire.BudgetView{LimitUSD: m.BudgetUSD, Period: m.BudgetPeriod}
 	}
 	return v
 }
 
 // viewMemberSpend is viewMember with the current period's spend.
-func (s *Server) viewMemberSpend(ctx context.Context, m store.Member) (MemberView, error) {
+func (s *Server) viewMemberSpend(ctx context.Context, m store.Member) (wire.MemberView, error) {
 	v := viewMember(m)
 	if s.Ledger == nil || m.BudgetUSD <= 0 {
 		return v, nil
@@ -94,14 +74,14 @@ func (s *Server) viewMemberSpend(ctx context.Context, m store.Member) (MemberVie
 // parseBudget reads a budget field (param) of a request: absent (nil,
 // false), null (nil, true) or {"limit_usd", "period"}; limit_usd 0 removes
 // it too.
-func parseBudget(param string, raw json.RawMessage) (b *BudgetView, set bool, err error) {
+func parseBudget(param string, raw json.RawMessage) (b *wire.BudgetView, set bool, err error) {
 	if len(raw) == 0 {
 		return nil, false, nil
 	}
 	if isNull(raw) {
 		return nil, true, nil
 	}
-	b = new(BudgetView)
+	b = new(wire.BudgetView)
 	if err := json.Unmarshal(raw, b); err != nil || b.LimitUSD < 0 || !ledger.ValidPeriod(b.Period) {
 		return nil, false, invalid(param, param+" needs limit_usd ≥ 0 and period daily, monthly or total.",
 			`For example "`+param+`": {"limit_usd": 200, "period": "monthly"}; send null to remove it.`)
@@ -263,7 +243,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := actorFrom(r.Context())
-	out := make([]MemberView, 0, len(all))
+	out := make([]wire.MemberView, 0, len(all))
 	for _, m := range all {
 		if canSeeMember(a, m) {
 			out = append(out, viewMember(m))

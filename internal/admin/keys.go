@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 // Key lifecycle of the admin API: update, disable, enable, rotate (with a
 // grace window and Idempotency-Key), delete (a tombstone), the impact report
@@ -8,13 +8,13 @@ package httpapi
 // once so this instance refuses a disabled key on the next request.
 
 import (
+	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +22,7 @@ import (
 	"github.com/keygate/keygate/internal/anomaly"
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/ledger"
@@ -87,15 +88,7 @@ var errNoChange = errors.New("no change")
 
 func conflict(msg, hint string) error { return apierr.New(apierr.Conflict, msg, hint) }
 
-// longToken catches long secret-looking runs that no scanner recognises
-// (a truncated key, another gateway's token) in reasons and names.
-var longToken = regexp.MustCompile(`[A-Za-z0-9_\-]{40,}`)
-
-func cleanText(s string, n int) string {
-	s = keys.Redact(strings.TrimSpace(s))
-	s = longToken.ReplaceAllStringFunc(s, keys.DisplayPresented)
-	return truncate(s, n)
-}
+func cleanText(s string, n int) string { return keys.CleanText(s, n) }
 
 // keyPatch is the body of PATCH /admin/v1/keys/{id}. Absent fields are left
 // as they are; expires_at and budget may be null to clear them, models and
@@ -129,9 +122,9 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 		t = t.UTC()
 		exp = &t
 	}
-	var budget *BudgetView
+	var budget *wire.BudgetView
 	if len(p.Budget) > 0 && !isNull(p.Budget) {
-		budget = new(BudgetView)
+		budget = new(wire.BudgetView)
 		if err := json.Unmarshal(p.Budget, budget); err != nil || budget.LimitUSD < 0 || !ledger.ValidPeriod(budget.Period) {
 			return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.", "Or send null to remove it.")
 		}
@@ -325,15 +318,6 @@ type rotateBody struct {
 	GraceSeconds int64 `json:"grace_seconds"`
 }
 
-// RotateView is the answer to a rotation: the new key (with its plaintext,
-// once) and what became of the old one.
-type RotateView struct {
-	KeyView
-	OldKey   KeyView `json:"old_key"`
-	Replayed bool    `json:"idempotent_replay,omitempty"`
-	Note     string  `json:"note,omitempty"`
-}
-
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	var body rotateBody
 	if err := decodeOptional(r, &body); err != nil {
@@ -445,7 +429,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	s.audit(r, "key.create", nk.ID, map[string]any{"display": nk.Display, "project": nk.Project, "group": nk.Group,
 		"env": nk.Env, "rotated_from": old.ID})
 	s.notify(webhook.KeyRotated, oldKey, map[string]any{"replacement_id": nk.ID, "replacement_display": nk.Display})
-	v := RotateView{KeyView: viewKey(nk), OldKey: viewKey(oldKey), Note: note}
+	v := wire.RotateView{KeyView: viewKey(nk), OldKey: viewKey(oldKey), Note: note}
 	v.Key = plain
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, v)
@@ -468,7 +452,7 @@ func (s *Server) rotateReplay(w http.ResponseWriter, r *http.Request, oldID, new
 		return err
 	}
 	w.Header().Set("Idempotent-Replayed", "true")
-	writeJSON(w, 200, RotateView{KeyView: viewKey(nk), OldKey: viewKey(old), Replayed: true,
+	writeJSON(w, 200, wire.RotateView{KeyView: viewKey(nk), OldKey: viewKey(old), Replayed: true,
 		Note: "This Idempotency-Key was used before: this is the key that rotation created. Its secret was shown only in the first answer; if it was lost, rotate " + nk.ID + " again."})
 	return nil
 }
@@ -494,77 +478,6 @@ func (s *Server) notify(typ string, k store.Key, extra map[string]any) {
 	}
 	s.Webhooks.Notify(webhook.Event{ID: ids.New("evt"), Type: typ, Time: s.Now().UTC(), Data: data})
 }
-
-// ImpactReport is the incident report of a suspected leak.
-type ImpactReport struct {
-	KeyID                string          `json:"key_id"`
-	Env                  string          `json:"env"` // live | test, as in the key
-	Key                  KeyView         `json:"key"`
-	Since                time.Time       `json:"since"`
-	Until                time.Time       `json:"until"`
-	Requests             int             `json:"requests"`
-	SpendUSD             float64         `json:"spend_usd"`
-	ByModel              []ImpactModel   `json:"by_model"`
-	ByIP                 []ImpactIP      `json:"by_ip"`
-	ByHour               []ImpactHour    `json:"by_hour"`
-	UserAgents           []ImpactUA      `json:"user_agents"`
-	RejectedAfterDisable int             `json:"rejected_after_disable"`
-	RejectedAttempts     []ImpactAttempt `json:"rejected_attempts"`
-	Anomalies            []Anomaly       `json:"anomalies"`
-	Baseline             ImpactBaseline  `json:"baseline"`
-}
-
-// ImpactModel is traffic to one model.
-type ImpactModel struct {
-	Model    string  `json:"model"`
-	Requests int     `json:"requests"`
-	SpendUSD float64 `json:"spend_usd"`
-}
-
-// ImpactIP is traffic from one address; New means the key was never used
-// from it before the report's start.
-type ImpactIP struct {
-	IP        string    `json:"ip"`
-	Requests  int       `json:"requests"`
-	Rejected  int       `json:"rejected"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
-	New       bool      `json:"new"`
-}
-
-// ImpactHour is traffic in one hour (UTC).
-type ImpactHour struct {
-	Hour     string  `json:"hour"`
-	Requests int     `json:"requests"`
-	SpendUSD float64 `json:"spend_usd"`
-}
-
-// ImpactUA is traffic with one User-Agent.
-type ImpactUA struct {
-	UserAgent string `json:"user_agent"`
-	Requests  int    `json:"requests"`
-}
-
-// ImpactAttempt is a call refused because of the key's state.
-type ImpactAttempt struct {
-	Time      time.Time `json:"time"`
-	IP        string    `json:"ip"`
-	UserAgent string    `json:"user_agent"`
-	Code      string    `json:"code"`
-	RequestID string    `json:"request_id"`
-}
-
-// ImpactBaseline is the key's own history before the report's start.
-type ImpactBaseline struct {
-	Requests        int        `json:"requests"`
-	SpendUSD        float64    `json:"spend_usd"`
-	FirstSeen       *time.Time `json:"first_seen"`
-	RequestsPerHour float64    `json:"requests_per_hour"`
-	SpendPerHour    float64    `json:"spend_usd_per_hour"`
-}
-
-// Anomaly is something in the window far from the key's own baseline.
-type Anomaly = anomaly.Anomaly
 
 func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -602,7 +515,7 @@ func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time) (*ImpactReport, error) {
+func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time) (*wire.ImpactReport, error) {
 	win, err := s.Store.AggregateKeyLogs(ctx, store.LogWindow{KeyID: k.ID, Since: since, Until: until,
 		Refused: refusedByState, RecentRefused: 50})
 	if err != nil {
@@ -612,33 +525,33 @@ func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time
 	if err != nil {
 		return nil, err
 	}
-	rep := &ImpactReport{KeyID: k.ID, Env: k.Env, Key: viewKey(k), Since: since, Until: until, Requests: win.Requests,
+	rep := &wire.ImpactReport{KeyID: k.ID, Env: k.Env, Key: viewKey(k), Since: since, Until: until, Requests: win.Requests,
 		SpendUSD: round6(win.SpendUSD), RejectedAfterDisable: win.Refused,
-		ByModel: []ImpactModel{}, ByIP: []ImpactIP{}, ByHour: []ImpactHour{}, UserAgents: []ImpactUA{},
-		RejectedAttempts: []ImpactAttempt{}, Anomalies: []Anomaly{}}
+		ByModel: []wire.ImpactModel{}, ByIP: []wire.ImpactIP{}, ByHour: []wire.ImpactHour{}, UserAgents: []wire.ImpactUA{},
+		RejectedAttempts: []wire.ImpactAttempt{}, Anomalies: []wire.Anomaly{}}
 	seenIP := make(map[string]bool, len(base.ByIP))
 	for _, g := range base.ByIP {
 		seenIP[g.Value] = true
 	}
 	for _, g := range win.ByModel {
-		rep.ByModel = append(rep.ByModel, ImpactModel{Model: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
+		rep.ByModel = append(rep.ByModel, wire.ImpactModel{Model: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
 	}
 	for _, g := range win.ByIP {
-		rep.ByIP = append(rep.ByIP, ImpactIP{IP: g.Value, Requests: g.Requests, Rejected: g.Refused, FirstSeen: g.First,
+		rep.ByIP = append(rep.ByIP, wire.ImpactIP{IP: g.Value, Requests: g.Requests, Rejected: g.Refused, FirstSeen: g.First,
 			LastSeen: g.Last, New: !seenIP[g.Value]})
 	}
 	for _, g := range win.ByHour {
-		rep.ByHour = append(rep.ByHour, ImpactHour{Hour: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
+		rep.ByHour = append(rep.ByHour, wire.ImpactHour{Hour: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
 	}
 	for _, g := range win.UserAgents {
-		rep.UserAgents = append(rep.UserAgents, ImpactUA{UserAgent: g.Value, Requests: g.Requests})
+		rep.UserAgents = append(rep.UserAgents, wire.ImpactUA{UserAgent: g.Value, Requests: g.Requests})
 	}
 	for _, l := range win.RecentRefused {
-		rep.RejectedAttempts = append(rep.RejectedAttempts, ImpactAttempt{Time: l.Time, IP: l.SourceIP, UserAgent: l.UserAgent,
+		rep.RejectedAttempts = append(rep.RejectedAttempts, wire.ImpactAttempt{Time: l.Time, IP: l.SourceIP, UserAgent: l.UserAgent,
 			Code: l.ErrorCode, RequestID: l.RequestID})
 	}
 	b := anomaly.BaselineOf(base, since)
-	rep.Baseline = ImpactBaseline{Requests: b.Requests, SpendUSD: round6(b.SpendUSD), RequestsPerHour: b.RequestsPerHour,
+	rep.Baseline = wire.ImpactBaseline{Requests: b.Requests, SpendUSD: round6(b.SpendUSD), RequestsPerHour: b.RequestsPerHour,
 		SpendPerHour: b.SpendPerHour}
 	if b.Requests > 0 {
 		rep.Baseline.FirstSeen = &b.FirstSeen
@@ -656,17 +569,6 @@ type checkBody struct {
 	Digests []string `json:"digests"`
 }
 
-// DigestStatus says what the gateway knows about one key digest.
-type DigestStatus struct {
-	Digest  string `json:"digest"`
-	Known   bool   `json:"known"`
-	ID      string `json:"id,omitempty"`
-	Display string `json:"display,omitempty"`
-	State   string `json:"state,omitempty"`
-	Project string `json:"project,omitempty"`
-	Env     string `json:"env,omitempty"`
-}
-
 // checkDigests tells `keygate scan --check` which found keys this gateway
 // issued and in which state. Only SHA-256 digests travel, never keys.
 func (s *Server) checkDigests(w http.ResponseWriter, r *http.Request) error {
@@ -677,13 +579,13 @@ func (s *Server) checkDigests(w http.ResponseWriter, r *http.Request) error {
 	if len(body.Digests) > 1000 {
 		return invalid("digests", fmt.Sprintf("%d digests in one call; the limit is 1000.", len(body.Digests)), "Send them in batches.")
 	}
-	out := make([]DigestStatus, 0, len(body.Digests))
+	out := make([]wire.DigestStatus, 0, len(body.Digests))
 	for _, d := range body.Digests {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if len(d) != 64 || strings.Trim(d, "0123456789abcdef") != "" {
 			return invalid("digests", fmt.Sprintf("%q is not a hex SHA-256 digest.", truncate(d, 70)), "Send the lowercase hex SHA-256 of each key.")
 		}
-		st := DigestStatus{Digest: d}
+		st := wire.DigestStatus{Digest: d}
 		k, err := s.Store.GetKeyByHash(r.Context(), d)
 		switch {
 		case err == nil && !s.canSeeProject(actorFrom(r.Context()), k.Project):
@@ -697,17 +599,6 @@ func (s *Server) checkDigests(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, 200, map[string]any{"data": out})
 	return nil
-}
-
-// AuditView is the admin API's JSON form of an audit event.
-type AuditView struct {
-	ID       string          `json:"id"`
-	Time     time.Time       `json:"time"`
-	Actor    string          `json:"actor"`
-	Action   string          `json:"action"`
-	Object   string          `json:"object"`
-	SourceIP string          `json:"source_ip"`
-	Detail   json.RawMessage `json:"detail"`
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
@@ -726,7 +617,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]AuditView, 0, len(evs))
+	out := make([]wire.AuditView, 0, len(evs))
 	seen := s.auditVisibility(r)
 	for _, e := range evs {
 		if !seen(e.Object) {
@@ -736,8 +627,23 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 		if !json.Valid(d) {
 			d = json.RawMessage(`{}`)
 		}
-		out = append(out, AuditView{ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action, Object: e.Object, SourceIP: e.SourceIP, Detail: d})
+		out = append(out, wire.AuditView{ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action, Object: e.Object, SourceIP: e.SourceIP, Detail: d})
 	}
 	writeJSON(w, 200, map[string]any{"data": out})
+	return nil
+}
+
+// addSpend fills in what a key with a budget spent in the current period.
+func (s *Server) addSpend(ctx context.Context, v *wire.KeyView, k *store.Key) error {
+	if s.Ledger == nil || k.BudgetUSD <= 0 {
+		return nil
+	}
+	spent, reset, err := s.Ledger.Usage(ctx, ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)})
+	if err != nil {
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.spend_unavailable"), i18n.M("retry.shortly")).WithCause(err)
+	}
+	usd := ledger.ToUSD(spent)
+	v.SpentUSD = &usd
+	v.BudgetResetsAt = timePtr(reset)
 	return nil
 }

@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 // Projects and groups through the admin API. The same objects can be
 // declared in KEYGATE_CONFIG; those are marked managed_by "config" and the
@@ -7,6 +7,7 @@ package httpapi
 // managed_by "api".
 
 import (
+	"github.com/keygate/keygate/internal/wire"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/store"
@@ -39,26 +39,13 @@ func (s *Server) projectRoutes(mux router) {
 	mux.Handle("PATCH /admin/v1/groups/{name}", s.admin(s.patchGroup))
 }
 
-// ProjectView is the admin API's JSON form of a project. TestModels and
-// TestBudget restrict the project's test keys (kg_test_): the models they
-// may use ([] = what their group and scope allow) and one budget they share.
-type ProjectView struct {
-	Name       string      `json:"name"`
-	Budget     *BudgetView `json:"budget"`
-	TestModels []string    `json:"test_models"`
-	TestBudget *BudgetView `json:"test_budget"`
-	ManagedBy  string      `json:"managed_by"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
-}
-
-func viewProject(p store.Project) ProjectView {
-	v := ProjectView{Name: p.Name, TestModels: nonNilStrs(p.TestModels), ManagedBy: p.ManagedBy, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+func viewProject(p store.Project) wire.ProjectView {
+	v := wire.ProjectView{Name: p.Name, TestModels: nonNilStrs(p.TestModels), ManagedBy: p.ManagedBy, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 	if p.BudgetUSD > 0 {
-		v.Budget = &BudgetView{LimitUSD: p.BudgetUSD, Period: p.BudgetPeriod}
+		v.Budget = &wire.BudgetView{LimitUSD: p.BudgetUSD, Period: p.BudgetPeriod}
 	}
 	if p.TestBudgetUSD > 0 {
-		v.TestBudget = &BudgetView{LimitUSD: p.TestBudgetUSD, Period: p.TestBudgetPeriod}
+		v.TestBudget = &wire.BudgetView{LimitUSD: p.TestBudgetUSD, Period: p.TestBudgetPeriod}
 	}
 	return v
 }
@@ -69,7 +56,7 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := actorFrom(r.Context())
-	out := make([]ProjectView, 0, len(ps))
+	out := make([]wire.ProjectView, 0, len(ps))
 	for _, p := range ps {
 		if s.canSeeProject(a, p.Name) {
 			out = append(out, viewProject(p))
@@ -227,22 +214,8 @@ func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) error {
 	return s.saveProject(w, r, p, "project.update", audit, http.StatusOK)
 }
 
-// GroupView is the admin API's JSON form of a group.
-type GroupView struct {
-	Name            string   `json:"name"`
-	Models          []string `json:"models"`
-	PriceMultiplier float64  `json:"price_multiplier"`
-	RPM             int      `json:"rpm"`
-	TPM             int      `json:"tpm"`
-	// Concurrency is the default cap on each key's calls in flight per
-	// instance (0 = KEYGATE_KEY_CONCURRENCY).
-	Concurrency int       `json:"concurrency"`
-	ManagedBy   string    `json:"managed_by"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-func viewGroup(g store.Group) GroupView {
-	return GroupView{Name: g.Name, Models: nonNilStrs(g.Models), PriceMultiplier: g.PriceMultiplier, RPM: g.RPM, TPM: g.TPM,
+func viewGroup(g store.Group) wire.GroupView {
+	return wire.GroupView{Name: g.Name, Models: nonNilStrs(g.Models), PriceMultiplier: g.PriceMultiplier, RPM: g.RPM, TPM: g.TPM,
 		Concurrency: g.Concurrency, ManagedBy: g.ManagedBy, UpdatedAt: g.UpdatedAt}
 }
 
@@ -273,7 +246,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]GroupView, 0, len(gs))
+	out := make([]wire.GroupView, 0, len(gs))
 	for _, g := range gs {
 		out = append(out, viewGroup(g))
 	}

@@ -1,4 +1,4 @@
-package httpapi_test
+package admin_test
 
 import (
 	"context"
@@ -357,15 +357,15 @@ func TestExpiryNotices(t *testing.T) {
 	g := startGateway(t, nil)
 	k := g.createKey(map[string]any{"expires_at": g.Clock.Now().Add(50 * time.Hour)})
 	g.createKey(map[string]any{"expires_at": g.Clock.Now().Add(30 * 24 * time.Hour)}) // too far
-	n, err := g.App.Server.NotifyExpiring(context.Background())
+	n, err := g.App.Admin.NotifyExpiring(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("first pass: sent %d, err %v; want 1 (the 3-day notice)", n, err)
 	}
-	if n, _ := g.App.Server.NotifyExpiring(context.Background()); n != 0 {
+	if n, _ := g.App.Admin.NotifyExpiring(context.Background()); n != 0 {
 		t.Fatalf("second pass sent %d again", n)
 	}
 	g.Clock.Add(30 * time.Hour)
-	if n, _ := g.App.Server.NotifyExpiring(context.Background()); n != 1 {
+	if n, _ := g.App.Admin.NotifyExpiring(context.Background()); n != 1 {
 		t.Fatalf("after 30 h: sent %d, want the 1-day notice", n)
 	}
 	hooks := g.Hooks.wait(2)
@@ -384,7 +384,7 @@ func TestExpiryNotices(t *testing.T) {
 // the audit log.
 func TestWebhookFailuresAudited(t *testing.T) {
 	g := startGateway(t, func(c *config.Config) {})
-	g.App.Server.WebhookFailed(webhook.Event{ID: "evt_1", Type: webhook.KeyDisabled, Data: map[string]any{"key_id": "key_x"}}, 5,
+	g.App.Admin.WebhookFailed(webhook.Event{ID: "evt_1", Type: webhook.KeyDisabled, Data: map[string]any{"key_id": "key_x"}}, 5,
 		context.DeadlineExceeded)
 	r := g.admin("GET", "/admin/v1/audit?action=webhook.failed", nil)
 	if !strings.Contains(string(r.Body), `"object":"key_x"`) || !strings.Contains(string(r.Body), "key.disabled") {

@@ -1,4 +1,4 @@
-package httpapi_test
+package admin_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keygate/keygate/internal/httpapi"
+	adminapi "github.com/keygate/keygate/internal/admin"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/testgw"
 )
@@ -162,12 +162,12 @@ var azBodies = map[string]any{
 
 func TestEveryAdminRouteHasARule(t *testing.T) {
 	g := testgw.Start(t, testgw.Options{})
-	patterns := g.App.Server.AdminRoutePatterns()
+	patterns := g.App.Admin.AdminRoutePatterns()
 	if len(patterns) < 20 {
 		t.Fatalf("only %d admin routes recorded: %v", len(patterns), patterns)
 	}
 	for _, p := range patterns {
-		if _, _, ok := httpapi.AdminRouteRule(p); !ok {
+		if _, _, ok := adminapi.AdminRouteRule(p); !ok {
 			t.Errorf("admin route %q has no rule in adminRules (internal/httpapi/authz.go): add one", p)
 		}
 	}
@@ -185,8 +185,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	req := map[string]string{"own": e.requestID(ownKey.Key), "other": e.requestID(otherKey.Key)}
 	project := map[string]string{"own": "demo", "other": "other"}
 	n := 0
-	for _, pattern := range e.g.App.Server.AdminRoutePatterns() {
-		perm, object, _ := httpapi.AdminRouteRule(pattern)
+	for _, pattern := range e.g.App.Admin.AdminRoutePatterns() {
+		perm, object, _ := adminapi.AdminRouteRule(pattern)
 		if object == "" {
 			continue
 		}
@@ -197,7 +197,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		method, path, _ := strings.Cut(pattern, " ")
 		for _, a := range e.actors {
-			if got, want := httpapi.RolePermits(a.role, perm), azContains(allowed, a.role); got != want {
+			if got, want := adminapi.RolePermits(a.role, perm), azContains(allowed, a.role); got != want {
 				t.Errorf("%s: role %s permitted=%v by the rule table, want %v", pattern, a.role, got, want)
 			}
 			for _, side := range []string{"own", "other"} {
@@ -413,8 +413,8 @@ func TestMemberLifecycle(t *testing.T) {
 		t.Fatalf("set password: %d %s", r.status, r.body)
 	}
 	m, err := e.g.App.Store.GetMember(t.Context(), pid)
-	if err != nil || !strings.HasPrefix(m.PasswordHash, "$2") || !httpapi.CheckMemberPassword(m, "correct horse battery staple") ||
-		httpapi.CheckMemberPassword(m, "wrong horse battery staple") {
+	if err != nil || !strings.HasPrefix(m.PasswordHash, "$2") || !adminapi.CheckMemberPassword(m, "correct horse battery staple") ||
+		adminapi.CheckMemberPassword(m, "wrong horse battery staple") {
 		t.Fatalf("password hash %q", m.PasswordHash)
 	}
 	// The owner token of the new owner member works; audit names no token.

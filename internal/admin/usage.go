@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 // Usage reports: GET /admin/v1/usage adds up the request log — and, for
 // calls older than the log retention, the per-day rollup that replaced them

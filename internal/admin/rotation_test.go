@@ -1,4 +1,4 @@
-package httpapi_test
+package admin_test
 
 import (
 	"context"
@@ -177,7 +177,7 @@ func TestRotationAllMigratedWebhookAndRetire(t *testing.T) {
 		t.Fatalf("report: %+v", rep)
 	}
 	g.rotation(old.ID) // a second look notifies nobody again
-	if err := g.App.Server.CheckRotations(context.Background()); err != nil {
+	if err := g.App.Admin.CheckRotations(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var migrated int

@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 // Incident handoff records: POST/GET /admin/v1/incidents[/{id}], PATCH,
 // notes and resolve. An incident links keys and request ids, keeps the

@@ -1,4 +1,4 @@
-package httpapi
+package admin
 
 // Rotation follow-through: which clients still use the old key of a
 // rotation, changing its grace window while watching, and retiring it.
@@ -9,6 +9,7 @@ package httpapi
 // rows at the time it is asked for.
 
 import (
+	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,55 +42,6 @@ func (s *Server) rotationRoutes(mux router) {
 	mux.Handle("GET /admin/v1/keys/{id}/rotation", s.admin(s.getRotation))
 	mux.Handle("PATCH /admin/v1/keys/{id}/rotation", s.admin(s.patchRotation))
 	mux.Handle("POST /admin/v1/keys/{id}/retire", s.admin(s.retireKey))
-}
-
-// RotationReport says which clients of a rotated key have moved to its
-// replacement.
-type RotationReport struct {
-	OldKeyID      string           `json:"old_key_id"`
-	OldKeyDisplay string           `json:"old_key_display"`
-	OldKeyState   string           `json:"old_key_state"`
-	NewKeyID      string           `json:"new_key_id"`
-	NewKeyDisplay string           `json:"new_key_display"`
-	RotatedAt     time.Time        `json:"rotated_at"`
-	GraceDeadline *time.Time       `json:"grace_deadline"`
-	GraceOver     bool             `json:"grace_over"`
-	Since         time.Time        `json:"since"`
-	Clients       []RotationClient `json:"clients"`
-	Migrated      int              `json:"migrated"`
-	Remaining     int              `json:"remaining"`
-	AllMigrated   bool             `json:"all_migrated"`
-	// RefusedAfterDeadline counts the old key's calls refused since the
-	// deadline (or since the rotation, for a key that was disabled).
-	RefusedAfterDeadline int    `json:"refused_after_deadline"`
-	Summary              string `json:"summary"`
-	Next                 string `json:"next"`
-}
-
-// RotationClient is one distinct client of the old key.
-type RotationClient struct {
-	IP          string     `json:"ip"`
-	UserAgent   string     `json:"user_agent"`
-	Client      string     `json:"client"`
-	CallsOld    int        `json:"calls_old"`
-	FirstOld    *time.Time `json:"first_seen_old"`
-	LastSeenOld *time.Time `json:"last_seen_old"`
-	RefusedOld  int        `json:"refused_old"`
-	CallsNew    int        `json:"calls_new"`
-	LastSeenNew *time.Time `json:"last_seen_new"`
-	// Migrated: the client's latest call used the replacement.
-	Migrated bool `json:"migrated"`
-	// StillUsesOld: seen with the replacement, but it used the old key
-	// again afterwards (a second process on the same host, a fallback).
-	StillUsesOld bool          `json:"still_uses_old,omitempty"`
-	RefusedCalls []RefusedCall `json:"refused_calls"`
-}
-
-// RefusedCall is one call of the old key refused after the deadline.
-type RefusedCall struct {
-	Time      time.Time `json:"time"`
-	RequestID string    `json:"request_id"`
-	Code      string    `json:"code"`
 }
 
 // notRotated answers for a key that neither replaced nor was replaced by
@@ -126,12 +78,12 @@ func (s *Server) rotationPair(ctx context.Context, id string) (old, repl store.K
 }
 
 // rotationReport builds the report of the rotation old → repl.
-func (s *Server) rotationReport(ctx context.Context, old, repl store.Key, lookback time.Duration) (*RotationReport, error) {
+func (s *Server) rotationReport(ctx context.Context, old, repl store.Key, lookback time.Duration) (*wire.RotationReport, error) {
 	now := s.Now().UTC()
 	rotatedAt := repl.CreatedAt
 	refusedSince := rotatedAt
-	rep := &RotationReport{OldKeyID: old.ID, OldKeyDisplay: old.Display, OldKeyState: old.State, NewKeyID: repl.ID,
-		NewKeyDisplay: repl.Display, RotatedAt: rotatedAt, Since: rotatedAt.Add(-lookback), Clients: []RotationClient{}}
+	rep := &wire.RotationReport{OldKeyID: old.ID, OldKeyDisplay: old.Display, OldKeyState: old.State, NewKeyID: repl.ID,
+		NewKeyDisplay: repl.Display, RotatedAt: rotatedAt, Since: rotatedAt.Add(-lookback), Clients: []wire.RotationClient{}}
 	if old.State == store.KeyRotated && !old.GraceUntil.IsZero() {
 		g := old.GraceUntil
 		rep.GraceDeadline = &g
@@ -145,9 +97,9 @@ func (s *Server) rotationReport(ctx context.Context, old, repl store.Key, lookba
 	}
 	idx := map[[3]string]int{}
 	for _, c := range u.Clients {
-		v := RotationClient{IP: c.IP, UserAgent: c.UserAgent, Client: c.Client, CallsOld: c.CallsOld, RefusedOld: c.RefusedOld,
+		v := wire.RotationClient{IP: c.IP, UserAgent: c.UserAgent, Client: c.Client, CallsOld: c.CallsOld, RefusedOld: c.RefusedOld,
 			FirstOld: timePtr(c.FirstOld), LastSeenOld: timePtr(c.LastOld), CallsNew: c.CallsNew, LastSeenNew: timePtr(c.LastNew),
-			RefusedCalls: []RefusedCall{}}
+			RefusedCalls: []wire.RefusedCall{}}
 		v.Migrated = c.CallsNew > 0 && !c.LastNew.Before(c.LastOld)
 		v.StillUsesOld = c.CallsNew > 0 && !v.Migrated
 		if v.Migrated {
@@ -160,7 +112,7 @@ func (s *Server) rotationReport(ctx context.Context, old, repl store.Key, lookba
 		rep.RefusedAfterDeadline++
 		if i, ok := idx[[3]string{l.SourceIP, l.UserAgent, l.Client}]; ok {
 			c := &rep.Clients[i]
-			c.RefusedCalls = append(c.RefusedCalls, RefusedCall{Time: l.Time, RequestID: l.RequestID, Code: l.ErrorCode})
+			c.RefusedCalls = append(c.RefusedCalls, wire.RefusedCall{Time: l.Time, RequestID: l.RequestID, Code: l.ErrorCode})
 		}
 	}
 	rep.Remaining = len(rep.Clients) - rep.Migrated
@@ -171,7 +123,7 @@ func (s *Server) rotationReport(ctx context.Context, old, repl store.Key, lookba
 
 // rotationText is the report in two sentences: where it stands, and what
 // the owner should do next.
-func rotationText(rep *RotationReport, now time.Time) (summary, next string) {
+func rotationText(rep *wire.RotationReport, now time.Time) (summary, next string) {
 	n := len(rep.Clients)
 	if n == 0 {
 		summary = fmt.Sprintf("No client used the old key %s since %s.", rep.OldKeyDisplay, stamp(rep.Since))
@@ -269,7 +221,7 @@ func (s *Server) getRotation(w http.ResponseWriter, r *http.Request) error {
 
 // notifyMigrated sends one webhook when every known client of a rotation
 // still in its grace window has moved to the replacement.
-func (s *Server) notifyMigrated(ctx context.Context, old store.Key, rep *RotationReport) {
+func (s *Server) notifyMigrated(ctx context.Context, old store.Key, rep *wire.RotationReport) {
 	if s.Webhooks == nil || !rep.AllMigrated || rep.GraceOver {
 		return
 	}
