@@ -1,12 +1,12 @@
 package admin
 
 import (
-	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"strconv"
 	"strings"
@@ -156,16 +156,16 @@ func nonNilStrs(s []string) []string {
 
 // keyRequest is the body of POST /admin/v1/keys.
 type keyRequest struct {
-	Project    string      `json:"project"`
-	Name       string      `json:"name"`
-	Group      string      `json:"group"`
-	Env        string      `json:"env"`
-	Models     []string    `json:"models"`
-	AllowedIPs []string    `json:"allowed_ips"`
-	ExpiresAt  *time.Time  `json:"expires_at"`
+	Project    string           `json:"project"`
+	Name       string           `json:"name"`
+	Group      string           `json:"group"`
+	Env        string           `json:"env"`
+	Models     []string         `json:"models"`
+	AllowedIPs []string         `json:"allowed_ips"`
+	ExpiresAt  *time.Time       `json:"expires_at"`
 	Budget     *wire.BudgetView `json:"budget"`
-	RPM        int         `json:"rpm"`
-	TPM        int         `json:"tpm"`
+	RPM        int              `json:"rpm"`
+	TPM        int              `json:"tpm"`
 	// Concurrency caps the key's calls in flight per instance; 0 = its
 	// group's default.
 	Concurrency int `json:"concurrency"`

@@ -1,9 +1,9 @@
 package admin
 
 import (
-	"github.com/keygate/keygate/internal/wire"
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"strings"
 	"time"

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/app"
-	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/mockupstream"
 	"github.com/keygate/keygate/internal/testgw"
 )

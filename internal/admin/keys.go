@@ -8,11 +8,11 @@ package admin
 // once so this instance refuses a disabled key on the next request.
 
 import (
-	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/wire"
 	"io"
 	"net/http"
 	"strconv"

@@ -10,11 +10,11 @@ package admin
 // be demoted, disabled or removed.
 
 import (
-	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"slices"
 	"strings"

@@ -7,10 +7,10 @@ package admin
 // managed_by "api".
 
 import (
-	"github.com/keygate/keygate/internal/wire"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"regexp"
 	"slices"

@@ -9,11 +9,11 @@ package admin
 // rows at the time it is asked for.
 
 import (
-	"github.com/keygate/keygate/internal/wire"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"strings"
 	"time"
