@@ -83,6 +83,7 @@ func New(o Options) http.Handler {
 	s.mux.HandleFunc("POST /v1/completions", s.completions)
 	s.mux.HandleFunc("POST /v1/embeddings", s.embeddings)
 	s.registerImages() // images.go
+	s.registerVideos() // videos.go
 	// The catch-all also takes known paths with the wrong method, which is
 	// what OpenAI does too: an "Invalid URL" 404 rather than a 405.
 	s.mux.HandleFunc("/", s.notFound)
