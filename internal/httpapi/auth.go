@@ -126,6 +126,7 @@ func (s *Server) authorizeModel(sc *Scope, name string) (*catalog.Model, *catalo
 	if !ok {
 		return nil, nil, nil, modelNotFound(snap, name)
 	}
+	sc.Log.Unpriced = !m.Priced // the row says its cost 0 is no price, not a free call
 	e := sc.Key
 	g := snap.Groups[e.Group]
 	if g == nil || !g.Allows(m.Name) {

@@ -195,7 +195,10 @@ type RequestLog struct {
 	InputTokens    int
 	OutputTokens   int
 	UsageEstimated bool
-	CostUSD        float64
+	// Unpriced is set when the model had no price from the operator or
+	// the built-in catalogue: CostUSD is 0 because nothing was billed.
+	Unpriced bool
+	CostUSD  float64
 	Charged        string // yes | no | refunded
 	LatencyMS      float64
 	TTFBMS         float64
