@@ -197,13 +197,13 @@ type RequestLog struct {
 	UsageEstimated bool
 	// Unpriced is set when the model had no price from the operator or
 	// the built-in catalogue: CostUSD is 0 because nothing was billed.
-	Unpriced bool
-	CostUSD  float64
-	Charged        string // yes | no | refunded
-	LatencyMS      float64
-	TTFBMS         float64
-	SourceIP       string
-	UserAgent      string
+	Unpriced  bool
+	CostUSD   float64
+	Charged   string // yes | no | refunded
+	LatencyMS float64
+	TTFBMS    float64
+	SourceIP  string
+	UserAgent string
 	// Client is the caller's declared name (X-Client-Name and similar
 	// headers), bounded and sanitized; "" when none was sent.
 	Client   string
