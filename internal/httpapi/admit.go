@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
@@ -21,9 +23,13 @@ const defaultMaxOutput = 4096
 
 // Estimate bounds what one call may use, for admission.
 type Estimate struct {
-	InputTokens int  // prompt estimate (EstimateInput of the body length)
-	MaxOutput   int  // the caller's max_tokens / max_completion_tokens; 0 = not given
-	NoOutput    bool // the call produces no output tokens (embeddings)
+	InputTokens int // prompt estimate (EstimateInput of the body length)
+	MaxOutput   int // the caller's max_tokens / max_completion_tokens; 0 = not given
+	Choices     int // completions generated per call (n, best_of, candidateCount); 0 = 1
+	// CapName is the route's name for the output cap, for refusals
+	// ("max_tokens" when empty).
+	CapName  string
+	NoOutput bool // the call produces no output tokens (embeddings)
 	// ReserveUSD, when > 0, is the call's worst-case cost priced another
 	// way (per image): it is reserved instead of the token estimate's cost.
 	ReserveUSD float64
@@ -69,8 +75,8 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 	if ok, n := s.Gate.Acquire(k.ID, a.conc); !ok {
 		return concurrencyError(k, g, n, a.conc)
 	}
-	out := est.MaxOutput
-	a.tokens = est.InputTokens + out
+	out := satMul(est.MaxOutput, max(est.Choices, 1))
+	a.tokens = satAdd(est.InputTokens, out)
 	if !a.rule.Zero() && s.Limits != nil {
 		res, err := s.Limits.Admit(ctx, k.ID, a.rule, a.tokens)
 		if err != nil {
@@ -88,6 +94,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 		if m.MaxOutput > 0 {
 			out = m.MaxOutput
 		}
+		out = satMul(out, max(est.Choices, 1))
 	}
 	if s.Ledger != nil {
 		var bs [ledger.MaxBudgets]ledger.Budget
@@ -124,12 +131,13 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			if est.ReserveUSD > 0 {
 				cost = est.ReserveUSD
 			}
-			res, err := s.Ledger.Reserve(ctx, bs[:n], ledger.FromUSD(cost))
+			res, err := s.Ledger.Reserve(ctx, bs[:n], ledger.FromUSD(min(cost, maxHoldUSD)))
 			if err != nil {
 				s.Gate.Release(k.ID, a.conc)
 				var ex *ledger.Exhausted
 				if errors.As(err, &ex) {
-					return quotaError(k, mem, ex)
+					return quotaError(k, mem, ex, worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0,
+						prices: usage.Prices{InputPerMTok: m.InputPerMTok, OutputPerMTok: m.OutputPerMTok}, mult: mult})
 				}
 				return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.unavailable"), i18n.M("quota.unavailable.hint")).WithCause(err)
 			}
@@ -138,6 +146,30 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 	}
 	a.active = true
 	return nil
+}
+
+// maxHoldUSD caps one call's hold so a worst case of 2^63 tokens stays a
+// huge positive amount in nano-USD instead of overflowing int64 (and
+// wrapping to a negative, "free" hold).
+const maxHoldUSD = 1e9
+
+// satMul and satAdd are a*b and a+b for non-negative counts, saturating at
+// math.MaxInt instead of wrapping.
+func satMul(a, b int) int {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	if a > math.MaxInt/b {
+		return math.MaxInt
+	}
+	return a * b
+}
+
+func satAdd(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // settleAdmission ends what admit held: the budget hold becomes the real
@@ -215,7 +247,57 @@ func rateError(k *catalog.KeyEntry, r limit.Rule, res *limit.Result, tokens int,
 	return e.WithHeader("Retry-After", strconv.Itoa(secs))
 }
 
-func quotaError(k *catalog.KeyEntry, mem *catalog.Member, ex *ledger.Exhausted) error {
+// worstCase is what admit reserved for a call, for the refusal to explain.
+type worstCase struct {
+	est       Estimate
+	out       int  // output tokens reserved, all choices together
+	defaulted bool // the request set no cap: the model's default was reserved
+	prices    usage.Prices
+	mult      float64
+}
+
+// cost is what the ledger would hold for the call resent with out output
+// tokens per choice. Resending it with that cap makes the body (and so the
+// prompt estimate) a little longer: up to `,"max_tokens":` and ten digits.
+func (w *worstCase) cost(out int) int64 {
+	grow := 10
+	if w.defaulted {
+		grow += len(w.capName()) + 4
+	}
+	in := satAdd(w.est.InputTokens, EstimateInput(grow))
+	c := usage.Cost(usage.Usage{InputTokens: in, OutputTokens: satMul(out, max(w.est.Choices, 1))}, w.prices, w.mult)
+	return ledger.FromUSD(min(c, maxHoldUSD))
+}
+
+// fit is the largest output cap per choice whose hold fits in left
+// (nano-USD), or -1 when not even the prompt does.
+func (w *worstCase) fit(left int64) int {
+	if w.cost(0) > left {
+		return -1
+	}
+	lo, hi := 0, math.MaxInt32 // a cap beyond any model's; the hold grows with out
+	if w.cost(hi) <= left {
+		return hi
+	}
+	for lo < hi { // largest lo with cost(lo) ≤ left; cost(hi) > left
+		mid := lo + (hi-lo+1)/2
+		if w.cost(mid) <= left {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+func (w *worstCase) capName() string {
+	if w.est.CapName == "" {
+		return "max_tokens"
+	}
+	return w.est.CapName
+}
+
+func quotaError(k *catalog.KeyEntry, mem *catalog.Member, ex *ledger.Exhausted, wc worstCase) error {
 	var which i18n.Message
 	switch ex.Budget.Scope {
 	case ledger.ScopeKey:
@@ -242,24 +324,75 @@ func quotaError(k *catalog.KeyEntry, mem *catalog.Member, ex *ledger.Exhausted) 
 	case ledger.Total:
 		period = i18n.Sub("period", i18n.M("quota.period.total"))
 	}
-	var held, reset i18n.Message
+	var held, reset, choices, defaulted, fitMsg i18n.Message
 	if ex.Reserved > 0 {
-		held = i18n.M("quota.held", i18n.S("held", usd(ex.Reserved, 4)))
+		held = i18n.M("quota.held", i18n.S("held", usd(ex.Reserved)))
+	}
+	capName := wc.capName()
+	left := max(ex.Budget.Limit-ex.Spent-ex.Reserved, 0)
+	// What the worst case is made of: the prompt estimate and the output
+	// cap (the model's default when the request sets none), per choice.
+	if n := max(wc.est.Choices, 1); n > 1 {
+		choices = i18n.M("quota.parts.choices", i18n.N("n", n), i18n.N("each", wc.out/n))
+	}
+	if wc.defaulted {
+		defaulted = i18n.M("quota.parts.default", i18n.S("cap", capName))
+	}
+	parts := i18n.M("quota.parts", i18n.N("input", wc.est.InputTokens), i18n.N("output", wc.out), i18n.Sub("choices", choices), i18n.Sub("default", defaulted))
+	fit := wc.fit(left)
+	priced := wc.est.ReserveUSD > 0 // priced per image, not per token: no cap to lower
+	if priced {
+		parts, fit = i18n.Message{}, 0
+	}
+	switch {
+	case wc.est.NoOutput, priced:
+	case fit > 0:
+		fitMsg = i18n.M("quota.fit", i18n.S("cap", capName), i18n.N("fit", fit))
+	default:
+		fitMsg = i18n.M("quota.no_fit")
 	}
 	if ex.ResetAt.IsZero() {
 		reset = i18n.M("quota.total")
 	} else {
 		reset = i18n.M("quota.resets_at", i18n.S("at", ex.ResetAt.UTC().Format(time.RFC3339)))
 	}
+	hint := i18n.M("quota.exhausted.hint")
+	if fit > 0 && !wc.est.NoOutput {
+		hint = i18n.M("quota.fit.hint", i18n.S("cap", capName), i18n.N("fit", fit))
+	}
+	if ex.Spent+ex.Reserved < ex.Asked {
+		// Little or nothing is used: waiting will not help, the call is
+		// simply larger than the budget allows.
+		return apierr.T(apierr.InsufficientQuota,
+			i18n.M("quota.too_small", period, i18n.Sub("which", which), i18n.S("limit", usd(ex.Budget.Limit)), i18n.S("asked", usd(ex.Asked)),
+				i18n.Sub("parts", parts), i18n.S("spent", usd(ex.Spent)), i18n.Sub("held", held), i18n.S("left", usd(left)),
+				i18n.Sub("fit", fitMsg), i18n.Sub("reset", reset)),
+			hint)
+	}
 	return apierr.T(apierr.InsufficientQuota,
-		i18n.M("quota.exhausted", period, i18n.Sub("which", which), i18n.S("limit", usd(ex.Budget.Limit, 2)),
-			i18n.S("spent", usd(ex.Spent, 4)), i18n.Sub("held", held), i18n.S("asked", usd(ex.Asked, 4)), i18n.Sub("reset", reset)),
-		i18n.M("quota.exhausted.hint"))
+		i18n.M("quota.used_up", period, i18n.Sub("which", which), i18n.S("limit", usd(ex.Budget.Limit)), i18n.S("spent", usd(ex.Spent)),
+			i18n.Sub("held", held), i18n.S("left", usd(left)), i18n.S("asked", usd(ex.Asked)), i18n.Sub("parts", parts),
+			i18n.Sub("fit", fitMsg), i18n.Sub("reset", reset)),
+		hint)
 }
 
-// usd formats nano-USD as dollars with prec decimals ($1.50).
-func usd(n int64, prec int) string {
-	return "$" + strconv.FormatFloat(ledger.ToUSD(n), 'f', prec, 64)
+// usd formats nano-USD with the digits that matter: cents from a dollar
+// up, three significant digits below (so $0.00008 is not "$0.00").
+func usd(n int64) string {
+	v := ledger.ToUSD(n)
+	if v == 0 {
+		return "$0"
+	}
+	if math.Abs(v) >= 1 {
+		return "$" + strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	dec := 2 - int(math.Floor(math.Log10(math.Abs(v))))
+	s := strconv.FormatFloat(v, 'f', dec, 64)
+	s = strings.TrimRight(s, "0")
+	if i := strings.IndexByte(s, '.'); len(s)-i-1 < 2 {
+		s += strings.Repeat("0", 2-(len(s)-i-1))
+	}
+	return "$" + s
 }
 
 // keyConcurrency is the cap on a key's calls in flight on this instance:

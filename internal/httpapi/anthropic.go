@@ -46,7 +46,7 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, sc *S
 			Usage:      anthropicUsage},
 		Convert: func() (*provider.ChatRequest, error) { return anthropic.ParseRequest(body) },
 		Codec:   anthropic.Codec{}}
-	return s.relayCall(w, r, sc, m, g, &req, maxTokens)
+	return s.relayCall(w, r, sc, m, g, &req, Estimate{MaxOutput: maxTokens})
 }
 
 func anthropicUsage(b []byte) (usage.Usage, bool) {

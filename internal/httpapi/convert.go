@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -33,8 +32,10 @@ func (s *Server) convertChat(req *relay.Request, body []byte) {
 
 // relayCall admits, relays and settles one call of a native route exactly as
 // the OpenAI routes do: the same limits, budgets, log fields and billing.
-func (s *Server) relayCall(w http.ResponseWriter, r *http.Request, sc *Scope, m *catalog.Model, g *catalog.Group, req *relay.Request, maxOutput int) error {
-	est := Estimate{InputTokens: EstimateInput(len(req.Body)), MaxOutput: maxOutput}
+// est gives the route's output cap and choices; the prompt estimate is
+// made here.
+func (s *Server) relayCall(w http.ResponseWriter, r *http.Request, sc *Scope, m *catalog.Model, g *catalog.Group, req *relay.Request, est Estimate) error {
+	est.InputTokens = EstimateInput(len(req.Body))
 	if err := s.admit(r.Context(), sc, m, g, est); err != nil {
 		return err
 	}
@@ -46,24 +47,19 @@ func (s *Server) relayCall(w http.ResponseWriter, r *http.Request, sc *Scope, m 
 	return rerr
 }
 
-// parseModelBody reads the members every native route needs.
+// parseModelBody reads the members every native route needs, with the
+// OpenAI routes' scanner (exact names, duplicates refused).
 func parseModelBody(body []byte, needModel bool) (model string, stream bool, maxTokens int, err error) {
-	var in struct {
-		Model     string `json:"model"`
-		Stream    bool   `json:"stream"`
-		MaxTokens int    `json:"max_tokens"`
-		MaxOutput int    `json:"max_output_tokens"`
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		return "", false, 0, apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
-			"Send a JSON object body with Content-Type: application/json.")
+	var in inbound
+	if err := parseInbound(body, &in); err != nil {
+		return "", false, 0, bodyError(err, "Send a JSON object body with Content-Type: application/json.")
 	}
 	if needModel && in.Model == "" {
 		e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the names GET /v1/models lists.")
 		e.Param = "model"
 		return "", false, 0, e
 	}
-	return in.Model, in.Stream, max(in.MaxTokens, in.MaxOutput), nil
+	return in.Model, in.Stream, max(in.MaxTokens, in.MaxOutputTokens, 0), nil
 }
 
 // baseJoin returns base + suffix as a string.

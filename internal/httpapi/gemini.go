@@ -46,18 +46,9 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, sc *Scop
 	}
 	defer bodyPool.Put(buf)
 	body := buf.Bytes()
-	var probe struct {
-		GenerationConfig *struct {
-			MaxOutputTokens int `json:"maxOutputTokens"`
-		} `json:"generationConfig"`
-	}
-	if err := json.Unmarshal(body, &probe); err != nil {
-		return apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
-			"Send a GenerateContentRequest JSON object with Content-Type: application/json.")
-	}
-	maxOut := 0
-	if probe.GenerationConfig != nil {
-		maxOut = probe.GenerationConfig.MaxOutputTokens
+	gin, err := parseGemini(body)
+	if err != nil {
+		return bodyError(err, "Send a GenerateContentRequest JSON object with Content-Type: application/json.")
 	}
 	sc.Log.Model, sc.Log.Stream = model, stream
 	m, g, chs, err := s.authorizeModel(sc, model)
@@ -79,7 +70,7 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, sc *Scop
 			Usage:      geminiUsage},
 		Convert: func() (*provider.ChatRequest, error) { return gemini.ParseRequest(model, body, stream) },
 		Codec:   gemini.Codec{Array: stream && !sse}}
-	return s.relayCall(w, r, sc, m, g, &req, maxOut)
+	return s.relayCall(w, r, sc, m, g, &req, Estimate{MaxOutput: gin.MaxOutputTokens, Choices: gin.choices(), CapName: "generationConfig.maxOutputTokens"})
 }
 
 // geminiUsage reads usageMetadata from a response, or from the last element

@@ -20,23 +20,6 @@ import (
 	"github.com/keygate/keygate/internal/usage"
 )
 
-// inbound holds the only fields the gateway reads from a request body;
-// everything else passes through untouched.
-type inbound struct {
-	Model         string          `json:"model"`
-	Stream        bool            `json:"stream"`
-	StreamOptions json.RawMessage `json:"stream_options"`
-	// Output caps, for the budget reservation and the token rate.
-	MaxTokens           int `json:"max_tokens"`
-	MaxCompletionTokens int `json:"max_completion_tokens"`
-	MaxOutputTokens     int `json:"max_output_tokens"`
-}
-
-// maxOutput is the output cap the caller asked for (0: none).
-func (in *inbound) maxOutput() int {
-	return max(in.MaxCompletionTokens, in.MaxTokens, in.MaxOutputTokens)
-}
-
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readBody reads a bounded request body into a pooled buffer.
@@ -74,9 +57,7 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		body := buf.Bytes()
 		var in inbound
 		if err := parseInbound(body, &in); err != nil {
-			e := apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
-				"Send a JSON object with at least a \"model\" field and Content-Type: application/json.")
-			return e
+			return bodyError(err, "Send a JSON object with at least a \"model\" field and Content-Type: application/json.")
 		}
 		if in.Model == "" {
 			e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the names GET /v1/models lists.")
@@ -104,20 +85,16 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 			s.convertRoute(op, &req, body)
 		}
 		if stream {
-			var opts struct {
-				IncludeUsage bool `json:"include_usage"`
-			}
-			has := len(in.StreamOptions) > 0 && string(in.StreamOptions) != "null"
-			if has {
-				_ = json.Unmarshal(in.StreamOptions, &opts)
-			}
-			b, changed, err := relay.EnsureStreamUsage(body, has, opts.IncludeUsage)
+			// The gateway always writes include_usage:true itself, so the
+			// upstream's count is what is billed; a usage chunk the client
+			// did not ask for is hidden from it (StripUsage).
+			b, err := relay.EnsureStreamUsage(body, in.StreamOptionsAt)
 			if err != nil {
 				return apierr.Wrap(apierr.InvalidRequest, err, "The request body must be a JSON object.", "")
 			}
-			req.Body, req.StripUsage = b, changed
+			req.Body, req.StripUsage = b, !in.IncludeUsage
 		}
-		est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), NoOutput: op == "embeddings"}
+		est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), Choices: in.choices(), NoOutput: op == "embeddings", CapName: capName(op)}
 		if err := s.admit(r.Context(), sc, m, g, est); err != nil {
 			return err
 		}
@@ -243,4 +220,12 @@ func allOpenAI(chs []*catalog.Channel) bool {
 		}
 	}
 	return true
+}
+
+// capName is a route's name for the output cap, for budget refusals.
+func capName(op string) string {
+	if op == "responses" {
+		return "max_output_tokens"
+	}
+	return "max_tokens"
 }

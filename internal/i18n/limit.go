@@ -2,12 +2,30 @@ package i18n
 
 // limitTexts: budgets, rate limits and concurrency (internal/httpapi/admit.go).
 var limitTexts = map[Key]Text{
-	"quota.exhausted": {
-		"The {period} budget of {which} ({limit}) is exhausted: {spent} spent{held}, and this call may cost up to {asked}.{reset}",
-		"{which}的{period}预算（{limit}）已用完：已花费 {spent}{held}，而本次调用最多可能花费 {asked}。{reset}"},
+	"quota.too_small": {
+		"The {period} budget of {which} ({limit}) is too small for this call's worst case: it may cost up to {asked}{parts}, and {spent} has been spent{held}, so {left} is left.{fit}{reset}",
+		"{which}的{period}预算（{limit}）不足以覆盖本次调用的最坏情况：本次调用最多可能花费 {asked}{parts}，已花费 {spent}{held}，剩余 {left}。{fit}{reset}"},
+	"quota.used_up": {
+		"The {period} budget of {which} ({limit}) is used up: {spent} has been spent{held}, so {left} is left, and this call may cost up to {asked}{parts}.{fit}{reset}",
+		"{which}的{period}预算（{limit}）已用完：已花费 {spent}{held}，剩余 {left}，而本次调用最多可能花费 {asked}{parts}。{fit}{reset}"},
 	"quota.held": {
-		", {held} held by calls in flight",
+		" and {held} is held by calls in flight",
 		"，另有 {held} 被进行中的调用占用"},
+	"quota.parts": {
+		" (about {input} prompt tokens and {output} output tokens{choices}{default})",
+		"（约 {input} 个提示词 token 和 {output} 个输出 token{choices}{default}）"},
+	"quota.parts.choices": {
+		", {n} choices of {each}",
+		"，共 {n} 个候选、每个 {each} 个"},
+	"quota.parts.default": {
+		"; the request sets no {cap}, so the model's default is reserved",
+		"；请求未设置 {cap}，因此按模型的默认上限预留"},
+	"quota.fit": {
+		" The largest {cap} that fits in what is left is {fit}.",
+		"剩余预算最多容纳 {cap} 为 {fit}。"},
+	"quota.no_fit": {
+		" Not even the prompt fits in what is left.",
+		"剩余预算连提示词都不够。"},
 	"quota.resets_at": {
 		" It resets at {at}.",
 		"预算将于 {at} 重置。"},
@@ -33,8 +51,11 @@ var limitTexts = map[Key]Text{
 		"{scope} {subject}",
 		"{scope} {subject} "},
 	"quota.exhausted.hint": {
-		"Wait for the reset, lower max_tokens or use a cheaper model, or ask an owner or admin to raise the budget. Retrying now will not help.",
-		"请等待预算重置、调低 max_tokens 或改用更便宜的模型，或请所有者或管理员提高预算。现在重试没有用。"},
+		"Wait for the reset, use a cheaper model, or ask an owner or admin to raise the budget. Retrying now will not help.",
+		"请等待预算重置、改用更便宜的模型，或请所有者或管理员提高预算。现在重试没有用。"},
+	"quota.fit.hint": {
+		"Send {cap} of at most {fit}, wait for the reset, use a cheaper model, or ask an owner or admin to raise the budget. Retrying now will not help.",
+		"请把 {cap} 设为不超过 {fit}、等待预算重置、改用更便宜的模型，或请所有者或管理员提高预算。现在重试没有用。"},
 	"quota.unavailable": {
 		"The gateway cannot check the budgets of this call right now, so it refuses rather than overspend.",
 		"网关暂时无法核对本次调用的预算，因此宁可拒绝也不超支。"},

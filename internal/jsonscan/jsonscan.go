@@ -6,9 +6,12 @@
 // as not ok, and callers fall back to encoding/json.
 package jsonscan
 
-// maxDepth bounds recursion; deeper values are reported as not ok (callers
-// fall back to encoding/json, which allows 10,000 levels).
-const maxDepth = 512
+import "encoding/json"
+
+// maxDepth bounds nesting exactly as encoding/json does (10,000 levels,
+// the outermost counted), so the scanner and encoding/json agree on which
+// bodies are valid.
+const maxDepth = 10000
 
 // Space returns the index of the first non-whitespace byte at or after i.
 func Space(b []byte, i int) int {
@@ -26,12 +29,28 @@ func Space(b []byte, i int) int {
 // Value returns the end of the JSON value starting at b[i].
 func Value(b []byte, i int) (int, bool) { return value(b, i, 0) }
 
+// Valid reports whether b is exactly one JSON value, with optional
+// whitespace around it: json.Valid at a fraction of the cost.
+func Valid(b []byte) bool {
+	end, ok := value(b, Space(b, 0), 0)
+	return ok && Space(b, end) == len(b)
+}
+
 // Members walks the object starting at b[i] (a '{'), calling fn with each
-// member's key (the bytes between the quotes) and raw value. It returns the
-// end of the object. It stops with ok false when the object is invalid, a
-// key holds an escape or a non-ASCII byte (its meaning needs decoding), or
-// fn returns false.
+// member's key and raw value. It returns the end of the object. It stops
+// with ok false when the object is invalid or fn returns false.
+//
+// The key is the member's name as a JSON reader decodes it: the bytes
+// between the quotes, or, for the rare key that holds an escape
+// ("mod\u0065l"), its decoded form (one allocation). Names are not folded:
+// "Model" is not "model", as every provider reads them.
 func Members(b []byte, i int, fn func(key, val []byte) bool) (int, bool) {
+	return Object(b, i, func(key []byte, start, end int) bool { return fn(key, b[start:end]) })
+}
+
+// Object is Members with each value given as its offsets in b, for callers
+// that rewrite a value in place.
+func Object(b []byte, i int, fn func(key []byte, start, end int) bool) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return i, false
 	}
@@ -43,9 +62,13 @@ func Members(b []byte, i int, fn func(key, val []byte) bool) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		ke := i + 1
+		ke, escaped := i+1, false
 		for ke < len(b) && b[ke] != '"' {
-			if c := b[ke]; c == '\\' || c < 0x20 || c >= 0x80 {
+			switch c := b[ke]; {
+			case c == '\\':
+				escaped = true
+				ke++ // the escaped byte, which may be a quote
+			case c < 0x20:
 				return ke, false
 			}
 			ke++
@@ -54,13 +77,19 @@ func Members(b []byte, i int, fn func(key, val []byte) bool) (int, bool) {
 			return ke, false
 		}
 		key := b[i+1 : ke]
+		if escaped {
+			var ok bool
+			if key, ok = unquote(b[i : ke+1]); !ok {
+				return ke, false
+			}
+		}
 		i = Space(b, ke+1)
 		if i >= len(b) || b[i] != ':' {
 			return i, false
 		}
 		i = Space(b, i+1)
-		end, ok := value(b, i, 0)
-		if !ok || !fn(key, b[i:end]) {
+		end, ok := value(b, i, 1)
+		if !ok || !fn(key, i, end) {
 			return end, false
 		}
 		i = Space(b, end)
@@ -75,6 +104,60 @@ func Members(b []byte, i int, fn func(key, val []byte) bool) (int, bool) {
 		}
 		i = Space(b, i+1)
 	}
+}
+
+// Elements walks the array starting at b[i] (a '['), calling fn with each
+// element's offsets in b. It returns the end of the array; ok is false when
+// the array is invalid or fn returns false.
+func Elements(b []byte, i int, fn func(start, end int) bool) (int, bool) {
+	if i >= len(b) || b[i] != '[' {
+		return i, false
+	}
+	i = Space(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		end, ok := value(b, i, 1)
+		if !ok || !fn(i, end) {
+			return end, false
+		}
+		i = Space(b, end)
+		if i >= len(b) {
+			return i, false
+		}
+		if b[i] == ']' {
+			return i + 1, true
+		}
+		if b[i] != ',' {
+			return i, false
+		}
+		i = Space(b, i+1)
+	}
+}
+
+// String decodes a JSON string value (quotes included). Plain strings are
+// returned as they are, aliasing val; one with an escape is decoded by
+// encoding/json (invalid UTF-8 becomes U+FFFD, as there).
+func String(val []byte) ([]byte, bool) {
+	if len(val) < 2 || val[0] != '"' || val[len(val)-1] != '"' {
+		return nil, false
+	}
+	s := val[1 : len(val)-1]
+	for _, c := range s {
+		if c == '\\' || c >= 0x80 {
+			return unquote(val)
+		}
+	}
+	return s, true
+}
+
+func unquote(q []byte) ([]byte, bool) {
+	var s string
+	if json.Unmarshal(q, &s) != nil {
+		return nil, false
+	}
+	return []byte(s), true
 }
 
 // Int decodes a JSON integer that fits an int32; larger numbers, fractions

@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -24,8 +25,17 @@ func TestMembers(t *testing.T) {
 	if !ok || end != 35 || len(keys) != 3 || keys[1] != `b={"x":[2]}` {
 		t.Fatalf("end %d ok %v keys %q", end, ok, keys)
 	}
-	if _, ok := Members([]byte(`{"a\u0062":1}`), 0, func(k, v []byte) bool { return true }); ok {
-		t.Fatal("an escaped key must be left to encoding/json")
+	// An escaped key is given decoded, as every JSON reader sees it; a
+	// key is never folded.
+	keys = keys[:0]
+	if _, ok := Members([]byte(`{"mod\u0065l":1,"Model":2,"a\"b":3,"café":4}`), 0, func(k, v []byte) bool {
+		keys = append(keys, string(k))
+		return true
+	}); !ok || len(keys) != 4 || keys[0] != "model" || keys[1] != "Model" || keys[2] != `a"b` || keys[3] != "café" {
+		t.Fatalf("keys %q, ok %v", keys, ok)
+	}
+	if _, ok := Members([]byte(`{"a\x":1}`), 0, func(k, v []byte) bool { return true }); ok {
+		t.Fatal("an invalid escape in a key was accepted")
 	}
 	if _, ok := Members([]byte(`{"a":1,"b":2}`), 0, func(k, v []byte) bool { return string(k) != "b" }); ok {
 		t.Fatal("a false from fn must stop the walk")
@@ -43,4 +53,50 @@ func TestInt(t *testing.T) {
 			t.Errorf("Int(%q) accepted", in)
 		}
 	}
+}
+
+// The scanner and encoding/json agree on how deep a valid body may nest,
+// on both sides of the limit, at the top and inside an object.
+func TestDepthLimitAgreesWithEncodingJSON(t *testing.T) {
+	for _, n := range []int{maxDepth - 1, maxDepth, maxDepth + 1} {
+		arr := strings.Repeat("[", n) + strings.Repeat("]", n)
+		for _, s := range []string{arr, `{"a":` + arr + `}`} {
+			if got, want := Valid([]byte(s)), json.Valid([]byte(s)); got != want {
+				t.Errorf("depth %d (%.8s…): scanner valid=%v, encoding/json %v", n, s, got, want)
+			}
+		}
+		obj := `{"a":` + arr + `}`
+		_, ok := Members([]byte(obj), 0, func(k, v []byte) bool { return true })
+		if ok != json.Valid([]byte(obj)) {
+			t.Errorf("depth %d: Members ok=%v, encoding/json %v", n, ok, !ok)
+		}
+	}
+}
+
+func TestElementsAndString(t *testing.T) {
+	b := []byte(`[ 1 , "x" ,{"a":[]} ]`)
+	var got []string
+	end, ok := Elements(b, 0, func(s, e int) bool { got = append(got, string(b[s:e])); return true })
+	if !ok || end != len(b) || len(got) != 3 || got[2] != `{"a":[]}` {
+		t.Fatalf("elements %q end %d ok %v", got, end, ok)
+	}
+	for in, want := range map[string]string{`"plain"`: "plain", `"caf\u00e9"`: "café", `"a\nb"`: "a\nb"} {
+		if s, ok := String([]byte(in)); !ok || string(s) != strings.ReplaceAll(want, `\n`, "\n") {
+			t.Errorf("String(%s) = %q, %v", in, s, ok)
+		}
+	}
+	if _, ok := String([]byte(`5`)); ok {
+		t.Error("String accepted a number")
+	}
+}
+
+func FuzzValid(f *testing.F) {
+	for _, s := range []string{`{}`, `[1,{"a":"\u00e9"}]`, `{"a":}`, `01`, "\"\xff\"", ` true `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Valid(b), json.Valid(b); got != want {
+			t.Fatalf("%q: scanner valid=%v, encoding/json %v", b, got, want)
+		}
+	})
 }

@@ -362,9 +362,8 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 		}
 		if err == nil {
 			req.wd.tick()
-			if c, derr := dec.Decode(ev, data); derr == nil && c != nil {
-				res.OutputBytes += len(c.Text)
-			}
+			_, _ = dec.Decode(ev, data) // it tracks usage and the terminal event
+			res.OutputBytes += usage.GeneratedBytes(data)
 			if res.TTFB == 0 {
 				res.TTFB = time.Since(start)
 			}

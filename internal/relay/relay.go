@@ -21,6 +21,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/jsonscan"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/usage"
@@ -433,10 +434,24 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		}
 		return &attemptErr{err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request."), reason: reason, verdict: broke}
 	}
+	if !jsonscan.Valid(b) {
+		// A 200 that is not JSON (an HTML error page, a proxy's text, a cut
+		// body) is no answer: nothing is relayed or charged, and another
+		// channel may serve the call.
+		reason := fmt.Sprintf("upstream %s answered %d with a body that is not JSON (%d bytes, Content-Type %q): %s", ch.Name, resp.StatusCode, len(b),
+			resp.Header.Get("Content-Type"), truncate(provider.Scrub(string(bytes.TrimSpace(b[:min(len(b), 2048)])), ch.APIKey), 200))
+		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "invalid_body").Inc()
+		return &attemptErr{reason: reason, verdict: broke, err: &apierr.Error{Code: apierr.UpstreamError, Status: http.StatusBadGateway,
+			Message: "The upstream answered with a body that is not JSON, so there is no answer to relay; the call is not charged.",
+			Hint:    "Retry the request; if it persists, the gateway operator should check the channel (the request id shows the upstream's answer)."}}
+	}
 	if req.Native != nil && req.Native.Usage != nil {
 		res.Usage, res.HasUsage = req.Native.Usage(b)
 	} else {
 		res.Usage, res.HasUsage = usage.FromJSON(b)
+	}
+	if !res.HasUsage {
+		res.OutputBytes = usage.GeneratedBytes(b) // for the estimate
 	}
 	writeHead(w, resp, len(b))
 	res.Written = true
@@ -463,7 +478,6 @@ var (
 	doneMarker   = []byte("[DONE]")
 	usageField   = []byte(`"usage"`)
 	emptyChoices = []byte(`"choices":[]`)
-	contentField = []byte(`"content":"`)
 )
 
 // stream relays an SSE body line by line, flushing at each event boundary.
@@ -508,9 +522,9 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 					if req.StripUsage && bytes.Contains(payload, emptyChoices) {
 						skipBlank, drop = true, true
 					}
-					res.OutputBytes += contentBytes(payload)
+					res.OutputBytes += usage.GeneratedBytes(payload)
 				default:
-					res.OutputBytes += contentBytes(payload)
+					res.OutputBytes += usage.GeneratedBytes(payload)
 				}
 			}
 			if !drop {
@@ -572,25 +586,6 @@ func (rl *Relay) clientGone(res *Result) *attemptErr {
 
 // IsClientGone reports whether err means the client left.
 func IsClientGone(err error) bool { return errors.Is(err, errClientGone) }
-
-// contentBytes returns the length of a "content":"…" string in a chunk, to
-// estimate output tokens when an upstream sends no usage.
-func contentBytes(payload []byte) int {
-	i := bytes.Index(payload, contentField)
-	if i < 0 {
-		return 0
-	}
-	s := payload[i+len(contentField):]
-	for j := 0; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
-			return j
-		}
-	}
-	return 0
-}
 
 func isEventStream(ct string) bool {
 	return len(ct) >= 17 && ct[:17] == "text/event-stream"

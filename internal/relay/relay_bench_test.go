@@ -124,7 +124,7 @@ func BenchmarkUsageFromStream(b *testing.B) {
 			if bytes.Contains(p, usageField) {
 				u, _ = usage.FromJSON(p)
 			}
-			out += contentBytes(p)
+			out += usage.GeneratedBytes(p)
 		}
 		if u.OutputTokens != 12 || out == 0 {
 			b.Fatal("usage not found")

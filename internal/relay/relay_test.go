@@ -3,6 +3,7 @@ package relay
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -207,28 +208,141 @@ func TestFailoverAndUpstreamAuth(t *testing.T) {
 	})
 }
 
+// EnsureStreamUsage writes include_usage:true whatever the client sent, by
+// editing the bytes in place: key order, spacing and escapes stay the
+// client's (the old version re-encoded the body: sorted keys, "<" became
+// "\u003c").
 func TestEnsureStreamUsage(t *testing.T) {
 	cases := map[string]struct {
-		body       string
-		has, incl  bool
-		want       string
-		wantChange bool
+		body string
+		want string
 	}{
-		"no options":       {`{"model":"m","stream":true}`, false, false, `{"model":"m","stream":true,"stream_options":{"include_usage":true}}`, true},
-		"trailing newline": {"{\"model\":\"m\"}\n", false, false, `{"model":"m","stream_options":{"include_usage":true}}`, true},
-		"already asked":    {`{"stream_options":{"include_usage":true}}`, true, true, `{"stream_options":{"include_usage":true}}`, false},
-		"options without":  {`{"stream_options":{"include_obfuscation":false}}`, true, false, `{"stream_options":{"include_obfuscation":false,"include_usage":true}}`, true},
+		"no options":       {`{"model":"m","stream":true}`, `{"model":"m","stream":true,"stream_options":{"include_usage":true}}`},
+		"trailing newline": {"{\"model\":\"m\"}\n", `{"model":"m","stream_options":{"include_usage":true}}`},
+		"already asked":    {`{"stream_options":{"include_usage":true}}`, `{"stream_options":{"include_usage":true}}`},
+		"options without":  {`{"z":"<b>","stream_options":{"include_obfuscation":false},"a":1}`, `{"z":"<b>","stream_options":{"include_usage":true,"include_obfuscation":false},"a":1}`},
+		"asked false":      {`{"z":"<b>", "stream_options" : { "include_usage" : false } ,"a":1}`, `{"z":"<b>", "stream_options" : { "include_usage" : true } ,"a":1}`},
+		"asked null":       {`{"stream_options":{"include_usage":null},"model":"m"}`, `{"stream_options":{"include_usage":true},"model":"m"}`},
+		"options null":     {`{"stream_options":null,"model":"m"}`, `{"stream_options":{"include_usage":true},"model":"m"}`},
+		"empty options":    {`{"stream_options":{ },"model":"m"}`, `{"stream_options":{"include_usage":true },"model":"m"}`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, changed, err := EnsureStreamUsage([]byte(c.body), c.has, c.incl)
-			if err != nil || string(got) != c.want || changed != c.wantChange {
-				t.Fatalf("got %s, %v, %v", got, changed, err)
+			at := strings.Index(c.body, `"stream_options"`)
+			if at >= 0 {
+				at += len(`"stream_options"`)
+				at += strings.IndexAny(c.body[at:], "{n")
+			}
+			got, err := EnsureStreamUsage([]byte(c.body), at)
+			if err != nil || string(got) != c.want {
+				t.Fatalf("got %s, %v; want %s", got, err, c.want)
 			}
 		})
 	}
-	if _, _, err := EnsureStreamUsage([]byte(`[1]`), false, false); err == nil {
+	if _, err := EnsureStreamUsage([]byte(`[1]`), -1); err == nil {
 		t.Fatal("want an error for a non-object body")
+	}
+	if _, err := EnsureStreamUsage([]byte(`{"stream_options":"x"}`), 18); err == nil {
+		t.Fatal("want an error for stream_options that is not an object")
+	}
+}
+
+// setModel replaces only the model value's bytes (the old version decoded
+// and re-encoded the body: keys sorted, "<" as "\u003c", spacing lost).
+func TestSetModelIsByteExact(t *testing.T) {
+	cases := map[string]string{
+		`{"z":"<b>&", "model" : "alias" ,"a":[1, 2],"n":1.50}`: `{"z":"<b>&", "model" : "real-model" ,"a":[1, 2],"n":1.50}`,
+		`{"mod\u0065l":"alias","x":1}`:                         `{"mod\u0065l":"real-model","x":1}`,
+		`{"messages":[{"model":"inner"}]}`:                     `{"model":"real-model","messages":[{"model":"inner"}]}`,
+		`{ }`:                                                  `{"model":"real-model" }`,
+	}
+	for in, want := range cases {
+		got, err := setModel([]byte(in), "real-model")
+		if err != nil || string(got) != want {
+			t.Errorf("setModel(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if got, _ := setModel([]byte(`{"model":"a"}`), `we"ird`); string(got) != `{"model":"we\"ird"}` {
+		t.Errorf("a model name with a quote: %s", got)
+	}
+	if _, err := setModel([]byte(`{"model":"a"`), "b"); err == nil {
+		t.Error("invalid body accepted")
+	}
+}
+
+// A passed-through body reaches the upstream with only the model changed,
+// through the whole relay.
+func TestPassThroughBodyIsByteExact(t *testing.T) {
+	got := make(chan []byte, 1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- b
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}`)
+	}))
+	defer up.Close()
+	ch := channel(t, "mapped", up.URL, 0)
+	ch.ModelMap = map[string]string{"m": "upstream-m"}
+	body := `{"messages":[{"role":"user","content":"<b>é</b>"}], "model":"m","temperature":0.50}`
+	var res Result
+	if err := newRelay().Do(context.Background(), httptest.NewRecorder(), &Request{Path: "/chat/completions", Body: []byte(body),
+		Model: "m", BodyModel: "m", Channels: []*catalog.Channel{ch}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if b, want := <-got, strings.Replace(body, `"m"`, `"upstream-m"`, 1); string(b) != want {
+		t.Fatalf("upstream got %s\nwant %s", b, want)
+	}
+}
+
+// A 200 whose body is not JSON is an upstream failure: 502 upstream_error,
+// nothing relayed (so nothing charged), the reason recorded.
+func TestNonJSON200IsAnUpstreamError(t *testing.T) {
+	for name, body := range map[string]string{"html": "<html><body>Welcome to nginx!</body></html>", "cut": `{"choices":[{"message":{"content":"hi`, "empty": ""} {
+		t.Run(name, func(t *testing.T) {
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				io.WriteString(w, body)
+			}))
+			defer up.Close()
+			rec := httptest.NewRecorder()
+			var res Result
+			err := newRelay().Do(context.Background(), rec, &Request{Path: "/chat/completions", Body: []byte(`{"model":"m"}`),
+				Model: "m", BodyModel: "m", Channels: []*catalog.Channel{channel(t, "html", up.URL, 0)}}, &res)
+			var ae *apierr.Error
+			if !errors.As(err, &ae) || ae.Code != apierr.UpstreamError || ae.HTTPStatus() != 502 {
+				t.Fatalf("err %v, want 502 upstream_error", err)
+			}
+			if res.Written || rec.Body.Len() > 0 {
+				t.Fatalf("the body was relayed: %q", rec.Body.String())
+			}
+			if !strings.Contains(res.FailureReason, "not JSON") {
+				t.Fatalf("failure reason %q", res.FailureReason)
+			}
+		})
+	}
+}
+
+// With no usage from the upstream, the estimate counts every generated text
+// (reasoning, tool-call arguments, not only "content"), however the JSON is
+// spaced.
+func TestStreamEstimateCountsAllGeneratedText(t *testing.T) {
+	stream := "data: {\"choices\":[{\"delta\": {\"reasoning_content\": \"thinking hard\"}}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\": null,\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}\n\n" +
+		"data: {\"choices\":[{\"delta\": {\"content\" : \"hello\"}}]}\n\n" +
+		"data: [DONE]\n\n"
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, stream)
+	}))
+	defer up.Close()
+	var res Result
+	if err := newRelay().Do(context.Background(), httptest.NewRecorder(), &Request{Path: "/chat/completions", Body: []byte(`{"model":"m","stream":true}`),
+		Model: "m", BodyModel: "m", Stream: true, Channels: []*catalog.Channel{channel(t, "s", up.URL, 0)}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	// "thinking hard" (13) + `{\"a\":1}` as sent (9) + "hello" (5)
+	if res.HasUsage || res.OutputBytes != 13+9+5 {
+		t.Fatalf("output bytes %d (usage %v), want %d", res.OutputBytes, res.HasUsage, 13+9+5)
 	}
 }
 
