@@ -8,36 +8,47 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/similar"
 )
 
-// Handler serves the error documentation:
+// Handler serves the documentation:
 //
-//	GET /docs/errors          index (HTML; Markdown with Accept: text/markdown)
+//	GET /docs/errors          index of the error codes (HTML; Markdown with Accept: text/markdown)
 //	GET /docs/errors/{code}   one page (HTML; Markdown with Accept: text/markdown or a .md suffix)
-//	GET /llms.txt             llmstxt.org index of the pages, for agents
+//	GET /docs/guides          index of the guides
+//	GET /docs/guides/{slug}   one guide (HTML or Markdown, as above)
+//	GET /llms.txt             llmstxt.org index of the pages in both languages, for agents
 //
-// /docs/ redirects to the index; anything else under /docs/ is a plain-text 404 that says where to look. It
-// works mounted as mux.Handle("GET /docs/", h) and mux.Handle("GET /llms.txt", h):
+// Every page is served in English or Simplified Chinese: ?lang=en or
+// ?lang=zh-CN chooses, else the Accept-Language header does (English when
+// it names neither). /docs/ redirects to the error index; anything else
+// under /docs/ is a plain-text 404 that says where to look. It works
+// mounted as mux.Handle("GET /docs/", h) and mux.Handle("GET /llms.txt", h):
 // it matches on the full request path.
 func Handler() http.Handler {
 	s := loadSite()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /docs/errors", s.serveIndex)
-	mux.HandleFunc("GET /docs/errors/{$}", s.serveIndex)
-	mux.HandleFunc("GET /docs/errors.md", s.serveIndex)
-	mux.HandleFunc("GET /docs/errors/{name}", s.servePage)
+	mux.HandleFunc("GET /docs/errors", s.serveErrorIndex)
+	mux.HandleFunc("GET /docs/errors/{$}", s.serveErrorIndex)
+	mux.HandleFunc("GET /docs/errors.md", s.serveErrorIndex)
+	mux.HandleFunc("GET /docs/errors/{name}", s.serveError)
+	mux.HandleFunc("GET /docs/guides", s.serveGuideIndex)
+	mux.HandleFunc("GET /docs/guides/{$}", s.serveGuideIndex)
+	mux.HandleFunc("GET /docs/guides.md", s.serveGuideIndex)
+	mux.HandleFunc("GET /docs/guides/{name}", s.serveGuide)
 	mux.HandleFunc("GET /llms.txt", s.serveLLMs)
 	mux.HandleFunc("GET /docs/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/docs/errors", http.StatusFound)
 	})
-	mux.HandleFunc("GET /", serveNotFound)
+	mux.HandleFunc("GET /", s.serveNotFound)
 	return mux
 }
 
@@ -52,36 +63,80 @@ type page struct {
 	html     []byte
 }
 
+// langSite is the rendered site in one language.
+type langSite struct {
+	errorIndex, guideIndex page
+	errors                 map[string]page
+	guides                 map[string]page
+}
+
 type site struct {
-	index page
+	lang  map[i18n.Lang]*langSite
 	llms  []byte
-	pages map[string]page
-	codes []string
+	codes []string // codes with an English page
 }
 
 // loadSite renders every page once; the content is embedded and immutable.
 var loadSite = sync.OnceValue(func() *site {
-	s := &site{pages: map[string]page{}, codes: Codes()}
-	for _, code := range s.codes {
-		md, _ := Page(code)
-		s.pages[code] = page{markdown: md, html: htmlPage(code, md, false)}
+	s := &site{lang: map[i18n.Lang]*langSite{}, codes: Codes()}
+	for _, l := range i18n.Langs {
+		ls := &langSite{errors: map[string]page{}, guides: map[string]page{}}
+		for _, code := range s.codes {
+			md, ok := PageIn(l, code)
+			if !ok {
+				md, _ = Page(code) // a test keeps every page in both languages
+			}
+			ls.errors[code] = render(l, "/docs/errors/"+code, code+" — "+i18n.M("docs.errors.title_suffix").Render(l), md, navErrors)
+		}
+		for _, g := range guides {
+			md, ok := GuideIn(l, g.Slug)
+			if !ok {
+				if md, ok = GuideIn(i18n.EN, g.Slug); !ok {
+					continue
+				}
+			}
+			ls.guides[g.Slug] = render(l, "/docs/guides/"+g.Slug, title(md)+" — "+i18n.M("docs.guides.title_suffix").Render(l), md, navGuides)
+		}
+		ls.errorIndex = render(l, "/docs/errors", i18n.M("docs.errors.title").Render(l), errorIndexMarkdown(l, s.codes), navIndex)
+		ls.guideIndex = render(l, "/docs/guides", i18n.M("docs.guides.title").Render(l), guideIndexMarkdown(l), navIndex)
+		s.lang[l] = ls
 	}
-	idx := indexMarkdown(s.codes)
-	s.index = page{markdown: idx, html: htmlPage("", idx, true)}
 	s.llms = llmsText(s.codes)
 	return s
 })
 
-func (s *site) serveIndex(w http.ResponseWriter, r *http.Request) {
-	s.serve(w, r, s.index, strings.HasSuffix(r.URL.Path, ".md"))
+// lang is the language r asks for: ?lang= first, else Accept-Language.
+func lang(r *http.Request) i18n.Lang {
+	if v := r.URL.Query().Get("lang"); v != "" {
+		l, _ := i18n.Parse(v)
+		return l
+	}
+	return i18n.FromAcceptLanguage(r.Header.Values("Accept-Language"))
 }
 
-func (s *site) servePage(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	code, md := strings.CutSuffix(name, ".md")
-	p, ok := s.pages[code]
+func (s *site) serveErrorIndex(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, s.lang[lang(r)].errorIndex, strings.HasSuffix(r.URL.Path, ".md"))
+}
+
+func (s *site) serveGuideIndex(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, s.lang[lang(r)].guideIndex, strings.HasSuffix(r.URL.Path, ".md"))
+}
+
+func (s *site) serveError(w http.ResponseWriter, r *http.Request) {
+	code, md := strings.CutSuffix(r.PathValue("name"), ".md")
+	p, ok := s.lang[lang(r)].errors[code]
 	if !ok {
-		s.notFoundCode(w, code)
+		s.notFoundCode(w, r, code)
+		return
+	}
+	s.serve(w, r, p, md)
+}
+
+func (s *site) serveGuide(w http.ResponseWriter, r *http.Request) {
+	slug, md := strings.CutSuffix(r.PathValue("name"), ".md")
+	p, ok := s.lang[lang(r)].guides[slug]
+	if !ok {
+		s.notFoundGuide(w, r, slug)
 		return
 	}
 	s.serve(w, r, p, md)
@@ -90,6 +145,8 @@ func (s *site) servePage(w http.ResponseWriter, r *http.Request) {
 func (s *site) serve(w http.ResponseWriter, r *http.Request, p page, forceMarkdown bool) {
 	h := w.Header()
 	h.Add("Vary", "Accept")
+	h.Add("Vary", "Accept-Language")
+	h.Set("Content-Language", string(lang(r)))
 	if forceMarkdown || wantsMarkdown(r.Header.Values("Accept")) {
 		send(w, r, typeMarkdown, p.markdown)
 		return
@@ -115,9 +172,10 @@ func send(w http.ResponseWriter, r *http.Request, contentType string, body []byt
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
-func notFound(w http.ResponseWriter, msg string) {
+func notFound(w http.ResponseWriter, l i18n.Lang, msg string) {
 	h := w.Header()
 	h.Set("Content-Type", typeText)
+	h.Set("Content-Language", string(l))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(msg)))
@@ -125,25 +183,33 @@ func notFound(w http.ResponseWriter, msg string) {
 	_, _ = w.Write([]byte(msg))
 }
 
-func serveNotFound(w http.ResponseWriter, r *http.Request) {
-	notFound(w, "No documentation at this path.\n\n"+
-		"Error codes are documented at /docs/errors (one page per code: /docs/errors/<code>).\n"+
-		"An index for tools and agents is at /llms.txt.\n")
+func (s *site) serveNotFound(w http.ResponseWriter, r *http.Request) {
+	l := lang(r)
+	notFound(w, l, i18n.M("docs.notfound.path").Render(l)+"\n\n"+i18n.M("docs.notfound.where").Render(l)+"\n")
 }
 
-func (s *site) notFoundCode(w http.ResponseWriter, code string) {
+func (s *site) notFoundCode(w http.ResponseWriter, r *http.Request, code string) {
+	l := lang(r)
 	var b strings.Builder
-	shown := code
-	if len(shown) > 64 {
-		shown = shown[:64] + "…"
-	}
-	fmt.Fprintf(&b, "No documentation page for error code %s.\n\n", strconv.QuoteToASCII(shown))
+	b.WriteString(i18n.M("docs.notfound.code", i18n.S("code", quoteShown(code))).Render(l) + "\n\n")
 	if guess := closest(strings.ToLower(code), s.codes); guess != "" {
-		fmt.Fprintf(&b, "Did you mean %s? See /docs/errors/%s\n\n", guess, guess)
+		b.WriteString(i18n.M("docs.notfound.did_you_mean", i18n.S("guess", guess), i18n.S("path", "/docs/errors/"+guess)).Render(l) + "\n\n")
 	}
-	b.WriteString("Use the exact value of the \"code\" field of the error body (for example invalid_api_key).\n" +
-		"Every documented code is listed at /docs/errors; an index for tools and agents is at /llms.txt.\n")
-	notFound(w, b.String())
+	b.WriteString(i18n.M("docs.notfound.code_hint").Render(l) + "\n" + i18n.M("docs.notfound.where").Render(l) + "\n")
+	notFound(w, l, b.String())
+}
+
+func (s *site) notFoundGuide(w http.ResponseWriter, r *http.Request, slug string) {
+	l := lang(r)
+	notFound(w, l, i18n.M("docs.notfound.guide", i18n.S("guide", quoteShown(slug))).Render(l)+"\n\n"+i18n.M("docs.notfound.where").Render(l)+"\n")
+}
+
+// quoteShown quotes an untrusted name for a plain-text answer, cut short.
+func quoteShown(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 // wantsMarkdown reports whether the Accept header values prefer Markdown to
@@ -217,64 +283,108 @@ func entry(code string) (apierr.Entry, bool) {
 	return apierr.Entry{}, false
 }
 
-// indexMarkdown lists the pages in catalogue order.
-func indexMarkdown(codes []string) []byte {
+// errorIndexMarkdown lists the pages in catalogue order.
+func errorIndexMarkdown(l i18n.Lang, codes []string) []byte {
 	var b bytes.Buffer
-	b.WriteString("# keygate error codes\n\n")
-	b.WriteString("Every error keygate returns is OpenAI-shaped, so SDKs surface it, and carries fields that explain it:\n\n")
+	b.WriteString("# " + i18n.M("docs.errors.title").Render(l) + "\n\n")
+	b.WriteString(i18n.M("docs.errors.intro").Render(l) + "\n\n")
 	b.WriteString("```json\n" + `{"error": {"message": "…", "type": "authentication_error", "param": null,` + "\n" +
 		`           "code": "key_disabled", "hint": "…what to do next…",` + "\n" +
 		`           "docs": "/docs/errors/key_disabled", "request_id": "req_…"}}` + "\n```\n\n")
-	b.WriteString("Look up the `code` below. When you ask for help, send the `request_id` (also in the `x-request-id` response header), " +
-		"the key's display form (like `kg_live_7HqK…p2Xe`), the time in UTC, the base URL and the model. **Never send a full key.**\n\n")
-	b.WriteString("## Codes\n\n")
+	b.WriteString(i18n.M("docs.errors.lookup").Render(l) + "\n\n")
+	b.WriteString("## " + i18n.M("docs.errors.codes").Render(l) + "\n\n")
 	for _, c := range catalogueOrder(codes) {
 		if e, ok := entry(c); ok {
-			fmt.Fprintf(&b, "- [%s](/docs/errors/%s) — **%d** `%s` — %s\n", c, c, e.Status, e.Type, e.Title)
+			fmt.Fprintf(&b, "- [%s](/docs/errors/%s) — **%d** `%s` — %s\n", c, c, e.Status, e.Type, e.TitleIn(l))
 		} else {
 			fmt.Fprintf(&b, "- [%s](/docs/errors/%s)\n", c, c)
 		}
 	}
-	b.WriteString("\nEach page is also available as Markdown: add `.md` to its path or send `Accept: text/markdown`. " +
-		"An index for tools and agents is at [/llms.txt](/llms.txt).\n")
+	b.WriteString("\n" + i18n.M("docs.errors.guides").Render(l) + "\n\n")
+	b.WriteString(i18n.M("docs.errors.markdown").Render(l) + "\n")
 	return b.Bytes()
 }
 
-// llmsText is the llmstxt.org index: a title, a summary, then link lists.
-// Links are site-relative so a forged Host header cannot end up in a cached copy.
+// guideIndexMarkdown lists the guides in reading order, by their titles.
+func guideIndexMarkdown(l i18n.Lang) []byte {
+	var b bytes.Buffer
+	b.WriteString("# " + i18n.M("docs.guides.title").Render(l) + "\n\n")
+	b.WriteString(i18n.M("docs.guides.intro").Render(l) + "\n\n")
+	for _, g := range guides {
+		md, ok := GuideIn(l, g.Slug)
+		if !ok {
+			md, _ = GuideIn(i18n.EN, g.Slug)
+		}
+		fmt.Fprintf(&b, "- [%s](/docs/guides/%s)\n", title(md), g.Slug)
+	}
+	b.WriteString("\n" + i18n.M("docs.guides.errors").Render(l) + "\n")
+	return b.Bytes()
+}
+
+// llmsText is the llmstxt.org index: a title, a summary, then link lists,
+// English first, then the same pages in Chinese. Links are site-relative so
+// a forged Host header cannot end up in a cached copy.
 func llmsText(codes []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("# keygate\n\n")
 	b.WriteString("> keygate is an OpenAI-compatible AI API gateway. Clients use the base URL http://HOST:PORT/v1 and a keygate key " +
 		"(kg_live_… or kg_test_…, 46 characters) as a Bearer token. Every error body has a stable `code`; each code has a page " +
-		"below with its meaning, the causes to check in order, the fix, and the evidence to send support.\n\n")
+		"below with its meaning, the causes to check in order, the fix, and the evidence to send support. " +
+		"Every page also exists in Simplified Chinese (add ?lang=zh-CN).\n\n")
 	b.WriteString("Error bodies have the shape {\"error\":{\"message\",\"type\",\"param\",\"code\",\"hint\",\"docs\",\"request_id\"}}; " +
-		"every response carries an x-request-id header. Never ask a user for a full key: the display form " +
+		"every response carries an x-request-id header. Send Accept-Language: zh-CN to get message and hint in Chinese (code and type never change). " +
+		"Never ask a user for a full key: the display form " +
 		"(prefix plus first and last 4 characters, like kg_live_7HqK…p2Xe) or the key id (key_…) identifies it.\n\n")
-	b.WriteString("## Error codes\n\n")
-	for _, c := range catalogueOrder(codes) {
-		fmt.Fprintf(&b, "- [%s](/docs/errors/%s.md)", c, c)
-		if e, ok := entry(c); ok {
-			fmt.Fprintf(&b, ": HTTP %d, %s. %s", e.Status, e.Type, e.Title)
+	for _, l := range i18n.Langs {
+		q := ""
+		if l != i18n.EN {
+			q = "?lang=" + string(l)
+		}
+		b.WriteString("## " + i18n.M("docs.llms.errors").Render(l) + "\n\n")
+		for _, c := range catalogueOrder(codes) {
+			fmt.Fprintf(&b, "- [%s](/docs/errors/%s.md%s)", c, c, q)
+			if e, ok := entry(c); ok {
+				b.WriteString(i18n.M("docs.llms.code_line", i18n.N("status", e.Status), i18n.S("type", e.Type), i18n.S("title", e.TitleIn(l))).Render(l))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n## " + i18n.M("docs.llms.guides").Render(l) + "\n\n")
+		for _, g := range guides {
+			if md, ok := GuideIn(l, g.Slug); ok {
+				fmt.Fprintf(&b, "- [%s](/docs/guides/%s.md%s)\n", title(md), g.Slug, q)
+			}
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\n## Optional\n\n")
+	b.WriteString("## Optional\n\n")
 	b.WriteString("- [Error code index](/docs/errors.md): every code with its HTTP status and error type\n")
+	b.WriteString("- [Guide index](/docs/guides.md): the guides above in one list\n")
+	b.WriteString("- [错误代码索引](/docs/errors.md?lang=zh-CN): 全部错误代码及其 HTTP 状态和错误类型\n")
+	b.WriteString("- [指南索引](/docs/guides.md?lang=zh-CN): 上面的指南列表\n")
 	return b.Bytes()
 }
 
+// nav is what the top of a page links back to.
+type nav int
+
+const (
+	navIndex nav = iota
+	navErrors
+	navGuides
+)
+
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-body{margin:0;font:16px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff}
+body{margin:0;font:16px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2328;background:#fff}
 main{max-width:46rem;margin:0 auto;padding:1.5rem 1.25rem 3rem}
-nav{font-size:.9rem;margin-bottom:1rem}
+nav{font-size:.9rem;margin-bottom:1rem;display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}
 a{color:#0b5cad}
+a[aria-current]{color:inherit;text-decoration:none;font-weight:600}
 h1{font-size:1.8rem;line-height:1.25;margin:.5rem 0 1rem;word-break:break-word}
 h2{font-size:1.3rem;margin:2rem 0 .5rem;padding-bottom:.25rem;border-bottom:1px solid #d8dee4}
 h3{font-size:1.05rem;margin:1.5rem 0 .4rem}
@@ -288,27 +398,87 @@ footer{margin-top:3rem;font-size:.85rem;color:#59636e}
 </head>
 <body>
 <main>
-{{if not .Index}}<nav><a href="/docs/errors">← All error codes</a></nav>
-{{end}}{{.Body}}
-<footer>{{if .Index}}keygate error reference · <a href="/docs/errors.md">Markdown</a> · <a href="/llms.txt">llms.txt</a>{{else}}keygate error reference · <a href="/docs/errors/{{.Code}}.md">Markdown version</a>{{end}}</footer>
+<nav><span>{{if .Back}}<a href="{{.Back}}">{{.BackText}}</a> · {{end}}<a href="{{.Other}}">{{.OtherText}}</a></span><span>{{range $i, $s := .Switch}}{{if $i}} · {{end}}<a href="{{$s.Href}}" hreflang="{{$s.Lang}}" lang="{{$s.Lang}}"{{if $s.Current}} aria-current="page"{{end}}>{{$s.Name}}</a>{{end}}</span></nav>
+{{.Body}}
+<footer>{{.Footer}} · <a href="{{.Markdown}}">Markdown</a> · <a href="/llms.txt">llms.txt</a></footer>
 </main>
 </body>
 </html>
 `))
 
-func htmlPage(code string, md []byte, index bool) []byte {
-	title := "keygate error codes"
-	if !index {
-		title = code + " — keygate errors"
+type langLink struct {
+	Lang, Name, Href string
+	Current          bool
+}
+
+// render makes the page at path (its canonical, English URL) in l: the
+// Markdown with its internal links made to keep the language, and the HTML
+// with a language switch.
+func render(l i18n.Lang, path, pageTitle string, md []byte, n nav) page {
+	md = localizeMarkdownLinks(l, md)
+	data := struct {
+		Lang, Title, Back, BackText, Other, OtherText, Footer, Markdown string
+		Switch                                                          []langLink
+		Body                                                            template.HTML
+	}{Lang: string(l), Title: pageTitle, Footer: i18n.M("docs.footer").Render(l), Markdown: withLang(l, mdPath(path))}
+	switch n {
+	case navErrors:
+		data.Back, data.BackText = withLang(l, "/docs/errors"), i18n.M("docs.nav.all_errors").Render(l)
+		data.Other, data.OtherText = withLang(l, "/docs/guides"), i18n.M("docs.nav.guides").Render(l)
+	case navGuides:
+		data.Back, data.BackText = withLang(l, "/docs/guides"), i18n.M("docs.nav.all_guides").Render(l)
+		data.Other, data.OtherText = withLang(l, "/docs/errors"), i18n.M("docs.nav.errors").Render(l)
+	default:
+		if strings.HasPrefix(path, "/docs/guides") {
+			data.Other, data.OtherText = withLang(l, "/docs/errors"), i18n.M("docs.nav.errors").Render(l)
+		} else {
+			data.Other, data.OtherText = withLang(l, "/docs/guides"), i18n.M("docs.nav.guides").Render(l)
+		}
 	}
+	for _, o := range i18n.Langs {
+		data.Switch = append(data.Switch, langLink{Lang: string(o), Name: i18n.M("docs.lang.name").Render(o), Href: path + "?lang=" + string(o), Current: o == l})
+	}
+	data.Body = template.HTML(renderMarkdown(md)) // renderMarkdown escapes all source text
 	var b bytes.Buffer
-	err := pageTemplate.Execute(&b, struct {
-		Title, Code string
-		Index       bool
-		Body        template.HTML
-	}{title, code, index, template.HTML(renderMarkdown(md))}) // renderMarkdown escapes all source text
-	if err != nil {
+	if err := pageTemplate.Execute(&b, data); err != nil {
 		panic("docs: page template: " + err.Error()) // the template and its data are static
 	}
-	return b.Bytes()
+	return page{markdown: md, html: b.Bytes()}
+}
+
+// mdPath is the Markdown URL of a page.
+func mdPath(path string) string { return path + ".md" }
+
+// withLang adds ?lang= to a site path for a language other than English.
+func withLang(l i18n.Lang, path string) string {
+	if l == i18n.EN {
+		return path
+	}
+	p, frag, _ := strings.Cut(path, "#")
+	if frag != "" {
+		frag = "#" + frag
+	}
+	return p + "?lang=" + string(l) + frag
+}
+
+var (
+	mdSibling = regexp.MustCompile(`\]\((?:\./)?([a-z0-9_]+)\.md(#[A-Za-z0-9_-]*)?\)`)
+	mdSite    = regexp.MustCompile(`\]\((/docs/[A-Za-z0-9_./-]*)(#[^)\s]*)?\)`)
+)
+
+// localizeMarkdownLinks makes the links of a page in l lead to pages in l:
+// "key_rotated.md" and "/docs/guides/rotation" get ?lang=zh-CN. English
+// pages are left as written.
+func localizeMarkdownLinks(l i18n.Lang, md []byte) []byte {
+	if l == i18n.EN {
+		return md
+	}
+	md = mdSibling.ReplaceAllFunc(md, func(m []byte) []byte {
+		s := mdSibling.FindSubmatch(m)
+		return []byte("](" + withLang(l, "/docs/errors/"+string(s[1])+string(s[2])) + ")")
+	})
+	return mdSite.ReplaceAllFunc(md, func(m []byte) []byte {
+		s := mdSite.FindSubmatch(m)
+		return []byte("](" + withLang(l, string(s[1])+string(s[2])) + ")")
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // renderMarkdown turns the small Markdown subset the pages use into HTML:
@@ -137,12 +138,13 @@ func listItem(line string) (kind string, start int, text string, ok bool) {
 	return "", 0, "", false
 }
 
-// slug makes a heading id: "Evidence to send" → "evidence-to-send".
+// slug makes a heading id: "Evidence to send" → "evidence-to-send";
+// letters of other scripts are kept ("需要提供的证据").
 func slug(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, c := range strings.ToLower(s) {
-		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c > unicode.MaxASCII && (unicode.IsLetter(c) || unicode.IsDigit(c)) {
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
 			}
