@@ -301,7 +301,8 @@ func viewLog(l store.RequestLog) wire.LogView {
 		RequestType: l.RequestType, Stream: l.Stream, Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: l.FailureReason,
 		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, UsageEstimated: l.UsageEstimated, CostUSD: l.CostUSD,
 		Charged: l.Charged, LatencyMS: l.LatencyMS, TTFBMS: l.TTFBMS, SourceIP: l.SourceIP, UserAgent: l.UserAgent,
-		Attempts: l.Attempts, Route: l.Route}
+		Attempts: l.Attempts, Route: l.Route,
+		CachedInputTokens: l.CachedInputTokens, CacheWriteTokens: l.CacheWriteTokens, ReasoningTokens: l.ReasoningTokens}
 }
 
 func parseTimeParam(q map[string][]string, name string) (time.Time, error) {

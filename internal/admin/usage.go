@@ -79,6 +79,9 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) error {
 		total.Errors += u.Errors
 		total.InputTokens += u.InputTokens
 		total.OutputTokens += u.OutputTokens
+		total.CachedInputTokens += u.CachedInputTokens
+		total.CacheWriteTokens += u.CacheWriteTokens
+		total.ReasoningTokens += u.ReasoningTokens
 		total.CostUSD += u.CostUSD
 	}
 	totals := map[string]any{}
@@ -98,6 +101,7 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) error {
 func addCounts(row map[string]any, u store.UsageRow) {
 	row["requests"], row["errors"] = u.Requests, u.Errors
 	row["input_tokens"], row["output_tokens"] = u.InputTokens, u.OutputTokens
+	row["cached_input_tokens"], row["cache_write_tokens"], row["reasoning_tokens"] = u.CachedInputTokens, u.CacheWriteTokens, u.ReasoningTokens
 	row["cost_usd"] = roundNano(u.CostUSD)
 }
 

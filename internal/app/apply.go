@@ -41,7 +41,7 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 	}
 	for _, m := range f.Models {
 		if err := st.UpsertModel(ctx, store.Model{Name: m.Name, Aliases: m.Aliases, InputPerMTok: m.InputPerMTok,
-			OutputPerMTok: m.OutputPerMTok, PerImage: m.PerImage, PerVideoSecond: m.PerVideoSecond, MaxOutput: m.MaxOutput,
+			OutputPerMTok: m.OutputPerMTok, CachedInputPerMTok: m.CachedInputPerMTok, CacheWritePerMTok: m.CacheWritePerMTok, PerImage: m.PerImage, PerVideoSecond: m.PerVideoSecond, MaxOutput: m.MaxOutput,
 			ManagedBy: managedBy, Media: store.MediaPrices{Images: lowerKeys(m.ImagePrices), VideoSeconds: lowerKeys(m.VideoPrices)}}); err != nil {
 			return err
 		}

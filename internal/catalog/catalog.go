@@ -21,6 +21,7 @@ import (
 	"github.com/keygate/keygate/internal/pricing"
 	"github.com/keygate/keygate/internal/secretbox"
 	"github.com/keygate/keygate/internal/store"
+	"github.com/keygate/keygate/internal/usage"
 )
 
 // Model is a catalogue model. Its prices are the operator's own when it
@@ -33,12 +34,21 @@ type Model struct {
 	PriceSource string // "operator", "catalogue YYYY-MM-DD", or "" when unpriced
 }
 
+// Prices are the model's token prices, for billing.
+func (m *Model) Prices() usage.Prices {
+	return usage.Prices{InputPerMTok: m.InputPerMTok, OutputPerMTok: m.OutputPerMTok,
+		CachedInputPerMTok: m.CachedInputPerMTok, CacheWritePerMTok: m.CacheWritePerMTok}
+}
+
 // Price sources of a catalogue model.
 const PriceOperator = "operator"
 
-// hasOwnPrice reports whether the operator declared any price for m.
+// hasOwnPrice reports whether the operator declared any price for m. An
+// operator's prices are taken whole: a cached-input price the operator did
+// not declare is the input price, never the built-in catalogue's.
 func hasOwnPrice(m *store.Model) bool {
-	return m.InputPerMTok > 0 || m.OutputPerMTok > 0 || m.PerImage > 0 || m.PerVideoSecond > 0
+	return m.InputPerMTok > 0 || m.OutputPerMTok > 0 || m.CachedInputPerMTok > 0 || m.CacheWritePerMTok > 0 ||
+		m.PerImage > 0 || m.PerVideoSecond > 0
 }
 
 // price fills an unpriced model from the built-in catalogue, by its name
@@ -51,6 +61,7 @@ func (c *Catalog) price(m *Model) {
 	for _, n := range append([]string{m.Name}, m.Aliases...) {
 		if e, ok := c.prices.Lookup(n); ok {
 			m.InputPerMTok, m.OutputPerMTok = e.InputPerMTok, e.OutputPerMTok
+			m.CachedInputPerMTok, m.CacheWritePerMTok = e.CachedInputPerMTok, e.CacheWritePerMTok
 			m.PerImage, m.PerVideoSecond = e.PerImage, e.PerVideoSecond
 			m.Priced, m.PriceSource = true, "catalogue "+c.prices.Date
 			return

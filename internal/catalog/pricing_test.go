@@ -38,6 +38,7 @@ func TestCataloguePriceUsedThenOverridden(t *testing.T) {
 	}
 	m, _ := c.Snapshot().Model("deepseek-chat")
 	if !m.Priced || m.InputPerMTok != want.InputPerMTok || m.OutputPerMTok != want.OutputPerMTok ||
+		m.CachedInputPerMTok != want.CachedInputPerMTok || want.CachedInputPerMTok == 0 ||
 		m.PriceSource != "catalogue "+pricing.Builtin().Date {
 		t.Fatalf("catalogue price not used: %+v", m)
 	}
@@ -52,7 +53,9 @@ func TestCataloguePriceUsedThenOverridden(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ = c.Snapshot().Model("deepseek-chat")
-	if m.InputPerMTok != 0.1 || m.OutputPerMTok != 0.2 || m.PriceSource != PriceOperator {
+	// The operator's prices are taken whole: the catalogue's cache-hit
+	// price does not leak into a model whose operator declared none.
+	if m.InputPerMTok != 0.1 || m.OutputPerMTok != 0.2 || m.CachedInputPerMTok != 0 || m.PriceSource != PriceOperator {
 		t.Fatalf("operator price not used: %+v", m)
 	}
 }

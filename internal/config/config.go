@@ -287,6 +287,11 @@ type ModelSpec struct {
 	ImagePrices map[string]float64 `yaml:"image_prices"`
 	VideoPrices map[string]float64 `yaml:"video_second_prices"`
 	MaxOutput   int                `yaml:"max_output_tokens"`
+	// CachedInputPerMTok prices prompt tokens the provider reads from its
+	// cache, CacheWritePerMTok those it writes to it (Anthropic's cache
+	// creation); unset, both cost input_per_mtok.
+	CachedInputPerMTok float64 `yaml:"cached_input_per_mtok"`
+	CacheWritePerMTok  float64 `yaml:"cache_write_per_mtok"`
 }
 
 // ChannelTypes are the provider types a channel may have.
@@ -356,7 +361,7 @@ func (f *File) Validate() error {
 		if m.Name == "" {
 			errs = append(errs, fmt.Errorf("models[%d]: name is required", i))
 		}
-		if m.InputPerMTok < 0 || m.OutputPerMTok < 0 || m.PerImage < 0 || m.PerVideoSecond < 0 {
+		if m.InputPerMTok < 0 || m.OutputPerMTok < 0 || m.CachedInputPerMTok < 0 || m.CacheWritePerMTok < 0 || m.PerImage < 0 || m.PerVideoSecond < 0 {
 			errs = append(errs, fmt.Errorf("models[%d] %s: prices must not be negative", i, m.Name))
 		}
 		for k, v := range m.ImagePrices {

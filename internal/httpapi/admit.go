@@ -126,8 +126,10 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			if g != nil {
 				mult = g.PriceMultiplier
 			}
+			// The worst case prices every prompt token at the dearer of the
+			// input and cache-write prices (Anthropic's writes cost 1.25×).
 			cost := usage.Cost(usage.Usage{InputTokens: est.InputTokens, OutputTokens: out},
-				usage.Prices{InputPerMTok: m.InputPerMTok, OutputPerMTok: m.OutputPerMTok}, mult)
+				usage.Prices{InputPerMTok: max(m.InputPerMTok, m.CacheWritePerMTok), OutputPerMTok: m.OutputPerMTok}, mult)
 			if est.ReserveUSD > 0 {
 				cost = est.ReserveUSD
 			}

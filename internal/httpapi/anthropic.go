@@ -54,5 +54,5 @@ func anthropicUsage(b []byte) (usage.Usage, bool) {
 	if err != nil {
 		return usage.Usage{}, false
 	}
-	return usage.Usage{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens}, r.Usage != (provider.Usage{})
+	return r.Usage, r.Usage.HasTokens()
 }

@@ -42,7 +42,7 @@ func (s *Server) relayCall(w http.ResponseWriter, r *http.Request, sc *Scope, m 
 	var res relay.Result
 	rerr := s.Relay.Do(r.Context(), w, req, &res)
 	sctx := context.WithoutCancel(r.Context())
-	s.settle(sc, req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
+	s.settle(sc, req, &res, m.Prices(), g.PriceMultiplier)
 	s.settleAdmission(sctx, sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
 	return rerr
 }

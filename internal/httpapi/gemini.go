@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,7 +11,6 @@ import (
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/gemini"
 	"github.com/keygate/keygate/internal/relay"
-	"github.com/keygate/keygate/internal/usage"
 )
 
 // geminiGenerate serves Gemini-native POST
@@ -67,29 +65,8 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, sc *Scop
 				return u
 			},
 			NewDecoder: func() provider.Decoder { return &gemini.StreamDecoder{} },
-			Usage:      geminiUsage},
+			Usage:      gemini.ParseUsage},
 		Convert: func() (*provider.ChatRequest, error) { return gemini.ParseRequest(model, body, stream) },
 		Codec:   gemini.Codec{Array: stream && !sse}}
 	return s.relayCall(w, r, sc, m, g, &req, Estimate{MaxOutput: gin.MaxOutputTokens, Choices: gin.choices(), CapName: "generationConfig.maxOutputTokens"})
-}
-
-// geminiUsage reads usageMetadata from a response, or from the last element
-// of a streamGenerateContent array.
-func geminiUsage(b []byte) (usage.Usage, bool) {
-	var one struct {
-		UsageMetadata *struct {
-			PromptTokenCount     int `json:"promptTokenCount"`
-			CandidatesTokenCount int `json:"candidatesTokenCount"`
-			ThoughtsTokenCount   int `json:"thoughtsTokenCount"`
-		} `json:"usageMetadata"`
-	}
-	var arr []json.RawMessage
-	if json.Unmarshal(b, &arr) == nil && len(arr) > 0 {
-		b = arr[len(arr)-1]
-	}
-	if json.Unmarshal(b, &one) != nil || one.UsageMetadata == nil {
-		return usage.Usage{}, false
-	}
-	u := one.UsageMetadata
-	return usage.Usage{InputTokens: u.PromptTokenCount, OutputTokens: u.CandidatesTokenCount + u.ThoughtsTokenCount}, true
 }

@@ -232,7 +232,7 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request, sc *Scope, p *im
 	}
 	var res relay.Result
 	rerr := s.Relay.Do(r.Context(), w, &req, &res)
-	s.settle(sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, mult)
+	s.settle(sc, &req, &res, m.Prices(), mult)
 	if sc.Log.Charged == "yes" {
 		if perImage {
 			made := count.images

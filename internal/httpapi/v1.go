@@ -103,13 +103,13 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		// Settle on a context that outlives the client: a client that hung up
 		// is still billed for what was produced.
 		sctx := context.WithoutCancel(r.Context())
-		s.settle(sc, &req, &res, m.InputPerMTok, m.OutputPerMTok, g.PriceMultiplier)
+		s.settle(sc, &req, &res, m.Prices(), g.PriceMultiplier)
 		s.settleAdmission(sctx, sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
 		return rerr
 	}
 }
 
-func (s *Server) settle(sc *Scope, req *relay.Request, res *relay.Result, in, out, mult float64) {
+func (s *Server) settle(sc *Scope, req *relay.Request, res *relay.Result, p usage.Prices, mult float64) {
 	l := &sc.Log
 	l.Channel, l.ModelServed, l.Attempts, l.FailureReason = res.Channel, res.ModelServed, res.Attempts, res.FailureReason
 	l.TTFBMS = float64(res.TTFB.Microseconds()) / 1000
@@ -129,8 +129,9 @@ func (s *Server) settle(sc *Scope, req *relay.Request, res *relay.Result, in, ou
 		u = usage.Usage{InputTokens: usage.EstimateTokens(len(req.Body)), OutputTokens: usage.EstimateTokens(res.OutputBytes), Estimated: true}
 	}
 	l.InputTokens, l.OutputTokens, l.UsageEstimated = u.InputTokens, u.OutputTokens, u.Estimated
+	l.CachedInputTokens, l.CacheWriteTokens, l.ReasoningTokens = u.CachedInputTokens, u.CacheWriteTokens, u.ReasoningTokens
 	if res.Written && res.Status < 300 {
-		l.CostUSD = usage.Cost(u, usage.Prices{InputPerMTok: in, OutputPerMTok: out}, mult)
+		l.CostUSD = usage.Cost(u, p, mult)
 		l.Charged = "yes"
 	}
 	if res.Written && res.Status >= 300 {

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/keygate/keygate/internal/usage"
 )
 
 // Roles of a neutral message.
@@ -148,11 +150,11 @@ type ChatResponse struct {
 	Usage        Usage
 }
 
-// Usage is token usage as the upstream reported it.
-type Usage struct {
-	InputTokens  int
-	OutputTokens int
-}
+// Usage is token usage as the upstream reported it, in the gateway's one
+// convention (usage.Usage: cached and cache-write tokens are part of the
+// input, reasoning tokens part of the output), so adapters, the relay and
+// billing never convert between two forms and lose a field.
+type Usage = usage.Usage
 
 // ChatChunk is one step of a stream. A chunk carries any of: the role (first
 // chunk), a text delta, tool-call deltas, a finish reason.

@@ -139,8 +139,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 			resp.ID = "kg-" + strconv.FormatInt(start.UnixNano(), 36)
 		}
 		res.Status = http.StatusOK
-		res.Usage = usage.Usage{InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
-		res.HasUsage = resp.Usage != (provider.Usage{})
+		res.Usage, res.HasUsage = resp.Usage, resp.Usage.HasTokens()
 		b := req.Codec.Response(resp)
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
@@ -241,8 +240,8 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 }
 
 func (rl *Relay) noteUsage(st provider.ChatStream, res *Result) {
-	if u, ok := st.Usage(); ok && (u.InputTokens > 0 || u.OutputTokens > 0) {
-		res.Usage, res.HasUsage = usage.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}, true
+	if u, ok := st.Usage(); ok && u.HasTokens() {
+		res.Usage, res.HasUsage = u, true
 	}
 }
 
@@ -374,7 +373,7 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 		}
 		_ = rc.Flush()
 		if u, ok := dec.Usage(); ok {
-			res.Usage, res.HasUsage = usage.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}, true
+			res.Usage, res.HasUsage = u, true
 		}
 		if clientLeft(ctx) {
 			return rl.clientGone(res)

@@ -516,7 +516,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 				case bytes.Equal(payload, doneMarker):
 					sawDone = true
 				case bytes.Contains(payload, usageField):
-					if u, ok := usage.FromJSON(payload); ok && (u.InputTokens > 0 || u.OutputTokens > 0) {
+					if u, ok := usage.FromJSON(payload); ok && u.HasTokens() {
 						res.Usage, res.HasUsage = u, true
 					}
 					if req.StripUsage && bytes.Contains(payload, emptyChoices) {

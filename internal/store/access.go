@@ -75,6 +75,11 @@ type UsageRow struct {
 	InputTokens  int64
 	OutputTokens int64
 	CostUSD      float64
+
+	// Parts of the token sums: prompt-cache reads and writes, reasoning.
+	CachedInputTokens int64
+	CacheWriteTokens  int64
+	ReasoningTokens   int64
 }
 
 // RollupResult says what a RollupLogs call moved.

@@ -152,6 +152,11 @@ type Model struct {
 	MaxOutput      int
 	ManagedBy      string
 	UpdatedAt      time.Time
+
+	// CachedInputPerMTok prices prompt tokens read from the provider's
+	// cache, CacheWritePerMTok those written to it; 0 = the input price.
+	CachedInputPerMTok float64
+	CacheWritePerMTok  float64
 }
 
 // Member is a person with a role; TokenHash authenticates the admin API.
@@ -213,6 +218,12 @@ type RequestLog struct {
 	// upstream status, error, duration), kept for the request's evidence.
 	// Empty when the only attempt succeeded: Channel and Status tell it.
 	AttemptsDetail []Attempt
+
+	// Parts of InputTokens and OutputTokens, billed at their own price or
+	// worth telling apart: prompt-cache reads and writes, reasoning.
+	CachedInputTokens int
+	CacheWriteTokens  int
+	ReasoningTokens   int
 }
 
 // Attempt is one upstream try of a request, as the request log keeps it.

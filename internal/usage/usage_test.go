@@ -59,7 +59,7 @@ func TestFromJSON(t *testing.T) {
 		"null usage":         {`{"choices":[{"delta":{}}],"usage":null}`, Usage{}, false},
 		"no usage":           {`{"choices":[]}`, Usage{}, false},
 		"usage word in text": {`{"choices":[{"message":{"content":"the \"usage\" of words"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}}`, Usage{InputTokens: 3, OutputTokens: 4}, true},
-		"nested braces":      {`{"usage":{"prompt_tokens":2,"completion_tokens":3,"completion_tokens_details":{"reasoning_tokens":1}}}`, Usage{InputTokens: 2, OutputTokens: 3}, true},
+		"nested braces":      {`{"usage":{"prompt_tokens":2,"completion_tokens":3,"completion_tokens_details":{"reasoning_tokens":1}}}`, Usage{InputTokens: 2, OutputTokens: 3, ReasoningTokens: 1}, true},
 		"truncated":          {`{"usage":{"prompt_tokens":2,"comp`, Usage{}, false},
 		"string with brace":  {`{"usage":{"prompt_tokens":2,"completion_tokens":3,"note":"}{"}}`, Usage{InputTokens: 2, OutputTokens: 3}, true},
 		"not json":           {`usage`, Usage{}, false},
@@ -89,13 +89,13 @@ func TestCost(t *testing.T) {
 		mult float64
 		want float64
 	}{
-		"gpt-4o-mini 1M in":     {Usage{InputTokens: 1_000_000}, Prices{0.15, 0.60}, 0, 0.15},
-		"in and out":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{0.15, 0.60}, 1, 0.00045},
-		"multiplier":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{0.15, 0.60}, 2, 0.0009},
+		"gpt-4o-mini 1M in":     {Usage{InputTokens: 1_000_000}, Prices{InputPerMTok: 0.15, OutputPerMTok: 0.60}, 0, 0.15},
+		"in and out":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{InputPerMTok: 0.15, OutputPerMTok: 0.60}, 1, 0.00045},
+		"multiplier":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{InputPerMTok: 0.15, OutputPerMTok: 0.60}, 2, 0.0009},
 		"free model":            {Usage{InputTokens: 1000, OutputTokens: 500}, Prices{}, 1, 0},
-		"zero usage":            {Usage{}, Prices{5, 15}, 1, 0},
-		"rounding is stable":    {Usage{InputTokens: 1, OutputTokens: 1}, Prices{0.15, 0.60}, 1, 0.00000075},
-		"expensive output only": {Usage{OutputTokens: 2_000_000}, Prices{3, 15}, 1, 30},
+		"zero usage":            {Usage{}, Prices{InputPerMTok: 5, OutputPerMTok: 15}, 1, 0},
+		"rounding is stable":    {Usage{InputTokens: 1, OutputTokens: 1}, Prices{InputPerMTok: 0.15, OutputPerMTok: 0.60}, 1, 0.00000075},
+		"expensive output only": {Usage{OutputTokens: 2_000_000}, Prices{InputPerMTok: 3, OutputPerMTok: 15}, 1, 30},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -139,6 +139,6 @@ func BenchmarkFromJSON(b *testing.B) {
 func BenchmarkCost(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Cost(Usage{InputTokens: 1234, OutputTokens: 567}, Prices{0.15, 0.6}, 1)
+		_ = Cost(Usage{InputTokens: 1234, OutputTokens: 567}, Prices{InputPerMTok: 0.15, OutputPerMTok: 0.6}, 1)
 	}
 }

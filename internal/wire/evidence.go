@@ -59,9 +59,12 @@ type EvidenceOutcome struct {
 
 // EvidenceUsage is the tokens counted for billing.
 type EvidenceUsage struct {
-	InputTokens  int  `json:"input_tokens"`
-	OutputTokens int  `json:"output_tokens"`
-	Estimated    bool `json:"estimated"`
+	InputTokens       int  `json:"input_tokens"`
+	OutputTokens      int  `json:"output_tokens"`
+	CachedInputTokens int  `json:"cached_input_tokens"` // of input_tokens, read from the prompt cache
+	CacheWriteTokens  int  `json:"cache_write_tokens"`  // of input_tokens, written to the prompt cache
+	ReasoningTokens   int  `json:"reasoning_tokens"`    // of output_tokens
+	Estimated         bool `json:"estimated"`
 }
 
 // EvidenceTiming is how long the call took.

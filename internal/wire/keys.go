@@ -76,6 +76,12 @@ type LogView struct {
 	UserAgent      string    `json:"user_agent"`
 	Attempts       int       `json:"attempts"`
 	Route          string    `json:"route"`
+
+	// Parts of input_tokens and output_tokens: prompt-cache reads and
+	// writes, reasoning.
+	CachedInputTokens int `json:"cached_input_tokens"`
+	CacheWriteTokens  int `json:"cache_write_tokens"`
+	ReasoningTokens   int `json:"reasoning_tokens"`
 }
 
 // RotateView is the answer to a rotation: the new key (with its plaintext,

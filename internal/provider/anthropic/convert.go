@@ -262,6 +262,13 @@ func (u usage) input() int {
 	return u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens
 }
 
+// neutral is u in the gateway's convention: Anthropic's input_tokens
+// exclude the cache reads and writes, the neutral input includes them.
+func (u usage) neutral() provider.Usage {
+	return provider.Usage{InputTokens: u.input(), OutputTokens: u.OutputTokens,
+		CachedInputTokens: u.CacheReadInputTokens, CacheWriteTokens: u.CacheCreationInputTokens}
+}
+
 // finishReason maps a stop_reason to the neutral vocabulary.
 func finishReason(s string) string {
 	switch s {
@@ -295,7 +302,7 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 		return nil, fmt.Errorf("decode Anthropic message: %w", err)
 	}
 	r := &provider.ChatResponse{ID: in.ID, Model: in.Model,
-		Usage: provider.Usage{InputTokens: in.Usage.input(), OutputTokens: in.Usage.OutputTokens}}
+		Usage: in.Usage.neutral()}
 	for _, b := range in.Content {
 		switch b.Type {
 		case "text":
@@ -399,7 +406,7 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 			return nil, fmt.Errorf("decode Anthropic stream: message_start without a message")
 		}
 		d.id, d.model = ev.Message.ID, ev.Message.Model
-		d.usage = provider.Usage{InputTokens: ev.Message.Usage.input(), OutputTokens: ev.Message.Usage.OutputTokens}
+		d.usage = ev.Message.Usage.neutral()
 		d.hasUsage = true
 		return &provider.ChatChunk{ID: d.id, Model: d.model, Role: provider.RoleAssistant}, nil
 	case "content_block_start":
@@ -446,8 +453,14 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 	case "message_delta":
 		if ev.Usage != nil {
 			d.usage.OutputTokens = ev.Usage.OutputTokens
-			if in := ev.Usage.input(); in > 0 {
-				d.usage.InputTokens = in
+			if ev.Usage.input() > 0 {
+				// Newer message_delta events repeat the input counts, all
+				// cumulative: a count only grows, and one left out keeps
+				// what message_start said.
+				u := &d.usage
+				read, write := max(u.CachedInputTokens, ev.Usage.CacheReadInputTokens), max(u.CacheWriteTokens, ev.Usage.CacheCreationInputTokens)
+				plain := max(u.InputTokens-u.CachedInputTokens-u.CacheWriteTokens, ev.Usage.InputTokens)
+				u.InputTokens, u.CachedInputTokens, u.CacheWriteTokens = plain+read+write, read, write
 			}
 			d.hasUsage = true
 		}

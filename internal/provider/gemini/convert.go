@@ -295,14 +295,46 @@ type promptFeedback struct {
 }
 
 type usageMetadata struct {
-	PromptTokenCount     int `json:"promptTokenCount"`
-	CandidatesTokenCount int `json:"candidatesTokenCount"`
-	ThoughtsTokenCount   int `json:"thoughtsTokenCount,omitempty"`
-	TotalTokenCount      int `json:"totalTokenCount"`
+	PromptTokenCount        int `json:"promptTokenCount"`
+	CachedContentTokenCount int `json:"cachedContentTokenCount,omitempty"`
+	ToolUsePromptTokenCount int `json:"toolUsePromptTokenCount,omitempty"`
+	CandidatesTokenCount    int `json:"candidatesTokenCount"`
+	ThoughtsTokenCount      int `json:"thoughtsTokenCount,omitempty"`
+	TotalTokenCount         int `json:"totalTokenCount"`
 }
 
+// neutral is u in the gateway's convention. Gemini's promptTokenCount
+// includes the cached content; totalTokenCount is prompt + tool-use prompt
+// + candidates + thoughts, so the thoughts (billed as output) and the
+// tool-use prompt (billed as input) come on top of the other two.
 func (u *usageMetadata) neutral() provider.Usage {
-	return provider.Usage{InputTokens: u.PromptTokenCount, OutputTokens: u.CandidatesTokenCount + u.ThoughtsTokenCount}
+	return provider.Usage{InputTokens: u.PromptTokenCount + u.ToolUsePromptTokenCount, OutputTokens: u.CandidatesTokenCount + u.ThoughtsTokenCount,
+		CachedInputTokens: u.CachedContentTokenCount, ReasoningTokens: u.ThoughtsTokenCount}
+}
+
+// ParseUsage reads the usageMetadata of a generateContent answer, or of
+// the last element that has one in a streamed answer's JSON array.
+func ParseUsage(body []byte) (provider.Usage, bool) {
+	type one struct {
+		UsageMetadata *usageMetadata `json:"usageMetadata"`
+	}
+	var r one
+	if err := json.Unmarshal(body, &r); err == nil {
+		if r.UsageMetadata == nil {
+			return provider.Usage{}, false
+		}
+		return r.UsageMetadata.neutral(), true
+	}
+	var all []one
+	if json.Unmarshal(body, &all) != nil {
+		return provider.Usage{}, false
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].UsageMetadata != nil {
+			return all[i].UsageMetadata.neutral(), true
+		}
+	}
+	return provider.Usage{}, false
 }
 
 // finishReason maps a Gemini finishReason to the neutral vocabulary.

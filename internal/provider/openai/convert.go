@@ -332,9 +332,41 @@ type responseMessage struct {
 }
 
 type chatUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens            int           `json:"prompt_tokens"`
+	CompletionTokens        int           `json:"completion_tokens"`
+	TotalTokens             int           `json:"total_tokens"`
+	PromptTokensDetails     *tokenDetails `json:"prompt_tokens_details,omitempty"`
+	CompletionTokensDetails *tokenDetails `json:"completion_tokens_details,omitempty"`
+}
+
+type tokenDetails struct {
+	CachedTokens    int `json:"cached_tokens,omitempty"`
+	ReasoningTokens int `json:"reasoning_tokens,omitempty"`
+}
+
+// neutral is u in the gateway's convention (OpenAI's prompt_tokens already
+// include the cached tokens, completion_tokens the reasoning tokens).
+func (u *chatUsage) neutral() provider.Usage {
+	n := provider.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
+	if u.PromptTokensDetails != nil {
+		n.CachedInputTokens = u.PromptTokensDetails.CachedTokens
+	}
+	if u.CompletionTokensDetails != nil {
+		n.ReasoningTokens = u.CompletionTokensDetails.ReasoningTokens
+	}
+	return n
+}
+
+// renderUsage is u as OpenAI writes it.
+func renderUsage(u provider.Usage) *chatUsage {
+	c := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens}
+	if u.CachedInputTokens > 0 {
+		c.PromptTokensDetails = &tokenDetails{CachedTokens: u.CachedInputTokens}
+	}
+	if u.ReasoningTokens > 0 {
+		c.CompletionTokensDetails = &tokenDetails{ReasoningTokens: u.ReasoningTokens}
+	}
+	return c
 }
 
 // RenderResponse renders a complete answer as an OpenAI chat completion.
@@ -355,7 +387,7 @@ func RenderResponse(r *provider.ChatResponse) []byte {
 	}
 	out := chatResponse{ID: r.ID, Object: "chat.completion", Created: r.Created, Model: r.Model,
 		Choices: []chatChoice{{Message: msg, FinishReason: &fr}},
-		Usage:   &chatUsage{r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.InputTokens + r.Usage.OutputTokens}}
+		Usage:   renderUsage(r.Usage)}
 	b, _ := json.Marshal(out)
 	return b
 }
@@ -397,7 +429,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 func (e *StreamEncoder) Finish(dst []byte, u provider.Usage) []byte {
 	if e.IncludeUsage {
 		dst = e.event(dst, chatResponse{ID: e.ID, Object: "chat.completion.chunk", Created: e.Created, Model: e.Model,
-			Choices: []chatChoice{}, Usage: &chatUsage{u.InputTokens, u.OutputTokens, u.InputTokens + u.OutputTokens}})
+			Choices: []chatChoice{}, Usage: renderUsage(u)})
 	}
 	return append(dst, "data: [DONE]\n\n"...)
 }
@@ -577,7 +609,7 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 		}
 	}
 	if in.Usage != nil {
-		r.Usage = provider.Usage{InputTokens: in.Usage.PromptTokens, OutputTokens: in.Usage.CompletionTokens}
+		r.Usage = in.Usage.neutral()
 	}
 	return r, nil
 }
@@ -616,7 +648,7 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		return nil, &provider.UpstreamError{Status: 500, Type: in.Error.Type, Message: in.Error.Message}
 	}
 	if in.Usage != nil {
-		d.usage = provider.Usage{InputTokens: in.Usage.PromptTokens, OutputTokens: in.Usage.CompletionTokens}
+		d.usage = in.Usage.neutral()
 		d.hasUsage = true
 	}
 	if len(in.Choices) == 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/usage"
 )
 
 // ResponsesDecoder watches a Responses API stream passed through to an
@@ -23,10 +24,7 @@ func (d *ResponsesDecoder) Decode(event string, data []byte) (*provider.ChatChun
 	var ev struct {
 		Type     string `json:"type"`
 		Response *struct {
-			Usage *struct {
-				InputTokens  int `json:"input_tokens"`
-				OutputTokens int `json:"output_tokens"`
-			} `json:"usage"`
+			Usage json.RawMessage `json:"usage"`
 		} `json:"response"`
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
@@ -38,9 +36,10 @@ func (d *ResponsesDecoder) Decode(event string, data []byte) (*provider.ChatChun
 	case "error":
 		d.done = true
 	}
-	if ev.Response != nil && ev.Response.Usage != nil {
-		d.usage = provider.Usage{InputTokens: ev.Response.Usage.InputTokens, OutputTokens: ev.Response.Usage.OutputTokens}
-		d.hasUsage = true
+	if ev.Response != nil {
+		if u, ok := usage.FromObject(ev.Response.Usage); ok { // input_tokens_details.cached_tokens, output_tokens_details.reasoning_tokens too
+			d.usage, d.hasUsage = u, true
+		}
 	}
 	return nil, nil
 }
@@ -273,7 +272,7 @@ func responseObject(id, model string, created int64, status string, output []any
 	}
 	if u != nil {
 		obj["usage"] = respUsage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens,
-			InputTokensDetails: map[string]int{"cached_tokens": 0}, OutputTokensDetails: map[string]int{"reasoning_tokens": 0}}
+			InputTokensDetails: map[string]int{"cached_tokens": u.CachedInputTokens}, OutputTokensDetails: map[string]int{"reasoning_tokens": u.ReasoningTokens}}
 	}
 	return obj
 }

@@ -49,12 +49,12 @@ func refusal(err error) error {
 
 const logCols = `request_id, time, key_id, key_display, key_env, project, member, group_name, model, model_served, channel, request_type,
  stream, status, error_code, failure_reason, input_tokens, output_tokens, usage_estimated, cost_usd, charged, latency_ms, ttfb_ms,
- source_ip, user_agent, attempts, route, attempts_detail, client, unpriced`
+ source_ip, user_agent, attempts, route, attempts_detail, client, unpriced, cached_input_tokens, cache_write_tokens, reasoning_tokens`
 
-const logColCount = 30
+const logColCount = 33
 
 // logsPerStmt is how many rows one INSERT carries: multi-row INSERTs
-// amortise the per-statement cost; 100 rows × 30 columns stays far under
+// amortise the per-statement cost; 100 rows × 33 columns stays far under
 // every engine's parameter limit (SQLite 32766, PostgreSQL 65535).
 const logsPerStmt = 100
 
@@ -119,7 +119,7 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 			args = append(args, r.RequestID, ms(r.Time), r.KeyID, r.KeyDisplay, r.KeyEnv, r.Project, r.Member, r.Group, r.Model,
 				r.ModelServed, r.Channel, r.RequestType, boolInt(r.Stream), r.Status, r.ErrorCode, r.FailureReason, r.InputTokens,
 				r.OutputTokens, boolInt(r.UsageEstimated), r.CostUSD, r.Charged, r.LatencyMS, r.TTFBMS, r.SourceIP, r.UserAgent,
-				r.Attempts, r.Route, attemptsText(r.AttemptsDetail), r.Client, boolInt(r.Unpriced))
+				r.Attempts, r.Route, attemptsText(r.AttemptsDetail), r.Client, boolInt(r.Unpriced), r.CachedInputTokens, r.CacheWriteTokens, r.ReasoningTokens)
 		}
 		if len(chunk) == logsPerStmt {
 			_, err = txFull.ExecContext(ctx, args...)
@@ -143,7 +143,8 @@ func scanLog(sc interface{ Scan(...any) error }) (store.RequestLog, error) {
 	var detail string
 	err := sc.Scan(&r.RequestID, &t, &r.KeyID, &r.KeyDisplay, &r.KeyEnv, &r.Project, &r.Member, &r.Group, &r.Model, &r.ModelServed,
 		&r.Channel, &r.RequestType, &stream, &r.Status, &r.ErrorCode, &r.FailureReason, &r.InputTokens, &r.OutputTokens, &est,
-		&r.CostUSD, &r.Charged, &r.LatencyMS, &r.TTFBMS, &r.SourceIP, &r.UserAgent, &r.Attempts, &r.Route, &detail, &r.Client, &unpriced)
+		&r.CostUSD, &r.Charged, &r.LatencyMS, &r.TTFBMS, &r.SourceIP, &r.UserAgent, &r.Attempts, &r.Route, &detail, &r.Client, &unpriced,
+		&r.CachedInputTokens, &r.CacheWriteTokens, &r.ReasoningTokens)
 	r.Time, r.Stream, r.UsageEstimated, r.Unpriced = fromMS(t), stream != 0, est != 0, unpriced != 0
 	if err == nil && detail != "" {
 		// A row this version cannot read keeps its other fields: the

@@ -152,12 +152,15 @@ func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
 
 // UpsertModel creates or replaces a catalogue model.
 func (s *Store) UpsertModel(ctx context.Context, m store.Model) error {
-	_, err := s.exec(ctx, `INSERT INTO models (name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at, media_json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO models (name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at, media_json,
+ cached_input_per_mtok, cache_write_per_mtok)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET aliases = excluded.aliases, input_per_mtok = excluded.input_per_mtok, output_per_mtok = excluded.output_per_mtok,
  per_image = excluded.per_image, per_video_second = excluded.per_video_second, max_output = excluded.max_output,
- managed_by = excluded.managed_by, updated_at = excluded.updated_at, media_json = excluded.media_json`,
-		m.Name, jsonText(nonNil(m.Aliases)), m.InputPerMTok, m.OutputPerMTok, m.PerImage, m.PerVideoSecond, m.MaxOutput, m.ManagedBy, ms(time.Now()), m.Media.Text())
+ managed_by = excluded.managed_by, updated_at = excluded.updated_at, media_json = excluded.media_json,
+ cached_input_per_mtok = excluded.cached_input_per_mtok, cache_write_per_mtok = excluded.cache_write_per_mtok`,
+		m.Name, jsonText(nonNil(m.Aliases)), m.InputPerMTok, m.OutputPerMTok, m.PerImage, m.PerVideoSecond, m.MaxOutput, m.ManagedBy, ms(time.Now()), m.Media.Text(),
+		m.CachedInputPerMTok, m.CacheWritePerMTok)
 	if err != nil {
 		return fmt.Errorf("upsert model %s: %w", m.Name, err)
 	}
@@ -166,7 +169,8 @@ ON CONFLICT (name) DO UPDATE SET aliases = excluded.aliases, input_per_mtok = ex
 
 // ListModels returns the catalogue by name.
 func (s *Store) ListModels(ctx context.Context) ([]store.Model, error) {
-	rows, err := s.query(ctx, `SELECT name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at, media_json FROM models ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at, media_json,
+ cached_input_per_mtok, cache_write_per_mtok FROM models ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list models: %w", err)
 	}
@@ -176,7 +180,8 @@ func (s *Store) ListModels(ctx context.Context) ([]store.Model, error) {
 		var m store.Model
 		var aliases, media string
 		var upd int64
-		if err := rows.Scan(&m.Name, &aliases, &m.InputPerMTok, &m.OutputPerMTok, &m.PerImage, &m.PerVideoSecond, &m.MaxOutput, &m.ManagedBy, &upd, &media); err != nil {
+		if err := rows.Scan(&m.Name, &aliases, &m.InputPerMTok, &m.OutputPerMTok, &m.PerImage, &m.PerVideoSecond, &m.MaxOutput, &m.ManagedBy, &upd, &media,
+			&m.CachedInputPerMTok, &m.CacheWritePerMTok); err != nil {
 			return nil, fmt.Errorf("list models: %w", err)
 		}
 		m.Media = store.ParseMediaPrices(media)

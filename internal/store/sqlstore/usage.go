@@ -71,7 +71,8 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 					}
 				}
 				var display sql.NullString
-				dest = append(dest, &display, &r.Requests, &r.Errors, &r.InputTokens, &r.OutputTokens, &r.CostUSD)
+				dest = append(dest, &display, &r.Requests, &r.Errors, &r.InputTokens, &r.OutputTokens, &r.CostUSD,
+					&r.CachedInputTokens, &r.CacheWriteTokens, &r.ReasoningTokens)
 				if err := rows.Scan(dest...); err != nil {
 					return err
 				}
@@ -90,6 +91,9 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 					m.Errors += r.Errors
 					m.InputTokens += r.InputTokens
 					m.OutputTokens += r.OutputTokens
+					m.CachedInputTokens += r.CachedInputTokens
+					m.CacheWriteTokens += r.CacheWriteTokens
+					m.ReasoningTokens += r.ReasoningTokens
 					m.CostUSD += r.CostUSD
 					if m.KeyDisplay == "" {
 						m.KeyDisplay = r.KeyDisplay
@@ -126,6 +130,11 @@ func (s *Store) UsageReport(ctx context.Context, f store.UsageFilter) ([]store.U
 	return out, nil
 }
 
+// detailSums adds up the token details, which request_logs and
+// usage_rollup name alike.
+const detailSums = `COALESCE(CAST(SUM(cached_input_tokens) AS BIGINT), 0), COALESCE(CAST(SUM(cache_write_tokens) AS BIGINT), 0),
+ COALESCE(CAST(SUM(reasoning_tokens) AS BIGINT), 0)`
+
 // usageQuery builds the grouped query over request_logs or usage_rollup.
 func usageQuery(f store.UsageFilter, rollup bool) (string, []any) {
 	var sel, group []string
@@ -146,12 +155,12 @@ func usageQuery(f store.UsageFilter, rollup bool) (string, []any) {
 	}
 	if rollup {
 		b.WriteString(`MAX(key_display), COALESCE(CAST(SUM(requests) AS BIGINT), 0), COALESCE(CAST(SUM(errors) AS BIGINT), 0),
- COALESCE(CAST(SUM(input_tokens) AS BIGINT), 0), COALESCE(CAST(SUM(output_tokens) AS BIGINT), 0), COALESCE(SUM(cost_usd), 0)
- FROM usage_rollup WHERE 1=1`)
+ COALESCE(CAST(SUM(input_tokens) AS BIGINT), 0), COALESCE(CAST(SUM(output_tokens) AS BIGINT), 0), COALESCE(SUM(cost_usd), 0),
+ ` + detailSums + ` FROM usage_rollup WHERE 1=1`)
 	} else {
 		b.WriteString(`MAX(key_display), COUNT(*), COALESCE(CAST(SUM(CASE WHEN error_code <> '' THEN 1 ELSE 0 END) AS BIGINT), 0),
- COALESCE(CAST(SUM(input_tokens) AS BIGINT), 0), COALESCE(CAST(SUM(output_tokens) AS BIGINT), 0), COALESCE(SUM(cost_usd), 0)
- FROM request_logs WHERE 1=1`)
+ COALESCE(CAST(SUM(input_tokens) AS BIGINT), 0), COALESCE(CAST(SUM(output_tokens) AS BIGINT), 0), COALESCE(SUM(cost_usd), 0),
+ ` + detailSums + ` FROM request_logs WHERE 1=1`)
 	}
 	var args []any
 	add := func(cond string, v any) { b.WriteString(" AND " + cond); args = append(args, v) }
@@ -257,14 +266,18 @@ func (s *Store) rollupWindow(ctx context.Context, day, from, to int64) (int64, e
 		}
 	}
 	if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO usage_rollup
- (day, project, key_id, member, model, key_display, requests, errors, input_tokens, output_tokens, cost_usd)
+ (day, project, key_id, member, model, key_display, requests, errors, input_tokens, output_tokens, cost_usd,
+ cached_input_tokens, cache_write_tokens, reasoning_tokens)
  SELECT ?, project, key_id, member, model, MAX(key_display), COUNT(*), SUM(CASE WHEN error_code <> '' THEN 1 ELSE 0 END),
- SUM(input_tokens), SUM(output_tokens), SUM(cost_usd)
+ SUM(input_tokens), SUM(output_tokens), SUM(cost_usd), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(reasoning_tokens)
  FROM request_logs WHERE time >= ? AND time < ? GROUP BY project, key_id, member, model
  ON CONFLICT (day, project, key_id, member, model) DO UPDATE SET
  key_display = excluded.key_display, requests = usage_rollup.requests + excluded.requests,
  errors = usage_rollup.errors + excluded.errors, input_tokens = usage_rollup.input_tokens + excluded.input_tokens,
- output_tokens = usage_rollup.output_tokens + excluded.output_tokens, cost_usd = usage_rollup.cost_usd + excluded.cost_usd`),
+ output_tokens = usage_rollup.output_tokens + excluded.output_tokens, cost_usd = usage_rollup.cost_usd + excluded.cost_usd,
+ cached_input_tokens = usage_rollup.cached_input_tokens + excluded.cached_input_tokens,
+ cache_write_tokens = usage_rollup.cache_write_tokens + excluded.cache_write_tokens,
+ reasoning_tokens = usage_rollup.reasoning_tokens + excluded.reasoning_tokens`),
 		day, from, to); err != nil {
 		return 0, err
 	}

@@ -102,11 +102,14 @@ func runUsage(t *testing.T, st store.Store) {
 	day0 := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 	var rows []store.RequestLog
 	var wantCost float64
+	var wantCached, wantWrite, wantReasoning int64
 	for i := 0; i < 90; i++ {
 		r := store.RequestLog{RequestID: fmt.Sprintf("req_usage_%03d", i), Time: day0.Add(time.Duration(i) * 47 * time.Minute),
 			KeyID: fmt.Sprintf("key_u%d", i%3), KeyDisplay: fmt.Sprintf("kg_live_U%03d…", i%3), Project: []string{"usage-a", "usage-b"}[i%2],
 			Member: []string{"mem_x", "mem_y", ""}[i%3], Model: []string{"m1", "m2"}[i%2], Status: 200,
-			InputTokens: 100 + i, OutputTokens: 10 * i, CostUSD: 0.0001 * float64(i+1), Charged: "yes"}
+			InputTokens: 100 + i, OutputTokens: 10 * i, CostUSD: 0.0001 * float64(i+1), Charged: "yes",
+			CachedInputTokens: 50 + i, CacheWriteTokens: i % 7, ReasoningTokens: 5 * i}
+		wantCached, wantWrite, wantReasoning = wantCached+int64(r.CachedInputTokens), wantWrite+int64(r.CacheWriteTokens), wantReasoning+int64(r.ReasoningTokens)
 		if i%10 == 0 {
 			r.Status, r.ErrorCode, r.CostUSD, r.Charged = 429, "rate_limit_exceeded", 0, "no"
 		}
@@ -122,6 +125,9 @@ func runUsage(t *testing.T, st store.Store) {
 		must(t, err)
 		if len(total) != 1 || total[0].Requests != 90 || total[0].Errors != 9 || math.Abs(total[0].CostUSD-wantCost) > 1e-9 {
 			t.Fatalf("%s: totals %+v, want 90 requests, 9 errors, $%.6f", stage, total, wantCost)
+		}
+		if total[0].CachedInputTokens != wantCached || total[0].CacheWriteTokens != wantWrite || total[0].ReasoningTokens != wantReasoning {
+			t.Fatalf("%s: token details %+v, want %d cached, %d written, %d reasoning", stage, total[0], wantCached, wantWrite, wantReasoning)
 		}
 		for _, dims := range [][]string{{"model"}, {"key"}, {"member"}, {"project"}, {"day"}, {"day", "model"}} {
 			f := inWindow

@@ -53,10 +53,11 @@ func Run(t *testing.T, st store.Store) {
 			cs[0].APIVersion != "2024-10-21" || cs[0].LastTest != `{"ok":true}` {
 			t.Fatalf("channels: %+v", cs)
 		}
-		must(t, st.UpsertModel(ctx, store.Model{Name: "m1", Aliases: []string{"m1-2024"}, InputPerMTok: 0.15, OutputPerMTok: 0.6}))
+		must(t, st.UpsertModel(ctx, store.Model{Name: "m1", Aliases: []string{"m1-2024"}, InputPerMTok: 0.15, OutputPerMTok: 0.6,
+			CachedInputPerMTok: 0.075, CacheWritePerMTok: 0.1875}))
 		ms, err := st.ListModels(ctx)
 		must(t, err)
-		if len(ms) != 1 || ms[0].OutputPerMTok != 0.6 || ms[0].Aliases[0] != "m1-2024" {
+		if len(ms) != 1 || ms[0].OutputPerMTok != 0.6 || ms[0].Aliases[0] != "m1-2024" || ms[0].CachedInputPerMTok != 0.075 || ms[0].CacheWritePerMTok != 0.1875 {
 			t.Fatalf("models: %+v", ms)
 		}
 	})
