@@ -136,7 +136,7 @@ func viewKey(k store.Key) wire.KeyView {
 	v := wire.KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
 		Models: nonNilStrs(k.Models), AllowedIPs: nonNilStrs(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
 		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
-		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
+		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency, RequestTypes: k.RequestTypes, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
 	if k.State == store.KeyActive && !k.ExpiresAt.IsZero() && !time.Now().Before(k.ExpiresAt) {
 		// Expiry is judged from expires_at at use; show the effective state.
 		v.State, v.StateAt = store.KeyExpired, timePtr(k.ExpiresAt)
@@ -169,6 +169,9 @@ type keyRequest struct {
 	// Concurrency caps the key's calls in flight per instance; 0 = its
 	// group's default.
 	Concurrency int `json:"concurrency"`
+	// RequestTypes scopes the key to request types (chat, embeddings,
+	// images, videos); empty = all.
+	RequestTypes []string `json:"request_types"`
 	// Member is the id or email of the member who owns the key (owners and
 	// admins only); by default the member who creates it.
 	Member string `json:"member"`
@@ -233,6 +236,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if req.Concurrency < 0 {
 		return invalid("concurrency", "concurrency must not be negative.", "0 uses the group's default; a positive number caps the key's calls in flight.")
 	}
+	if err := checkRequestTypes(req.RequestTypes); err != nil {
+		return err
+	}
 	plain, err := keys.Generate(prefix)
 	if err != nil {
 		return fmt.Errorf("generate key: %w", err)
@@ -240,7 +246,8 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	now := s.Now().UTC()
 	k := store.Key{ID: ids.New("key"), Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: req.Env, Name: req.Name,
 		Project: req.Project, Group: req.Group, Models: req.Models, AllowedIPs: req.AllowedIPs, State: store.KeyActive,
-		RPM: req.RPM, TPM: req.TPM, Concurrency: req.Concurrency, CreatedAt: now, CreatedBy: actorFrom(r.Context()).String(), Member: owner}
+		RPM: req.RPM, TPM: req.TPM, Concurrency: req.Concurrency, CreatedAt: now, CreatedBy: actorFrom(r.Context()).String(), Member: owner,
+		RequestTypes: req.RequestTypes}
 	if req.ExpiresAt != nil {
 		k.ExpiresAt = req.ExpiresAt.UTC()
 	}

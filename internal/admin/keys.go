@@ -15,6 +15,7 @@ import (
 	"github.com/keygate/keygate/internal/wire"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/keygate/keygate/internal/anomaly"
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
@@ -104,6 +106,8 @@ type keyPatch struct {
 	TPM        *int            `json:"tpm"`
 	// Concurrency 0 returns the key to its group's default.
 	Concurrency *int `json:"concurrency"`
+	// RequestTypes [] lifts the request-type scope.
+	RequestTypes *[]string `json:"request_types"`
 }
 
 func isNull(m json.RawMessage) bool { return strings.TrimSpace(string(m)) == "null" }
@@ -139,6 +143,11 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	if (p.RPM != nil && *p.RPM < 0) || (p.TPM != nil && *p.TPM < 0) {
 		return invalid("rpm", "rpm and tpm must not be negative.", "")
+	}
+	if p.RequestTypes != nil {
+		if err := checkRequestTypes(*p.RequestTypes); err != nil {
+			return err
+		}
 	}
 	if p.Concurrency != nil && *p.Concurrency < 0 {
 		return invalid("concurrency", "concurrency must not be negative.", "0 returns the key to its group's default; a positive number caps its calls in flight.")
@@ -190,6 +199,10 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 		if p.Concurrency != nil {
 			k.Concurrency = *p.Concurrency
 			changed = append(changed, "concurrency")
+		}
+		if p.RequestTypes != nil {
+			k.RequestTypes = *p.RequestTypes
+			changed = append(changed, "request_types")
 		}
 		if len(changed) == 0 {
 			return errNoChange
@@ -405,7 +418,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	nk := store.Key{ID: newID, Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: old.Env, Name: old.Name,
 		Project: old.Project, Group: old.Group, Models: old.Models, AllowedIPs: old.AllowedIPs, State: store.KeyActive,
-		BudgetUSD: old.BudgetUSD, BudgetPeriod: old.BudgetPeriod, RPM: old.RPM, TPM: old.TPM, Concurrency: old.Concurrency, CreatedAt: now,
+		BudgetUSD: old.BudgetUSD, BudgetPeriod: old.BudgetPeriod, RPM: old.RPM, TPM: old.TPM, Concurrency: old.Concurrency, RequestTypes: old.RequestTypes, CreatedAt: now,
 		CreatedBy: a.String(), RotatedFrom: old.ID, Member: old.Member}
 	if old.ExpiresAt.After(now) {
 		nk.ExpiresAt = old.ExpiresAt
@@ -645,5 +658,16 @@ func (s *Server) addSpend(ctx context.Context, v *wire.KeyView, k *store.Key) er
 	usd := ledger.ToUSD(spent)
 	v.SpentUSD = &usd
 	v.BudgetResetsAt = timePtr(reset)
+	return nil
+}
+
+// checkRequestTypes refuses an unknown request type in a key's scope.
+func checkRequestTypes(ts []string) error {
+	for _, t := range ts {
+		if !slices.Contains(httpapi.RequestTypes, t) {
+			return invalid("request_types", fmt.Sprintf("request_types has %q; the types are %s.", t, strings.Join(httpapi.RequestTypes, ", ")),
+				"Leave request_types empty to allow every type.")
+		}
+	}
 	return nil
 }

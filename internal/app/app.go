@@ -61,7 +61,8 @@ type App struct {
 	// follow-up loop has stopped.
 	followUpsDone chan struct{}
 	// Banner receives the one-time owner token on a fresh database.
-	Banner io.Writer
+	Banner   io.Writer
+	jobsDone chan struct{} // closes when the video job engine has stopped
 	// demoStop stops the built-in mock upstream of the demo setup.
 	demoStop context.CancelFunc
 	demoDone chan struct{}
@@ -145,6 +146,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		return nil, err
 	}
 	if err := a.wireScale(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := a.wireJobs(client); err != nil { // jobs.go
 		return nil, err
 	}
 	return a, nil
@@ -255,6 +259,7 @@ func (a *App) Start(ctx context.Context) error {
 		go func() { defer close(a.anomaliesDone); a.Anomalies.Run(bg) }()
 	}
 	a.startRetention(bg)
+	a.startJobs(bg)
 	a.http = &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	go func() {
@@ -313,6 +318,9 @@ func (a *App) Close() error {
 	}
 	if a.retentionDone != nil {
 		<-a.retentionDone // stopped with the background context above
+	}
+	if a.jobsDone != nil {
+		<-a.jobsDone
 	}
 	if a.Logs != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)

@@ -22,6 +22,7 @@ import (
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/docs"
 	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/jobs"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/limit"
 	"github.com/keygate/keygate/internal/logwriter"
@@ -58,6 +59,8 @@ type Server struct {
 	// Health adds fields to GET /healthz (instance id, last applied
 	// change-event sequence).
 	Health func() map[string]any
+	// Jobs runs video jobs (videos.go); nil refuses them.
+	Jobs *jobs.Engine
 }
 
 // Scope is the typed per-request state (never string keys on a context).
@@ -118,6 +121,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/responses", s.api("responses", s.relayHandler("responses", "/responses", false)))
 	mux.Handle("POST /v1/images/generations", s.api("images", s.imageGenerations)) // images.go
 	mux.Handle("POST /v1/images/edits", s.api("images", s.imageEdits))
+	mux.Handle("POST /v1/videos", s.api("videos", s.videosCreate)) // videos.go
+	mux.Handle("GET /v1/videos", s.api("videos", s.videosList))
+	mux.Handle("GET /v1/videos/{id}", s.api("videos", s.videosGet))
+	mux.Handle("GET /v1/videos/{id}/content", s.api("videos", s.videosContent))
+	mux.Handle("DELETE /v1/videos/{id}", s.api("videos", s.videosDelete))
 	// Native routes of other vendors' clients (anthropic.go, gemini.go).
 	mux.Handle("POST /v1/messages", s.api("messages", s.anthropicMessages))
 	mux.Handle("POST /v1beta/models/{call}", s.api("gemini", s.geminiGenerate))

@@ -227,10 +227,13 @@ type SubmitError struct {
 func (e *SubmitError) Error() string { return "submit job " + e.Job.ID + ": " + e.Err.Error() }
 func (e *SubmitError) Unwrap() error { return e.Err }
 
-// Submit creates j (charging its reservation, with the request's log row)
-// and sends it upstream. On success the job is queued or in progress; on
-// an upstream refusal it is failed and refunded and *SubmitError says why.
-// A *store.JobCapError means a cap refused it and nothing was created.
+// Submit creates j (charging its reservation) and sends it upstream. On
+// success the job is queued or in progress and row — the submitting
+// request's log row, which carries the job's charge once it is settled — is
+// written before any other instance can settle the job; on an upstream
+// refusal the job is failed and refunded, *SubmitError says why, and the
+// row is left to the caller (it answers with an error). A
+// *store.JobCapError means a cap refused it and nothing was created.
 func (e *Engine) Submit(ctx context.Context, j *store.Job, p *Params, row *store.RequestLog, projectCap, channelCap int) (store.Job, error) {
 	ch := e.Channel(j.Channel)
 	if ch == nil {
@@ -242,7 +245,7 @@ func (e *Engine) Submit(ctx context.Context, j *store.Job, p *Params, row *store
 	}
 	now := e.now()
 	j.State, j.LeaseOwner, j.LeaseUntil, j.CreatedAt, j.Charged = store.JobSubmitting, e.Owner, now.Add(e.lease()), now, "no"
-	if err := e.Store.CreateJob(ctx, j, row, projectCap, channelCap); err != nil {
+	if err := e.Store.CreateJob(ctx, j, nil, projectCap, channelCap); err != nil {
 		return *j, err
 	}
 	e.adjust(ctx, j, j.ReservedNano)
@@ -259,6 +262,13 @@ func (e *Engine) Submit(ctx context.Context, j *store.Job, p *Params, row *store
 		code, msg := submitFailure(cl, err)
 		done, _ := e.finish(ctx, j, store.JobSubmitting, store.JobFinal{State: store.JobFailed, ErrorCode: code, ErrorMessage: msg})
 		return done, &SubmitError{Class: cl, Job: done, Err: err}
+	}
+	// The row goes in while this instance still holds the job, so the
+	// settlement that updates it always finds it.
+	if row != nil {
+		if err := e.Store.InsertLogs(context.WithoutCancel(ctx), []store.RequestLog{*row}); err != nil {
+			e.log().Warn("the video job's request log row was not written; the log writer retries it, without the job's charge", "job", j.ID, "err", err)
+		}
 	}
 	state := upstreamState(st.State)
 	if store.JobTerminal(state) {

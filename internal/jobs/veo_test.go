@@ -27,7 +27,7 @@ func TestVeoAdapter(t *testing.T) {
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Goog-Api-Key") != "AIza-test-credential" {
-			http.Error(w, `{"error":{"code":403,"message":"API key not valid.","status":"PERMISSION_DENIED"}}`, 403)
+			http.Error(w, `{"error":{"code":403,"message":"API key not valid.","status":"PERMISSION_DENIED"}}`, http.StatusForbidden)
 			return
 		}
 		serve := func(name string) {

@@ -117,8 +117,8 @@ type JobFinal struct {
 type JobStore interface {
 	// CreateJob inserts j (state submitting, leased to j.LeaseOwner), its
 	// reservation — ReservedNano added to each window's spend, and the
-	// 'reserve' ledger row — and the submitting request's log row, in one
-	// transaction. When a cap is given (> 0) and the project or the channel
+	// 'reserve' ledger row — and, when log is not nil, a request log row, in
+	// one transaction. When a cap is given (> 0) and the project or the channel
 	// already has that many jobs in flight it inserts nothing and returns
 	// *JobCapError.
 	CreateJob(ctx context.Context, j *Job, log *RequestLog, projectCap, channelCap int) error
@@ -142,6 +142,8 @@ type JobStore interface {
 	FinishJob(ctx context.Context, id, from string, f JobFinal, now time.Time) (bool, error)
 	// RequestJobCancel marks a job for cancellation; it reports the job.
 	RequestJobCancel(ctx context.Context, id string, now time.Time) (Job, error)
+	// InsertLogs writes request log rows (skipping known request ids).
+	InsertLogs(ctx context.Context, rows []RequestLog) error
 }
 
 // JobCapError says which cap refused a new job.

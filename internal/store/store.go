@@ -317,6 +317,7 @@ type Store interface {
 	MemberStore
 	UsageStore
 	IncidentStore
+	JobStore
 
 	UpsertGroup(ctx context.Context, g Group) error
 	ListGroups(ctx context.Context) ([]Group, error)

@@ -35,10 +35,12 @@ type KeyView struct {
 	TPM            int        `json:"tpm"`
 	// Concurrency is the key's own cap on calls in flight per instance
 	// (0 = its group's default, then KEYGATE_KEY_CONCURRENCY).
-	Concurrency int       `json:"concurrency"`
-	CreatedAt   time.Time `json:"created_at"`
-	CreatedBy   string    `json:"created_by"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Concurrency int `json:"concurrency"`
+	// RequestTypes is the key's request-type scope (empty = all).
+	RequestTypes []string  `json:"request_types,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	CreatedBy    string    `json:"created_by"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // BudgetView is a budget in USD per period.
