@@ -137,6 +137,10 @@ type Error struct {
 	Status  int // overrides the catalogue status when non-zero (e.g. 502 vs 503)
 	Cause   error
 	Header  http.Header // extra response headers, e.g. Retry-After, Allow
+	// UpstreamCode, when set, is shown as "code" in place of Code: an
+	// upstream's own code for a request it refused (moderation_blocked,
+	// context_length_exceeded), which clients match on; docs stay Code's.
+	UpstreamCode string
 }
 
 func (e *Error) Error() string {
@@ -264,6 +268,9 @@ func BodyIn(e *Error, requestID string, l i18n.Lang) []byte {
 	msg, hint := e.Text(l)
 	f := bodyFields{Message: msg, Type: entry.Type, Code: entry.Code, Hint: hint,
 		Docs: DocsPathIn(entry.Code, l), RequestID: requestID}
+	if e.UpstreamCode != "" {
+		f.Code = Code(e.UpstreamCode)
+	}
 	if e.Param != "" {
 		p := e.Param
 		f.Param = &p

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/provider/registry"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -304,7 +305,7 @@ func (c *Catalog) Reload(ctx context.Context) error {
 			continue
 		}
 		cc := &Channel{Channel: ch, groups: map[string]bool{}}
-		u, err := url.Parse(strings.TrimRight(ch.BaseURL, "/"))
+		u, err := channelURL(ch.Type, ch.BaseURL)
 		if err != nil {
 			c.log.Error("channel has an invalid base_url; skipped", "channel", ch.Name, "err", err)
 			continue
@@ -563,4 +564,15 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// channelURL is a channel's base URL completed as its type's vendor
+// documents it (the registry's default when empty, the version path on a
+// host-only URL).
+func channelURL(typ, base string) (*url.URL, error) {
+	t, ok := registry.Lookup(typ)
+	if !ok {
+		return url.Parse(strings.TrimRight(base, "/"))
+	}
+	return t.BaseURL(base)
 }

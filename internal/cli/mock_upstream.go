@@ -21,18 +21,21 @@ func newMockUpstreamCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "mock-upstream",
-		Short: "Run a fake OpenAI-compatible upstream for trying keygate without a provider account",
-		Long: `Run a fake OpenAI-compatible API (models, chat completions, completions,
-embeddings; streaming included) that answers deterministically.
+		Short: "Run a fake OpenAI, Anthropic and Gemini upstream for trying keygate without a provider account",
+		Long: `Run a fake of three vendors' APIs that answers deterministically:
+OpenAI (models, chat completions, completions, embeddings, Responses),
+Anthropic (/v1/messages, /v1/messages/count_tokens, models) and Gemini
+(generateContent, streamGenerateContent, countTokens, embedContent,
+batchEmbedContents, models); streaming and function tools included.
 
-Point a channel at it:
+Point channels at it:
 
   channels:
-    - name: mock
-      type: openai
-      base_url: http://127.0.0.1:9090/v1
-      api_key: <the --api-key value, or anything when it is empty>
-      models: [mock-gpt, mock-gpt-mini, mock-embed]
+    - {name: mock, type: openai, base_url: http://127.0.0.1:9090/v1,
+       api_key: <the --api-key value, or anything when it is empty>,
+       models: [mock-gpt, mock-gpt-mini, mock-embed]}
+    - {name: mock-claude, type: anthropic, base_url: http://127.0.0.1:9090, api_key: …, models: [claude-mock]}
+    - {name: mock-gemini, type: gemini, base_url: http://127.0.0.1:9090, api_key: …, models: [gemini-mock, gemini-mock-embed]}
 
 Models mock-error-401, mock-error-429, mock-error-500, mock-slow and
 mock-stream-cut simulate upstream failures.`,
@@ -49,8 +52,8 @@ mock-stream-cut simulate upstream failures.`,
 				keyNote = "the api_key given by --api-key"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(),
-				"mock upstream listening on %s; point a channel at it with type: openai, base_url: http://%s/v1 and %s\n",
-				addr, addr, keyNote)
+				"mock upstream listening on %s (OpenAI, Anthropic and Gemini routes); point channels at it with base_url http://%s/v1 (openai), http://%s (anthropic, gemini) and %s\n",
+				addr, addr, addr, keyNote)
 			return mockupstream.Serve(cmd.Context(), ln, mockupstream.Options{
 				APIKey:     apiKey,
 				Latency:    latency,

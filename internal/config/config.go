@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/keygate/keygate/internal/provider/registry"
 	"io"
 	"net"
 	"net/netip"
@@ -294,8 +295,9 @@ type ModelSpec struct {
 	CacheWritePerMTok  float64 `yaml:"cache_write_per_mtok"`
 }
 
-// ChannelTypes are the provider types a channel may have.
-var ChannelTypes = []string{"openai", "anthropic", "gemini", "azure"}
+// ChannelTypes are the provider types a channel may have (the provider
+// registry's).
+var ChannelTypes = registry.Names()
 
 // LoadFile reads and validates a YAML configuration file.
 func LoadFile(path string) (*File, error) {
@@ -386,11 +388,14 @@ func (f *File) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: duplicate channel name", where))
 		}
 		chans[c.Name] = true
-		if !contains(ChannelTypes, c.Type) {
+		if t, ok := registry.Lookup(c.Type); !ok || c.Type == "" {
 			errs = append(errs, fmt.Errorf("%s: type %q is not supported (supported: %s)", where, c.Type, strings.Join(ChannelTypes, ", ")))
-		}
-		if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
-			errs = append(errs, fmt.Errorf("%s: base_url %q must start with http:// or https://", where, c.BaseURL))
+		} else if _, err := t.BaseURL(c.BaseURL); err != nil {
+			dflt := ""
+			if t.DefaultBaseURL != "" {
+				dflt = " (omit base_url for " + t.DefaultBaseURL + ")"
+			}
+			errs = append(errs, fmt.Errorf("%s: %v; a %s channel takes %s%s", where, err, t.Name, t.Expects, dflt))
 		}
 		if c.APIKey != "" && c.APIKeyEnv != "" {
 			errs = append(errs, fmt.Errorf("%s: set api_key or api_key_env, not both", where))

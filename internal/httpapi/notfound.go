@@ -20,6 +20,9 @@ var routes = map[string]string{
 	"/v1/responses":        "POST",
 	"/v1/models":           "GET",
 	"/v1/models/":          "GET",
+	// Anthropic's routes (anthropic.go); Gemini's sit under /v1beta/models/.
+	"/v1/messages":              "POST",
+	"/v1/messages/count_tokens": "POST",
 }
 
 // foreignPrefixes are path prefixes other gateways and SDK examples put
@@ -54,10 +57,21 @@ func (s *Server) unknownEndpoint(w http.ResponseWriter, r *http.Request, sc *Sco
 				fmt.Sprintf("Send %s %s; OpenAI SDKs do this for you when base_url is %s.", method, p, base)).WithHeader("Allow", allow(method))
 		}
 	}
+	if fixed, ok := geminiPath(p); ok {
+		return apierr.New(apierr.UnknownEndpoint,
+			fmt.Sprintf("No route for %s. The path has /v1beta where Gemini SDKs do not put it: the base URL already ends in /v1beta or another prefix, and the SDK added its own. The route is %s.", p, fixed),
+			fmt.Sprintf("Set your Gemini client's base URL to %s with no path (google-genai: http_options base_url; the SDK adds /v1beta itself).", host(base)))
+	}
 	fixed, why := correctPath(p)
 	if fixed != "" {
 		if m := routes[routeFor(fixed)]; m != "" && m != r.Method {
 			why += fmt.Sprintf(" That route also takes %s, not %s.", m, r.Method)
+		}
+		if strings.HasPrefix(fixed, "/v1/messages") {
+			// Anthropic SDKs and Claude Code add /v1/messages to the base
+			// URL themselves: their base is the host, without /v1.
+			return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No route for %s. %s The route is %s.", p, why, fixed),
+				fmt.Sprintf("Set ANTHROPIC_BASE_URL (Anthropic SDKs: base_url / baseURL) to %s with no /v1: the client adds /v1/messages itself.", host(base)))
 		}
 		return unknown(p, why+" The route is "+fixed+".", base)
 	}
@@ -219,4 +233,18 @@ func validHost(h string) bool {
 func unknown(path, why, base string) error {
 	return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No route for %s. %s", path, why),
 		fmt.Sprintf("Set your client's base URL to %s (OpenAI SDKs: base_url / baseURL; curl: %s/chat/completions).", base, base))
+}
+
+// host is the gateway's base URL without its /v1, the base Anthropic and
+// Gemini clients take.
+func host(base string) string { return strings.TrimSuffix(base, "/v1") }
+
+// geminiPath finds a Gemini route below a doubled or prefixed /v1beta
+// (/v1beta/v1beta/models/m:generateContent, /v1/v1beta/…, /api/v1beta/…).
+func geminiPath(p string) (string, bool) {
+	i := strings.LastIndex(p, "/v1beta/models")
+	if i <= 0 {
+		return "", false
+	}
+	return p[i:], true
 }

@@ -127,9 +127,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/videos/{id}/content", s.api("videos", s.videosContent))
 	mux.Handle("DELETE /v1/videos/{id}", s.api("videos", s.videosDelete))
 	// Native routes of other vendors' clients (anthropic.go, gemini.go).
-	mux.Handle("POST /v1/messages", s.api("messages", s.anthropicMessages))
-	mux.Handle("POST /v1beta/models/{call}", s.api("gemini", s.geminiGenerate))
-	mux.Handle("GET /v1/models", s.api("models", s.listModels))
+	s.nativeRoutes(mux) // also GET /v1/models, answered in Anthropic's format to Claude clients
 	mux.Handle("GET /v1/models/{id...}", s.api("models", s.getModel))
 	// Admin API and secret-scanning reports (internal/admin).
 	for _, m := range s.Mounts {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // NewAnthropic returns a fake of Anthropic's Messages API (POST
@@ -18,13 +20,13 @@ import (
 // "The tool said: …". Model names containing error-401, error-429,
 // error-500 or stream-cut simulate those failures. It checks x-api-key
 // (when Options.APIKey is set) and anthropic-version like the real API.
+//
+// It also serves POST /v1/messages/count_tokens and GET /v1/models
+// (/v1/models/{id}) in Anthropic's shapes.
 func NewAnthropic(o Options) http.Handler {
-	var seq atomic.Uint64
+	messages := anthropicMessages(o)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
-			anthropicError(w, 404, "not_found_error", "Not found: "+r.Method+" "+r.URL.Path)
-			return
-		}
+		w.Header().Set("Request-Id", "req_mock"+strconv.FormatInt(time.Now().UnixNano(), 36))
 		if o.APIKey != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Api-Key")), []byte(o.APIKey)) != 1 {
 			anthropicError(w, 401, "authentication_error", "invalid x-api-key")
 			return
@@ -33,6 +35,71 @@ func NewAnthropic(o Options) http.Handler {
 			anthropicError(w, 400, "invalid_request_error", "anthropic-version: header is required")
 			return
 		}
+		p := r.URL.Path
+		switch {
+		case r.Method == http.MethodPost && p == "/v1/messages":
+			messages(w, r)
+		case r.Method == http.MethodPost && p == "/v1/messages/count_tokens":
+			anthropicCountTokens(w, r)
+		case r.Method == http.MethodGet && p == "/v1/models":
+			writeJSON(w, 200, anthropicModelList())
+		case r.Method == http.MethodGet && strings.HasPrefix(p, "/v1/models/"):
+			id := strings.TrimPrefix(p, "/v1/models/")
+			if !strings.HasPrefix(id, "claude") {
+				anthropicError(w, 404, "not_found_error", "model: "+id)
+				return
+			}
+			b, _ := json.Marshal(anthropicModel(id))
+			writeJSON(w, 200, b)
+		default:
+			anthropicError(w, 404, "not_found_error", "Not found: "+r.Method+" "+p)
+		}
+	})
+}
+
+// anthropicModels are the models the fake lists.
+var anthropicModels = []string{"claude-mock", "claude-mock-20250101"}
+
+func anthropicModel(id string) map[string]any {
+	return map[string]any{"type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z"}
+}
+
+func anthropicModelList() []byte {
+	data := []any{}
+	for _, id := range anthropicModels {
+		data = append(data, anthropicModel(id))
+	}
+	b, _ := json.Marshal(map[string]any{"data": data, "has_more": false, "first_id": anthropicModels[0], "last_id": anthropicModels[len(anthropicModels)-1]})
+	return b
+}
+
+// anthropicCountTokens answers {"input_tokens": n} with the same estimate
+// the messages answer reports.
+func anthropicCountTokens(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Model    string            `json:"model"`
+		Messages []json.RawMessage `json:"messages"`
+	}
+	switch err := json.Unmarshal(body, &req); {
+	case err != nil:
+		anthropicError(w, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+	case req.Model == "":
+		anthropicError(w, 400, "invalid_request_error", "model: Field required")
+	case len(req.Messages) == 0:
+		anthropicError(w, 400, "invalid_request_error", "messages: Field required")
+	default:
+		b, _ := json.Marshal(map[string]int{"input_tokens": estimateTokens(string(body))})
+		writeJSON(w, 200, b)
+	}
+}
+
+func anthropicMessages(o Options) http.HandlerFunc {
+	var seq atomic.Uint64
+	return func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r)
 		if !ok {
 			return
@@ -153,7 +220,7 @@ func NewAnthropic(o Options) http.Handler {
 		send("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": stop, "stop_sequence": nil},
 			"usage": map[string]int{"output_tokens": rp.completionTokens}})
 		send("message_stop", map[string]any{"type": "message_stop"})
-	})
+	}
 }
 
 // anthropicTurnText returns the text of a turn's content and whether it is

@@ -38,6 +38,12 @@ type chatRequest struct {
 	StreamOptions       *streamOptions `json:"stream_options"`
 	MaxTokens           *int           `json:"max_tokens"`
 	MaxCompletionTokens *int           `json:"max_completion_tokens"`
+	Tools               []struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	} `json:"tools"`
 }
 
 type completionRequest struct {
@@ -214,7 +220,7 @@ func (s *server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		prompt += 3 + estimateTokens(msg.Role) + estimateTokens(text)
-		if msg.Role == "user" {
+		if msg.Role == "user" || msg.Role == "tool" {
 			said = text
 		}
 	}
@@ -224,6 +230,10 @@ func (s *server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	rp := makeReply(said, prompt, limit)
 	id := "chatcmpl-" + s.nextID()
 	created := time.Now().Unix()
+	if toolResult := req.Messages[len(req.Messages)-1].Role == "tool"; toolResult || len(req.Tools) > 0 {
+		s.chatTools(w, r, &req, id, created, said, toolResult, &rp)
+		return
+	}
 	if req.Stream {
 		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 		s.streamChat(w, r, id, created, req.Model, &rp, includeUsage, m.behaviour == streamCut)
@@ -377,4 +387,81 @@ func writeCut(w http.ResponseWriter, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body[:len(body)/2])
+}
+
+// chatTools answers a chat call that offers function tools or ends with a
+// tool's result: the first function is called with {"query": <the user's
+// text>}, and after a result the answer is "The tool said: …". Tool calls
+// are rare next to plain chat, so this path favours clarity over the
+// appending the plain path does.
+func (s *server) chatTools(w http.ResponseWriter, r *http.Request, req *chatRequest, id string, created int64, said string, toolResult bool, rp *reply) {
+	tool := ""
+	if !toolResult {
+		for _, t := range req.Tools {
+			if t.Type == "function" && t.Function.Name != "" {
+				tool = t.Function.Name
+				break
+			}
+		}
+	}
+	if toolResult {
+		rp.pieces = splitPieces("The tool said: " + truncateRunes(said, echoLimit))
+		rp.completionTokens, rp.finish = len(rp.pieces), "stop"
+	}
+	var calls []map[string]any
+	args := ""
+	if tool != "" {
+		b, _ := json.Marshal(map[string]string{"query": said})
+		args = string(b)
+		calls = []map[string]any{{"index": 0, "id": "call_" + strings.TrimPrefix(id, "chatcmpl-"), "type": "function",
+			"function": map[string]string{"name": tool, "arguments": args}}}
+		rp.pieces, rp.completionTokens, rp.finish = nil, 5, "tool_calls"
+	}
+	usage := map[string]int{"prompt_tokens": rp.promptTokens, "completion_tokens": rp.completionTokens, "total_tokens": rp.promptTokens + rp.completionTokens}
+	if !req.Stream {
+		msg := map[string]any{"role": "assistant", "content": nil, "refusal": nil}
+		if t := rp.text(); t != "" {
+			msg["content"] = t
+		}
+		if calls != nil {
+			delete(calls[0], "index")
+			msg["tool_calls"] = calls
+		}
+		b, _ := json.Marshal(map[string]any{"id": id, "object": "chat.completion", "created": created, "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "message": msg, "logprobs": nil, "finish_reason": rp.finish}},
+			"usage":   usage, "system_fingerprint": fingerprint})
+		writeJSON(w, http.StatusOK, append(b, '\n'))
+		return
+	}
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	e := newSSEWriter(w)
+	defer e.close()
+	chunk := func(delta map[string]any, finish any, u any) {
+		c := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"system_fingerprint": fingerprint, "choices": []any{map[string]any{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}}
+		if u != nil {
+			c["choices"] = []any{}
+			c["usage"] = u
+		}
+		b, _ := json.Marshal(c)
+		e.send(append(e.begin(), b...))
+	}
+	chunk(map[string]any{"role": "assistant", "content": ""}, nil, nil)
+	for _, p := range rp.pieces {
+		if !s.pause(r, e) {
+			return
+		}
+		chunk(map[string]any{"content": p}, nil, nil)
+	}
+	if calls != nil {
+		half := len(args) / 2
+		first := map[string]any{"index": 0, "id": calls[0]["id"], "type": "function", "function": map[string]string{"name": tool, "arguments": args[:half]}}
+		chunk(map[string]any{"tool_calls": []any{first}}, nil, nil)
+		chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "function": map[string]string{"arguments": args[half:]}}}}, nil, nil)
+	}
+	chunk(map[string]any{}, rp.finish, nil)
+	if includeUsage {
+		chunk(nil, nil, usage)
+	}
+	e.done()
 }

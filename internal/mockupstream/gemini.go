@@ -18,24 +18,135 @@ import (
 // Model names containing error-401, error-429, error-500 or stream-cut
 // simulate those failures. It checks x-goog-api-key when Options.APIKey is
 // set.
+//
+// It also serves :countTokens, :embedContent, :batchEmbedContents and
+// GET /v1beta/models (/v1beta/models/{model}) in Google's shapes; the key
+// may also come as ?key=, as Google accepts it.
 func NewGemini(o Options) http.Handler {
-	var seq atomic.Uint64
+	generate := geminiGenerate(o)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, ok := strings.CutPrefix(r.URL.Path, "/v1beta/models/")
-		model, method, ok2 := strings.Cut(rest, ":")
-		if r.Method != http.MethodPost || !ok || !ok2 {
-			geminiError(w, 404, "NOT_FOUND", "Requested entity was not found.")
-			return
+		key := r.Header.Get("X-Goog-Api-Key")
+		if key == "" {
+			key = r.URL.Query().Get("key")
 		}
-		if o.APIKey != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Goog-Api-Key")), []byte(o.APIKey)) != 1 {
+		if o.APIKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(o.APIKey)) != 1 {
 			geminiError(w, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
 			return
 		}
-		stream := method == "streamGenerateContent"
-		if !stream && method != "generateContent" {
-			geminiError(w, 404, "NOT_FOUND", "Method not found.")
+		if r.Method == http.MethodGet && r.URL.Path == "/v1beta/models" {
+			writeJSON(w, 200, geminiModelList())
 			return
 		}
+		rest, ok := strings.CutPrefix(r.URL.Path, "/v1beta/models/")
+		model, method, ok2 := strings.Cut(rest, ":")
+		switch {
+		case ok && !ok2 && r.Method == http.MethodGet && model != "":
+			b, _ := json.Marshal(geminiModel(model))
+			writeJSON(w, 200, b)
+		case !ok || !ok2 || r.Method != http.MethodPost:
+			geminiError(w, 404, "NOT_FOUND", "Requested entity was not found.")
+		case method == "generateContent" || method == "streamGenerateContent":
+			generate(w, r, model, method == "streamGenerateContent")
+		case method == "countTokens":
+			geminiCountTokens(w, r)
+		case method == "embedContent" || method == "batchEmbedContents":
+			geminiEmbed(w, r, model, method == "batchEmbedContents")
+		default:
+			geminiError(w, 404, "NOT_FOUND", "Method not found.")
+		}
+	})
+}
+
+// geminiModels are the models the fake lists.
+var geminiModels = []string{"gemini-mock", "gemini-mock-embed"}
+
+func geminiModel(id string) map[string]any {
+	methods := []string{"generateContent", "streamGenerateContent", "countTokens"}
+	if strings.Contains(id, "embed") {
+		methods = []string{"embedContent", "batchEmbedContents"}
+	}
+	return map[string]any{"name": "models/" + id, "version": "001", "displayName": id, "description": "keygate mock model",
+		"inputTokenLimit": 1048576, "outputTokenLimit": 65536, "supportedGenerationMethods": methods}
+}
+
+func geminiModelList() []byte {
+	ms := []any{}
+	for _, id := range geminiModels {
+		ms = append(ms, geminiModel(id))
+	}
+	b, _ := json.Marshal(map[string]any{"models": ms})
+	return b
+}
+
+// geminiCountTokens answers {"totalTokens": n} with the estimate
+// generateContent reports as promptTokenCount.
+func geminiCountTokens(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	if !json.Valid(body) {
+		geminiError(w, 400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+		return
+	}
+	b, _ := json.Marshal(map[string]int{"totalTokens": estimateTokens(string(body))})
+	writeJSON(w, 200, b)
+}
+
+// geminiEmbed serves :embedContent ({"content":…} → {"embedding":{"values"}})
+// and :batchEmbedContents ({"requests":[…]} → {"embeddings":[…]}), with the
+// OpenAI fake's deterministic vectors.
+func geminiEmbed(w http.ResponseWriter, r *http.Request, model string, batch bool) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	type content struct {
+		Parts []struct {
+			Text string `json:"text"`
+		} `json:"parts"`
+	}
+	type one struct {
+		Model   string   `json:"model"`
+		Content *content `json:"content"`
+	}
+	var req struct {
+		one
+		Requests []one `json:"requests"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		geminiError(w, 400, "INVALID_ARGUMENT", "Invalid JSON payload received. "+err.Error())
+		return
+	}
+	items := []one{req.one}
+	if batch {
+		items = req.Requests
+	}
+	out := make([]any, 0, len(items))
+	for i, it := range items {
+		if it.Content == nil {
+			geminiError(w, 400, "INVALID_ARGUMENT", fmt.Sprintf("* EmbedContentRequest.content: content is not specified (request %d)", i))
+			return
+		}
+		var text strings.Builder
+		for _, p := range it.Content.Parts {
+			text.WriteString(p.Text)
+		}
+		v := embedVector(text.String())
+		out = append(out, map[string]any{"values": v[:]})
+	}
+	var b []byte
+	if batch {
+		b, _ = json.Marshal(map[string]any{"embeddings": out})
+	} else {
+		b, _ = json.Marshal(map[string]any{"embedding": out[0]})
+	}
+	writeJSON(w, 200, b)
+}
+
+func geminiGenerate(o Options) func(w http.ResponseWriter, r *http.Request, model string, stream bool) {
+	var seq atomic.Uint64
+	return func(w http.ResponseWriter, r *http.Request, model string, stream bool) {
 		body, ok := readBody(w, r)
 		if !ok {
 			return
@@ -177,7 +288,7 @@ func NewGemini(o Options) http.Handler {
 		if !sse {
 			w.Write([]byte("]"))
 		}
-	})
+	}
 }
 
 func geminiError(w http.ResponseWriter, status int, st, msg string) {

@@ -1,4 +1,5 @@
-// Package mockupstream is a built-in fake of the OpenAI HTTP API.
+// Package mockupstream is a built-in fake of the OpenAI, Anthropic and
+// Gemini HTTP APIs: every route the gateway serves, in each vendor's shape.
 //
 // It exists so that a newcomer can try keygate without any provider account
 // (`keygate mock-upstream`), so that end-to-end tests can drive the gateway
@@ -33,6 +34,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +64,9 @@ type server struct {
 	opts   Options
 	bearer []byte // "Bearer <APIKey>", precomputed for the constant-time compare
 	mux    *http.ServeMux
+	// anthropic and gemini serve the other vendors' routes (/v1/messages…,
+	// /v1beta/…), so one mock stands in for all three.
+	anthropic, gemini http.Handler
 
 	// ids are a random per-handler prefix plus a counter: unique enough for
 	// a mock, and far cheaper than reading crypto/rand on every request.
@@ -69,11 +74,16 @@ type server struct {
 	idSeq    atomic.Uint64
 }
 
-// New returns an http.Handler serving the fake OpenAI API under /v1.
+// New returns an http.Handler serving the fake OpenAI API under /v1
+// (chat, completions, embeddings, models, Responses), Anthropic's
+// /v1/messages, /v1/messages/count_tokens and model list (GET /v1/models
+// with anthropic-version and no Authorization), and Gemini's /v1beta
+// routes. Each vendor's routes check that vendor's credential header.
 func New(o Options) http.Handler {
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
-	s := &server{opts: o, idPrefix: hex.EncodeToString(nonce[:]), mux: http.NewServeMux()}
+	s := &server{opts: o, idPrefix: hex.EncodeToString(nonce[:]), mux: http.NewServeMux(),
+		anthropic: NewAnthropic(o), gemini: NewGemini(o)}
 	if o.APIKey != "" {
 		s.bearer = []byte("Bearer " + o.APIKey)
 	}
@@ -82,6 +92,7 @@ func New(o Options) http.Handler {
 	s.mux.HandleFunc("POST /v1/chat/completions", s.chatCompletions)
 	s.mux.HandleFunc("POST /v1/completions", s.completions)
 	s.mux.HandleFunc("POST /v1/embeddings", s.embeddings)
+	s.mux.HandleFunc("POST /v1/responses", s.responses)
 	s.registerImages() // images.go
 	s.registerVideos() // videos.go
 	// The catch-all also takes known paths with the wrong method, which is
@@ -91,6 +102,18 @@ func New(o Options) http.Handler {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The other vendors' routes, with their own credentials and errors.
+	switch p := r.URL.Path; {
+	case strings.HasPrefix(p, "/v1beta/"):
+		s.gemini.ServeHTTP(w, r)
+		return
+	case p == "/v1/messages" || strings.HasPrefix(p, "/v1/messages/"),
+		r.Method == http.MethodGet && (p == "/v1/models" || strings.HasPrefix(p, "/v1/models/")) &&
+			r.Header.Get("Anthropic-Version") != "" && r.Header.Get("Authorization") == "":
+		// Anthropic's SDKs list models with x-api-key and anthropic-version.
+		s.anthropic.ServeHTTP(w, r)
+		return
+	}
 	if s.bearer != nil {
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, s.bearer) != 1 {

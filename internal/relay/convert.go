@@ -13,10 +13,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/provider"
-	"github.com/keygate/keygate/internal/provider/anthropic"
-	"github.com/keygate/keygate/internal/provider/azure"
-	"github.com/keygate/keygate/internal/provider/gemini"
-	"github.com/keygate/keygate/internal/provider/openai"
+	"github.com/keygate/keygate/internal/provider/registry"
 	"github.com/keygate/keygate/internal/usage"
 )
 
@@ -57,33 +54,22 @@ func channelType(ch *catalog.Channel) string {
 }
 
 // setAuth sets the channel credential the way its provider expects it: the
-// adapter's own headers, so passed-through and converted calls authenticate
-// alike (and Anthropic's required anthropic-version goes out even on a
-// channel with no api_key).
+// registry's headers for its type, so passed-through and converted calls
+// authenticate alike (and Anthropic's required anthropic-version goes out
+// even on a channel with no api_key).
 func setAuth(h http.Header, ch *catalog.Channel) {
-	c := provider.Credential{APIKey: ch.APIKey}
-	var auth http.Header
-	switch channelType(ch) {
-	case TypeAnthropic:
-		auth = anthropic.Header(c)
-	case TypeGemini:
-		auth = gemini.Header(c)
-	default:
-		auth = openai.Header(c)
+	t, ok := registry.Lookup(channelType(ch))
+	if !ok {
+		t, _ = registry.Lookup(TypeOpenAI)
 	}
-	for k, vs := range auth {
+	for k, vs := range t.Auth(ch.APIKey) {
 		h[k] = vs
 	}
 }
 
 // DefaultProviders returns the adapters of every channel type over client.
 func DefaultProviders(client *http.Client) provider.Registry {
-	return provider.Registry{
-		TypeOpenAI:    &openai.Client{HTTP: client},
-		TypeAnthropic: &anthropic.Client{HTTP: client},
-		TypeGemini:    &gemini.Client{HTTP: client},
-		TypeAzure:     &azure.Client{HTTP: client},
-	}
+	return registry.ProvidersFor(client)
 }
 
 func (rl *Relay) provider(typ string) provider.Provider {
@@ -417,4 +403,32 @@ func (t *teeReader) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// upstreamRejected is the client's error for an upstream 4xx the gateway
+// passed a request to: the upstream's own words (credential scrubbed) and
+// status, with our code, hint and request id.
+func upstreamRejected(ch *catalog.Channel, model string, status int, body []byte) *apierr.Error {
+	msg, code, param := provider.UpstreamWords(body)
+	msg = truncate(provider.Scrub(msg, ch.APIKey), 2000)
+	e := &apierr.Error{Code: apierr.InvalidRequest, Status: status, UpstreamCode: upstreamCode(code),
+		Message: fmt.Sprintf("The %s upstream rejected the request for model %q (HTTP %d): %s", channelType(ch), model, status, msg),
+		Hint:    "Fix the request as the upstream's message says; if it names a model or URL the request did not, the gateway operator's channel settings (model_map, base_url) need fixing."}
+	e.Param = truncate(param, 200)
+	return e
+}
+
+// upstreamCode keeps an upstream's own error code when it is a plain
+// identifier (what clients match on); anything else is not shown as a code.
+func upstreamCode(c string) string {
+	if len(c) == 0 || len(c) > 64 {
+		return ""
+	}
+	for i := 0; i < len(c); i++ {
+		b := c[i]
+		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == '-') {
+			return "" // Google's "INVALID_ARGUMENT", numbers, text
+		}
+	}
+	return c
 }

@@ -405,16 +405,11 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		return rl.unavailable(ch, resp.StatusCode, readSnippet(resp.Body, ch.APIKey), resp.Header.Get("Retry-After"))
 	case resp.StatusCode >= 300:
 		// The upstream judged the request itself (bad parameters, unknown
-		// upstream model…): the caller needs its words, so pass them on.
+		// upstream model…): the caller needs its words, so they go in our
+		// envelope (code, hint, request id, in the route's own shape).
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if s := string(b); provider.Scrub(s, ch.APIKey) != s { // an echoed channel credential never reaches the client
-			b = []byte(provider.Scrub(s, ch.APIKey))
-		}
-		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, truncate(string(bytes.TrimSpace(b)), 500))
-		writeHead(w, resp, len(b))
-		res.Written = true
-		_, _ = w.Write(b)
-		return &attemptErr{err: nil, final: true, reason: res.FailureReason, verdict: answered}
+		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, truncate(provider.Scrub(string(bytes.TrimSpace(b)), ch.APIKey), 500))
+		return &attemptErr{err: upstreamRejected(ch, res.ModelServed, resp.StatusCode, b), final: true, reason: res.FailureReason, verdict: answered}
 	}
 	if req.Stream && isEventStream(resp.Header.Get("Content-Type")) {
 		if req.Native != nil {
