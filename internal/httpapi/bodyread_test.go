@@ -14,16 +14,20 @@ import (
 func errBody(b []byte) (code, param, message string) {
 	var e struct {
 		Error struct {
-			Code    string  `json:"code"`
-			Param   *string `json:"param"`
-			Message string  `json:"message"`
+			Code    json.RawMessage `json:"code"`
+			Reason  string          `json:"reason"` // Google's shape: "code" is the HTTP status
+			Param   *string         `json:"param"`
+			Message string          `json:"message"`
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(b, &e)
 	if e.Error.Param != nil {
 		param = *e.Error.Param
 	}
-	return e.Error.Code, param, e.Error.Message
+	if json.Unmarshal(e.Error.Code, &code) != nil {
+		code = e.Error.Reason
+	}
+	return code, param, e.Error.Message
 }
 
 // A body the upstream would read differently from the gateway — a member

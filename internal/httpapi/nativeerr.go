@@ -155,7 +155,7 @@ func googleErrorBody(e *apierr.Error, requestID string) []byte {
 	b, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"code": e.HTTPStatus(), "message": e.Message, "status": googleStatus(e.HTTPStatus()),
 		"details": []info{{Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: string(f.Code), Domain: "keygate"}},
-		"hint":    f.Hint, "docs": f.Docs, "request_id": requestID, "reason": f.Code,
+		"hint":    f.Hint, "docs": f.Docs, "request_id": requestID, "reason": f.Code, "param": f.Param,
 	}})
 	return b
 }
