@@ -50,6 +50,7 @@ func TestAmbiguousMembersRefusedOnEveryRoute(t *testing.T) {
 		{"/v1/responses", `{"model":"mock-gpt","input":"x","max_output_tokens":5,"max_output_tokens":50000}`, "max_output_tokens"},
 		{"/v1/messages", `{"model":"mock-gpt","max_tokens":5,"Max_tokens":50000,` + msgs + `}`, "Max_tokens"},
 		{"/v1beta/models/mock-gpt:generateContent", `{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":5,"max_output_tokens":50000}}`, "generationConfig.maxOutputTokens"},
+		{"/v1/images/generations", `{"model":"mock-gpt","prompt":"x","n":10,"N":1}`, "N"},
 	}
 	for _, c := range cases {
 		h := testgw.Bearer(k.Key)

@@ -50,6 +50,10 @@ type imageParams struct {
 	Stream  bool   `json:"stream"`
 }
 
+// imageNames are imageParams' members: each given once and spelled exactly,
+// so encoding/json reads them as the upstream does.
+var imageNames = []string{"model", "prompt", "n", "size", "quality", "stream"}
+
 func (p *imageParams) count() int {
 	if p.N == nil {
 		return 1
@@ -67,6 +71,9 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request, sc *Sc
 		return err
 	}
 	defer bodyPool.Put(buf)
+	if err := refuseAmbiguous(buf.Bytes(), imageNames); err != nil {
+		return bodyError(err, `Send a JSON object such as {"model": "gpt-image-1", "prompt": "…"} with Content-Type: application/json.`)
+	}
 	var p imageParams
 	if err := json.Unmarshal(buf.Bytes(), &p); err != nil {
 		return apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",

@@ -208,6 +208,26 @@ func parseGemini(body []byte) (geminiInbound, error) {
 	return g, err
 }
 
+// refuseAmbiguous refuses body, with readObject's rules, when a top-level
+// member named in names is given twice or in a case variant: for handlers
+// that then decode the body with encoding/json, which matches names
+// case-insensitively and keeps the last copy.
+func refuseAmbiguous(body []byte, names []string) error {
+	lookup := func(key []byte) int {
+		for i, n := range names {
+			if string(key) == n {
+				return i
+			}
+		}
+		return -1
+	}
+	end, err := readObject(body, jsonscan.Space(body, 0), "", lookup, names, func(int, int, int) error { return nil })
+	if err == nil && jsonscan.Space(body, end) != len(body) {
+		err = syntaxError(body)
+	}
+	return err
+}
+
 // readObject walks the object at body[at], calling set with the id (from
 // lookup, which matches names exactly) and value offsets of each member it
 // knows. It refuses, with an error naming the member, a known member given

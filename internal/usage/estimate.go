@@ -18,76 +18,100 @@ import (
 // insignificant whitespace.
 //
 // A Responses stream repeats its text (each delta, then the part, the item
-// and the whole response when done), so in a Responses event only the
-// "delta" counts.
+// and the whole response when done), so in a Responses event (a "type"
+// of "response.…") only the "delta" strings count.
 func GeneratedBytes(b []byte) int {
-	s := jsonscan.Space(b, 0)
-	if s >= len(b) {
-		return 0
-	}
-	if b[s] != '{' {
-		e, ok := jsonscan.Value(b, s)
-		if !ok {
-			return 0
+	// One flat pass from colon to colon (bytes.IndexByte finds each): a
+	// colon right after a quoted name ends a member's key, and the value
+	// after a text key is counted. No recursion and no allocation: on the
+	// stream path this runs for every event. A colon inside a string is
+	// told apart by what precedes it; one that still looks like a key (a
+	// quoted text key, then a colon, inside a string) can only misplace a
+	// few bytes of an estimate.
+	text, delta, responses := 0, 0, false
+	for i := 0; ; {
+		c := bytes.IndexByte(b[i:], ':')
+		if c < 0 {
+			break
 		}
-		return textIn(b, s, e)
-	}
-	n, delta, responsesEvent := 0, 0, false
-	jsonscan.Object(b, s, func(key []byte, vs, ve int) bool {
-		switch string(key) {
-		case "type":
-			responsesEvent = bytes.HasPrefix(b[vs:ve], responsesType)
-		case "delta":
-			if b[vs] == '"' {
-				delta = ve - vs - 2
+		c += i
+		i = c + 1
+		ke := c - 1 // the key's closing quote
+		for ke >= 0 && (b[ke] == ' ' || b[ke] == '\t' || b[ke] == '\n' || b[ke] == '\r') {
+			ke--
+		}
+		if ke < 1 || b[ke] != '"' {
+			continue
+		}
+		ks := bytes.LastIndexByte(b[max(0, ke-maxTextKey-1):ke], '"')
+		if ks < 0 {
+			continue // longer than any key counted
+		}
+		key := b[max(0, ke-maxTextKey-1)+ks+1 : ke]
+		v := jsonscan.Space(b, c+1)
+		if v >= len(b) {
+			break
+		}
+		switch b[v] {
+		case '"':
+			switch string(key) {
+			case "content", "text", "reasoning", "reasoning_content", "refusal", "arguments", "partial_json", "thinking":
+				ve := stringEnd(b, v)
+				if ve < 0 {
+					return text
+				}
+				text += ve - v - 2
+				i = ve
+			case "delta":
+				ve := stringEnd(b, v)
+				if ve < 0 {
+					return text
+				}
+				delta += ve - v - 2
+				i = ve
+			case "type":
+				responses = responses || bytes.HasPrefix(b[v+1:], responsesType)
+			}
+		case '{', '[':
+			switch string(key) {
+			case "args", "input": // a tool call's arguments as JSON (Gemini, Anthropic)
+				if ve, ok := jsonscan.Value(b, v); ok {
+					text += compactLen(b[v:ve])
+					i = ve
+				}
 			}
 		}
-		if !responsesEvent {
-			n += memberText(b, key, vs, ve)
-		}
-		return true
-	})
-	if responsesEvent {
+	}
+	if responses {
 		return delta
 	}
-	return n
+	return text
 }
 
-var responsesType = []byte(`"response.`)
+// maxTextKey is the length of the longest key GeneratedBytes looks for
+// ("reasoning_content").
+const maxTextKey = 17
 
-// textIn counts the generated text inside the value at b[s:e].
-func textIn(b []byte, s, e int) int {
-	n := 0
-	switch b[s] {
-	case '{':
-		jsonscan.Object(b, s, func(key []byte, vs, ve int) bool {
-			n += memberText(b, key, vs, ve)
-			return true
-		})
-	case '[':
-		jsonscan.Elements(b, s, func(vs, ve int) bool {
-			n += textIn(b, vs, ve)
-			return true
-		})
-	}
-	return n
-}
+var responsesType = []byte("response.")
 
-func memberText(b []byte, key []byte, vs, ve int) int {
-	switch string(key) {
-	case "content", "text", "reasoning", "reasoning_content", "refusal", "arguments", "partial_json", "thinking":
-		if b[vs] == '"' {
-			return ve - vs - 2
+// stringEnd returns the index after the string starting at b[s] (a '"'),
+// or -1 when it does not end.
+func stringEnd(b []byte, s int) int {
+	for j := s + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
 		}
-	case "args", "input":
-		if b[vs] == '{' || b[vs] == '[' {
-			return compactLen(b[vs:ve])
+		p := j + k
+		bs := 0
+		for p-1-bs > s && b[p-1-bs] == '\\' {
+			bs++
 		}
+		if bs%2 == 0 {
+			return p + 1
+		}
+		j = p + 1
 	}
-	if b[vs] == '{' || b[vs] == '[' {
-		return textIn(b, vs, ve)
-	}
-	return 0
 }
 
 // compactLen is the length of a valid JSON value without the whitespace

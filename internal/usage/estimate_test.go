@@ -39,3 +39,16 @@ func TestGeneratedBytes(t *testing.T) {
 		}
 	}
 }
+
+// GeneratedBytes never fails on what it cannot read: any bytes give a
+// count, never a panic.
+func FuzzGeneratedBytes(f *testing.F) {
+	for _, s := range []string{`{"content":"a\"b"}`, `{"args":{"a":[1,`, `"\\`, `{"type":"response.x","delta":"ab"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n := GeneratedBytes(b); n < 0 || n > len(b) {
+			t.Fatalf("%q: %d bytes", b, n)
+		}
+	})
+}
