@@ -128,8 +128,8 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			}
 			// The worst case prices every prompt token at the dearer of the
 			// input and cache-write prices (Anthropic's writes cost 1.25×).
-			cost := usage.Cost(usage.Usage{InputTokens: est.InputTokens, OutputTokens: out},
-				usage.Prices{InputPerMTok: max(m.InputPerMTok, m.CacheWritePerMTok), OutputPerMTok: m.OutputPerMTok}, mult)
+			prices := usage.Prices{InputPerMTok: max(m.InputPerMTok, m.CacheWritePerMTok), OutputPerMTok: m.OutputPerMTok}
+			cost := usage.Cost(usage.Usage{InputTokens: est.InputTokens, OutputTokens: out}, prices, mult)
 			if est.ReserveUSD > 0 {
 				cost = est.ReserveUSD
 			}
@@ -138,8 +138,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 				s.Gate.Release(k.ID, a.conc)
 				var ex *ledger.Exhausted
 				if errors.As(err, &ex) {
-					return quotaError(k, mem, ex, worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0,
-						prices: usage.Prices{InputPerMTok: m.InputPerMTok, OutputPerMTok: m.OutputPerMTok}, mult: mult})
+					return quotaError(k, mem, ex, worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0, prices: prices, mult: mult})
 				}
 				return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.unavailable"), i18n.M("quota.unavailable.hint")).WithCause(err)
 			}
