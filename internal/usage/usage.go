@@ -4,6 +4,7 @@
 package usage
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 
@@ -65,18 +66,15 @@ type details struct {
 // not the upstream's bill and is never read. Only the usage object is
 // decoded; the rest of the body is walked, not decoded.
 func FromJSON(body []byte) (Usage, bool) {
-	var obj []byte
-	_, ok := jsonscan.Members(body, jsonscan.Space(body, 0), func(key, val []byte) bool {
-		if string(key) == "usage" { // the last one wins, as the upstream's own JSON reader takes it
-			obj = val
-		}
-		return true
-	})
+	if u, ok := lastUsage(body); ok {
+		return u, true
+	}
+	obj, ok := topUsage(body)
 	if !ok {
-		// A top-level key the scanner leaves to encoding/json (escaped,
-		// non-ASCII), or a body that is not one whole object. Member names
-		// are compared exactly, as the upstream does: a map, not a struct
-		// (encoding/json matches struct fields case-insensitively).
+		// A top-level key that needs decoding (an escape), or a body that
+		// is not one whole object. Member names are compared exactly, as
+		// the upstream does: a map, not a struct (encoding/json matches
+		// struct fields case-insensitively).
 		var top map[string]json.RawMessage
 		if json.Unmarshal(body, &top) != nil {
 			return Usage{}, false
@@ -84,6 +82,175 @@ func FromJSON(body []byte) (Usage, bool) {
 		obj = top["usage"]
 	}
 	return fromObject(obj)
+}
+
+// lastKey returns the index of the last `"usage"` in b, or -1. It walks
+// back from 'u' to 'u' (bytes.LastIndex hashes its way back and took most
+// of FromJSON's time).
+func lastKey(b []byte) int {
+	for i := len(b); ; {
+		j := bytes.LastIndexByte(b[:i], 'u')
+		if j < 1 {
+			return -1
+		}
+		if b[j-1] == '"' && len(b)-j >= 6 && string(b[j:j+6]) == `usage"` {
+			return j - 1
+		}
+		i = j
+	}
+}
+
+const usageKeyLen = len(`"usage"`)
+
+// lastUsage is the fast path of the common shape — chat, completions,
+// embeddings and their stream chunks end with "usage": it reads the last
+// "usage" of b when it is the last member of the object b ends with, which
+// is the top-level object: the key is preceded by '{' or ',' (so its
+// quotes are not inside a string) and its object by nothing but the
+// closing brace. Any other shape is left to topUsage.
+func lastUsage(b []byte) (Usage, bool) {
+	k := lastKey(b)
+	if k < 0 {
+		return Usage{}, false
+	}
+	p := k - 1
+	for p >= 0 && (b[p] == ' ' || b[p] == '\t' || b[p] == '\n' || b[p] == '\r') {
+		p--
+	}
+	if p < 0 || (b[p] != '{' && b[p] != ',') {
+		return Usage{}, false
+	}
+	i := jsonscan.Space(b, k+usageKeyLen)
+	if i >= len(b) || b[i] != ':' {
+		return Usage{}, false
+	}
+	if i = jsonscan.Space(b, i+1); i >= len(b) || b[i] != '{' {
+		return Usage{}, false
+	}
+	var w wire
+	end, ok := jsonscan.Members(b, i, w.member)
+	if !ok {
+		return Usage{}, false
+	}
+	if e := jsonscan.Space(b, end); e >= len(b) || b[e] != '}' || jsonscan.Space(b, e+1) != len(b) {
+		return Usage{}, false
+	}
+	return w.usage(), true
+}
+
+// topUsage returns the value of the top-level "usage" member of the JSON
+// object b (the last one, as the upstream's own JSON reader takes it; nil
+// when there is none). It walks b without validating it — strings and
+// nesting only, string contents skipped with IndexByte — because it runs
+// on every answer; the usage object itself is then read strictly. It is
+// not ok when b is not an object it can walk, or a member name holds an
+// escape (its meaning needs decoding).
+func topUsage(b []byte) ([]byte, bool) {
+	i := jsonscan.Space(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	var val []byte
+	i = jsonscan.Space(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		ke := skipString(b, i)
+		if ke < 0 {
+			return nil, false
+		}
+		key := b[i+1 : ke-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return nil, false
+		}
+		i = jsonscan.Space(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = jsonscan.Space(b, i+1)
+		end := skipValue(b, i)
+		if end < 0 {
+			return nil, false
+		}
+		if string(key) == "usage" {
+			val = b[i:end]
+		}
+		i = jsonscan.Space(b, end)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '}' {
+			return val, true
+		}
+		if b[i] != ',' {
+			return nil, false
+		}
+		i = jsonscan.Space(b, i+1)
+	}
+}
+
+// skipString returns the index after the string starting at b[i] (a
+// quote), or -1 when it does not end.
+func skipString(b []byte, i int) int {
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		q := j + k
+		n := 0 // backslashes right before the quote: an odd count escapes it
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
+	}
+}
+
+// skipValue returns the index after the value starting at b[i], or -1
+// when it does not end.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				e := skipString(b, i)
+				if e < 0 {
+					return -1
+				}
+				i = e
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	for j := i; j < len(b); j++ { // a number or a literal
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+	}
+	return len(b)
 }
 
 // FromObject reads a usage object itself (the value of a "usage" member)
@@ -99,10 +266,11 @@ func fromObject(obj []byte) (Usage, bool) {
 	if _, ok := jsonscan.Members(obj, 0, w.member); !ok {
 		// A shape the scanner leaves to encoding/json (escaped keys,
 		// fractional counts…).
-		w = wire{}
-		if err := json.Unmarshal(obj, &w); err != nil {
+		fw := new(wire) // not &w: that would move w to the heap on the fast path too
+		if err := json.Unmarshal(obj, fw); err != nil {
 			return Usage{}, false
 		}
+		w = *fw
 		w.anthropic = w.CacheReadInputTokens > 0 || w.CacheCreationInputTokens > 0
 		for _, d := range []*details{w.PromptDetails, w.InputDetails, w.CompletionDetails, w.OutputDetails} {
 			if d != nil {

@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -67,6 +68,7 @@ func TestFromJSON(t *testing.T) {
 		// metadata — whose values are the client's strings.
 		"responses metadata after usage": {responsesBody, Usage{InputTokens: 36, OutputTokens: 87}, true},
 		"nested usage object after":      {`{"usage":{"prompt_tokens":3,"completion_tokens":4},"x":{"usage":{"prompt_tokens":0,"completion_tokens":0}}}`, Usage{InputTokens: 3, OutputTokens: 4}, true},
+		"nested usage last, in an object": {`{"id":"x","meta":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}`, Usage{}, false},
 		"only a nested usage":            {`{"choices":[{"message":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}]}`, Usage{}, false},
 		"case variant is not usage":      {`{"Usage":{"prompt_tokens":9,"completion_tokens":9}}`, Usage{}, false},
 		"escaped top-level key":          {`{"\u0075sage":{"prompt_tokens":2,"completion_tokens":5},"m\u00e9ta":{"usage":"x"}}`, Usage{InputTokens: 2, OutputTokens: 5}, true},
@@ -141,4 +143,25 @@ func BenchmarkCost(b *testing.B) {
 	for b.Loop() {
 		_ = Cost(Usage{InputTokens: 1234, OutputTokens: 567}, Prices{InputPerMTok: 0.15, OutputPerMTok: 0.6}, 1)
 	}
+}
+
+// What FromJSON reads is what a strict, case-exact reader of the top-level
+// object reads (the fast path for bodies ending in usage included).
+func FuzzFromJSONTopLevel(f *testing.F) {
+	f.Add([]byte(responsesBody))
+	f.Add([]byte(`{"usage":{"prompt_tokens":1,"completion_tokens":2}}`))
+	f.Add([]byte(`{"a":{"usage":{"prompt_tokens":1}},"usage":{"prompt_tokens":3}}`))
+	f.Add([]byte(`{"x":"\"usage\":{\"prompt_tokens\":5}","usage":null}`))
+	f.Add([]byte(`{"m":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var top map[string]json.RawMessage
+		if json.Unmarshal(b, &top) != nil {
+			return
+		}
+		want, wantOK := fromObject(top["usage"])
+		got, ok := FromJSON(b)
+		if ok != wantOK || got != want {
+			t.Fatalf("FromJSON(%q) = %+v, %v; the top-level usage reads %+v, %v", b, got, ok, want, wantOK)
+		}
+	})
 }
