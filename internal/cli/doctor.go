@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/internal/doctor"
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 func newDoctorCmd() *cobra.Command {
@@ -30,7 +31,15 @@ every check passes.
 
 The key may come from --key, KEYGATE_KEY or OPENAI_API_KEY (in that order);
 the base URL from --base-url, KEYGATE_BASE_URL or OPENAI_BASE_URL. Prefer
-the variables: a key on the command line lands in shell history.`,
+the variables: a key on the command line lands in shell history.
+
+It reports every problem in one run: a mistake it can correct for (spaces or
+quotes around the key, a base URL missing /v1) is reported, and the next
+checks go on with the corrected value.
+
+Output is in English or Simplified Chinese: KEYGATE_LANG (en, zh-CN), else the
+locale (LC_ALL, LC_MESSAGES, LANG; zh_CN.UTF-8 gives Chinese). keygate is
+asked for its messages and hints in the same language.`,
 		Example: `  keygate doctor --base-url http://127.0.0.1:8080/v1 --model mock-gpt
   KEYGATE_KEY=kg_live_… keygate doctor --base-url https://gw.example.com/v1`,
 		Args: cobra.NoArgs,
@@ -41,11 +50,12 @@ the variables: a key on the command line lands in shell history.`,
 			if baseURL == "" {
 				baseURL = doctorEnv("KEYGATE_BASE_URL", "OPENAI_BASE_URL")
 			}
+			lang := doctorLang()
 			if baseURL == "" {
-				return &exitError{code: 2, msg: "keygate doctor: no base URL: pass --base-url (e.g. http://127.0.0.1:8080/v1) or set KEYGATE_BASE_URL"}
+				return &exitError{code: 2, msg: i18n.M("doctor.cli.no_base").Render(lang)}
 			}
 			out := cmd.OutOrStdout()
-			rep := doctor.Run(cmd.Context(), doctor.Options{BaseURL: baseURL, Key: key, Model: model, Timeout: timeout})
+			rep := doctor.Run(cmd.Context(), doctor.Options{BaseURL: baseURL, Key: key, Model: model, Timeout: timeout, Lang: lang})
 			rep.Write(out)
 			if !rep.OK() {
 				return &exitError{code: 1}
@@ -59,6 +69,18 @@ the variables: a key on the command line lands in shell history.`,
 	f.StringVar(&model, "model", "", "model to check (default: the first one the key may use)")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each HTTP request")
 	return cmd
+}
+
+// doctorLang is the language of doctor's output: KEYGATE_LANG, else the
+// locale in POSIX order (LC_ALL, LC_MESSAGES, LANG); English otherwise.
+func doctorLang() i18n.Lang {
+	for _, name := range []string{"KEYGATE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(name); v != "" {
+			l, _ := i18n.Parse(v)
+			return l
+		}
+	}
+	return i18n.EN
 }
 
 // doctorEnv returns the first non-empty environment variable of names.

@@ -476,7 +476,10 @@ func others(tok string, reported int) i18n.Message {
 	return i18n.M("cred.others.many", i18n.N("n", n-reported))
 }
 
-// describeRune is keys.DescribeRune as a catalogue text.
+// DescribeRune is keys.DescribeRune as a catalogue text: a character that
+// does not belong in a key, named safely in the reader's language.
+func DescribeRune(r rune) i18n.Message { return describeRune(r) }
+
 func describeRune(r rune) i18n.Message {
 	switch r {
 	case ' ':

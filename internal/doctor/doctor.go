@@ -9,6 +9,13 @@
 // The checks use keygate's error fields (code, hint, request_id) when the
 // server sends them and fall back to OpenAI's error shape and plain HTTP
 // otherwise.
+//
+// A run reports every problem it can find: a mistake doctor can correct for
+// (whitespace or quotes around the key, a base URL with a known mistake) is
+// reported, and the next checks go on with the corrected value, so a user
+// with two mistakes learns both at once. Every line is written in the
+// language of Options.Lang (English or Simplified Chinese), and keygate is
+// asked for its messages and hints in that language too.
 package doctor
 
 import (
@@ -21,12 +28,14 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 )
 
@@ -38,6 +47,7 @@ type Options struct {
 	Client  *http.Client
 	Timeout time.Duration    // per HTTP request; default 30 s
 	Now     func() time.Time // default time.Now
+	Lang    i18n.Lang        // of every line, and asked of the server (Accept-Language); default English
 }
 
 // Status is the result of one check.
@@ -52,10 +62,13 @@ const (
 
 // Check is one line of the checklist.
 type Check struct {
-	Name   string
+	Name   string // one of the Check… constants (English; Write shows it in the report's language)
 	Status Status
 	Detail string // what was seen
 	Fix    string // what to do, when it did not pass
+	// Continued is set on a failed check whose mistake doctor corrected for
+	// the next checks (a trimmed key, a suggested base URL), so they ran.
+	Continued bool
 }
 
 // Evidence is what a support ticket needs, and nothing secret.
@@ -73,6 +86,7 @@ type Evidence struct {
 
 // Report is the outcome of Run.
 type Report struct {
+	Lang     i18n.Lang
 	Checks   []Check
 	Evidence Evidence
 	// SuggestedBaseURL is set when the base URL is wrong and a working one
@@ -99,15 +113,36 @@ const (
 	CheckChat    = "1-token chat completion"
 )
 
+// checkTitles are the catalogue texts of the check names.
+var checkTitles = map[string]i18n.Message{
+	CheckBaseURL: i18n.M("doctor.check.base_url"),
+	CheckKey:     i18n.M("doctor.check.key"),
+	CheckModels:  i18n.M("doctor.check.models"),
+	CheckModel:   i18n.M("doctor.check.model"),
+	CheckChat:    i18n.M("doctor.check.chat"),
+}
+
+// Title is the name of check c in l.
+func Title(c string, l i18n.Lang) string {
+	if m, ok := checkTitles[c]; ok {
+		return m.Render(l)
+	}
+	return c
+}
+
 // runner carries the state of one run.
 type runner struct {
 	o       Options
 	rep     *Report
+	key     string // the key the checks send: Options.Key, or that key trimmed by checkKey
 	base    string // normalised base URL, no trailing slash
 	u       *url.URL
 	keygate bool
 	models  []string
 }
+
+// tr renders m in the run's language.
+func (rn *runner) tr(m i18n.Message) string { return m.Render(rn.o.Lang) }
 
 // Run performs the checks in order. It never returns the key in any field.
 func Run(ctx context.Context, o Options) *Report {
@@ -120,8 +155,11 @@ func Run(ctx context.Context, o Options) *Report {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	rn := &runner{o: o, rep: &Report{}}
-	rn.rep.Evidence = Evidence{Key: displayKey(o.Key), BaseURL: o.BaseURL, Model: o.Model, Server: "unknown"}
+	if o.Lang == "" {
+		o.Lang = i18n.EN
+	}
+	rn := &runner{o: o, rep: &Report{Lang: o.Lang}, key: o.Key}
+	rn.rep.Evidence = Evidence{Key: displayKey(o.Key, o.Lang), BaseURL: o.BaseURL, Model: o.Model, Server: "unknown"}
 	steps := []struct {
 		name string
 		run  func(context.Context) Check
@@ -135,14 +173,15 @@ func Run(ctx context.Context, o Options) *Report {
 	failed := ""
 	for _, st := range steps {
 		if failed != "" {
-			rn.rep.Checks = append(rn.rep.Checks, Check{Name: st.name, Status: Skip, Detail: "not run: fix \"" + failed + "\" first"})
+			rn.rep.Checks = append(rn.rep.Checks, Check{Name: st.name, Status: Skip,
+				Detail: rn.tr(i18n.M("doctor.skip", i18n.S("check", Title(failed, o.Lang))))})
 			continue
 		}
 		c := st.run(ctx)
 		c.Name = st.name
 		c.Detail, c.Fix = rn.scrub(c.Detail), rn.scrub(c.Fix)
 		rn.rep.Checks = append(rn.rep.Checks, c)
-		if c.Status == Fail {
+		if c.Status == Fail && !c.Continued {
 			failed = st.name
 		}
 	}
@@ -154,22 +193,37 @@ func Run(ctx context.Context, o Options) *Report {
 }
 
 // displayKey is the only form of the key that leaves this package.
-func displayKey(k string) string {
-	d := keys.DisplayPresented(strings.TrimFunc(k, func(r rune) bool { return unicode.IsSpace(r) || isInvisible(r) || r == '"' || r == '\'' }))
+func displayKey(k string, l i18n.Lang) string {
+	d := keys.DisplayPresented(trimAround(k))
 	if d == "" {
 		if k == "" {
-			return "(none)"
+			return i18n.M("doctor.key.none").Render(l)
 		}
-		return "(too short to show)"
+		return i18n.M("doctor.key.too_short").Render(l)
 	}
 	return d
+}
+
+// trimAround strips whitespace, invisible characters and quotes around k:
+// what a paste or a .env line adds and a key never holds.
+func trimAround(k string) string {
+	for {
+		t := strings.TrimFunc(k, func(r rune) bool { return unicode.IsSpace(r) || isInvisible(r) })
+		if len(t) >= 2 && strings.ContainsRune("\"'`", rune(t[0])) && t[len(t)-1] == t[0] {
+			t = t[1 : len(t)-1]
+		}
+		if t == k {
+			return t
+		}
+		k = t
+	}
 }
 
 // scrub replaces the key, should a server ever echo it, by its display form.
 func (rn *runner) scrub(s string) string {
 	k := rn.o.Key
-	if t := strings.TrimSpace(k); len(t) >= 8 {
-		s = strings.ReplaceAll(s, t, displayKey(k))
+	if t := trimAround(k); len(t) >= 8 {
+		s = strings.ReplaceAll(s, t, displayKey(k, rn.o.Lang))
 	}
 	return s
 }
@@ -219,12 +273,13 @@ func (rn *runner) send(ctx context.Context, method, u string, body any, withKey 
 		return answer{err: err}
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Language", string(rn.o.Lang)) // keygate answers in the reader's language
 	req.Header.Set("User-Agent", "keygate-doctor")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if withKey {
-		req.Header.Set("Authorization", "Bearer "+rn.o.Key)
+		req.Header.Set("Authorization", "Bearer "+rn.key)
 	}
 	start := time.Now()
 	sent := rn.o.Now().UTC()
@@ -262,29 +317,29 @@ func (rn *runner) send(ctx context.Context, method, u string, body any, withKey 
 // explain turns a failed answer into a detail and a fix.
 func (rn *runner) explain(a answer, what string) (string, string) {
 	if a.err != nil {
-		return fmt.Sprintf("%s: %v", what, trimErr(a.err)), "Check that the server runs and that the base URL's host and port are right."
+		return rn.tr(i18n.M("doctor.transport", i18n.S("what", what), i18n.S("err", rn.trimErr(a.err)))), rn.tr(i18n.M("doctor.transport.fix"))
 	}
-	detail := fmt.Sprintf("%s answered %d", what, a.status)
+	detail := rn.tr(i18n.M("doctor.answered", i18n.S("what", what), i18n.N("status", a.status)))
 	fix := ""
 	if e := a.errBody; e != nil {
 		if c := e.code(); c != "" {
 			detail += " " + c
 		}
 		if e.Message != "" {
-			detail += ": " + oneLine(e.Message)
+			detail += rn.tr(i18n.M("doctor.base.why_message", i18n.S("message", oneLine(e.Message))))
 		}
 		fix = e.Hint
 		if e.Docs != "" {
 			if fix != "" {
 				fix += " "
 			}
-			fix += "Docs: " + rn.docsURL(e.Docs)
+			fix += rn.tr(i18n.M("doctor.docs", i18n.S("url", rn.docsURL(e.Docs))))
 		}
 	} else if len(a.body) > 0 {
-		detail += ": " + oneLine(snippet(a.body))
+		detail += rn.tr(i18n.M("doctor.base.why_message", i18n.S("message", oneLine(snippet(a.body)))))
 	}
 	if a.requestID != "" {
-		detail += " (request id " + a.requestID + ")"
+		detail += rn.tr(i18n.M("doctor.request_id", i18n.S("id", a.requestID)))
 	}
 	return detail, fix
 }
@@ -304,20 +359,19 @@ func (rn *runner) docsURL(p string) string {
 func (rn *runner) checkBaseURL(ctx context.Context) Check {
 	raw := strings.TrimSpace(rn.o.BaseURL)
 	if raw == "" {
-		return Check{Status: Fail, Detail: "no base URL given", Fix: "Pass --base-url, e.g. --base-url http://127.0.0.1:8080/v1."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.base.none")), Fix: rn.tr(i18n.M("doctor.base.none.fix"))}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Check{Status: Fail, Detail: fmt.Sprintf("%q is not an http(s) URL", raw),
-			Fix: "Give the full base URL with scheme and host, e.g. http://127.0.0.1:8080/v1."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.base.not_http", i18n.Q("url", raw))),
+			Fix: rn.tr(i18n.M("doctor.base.not_http.fix"))}
 	}
 	if u.User != nil {
-		return Check{Status: Fail, Detail: "the base URL carries a user name or password",
-			Fix: "Remove credentials from the URL; the key goes in the Authorization header (--key)."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.base.userinfo")), Fix: rn.tr(i18n.M("doctor.base.userinfo.fix"))}
 	}
 	if u.RawQuery != "" {
-		return Check{Status: Fail, Detail: "the base URL has a query string (" + redactQuery(u) + ")",
-			Fix: "Remove the query string; never put a key in a URL — it ends up in logs."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.base.query", i18n.S("query", redactQuery(u)))),
+			Fix: rn.tr(i18n.M("doctor.base.query.fix"))}
 	}
 	rn.base, rn.u = strings.TrimRight(u.String(), "/"), u
 	rn.rep.Evidence.BaseURL = rn.base
@@ -328,40 +382,52 @@ func (rn *runner) checkBaseURL(ctx context.Context) Check {
 	}
 	rn.detectServer(ctx, a)
 	if speaksAPI(a) {
-		detail := fmt.Sprintf("%s server at %s (GET /models without a key → %d)", rn.serverName(), rn.base, a.status)
+		detail := rn.tr(i18n.M("doctor.base.ok", i18n.Sub("server", rn.serverName()), i18n.S("base", rn.base), i18n.N("status", a.status)))
 		if strings.HasSuffix(u.Path, "/v1/v1") {
-			return Check{Status: Fail, Detail: detail + ", but the base URL has /v1 twice", Fix: "Use " + strings.TrimSuffix(rn.base, "/v1") + "."}
+			return Check{Status: Fail, Detail: detail + rn.tr(i18n.M("doctor.base.twice_suffix")),
+				Fix: rn.tr(i18n.M("doctor.base.use", i18n.S("base", strings.TrimSuffix(rn.base, "/v1"))))}
 		}
 		return Check{Status: Pass, Detail: detail}
 	}
 	// Not here: find out where.
-	why := fmt.Sprintf("GET %s/models answered %d", rn.base, a.status)
+	why := rn.tr(i18n.M("doctor.base.why", i18n.S("base", rn.base), i18n.N("status", a.status)))
 	if a.errBody != nil && a.errBody.Message != "" {
-		why += ": " + oneLine(a.errBody.Message)
+		why += rn.tr(i18n.M("doctor.base.why_message", i18n.S("message", oneLine(a.errBody.Message))))
 	} else if !isJSON(a.header) {
-		why += " with " + contentType(a.header) + ", not JSON"
+		why += rn.tr(i18n.M("doctor.base.why_not_json", i18n.S("type", contentType(a.header))))
 	}
 	for _, alt := range alternatives(u) {
 		b := rn.send(ctx, http.MethodGet, alt+"/models", nil, false)
 		if b.err == nil && speaksAPI(b) {
 			rn.detectServer(ctx, b)
-			rn.rep.SuggestedBaseURL = alt
-			what := "the base URL lacks /v1"
+			what := i18n.M("doctor.base.lacks_v1")
 			switch {
 			case strings.HasSuffix(rn.base, "/v1/v1"):
-				what = "the base URL has /v1 twice"
+				what = i18n.M("doctor.base.v1_twice")
 			case len(alt) < len(rn.base):
-				what = "the base URL has an extra path segment"
+				what = i18n.M("doctor.base.extra")
 			}
-			return Check{Status: Fail, Detail: fmt.Sprintf("%s: %s, while %s/models speaks the API", what, why, alt),
-				Fix: fmt.Sprintf("Use --base-url %s (in SDKs: base_url / baseURL / OPENAI_BASE_URL).", alt)}
+			detail := rn.tr(i18n.M("doctor.base.found", i18n.Sub("what", what), i18n.S("why", why), i18n.S("alt", alt)))
+			rn.useBase(alt)
+			return Check{Status: Fail, Detail: detail + rn.tr(i18n.M("doctor.base.continue", i18n.S("alt", alt))),
+				Fix: rn.tr(i18n.M("doctor.base.use_flag", i18n.S("alt", alt))), Continued: true}
 		}
 	}
-	fix := "Check the base URL: for keygate it is http://HOST:PORT/v1; for other servers see their docs for the OpenAI-compatible base URL."
+	fix := rn.tr(i18n.M("doctor.base.unknown.fix"))
 	if a.errBody != nil && a.errBody.Hint != "" {
 		fix = a.errBody.Hint
 	}
-	return Check{Status: Fail, Detail: why + "; this does not look like an OpenAI-compatible API", Fix: fix}
+	return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.base.not_api", i18n.S("why", why))), Fix: fix}
+}
+
+// useBase makes the next checks call alt, a base URL found to work, and
+// records it as the suggestion.
+func (rn *runner) useBase(alt string) {
+	rn.rep.SuggestedBaseURL = alt
+	if u, err := url.Parse(alt); err == nil {
+		rn.base, rn.u = alt, u
+		rn.rep.Evidence.BaseURL = alt
+	}
 }
 
 // detectServer decides whether the server is keygate: its errors carry
@@ -391,11 +457,11 @@ func (rn *runner) detectServer(ctx context.Context, a answer) {
 	}
 }
 
-func (rn *runner) serverName() string {
+func (rn *runner) serverName() i18n.Message {
 	if rn.keygate {
-		return "keygate"
+		return i18n.M("doctor.server.keygate")
 	}
-	return "OpenAI-compatible (not keygate)"
+	return i18n.M("doctor.server.other")
 }
 
 // speaksAPI: a model list, or an auth refusal in OpenAI's error shape.
@@ -446,73 +512,97 @@ func alternatives(u *url.URL) []string {
 // checkKey decides from the string alone whether the key can work. Against
 // keygate the full diagnosis applies (checksum, another provider's key…);
 // against other servers only what breaks any key (whitespace, quotes, an
-// unset variable), since their keys have other shapes.
+// unset variable), since their keys have other shapes. Whitespace or quotes
+// around the key are reported, and the next checks go on with the key
+// without them (rn.key), so the user learns of any further mistake too.
 func (rn *runner) checkKey(context.Context) Check {
 	k := rn.o.Key
 	if k == "" {
-		return Check{Status: Fail, Detail: "no key given",
-			Fix: "Pass --key, or set KEYGATE_KEY or OPENAI_API_KEY (check that the variable is exported in this shell)."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.key.missing")), Fix: rn.tr(i18n.M("doctor.key.missing.fix"))}
 	}
-	if r, _ := utf8.DecodeRuneInString(k); unicode.IsSpace(r) || isInvisible(r) {
-		// Said plainly here: the diagnosis of a header would blame the
-		// space after "Bearer".
-		return Check{Status: Fail, Detail: "the key starts with " + keys.DescribeRune(r) + ", which is not part of it",
-			Fix: "Remove it where your program reads the key (.env file, secret store, CI variable), then run doctor again."}
+	t := trimAround(k)
+	if t == k || t == "" {
+		return rn.checkKeyValue(k)
 	}
-	if rn.keygate || strings.HasPrefix(strings.TrimSpace(k), "kg_") {
+	around := rn.tr(i18n.M("doctor.key.around", i18n.Sub("where", aroundKey(k, t))))
+	c := rn.checkKeyValue(t)
+	if c.Status == Fail {
+		// The trimmed key is still unusable: say both, and stop here.
+		c.Detail = rn.tr(i18n.M("doctor.then", i18n.S("first", around), i18n.S("then", c.Detail)))
+		return c
+	}
+	rn.key = t
+	return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.then", i18n.S("first", around), i18n.S("then", c.Detail))), Fix: rn.tr(i18n.M("doctor.key.around.fix")), Continued: true}
+}
+
+// aroundKey names what k has around t (its trimmed form).
+func aroundKey(k, t string) i18n.Message {
+	first, _ := utf8.DecodeRuneInString(k)
+	last, _ := utf8.DecodeLastRuneInString(k)
+	lead, trail := unicode.IsSpace(first) || isInvisible(first), unicode.IsSpace(last) || isInvisible(last)
+	switch {
+	case lead && trail:
+		return i18n.M("doctor.key.around.both", i18n.Sub("first", credential.DescribeRune(first)), i18n.Sub("last", credential.DescribeRune(last)))
+	case lead:
+		return i18n.M("doctor.key.around.starts", i18n.Sub("char", credential.DescribeRune(first)))
+	case trail:
+		return i18n.M("doctor.key.around.ends", i18n.Sub("char", credential.DescribeRune(last)))
+	}
+	return i18n.M("doctor.key.around.quotes")
+}
+
+// checkKeyValue checks a key with nothing around it.
+func (rn *runner) checkKeyValue(k string) Check {
+	if rn.keygate || strings.HasPrefix(k, "kg_") {
 		_, p := credential.Extract(http.Header{"Authorization": {"Bearer " + k}}, nil, credential.OpenAI)
 		if p != nil {
-			return Check{Status: Fail, Detail: p.Code + ": " + p.Message, Fix: capitalize(p.Hint) + "."}
+			msg, hint := p.In(rn.o.Lang)
+			return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.key.problem", i18n.S("code", p.Code), i18n.S("message", msg))),
+				Fix: capitalize(hint) + rn.tr(i18n.M("doctor.period"))}
 		}
 		env := "live"
 		if strings.HasPrefix(k, keys.PrefixTest) {
 			env = "test"
 		}
-		d := fmt.Sprintf("%s is a well-formed keygate %s key (prefix, length and checksum correct)", displayKey(k), env)
+		d := rn.tr(i18n.M("doctor.key.well_formed", i18n.S("key", displayKey(k, rn.o.Lang)), i18n.S("env", env)))
 		if !rn.keygate {
-			return Check{Status: Warn, Detail: d + ", but the server does not look like keygate"}
+			return Check{Status: Warn, Detail: d + rn.tr(i18n.M("doctor.key.not_keygate_server"))}
 		}
 		return Check{Status: Pass, Detail: d}
 	}
-	if p := genericProblem(k); p != "" {
-		return Check{Status: Fail, Detail: p, Fix: "Fix the value where your program reads it (.env file, secret store, CI variable), then run doctor again."}
+	if p := genericProblem(k); !p.IsZero() {
+		return Check{Status: Fail, Detail: rn.tr(p), Fix: rn.tr(i18n.M("doctor.key.generic.fix"))}
 	}
-	d := displayKey(k) + " has no whitespace, quotes or invisible characters"
+	d := rn.tr(i18n.M("doctor.key.generic_ok", i18n.S("key", displayKey(k, rn.o.Lang))))
 	if prov, _ := keys.OtherProvider(k); prov != "" {
-		d += " (shaped like a " + prov + " key)"
+		d += rn.tr(i18n.M("doctor.key.shaped_like", i18n.S("provider", prov)))
 	}
 	return Check{Status: Pass, Detail: d}
 }
 
-// genericProblem finds what breaks a key of any provider.
-func genericProblem(k string) string {
+// genericProblem finds what breaks a key of any provider, once whitespace
+// and quotes around it are gone.
+func genericProblem(k string) i18n.Message {
 	if !utf8.ValidString(k) {
-		return "the key is not valid UTF-8: it was probably copied from a binary file or a wrong encoding"
-	}
-	first, _ := utf8.DecodeRuneInString(k)
-	last, _ := utf8.DecodeLastRuneInString(k)
-	switch {
-	case unicode.IsSpace(first) || isInvisible(first):
-		return fmt.Sprintf("the key starts with %s", keys.DescribeRune(first))
-	case unicode.IsSpace(last) || isInvisible(last):
-		return fmt.Sprintf("the key ends with %s", keys.DescribeRune(last))
-	case strings.ContainsRune("\"'`", first) || strings.ContainsRune("\"'`", last):
-		return "the key is wrapped in quotes, which are not part of it"
+		return i18n.M("doctor.key.bad_utf8")
 	}
 	for i, r := range k {
 		if unicode.IsSpace(r) || isInvisible(r) || unicode.IsControl(r) {
-			return fmt.Sprintf("the key contains %s at character %d", keys.DescribeRune(r), utf8.RuneCountInString(k[:i])+1)
+			return i18n.M("doctor.key.contains", i18n.Sub("char", credential.DescribeRune(r)), i18n.N("pos", utf8.RuneCountInString(k[:i])+1))
 		}
+	}
+	if first, _ := utf8.DecodeRuneInString(k); strings.ContainsRune("\"'`", first) || strings.ContainsRune("\"'`", rune(k[len(k)-1])) {
+		return i18n.M("doctor.key.quote")
 	}
 	switch l := strings.ToLower(k); {
 	case l == "undefined" || l == "null" || l == "none" || l == "nil" || l == "your_api_key" || l == "changeme":
-		return fmt.Sprintf("the key is the literal %q: your environment variable is not set", k)
+		return i18n.M("doctor.key.literal", i18n.Q("literal", k))
 	case strings.HasPrefix(k, "$") || strings.HasPrefix(k, "<") && strings.HasSuffix(k, ">"):
-		return "the key is a placeholder, not a value: your environment variable is not set or not expanded"
+		return i18n.M("doctor.key.placeholder")
 	case strings.HasPrefix(l, "bearer"):
-		return "the key starts with \"Bearer\": pass the key alone, the client adds the Bearer scheme"
+		return i18n.M("doctor.key.bearer")
 	}
-	return ""
+	return i18n.Message{}
 }
 
 func isInvisible(r rune) bool {
@@ -531,41 +621,51 @@ func (rn *runner) checkModels(ctx context.Context) Check {
 		// one; with the key the wrong base URL shows.
 		for _, alt := range alternatives(rn.u) {
 			if b := rn.send(ctx, http.MethodGet, alt+"/models", nil, true); b.err == nil && b.status == 200 && speaksAPI(b) {
-				rn.rep.SuggestedBaseURL = alt
-				what := "the base URL lacks /v1"
+				what := i18n.M("doctor.base.lacks_v1")
 				if len(alt) < len(rn.base) {
-					what = "the base URL has an extra path segment"
+					what = i18n.M("doctor.base.extra")
 				}
-				return Check{Status: Fail, Detail: fmt.Sprintf("%s: GET %s/models answered 404 with the key, while %s/models lists models", what, rn.base, alt),
-					Fix: fmt.Sprintf("Use --base-url %s (in SDKs: base_url / baseURL / OPENAI_BASE_URL).", alt)}
+				detail := rn.tr(i18n.M("doctor.models.wrong_base", i18n.Sub("what", what), i18n.S("base", rn.base), i18n.S("alt", alt)))
+				rn.useBase(alt)
+				if c := rn.modelList(b); c.Status != Pass {
+					c.Detail = rn.tr(i18n.M("doctor.then", i18n.S("first", detail), i18n.S("then", c.Detail)))
+					return c
+				}
+				return Check{Status: Fail, Detail: detail + rn.tr(i18n.M("doctor.base.continue", i18n.S("alt", alt))),
+					Fix: rn.tr(i18n.M("doctor.base.use_flag", i18n.S("alt", alt))), Continued: true}
 			}
 		}
 	}
 	if a.err != nil || a.status != 200 {
 		d, f := rn.explain(a, "GET /models")
 		if f == "" && (a.status == 401 || a.status == 403) {
-			f = "The server refused the key: check that it was issued by this server and is still active."
+			f = rn.tr(i18n.M("doctor.models.refused.fix"))
 		}
 		return Check{Status: Fail, Detail: d, Fix: f}
 	}
+	return rn.modelList(a)
+}
+
+// modelList reads the model list of a 200 answer to GET /models.
+func (rn *runner) modelList(a answer) Check {
 	var l struct {
 		Data []struct {
 			ID string `json:"id"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(a.body, &l); err != nil {
-		return Check{Status: Fail, Detail: "GET /models answered 200 but not a JSON model list: " + oneLine(snippet(a.body)),
-			Fix: "The base URL may point at a web page or another API; use the server's OpenAI-compatible base URL."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.models.not_list", i18n.S("body", oneLine(snippet(a.body))))),
+			Fix: rn.tr(i18n.M("doctor.models.not_list.fix"))}
 	}
+	rn.models = rn.models[:0]
 	for _, m := range l.Data {
 		rn.models = append(rn.models, m.ID)
 	}
 	sort.Strings(rn.models)
 	if len(rn.models) == 0 {
-		return Check{Status: Fail, Detail: "the key is accepted but may use no model (GET /models is empty)",
-			Fix: "Ask the gateway operator to give the key's group access to a model."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.models.empty")), Fix: rn.tr(i18n.M("doctor.models.empty.fix"))}
 	}
-	return Check{Status: Pass, Detail: fmt.Sprintf("key accepted; %d model(s): %s", len(rn.models), listSome(rn.models, 8))}
+	return Check{Status: Pass, Detail: rn.tr(i18n.M("doctor.models.ok", i18n.N("n", len(rn.models)), i18n.S("list", rn.listSome(rn.models, 8))))}
 }
 
 // checkModel checks the model against the list, and asks the server about
@@ -576,28 +676,35 @@ func (rn *runner) checkModel(ctx context.Context) Check {
 		m = pickChatModel(rn.models)
 		rn.o.Model = m
 		rn.rep.Evidence.Model = m
-		return Check{Status: Warn, Detail: fmt.Sprintf("no --model given; using %q, the first listed model that looks like a chat model", m),
-			Fix: "Pass --model with the model your program uses."}
+		return Check{Status: Warn, Detail: rn.tr(i18n.M("doctor.model.default", i18n.Q("model", m))),
+			Fix: rn.tr(i18n.M("doctor.model.default.fix"))}
 	}
 	for _, n := range rn.models {
 		if n == m {
-			return Check{Status: Pass, Detail: fmt.Sprintf("%q is listed for this key", m)}
+			return Check{Status: Pass, Detail: rn.tr(i18n.M("doctor.model.listed", i18n.Q("model", m)))}
 		}
 	}
 	a := rn.send(ctx, http.MethodGet, rn.base+"/models/"+url.PathEscape(m), nil, true)
 	if a.err == nil && a.status == 200 {
-		return Check{Status: Pass, Detail: fmt.Sprintf("%q is not listed, but GET /models/%s answers 200 (an alias or unlisted model)", m, m)}
+		return Check{Status: Pass, Detail: rn.tr(i18n.M("doctor.model.unlisted_ok", i18n.Q("model", m), i18n.S("name", m)))}
 	}
 	d, f := rn.explain(a, "GET /models/"+m)
-	if a.errBody == nil || !strings.Contains(strings.ToLower(a.errBody.Message), "did you mean") {
+	if a.errBody == nil || !suggests(a.errBody.Message) {
 		if s := closest(m, rn.models); s != "" {
-			d += fmt.Sprintf("; did you mean %q?", s)
+			d += rn.tr(i18n.M("doctor.model.did_you_mean", i18n.Q("model", s)))
 		}
 	}
 	if f == "" {
-		f = "Use one of the models GET /models lists: " + listSome(rn.models, 8) + "."
+		f = rn.tr(i18n.M("doctor.model.use_listed", i18n.S("list", rn.listSome(rn.models, 8))))
 	}
 	return Check{Status: Fail, Detail: d, Fix: f}
+}
+
+// suggests reports whether a server's message already offers a "did you
+// mean" (keygate's, in either language).
+func suggests(msg string) bool {
+	l := strings.ToLower(msg)
+	return strings.Contains(l, "did you mean") || strings.Contains(msg, i18n.M("doctor.model.did_you_mean_marker").Render(i18n.ZH))
 }
 
 // pickChatModel guesses a chat model from a list, by name.
@@ -640,9 +747,9 @@ func (rn *runner) checkChat(ctx context.Context) Check {
 		if f == "" {
 			switch {
 			case a.status >= 400 && a.status < 500:
-				f = "The server refused the request itself: check that the model is a chat model your key may use."
+				f = rn.tr(i18n.M("doctor.chat.client_fix"))
 			default:
-				f = "Retry; if it keeps failing, send the evidence below to the server's operator."
+				f = rn.tr(i18n.M("doctor.chat.server_fix"))
 			}
 		}
 		return Check{Status: Fail, Detail: d, Fix: f}
@@ -652,15 +759,15 @@ func (rn *runner) checkChat(ctx context.Context) Check {
 		Choices []json.RawMessage
 	}
 	if json.Unmarshal(a.body, &c) != nil || len(c.Choices) == 0 {
-		return Check{Status: Fail, Detail: "POST /chat/completions answered 200 without choices: " + oneLine(snippet(a.body)),
-			Fix: "The server does not answer in OpenAI's chat format; check that the model is a chat model."}
+		return Check{Status: Fail, Detail: rn.tr(i18n.M("doctor.chat.no_choices", i18n.S("body", oneLine(snippet(a.body))))),
+			Fix: rn.tr(i18n.M("doctor.chat.no_choices.fix"))}
 	}
-	d := fmt.Sprintf("200 in %d ms", a.latency.Milliseconds())
+	d := rn.tr(i18n.M("doctor.chat.ok", i18n.S("ms", strconv.FormatInt(a.latency.Milliseconds(), 10))))
 	if c.Model != "" {
-		d += ", served by " + c.Model
+		d += rn.tr(i18n.M("doctor.chat.served_by", i18n.S("model", c.Model)))
 	}
 	if a.requestID != "" {
-		d += ", request id " + a.requestID
+		d += rn.tr(i18n.M("doctor.chat.req_id", i18n.S("id", a.requestID)))
 	}
 	return Check{Status: Pass, Detail: d}
 }
@@ -702,11 +809,11 @@ func distance(a, b string) int {
 	return prev[len(rb)]
 }
 
-func listSome(s []string, n int) string {
+func (rn *runner) listSome(s []string, n int) string {
 	if len(s) <= n {
 		return strings.Join(s, ", ")
 	}
-	return strings.Join(s[:n], ", ") + fmt.Sprintf(" and %d more", len(s)-n)
+	return rn.tr(i18n.M("doctor.list.more", i18n.S("list", strings.Join(s[:n], ", ")), i18n.N("n", len(s)-n)))
 }
 
 func snippet(b []byte) string {
@@ -747,50 +854,55 @@ func redactQuery(u *url.URL) string {
 }
 
 // trimErr shortens transport errors to their cause.
-func trimErr(err error) string {
+func (rn *runner) trimErr(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return "no answer in time"
+		return rn.tr(i18n.M("doctor.no_answer_in_time"))
 	}
 	return err.Error()
 }
 
-// Write prints the checklist and the evidence block.
+// Write prints the checklist and the evidence block, in the report's language.
 func (r *Report) Write(w io.Writer) {
+	l := r.Lang
+	if l == "" {
+		l = i18n.EN
+	}
+	tr := func(m i18n.Message) string { return m.Render(l) }
 	for i, c := range r.Checks {
-		fmt.Fprintf(w, "[%s] %d. %s", c.Status, i+1, c.Name)
+		fmt.Fprintf(w, "[%s] %d. %s", c.Status, i+1, Title(c.Name, l))
 		if c.Detail != "" {
 			fmt.Fprintf(w, " — %s", c.Detail)
 		}
 		fmt.Fprintln(w)
 		if c.Fix != "" && (c.Status == Fail || c.Status == Warn) {
-			fmt.Fprintf(w, "       fix: %s\n", c.Fix)
+			fmt.Fprintf(w, "       %s\n", tr(i18n.M("doctor.write.fix", i18n.S("fix", c.Fix))))
 		}
 	}
 	fmt.Fprintln(w)
 	if r.OK() {
-		fmt.Fprintln(w, "All checks passed.")
+		fmt.Fprintln(w, tr(i18n.M("doctor.write.ok")))
 	} else {
-		fmt.Fprintln(w, "Some checks did not pass; fix the first one marked FAIL and run doctor again.")
+		fmt.Fprintln(w, tr(i18n.M("doctor.write.fail")))
 	}
 	e := r.Evidence
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "--- evidence for a support ticket (no secret in it; never add the full key) ---")
-	fmt.Fprintf(w, "key:        %s\n", e.Key)
-	fmt.Fprintf(w, "base URL:   %s\n", e.BaseURL)
-	fmt.Fprintf(w, "server:     %s\n", e.Server)
-	fmt.Fprintf(w, "model:      %s\n", dash(e.Model))
-	fmt.Fprintf(w, "time (UTC): %s\n", e.Time.UTC().Format(time.RFC3339))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.evidence")))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.key", i18n.S("v", e.Key))))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.base", i18n.S("v", e.BaseURL))))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.server", i18n.S("v", e.Server))))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.model", i18n.S("v", dash(e.Model)))))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.time", i18n.S("v", e.Time.UTC().Format(time.RFC3339)))))
 	if e.Status != 0 {
-		fmt.Fprintf(w, "status:     %d (%d ms)\n", e.Status, e.LatencyMS)
+		fmt.Fprintln(w, tr(i18n.M("doctor.write.status", i18n.N("status", e.Status), i18n.S("ms", strconv.FormatInt(e.LatencyMS, 10)))))
 	} else {
-		fmt.Fprintf(w, "status:     - (the key was not sent)\n")
+		fmt.Fprintln(w, tr(i18n.M("doctor.write.status_none")))
 	}
-	fmt.Fprintf(w, "error code: %s\n", dash(e.ErrorCode))
-	fmt.Fprintf(w, "request id: %s\n", dash(e.RequestID))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.code", i18n.S("v", dash(e.ErrorCode)))))
+	fmt.Fprintln(w, tr(i18n.M("doctor.write.request_id", i18n.S("v", dash(e.RequestID)))))
 	fmt.Fprintln(w, "---")
 }
 

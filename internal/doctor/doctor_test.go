@@ -5,10 +5,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/keygate/keygate/internal/doctor"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/mockupstream"
 	"github.com/keygate/keygate/internal/testgw"
@@ -39,18 +41,27 @@ func TestDoctor(t *testing.T) {
 	cases := map[string]struct {
 		base, key, model string
 		ok               bool
-		failed           string // the first check that fails
+		failed           string   // the check that fails and stops the run
+		fixed            []string // checks that fail, but whose mistake doctor corrects for the next ones
 		want             []string
 	}{
 		"good setup": {base: g.URL + "/v1", key: k.Key, model: "mock-gpt", ok: true,
 			want: []string{"keygate server", "well-formed keygate live key", "200 in", "status:     200", "request id: req_"}},
 		"good setup, no model given": {base: g.URL + "/v1", key: k.Key, ok: true, want: []string{"looks like a chat model", "model:      mock-gpt"}},
-		"missing /v1": {base: g.URL, key: k.Key, model: "mock-gpt", failed: doctor.CheckBaseURL,
-			want: []string{"lacks /v1", "--base-url " + g.URL + "/v1", "status:     - (the key was not sent)"}},
-		"doubled /v1": {base: g.URL + "/v1/v1", key: k.Key, model: "mock-gpt", failed: doctor.CheckBaseURL,
-			want: []string{"/v1 twice", "--base-url " + g.URL + "/v1"}},
-		"key with a leading space": {base: g.URL + "/v1", key: " " + k.Key, model: "mock-gpt", failed: doctor.CheckKey,
-			want: []string{"starts with", "space"}},
+		"missing /v1": {base: g.URL, key: k.Key, model: "mock-gpt", fixed: []string{doctor.CheckBaseURL},
+			want: []string{"lacks /v1", "--base-url " + g.URL + "/v1", "the next checks use " + g.URL + "/v1", "status:     200", "base URL:   " + g.URL + "/v1\n"}},
+		"doubled /v1": {base: g.URL + "/v1/v1", key: k.Key, model: "mock-gpt", fixed: []string{doctor.CheckBaseURL},
+			want: []string{"/v1 twice", "--base-url " + g.URL + "/v1", "status:     200"}},
+		"key with a leading space": {base: g.URL + "/v1", key: " " + k.Key, model: "mock-gpt", fixed: []string{doctor.CheckKey},
+			want: []string{"starts with a space", "the next checks go on without it", "well-formed keygate live key", "status:     200"}},
+		"key in quotes": {base: g.URL + "/v1", key: `"` + k.Key + `"`, model: "mock-gpt", fixed: []string{doctor.CheckKey},
+			want: []string{"wrapped in quotes", "status:     200"}},
+		// Two mistakes in one run: both are reported.
+		"trailing newline and a misspelt model": {base: g.URL + "/v1", key: k.Key + "\n", model: "mock-gtp",
+			fixed: []string{doctor.CheckKey}, failed: doctor.CheckModel,
+			want: []string{"ends with a newline", `Did you mean "mock-gpt"`, "error code: model_not_found"}},
+		"space around a key with a typo": {base: g.URL + "/v1", key: " " + typo(k.Key) + " ", model: "mock-gpt", failed: doctor.CheckKey,
+			want: []string{"starts with a space and ends with a space", "differ", "status:     - (the key was not sent)"}},
 		"misspelt model": {base: g.URL + "/v1", key: k.Key, model: "mock-gtp", failed: doctor.CheckModel,
 			want: []string{"model_not_found", `"mock-gpt"`, "error code: model_not_found", "request id: req_"}},
 		"typo in the key": {base: g.URL + "/v1", key: typo(k.Key), model: "mock-gpt", failed: doctor.CheckKey,
@@ -77,20 +88,22 @@ func TestDoctor(t *testing.T) {
 			if len(rep.Checks) != 5 {
 				t.Errorf("%d checks, want 5", len(rep.Checks))
 			}
-			if tc.failed != "" {
-				failedSeen := false
-				for _, c := range rep.Checks {
-					switch {
-					case c.Name == tc.failed:
-						failedSeen = true
-						if c.Status != doctor.Fail {
-							t.Errorf("check %q is %s, want FAIL:\n%s", c.Name, c.Status, text)
-						}
-					case failedSeen && c.Status != doctor.Skip:
-						t.Errorf("check %q after the failure is %s, want SKIP", c.Name, c.Status)
-					case !failedSeen && c.Status == doctor.Fail:
-						t.Errorf("check %q failed before %q:\n%s", c.Name, tc.failed, text)
+			failedSeen := false
+			for _, c := range rep.Checks {
+				switch {
+				case c.Name == tc.failed:
+					failedSeen = true
+					if c.Status != doctor.Fail || c.Continued {
+						t.Errorf("check %q is %s (continued %v), want a FAIL that stops:\n%s", c.Name, c.Status, c.Continued, text)
 					}
+				case slices.Contains(tc.fixed, c.Name):
+					if c.Status != doctor.Fail || !c.Continued {
+						t.Errorf("check %q is %s (continued %v), want a FAIL the run goes on from:\n%s", c.Name, c.Status, c.Continued, text)
+					}
+				case failedSeen && c.Status != doctor.Skip:
+					t.Errorf("check %q after the failure is %s, want SKIP", c.Name, c.Status)
+				case !failedSeen && (c.Status == doctor.Fail || c.Status == doctor.Skip):
+					t.Errorf("check %q is %s before %q:\n%s", c.Name, c.Status, tc.failed, text)
 				}
 			}
 			for _, w := range tc.want {
@@ -99,10 +112,10 @@ func TestDoctor(t *testing.T) {
 				}
 			}
 			if tc.key != "" {
-				if d := keys.DisplayPresented(strings.TrimSpace(tc.key)); d != "" && !strings.Contains(text, "key:        "+d) {
+				if d := keys.DisplayPresented(strings.Trim(tc.key, " \n\"")); d != "" && !strings.Contains(text, "key:        "+d) {
 					t.Errorf("evidence lacks the display form %q:\n%s", d, text)
 				}
-				body := strings.TrimSpace(tc.key)
+				body := strings.Trim(tc.key, " \n\"")
 				for _, p := range []string{keys.PrefixLive, "sk-proj-"} {
 					body = strings.TrimPrefix(body, p)
 				}
@@ -177,4 +190,41 @@ func mustKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestDoctorInChinese: every line in Chinese, keygate's own message and hint
+// too (doctor asks for them), codes and statuses unchanged — and the two
+// mistakes of one setup reported in one run.
+func TestDoctorInChinese(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	k := g.CreateKey(nil)
+	rep := doctor.Run(context.Background(), doctor.Options{BaseURL: g.URL + "/v1", Key: k.Key + "\n", Model: "mock-gtp", Lang: i18n.ZH})
+	var out bytes.Buffer
+	rep.Write(&out)
+	text := out.String()
+	t.Log("\n" + text)
+	for _, want := range []string{
+		"[FAIL] 2. 密钥格式（在发送前于本地检查） — 密钥末尾有一个换行符——这不属于密钥；后续检查使用去掉它之后的密钥；",
+		"[PASS] 3. 用该密钥调用 GET /models",
+		"[FAIL] 4. 模型存在且允许使用",
+		"404 model_not_found：模型 \"mock-gtp\" 不在本网关的模型目录中。你是不是想用 \"mock-gpt\"",
+		"解决：GET /v1/models 会列出你的密钥可用的模型",
+		"/docs/errors/model_not_found?lang=zh-CN",
+		"[SKIP] 5.",
+		"未运行：请先解决“模型存在且允许使用”",
+		"错误代码：  model_not_found",
+		"有检查未通过",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Count(text, "你是不是想用") != 1 {
+		t.Errorf("the suggestion should appear once (keygate's, not doubled by doctor)")
+	}
+	for _, english := range []string{"did you mean", "Did you mean", "not run", "the key", "answered"} {
+		if strings.Contains(text, english) {
+			t.Errorf("English %q in the Chinese report", english)
+		}
+	}
 }
