@@ -260,7 +260,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.startRetention(bg)
 	a.startJobs(bg)
-	a.http = &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+	a.http = &http.Server{Handler: httpapi.GuardBodies(a.Server.Handler(), httpapi.BodyRate{}), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
