@@ -57,6 +57,7 @@ func (s *Server) adminRoutes(mux router) {
 	s.incidentRoutes(mux) // admin_incidents.go
 	mux.Handle("GET /admin/v1/requests/{request_id}", s.admin(s.requestEvidence))
 	s.channelRoutes(mux) // admin_channels.go
+	s.jobRoutes(mux)     // jobs.go
 	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No admin route %s %s.", r.Method, r.URL.Path),
 			"Admin routes live under /admin/v1/ (keys, logs, projects).")

@@ -179,6 +179,11 @@ var adminRules = map[string]rule{
 	// Channels (admin_channels.go).
 	"GET /admin/v1/channels":                {PermCatalogRead, noObject},
 	"POST /admin/v1/channels/{name}/enable": {PermCatalogWrite, noObject},
+	// Generation jobs (jobs.go): the handlers answer 404 for a job of a
+	// project the caller cannot see; the list filters by visibleProjects.
+	"GET /admin/v1/jobs":              {PermLogsRead, noObject},
+	"GET /admin/v1/jobs/{id}":         {PermLogsRead, noObject},
+	"POST /admin/v1/jobs/{id}/cancel": {PermKeysWrite, noObject},
 	// Logs, evidence, usage.
 	"GET /admin/v1/logs":                  {PermLogsRead, noObject},
 	"GET /admin/v1/requests/{request_id}": {PermEvidenceRead, requestInPath},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/httpapi"
+	"github.com/keygate/keygate/internal/jobs"
 	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store"
@@ -38,6 +39,8 @@ type Server struct {
 	LeakKeys *leak.KeySet
 	// Ledger reads what a key spent (nil: spend is not shown).
 	Ledger *ledger.Ledger
+	// Jobs cancels generation jobs (jobs.go); nil refuses.
+	Jobs *jobs.Engine
 }
 
 // Routes registers the admin API and the secret-scanning endpoint on mux

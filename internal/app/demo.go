@@ -37,7 +37,7 @@ func (a *App) startDemo(ctx context.Context, box *secretbox.Box) error {
 		Projects: []config.ProjectSpec{{Name: "demo"}},
 		Channels: []config.ChannelSpec{{Name: "mock", Type: "openai", BaseURL: "http://" + ln.Addr().String() + "/v1",
 			APIKey: cred, Models: []string{"mock-gpt", "mock-gpt-mini", "mock-embed", "mock-error-429",
-				"mock-error-500", "mock-slow", "mock-stream-cut"}, Groups: []string{"default"}},
+				"mock-error-500", "mock-slow", "mock-stream-cut", "mock-image", "mock-video"}, Groups: []string{"default"}},
 			// mock-error-401 imitates a refused channel credential, which
 			// disables its channel: it gets a channel of its own.
 			{Name: "mock-badcred", Type: "openai", BaseURL: "http://" + ln.Addr().String() + "/v1",
@@ -46,6 +46,8 @@ func (a *App) startDemo(ctx context.Context, box *secretbox.Box) error {
 			{Name: "mock-gpt", InputPerMTok: 0.15, OutputPerMTok: 0.60},
 			{Name: "mock-gpt-mini", InputPerMTok: 0.05, OutputPerMTok: 0.20},
 			{Name: "mock-embed", InputPerMTok: 0.02},
+			{Name: "mock-image", PerImage: 0.04, ImagePrices: map[string]float64{"high": 0.17, "low": 0.01}},
+			{Name: "mock-video", PerVideoSecond: 0.10},
 		},
 	}
 	for _, m := range []string{"mock-error-429", "mock-error-500", "mock-slow", "mock-stream-cut", "mock-error-401"} {
@@ -58,6 +60,6 @@ func (a *App) startDemo(ctx context.Context, box *secretbox.Box) error {
 		<-a.demoDone
 		return fmt.Errorf("declare the demo setup: %w", err)
 	}
-	a.log.Info("no KEYGATE_CONFIG: serving the built-in mock upstream as channel \"mock\" (models mock-gpt, mock-gpt-mini, mock-embed) in project \"demo\"; declare real channels in a YAML file named by KEYGATE_CONFIG")
+	a.log.Info("no KEYGATE_CONFIG: serving the built-in mock upstream as channel \"mock\" (models mock-gpt, mock-gpt-mini, mock-embed, mock-image, mock-video) in project \"demo\"; declare real channels in a YAML file named by KEYGATE_CONFIG")
 	return nil
 }

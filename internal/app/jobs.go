@@ -29,7 +29,7 @@ func (a *App) wireJobs(client *http.Client) error {
 		},
 		Ledger: a.Ledger, Now: func() time.Time { return a.Server.Now() }, Owner: a.scale.instance, Log: a.log,
 		OnChannelDisabled: a.Admin.ChannelDisabled, OnFinish: a.jobFinished}
-	a.Server.Jobs = e
+	a.Server.Jobs, a.Admin.Jobs = e, e
 	return a.Server.Metrics.Registry.Register(&jobs.Collector{Store: a.Store})
 }
 

@@ -52,7 +52,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDoctorCmd(), newSupportCmd())
 	root.AddCommand(newKeysCmd(), newAuditCmd(), newScanCmd())
 	root.AddCommand(newMembersCmd(), newUsageCmd())
-	root.AddCommand(newIncidentsCmd())
+	root.AddCommand(newIncidentsCmd(), newJobsCmd())
 	return root
 }
 

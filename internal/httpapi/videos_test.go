@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/testgw"
 )
 
@@ -329,4 +331,50 @@ func TestVideoProjectCapAndRefusals(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestVideoJobWebhooks: job.completed and job.failed are sent once each,
+// with the charge; the test waits on the receiver, not on time.
+func TestVideoJobWebhooks(t *testing.T) {
+	events := make(chan map[string]any, 8)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct {
+			Type string         `json:"type"`
+			Data map[string]any `json:"data"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&ev)
+		if strings.HasPrefix(ev.Type, "job.") {
+			ev.Data["type"] = ev.Type
+			events <- ev.Data
+		}
+	}))
+	defer hook.Close()
+	clk := &videoClock{t: time.Now().UTC()}
+	g := testgw.Start(t, testgw.Options{Config: videoConfig, Now: clk.Now, Configure: func(c *config.Config) {
+		c.WebhookURL, c.WebhookSecret = hook.URL, "test-webhook-secret-0123456789"
+	}})
+	e := &videoEnv{t: t, g: g, clk: clk}
+	k := g.CreateKey(nil)
+	_, ok, _ := e.create(k.Key, `{"model":"mock-video","prompt":"mock:polls=1","seconds":"4","size":"720x1280"}`)
+	_, bad, _ := e.create(k.Key, `{"model":"mock-video","prompt":"mock:polls=1 mock:fail","seconds":"4","size":"720x1280"}`)
+	e.until(k.Key, ok.ID)
+	e.until(k.Key, bad.ID)
+	got := map[string]map[string]any{}
+	for len(got) < 2 {
+		select {
+		case ev := <-events:
+			got[ev["job"].(string)] = ev
+		case <-time.After(10 * time.Second):
+			t.Fatalf("webhooks: %v", got)
+		}
+	}
+	if ev := got[ok.ID]; ev["type"] != "job.completed" || ev["charged"] != "yes" || math.Abs(ev["cost_usd"].(float64)-0.4) > 1e-9 {
+		t.Fatalf("completed event %v", ev)
+	}
+	if ev := got[bad.ID]; ev["type"] != "job.failed" || ev["charged"] != "refunded" || ev["error"] == nil {
+		t.Fatalf("failed event %v", ev)
+	}
+	if strings.Contains(fmt.Sprint(got), k.Key) {
+		t.Fatal("a webhook carries the key")
+	}
 }

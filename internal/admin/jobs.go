@@ -1,0 +1,104 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/store"
+	"github.com/keygate/keygate/internal/wire"
+)
+
+// Generation jobs for operators: list with filters, show one, cancel one
+// (refunded, audited).
+
+func (s *Server) jobRoutes(mux router) {
+	mux.Handle("GET /admin/v1/jobs", s.admin(s.listJobs))
+	mux.Handle("GET /admin/v1/jobs/{id}", s.admin(s.getJob))
+	mux.Handle("POST /admin/v1/jobs/{id}/cancel", s.admin(s.cancelJob))
+}
+
+func viewJob(j *store.Job) wire.JobView {
+	v := wire.JobView{ID: j.ID, Kind: j.Kind, State: j.State, Project: j.Project, KeyID: j.KeyID, KeyDisplay: j.KeyDisplay,
+		Member: j.Member, Model: j.Model, Channel: j.Channel, UpstreamID: j.UpstreamID, RequestID: j.RequestID, Seconds: j.Seconds,
+		Size: j.Size, Progress: j.Progress, ReservedUSD: ledger.ToUSD(j.ReservedNano), ChargedUSD: ledger.ToUSD(j.ChargedNano),
+		Charged: j.Charged, ErrorCode: j.ErrorCode, ErrorMessage: j.ErrorMessage, Polls: j.Polls, LeaseOwner: j.LeaseOwner,
+		CreatedAt: j.CreatedAt, CompletedAt: timePtr(j.CompletedAt), ExpiresAt: timePtr(j.ExpiresAt), DeadlineAt: j.DeadlineAt}
+	if !j.LeaseUntil.After(time.Now()) {
+		v.LeaseOwner = "" // a lapsed lease holds nothing
+	}
+	return v
+}
+
+var jobStates = []string{store.JobSubmitting, store.JobQueued, store.JobInProgress, store.JobCompleted, store.JobFailed, store.JobCancelled}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.JobFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), KeyID: q.Get("key_id"), State: q.Get("state"),
+		Model: q.Get("model"), Channel: q.Get("channel"), After: q.Get("after"), Limit: 100}
+	if f.State != "" && !has(jobStates, f.State) {
+		return invalid("state", fmt.Sprintf("state=%q is not a job state.", truncate(f.State, 40)),
+			"Use submitting, queued, in_progress, completed, failed or cancelled.")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return invalid("limit", fmt.Sprintf("limit=%q; use 1 to 1000.", truncate(v, 20)), "")
+		}
+		f.Limit = n
+	}
+	var err error
+	if f.Since, err = parseTimeParam(q, "since"); err != nil {
+		return err
+	}
+	list, err := s.Store.ListJobs(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]wire.JobView, len(list))
+	for i := range list {
+		out[i] = viewJob(&list[i])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+// job loads a job the caller may see; another project's job is not found.
+func (s *Server) job(r *http.Request) (store.Job, error) {
+	id := r.PathValue("id")
+	j, err := s.Store.GetJob(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !s.canSeeProject(actorFrom(r.Context()), j.Project) {
+		return j, apierr.New(apierr.NotFound, fmt.Sprintf("No job %q.", truncate(id, 80)), "GET /admin/v1/jobs lists the jobs you may see.")
+	}
+	return j, err
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) error {
+	j, err := s.job(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewJob(&j))
+	return nil
+}
+
+func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) error {
+	j, err := s.job(r)
+	if err != nil {
+		return err
+	}
+	if s.Jobs == nil {
+		return apierr.New(apierr.ServiceUnavailable, "This gateway runs no job engine.", "")
+	}
+	got, err := s.Jobs.Cancel(r.Context(), j.ID)
+	if err != nil {
+		return err
+	}
+	s.audit(r, "job.cancel", "job:"+j.ID, map[string]any{"project": j.Project, "key_id": j.KeyID, "was": j.State, "now": got.State})
+	writeJSON(w, http.StatusOK, viewJob(&got))
+	return nil
+}
