@@ -176,9 +176,21 @@ var adminRules = map[string]rule{
 	"PATCH /admin/v1/incidents/{id}":        {PermKeysWrite, noObject},
 	"POST /admin/v1/incidents/{id}/notes":   {PermKeysWrite, noObject},
 	"POST /admin/v1/incidents/{id}/resolve": {PermKeysWrite, noObject},
-	// Channels (admin_channels.go).
-	"GET /admin/v1/channels":                {PermCatalogRead, noObject},
-	"POST /admin/v1/channels/{name}/enable": {PermCatalogWrite, noObject},
+	// Channels and models (channels.go): gateway-wide objects, no project.
+	"GET /admin/v1/channels":                 {PermCatalogRead, noObject},
+	"POST /admin/v1/channels":                {PermCatalogWrite, noObject},
+	"GET /admin/v1/channels/{name}":          {PermCatalogRead, noObject},
+	"PATCH /admin/v1/channels/{name}":        {PermCatalogWrite, noObject},
+	"DELETE /admin/v1/channels/{name}":       {PermCatalogWrite, noObject},
+	"POST /admin/v1/channels/{name}/disable": {PermCatalogWrite, noObject},
+	"POST /admin/v1/channels/{name}/enable":  {PermCatalogWrite, noObject},
+	"POST /admin/v1/channels/{name}/test":    {PermCatalogWrite, noObject}, // calls the upstream, stores the report
+	"GET /admin/v1/channels/{name}/models":   {PermCatalogRead, noObject},
+	"GET /admin/v1/models":                   {PermCatalogRead, noObject},
+	"POST /admin/v1/models":                  {PermCatalogWrite, noObject},
+	"GET /admin/v1/models/{name}":            {PermCatalogRead, noObject},
+	"PATCH /admin/v1/models/{name}":          {PermCatalogWrite, noObject},
+	"DELETE /admin/v1/models/{name}":         {PermCatalogWrite, noObject},
 	// Generation jobs (jobs.go): the handlers answer 404 for a job of a
 	// project the caller cannot see; the list filters by visibleProjects.
 	"GET /admin/v1/jobs":              {PermLogsRead, noObject},

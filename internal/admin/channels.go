@@ -1,113 +1,577 @@
 package admin
 
+// Channels and models as managed objects: /admin/v1/channels and
+// /admin/v1/models. Channels declared in KEYGATE_CONFIG are managed_by
+// "config": their definition is the file's (PATCH and DELETE are refused),
+// but an operator may still disable, enable and test them. Credentials are
+// write-only: sealed with KEYGATE_SECRET_KEY, shown as a fingerprint.
+
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/channelcheck"
+	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/pricing"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/webhook"
+	"github.com/keygate/keygate/internal/wire"
 )
 
-// channelView is one channel as GET /admin/v1/channels shows it: its
-// definition (never its credential) and its live health on this instance.
-type channelView struct {
-	Name             string            `json:"name"`
-	Type             string            `json:"type"`
-	BaseURL          string            `json:"base_url"`
-	Credential       string            `json:"credential"` // where it comes from, never its value
-	Models           []string          `json:"models"`
-	ModelMap         map[string]string `json:"model_map,omitempty"`
-	Groups           []string          `json:"groups"`
-	Priority         int               `json:"priority"`
-	Weight           int               `json:"weight"`
-	Enabled          bool              `json:"enabled"`
-	ManagedBy        string            `json:"managed_by,omitempty"`
-	ConnectTimeoutMS int64             `json:"connect_timeout_ms,omitempty"`
-	FirstByteMS      int64             `json:"first_byte_timeout_ms,omitempty"`
-	IdleTimeoutMS    int64             `json:"idle_timeout_ms,omitempty"`
-	MaxConcurrency   int               `json:"max_concurrency,omitempty"`
-	UpdatedAt        time.Time         `json:"updated_at"`
-	catalog.HealthReport
-}
-
-// channelRoutes registers the channel endpoints (one line in adminRoutes).
+// channelRoutes registers the channel and model endpoints.
 func (s *Server) channelRoutes(mux router) {
 	mux.Handle("GET /admin/v1/channels", s.admin(s.listChannels))
+	mux.Handle("POST /admin/v1/channels", s.admin(s.createChannel))
+	mux.Handle("GET /admin/v1/channels/{name}", s.admin(s.getChannel))
+	mux.Handle("PATCH /admin/v1/channels/{name}", s.admin(s.patchChannel))
+	mux.Handle("DELETE /admin/v1/channels/{name}", s.admin(s.deleteChannel))
+	mux.Handle("POST /admin/v1/channels/{name}/disable", s.admin(s.disableChannel))
 	mux.Handle("POST /admin/v1/channels/{name}/enable", s.admin(s.enableChannel))
+	mux.Handle("POST /admin/v1/channels/{name}/test", s.admin(s.testChannel))
+	mux.Handle("GET /admin/v1/channels/{name}/models", s.admin(s.channelModels))
+	mux.Handle("GET /admin/v1/models", s.admin(s.listModels))
+	mux.Handle("POST /admin/v1/models", s.admin(s.createModel))
+	mux.Handle("GET /admin/v1/models/{name}", s.admin(s.getModel))
+	mux.Handle("PATCH /admin/v1/models/{name}", s.admin(s.patchModel))
+	mux.Handle("DELETE /admin/v1/models/{name}", s.admin(s.deleteModel))
+}
+
+// change applies one change and its audit row, then reloads this
+// instance's catalogue (the change event reloads the others).
+func (s *Server) change(r *http.Request, action, object string, detail map[string]any, fn func(st store.Store) error) error {
+	if err := fn(s.Store); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return apierr.Wrap(apierr.ServiceUnavailable, err, "The change could not be stored, so nothing was changed.", "Retry shortly.")
+	}
+	s.audit(r, action, object, detail)
+	if s.Catalog != nil {
+		if err := s.Catalog.Reload(context.WithoutCancel(r.Context())); err != nil {
+			s.Log.Warn("catalogue reload after a change failed; the periodic refresh will catch up", "object", object, "err", err)
+		}
+	}
+	return nil
+}
+
+func channelNotFound(name string) error {
+	return apierr.New(apierr.NotFound, fmt.Sprintf("No channel is named %q.", name), "GET /admin/v1/channels lists the channels.")
+}
+
+func modelNotFound(name string) error {
+	return apierr.New(apierr.NotFound, fmt.Sprintf("No model is declared as %q.", name),
+		"GET /admin/v1/models lists the models; a model only a channel names has no record to change: declare it with POST /admin/v1/models.")
+}
+
+func (s *Server) loadChannel(r *http.Request) (store.Channel, error) {
+	name := r.PathValue("name")
+	c, err := s.Store.GetChannel(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, channelNotFound(name)
+	}
+	if err != nil {
+		return c, apierr.Wrap(apierr.ServiceUnavailable, err, "The channel could not be read from the store.", "Retry shortly.")
+	}
+	return c, nil
+}
+
+// credentialKind names a credential's family by its well-known prefix.
+func credentialKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "sk-ant-"):
+		return "anthropic"
+	case strings.HasPrefix(k, "sk-"):
+		return "openai-style"
+	case strings.HasPrefix(k, "AIza"):
+		return "google"
+	}
+	return "opaque"
+}
+
+func (s *Server) fingerprint(c store.Channel) *wire.CredentialView {
+	v := &wire.CredentialView{Source: "none"}
+	switch {
+	case c.APIKeyEnv != "":
+		v.Source, v.Env = "env", c.APIKeyEnv
+	case c.APIKeySealed != "":
+		v.Source = "sealed"
+	default:
+		return v
+	}
+	if s.Catalog == nil {
+		return v
+	}
+	k, err := s.Catalog.OpenCredential(c)
+	if err != nil || k == "" {
+		return v
+	}
+	v.Set, v.Kind, v.Length = true, credentialKind(k), len(k)
+	if r := []rune(k); len(r) >= 12 {
+		v.Last4 = string(r[len(r)-4:]) // short secrets show no part of themselves
+	}
+	return v
+}
+
+func (s *Server) viewChannel(c store.Channel, live map[string]*catalog.Channel) wire.ChannelView {
+	v := wire.ChannelView{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, Models: nonNilStrs(c.Models), ModelMap: c.ModelMap,
+		Groups: nonNilStrs(c.Groups), Priority: c.Priority, Weight: c.Weight, Enabled: c.Enabled, DisabledReason: c.DisabledReason,
+		ManagedBy: c.ManagedBy, APIVersion: c.APIVersion, UpdatedAt: c.UpdatedAt,
+		ConnectTimeoutMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),
+		IdleTimeoutMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency, MaxAttempts: c.MaxAttempts,
+		BreakerFailures: c.BreakerFailures, BreakerCooldownMS: c.BreakerCooldown.Milliseconds(),
+		CredentialFingerprint: s.fingerprint(c), LastTest: json.RawMessage("null")}
+	switch {
+	case c.APIKeyEnv != "":
+		v.Credential = "env:" + c.APIKeyEnv
+	case c.APIKeySealed != "":
+		v.Credential = "sealed"
+	default:
+		v.Credential = "none"
+	}
+	if v.Type == "" {
+		v.Type = "openai"
+	}
+	if c.LastTest != "" && json.Valid([]byte(c.LastTest)) {
+		v.LastTest = json.RawMessage(c.LastTest)
+	}
+	if lc, ok := live[c.Name]; ok {
+		h := lc.Report()
+		v.ChannelHealth = wire.ChannelHealth{State: h.State, OpenUntil: h.OpenUntil, LastError: h.LastError, LastErrorAt: h.LastErrorAt,
+			Calls: h.Calls, Failures: h.Failures, SuccessRate: h.SuccessRate, LatencyP50MS: h.LatencyP50MS, LatencyP95MS: h.LatencyP95MS,
+			InFlight: h.InFlight}
+	} else {
+		v.State = "not_loaded"
+		switch {
+		case !c.Enabled && c.DisabledReason != "":
+			v.State, v.LastError = catalog.StateDisabled, c.DisabledReason
+		case !c.Enabled:
+			v.State = "disabled_by_config"
+		}
+	}
+	return v
+}
+
+func (s *Server) liveChannels() map[string]*catalog.Channel {
+	live := map[string]*catalog.Channel{}
+	if s.Catalog != nil {
+		for _, c := range s.Catalog.Snapshot().Channels {
+			live[c.Name] = c
+		}
+	}
+	return live
 }
 
 // listChannels shows every channel with its breaker state (closed, open,
-// half_open, disabled), last error, success rate and latency p50/p95.
+// half_open, disabled), last error, success rate, latency p50/p95 and last
+// test.
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) error {
 	chs, err := s.Store.ListChannels(r.Context())
 	if err != nil {
 		return apierr.Wrap(apierr.ServiceUnavailable, err, "The channel list could not be read from the store.", "Retry shortly.")
 	}
-	live := map[string]*catalog.Channel{}
-	for _, c := range s.Catalog.Snapshot().Channels {
-		live[c.Name] = c
-	}
-	out := make([]channelView, 0, len(chs))
+	live := s.liveChannels()
+	out := make([]wire.ChannelView, 0, len(chs))
 	for _, c := range chs {
-		v := channelView{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, Models: c.Models, ModelMap: c.ModelMap, Groups: c.Groups,
-			Priority: c.Priority, Weight: c.Weight, Enabled: c.Enabled, ManagedBy: c.ManagedBy, UpdatedAt: c.UpdatedAt,
-			ConnectTimeoutMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),
-			IdleTimeoutMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency}
-		switch {
-		case c.APIKeyEnv != "":
-			v.Credential = "env:" + c.APIKeyEnv
-		case c.APIKeySealed != "":
-			v.Credential = "sealed"
-		default:
-			v.Credential = "none"
-		}
-		if v.Type == "" {
-			v.Type = "openai"
-		}
-		if lc, ok := live[c.Name]; ok {
-			v.HealthReport = lc.Report()
-		} else {
-			v.State = "not_loaded"
-			if !c.Enabled {
-				v.State = "disabled_by_config"
-			}
-		}
-		out = append(out, v)
+		out = append(out, s.viewChannel(c, live))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": out})
 	return nil
 }
 
-// enableChannel puts a channel whose breaker is open back into rotation on
-// this instance (after the operator fixed its credential or upstream).
-func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	for _, c := range s.Catalog.Snapshot().Channels {
-		if c.Name == name {
-			_, wasDisabled := c.Disabled()
-			c.Enable()
-			s.audit(r, "channel.enable", "channel:"+name, map[string]any{"was_disabled": wasDisabled})
-			writeJSON(w, http.StatusOK, map[string]any{"name": name, "state": c.Report().State})
-			return nil
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.loadChannel(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
+	return nil
+}
+
+// applyChannel writes the fields req sets into c and validates the result;
+// it returns what changed, for the audit row (never a credential).
+func (s *Server) applyChannel(ctx context.Context, c *store.Channel, req wire.ChannelRequest) (map[string]any, error) {
+	audit := map[string]any{}
+	set := func(name string, v any) { audit[name] = v }
+	if req.Type != nil {
+		c.Type = *req.Type
+		set("type", c.Type)
+	}
+	if req.BaseURL != nil {
+		c.BaseURL = strings.TrimSpace(*req.BaseURL)
+		set("base_url", c.BaseURL)
+	}
+	if req.APIKey != nil && req.APIKeyEnv != nil && *req.APIKey != "" && *req.APIKeyEnv != "" {
+		return nil, invalid("api_key", "Set api_key or api_key_env, not both.", "api_key is sealed in the database; api_key_env names a variable the gateway reads.")
+	}
+	if req.APIKey != nil {
+		k := strings.TrimSpace(*req.APIKey)
+		c.APIKeySealed, c.APIKeyEnv = "", ""
+		if k != "" {
+			if s.Box == nil {
+				return nil, invalid("api_key", "This gateway has no KEYGATE_SECRET_KEY, so it cannot store a channel credential.",
+					"Set KEYGATE_SECRET_KEY, or give the credential as api_key_env (a variable the gateway reads).")
+			}
+			sealed, err := s.Box.Seal(k)
+			if err != nil {
+				return nil, apierr.Wrap(apierr.Internal, err, "The credential could not be sealed.", "")
+			}
+			c.APIKeySealed = sealed
+		}
+		set("credential", map[string]any{"source": "sealed", "kind": credentialKind(k), "length": len(k)})
+	}
+	if req.APIKeyEnv != nil {
+		c.APIKeyEnv = strings.TrimSpace(*req.APIKeyEnv)
+		if c.APIKeyEnv != "" {
+			c.APIKeySealed = ""
+		}
+		set("credential", map[string]any{"source": "env", "env": c.APIKeyEnv})
+	}
+	if req.Models != nil {
+		c.Models = *req.Models
+		set("models", c.Models)
+	}
+	if req.ModelMap != nil {
+		c.ModelMap = *req.ModelMap
+		set("model_map", c.ModelMap)
+	}
+	if req.Groups != nil {
+		c.Groups = *req.Groups
+		set("groups", c.Groups)
+	}
+	if req.Priority != nil {
+		c.Priority = *req.Priority
+		set("priority", c.Priority)
+	}
+	if req.Weight != nil {
+		c.Weight = *req.Weight
+		set("weight", c.Weight)
+	}
+	if req.Enabled != nil {
+		c.Enabled = *req.Enabled
+		if c.Enabled {
+			c.DisabledReason = ""
+		}
+		set("enabled", c.Enabled)
+	}
+	if req.APIVersion != nil {
+		c.APIVersion = strings.TrimSpace(*req.APIVersion)
+		set("api_version", c.APIVersion)
+	}
+	ms := func(name string, p *int64, d *time.Duration) {
+		if p != nil {
+			*d = time.Duration(*p) * time.Millisecond
+			set(name, *p)
 		}
 	}
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No enabled channel is named %q.", name), "GET /admin/v1/channels lists the channels.")
+	ms("connect_timeout_ms", req.ConnectTimeoutMS, &c.ConnectTimeout)
+	ms("first_byte_timeout_ms", req.FirstByteMS, &c.FirstByteTimeout)
+	ms("idle_timeout_ms", req.IdleTimeoutMS, &c.IdleTimeout)
+	ms("breaker_cooldown_ms", req.BreakerCooldownMS, &c.BreakerCooldown)
+	for _, f := range []struct {
+		name string
+		p    *int
+		dst  *int
+	}{{"max_concurrency", req.MaxConcurrency, &c.MaxConcurrency}, {"max_attempts", req.MaxAttempts, &c.MaxAttempts},
+		{"breaker_failures", req.BreakerFailures, &c.BreakerFailures}} {
+		if f.p != nil {
+			*f.dst = *f.p
+			set(f.name, *f.p)
+		}
+	}
+	return audit, s.validateChannel(ctx, c)
+}
+
+// validateChannel applies the rules KEYGATE_CONFIG's channels follow.
+func (s *Server) validateChannel(ctx context.Context, c *store.Channel) error {
+	if c.Type == "" {
+		c.Type = "openai"
+	}
+	if !slices.Contains(config.ChannelTypes, c.Type) {
+		return invalid("type", fmt.Sprintf("Channel type %q is not supported.", c.Type), "Use one of: "+strings.Join(config.ChannelTypes, ", ")+".")
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return invalid("base_url", fmt.Sprintf("base_url %q is not an http:// or https:// URL.", c.BaseURL),
+			"Give the upstream's API root, e.g. https://api.openai.com/v1.")
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return invalid("base_url", "base_url must not carry credentials or a query.", "Give the credential as api_key or api_key_env; an azure channel's version as api_version.")
+	}
+	if len(c.Models) == 0 {
+		return invalid("models", "models is empty.", "List the models this channel serves.")
+	}
+	for _, m := range c.Models {
+		if strings.TrimSpace(m) == "" || m == "*" {
+			return invalid("models", fmt.Sprintf("%q is not a model name.", m), "List the models by name.")
+		}
+	}
+	if c.APIVersion != "" && c.Type != "azure" {
+		return invalid("api_version", "api_version is for azure channels only.", "Remove it, or set type azure.")
+	}
+	if c.Weight == 0 {
+		c.Weight = 1
+	}
+	if c.Weight < 0 || c.ConnectTimeout < 0 || c.FirstByteTimeout < 0 || c.IdleTimeout < 0 || c.MaxConcurrency < 0 ||
+		c.MaxAttempts < 0 || c.BreakerFailures < 0 || c.BreakerCooldown < 0 {
+		return invalid("", "Weights, timeouts and limits must not be negative.", "Use 0 for the gateway's default.")
+	}
+	if len(c.Groups) > 0 {
+		gs, err := s.Store.ListGroups(ctx)
+		if err != nil {
+			return apierr.Wrap(apierr.ServiceUnavailable, err, "The groups could not be read from the store.", "Retry shortly.")
+		}
+		for _, g := range c.Groups {
+			if !slices.ContainsFunc(gs, func(x store.Group) bool { return x.Name == g }) {
+				return invalid("groups", fmt.Sprintf("Group %q does not exist.", g), "GET /admin/v1/groups lists them; create one with POST /admin/v1/groups.")
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
+	var req wire.ChannelRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if !objectName.MatchString(req.Name) {
+		return invalid("name", fmt.Sprintf("Channel name %q is not valid.", req.Name), "Use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+	}
+	if _, err := s.Store.GetChannel(r.Context(), req.Name); err == nil {
+		return conflict(fmt.Sprintf("A channel named %q already exists.", req.Name), "Change it with PATCH /admin/v1/channels/"+req.Name+".")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return apierr.Wrap(apierr.ServiceUnavailable, err, "The channel list could not be read from the store.", "Retry shortly.")
+	}
+	c := store.Channel{Name: req.Name, Enabled: true, ManagedBy: ManagedByAPI}
+	audit, err := s.applyChannel(r.Context(), &c, req)
+	if err != nil {
+		return err
+	}
+	if err := s.change(r, "channel.create", "channel:"+c.Name, audit, func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+		return err
+	}
+	got, err := s.Store.GetChannel(r.Context(), c.Name)
+	if err != nil {
+		got = c
+	}
+	writeJSON(w, http.StatusCreated, s.viewChannel(got, s.liveChannels()))
+	return nil
+}
+
+func (s *Server) patchChannel(w http.ResponseWriter, r *http.Request) error {
+	var req wire.ChannelRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	c, err := s.loadChannel(r)
+	if err != nil {
+		return err
+	}
+	if err := refuseConfigManaged("Channel", c.Name, c.ManagedBy); err != nil {
+		return err
+	}
+	if req.Name != "" && req.Name != c.Name {
+		return invalid("name", "A channel cannot be renamed: request logs and the audit log refer to it by name.", "Create a new channel and delete this one.")
+	}
+	audit, err := s.applyChannel(r.Context(), &c, req)
+	if err != nil {
+		return err
+	}
+	if err := s.change(r, "channel.update", "channel:"+c.Name, audit, func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+		return err
+	}
+	if got, err := s.Store.GetChannel(r.Context(), c.Name); err == nil {
+		c = got
+	}
+	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
+	return nil
+}
+
+func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.loadChannel(r)
+	if err != nil {
+		return err
+	}
+	if err := refuseConfigManaged("Channel", c.Name, c.ManagedBy); err != nil {
+		return err
+	}
+	err = s.change(r, "channel.delete", "channel:"+c.Name, map[string]any{"type": c.Type, "base_url": c.BaseURL, "models": c.Models},
+		func(st store.Store) error { return st.DeleteChannel(r.Context(), c.Name) })
+	if errors.Is(err, store.ErrNotFound) {
+		return channelNotFound(c.Name)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// disableChannel takes a channel out of rotation on every instance (a
+// stored state), also one declared in KEYGATE_CONFIG, until it is enabled
+// again or the file is applied at the next start.
+func (s *Server) disableChannel(w http.ResponseWriter, r *http.Request) error {
+	var body reasonBody
+	if err := decodeOptional(r, &body); err != nil {
+		return err
+	}
+	c, err := s.loadChannel(r)
+	if err != nil {
+		return err
+	}
+	reason := cleanText(body.Reason, 500)
+	c.Enabled = false
+	c.DisabledReason = "disabled by " + actorFrom(r.Context()).String()
+	if reason != "" {
+		c.DisabledReason += ": " + reason
+	}
+	if err := s.change(r, "channel.disable", "channel:"+c.Name, map[string]any{"reason": reason},
+		func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
+	return nil
+}
+
+// enableChannel puts a channel back into rotation on every instance, with
+// a fresh breaker: after the operator fixed its credential or upstream.
+func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.loadChannel(r)
+	if err != nil {
+		return err
+	}
+	wasDisabled := !c.Enabled
+	if lc, ok := s.liveChannels()[c.Name]; ok {
+		_, off := lc.Disabled()
+		wasDisabled = wasDisabled || off
+		lc.Enable()
+	}
+	c.Enabled, c.DisabledReason = true, ""
+	if err := s.change(r, "channel.enable", "channel:"+c.Name, map[string]any{"was_disabled": wasDisabled},
+		func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+		return err
+	}
+	if got, err := s.Store.GetChannel(r.Context(), c.Name); err == nil {
+		c = got
+	}
+	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
+	return nil
+}
+
+func (s *Server) checker() *channelcheck.Checker {
+	return &channelcheck.Checker{HTTP: s.UpstreamHTTP, Now: s.Now}
+}
+
+func (s *Server) checkChannel(c store.Channel) (channelcheck.Channel, error) {
+	var k string
+	if s.Catalog != nil {
+		var err error
+		if k, err = s.Catalog.OpenCredential(c); err != nil {
+			return channelcheck.Channel{}, apierr.Wrap(apierr.ServiceUnavailable, err, fmt.Sprintf("The credential of channel %s cannot be opened.", c.Name),
+				"Check KEYGATE_SECRET_KEY: it must be the one the credential was sealed with.")
+		}
+	}
+	from := "the channel's api_key (PATCH /admin/v1/channels/" + c.Name + " {\"api_key\": …})"
+	if c.APIKeyEnv != "" {
+		from = "the variable " + c.APIKeyEnv + " (api_key_env) of every gateway instance"
+	}
+	if c.ManagedBy == managedByConfig {
+		from += ", declared in KEYGATE_CONFIG"
+	}
+	return channelcheck.Channel{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, APIKey: k, Models: c.Models, ModelMap: c.ModelMap,
+		APIVersion: c.APIVersion, CredentialFrom: from}, nil
+}
+
+// testChannel runs the channel doctor (internal/channelcheck) and keeps
+// its report as the channel's last test.
+func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Model string `json:"model"`
+	}
+	if err := decodeOptional(r, &body); err != nil {
+		return err
+	}
+	c, err := s.loadChannel(r)
+	if err != nil {
+		return err
+	}
+	if body.Model != "" && !slices.Contains(c.Models, body.Model) {
+		return invalid("model", fmt.Sprintf("Channel %s does not serve %q.", c.Name, body.Model), "Name one of its models: "+strings.Join(c.Models, ", ")+".")
+	}
+	cc, err := s.checkChannel(c)
+	if err != nil {
+		return err
+	}
+	rep := s.checker().Run(r.Context(), cc, channelcheck.Options{Model: body.Model})
+	b, _ := json.Marshal(rep)
+	if err := s.Store.SetChannelLastTest(context.WithoutCancel(r.Context()), c.Name, string(b)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.Log.Warn("channel test could not be stored as the last test", "channel", c.Name, "err", err)
+	}
+	s.audit(r, "channel.test", "channel:"+c.Name, map[string]any{"ok": rep.OK, "model": body.Model, "calls": len(rep.Calls)})
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// channelModels reads the upstream's model list against the channel's
+// claimed models (keygate channels models NAME --diff).
+func (s *Server) channelModels(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.loadChannel(r)
+	if err != nil {
+		return err
+	}
+	cc, err := s.checkChannel(c)
+	if err != nil {
+		return err
+	}
+	listed, err := s.checker().ListModels(r.Context(), cc, 20*time.Second)
+	if err != nil {
+		return apierr.Wrap(apierr.UpstreamError, err, fmt.Sprintf("The model list of channel %s could not be read: %v.", c.Name, err),
+			"POST /admin/v1/channels/"+c.Name+"/test says which step fails and what to fix.")
+	}
+	claimed := make([]string, 0, len(c.Models))
+	for _, m := range c.Models {
+		claimed = append(claimed, cc.Upstream(m))
+	}
+	d := channelcheck.DiffModels(claimed, listed)
+	writeJSON(w, http.StatusOK, wire.ModelsDiff{Channel: c.Name, Listed: d.Listed, New: d.New, Missing: d.Missing})
+	return nil
 }
 
 // ChannelDisabled records that an upstream refused a channel's credential
-// and the relay disabled the channel: an audit event and a webhook, so the
-// operator learns it without reading logs. It is the relay's
-// OnChannelDisabled and never blocks the call that found it.
+// and the relay disabled the channel: the channel is disabled in the store
+// (so every instance stops calling it, within a second through the change
+// event), an audit event and a webhook tell the operator. It is the
+// relay's OnChannelDisabled and never blocks the call that found it.
 func (s *Server) ChannelDisabled(channel string, status int, reason string) {
+	var seen time.Time // the definition the relay judged; a newer one (an operator's fix) is left alone
+	if s.Catalog != nil {
+		for _, c := range s.Catalog.Snapshot().Channels {
+			if c.Name == channel {
+				seen = c.UpdatedAt
+			}
+		}
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if c, err := s.Store.GetChannel(ctx, channel); err == nil && c.Enabled && c.UpdatedAt.Equal(seen) {
+			c.Enabled = false
+			c.DisabledReason = catalog.DisabledByGateway + fmt.Sprintf("the upstream answered %d to the channel credential: %s", status, reason)
+			if err := s.Store.UpsertChannel(ctx, c); err != nil {
+				s.Log.Error("disabled channel could not be stored; other instances disable it when their own calls fail", "channel", channel, "err", err)
+			}
+		}
 		detail, _ := json.Marshal(map[string]any{"upstream_status": status, "reason": reason,
 			"fix": "correct the channel's api_key, then POST /admin/v1/channels/" + channel + "/enable"})
 		ev := store.AuditEvent{ID: ids.New("aud"), Time: s.Now().UTC(), Actor: "gateway", Action: "channel.disable",
@@ -121,4 +585,220 @@ func (s *Server) ChannelDisabled(channel string, status int, reason string) {
 					"hint": "The upstream refused this channel's credential; calls to its models fail with upstream_auth_failed until it is fixed and re-enabled."}})
 		}
 	}()
+}
+
+// ---- models ----
+
+func (s *Server) viewModels(ctx context.Context) ([]wire.ModelView, error) {
+	declared, err := s.Store.ListModels(ctx)
+	if err != nil {
+		return nil, apierr.Wrap(apierr.ServiceUnavailable, err, "The model list could not be read from the store.", "Retry shortly.")
+	}
+	byName := map[string]store.Model{}
+	for _, m := range declared {
+		byName[m.Name] = m
+	}
+	served := map[string][]string{}
+	var names []string
+	var snap *catalog.Snapshot
+	if s.Catalog != nil {
+		snap = s.Catalog.Snapshot()
+		for _, c := range snap.Channels {
+			for _, m := range c.Models {
+				served[m] = append(served[m], c.Name)
+			}
+		}
+		names = append(names, snap.Names...)
+	}
+	for _, m := range declared {
+		if !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	sort.Strings(names)
+	out := make([]wire.ModelView, 0, len(names))
+	for _, n := range names {
+		d, isDeclared := byName[n]
+		v := wire.ModelView{Name: n, Aliases: nonNilStrs(d.Aliases), MaxOutput: d.MaxOutput, Declared: isDeclared, ManagedBy: d.ManagedBy,
+			Channels: nonNilStrs(served[n]), InputPerMTok: d.InputPerMTok, OutputPerMTok: d.OutputPerMTok, PerImage: d.PerImage,
+			PerVideoSecond: d.PerVideoSecond, CachedInputPerMTok: d.CachedInputPerMTok, CacheWritePerMTok: d.CacheWritePerMTok}
+		if snap != nil {
+			if m, ok := snap.Model(n); ok && m.Name == n {
+				v.InputPerMTok, v.OutputPerMTok, v.PerImage, v.PerVideoSecond = m.InputPerMTok, m.OutputPerMTok, m.PerImage, m.PerVideoSecond
+				v.CachedInputPerMTok, v.CacheWritePerMTok = m.CachedInputPerMTok, m.CacheWritePerMTok
+				v.Priced, v.PriceSource = m.Priced, m.PriceSource
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// listModels shows every model in the catalogue — declared, or only named
+// by a channel — with the prices in force and where they come from;
+// priced is false for a model served at cost 0.
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
+	out, err := s.viewModels(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": out, "price_catalogue": priceCatalogueDate()})
+	return nil
+}
+
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
+	out, err := s.viewModels(r.Context())
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	for _, v := range out {
+		if v.Name == name || slices.Contains(v.Aliases, name) {
+			writeJSON(w, http.StatusOK, v)
+			return nil
+		}
+	}
+	return apierr.New(apierr.NotFound, fmt.Sprintf("No model %q is declared or served.", name), "GET /admin/v1/models lists them.")
+}
+
+func applyModel(m *store.Model, req wire.ModelRequest) (map[string]any, error) {
+	audit := map[string]any{}
+	if req.Aliases != nil {
+		m.Aliases = *req.Aliases
+		audit["aliases"] = m.Aliases
+	}
+	if req.MaxOutput != nil {
+		m.MaxOutput = *req.MaxOutput
+		audit["max_output"] = m.MaxOutput
+	}
+	for _, f := range []struct {
+		name string
+		p    *float64
+		dst  *float64
+	}{{"input_per_mtok", req.InputPerMTok, &m.InputPerMTok}, {"output_per_mtok", req.OutputPerMTok, &m.OutputPerMTok},
+		{"cached_input_per_mtok", req.CachedInputPerMTok, &m.CachedInputPerMTok}, {"cache_write_per_mtok", req.CacheWritePerMTok, &m.CacheWritePerMTok},
+		{"per_image", req.PerImage, &m.PerImage}, {"per_video_second", req.PerVideoSecond, &m.PerVideoSecond}} {
+		if f.p != nil {
+			if *f.p < 0 {
+				return nil, invalid(f.name, f.name+" must not be negative.", "Prices are USD; 0 means the built-in catalogue's price (or none).")
+			}
+			*f.dst = *f.p
+			audit[f.name] = *f.p
+		}
+	}
+	if m.MaxOutput < 0 {
+		return nil, invalid("max_output", "max_output must not be negative.", "Use 0 for no cap.")
+	}
+	for _, a := range m.Aliases {
+		if strings.TrimSpace(a) == "" || a == m.Name {
+			return nil, invalid("aliases", fmt.Sprintf("Alias %q is not valid.", a), "Aliases are other names of the model, not empty and not its own name.")
+		}
+	}
+	return audit, nil
+}
+
+func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
+	var req wire.ModelRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Name) == "" || strings.ContainsAny(req.Name, " \t\r\n") || len(req.Name) > 128 {
+		return invalid("name", fmt.Sprintf("Model name %q is not valid.", req.Name), "Use the name clients send as \"model\" (no spaces, at most 128 bytes).")
+	}
+	if _, err := s.Store.GetModel(r.Context(), req.Name); err == nil {
+		return conflict(fmt.Sprintf("Model %q is already declared.", req.Name), "Change it with PATCH /admin/v1/models/"+req.Name+".")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return apierr.Wrap(apierr.ServiceUnavailable, err, "The model list could not be read from the store.", "Retry shortly.")
+	}
+	m := store.Model{Name: req.Name, ManagedBy: ManagedByAPI}
+	audit, err := applyModel(&m, req)
+	if err != nil {
+		return err
+	}
+	if err := s.change(r, "model.create", "model:"+m.Name, audit, func(st store.Store) error { return st.UpsertModel(r.Context(), m) }); err != nil {
+		return err
+	}
+	v, err := s.modelView(r.Context(), m.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (s *Server) modelView(ctx context.Context, name string) (wire.ModelView, error) {
+	out, err := s.viewModels(ctx)
+	if err != nil {
+		return wire.ModelView{}, err
+	}
+	for _, v := range out {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	return wire.ModelView{Name: name, Aliases: []string{}, Channels: []string{}}, nil
+}
+
+func priceCatalogueDate() string { return pricing.Builtin().Date }
+
+func (s *Server) loadModel(r *http.Request) (store.Model, error) {
+	name := r.PathValue("name")
+	m, err := s.Store.GetModel(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, modelNotFound(name)
+	}
+	if err != nil {
+		return m, apierr.Wrap(apierr.ServiceUnavailable, err, "The model could not be read from the store.", "Retry shortly.")
+	}
+	return m, nil
+}
+
+func (s *Server) patchModel(w http.ResponseWriter, r *http.Request) error {
+	var req wire.ModelRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	m, err := s.loadModel(r)
+	if err != nil {
+		return err
+	}
+	if err := refuseConfigManaged("Model", m.Name, m.ManagedBy); err != nil {
+		return err
+	}
+	if req.Name != "" && req.Name != m.Name {
+		return invalid("name", "A model cannot be renamed: logs and keys refer to it by name.", "Add the new name as an alias, or declare a new model.")
+	}
+	audit, err := applyModel(&m, req)
+	if err != nil {
+		return err
+	}
+	if err := s.change(r, "model.update", "model:"+m.Name, audit, func(st store.Store) error { return st.UpsertModel(r.Context(), m) }); err != nil {
+		return err
+	}
+	v, err := s.modelView(r.Context(), m.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadModel(r)
+	if err != nil {
+		return err
+	}
+	if err := refuseConfigManaged("Model", m.Name, m.ManagedBy); err != nil {
+		return err
+	}
+	err = s.change(r, "model.delete", "model:"+m.Name, map[string]any{"input_per_mtok": m.InputPerMTok, "output_per_mtok": m.OutputPerMTok},
+		func(st store.Store) error { return st.DeleteModel(r.Context(), m.Name) })
+	if errors.Is(err, store.ErrNotFound) {
+		return modelNotFound(m.Name)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/keygate/keygate/internal/jobs"
 	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/secretbox"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -41,6 +42,12 @@ type Server struct {
 	Ledger *ledger.Ledger
 	// Jobs cancels generation jobs (jobs.go); nil refuses.
 	Jobs *jobs.Engine
+	// Box seals channel credentials given to the admin API (nil: only
+	// api_key_env credentials can be set).
+	Box *secretbox.Box
+	// UpstreamHTTP makes the channel tests' upstream calls (nil: the
+	// default client).
+	UpstreamHTTP *http.Client
 }
 
 // Routes registers the admin API and the secret-scanning endpoint on mux

@@ -136,7 +136,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}
-	a.Admin = &admin.Server{Now: time.Now, Store: st, Catalog: cat, Log: log, TrustedProxies: cfg.TrustedProxies}
+	a.Admin = &admin.Server{Now: time.Now, Store: st, Catalog: cat, Log: log, TrustedProxies: cfg.TrustedProxies, Box: box,
+		UpstreamHTTP: a.Server.Relay.Client}
 	a.Server.Mounts = []httpapi.Mount{a.Admin}
 	a.Server.Relay.OnChannelDisabled = a.Admin.ChannelDisabled
 	if cfg.AdminToken != "" {

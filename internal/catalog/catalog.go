@@ -41,6 +41,11 @@ func (m *Model) Prices() usage.Prices {
 		CachedInputPerMTok: m.CachedInputPerMTok, CacheWritePerMTok: m.CacheWritePerMTok}
 }
 
+// DisabledByGateway starts the DisabledReason of a channel the gateway
+// disabled (an upstream refused its credential). Such a channel stays in
+// the catalogue, disabled on every instance, until an operator enables it.
+const DisabledByGateway = "disabled by the gateway: "
+
 // Price sources of a catalogue model.
 const PriceOperator = "operator"
 
@@ -300,8 +305,11 @@ func (c *Catalog) Reload(ctx context.Context) error {
 			}
 		}
 	}
+	var idle []string // models of channels out of rotation: still known, so a call learns why it fails
 	for _, ch := range chans {
-		if !ch.Enabled {
+		byGateway := !ch.Enabled && strings.HasPrefix(ch.DisabledReason, DisabledByGateway)
+		if !ch.Enabled && !byGateway {
+			idle = append(idle, ch.Models...)
 			continue
 		}
 		cc := &Channel{Channel: ch, groups: map[string]bool{}}
@@ -317,28 +325,23 @@ func (c *Catalog) Reload(ctx context.Context) error {
 			u.RawQuery = q.Encode()
 		}
 		cc.URL = u
-		switch {
-		case ch.APIKeyEnv != "":
-			cc.APIKey = c.getenv(ch.APIKeyEnv)
-			if cc.APIKey == "" {
-				c.log.Warn("channel credential variable is not set; upstream calls will go without a credential", "channel", ch.Name, "env", ch.APIKeyEnv)
-			}
-		case ch.APIKeySealed != "":
-			if c.box == nil {
-				c.log.Error("channel credential is sealed but no secret key is configured; skipped", "channel", ch.Name)
-				continue
-			}
-			k, err := c.box.Open(ch.APIKeySealed)
-			if err != nil {
-				c.log.Error("cannot open channel credential; skipped", "channel", ch.Name, "err", err)
-				continue
-			}
-			cc.APIKey = k
+		k, err := c.OpenCredential(ch)
+		if err != nil {
+			c.log.Error("cannot open channel credential; skipped", "channel", ch.Name, "err", err)
+			continue
 		}
+		if k == "" && ch.APIKeyEnv != "" {
+			c.log.Warn("channel credential variable is not set; upstream calls will go without a credential", "channel", ch.Name, "env", ch.APIKeyEnv)
+		}
+		cc.APIKey = k
 		for _, g := range ch.Groups {
 			cc.groups[g] = true
 		}
-		if old != nil {
+		if byGateway {
+			// Disabled on some instance because the upstream refused the
+			// credential: every instance holds it disabled, saying why.
+			cc.hp.Store(&health{disabled: true, lastErr: strings.TrimPrefix(ch.DisabledReason, DisabledByGateway), lastErrAt: ch.UpdatedAt})
+		} else if old != nil {
 			for _, prev := range old.Channels {
 				if prev.Name == ch.Name && prev.UpdatedAt.Equal(ch.UpdatedAt) {
 					cc.hp.Store(prev.h())
@@ -359,6 +362,14 @@ func (c *Catalog) Reload(ctx context.Context) error {
 			}
 		}
 	}
+	for _, m := range idle {
+		if _, known := s.Models[m]; !known {
+			mm := &Model{Model: store.Model{Name: m}}
+			c.price(mm)
+			s.Models[m] = mm
+			s.Names = append(s.Names, m)
+		}
+	}
 	for _, list := range s.byModel {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Priority > list[j].Priority })
 	}
@@ -366,6 +377,25 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	s.Names = compact(s.Names)
 	c.snap.Store(s)
 	return nil
+}
+
+// OpenCredential returns a channel's credential: read from its variable,
+// or opened with the secret key ("" when it has none).
+func (c *Catalog) OpenCredential(ch store.Channel) (string, error) {
+	switch {
+	case ch.APIKeyEnv != "":
+		return c.getenv(ch.APIKeyEnv), nil
+	case ch.APIKeySealed != "":
+		if c.box == nil {
+			return "", errors.New("the credential is sealed but no secret key (KEYGATE_SECRET_KEY) is configured")
+		}
+		k, err := c.box.Open(ch.APIKeySealed)
+		if err != nil {
+			return "", fmt.Errorf("open the sealed credential: %w", err)
+		}
+		return k, nil
+	}
+	return "", nil
 }
 
 func compact(s []string) []string {

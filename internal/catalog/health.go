@@ -136,7 +136,14 @@ func (c *Channel) Failure(reason string, cooldown time.Duration) bool {
 	h.consecutive++
 	h.lastErr, h.lastErrAt = reason, now
 	calls := h.winOK + h.winFail
-	if h.probing || h.consecutive >= BreakerFailures ||
+	limit := BreakerFailures
+	if c.BreakerFailures > 0 {
+		limit = c.BreakerFailures // the channel's own breaker_failures
+	}
+	if c.BreakerCooldown > 0 {
+		cooldown = c.BreakerCooldown
+	}
+	if h.probing || h.consecutive >= limit ||
 		calls >= BreakerMinCalls && float64(h.winFail) >= BreakerErrorRate*float64(calls) {
 		h.open, h.probing, h.openUntil = true, false, now.Add(cooldown)
 	}

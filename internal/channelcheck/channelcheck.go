@@ -21,6 +21,7 @@ import (
 
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/anthropic"
+	"github.com/keygate/keygate/internal/provider/azure"
 	"github.com/keygate/keygate/internal/provider/gemini"
 	"github.com/keygate/keygate/internal/provider/openai"
 )
@@ -33,12 +34,16 @@ type Channel struct {
 	APIKey   string // the opened credential; never part of any output
 	Models   []string
 	ModelMap map[string]string // catalogue name → upstream name
+	// APIVersion is an azure channel's api-version ("" = the adapter's default).
+	APIVersion string
 	// CredentialFrom says where the operator sets the credential
 	// ("api_key_env OPENAI_KEY", "api_key"), for the fix of a refused one.
 	CredentialFrom string
 }
 
-func (c Channel) upstream(m string) string {
+// Upstream is the name a claimed model has upstream (its model_map entry;
+// an azure channel's deployment).
+func (c Channel) Upstream(m string) string {
 	if u, ok := c.ModelMap[m]; ok && u != "" {
 		return u
 	}
@@ -165,6 +170,11 @@ func (k *Checker) ListModels(ctx context.Context, ch Channel, timeout time.Durat
 		u := base.String() + "/models"
 		q := url.Values{}
 		switch typ(ch) {
+		case "azure":
+			// The resource lists the base models it can deploy; deployments
+			// themselves are checked by their 1-token calls.
+			u = strings.TrimSuffix(base.String(), "/openai") + "/openai/models"
+			q.Set("api-version", azureVersion(ch))
 		case "anthropic":
 			q.Set("limit", "1000")
 			if next != "" {
@@ -190,7 +200,7 @@ func (k *Checker) ListModels(ctx context.Context, ch Channel, timeout time.Durat
 			return nil, &ListError{Kind: ErrWrongType, Status: status,
 				Detail: fmt.Sprintf("GET %s answered %d: %s", redactURL(u), status, upstreamWords(body, ch.APIKey))}
 		}
-		ids, more, err := parseList(typ(ch), body)
+		ids, more, err := parseList(listShape(ch), body)
 		if err != nil {
 			return nil, &ListError{Kind: ErrWrongType, Status: status,
 				Detail: fmt.Sprintf("GET %s answered 200, but %v", redactURL(u), err)}
@@ -202,6 +212,20 @@ func (k *Checker) ListModels(ctx context.Context, ch Channel, timeout time.Durat
 		next = more
 	}
 	return out, nil
+}
+
+func listShape(ch Channel) string {
+	if typ(ch) == "azure" {
+		return "openai"
+	}
+	return typ(ch)
+}
+
+func azureVersion(ch Channel) string {
+	if ch.APIVersion != "" {
+		return ch.APIVersion
+	}
+	return azure.DefaultAPIVersion
 }
 
 func typ(ch Channel) string {
@@ -291,9 +315,12 @@ func (k *Checker) Run(ctx context.Context, ch Channel, opt Options) Report {
 	}
 	claimed := make([]string, 0, len(ch.Models))
 	for _, m := range ch.Models {
-		claimed = append(claimed, ch.upstream(m))
+		claimed = append(claimed, ch.Upstream(m))
 	}
-	if err == nil {
+	if err == nil && r.Type == "azure" {
+		r.Models = ModelsStep{Step: Step{OK: true, Detail: "not compared: an Azure resource lists the models it can deploy, not its deployments; each deployment is checked by its call below"},
+			Listed: len(listed)}
+	} else if err == nil {
 		d := DiffModels(claimed, listed)
 		r.Models = ModelsStep{Listed: len(d.Listed), Missing: d.Missing}
 		r.Models.OK = len(d.Missing) == 0
@@ -336,13 +363,15 @@ func typeFix(ch Channel) string {
 		return "an anthropic channel's base_url is the API root with /v1, e.g. https://api.anthropic.com/v1"
 	case "gemini":
 		return "a gemini channel's base_url is the API root with /v1beta, e.g. https://generativelanguage.googleapis.com/v1beta"
+	case "azure":
+		return "an azure channel's base_url is the resource endpoint, e.g. https://RESOURCE.openai.azure.com, and api_version one the resource supports"
 	}
 	return "an openai channel's base_url ends where /chat/completions and /models are appended: usually …/v1 (https://api.openai.com/v1, http://host:8000/v1 for vLLM); or declare the channel's real type"
 }
 
 // call makes one 1-token request to model and times it.
 func (k *Checker) call(ctx context.Context, ch Channel, model string, timeout time.Duration) ModelCall {
-	up := ch.upstream(model)
+	up := ch.Upstream(model)
 	mc := ModelCall{Model: model}
 	if up != model {
 		mc.Upstream = up
@@ -355,6 +384,13 @@ func (k *Checker) call(ctx context.Context, ch Channel, model string, timeout ti
 		u = base + "/messages"
 		body, _ = json.Marshal(map[string]any{"model": up, "max_tokens": 1,
 			"messages": []map[string]string{{"role": "user", "content": "ping"}}})
+	case "azure":
+		bu, _ := url.Parse(base)
+		q := bu.Query()
+		q.Set("api-version", azureVersion(ch))
+		bu.RawQuery = q.Encode()
+		u = azure.URL(bu, up, "chat/completions")
+		body, _ = json.Marshal(map[string]any{"max_tokens": 1, "messages": []map[string]string{{"role": "user", "content": "ping"}}})
 	case "gemini":
 		bu, _ := url.Parse(base)
 		u = gemini.URL(bu, up, "generateContent")
@@ -408,6 +444,8 @@ func (k *Checker) do(ctx context.Context, ch Channel, method, u string, body []b
 		auth = anthropic.Header(c)
 	case "gemini":
 		auth = gemini.Header(c)
+	case "azure":
+		auth = azure.Header(c)
 	default:
 		auth = openai.Header(c)
 	}

@@ -239,3 +239,13 @@ type atomicInt struct{ v atomic.Int64 }
 
 func (a *atomicInt) Load() int   { return int(a.v.Load()) }
 func (a *atomicInt) Store(n int) { a.v.Store(int64(n)) }
+
+// DeleteChannel implements store.Store.
+func (s *Store) DeleteChannel(ctx context.Context, name string) error {
+	return s.pub(ctx, s.Store.DeleteChannel(ctx, name), KindCatalog, "channel:"+name)
+}
+
+// DeleteModel implements store.Store.
+func (s *Store) DeleteModel(ctx context.Context, name string) error {
+	return s.pub(ctx, s.Store.DeleteModel(ctx, name), KindCatalog, "model:"+name)
+}

@@ -173,6 +173,9 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 	}
 	order := orderChannels(req.Channels)
 	maxAttempts := rl.MaxAttempts
+	if len(order) > 0 && order[0].MaxAttempts > 0 {
+		maxAttempts = order[0].MaxAttempts // the first channel's own max_attempts
+	}
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}

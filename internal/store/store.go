@@ -127,6 +127,9 @@ type Channel struct {
 	// LastTest is the report of the channel's last test (JSON; "" = never
 	// tested), shown by GET /admin/v1/channels.
 	LastTest string
+	// DisabledReason says why a channel was taken out of rotation when the
+	// gateway did it (an upstream refused its credential); "" otherwise.
+	DisabledReason string
 	ChannelLimits
 }
 
@@ -138,6 +141,9 @@ type ChannelLimits struct {
 	IdleTimeout      time.Duration // between two stream events
 	MaxConcurrency   int           // concurrent calls on this instance
 	MaxJobs          int           // generation jobs in flight on this channel, all instances together (0 = no cap)
+	MaxAttempts      int           // channels one call may try when this one is first (0 = the gateway's default)
+	BreakerFailures  int           // consecutive failures that open the breaker (0 = the default)
+	BreakerCooldown  time.Duration // how long an open breaker keeps the channel out (0 = the gateway's cool-down)
 }
 
 // Model is a catalogue entry with prices in USD.
@@ -308,6 +314,18 @@ type LogAggregate struct {
 	RecentRefused []RequestLog // newest first
 }
 
+// ChannelStore reads and removes single channels and models, for the
+// admin API (the catalogue reads them whole with ListChannels/ListModels).
+type ChannelStore interface {
+	GetChannel(ctx context.Context, name string) (Channel, error) // ErrNotFound
+	DeleteChannel(ctx context.Context, name string) error         // ErrNotFound
+	// SetChannelLastTest stores a channel test's report without touching
+	// the channel's definition (its UpdatedAt, and so its live health, stay).
+	SetChannelLastTest(ctx context.Context, name, report string) error
+	GetModel(ctx context.Context, name string) (Model, error) // ErrNotFound
+	DeleteModel(ctx context.Context, name string) error       // ErrNotFound
+}
+
 // Store is the persistence boundary. Implementations must be safe for
 // concurrent use.
 type Store interface {
@@ -318,6 +336,7 @@ type Store interface {
 	UsageStore
 	IncidentStore
 	JobStore
+	ChannelStore
 
 	UpsertGroup(ctx context.Context, g Group) error
 	ListGroups(ctx context.Context) ([]Group, error)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -115,7 +114,9 @@ ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_
 		c.Name, c.Type, c.BaseURL, c.APIKeySealed, c.APIKeyEnv, jsonText(nonNil(c.Models)), jsonText(mm), jsonText(nonNil(c.Groups)),
 		c.Priority, c.Weight, boolInt(c.Enabled), c.ManagedBy, ms(time.Now()), jsonText(channelLimits{
 			ConnectMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),
-			IdleMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs}), c.APIVersion, c.LastTest)
+			IdleMS: c.IdleTimeout.Milliseconds(), MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs,
+			MaxAttempts: c.MaxAttempts, BreakerFails: c.BreakerFailures, BreakerCoolMS: c.BreakerCooldown.Milliseconds(),
+			DisabledReason: c.DisabledReason}), c.APIVersion, c.LastTest)
 	if err != nil {
 		return fmt.Errorf("upsert channel %s: %w", c.Name, err)
 	}
@@ -124,27 +125,17 @@ ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_
 
 // ListChannels returns all channels by name.
 func (s *Store) ListChannels(ctx context.Context) ([]store.Channel, error) {
-	rows, err := s.query(ctx, `SELECT name, type, base_url, api_key_sealed, api_key_env, models, model_map, groups_json, priority, weight, enabled, managed_by, updated_at, limits_json, api_version, last_test FROM channels ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT `+channelCols+` FROM channels ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Channel
 	for rows.Next() {
-		var c store.Channel
-		var models, mm, groups, limits string
-		var enabled int
-		var upd int64
-		if err := rows.Scan(&c.Name, &c.Type, &c.BaseURL, &c.APIKeySealed, &c.APIKeyEnv, &models, &mm, &groups, &c.Priority, &c.Weight, &enabled, &c.ManagedBy, &upd, &limits, &c.APIVersion, &c.LastTest); err != nil {
+		c, err := scanChannel(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list channels: %w", err)
 		}
-		var cl channelLimits
-		_ = json.Unmarshal([]byte(limits), &cl)
-		c.ChannelLimits = store.ChannelLimits{ConnectTimeout: time.Duration(cl.ConnectMS) * time.Millisecond,
-			FirstByteTimeout: time.Duration(cl.FirstByteMS) * time.Millisecond, IdleTimeout: time.Duration(cl.IdleMS) * time.Millisecond,
-			MaxConcurrency: cl.MaxConcurrency, MaxJobs: cl.MaxJobs}
-		c.Models, c.Groups, c.Enabled, c.UpdatedAt = strs(models), strs(groups), enabled != 0, fromMS(upd)
-		_ = json.Unmarshal([]byte(mm), &c.ModelMap)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -169,23 +160,17 @@ ON CONFLICT (name) DO UPDATE SET aliases = excluded.aliases, input_per_mtok = ex
 
 // ListModels returns the catalogue by name.
 func (s *Store) ListModels(ctx context.Context) ([]store.Model, error) {
-	rows, err := s.query(ctx, `SELECT name, aliases, input_per_mtok, output_per_mtok, per_image, per_video_second, max_output, managed_by, updated_at, media_json,
- cached_input_per_mtok, cache_write_per_mtok FROM models ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT `+modelCols+` FROM models ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list models: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Model
 	for rows.Next() {
-		var m store.Model
-		var aliases, media string
-		var upd int64
-		if err := rows.Scan(&m.Name, &aliases, &m.InputPerMTok, &m.OutputPerMTok, &m.PerImage, &m.PerVideoSecond, &m.MaxOutput, &m.ManagedBy, &upd, &media,
-			&m.CachedInputPerMTok, &m.CacheWritePerMTok); err != nil {
+		m, err := scanModel(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list models: %w", err)
 		}
-		m.Media = store.ParseMediaPrices(media)
-		m.Aliases, m.UpdatedAt = strs(aliases), fromMS(upd)
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -205,4 +190,10 @@ type channelLimits struct {
 	IdleMS         int64 `json:"idle_timeout_ms,omitempty"`
 	MaxConcurrency int   `json:"max_concurrency,omitempty"`
 	MaxJobs        int   `json:"max_jobs,omitempty"`
+	MaxAttempts    int   `json:"max_attempts,omitempty"`
+	BreakerFails   int   `json:"breaker_failures,omitempty"`
+	BreakerCoolMS  int64 `json:"breaker_cooldown_ms,omitempty"`
+	// DisabledReason is a channel state, not a limit, kept in the same
+	// settings document so it needs no column of its own.
+	DisabledReason string `json:"disabled_reason,omitempty"`
 }

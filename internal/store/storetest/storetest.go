@@ -62,6 +62,45 @@ func Run(t *testing.T, st store.Store) {
 		}
 	})
 
+	t.Run("channels and models one by one", func(t *testing.T) {
+		c := store.Channel{Name: "c-one", Type: "azure", BaseURL: "https://r.openai.azure.com", Models: []string{"m1"}, Enabled: false,
+			Weight: 1, DisabledReason: "upstream answered 401", ChannelLimits: store.ChannelLimits{MaxAttempts: 2, BreakerFailures: 5,
+				BreakerCooldown: 45 * time.Second}}
+		must(t, st.UpsertChannel(ctx, c))
+		got, err := st.GetChannel(ctx, "c-one")
+		must(t, err)
+		if got.DisabledReason != c.DisabledReason || got.MaxAttempts != 2 || got.BreakerFailures != 5 || got.BreakerCooldown != 45*time.Second ||
+			got.Enabled || got.Type != "azure" {
+			t.Fatalf("channel: %+v", got)
+		}
+		must(t, st.SetChannelLastTest(ctx, "c-one", `{"ok":false}`))
+		after, err := st.GetChannel(ctx, "c-one")
+		must(t, err)
+		if after.LastTest != `{"ok":false}` || !after.UpdatedAt.Equal(got.UpdatedAt) {
+			t.Fatalf("after the test was stored: %+v (updated_at must stay %v)", after, got.UpdatedAt)
+		}
+		must(t, st.DeleteChannel(ctx, "c-one"))
+		if _, err := st.GetChannel(ctx, "c-one"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleted channel: %v", err)
+		}
+		if err := st.DeleteChannel(ctx, "c-one"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("delete twice: %v", err)
+		}
+		if err := st.SetChannelLastTest(ctx, "c-one", "{}"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("test of a missing channel: %v", err)
+		}
+		must(t, st.UpsertModel(ctx, store.Model{Name: "m-one", InputPerMTok: 1}))
+		m, err := st.GetModel(ctx, "m-one")
+		must(t, err)
+		if m.InputPerMTok != 1 {
+			t.Fatalf("model: %+v", m)
+		}
+		must(t, st.DeleteModel(ctx, "m-one"))
+		if _, err := st.GetModel(ctx, "m-one"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleted model: %v", err)
+		}
+	})
+
 	t.Run("keys", func(t *testing.T) {
 		before := time.Now().Add(-time.Second)
 		k := &store.Key{ID: "key_1", Hash: fmt.Sprintf("%064x", 1), Display: "kg_live_AAAA…BBBB", Env: "live", Project: "p1",
