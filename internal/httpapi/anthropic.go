@@ -8,6 +8,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/anthropic"
 	"github.com/keygate/keygate/internal/relay"
@@ -176,15 +177,11 @@ func convertErr(err error) error {
 	var un *provider.UnsupportedError
 	switch {
 	case errors.As(err, &inv):
-		e := apierr.New(apierr.InvalidRequest, "The request cannot be read: "+inv.Msg+".", "Fix the named field.")
-		e.Param = inv.Param
-		return e
+		return apierr.T(apierr.InvalidRequest, i18n.M("req.unconvertible", i18n.S("detail", inv.Msg)), i18n.M("req.unconvertible.hint")).WithParam(inv.Param)
 	case errors.As(err, &un):
-		e := apierr.New(apierr.InvalidRequest, un.Error()+".", "Remove the parameter.")
-		e.Param = un.Param
-		return e
+		return apierr.T(apierr.InvalidRequest, i18n.M("req.unsupported", i18n.S("detail", un.Error())), i18n.M("req.unsupported.hint")).WithParam(un.Param)
 	}
-	return apierr.Wrap(apierr.InvalidRequest, err, "The request body cannot be read: "+err.Error()+".", "Send a valid JSON body.")
+	return apierr.T(apierr.InvalidRequest, i18n.M("req.unreadable_detail", i18n.S("detail", err.Error())), i18n.M("req.send_valid_json")).WithCause(err)
 }
 
 // anthropicListModels answers GET /v1/models for Claude clients in

@@ -7,6 +7,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/openai"
 	"github.com/keygate/keygate/internal/relay"
@@ -52,12 +53,10 @@ func (s *Server) relayCall(w http.ResponseWriter, r *http.Request, sc *Scope, m 
 func parseModelBody(body []byte, needModel bool) (model string, stream bool, maxTokens int, err error) {
 	var in inbound
 	if err := parseInbound(body, &in); err != nil {
-		return "", false, 0, bodyError(err, "Send a JSON object body with Content-Type: application/json.")
+		return "", false, 0, bodyError(err, i18n.M("req.hint.json_body"))
 	}
 	if needModel && in.Model == "" {
-		e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the names GET /v1/models lists.")
-		e.Param = "model"
-		return "", false, 0, e
+		return "", false, 0, apierr.T(apierr.InvalidRequest, i18n.M("req.no_model"), i18n.M("req.no_model.hint")).WithParam("model")
 	}
 	return in.Model, in.Stream, max(in.MaxTokens, in.MaxOutputTokens, 0), nil
 }

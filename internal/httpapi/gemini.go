@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/gemini"
 	"github.com/keygate/keygate/internal/relay"
@@ -26,8 +26,7 @@ func (s *Server) geminiCall(w http.ResponseWriter, r *http.Request, sc *Scope) e
 	sc.Log.RequestType = "chat"
 	model, method, ok := strings.Cut(r.PathValue("call"), ":")
 	if !ok || model == "" {
-		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("%s is not a Gemini method path.", r.URL.Path),
-			"Use POST /v1beta/models/MODEL:generateContent (or :streamGenerateContent?alt=sse, :countTokens, :embedContent, :batchEmbedContents).")
+		return apierr.T(apierr.UnknownEndpoint, i18n.M("gemini.not_method_path", i18n.S("path", r.URL.Path)), i18n.M("gemini.not_method_path.hint"))
 	}
 	switch method {
 	case "generateContent", "streamGenerateContent":
@@ -37,8 +36,8 @@ func (s *Server) geminiCall(w http.ResponseWriter, r *http.Request, sc *Scope) e
 	case "embedContent", "batchEmbedContents":
 		return s.geminiEmbed(w, r, sc, model, method)
 	}
-	return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("Gemini method %q is not served by this gateway.", method),
-		"This gateway serves "+geminiMethods+".")
+	return apierr.T(apierr.UnknownEndpoint, i18n.M("gemini.unknown_method", i18n.Q("method", method)),
+		i18n.M("gemini.unknown_method.hint", i18n.S("methods", geminiMethods)))
 }
 
 // geminiBody authenticates, reads the body and authorizes the model.
@@ -54,8 +53,8 @@ func (s *Server) geminiBody(w http.ResponseWriter, r *http.Request, sc *Scope, m
 		var v any
 		err := json.Unmarshal(buf.Bytes(), &v)
 		bodyPool.Put(buf)
-		return nil, nil, nil, nil, apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
-			"Send a JSON object with Content-Type: application/json.")
+		return nil, nil, nil, nil, apierr.T(apierr.InvalidRequest, i18n.M("req.not_json", i18n.S("detail", jsonErr(err))),
+			i18n.M("req.send_json")).WithCause(err)
 	}
 	sc.Log.Model = model
 	m, g, chs, err := s.authorizeModel(sc, model)
@@ -81,7 +80,7 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, sc *Scop
 	body := buf.Bytes()
 	gin, err := parseGemini(body)
 	if err != nil {
-		return bodyError(err, "Send a GenerateContentRequest JSON object with Content-Type: application/json.")
+		return bodyError(err, i18n.M("req.hint.gemini_body"))
 	}
 	sse := r.URL.Query().Get("alt") == "sse"
 	req := relay.Request{Body: body, Model: m.Name, BodyModel: model, Stream: stream, Channels: chs,
@@ -172,8 +171,7 @@ func (s *Server) geminiEmbed(w http.ResponseWriter, r *http.Request, sc *Scope, 
 	}
 	compat := ofType(chs, relay.TypeOpenAI)
 	if len(compat) == 0 {
-		return apierr.New(apierr.InvalidRequest, fmt.Sprintf("Model %q is not served by a channel that makes embeddings (Gemini or OpenAI-compatible).", model),
-			"Use an embedding model: GET /v1beta/models lists the ones with embedContent.")
+		return apierr.T(apierr.InvalidRequest, i18n.M("gemini.embed_model", i18n.Q("model", model)), i18n.M("gemini.embed_model.hint"))
 	}
 	texts, err := geminiEmbedTexts(body, method == "batchEmbedContents")
 	if err != nil {
@@ -186,7 +184,7 @@ func (s *Server) geminiEmbed(w http.ResponseWriter, r *http.Request, sc *Scope, 
 		return err
 	}
 	if rec.status >= 300 {
-		return apierr.New(apierr.InvalidRequest, "The upstream rejected the embedding request: "+rec.body.String(), "")
+		return apierr.T(apierr.InvalidRequest, i18n.M("gemini.embed_rejected", i18n.S("detail", rec.body.String())), i18n.Message{})
 	}
 	var oa struct {
 		Data []struct {
@@ -194,7 +192,7 @@ func (s *Server) geminiEmbed(w http.ResponseWriter, r *http.Request, sc *Scope, 
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(rec.body.Bytes(), &oa); err != nil || len(oa.Data) != len(texts) {
-		return apierr.New(apierr.UpstreamError, "The upstream's embeddings answer could not be read.", "Retry the request.")
+		return apierr.T(apierr.UpstreamError, i18n.M("gemini.embed_unreadable"), i18n.M("retry.request"))
 	}
 	vals := make([]map[string][]float64, len(oa.Data))
 	for i, d := range oa.Data {
@@ -223,23 +221,19 @@ func geminiEmbedTexts(body []byte, batch bool) ([]string, error) {
 		Requests []one `json:"requests"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, apierr.Wrap(apierr.InvalidRequest, err, "The request body is not an EmbedContentRequest: "+jsonErr(err)+".", "")
+		return nil, apierr.T(apierr.InvalidRequest, i18n.M("gemini.not_embed_request", i18n.S("detail", jsonErr(err))), i18n.Message{}).WithCause(err)
 	}
 	items := []one{in.one}
 	if batch {
 		items = in.Requests
 	}
 	if len(items) == 0 {
-		e := apierr.New(apierr.InvalidRequest, "The batch has no requests.", "Send {\"requests\":[{\"content\":{\"parts\":[{\"text\":…}]}}]}.")
-		e.Param = "requests"
-		return nil, e
+		return nil, apierr.T(apierr.InvalidRequest, i18n.M("gemini.no_requests"), i18n.M("gemini.no_requests.hint")).WithParam("requests")
 	}
 	texts := make([]string, len(items))
 	for i, it := range items {
 		if it.Content == nil {
-			e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("Request %d has no content.", i), "Send content.parts[].text.")
-			e.Param = "content"
-			return nil, e
+			return nil, apierr.T(apierr.InvalidRequest, i18n.M("gemini.no_content", i18n.N("n", i)), i18n.M("gemini.no_content.hint")).WithParam("content")
 		}
 		var b strings.Builder
 		for _, p := range it.Content.Parts {

@@ -18,6 +18,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/jsonscan"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/relay"
@@ -72,7 +73,7 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request, sc *Sc
 	}
 	defer bodyPool.Put(buf)
 	if err := refuseAmbiguous(buf.Bytes(), imageNames); err != nil {
-		return bodyError(err, `Send a JSON object such as {"model": "gpt-image-1", "prompt": "…"} with Content-Type: application/json.`)
+		return bodyError(err, i18n.M("req.hint.images_body"))
 	}
 	var p imageParams
 	if err := json.Unmarshal(buf.Bytes(), &p); err != nil {

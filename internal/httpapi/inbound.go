@@ -3,11 +3,11 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"strings"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/jsonscan"
 )
 
@@ -297,44 +297,63 @@ func duplicateError(prefix string, names []string, lookup func([]byte) int, id i
 		}
 	}
 	name := spell[0]
-	msg := fmt.Sprintf("The request body has member %s more than once. The upstream reads the last copy, so the gateway refuses rather than authorize, route or bill a different one than the upstream serves.", name)
+	msg := i18n.M("req.duplicate", i18n.S("name", name))
 	if len(spell) > 1 {
-		msg = fmt.Sprintf("The request body gives %s more than once (%s are the same field). The upstream would read only one of them, so the gateway refuses rather than authorize, route or bill a different one than the upstream serves.",
-			name, strings.Join(spell, " and "))
+		items := make([]i18n.Arg, len(spell))
+		for i, sp := range spell {
+			items[i] = i18n.S("", sp)
+		}
+		msg = i18n.M("req.duplicate_spellings", i18n.S("name", name), i18n.List("spellings", "req.and", items...))
 	}
-	e := apierr.New(apierr.InvalidRequest, msg, "Send each member once.")
-	e.Param = strings.Trim(name, `"`)
-	return e
+	return apierr.T(apierr.InvalidRequest, msg, i18n.M("req.duplicate.hint")).WithParam(strings.Trim(name, `"`))
 }
 
 func caseVariantError(prefix, key, name string) error {
-	e := apierr.New(apierr.InvalidRequest,
-		fmt.Sprintf("The request body has member %q, which differs from %q only in case. Member names are case-sensitive: the upstream reads %q and ignores %q, so the gateway refuses rather than guess which one is meant.",
-			prefix+key, prefix+name, prefix+name, prefix+key),
-		fmt.Sprintf("Spell it %q, once.", name))
-	e.Param = prefix + key
-	return e
+	return apierr.T(apierr.InvalidRequest,
+		i18n.M("req.case_variant", i18n.Q("key", prefix+key), i18n.Q("name", prefix+name)),
+		i18n.M("req.case_variant.hint", i18n.Q("name", name))).WithParam(prefix + key)
 }
 
 func typeError(name, want string, val []byte) error {
-	got := "a number"
+	var got i18n.Message
 	switch val[0] {
 	case '"':
-		got = "a string"
+		got = i18n.M("req.type.string")
 	case '{':
-		got = "an object"
+		got = i18n.M("req.type.object")
 	case '[':
-		got = "an array"
+		got = i18n.M("req.type.array")
 	case 't', 'f':
-		got = "a boolean"
+		got = i18n.M("req.type.boolean")
+	default:
+		got = i18n.M("req.type.number")
+		if want == "an integer" {
+			got = i18n.M("req.type.the_number", i18n.S("value", string(val)))
+		}
 	}
-	if got == "a number" && want == "an integer" {
-		got = "the number " + string(val)
+	w := wantType(want)
+	return apierr.T(apierr.InvalidRequest, i18n.M("req.wrong_type", i18n.Q("name", name), i18n.Sub("want", w), i18n.Sub("got", got)),
+		i18n.M("req.wrong_type.hint", i18n.Q("name", name), i18n.Sub("want", w))).WithParam(name)
+}
+
+// wantType names an expected JSON type ("a string", "an integer"…) in
+// the reader's language.
+func wantType(want string) i18n.Message {
+	switch want {
+	case "a string":
+		return i18n.M("req.type.string")
+	case "an object":
+		return i18n.M("req.type.object")
+	case "an array":
+		return i18n.M("req.type.array")
+	case "a boolean":
+		return i18n.M("req.type.boolean")
+	case "an integer":
+		return i18n.M("req.type.integer")
+	case "a number":
+		return i18n.M("req.type.number")
 	}
-	e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("Member %q must be %s, not %s.", name, want, got),
-		fmt.Sprintf("Send %q as %s (or leave it out).", name, want))
-	e.Param = name
-	return e
+	return i18n.M("req.type.other", i18n.S("type", want))
 }
 
 func stringMember(name string, val []byte) (string, error) {
@@ -407,13 +426,13 @@ func syntaxError(body []byte) error {
 
 // bodyError answers a body parseInbound or parseGemini refused: the member
 // error as it is, a syntax error explained.
-func bodyError(err error, hint string) error {
+func bodyError(err error, hint i18n.Message) error {
 	var ae *apierr.Error
 	if errors.As(err, &ae) {
 		return ae
 	}
 	if errors.Is(err, errNotObject) {
-		return apierr.Wrap(apierr.InvalidRequest, err, "The request body must be a JSON object.", hint)
+		return apierr.T(apierr.InvalidRequest, i18n.M("req.not_object"), hint).WithCause(err)
 	}
-	return apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".", hint)
+	return apierr.T(apierr.InvalidRequest, i18n.M("req.not_json", i18n.S("detail", jsonErr(err))), hint).WithCause(err)
 }

@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"path"
 	"sort"
 	"strings"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 // routes lists the API routes with their methods, to tell a wrong base URL
@@ -52,38 +52,40 @@ func (s *Server) unknownEndpoint(w http.ResponseWriter, r *http.Request, sc *Sco
 	if route := routeFor(p); route != "" {
 		method := routes[route]
 		if method != r.Method {
-			return apierr.New(apierr.MethodNotAllowed,
-				fmt.Sprintf("%s %s is not a route: this path takes %s only.", r.Method, p, method),
-				fmt.Sprintf("Send %s %s; OpenAI SDKs do this for you when base_url is %s.", method, p, base)).WithHeader("Allow", allow(method))
+			return apierr.T(apierr.MethodNotAllowed,
+				i18n.M("route.method", i18n.S("method", r.Method), i18n.S("path", p), i18n.S("allowed", method)),
+				i18n.M("route.method.hint", i18n.S("allowed", method), i18n.S("path", p), i18n.S("base", base))).WithHeader("Allow", allow(method))
 		}
 	}
 	if fixed, ok := geminiPath(p); ok {
-		return apierr.New(apierr.UnknownEndpoint,
-			fmt.Sprintf("No route for %s. The path has /v1beta where Gemini SDKs do not put it: the base URL already ends in /v1beta or another prefix, and the SDK added its own. The route is %s.", p, fixed),
-			fmt.Sprintf("Set your Gemini client's base URL to %s with no path (google-genai: http_options base_url; the SDK adds /v1beta itself).", host(base)))
+		return apierr.T(apierr.UnknownEndpoint,
+			i18n.M("route.gemini_prefix", i18n.S("path", p), i18n.S("route", fixed)),
+			i18n.M("route.gemini_prefix.hint", i18n.S("host", host(base))))
 	}
 	fixed, why := correctPath(p)
 	if fixed != "" {
+		var also i18n.Message
 		if m := routes[routeFor(fixed)]; m != "" && m != r.Method {
-			why += fmt.Sprintf(" That route also takes %s, not %s.", m, r.Method)
+			also = i18n.M("route.why.also_method", i18n.S("allowed", m), i18n.S("method", r.Method))
 		}
+		why := i18n.M("route.why", i18n.Sub("why", why), i18n.Sub("also", also))
 		if strings.HasPrefix(fixed, "/v1/messages") {
 			// Anthropic SDKs and Claude Code add /v1/messages to the base
 			// URL themselves: their base is the host, without /v1.
-			return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No route for %s. %s The route is %s.", p, why, fixed),
-				fmt.Sprintf("Set ANTHROPIC_BASE_URL (Anthropic SDKs: base_url / baseURL) to %s with no /v1: the client adds /v1/messages itself.", host(base)))
+			return apierr.T(apierr.UnknownEndpoint, i18n.M("route.anthropic", i18n.S("path", p), i18n.Sub("why", why), i18n.S("route", fixed)),
+				i18n.M("route.anthropic.hint", i18n.S("host", host(base))))
 		}
-		return unknown(p, why+" The route is "+fixed+".", base)
+		return unknown(p, i18n.M("route.fixed", i18n.Sub("why", why), i18n.S("route", fixed)), base)
 	}
 	if strings.HasPrefix(p, "/v1/") {
-		msg := "This path is not an API route of this gateway."
+		detail := i18n.M("route.not_api")
 		if s := suggestRoute(p); s != "" {
-			msg += " Did you mean " + s + "?"
+			detail = i18n.M("route.not_api_mean", i18n.S("route", s))
 		}
-		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No route for %s %s. %s", r.Method, p, msg),
-			"The routes are "+strings.Join(routeList(), ", ")+"; check the path your client builds.")
+		return apierr.T(apierr.UnknownEndpoint, i18n.M("route.no_route_method", i18n.S("method", r.Method), i18n.S("path", p), i18n.Sub("detail", detail)),
+			i18n.M("route.no_route_method.hint", i18n.S("routes", strings.Join(routeList(), ", "))))
 	}
-	return unknown(p, "This path is not an API route of this gateway.", base)
+	return unknown(p, i18n.M("route.not_api"), base)
 }
 
 // explainUncleanPaths answers paths with "//", "/./" or "/../" itself.
@@ -104,20 +106,20 @@ func (s *Server) explainUncleanPaths(next http.Handler) http.Handler {
 
 // correctPath finds the route a mis-based path was meant for and says what
 // is wrong with it; "" when p does not look like any route.
-func correctPath(p string) (route, why string) {
+func correctPath(p string) (route string, why i18n.Message) {
 	if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") {
 		clean := path.Clean(p)
 		if r, _ := correctPath(clean); r != "" {
-			return r, "The path has an empty or dot segment (//, /./, /../): the base URL probably ends with a slash, or the client joined it with the path twice."
+			return r, i18n.M("route.why.dot_segment")
 		}
 		if routeFor(clean) != "" {
-			return clean, "The path has an empty or dot segment (//, /./, /../): the base URL probably ends with a slash and the client added another."
+			return clean, i18n.M("route.why.dot_segment_slash")
 		}
-		return "", ""
+		return "", i18n.Message{}
 	}
 	trimmed := strings.TrimRight(p, "/")
 	if trimmed != p && routeFor(trimmed) != "" {
-		return trimmed, "The path ends with a slash, which this gateway does not add."
+		return trimmed, i18n.M("route.why.trailing_slash")
 	}
 	// Strip every /v1 and known foreign prefix from the front, then see
 	// whether /v1 + the rest is a route.
@@ -137,19 +139,19 @@ func correctPath(p string) (route, why string) {
 	}
 	route = "/v1" + rest
 	if routeFor(route) == "" || route == p {
-		return "", ""
+		return "", i18n.Message{}
 	}
 	switch {
 	case prefix != "":
-		return route, fmt.Sprintf("The path has a prefix %q that belongs to another gateway or an old example: the base URL should end in /v1 with nothing else.", prefix)
+		return route, i18n.M("route.why.prefix", i18n.Q("prefix", prefix))
 	case doubled > 1:
-		return route, "The path has /v1 twice: the base URL already ends in /v1 and the client added another (or the path was written with /v1 too)."
+		return route, i18n.M("route.why.v1_twice")
 	case doubled == 0:
-		return route, "The path lacks /v1: the base URL should end in /v1."
+		return route, i18n.M("route.why.lacks_v1")
 	case trimmed != p:
-		return route, "The path ends with a slash, which this gateway does not add."
+		return route, i18n.M("route.why.trailing_slash")
 	}
-	return "", ""
+	return "", i18n.Message{}
 }
 
 // suggestRoute proposes the route closest to a mistyped /v1 path.
@@ -230,9 +232,9 @@ func validHost(h string) bool {
 	return true
 }
 
-func unknown(path, why, base string) error {
-	return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No route for %s. %s", path, why),
-		fmt.Sprintf("Set your client's base URL to %s (OpenAI SDKs: base_url / baseURL; curl: %s/chat/completions).", base, base))
+func unknown(path string, detail i18n.Message, base string) error {
+	return apierr.T(apierr.UnknownEndpoint, i18n.M("route.no_route", i18n.S("path", path), i18n.Sub("detail", detail)),
+		i18n.M("route.no_route.hint", i18n.S("base", base)))
 }
 
 // host is the gateway's base URL without its /v1, the base Anthropic and

@@ -21,6 +21,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/docs"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/jobs"
 	"github.com/keygate/keygate/internal/ledger"
@@ -166,7 +167,7 @@ func (s *Server) withScope(next http.Handler) http.Handler {
 			p := recover()
 			started := sc.status != 0
 			if p != nil {
-				s.recovered(sc, p)
+				s.recovered(r, sc, p)
 			}
 			if sc.adm.active { // a handler that admitted but never settled
 				s.settleAdmission(context.WithoutCancel(ctx), sc, 0, 0)
@@ -190,15 +191,14 @@ func (s *Server) withScope(next http.Handler) http.Handler {
 // recovered handles a handler's panic: the stack goes to the gateway log
 // (never to the client), the client gets 500 internal_error with the
 // request id unless its answer has begun, and the log row says so.
-func (s *Server) recovered(sc *Scope, p any) {
+func (s *Server) recovered(r *http.Request, sc *Scope, p any) {
 	if p == http.ErrAbortHandler { // a deliberate abort, not a bug
 		sc.Log.Status, sc.Log.ErrorCode = 499, "client_closed"
 		return
 	}
 	s.Log.Error("handler panicked", "request_id", sc.RequestID, "route", sc.Log.Route, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	if sc.status == 0 {
-		apierr.Write(sc.w, sc.RequestID, apierr.New(apierr.Internal, "The gateway failed while handling this request.",
-			"Retry; if it keeps failing, send the request id to your gateway operator."))
+		apierr.WriteRequest(sc.w, r, sc.RequestID, apierr.T(apierr.Internal, i18n.M("internal.message"), i18n.M("internal.hint")))
 	}
 	sc.Log.Status, sc.Log.ErrorCode = http.StatusInternalServerError, string(apierr.Internal)
 	sc.Log.FailureReason = "the gateway panicked while handling the request; the stack is in the gateway's log"

@@ -15,6 +15,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/relay"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/usage"
@@ -34,11 +35,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer
 		bodyPool.Put(buf)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, apierr.New(apierr.RequestTooLarge,
-				fmt.Sprintf("The request body is larger than this gateway accepts (%d bytes).", s.MaxBodyBytes),
-				"Send a smaller request (fewer or smaller inputs), or ask the operator to raise the limit.")
+			return nil, apierr.T(apierr.RequestTooLarge, i18n.M("req.too_large", i18n.S("limit", fmt.Sprint(s.MaxBodyBytes))),
+				i18n.M("req.too_large.hint"))
 		}
-		return nil, apierr.Wrap(apierr.InvalidRequest, err, "The request body could not be read.", "Resend the request.")
+		return nil, apierr.T(apierr.InvalidRequest, i18n.M("req.unreadable"), i18n.M("req.resend")).WithCause(err)
 	}
 	return buf, nil
 }
@@ -57,12 +57,10 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		body := buf.Bytes()
 		var in inbound
 		if err := parseInbound(body, &in); err != nil {
-			return bodyError(err, "Send a JSON object with at least a \"model\" field and Content-Type: application/json.")
+			return bodyError(err, i18n.M("req.hint.v1_body"))
 		}
 		if in.Model == "" {
-			e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the names GET /v1/models lists.")
-			e.Param = "model"
-			return e
+			return apierr.T(apierr.InvalidRequest, i18n.M("req.no_model"), i18n.M("req.no_model.hint")).WithParam("model")
 		}
 		sc.Log.Model = in.Model
 		stream := in.Stream && canStream
@@ -90,7 +88,7 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 			// did not ask for is hidden from it (StripUsage).
 			b, err := relay.EnsureStreamUsage(body, in.StreamOptionsAt)
 			if err != nil {
-				return apierr.Wrap(apierr.InvalidRequest, err, "The request body must be a JSON object.", "")
+				return apierr.T(apierr.InvalidRequest, i18n.M("req.not_object"), i18n.Message{}).WithCause(err)
 			}
 			req.Body, req.StripUsage = b, !in.IncludeUsage
 		}
