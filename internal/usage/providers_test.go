@@ -193,3 +193,21 @@ func stream(d provider.Decoder, events ...string) func() (usage.Usage, bool) {
 		return d.Usage()
 	}
 }
+
+// A converted answer shows the client its usage in the client's own
+// convention, and reading that back gives the same usage: an Anthropic
+// client sees cache reads beside input_tokens, a Gemini client sees
+// thoughts beside the candidates, an OpenAI client sees the details.
+func TestRenderedUsageReadsBack(t *testing.T) {
+	u := usage.Usage{InputTokens: 1250, OutputTokens: 400, CachedInputTokens: 1000, CacheWriteTokens: 200, ReasoningTokens: 300}
+	r := &provider.ChatResponse{ID: "x", Text: "hi", FinishReason: provider.FinishStop, Usage: u}
+	if got, err := anthropic.ParseResponse(anthropic.RenderResponse(r, "m")); err != nil || got.Usage != (usage.Usage{InputTokens: 1250, OutputTokens: 400, CachedInputTokens: 1000, CacheWriteTokens: 200}) {
+		t.Errorf("anthropic: %+v, %v", got, err)
+	}
+	if got, ok := gemini.ParseUsage(gemini.RenderResponse(r, "m")); !ok || got != (usage.Usage{InputTokens: 1250, OutputTokens: 400, CachedInputTokens: 1000, ReasoningTokens: 300}) {
+		t.Errorf("gemini: %+v", got)
+	}
+	if got, ok := usage.FromJSON(openai.RenderResponse(r)); !ok || got != (usage.Usage{InputTokens: 1250, OutputTokens: 400, CachedInputTokens: 1000, ReasoningTokens: 300}) {
+		t.Errorf("openai: %+v", got)
+	}
+}

@@ -269,6 +269,13 @@ func (u usage) neutral() provider.Usage {
 		CachedInputTokens: u.CacheReadInputTokens, CacheWriteTokens: u.CacheCreationInputTokens}
 }
 
+// wireUsage is u as Anthropic writes it: input_tokens without the cache
+// reads and writes, which have their own members.
+func wireUsage(u provider.Usage) usage {
+	return usage{InputTokens: u.InputTokens - u.CachedInputTokens - u.CacheWriteTokens, OutputTokens: u.OutputTokens,
+		CacheReadInputTokens: u.CachedInputTokens, CacheCreationInputTokens: u.CacheWriteTokens}
+}
+
 // finishReason maps a stop_reason to the neutral vocabulary.
 func finishReason(s string) string {
 	switch s {
@@ -683,7 +690,7 @@ func parseInMessage(i int, m message) ([]provider.Message, error) {
 func RenderResponse(r *provider.ChatResponse, model string) []byte {
 	out := response{ID: messageID(r.ID), Type: "message", Role: "assistant", Model: model, Content: []block{},
 		StopReason: str(stopReason(r.FinishReason)),
-		Usage:      usage{InputTokens: r.Usage.InputTokens, OutputTokens: r.Usage.OutputTokens}}
+		Usage:      wireUsage(r.Usage)}
 	if r.Text != "" {
 		out.Content = append(out.Content, block{Type: "text", Text: str(r.Text)})
 	}
@@ -789,7 +796,7 @@ func (e *StreamEncoder) Finish(dst []byte, u provider.Usage) []byte {
 	dst = e.closeBlock(dst)
 	dst = e.event(dst, "message_delta", map[string]any{"type": "message_delta",
 		"delta": map[string]any{"stop_reason": stopReason(e.stop), "stop_sequence": nil},
-		"usage": map[string]any{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens}})
+		"usage": wireUsage(u)})
 	return e.event(dst, "message_stop", map[string]any{"type": "message_stop"})
 }
 

@@ -312,6 +312,14 @@ func (u *usageMetadata) neutral() provider.Usage {
 		CachedInputTokens: u.CachedContentTokenCount, ReasoningTokens: u.ThoughtsTokenCount}
 }
 
+// wireUsage is u as Gemini writes it: the cached content inside the
+// prompt count, the thoughts beside the candidates.
+func wireUsage(u provider.Usage) *usageMetadata {
+	return &usageMetadata{PromptTokenCount: u.InputTokens, CachedContentTokenCount: u.CachedInputTokens,
+		CandidatesTokenCount: u.OutputTokens - u.ReasoningTokens, ThoughtsTokenCount: u.ReasoningTokens,
+		TotalTokenCount: u.InputTokens + u.OutputTokens}
+}
+
 // ParseUsage reads the usageMetadata of a generateContent answer, or of
 // the last element that has one in a streamed answer's JSON array.
 func ParseUsage(body []byte) (provider.Usage, bool) {
@@ -721,8 +729,7 @@ func RenderResponse(r *provider.ChatResponse, model string) []byte {
 		c.Content.Parts = append(c.Content.Parts, part{FunctionCall: &functionCall{ID: tc.ID, Name: tc.Name, Args: argsObject(tc.Arguments)}})
 	}
 	out := response{Candidates: []candidate{c}, ModelVersion: model, ResponseID: r.ID,
-		UsageMetadata: &usageMetadata{PromptTokenCount: r.Usage.InputTokens, CandidatesTokenCount: r.Usage.OutputTokens,
-			TotalTokenCount: r.Usage.InputTokens + r.Usage.OutputTokens}}
+		UsageMetadata: wireUsage(r.Usage)}
 	b, _ := json.Marshal(out)
 	return b
 }
@@ -804,7 +811,7 @@ func (e *StreamEncoder) Finish(dst []byte, u provider.Usage) []byte {
 		c.Content.Parts = append(c.Content.Parts, part{Text: str("")})
 	}
 	dst = e.emit(dst, response{Candidates: []candidate{c}, ModelVersion: e.Model, ResponseID: e.ID,
-		UsageMetadata: &usageMetadata{PromptTokenCount: u.InputTokens, CandidatesTokenCount: u.OutputTokens, TotalTokenCount: u.InputTokens + u.OutputTokens}})
+		UsageMetadata: wireUsage(u)})
 	if e.Array {
 		dst = append(dst, ']')
 	}
