@@ -94,11 +94,7 @@ func (s *Store) CreateJob(ctx context.Context, j *store.Job, log *store.RequestL
 		return fmt.Errorf("create job %s: charge the reservation: %w", j.ID, err)
 	}
 	if log != nil {
-		r := log
-		if _, err := tx.ExecContext(ctx, s.bind(logInsertSQL(1)), r.RequestID, ms(r.Time), r.KeyID, r.KeyDisplay, r.KeyEnv, r.Project,
-			r.Member, r.Group, r.Model, r.ModelServed, r.Channel, r.RequestType, boolInt(r.Stream), r.Status, r.ErrorCode,
-			r.FailureReason, r.InputTokens, r.OutputTokens, boolInt(r.UsageEstimated), r.CostUSD, r.Charged, r.LatencyMS, r.TTFBMS,
-			r.SourceIP, r.UserAgent, r.Attempts, r.Route, attemptsText(r.AttemptsDetail), r.Client); err != nil {
+		if _, err := tx.ExecContext(ctx, s.bind(logInsertSQL(1)), appendLogArgs(nil, log)...); err != nil {
 			return fmt.Errorf("create job %s: request log: %w", j.ID, err)
 		}
 	}

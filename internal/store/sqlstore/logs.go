@@ -116,10 +116,7 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 		chunk := rows[start:end]
 		args = args[:0]
 		for _, r := range chunk {
-			args = append(args, r.RequestID, ms(r.Time), r.KeyID, r.KeyDisplay, r.KeyEnv, r.Project, r.Member, r.Group, r.Model,
-				r.ModelServed, r.Channel, r.RequestType, boolInt(r.Stream), r.Status, r.ErrorCode, r.FailureReason, r.InputTokens,
-				r.OutputTokens, boolInt(r.UsageEstimated), r.CostUSD, r.Charged, r.LatencyMS, r.TTFBMS, r.SourceIP, r.UserAgent,
-				r.Attempts, r.Route, attemptsText(r.AttemptsDetail), r.Client, boolInt(r.Unpriced), r.CachedInputTokens, r.CacheWriteTokens, r.ReasoningTokens)
+			args = appendLogArgs(args, &r)
 		}
 		if len(chunk) == logsPerStmt {
 			_, err = txFull.ExecContext(ctx, args...)
@@ -134,6 +131,16 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 		return fmt.Errorf("insert %d request logs: commit: %w", len(rows), err)
 	}
 	return nil
+}
+
+// appendLogArgs appends one row's values in logCols order: the one place
+// that lists them, so every INSERT of a request log (the batch writer's and
+// a job's own row) stays in step with the columns.
+func appendLogArgs(args []any, r *store.RequestLog) []any {
+	return append(args, r.RequestID, ms(r.Time), r.KeyID, r.KeyDisplay, r.KeyEnv, r.Project, r.Member, r.Group, r.Model,
+		r.ModelServed, r.Channel, r.RequestType, boolInt(r.Stream), r.Status, r.ErrorCode, r.FailureReason, r.InputTokens,
+		r.OutputTokens, boolInt(r.UsageEstimated), r.CostUSD, r.Charged, r.LatencyMS, r.TTFBMS, r.SourceIP, r.UserAgent,
+		r.Attempts, r.Route, attemptsText(r.AttemptsDetail), r.Client, boolInt(r.Unpriced), r.CachedInputTokens, r.CacheWriteTokens, r.ReasoningTokens)
 }
 
 func scanLog(sc interface{ Scan(...any) error }) (store.RequestLog, error) {
