@@ -19,6 +19,7 @@ import (
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -77,7 +78,16 @@ func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Ha
 		if err := s.authorize(r, a); err != nil {
 			return err
 		}
-		return h(w, r)
+		// An error without a catalogue code is the store failing: 503
+		// service_unavailable with Retry-After, mapped here once.
+		if err := h(w, r); err != nil {
+			var ae *apierr.Error
+			if !errors.As(err, &ae) {
+				s.Log.Warn("admin request failed: the store did not answer", "path", r.URL.Path, "err", err)
+			}
+			return service.Err(err)
+		}
+		return nil
 	})
 }
 
@@ -255,11 +265,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if req.Budget != nil {
 		k.BudgetUSD, k.BudgetPeriod = req.Budget.LimitUSD, req.Budget.Period
 	}
-	if err := s.Store.CreateKey(r.Context(), &k); err != nil {
-		return fmt.Errorf("create key: %w", err)
+	if err := s.Svc.CreateKey(r.Context(), s.who(r), &k, map[string]any{"display": k.Display, "project": k.Project, "group": k.Group, "env": k.Env}); err != nil {
+		return err
 	}
-	s.Catalog.Keys().Put(&k)
-	s.audit(r, "key.create", k.ID, map[string]any{"display": k.Display, "project": k.Project, "group": k.Group, "env": k.Env})
 	v := viewKey(k)
 	v.Key = plain
 	w.Header().Set("Cache-Control", "no-store")

@@ -28,6 +28,7 @@ import (
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/webhook"
 )
@@ -57,36 +58,14 @@ func keyNotFound(id string) error {
 	return apierr.New(apierr.NotFound, fmt.Sprintf("No key with id %q.", id), "GET /admin/v1/keys lists key ids.")
 }
 
-// changeKey reads key id, applies change and writes it back, retrying when
-// another writer got there first. change returns errNoChange to answer with
-// the key as it is (an idempotent repeat).
-func (s *Server) changeKey(ctx context.Context, id string, change func(k *store.Key) error) (store.Key, bool, error) {
-	for attempt := 0; ; attempt++ {
-		k, err := s.Store.GetKey(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return k, false, keyNotFound(id)
-		}
-		if err != nil {
-			return k, false, err
-		}
-		if err := change(&k); errors.Is(err, errNoChange) {
-			return k, false, nil
-		} else if err != nil {
-			return k, false, err
-		}
-		err = s.Store.UpdateKey(ctx, &k)
-		if errors.Is(err, store.ErrConflict) && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return k, false, err
-		}
-		s.Catalog.Keys().Put(&k)
-		return k, true, nil
-	}
+// changeKey applies change to key id and writes it with its audit row
+// (action, detail) in one transaction (service.ChangeKey). change returns
+// errNoChange to answer with the key as it is (an idempotent repeat).
+func (s *Server) changeKey(r *http.Request, id, action string, change func(k *store.Key) error, detail func(k store.Key) map[string]any) (store.Key, bool, error) {
+	return s.Svc.ChangeKey(r.Context(), s.who(r), id, service.KeyChange{Action: action, Change: change, Detail: detail})
 }
 
-var errNoChange = errors.New("no change")
+var errNoChange = service.ErrNoChange
 
 func conflict(msg, hint string) error { return apierr.New(apierr.Conflict, msg, hint) }
 
@@ -153,7 +132,7 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 		return invalid("concurrency", "concurrency must not be negative.", "0 returns the key to its group's default; a positive number caps its calls in flight.")
 	}
 	var changed []string
-	k, _, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+	k, _, err := s.changeKey(r, r.PathValue("id"), "key.update", func(k *store.Key) error {
 		changed = changed[:0]
 		if k.State == store.KeyDeleted {
 			return conflict(fmt.Sprintf("Key %s (%s) is deleted and cannot be changed.", k.ID, k.Display), "Create a new key instead.")
@@ -208,12 +187,9 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 			return errNoChange
 		}
 		return nil
-	})
+	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display, "fields": changed} })
 	if err != nil {
 		return err
-	}
-	if len(changed) > 0 {
-		s.audit(r, "key.update", k.ID, map[string]any{"display": k.Display, "fields": changed})
 	}
 	writeJSON(w, 200, viewKey(k))
 	return nil
@@ -250,7 +226,7 @@ func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
 		reason = "disabled by " + a.String()
 	}
 	now := s.Now().UTC()
-	k, changed, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+	k, changed, err := s.changeKey(r, r.PathValue("id"), "key.disable", func(k *store.Key) error {
 		switch k.State {
 		case store.KeyDisabled:
 			return errNoChange
@@ -260,12 +236,11 @@ func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
 		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDisabled, now, a.String(), reason
 		k.GraceUntil = time.Time{}
 		return nil
-	})
+	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display, "reason": reason} })
 	if err != nil {
 		return err
 	}
 	if changed {
-		s.audit(r, "key.disable", k.ID, map[string]any{"display": k.Display, "reason": reason})
 		s.notify(webhook.KeyDisabled, k, nil)
 		if body.Leak || isLeakReason(reason) {
 			s.leakIncident(r.Context(), k, "key-disable", a.String(), reason)
@@ -278,7 +253,7 @@ func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) enableKey(w http.ResponseWriter, r *http.Request) error {
 	a := actorFrom(r.Context())
 	now := s.Now().UTC()
-	k, changed, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+	k, _, err := s.changeKey(r, r.PathValue("id"), "key.enable", func(k *store.Key) error {
 		switch k.State {
 		case store.KeyActive:
 			return errNoChange
@@ -293,12 +268,9 @@ func (s *Server) enableKey(w http.ResponseWriter, r *http.Request) error {
 		}
 		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyActive, now, a.String(), ""
 		return nil
-	})
+	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display} })
 	if err != nil {
 		return err
-	}
-	if changed {
-		s.audit(r, "key.enable", k.ID, map[string]any{"display": k.Display})
 	}
 	writeJSON(w, 200, viewKey(k))
 	return nil
@@ -307,7 +279,7 @@ func (s *Server) enableKey(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	a := actorFrom(r.Context())
 	now := s.Now().UTC()
-	k, changed, err := s.changeKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+	k, _, err := s.changeKey(r, r.PathValue("id"), "key.delete", func(k *store.Key) error {
 		if k.State == store.KeyDeleted {
 			return errNoChange
 		}
@@ -316,12 +288,9 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDeleted, now, a.String(), ""
 		k.GraceUntil = time.Time{}
 		return nil
-	})
+	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display} })
 	if err != nil {
 		return err
-	}
-	if changed {
-		s.audit(r, "key.delete", k.ID, map[string]any{"display": k.Display})
 	}
 	writeJSON(w, 200, viewKey(k))
 	return nil
@@ -341,132 +310,25 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 		return invalid("grace_seconds", fmt.Sprintf("grace_seconds must be between 0 and %d (30 days).", int64(MaxGrace/time.Second)),
 			"Use 0 to refuse the old key at once (a leak), or the time clients need to switch.")
 	}
-	id := r.PathValue("id")
-	ctx := r.Context()
-	newID := ids.New("key")
 	idem := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	scope := "rotate:" + id
-	if idem != "" {
-		if len(idem) > 200 {
-			return invalid("Idempotency-Key", "The Idempotency-Key header is longer than 200 characters.", "Use a UUID.")
-		}
-		got, claimed, err := s.Store.ClaimOnce(ctx, scope, idem, newID)
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			return s.rotateReplay(w, r, id, got)
-		}
+	if len(idem) > 200 {
+		return invalid("Idempotency-Key", "The Idempotency-Key header is longer than 200 characters.", "Use a UUID.")
 	}
-	release := func() {
-		if idem != "" {
-			_ = s.Store.ReleaseOnce(context.WithoutCancel(ctx), scope, idem)
-		}
-	}
-	old, err := s.Store.GetKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		release()
-		return keyNotFound(id)
-	}
+	rot, err := s.Svc.RotateKey(r.Context(), s.who(r), r.PathValue("id"), grace, idem)
 	if err != nil {
-		release()
 		return err
 	}
-	prefix := keys.PrefixLive
-	if old.Env == "test" {
-		prefix = keys.PrefixTest
-	}
-	plain, err := keys.Generate(prefix)
-	if err != nil {
-		release()
-		return fmt.Errorf("rotate key %s: generate: %w", id, err)
-	}
-	a := actorFrom(r.Context())
-	now := s.Now().UTC()
-	var note string
-	// The old key is marked first, under its version check: of two racing
-	// rotations only one gets past this, so no key ever has two successors.
-	oldKey, _, err := s.changeKey(ctx, id, func(k *store.Key) error {
-		switch k.State {
-		case store.KeyActive, store.KeyExpired:
-			// An expired key gets no grace: it was not working anyway.
-			k.GraceUntil = now.Add(grace)
-			if k.State == store.KeyExpired {
-				k.GraceUntil = now
-			}
-			k.State = store.KeyRotated
-		case store.KeyDisabled:
-			// A disabled key stays refused: a leaked key must not come
-			// back to life for a grace window.
-			note = "The old key was disabled and stays disabled; grace_seconds does not apply."
-			k.GraceUntil = time.Time{}
-		case store.KeyRotated:
-			return conflict(fmt.Sprintf("Key %s (%s) was already rotated; its replacement is %s.", k.ID, k.Display, k.ReplacedBy),
-				"Rotate the replacement instead, or retry with the same Idempotency-Key to get the earlier answer.")
-		default:
-			return conflict(fmt.Sprintf("Key %s (%s) is %s and cannot be rotated.", k.ID, k.Display, k.State), "Create a new key instead.")
-		}
-		if k.State == store.KeyRotated {
-			k.StateAt, k.StateBy, k.StateReason = now, a.String(), "rotated"
-		}
-		k.ReplacedBy = newID
+	if rot.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeJSON(w, 200, wire.RotateView{KeyView: viewKey(rot.New), OldKey: viewKey(rot.Old), Replayed: true,
+			Note: "This Idempotency-Key was used before: this is the key that rotation created. Its secret was shown only in the first answer; if it was lost, rotate " + rot.New.ID + " again."})
 		return nil
-	})
-	if err != nil {
-		release()
-		return err
 	}
-	nk := store.Key{ID: newID, Hash: keys.HashHex(plain), Display: keys.Display(plain), Env: old.Env, Name: old.Name,
-		Project: old.Project, Group: old.Group, Models: old.Models, AllowedIPs: old.AllowedIPs, State: store.KeyActive,
-		BudgetUSD: old.BudgetUSD, BudgetPeriod: old.BudgetPeriod, RPM: old.RPM, TPM: old.TPM, Concurrency: old.Concurrency, RequestTypes: old.RequestTypes, CreatedAt: now,
-		CreatedBy: a.String(), RotatedFrom: old.ID, Member: old.Member}
-	if old.ExpiresAt.After(now) {
-		nk.ExpiresAt = old.ExpiresAt
-	}
-	if err := s.Store.CreateKey(ctx, &nk); err != nil {
-		// Undo the mark so the old key is not left pointing at nothing.
-		if _, _, uerr := s.changeKey(context.WithoutCancel(ctx), id, func(k *store.Key) error {
-			k.State, k.StateAt, k.StateBy, k.StateReason = old.State, old.StateAt, old.StateBy, old.StateReason
-			k.ReplacedBy, k.GraceUntil = old.ReplacedBy, old.GraceUntil
-			return nil
-		}); uerr != nil {
-			s.Log.Error("rotation failed half-way: the old key points at a replacement that was not created",
-				"key_id", id, "replacement", newID, "err", uerr)
-		}
-		release()
-		return fmt.Errorf("rotate key %s: %w", id, err)
-	}
-	s.Catalog.Keys().Put(&nk)
-	s.audit(r, "key.rotate", old.ID, map[string]any{"display": old.Display, "replacement": nk.ID,
-		"replacement_display": nk.Display, "grace_until": oldKey.GraceUntil, "old_state": oldKey.State})
-	s.audit(r, "key.create", nk.ID, map[string]any{"display": nk.Display, "project": nk.Project, "group": nk.Group,
-		"env": nk.Env, "rotated_from": old.ID})
-	s.notify(webhook.KeyRotated, oldKey, map[string]any{"replacement_id": nk.ID, "replacement_display": nk.Display})
-	v := wire.RotateView{KeyView: viewKey(nk), OldKey: viewKey(oldKey), Note: note}
-	v.Key = plain
+	s.notify(webhook.KeyRotated, rot.Old, map[string]any{"replacement_id": rot.New.ID, "replacement_display": rot.New.Display})
+	v := wire.RotateView{KeyView: viewKey(rot.New), OldKey: viewKey(rot.Old), Note: rot.Note}
+	v.Key = rot.Plain
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, v)
-	return nil
-}
-
-// rotateReplay answers a retried rotation with the key it created, without
-// the plaintext: that was shown once, to the first call.
-func (s *Server) rotateReplay(w http.ResponseWriter, r *http.Request, oldID, newID string) error {
-	nk, err := s.Store.GetKey(r.Context(), newID)
-	if errors.Is(err, store.ErrNotFound) {
-		return conflict(fmt.Sprintf("A rotation of key %s with this Idempotency-Key is still in progress.", oldID),
-			"Retry in a moment with the same Idempotency-Key.")
-	}
-	if err != nil {
-		return err
-	}
-	old, err := s.Store.GetKey(r.Context(), oldID)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Idempotent-Replayed", "true")
-	writeJSON(w, 200, wire.RotateView{KeyView: viewKey(nk), OldKey: viewKey(old), Replayed: true,
-		Note: "This Idempotency-Key was used before: this is the key that rotation created. Its secret was shown only in the first answer; if it was lost, rotate " + nk.ID + " again."})
 	return nil
 }
 
@@ -651,7 +513,7 @@ func (s *Server) addSpend(ctx context.Context, v *wire.KeyView, k *store.Key) er
 	if s.Ledger == nil || k.BudgetUSD <= 0 {
 		return nil
 	}
-	spent, reset, err := s.Ledger.Usage(ctx, ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)})
+	spent, reset, err := s.Ledger.Usage(ctx, ledger.Budget{Scope: ledger.ScopeKey, Subject: k.LineageID(), Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)})
 	if err != nil {
 		return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.spend_unavailable"), i18n.M("retry.shortly")).WithCause(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/leak"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/webhook"
 )
@@ -110,28 +111,16 @@ func (s *Server) leakOne(ctx context.Context, t leak.Token, src string) (leak.An
 	if source != "" {
 		reason += " (" + source + ")"
 	}
-	// One notice per token and place: replays and re-reports of the same
-	// URL change nothing and alert nobody again.
-	_, first, err := s.Store.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), time.Now().UTC().Format(time.RFC3339))
+	// A report is acted on once, by its identity (token and place): a
+	// replay changes nothing and alerts nobody again, whatever the key's
+	// state is now — an owner may have re-enabled it on purpose.
+	k, first, changed, err := s.Svc.ReportLeak(ctx, service.Who{Actor: LeakActor, SourceIP: src}, k.ID, service.LeakReport{
+		Mark: reportMark(digest, t.URL), Reason: reason,
+		Detail: map[string]any{"display": k.Display, "url": where, "source": source}})
 	if err != nil {
 		return a, false, err
 	}
-	now := s.Now().UTC()
-	k, changed, err := s.changeKey(ctx, k.ID, func(k *store.Key) error {
-		switch k.State {
-		case store.KeyDisabled, store.KeyDeleted:
-			return errNoChange
-		}
-		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDisabled, now, LeakActor, reason
-		k.GraceUntil = time.Time{}
-		return nil
-	})
-	if err != nil {
-		return a, false, err
-	}
-	if first || changed {
-		s.auditEvent(ctx, LeakActor, "key.leaked", k.ID, src, map[string]any{"display": k.Display, "url": where,
-			"source": source, "disabled": changed, "state": k.State})
+	if first {
 		s.notify(webhook.KeyLeaked, k, map[string]any{"url": where, "source": source, "disabled_now": changed})
 		s.leakIncident(ctx, k, "leak-report", LeakActor, reason) // opens one, or notes the re-report
 	}

@@ -366,22 +366,14 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 			changed["budget"] = budget
 		}
 	}
-	if before.Role == store.RoleOwner && !before.Disabled && (m.Role != store.RoleOwner || m.Disabled) {
-		if err := s.keepAnOwner(ctx, m.ID); err != nil {
-			return err
-		}
-	}
 	if len(changed) > 0 {
-		if err := s.Store.UpdateMember(ctx, m); errors.Is(err, store.ErrNotFound) {
-			return memberNotFound(m.ID)
-		} else if err != nil {
+		changed["email"] = m.Email
+		if err := s.Svc.UpdateMember(ctx, s.who(r), before, m, changed); err != nil {
 			return err
 		}
-		changed["email"] = m.Email
 		if _, ok := changed["budget"]; ok {
 			s.reloadForBudget(ctx, m.ID)
 		}
-		s.audit(r, "member.update", m.ID, changed)
 		m.UpdatedAt = s.Now().UTC()
 	}
 	v, err := s.viewMemberSpend(ctx, m)
@@ -390,22 +382,6 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
-}
-
-// keepAnOwner refuses a change that would leave no enabled owner member
-// besides id.
-func (s *Server) keepAnOwner(ctx context.Context, id string) error {
-	all, err := s.Store.ListMembers(ctx)
-	if err != nil {
-		return err
-	}
-	for _, o := range all {
-		if o.ID != id && o.Role == store.RoleOwner && !o.Disabled {
-			return nil
-		}
-	}
-	return conflict("This is the last enabled owner; the gateway would have no one who can manage owners.",
-		"Make another member an owner first (PATCH /admin/v1/members/{id} {\"role\": \"owner\"}).")
 }
 
 func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
@@ -418,20 +394,12 @@ func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
 	if err := s.validRoleChange(a, m.Role, m.Role); err != nil {
 		return err
 	}
-	if m.Role == store.RoleOwner && !m.Disabled {
-		if err := s.keepAnOwner(ctx, m.ID); err != nil {
-			return err
-		}
-	}
-	if err := s.Store.DeleteMember(ctx, m.ID); errors.Is(err, store.ErrNotFound) {
-		return memberNotFound(m.ID)
-	} else if err != nil {
+	if m, err = s.Svc.DeleteMember(ctx, s.who(r), m.ID); err != nil {
 		return err
 	}
 	if m.BudgetUSD > 0 {
 		s.reloadForBudget(ctx, m.ID)
 	}
-	s.audit(r, "member.delete", m.ID, map[string]any{"email": m.Email, "role": m.Role})
 	writeJSON(w, http.StatusOK, map[string]any{"id": m.ID, "email": m.Email, "deleted": true,
 		"note": "The member's token no longer works. Keys they own keep working; list them with GET /admin/v1/keys?member=" + m.ID + "."})
 	return nil

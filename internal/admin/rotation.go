@@ -314,7 +314,7 @@ func (s *Server) setGrace(w http.ResponseWriter, r *http.Request, deadline time.
 		}
 	}
 	prev := old.GraceUntil
-	k, changed, err := s.changeKey(ctx, old.ID, func(k *store.Key) error {
+	k, changed, err := s.changeKey(r, old.ID, action, func(k *store.Key) error {
 		if k.State != store.KeyRotated {
 			return conflict(fmt.Sprintf("Key %s changed state to %s meanwhile.", k.ID, k.State), "Look at it again and retry.")
 		}
@@ -323,13 +323,14 @@ func (s *Server) setGrace(w http.ResponseWriter, r *http.Request, deadline time.
 		}
 		k.GraceUntil = deadline
 		return nil
+	}, func(k store.Key) map[string]any {
+		return map[string]any{"display": k.Display, "replacement": repl.ID, "grace_until": deadline,
+			"previous_grace_until": prev, "forced": force}
 	})
 	if err != nil {
 		return err
 	}
 	if changed {
-		s.audit(r, action, k.ID, map[string]any{"display": k.Display, "replacement": repl.ID, "grace_until": deadline,
-			"previous_grace_until": prev, "forced": force})
 		if !deadline.After(now) {
 			s.notify(EventKeyRetired, k, map[string]any{"replacement_id": repl.ID, "replacement_display": repl.Display, "forced": force})
 		}

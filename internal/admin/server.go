@@ -21,6 +21,7 @@ import (
 	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/secretbox"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -48,6 +49,8 @@ type Server struct {
 	// UpstreamHTTP makes the channel tests' upstream calls (nil: the
 	// default client).
 	UpstreamHTTP *http.Client
+	// Svc makes every state change (one transaction each, audited).
+	Svc *service.Service
 }
 
 // Routes registers the admin API and the secret-scanning endpoint on mux
@@ -90,3 +93,8 @@ func quoteList(s []string) string {
 
 // envTest is the environment of kg_test_ keys.
 const envTest = "test"
+
+// who is the author of r's change, as the audit log names it.
+func (s *Server) who(r *http.Request) service.Who {
+	return service.Who{Actor: actorFrom(r.Context()).String(), SourceIP: s.clientAddr(r).String()}
+}

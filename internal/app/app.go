@@ -30,6 +30,7 @@ import (
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/relay"
 	"github.com/keygate/keygate/internal/secretbox"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/store/sqlstore"
 	"github.com/keygate/keygate/internal/webhook"
@@ -43,12 +44,14 @@ type App struct {
 	Logs    *logwriter.Writer
 	Server  *httpapi.Server
 	// Admin serves the admin API, mounted on Server's router.
-	Admin  *admin.Server
-	log    *slog.Logger
-	http   *http.Server
-	ln     net.Listener
-	stop   context.CancelFunc
-	bgDone chan struct{}
+	Admin *admin.Server
+	// Service makes every state change the admin API asks for.
+	Service *service.Service
+	log     *slog.Logger
+	http    *http.Server
+	ln      net.Listener
+	stop    context.CancelFunc
+	bgDone  chan struct{}
 	// retentionDone closes when the log retention job has stopped.
 	retentionDone chan struct{}
 	// Webhooks delivers security notifications (nil without KEYGATE_WEBHOOK_URL).
@@ -138,6 +141,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}
 	a.Admin = &admin.Server{Now: time.Now, Store: st, Catalog: cat, Log: log, TrustedProxies: cfg.TrustedProxies, Box: box,
 		UpstreamHTTP: a.Server.Relay.Client}
+	// The services read the admin clock, so a test's clock reaches them too.
+	a.Service = &service.Service{Store: st, Catalog: cat, Now: func() time.Time { return a.Admin.Now() }}
+	a.Admin.Svc = a.Service
 	a.Server.Mounts = []httpapi.Mount{a.Admin}
 	a.Server.Relay.OnChannelDisabled = a.Admin.ChannelDisabled
 	if cfg.AdminToken != "" {

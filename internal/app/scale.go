@@ -135,7 +135,7 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 	a.Server.Limits = lim
 	a.Server.Gate = limit.NewGate()
 	a.Server.Ledger = led
-	a.Admin.Store, a.Admin.Ledger = a.Server.Store, led
+	a.Admin.Store, a.Admin.Ledger, a.Service.Store = a.Server.Store, led, a.Server.Store
 	a.Server.KeyConcurrency = a.Config.KeyConcurrency
 	a.Server.Health = func() map[string]any {
 		h := map[string]any{"instance": sc.instance, "events": sc.bus.Name(), "last_event_seq": sc.node.LastSeq(),

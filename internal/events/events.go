@@ -149,11 +149,41 @@ func (n *Node) Run(ctx context.Context) {
 type Store struct {
 	store.Store
 	Node *Node
+	// pending collects the events of a transaction (Tx) until it commits.
+	pending *[]pendingEvent
 }
 
+type pendingEvent struct{ kind, id string }
+
 func (s *Store) pub(ctx context.Context, err error, kind, id string) error {
-	if err == nil && s.Node != nil {
+	if err != nil {
+		return err
+	}
+	if s.pending != nil {
+		*s.pending = append(*s.pending, pendingEvent{kind, id})
+		return nil
+	}
+	if s.Node != nil {
 		s.Node.Publish(ctx, kind, id)
+	}
+	return nil
+}
+
+// Tx implements store.Store: the events of the writes inside are published
+// once it has committed, and not at all when it rolls back.
+func (s *Store) Tx(ctx context.Context, fn func(tx store.Store) error) error {
+	if s.pending != nil { // already inside one
+		return s.Store.Tx(ctx, func(tx store.Store) error { return fn(&Store{Store: tx, Node: s.Node, pending: s.pending}) })
+	}
+	var pending []pendingEvent
+	err := s.Store.Tx(ctx, func(tx store.Store) error {
+		pending = pending[:0] // a retried function starts afresh
+		return fn(&Store{Store: tx, Node: s.Node, pending: &pending})
+	})
+	if err == nil && s.Node != nil {
+		for _, e := range pending {
+			s.Node.Publish(ctx, e.kind, e.id)
+		}
 	}
 	return err
 }

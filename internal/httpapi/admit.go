@@ -59,7 +59,10 @@ type admission struct {
 func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *catalog.Group, est Estimate) error {
 	k := sc.Key
 	a := &sc.adm
-	*a = admission{key: k.ID, rule: limit.Rule{RPM: k.RPM, TPM: k.TPM}, conc: keyConcurrency(k, g, s.KeyConcurrency)}
+	// Rate limits, the concurrency slot and the key budget are kept per
+	// rotation lineage: a rotated key in its grace window and its
+	// replacement share them (store.Key.LineageID).
+	*a = admission{key: k.LineageID(), rule: limit.Rule{RPM: k.RPM, TPM: k.TPM}, conc: keyConcurrency(k, g, s.KeyConcurrency)}
 	var groupRule string // the group whose rate limits apply, when the key has none of its own
 	if g != nil {
 		if a.rule.RPM == 0 {
@@ -72,20 +75,20 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			groupRule = g.Name
 		}
 	}
-	if ok, n := s.Gate.Acquire(k.ID, a.conc); !ok {
+	if ok, n := s.Gate.Acquire(a.key, a.conc); !ok {
 		return concurrencyError(k, g, n, a.conc)
 	}
 	out := satMul(est.MaxOutput, max(est.Choices, 1))
 	a.tokens = satAdd(est.InputTokens, out)
 	if !a.rule.Zero() && s.Limits != nil {
-		res, err := s.Limits.Admit(ctx, k.ID, a.rule, a.tokens)
+		res, err := s.Limits.Admit(ctx, a.key, a.rule, a.tokens)
 		if err != nil {
-			s.Gate.Release(k.ID, a.conc)
+			s.Gate.Release(a.key, a.conc)
 			return apierr.T(apierr.ServiceUnavailable, i18n.M("rate.unavailable"), i18n.M("retry.shortly")).WithCause(err)
 		}
 		rateHeaders(sc.w.Header(), a.rule, &res)
 		if !res.Allowed {
-			s.Gate.Release(k.ID, a.conc)
+			s.Gate.Release(a.key, a.conc)
 			return rateError(k, a.rule, &res, a.tokens, groupRule)
 		}
 	}
@@ -100,7 +103,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 		var bs [ledger.MaxBudgets]ledger.Budget
 		n := 0
 		if k.BudgetUSD > 0 {
-			bs[n] = ledger.Budget{Scope: ledger.ScopeKey, Subject: k.ID, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)}
+			bs[n] = ledger.Budget{Scope: ledger.ScopeKey, Subject: a.key, Period: k.BudgetPeriod, Limit: ledger.FromUSD(k.BudgetUSD)}
 			n++
 		}
 		// The owner's budget covers all their keys together.
@@ -135,7 +138,7 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 			}
 			res, err := s.Ledger.Reserve(ctx, bs[:n], ledger.FromUSD(min(cost, maxHoldUSD)))
 			if err != nil {
-				s.Gate.Release(k.ID, a.conc)
+				s.Gate.Release(a.key, a.conc)
 				var ex *ledger.Exhausted
 				if errors.As(err, &ex) {
 					return quotaError(k, mem, ex, worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0, prices: prices, mult: mult})

@@ -27,22 +27,27 @@ const (
 // Key is an API key. Only its SHA-256 digest is stored; Display is the only
 // readable form (prefix + first 4 + last 4 body characters).
 type Key struct {
-	ID           string
-	Hash         string // hex SHA-256 of the full key
-	Display      string
-	Env          string // live | test
-	Name         string
-	Project      string
-	Group        string
-	Models       []string // allow-list; empty = everything the group allows
-	AllowedIPs   []string // CIDRs; empty = anywhere
-	ExpiresAt    time.Time
-	State        string
-	StateAt      time.Time
-	StateBy      string
-	StateReason  string
-	ReplacedBy   string // id of the replacement after a rotation
-	RotatedFrom  string // id of the key this one replaced
+	ID          string
+	Hash        string // hex SHA-256 of the full key
+	Display     string
+	Env         string // live | test
+	Name        string
+	Project     string
+	Group       string
+	Models      []string // allow-list; empty = everything the group allows
+	AllowedIPs  []string // CIDRs; empty = anywhere
+	ExpiresAt   time.Time
+	State       string
+	StateAt     time.Time
+	StateBy     string
+	StateReason string
+	ReplacedBy  string // id of the replacement after a rotation
+	RotatedFrom string // id of the key this one replaced
+	// Lineage is the id of the first key of the rotation chain this key
+	// belongs to ("" = its own id); budgets and rate limits are kept per
+	// lineage (BudgetSubject), so old and new key of a rotation share them.
+	// Set at creation, never changed.
+	Lineage      string
 	Member       string // id of the member who owns the key ("" = the project's, no one's)
 	GraceUntil   time.Time
 	BudgetUSD    float64 // 0 = none
@@ -59,6 +64,15 @@ type Key struct {
 	CreatedBy    string
 	UpdatedAt    time.Time
 	Version      int64
+}
+
+// LineageID is the rotation lineage k's budget and rate limits are kept
+// under: its Lineage, or its own id for a key never rotated into.
+func (k *Key) LineageID() string {
+	if k.Lineage != "" {
+		return k.Lineage
+	}
+	return k.ID
 }
 
 // KeyFilter narrows ListKeys.
@@ -332,6 +346,16 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 
+	// Tx runs fn in one transaction: every call on tx is part of it, and
+	// reads on tx see its writes. fn's error (or a failed commit) rolls
+	// all of it back; nil commits. A Tx on tx joins the transaction.
+	// Request logs (InsertLogs) are not written inside one.
+	Tx(ctx context.Context, fn func(tx Store) error) error
+	// Lock, inside a Tx, holds the named lock until the transaction ends:
+	// transactions taking the same lock run one after the other, on every
+	// instance. Outside a Tx it is an error.
+	Lock(ctx context.Context, name string) error
+
 	MemberStore
 	UsageStore
 	IncidentStore
@@ -367,6 +391,9 @@ type Store interface {
 	ClaimOnce(ctx context.Context, scope, id, value string) (recorded string, claimed bool, err error)
 	// ReleaseOnce forgets a claim whose operation failed, so it can be retried.
 	ReleaseOnce(ctx context.Context, scope, id string) error
+	// ClaimFor is ClaimOnce for a claim that lapses: a claim recorded more
+	// than ttl ago is replaced by this one (idempotency keys).
+	ClaimFor(ctx context.Context, scope, id, value string, ttl time.Duration) (recorded string, claimed bool, err error)
 
 	CreateMember(ctx context.Context, m Member) error
 	GetMemberByTokenHash(ctx context.Context, hash string) (Member, error)

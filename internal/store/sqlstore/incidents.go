@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -20,7 +19,7 @@ func (s *Store) CreateIncident(ctx context.Context, in *store.Incident) error {
 	if in.UpdatedAt.IsZero() {
 		in.UpdatedAt = in.CreatedAt
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("create incident %s: %w", in.ID, err)
 	}
@@ -44,7 +43,7 @@ func (s *Store) CreateIncident(ctx context.Context, in *store.Incident) error {
 	return nil
 }
 
-func (s *Store) linkIncidentKeys(ctx context.Context, tx *sql.Tx, id string, keyIDs []string) error {
+func (s *Store) linkIncidentKeys(ctx context.Context, tx txn, id string, keyIDs []string) error {
 	for _, k := range keyIDs {
 		if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO incident_keys (incident_id, key_id) VALUES (?, ?) ON CONFLICT (incident_id, key_id) DO NOTHING`),
 			id, k); err != nil {
@@ -129,7 +128,7 @@ func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]st
 
 // UpdateIncident writes in under its version check and re-links its keys.
 func (s *Store) UpdateIncident(ctx context.Context, in *store.Incident) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("update incident %s: %w", in.ID, err)
 	}

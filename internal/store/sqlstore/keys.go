@@ -9,7 +9,7 @@ import (
 )
 
 const keyCols = `id, hash, display, env, name, project, group_name, models, allowed_ips, expires_at, state, state_at, state_by, state_reason,
- replaced_by, grace_until, budget_usd, budget_period, rpm, tpm, created_at, created_by, updated_at, version, rotated_from, member_id, concurrency, request_types`
+ replaced_by, grace_until, budget_usd, budget_period, rpm, tpm, created_at, created_by, updated_at, version, rotated_from, member_id, concurrency, request_types, lineage`
 
 func scanKey(sc interface{ Scan(...any) error }) (store.Key, error) {
 	var k store.Key
@@ -17,7 +17,7 @@ func scanKey(sc interface{ Scan(...any) error }) (store.Key, error) {
 	var exp, stAt, grace, created, updated int64
 	err := sc.Scan(&k.ID, &k.Hash, &k.Display, &k.Env, &k.Name, &k.Project, &k.Group, &models, &ips, &exp, &k.State, &stAt,
 		&k.StateBy, &k.StateReason, &k.ReplacedBy, &grace, &k.BudgetUSD, &k.BudgetPeriod, &k.RPM, &k.TPM, &created, &k.CreatedBy,
-		&updated, &k.Version, &k.RotatedFrom, &k.Member, &k.Concurrency, &types)
+		&updated, &k.Version, &k.RotatedFrom, &k.Member, &k.Concurrency, &types, &k.Lineage)
 	if err != nil {
 		return k, err
 	}
@@ -34,10 +34,10 @@ func (s *Store) CreateKey(ctx context.Context, k *store.Key) error {
 		k.CreatedAt = now
 	}
 	k.UpdatedAt, k.Version = now, 1
-	_, err := s.exec(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Hash, k.Display, k.Env, k.Name, k.Project, k.Group, jsonText(nonNil(k.Models)), jsonText(nonNil(k.AllowedIPs)),
 		ms(k.ExpiresAt), k.State, ms(k.StateAt), k.StateBy, k.StateReason, k.ReplacedBy, ms(k.GraceUntil), k.BudgetUSD,
-		k.BudgetPeriod, k.RPM, k.TPM, ms(k.CreatedAt), k.CreatedBy, ms(k.UpdatedAt), k.Version, k.RotatedFrom, k.Member, k.Concurrency, jsonText(nonNil(k.RequestTypes)))
+		k.BudgetPeriod, k.RPM, k.TPM, ms(k.CreatedAt), k.CreatedBy, ms(k.UpdatedAt), k.Version, k.RotatedFrom, k.Member, k.Concurrency, jsonText(nonNil(k.RequestTypes)), k.Lineage)
 	if isUnique(err) {
 		return fmt.Errorf("create key %s: %w", k.ID, store.ErrConflict)
 	}

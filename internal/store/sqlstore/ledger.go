@@ -29,7 +29,7 @@ ON CONFLICT (scope, subject, period, window_start) DO UPDATE SET spent_nano = bu
 
 // AddSpend implements ledger.SpendStore.
 func (s *Store) AddSpend(ctx context.Context, deltas map[ledger.Window]int64) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *Store) AddSpend(ctx context.Context, deltas map[ledger.Window]int64) er
 // window inside one transaction, so the check and the hold are atomic on
 // both engines (PostgreSQL re-checks the condition after a row lock wait).
 func (s *Store) ReserveSpend(ctx context.Context, ws []ledger.Window, limits []int64, amount int64, now time.Time, holdFor time.Duration) (int, int64, int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -89,7 +89,7 @@ WHERE scope = ? AND subject = ? AND period = ? AND window_start = ?`), w.Scope, 
 
 // SettleSpend implements ledger.SpendStore.
 func (s *Store) SettleSpend(ctx context.Context, ws []ledger.Window, amount, actual int64) ([]int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -133,7 +133,27 @@ func (s *Store) ClaimOnce(ctx context.Context, scope, id, value string) (string,
 	var got string
 	// Read on the write pool: the conflicting row may have been committed
 	// an instant ago by another writer.
-	if err := s.write.QueryRowContext(ctx, s.bind(`SELECT value FROM once_marks WHERE scope = ? AND id = ?`), scope, id).Scan(&got); err != nil {
+	if err := s.w.QueryRowContext(ctx, s.bind(`SELECT value FROM once_marks WHERE scope = ? AND id = ?`), scope, id).Scan(&got); err != nil {
+		return "", false, fmt.Errorf("claim %s %s: read the existing claim: %w", scope, id, notFound(err))
+	}
+	return got, false, nil
+}
+
+// ClaimFor records value under (scope, id) unless a claim younger than ttl
+// is there; an older one is replaced.
+func (s *Store) ClaimFor(ctx context.Context, scope, id, value string, ttl time.Duration) (string, bool, error) {
+	now := time.Now()
+	res, err := s.exec(ctx, `INSERT INTO once_marks (scope, id, value, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (scope, id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at WHERE once_marks.created_at < ?`,
+		scope, id, value, ms(now), ms(now.Add(-ttl)))
+	if err != nil {
+		return "", false, fmt.Errorf("claim %s %s: %w", scope, id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return value, true, nil
+	}
+	var got string
+	if err := s.w.QueryRowContext(ctx, s.bind(`SELECT value FROM once_marks WHERE scope = ? AND id = ?`), scope, id).Scan(&got); err != nil {
 		return "", false, fmt.Errorf("claim %s %s: read the existing claim: %w", scope, id, notFound(err))
 	}
 	return got, false, nil

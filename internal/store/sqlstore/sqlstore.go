@@ -43,6 +43,75 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	logs  logStmts // prepared request log INSERTs (logs.go)
+	// w and r run the statements: the pools, or, in a store bound to a
+	// transaction (Tx), that transaction for both.
+	w, r querier
+	tx   *sql.Tx // set in a store bound to a transaction
+}
+
+// querier is what statements run on: a pool or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// txn is a transaction opened by one method (begin); inside Tx it is the
+// surrounding transaction, committed or rolled back by Tx alone.
+type txn interface {
+	querier
+	Commit() error
+	Rollback() error
+}
+
+type nested struct{ *sql.Tx }
+
+func (nested) Commit() error   { return nil }
+func (nested) Rollback() error { return nil }
+
+func (s *Store) begin(ctx context.Context) (txn, error) {
+	if s.tx != nil {
+		return nested{s.tx}, nil
+	}
+	return s.write.BeginTx(ctx, nil)
+}
+
+// Lock implements store.Store. PostgreSQL takes a transaction-scoped
+// advisory lock; SQLite needs none, since a transaction holds the one write
+// lock (BEGIN IMMEDIATE) from its start.
+func (s *Store) Lock(ctx context.Context, name string) error {
+	if s.tx == nil {
+		return fmt.Errorf("lock %q: not inside a transaction", name)
+	}
+	if s.dialect != Postgres {
+		return nil
+	}
+	if _, err := s.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, name); err != nil {
+		return fmt.Errorf("lock %q: %w", name, err)
+	}
+	return nil
+}
+
+// Tx implements store.Store: fn's calls on tx run in one transaction on the
+// write connection, committed when fn returns nil and rolled back
+// otherwise. Reads inside it see its own writes. A Tx inside a Tx joins it.
+func (s *Store) Tx(ctx context.Context, fn func(tx store.Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	ts := &Store{dialect: s.dialect, write: s.write, read: s.read, w: tx, r: tx, tx: tx}
+	if err := fn(ts); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
 }
 
 var _ store.Store = (*Store)(nil)
@@ -86,7 +155,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	s := &Store{dialect: SQLite, write: w, read: r}
+	s := &Store{dialect: SQLite, write: w, read: r, w: w, r: r}
 	if err := s.migrate(ctx, goose.DialectSQLite3, migrations.SQLite()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -102,7 +171,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{dialect: Postgres, write: db, read: db}
+	s := &Store{dialect: Postgres, write: db, read: db, w: db, r: db}
 	if err := s.migrate(ctx, goose.DialectPostgres, migrations.Postgres()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", RedactDSN(dsn), err)
@@ -186,15 +255,15 @@ func valueRows(cols, rows int) string {
 }
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.write.ExecContext(ctx, s.bind(q), args...)
+	return s.w.ExecContext(ctx, s.bind(q), args...)
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.read.QueryContext(ctx, s.bind(q), args...)
+	return s.r.QueryContext(ctx, s.bind(q), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.read.QueryRowContext(ctx, s.bind(q), args...)
+	return s.r.QueryRowContext(ctx, s.bind(q), args...)
 }
 
 func ms(t time.Time) int64 {

@@ -253,7 +253,7 @@ func (s *Store) RollupLogs(ctx context.Context, before time.Time) (store.RollupR
 }
 
 func (s *Store) rollupWindow(ctx context.Context, day, from, to int64) (int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -229,6 +229,8 @@ func Run(t *testing.T, st store.Store) {
 	// These write rows that the checks above would count: keep them last.
 	t.Run("incidents", func(t *testing.T) { runIncidents(t, st) })
 	t.Run("rotation usage", func(t *testing.T) { runRotationUsage(t, st) })
+	t.Run("transactions", func(t *testing.T) { runTx(t, st) })
+	t.Run("lapsing claims", func(t *testing.T) { runClaimFor(t, st) })
 }
 
 func must(t *testing.T, err error) {

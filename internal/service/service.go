@@ -1,0 +1,121 @@
+// Package service owns keygate's state changes. Each method runs in one
+// store transaction (store.Store.Tx) with its audit row inside it, so a
+// change that cannot be audited is not applied, and a check and the write
+// it guards (the last owner, a key's successor) cannot be raced. Errors
+// carry their catalogue code (apierr) and are mapped to HTTP once, by the
+// transport's renderer. Caches (the key cache) are updated only after a
+// commit; webhooks are the caller's, after the method returned.
+//
+// Transports (internal/admin) call services; services call the store and
+// never a transport.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/store"
+)
+
+// Service holds what every state change needs.
+type Service struct {
+	Store   store.Store
+	Catalog *catalog.Catalog // its key cache is updated after each commit; nil: none
+	Now     func() time.Time
+}
+
+// Who is the author of a change, as the audit log names it.
+type Who struct {
+	Actor    string // member email or id, "bootstrap", "secret-scanning", "gateway"
+	SourceIP string
+}
+
+// ErrNoChange, returned by a change function, leaves the object as it is
+// and answers with it (an idempotent repeat): nothing is written or audited.
+var ErrNoChange = errors.New("no change")
+
+// RetryAfter is the Retry-After (seconds) of a change refused because the
+// store is unreachable.
+const RetryAfter = "5"
+
+// Unavailable is the error of a change refused because the store failed:
+// 503 service_unavailable with Retry-After, nothing applied.
+func Unavailable(err error) error {
+	return apierr.Wrap(apierr.ServiceUnavailable, err,
+		"The gateway's database did not answer, so nothing was changed.",
+		"Retry shortly (Retry-After); GET /readyz tells when the database is back.").WithHeader("Retry-After", RetryAfter)
+}
+
+// Err maps an error to the catalogue, once: an *apierr.Error is kept,
+// store.ErrConflict becomes conflict, anything else is the store failing.
+func Err(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return apierr.Wrap(apierr.Conflict, err, "Another change of the same object got there first; nothing was changed.",
+			"Read the object again and retry.")
+	}
+	return Unavailable(err)
+}
+
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now().UTC()
+	}
+	return s.Now().UTC()
+}
+
+// tx runs fn in one transaction and maps its error with Err.
+func (s *Service) tx(ctx context.Context, fn func(tx store.Store) error) error {
+	return Err(s.Store.Tx(ctx, fn))
+}
+
+// audit writes the audit row of a change inside its transaction; its
+// failure fails the change.
+func (s *Service) audit(ctx context.Context, tx store.Store, who Who, action, object string, detail map[string]any) error {
+	b, _ := json.Marshal(detail)
+	ev := store.AuditEvent{ID: ids.New("aud"), Time: s.now(), Actor: who.Actor, Action: action, Object: object,
+		SourceIP: who.SourceIP, Detail: string(b)}
+	if err := tx.InsertAudit(ctx, ev); err != nil {
+		return apierr.Wrap(apierr.ServiceUnavailable, err, "The change could not be audited, so it was not applied.",
+			"Retry shortly (Retry-After); a change that cannot be audited does not happen.").WithHeader("Retry-After", RetryAfter)
+	}
+	return nil
+}
+
+// Apply runs change and its audit row (action, object, detail) in one
+// transaction. It is the generic form for changes with no rule of their
+// own beyond what change checks.
+func (s *Service) Apply(ctx context.Context, who Who, action, object string, detail map[string]any, change func(tx store.Store) error) error {
+	return s.tx(ctx, func(tx store.Store) error {
+		if err := change(tx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, who, action, object, detail)
+	})
+}
+
+// Audit records an event that changes nothing else (a refused report, a
+// failed webhook), as its own transaction.
+func (s *Service) Audit(ctx context.Context, who Who, action, object string, detail map[string]any) error {
+	return s.tx(ctx, func(tx store.Store) error { return s.audit(ctx, tx, who, action, object, detail) })
+}
+
+func (s *Service) putKeys(ks ...*store.Key) {
+	if s.Catalog == nil {
+		return
+	}
+	for _, k := range ks {
+		s.Catalog.Keys().Put(k)
+	}
+}
