@@ -66,13 +66,13 @@ func TestFromJSON(t *testing.T) {
 		"not json":           {`usage`, Usage{}, false},
 		// OpenAI's own Responses field order: usage, then user, then
 		// metadata — whose values are the client's strings.
-		"responses metadata after usage": {responsesBody, Usage{InputTokens: 36, OutputTokens: 87}, true},
-		"nested usage object after":      {`{"usage":{"prompt_tokens":3,"completion_tokens":4},"x":{"usage":{"prompt_tokens":0,"completion_tokens":0}}}`, Usage{InputTokens: 3, OutputTokens: 4}, true},
+		"responses metadata after usage":  {responsesBody, Usage{InputTokens: 36, OutputTokens: 87}, true},
+		"nested usage object after":       {`{"usage":{"prompt_tokens":3,"completion_tokens":4},"x":{"usage":{"prompt_tokens":0,"completion_tokens":0}}}`, Usage{InputTokens: 3, OutputTokens: 4}, true},
 		"nested usage last, in an object": {`{"id":"x","meta":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}`, Usage{}, false},
-		"only a nested usage":            {`{"choices":[{"message":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}]}`, Usage{}, false},
-		"case variant is not usage":      {`{"Usage":{"prompt_tokens":9,"completion_tokens":9}}`, Usage{}, false},
-		"escaped top-level key":          {`{"\u0075sage":{"prompt_tokens":2,"completion_tokens":5},"m\u00e9ta":{"usage":"x"}}`, Usage{InputTokens: 2, OutputTokens: 5}, true},
-		"duplicate: the last wins":       {`{"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"prompt_tokens":7,"completion_tokens":8}}`, Usage{InputTokens: 7, OutputTokens: 8}, true},
+		"only a nested usage":             {`{"choices":[{"message":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}]}`, Usage{}, false},
+		"case variant is not usage":       {`{"Usage":{"prompt_tokens":9,"completion_tokens":9}}`, Usage{}, false},
+		"escaped top-level key":           {`{"\u0075sage":{"prompt_tokens":2,"completion_tokens":5},"m\u00e9ta":{"usage":"x"}}`, Usage{InputTokens: 2, OutputTokens: 5}, true},
+		"duplicate: the last wins":        {`{"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"prompt_tokens":7,"completion_tokens":8}}`, Usage{InputTokens: 7, OutputTokens: 8}, true},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
