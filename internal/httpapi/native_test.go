@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -171,6 +172,39 @@ func TestNativeWrongBaseURL(t *testing.T) {
 		if resp.StatusCode != 404 || e["code"] != "unknown_endpoint" || !strings.Contains(hint, who) || !strings.Contains(hint, g.URL+" ") ||
 			strings.Contains(hint, g.URL+"/v1") {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
+		}
+	}
+}
+
+// Claude Code's recorded request through /v1/messages to a model on an
+// OpenAI and on a Gemini channel, streamed: answered (before, refused for
+// the system message in messages, context_management, output_config.effort
+// and thinking), the upstream's reasoning shown as a thinking block before
+// the text, and the dropped feature named in a header.
+func TestClaudeCodeThroughEveryChannel(t *testing.T) {
+	fixture, err := os.ReadFile("../provider/anthropic/testdata/clients/claude-code-2.1.328-p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := testgw.Start(t, testgw.Options{Config: threeVendors})
+	k := g.CreateKey(nil)
+	h := http.Header{"X-Api-Key": {k.Key}, "Anthropic-Version": {"2023-06-01"},
+		"Anthropic-Beta": {"claude-code-20250219,context-management-2025-06-27,effort-2025-11-24"}}
+	for _, model := range []string{"mock-gpt", "gemini-mock", "claude-mock"} {
+		body := strings.Replace(string(fixture), `"model":"claude-mock"`, `"model":"`+model+`"`, 1)
+		resp, b := g.Do("POST", "/v1/messages", h, body)
+		s := string(b)
+		if resp.StatusCode != 200 || !strings.Contains(s, "event: message_stop") || !strings.Contains(s, `"text":"Hello"`) {
+			t.Fatalf("%s: %d %s", model, resp.StatusCode, b)
+		}
+		if model == "claude-mock" {
+			continue // passed through as it is
+		}
+		if got := resp.Header.Get("Keygate-Dropped-Features"); got != "context_management" {
+			t.Errorf("%s: dropped header %q", model, got)
+		}
+		if i, j := strings.Index(s, `"type":"thinking_delta"`), strings.Index(s, `"type":"text_delta"`); i < 0 || j < i {
+			t.Errorf("%s: no thinking block before the text:\n%s", model, s)
 		}
 	}
 }

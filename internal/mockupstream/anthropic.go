@@ -15,7 +15,7 @@ import (
 // /v1/messages), deterministic like the OpenAI fake: it answers "Hello from
 // the mock upstream. You said: …", streams the answer word by word with
 // Anthropic's event sequence, and exercises tools: when the request offers
-// tools and the last user turn is not a tool result, it calls the first tool
+// tools and the last user turn is not a tool result, it calls a tool (pickTool: the one the text names, or the only one)
 // with {"query": <the user's text>}; after a tool result it answers
 // "The tool said: …". Model names containing error-401, error-429,
 // error-500 or stream-cut simulate those failures. It checks x-api-key
@@ -148,7 +148,13 @@ func anthropicMessages(o Options) http.HandlerFunc {
 		id := fmt.Sprintf("msg_mock%06d", seq.Add(1))
 		var toolName, toolInput string
 		if len(req.Tools) > 0 && !toolResult && last.Role == "user" {
-			toolName = req.Tools[0].Name
+			var names []string
+			for _, t := range req.Tools {
+				names = append(names, t.Name)
+			}
+			toolName = pickTool(names, said)
+		}
+		if toolName != "" {
 			b, _ := json.Marshal(map[string]string{"query": said})
 			toolInput = string(b)
 		}

@@ -38,7 +38,10 @@ type chatRequest struct {
 	StreamOptions       *streamOptions `json:"stream_options"`
 	MaxTokens           *int           `json:"max_tokens"`
 	MaxCompletionTokens *int           `json:"max_completion_tokens"`
-	Tools               []struct {
+	// ReasoningEffort makes the answer carry reasoning_content first, as
+	// DeepSeek and Qwen-style servers send it.
+	ReasoningEffort string `json:"reasoning_effort"`
+	Tools           []struct {
 		Type     string `json:"type"`
 		Function struct {
 			Name string `json:"name"`
@@ -230,7 +233,7 @@ func (s *server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	rp := makeReply(said, prompt, limit)
 	id := "chatcmpl-" + s.nextID()
 	created := time.Now().Unix()
-	if toolResult := req.Messages[len(req.Messages)-1].Role == "tool"; toolResult || len(req.Tools) > 0 {
+	if toolResult := req.Messages[len(req.Messages)-1].Role == "tool"; toolResult || len(req.Tools) > 0 || req.ReasoningEffort != "" {
 		s.chatTools(w, r, &req, id, created, said, toolResult, &rp)
 		return
 	}
@@ -389,20 +392,22 @@ func writeCut(w http.ResponseWriter, body []byte) {
 	_, _ = w.Write(body[:len(body)/2])
 }
 
-// chatTools answers a chat call that offers function tools or ends with a
-// tool's result: the first function is called with {"query": <the user's
-// text>}, and after a result the answer is "The tool said: …". Tool calls
+// chatTools answers a chat call that offers function tools, ends with a
+// tool's result or asks for reasoning (reasoning_effort: reasoning_content
+// comes first): a function (see pickTool) is called with {"query": <the
+// user's text>}, and after a result the answer is "The tool said: …". Tool calls
 // are rare next to plain chat, so this path favours clarity over the
 // appending the plain path does.
 func (s *server) chatTools(w http.ResponseWriter, r *http.Request, req *chatRequest, id string, created int64, said string, toolResult bool, rp *reply) {
 	tool := ""
 	if !toolResult {
+		var names []string
 		for _, t := range req.Tools {
-			if t.Type == "function" && t.Function.Name != "" {
-				tool = t.Function.Name
-				break
+			if t.Type == "function" {
+				names = append(names, t.Function.Name)
 			}
 		}
+		tool = pickTool(names, said)
 	}
 	if toolResult {
 		rp.pieces = splitPieces("The tool said: " + truncateRunes(said, echoLimit))
@@ -417,9 +422,16 @@ func (s *server) chatTools(w http.ResponseWriter, r *http.Request, req *chatRequ
 			"function": map[string]string{"name": tool, "arguments": args}}}
 		rp.pieces, rp.completionTokens, rp.finish = nil, 5, "tool_calls"
 	}
+	reasoning := ""
+	if req.ReasoningEffort != "" {
+		reasoning = "Thinking (" + req.ReasoningEffort + ") about: " + truncateRunes(said, echoLimit)
+	}
 	usage := map[string]int{"prompt_tokens": rp.promptTokens, "completion_tokens": rp.completionTokens, "total_tokens": rp.promptTokens + rp.completionTokens}
 	if !req.Stream {
 		msg := map[string]any{"role": "assistant", "content": nil, "refusal": nil}
+		if reasoning != "" {
+			msg["reasoning_content"] = reasoning
+		}
 		if t := rp.text(); t != "" {
 			msg["content"] = t
 		}
@@ -447,6 +459,11 @@ func (s *server) chatTools(w http.ResponseWriter, r *http.Request, req *chatRequ
 		e.send(append(e.begin(), b...))
 	}
 	chunk(map[string]any{"role": "assistant", "content": ""}, nil, nil)
+	for _, p := range splitPieces(reasoning) {
+		if reasoning != "" {
+			chunk(map[string]any{"reasoning_content": p}, nil, nil)
+		}
+	}
 	for _, p := range rp.pieces {
 		if !s.pause(r, e) {
 			return
@@ -464,4 +481,20 @@ func (s *server) chatTools(w http.ResponseWriter, r *http.Request, req *chatRequ
 		chunk(nil, nil, usage)
 	}
 	e.done()
+}
+
+// pickTool chooses the tool the fake calls: one whose name the user's text
+// mentions, else the only one offered; with several and none named it
+// answers in text, so a client offering many tools (a coding agent) gets
+// an answer unless it asks for a tool by name.
+func pickTool(names []string, said string) string {
+	for _, n := range names {
+		if n != "" && strings.Contains(said, n) {
+			return n
+		}
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return ""
 }

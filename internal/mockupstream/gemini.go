@@ -12,7 +12,7 @@ import (
 // NewGemini returns a fake of Google's Generative Language API
 // (POST /v1beta/models/{model}:generateContent and
 // :streamGenerateContent?alt=sse). It answers like the other fakes
-// ("Hello from the mock upstream. You said: …"), calls the first declared
+// ("Hello from the mock upstream. You said: …"), calls a declared (pickTool)
 // function with {"query": …} when functions are offered and the last user
 // turn is not a functionResponse, and answers "The tool said: …" after one.
 // Model names containing error-401, error-429, error-500 or stream-cut
@@ -166,6 +166,9 @@ func geminiGenerate(o Options) func(w http.ResponseWriter, r *http.Request, mode
 			} `json:"tools"`
 			GenerationConfig *struct {
 				MaxOutputTokens int `json:"maxOutputTokens"`
+				ThinkingConfig  *struct {
+					IncludeThoughts bool `json:"includeThoughts"`
+				} `json:"thinkingConfig"`
 			} `json:"generationConfig"`
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
@@ -209,8 +212,14 @@ func geminiGenerate(o Options) func(w http.ResponseWriter, r *http.Request, mode
 			rp.completionTokens = len(rp.pieces)
 		}
 		var call map[string]any
-		if !toolResult && len(req.Tools) > 0 && len(req.Tools[0].FunctionDeclarations) > 0 {
-			call = map[string]any{"name": req.Tools[0].FunctionDeclarations[0].Name, "args": map[string]string{"query": said.String()}}
+		var names []string
+		for _, t := range req.Tools {
+			for _, f := range t.FunctionDeclarations {
+				names = append(names, f.Name)
+			}
+		}
+		if name := pickTool(names, said.String()); !toolResult && name != "" {
+			call = map[string]any{"name": name, "args": map[string]string{"query": said.String()}}
 			rp.pieces, rp.completionTokens = nil, 5
 		}
 		finish := "STOP"
@@ -232,8 +241,15 @@ func geminiGenerate(o Options) func(w http.ResponseWriter, r *http.Request, mode
 			b, _ := json.Marshal(m)
 			return b
 		}
+		var thought map[string]any
+		if gc := req.GenerationConfig; gc != nil && gc.ThinkingConfig != nil && gc.ThinkingConfig.IncludeThoughts {
+			thought = map[string]any{"text": "Thinking about: " + truncateRunes(said.String(), echoLimit), "thought": true}
+		}
 		if !stream {
 			parts := []map[string]any{}
+			if thought != nil {
+				parts = append(parts, thought)
+			}
 			if t := rp.text(); t != "" {
 				parts = append(parts, map[string]any{"text": t})
 			}
@@ -265,6 +281,9 @@ func geminiGenerate(o Options) func(w http.ResponseWriter, r *http.Request, mode
 			}
 			n++
 			_ = rc.Flush()
+		}
+		if thought != nil {
+			send(chunk([]map[string]any{thought}, "", false))
 		}
 		for i, p := range rp.pieces {
 			if o.ChunkDelay > 0 && sleep(r.Context(), o.ChunkDelay) != nil {

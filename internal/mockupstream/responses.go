@@ -68,7 +68,7 @@ func outputText(raw json.RawMessage) string {
 // responses serves POST /v1/responses like OpenAI's Responses API: a
 // response object, or with "stream": true its event sequence ending at
 // response.completed (no [DONE]). When function tools are offered and the
-// last input item is not a tool's output, it calls the first one with
+// last input item is not a tool's output, it calls one (see pickTool) with
 // {"query": <the user's text>}; after an output it answers "The tool said: …".
 func (s *server) responses(w http.ResponseWriter, r *http.Request) {
 	body, ok := readBody(w, r)
@@ -109,12 +109,13 @@ func (s *server) responses(w http.ResponseWriter, r *http.Request) {
 	}
 	tool := ""
 	if !toolResult {
+		var names []string
 		for _, t := range req.Tools {
-			if t.Type == "function" && t.Name != "" {
-				tool = t.Name
-				break
+			if t.Type == "function" {
+				names = append(names, t.Name)
 			}
 		}
+		tool = pickTool(names, said)
 	}
 	seq := s.nextID()
 	id, msgID, callID := "resp_"+seq, "msg_"+seq, "call_"+seq

@@ -64,6 +64,53 @@ type ChatRequest struct {
 	// neutral form (logit_bias, n > 1…). Adapters for other providers refuse
 	// them with an UnsupportedError instead of dropping them.
 	Unmapped []string
+	// Dropped names client features with no equivalent on the target that
+	// the client's format allows a server to ignore (Anthropic's
+	// context_management, a previous turn's thinking): left out, never
+	// refused, and named to the client in the DroppedHeader.
+	Dropped []string
+	// ReasoningEffort is "low", "medium" or "high" (OpenAI's
+	// reasoning_effort; Anthropic's output_config.effort and thinking
+	// budgets map to it); "" leaves the upstream's default.
+	ReasoningEffort string
+	// ThinkingBudget is a reasoning token budget (Anthropic's
+	// budget_tokens, Gemini's thinkingBudget); 0: not set.
+	ThinkingBudget int
+	// IncludeThoughts asks for the model's reasoning in the answer
+	// (Anthropic thinking enabled or adaptive; Gemini includeThoughts).
+	IncludeThoughts bool
+}
+
+// DroppedHeader is the response header naming the features of a converted
+// request the target provider has no equivalent for.
+const DroppedHeader = "Keygate-Dropped-Features"
+
+// EffortForBudget maps a thinking token budget to a reasoning effort.
+func EffortForBudget(n int) string {
+	switch {
+	case n <= 0:
+		return ""
+	case n <= 4096:
+		return "low"
+	case n <= 16384:
+		return "medium"
+	}
+	return "high"
+}
+
+// BudgetForEffort maps a reasoning effort to a thinking token budget.
+func BudgetForEffort(e string) int {
+	switch e {
+	case "minimal":
+		return 512
+	case "low":
+		return 2048
+	case "medium":
+		return 8192
+	case "high", "xhigh", "max":
+		return 24576
+	}
+	return 0
 }
 
 // Message is one turn.
@@ -148,6 +195,10 @@ type ChatResponse struct {
 	ToolCalls    []ToolCall
 	FinishReason string
 	Usage        Usage
+	// Reasoning is the model's visible reasoning (DeepSeek-style
+	// reasoning_content, Gemini thought parts), shown to Claude clients as
+	// a thinking block.
+	Reasoning string
 }
 
 // Usage is token usage as the upstream reported it, in the gateway's one
@@ -163,6 +214,7 @@ type ChatChunk struct {
 	Model        string
 	Role         string
 	Text         string
+	Reasoning    string // a reasoning delta (see ChatResponse.Reasoning)
 	ToolCalls    []ToolCallDelta
 	FinishReason string
 }

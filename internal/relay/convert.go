@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
@@ -103,6 +104,10 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	chat, err := req.neutral()
 	if err != nil {
 		return rl.providerErr(ctx, ch, res, err)
+	}
+	if len(chat.Dropped) > 0 {
+		// Features with no equivalent on this channel: left out, and named.
+		w.Header().Set(provider.DroppedHeader, strings.Join(chat.Dropped, ", "))
 	}
 	cr := *chat
 	cr.Model = res.ModelServed

@@ -70,6 +70,8 @@ type block struct {
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	Content   json.RawMessage `json:"content,omitempty"`
 	IsError   bool            `json:"is_error,omitempty"`
+	Thinking  *string         `json:"thinking,omitempty"`
+	Signature *string         `json:"signature,omitempty"`
 }
 
 type source struct {
@@ -506,7 +508,8 @@ type inRequest struct {
 	ToolChoice    *toolChoice     `json:"tool_choice"`
 	Metadata      *metadata       `json:"metadata"`
 	Thinking      *struct {
-		Type string `json:"type"`
+		Type         string `json:"type"`
+		BudgetTokens int    `json:"budget_tokens"`
 	} `json:"thinking"`
 	OutputConfig *outputConfig `json:"output_config"`
 }
@@ -516,6 +519,11 @@ var (
 		"top_p": true, "top_k": true, "stop_sequences": true, "stream": true, "tools": true, "tool_choice": true,
 		"metadata": true, "thinking": true, "output_config": true}
 	inIgnored = map[string]bool{"service_tier": true}
+	// inDropped have no equivalent elsewhere and change nothing a client
+	// relies on (Claude Code sends them on every call): left out, named in
+	// the DroppedHeader. Any other unknown member is dropped the same way,
+	// since Anthropic's clients send betas servers may ignore.
+	inDropped = map[string]bool{"context_management": true, "container": true, "mcp_servers": true}
 )
 
 // ParseRequest reads a Messages API request into the neutral form. It is
@@ -533,15 +541,21 @@ func ParseRequest(body []byte) (*provider.ChatRequest, error) {
 		Stop: in.StopSequences, Stream: in.Stream, IncludeUsage: true}
 	for k, v := range members {
 		if !inMapped[k] && !inIgnored[k] && string(v) != "null" {
-			r.Unmapped = append(r.Unmapped, k)
+			r.Dropped = append(r.Dropped, k)
 		}
 	}
-	if in.Thinking != nil && in.Thinking.Type == "enabled" {
-		r.Unmapped = append(r.Unmapped, "thinking")
+	if t := in.Thinking; t != nil {
+		switch t.Type {
+		case "enabled":
+			r.ThinkingBudget, r.IncludeThoughts = t.BudgetTokens, true
+			r.ReasoningEffort = provider.EffortForBudget(t.BudgetTokens)
+		case "adaptive":
+			r.IncludeThoughts = true // the model decides how much; its reasoning shown
+		}
 	}
 	if oc := in.OutputConfig; oc != nil {
 		if oc.Effort != "" {
-			r.Unmapped = append(r.Unmapped, "output_config.effort")
+			r.ReasoningEffort = oc.Effort
 		}
 		if oc.Format != nil {
 			if oc.Format.Type != "json_schema" {
@@ -551,6 +565,7 @@ func ParseRequest(body []byte) (*provider.ChatRequest, error) {
 		}
 	}
 	sort.Strings(r.Unmapped)
+	sort.Strings(r.Dropped)
 	if in.MaxTokens == nil {
 		return nil, provider.Invalid("max_tokens", "max_tokens is required by the Messages API")
 	}
@@ -591,8 +606,18 @@ func ParseRequest(body []byte) (*provider.ChatRequest, error) {
 		r.Messages = append(r.Messages, provider.Message{Role: provider.RoleSystem, Parts: parts})
 	}
 	for i, m := range in.Messages {
+		if m.Role == "system" {
+			// A mid-conversation system message (beta
+			// mid-conversation-system): the target's system form, in place.
+			parts, err := parseBlocksText(m.Content, fmt.Sprintf("messages[%d].content", i))
+			if err != nil {
+				return nil, err
+			}
+			r.Messages = append(r.Messages, provider.Message{Role: provider.RoleSystem, Parts: parts})
+			continue
+		}
 		if m.Role != "user" && m.Role != "assistant" {
-			return nil, provider.Invalid(fmt.Sprintf("messages[%d].role", i), "messages[%d].role must be user or assistant, not %q", i, m.Role)
+			return nil, provider.Invalid(fmt.Sprintf("messages[%d].role", i), "messages[%d].role must be user, assistant or system, not %q", i, m.Role)
 		}
 		msgs, err := parseInMessage(i, m)
 		if err != nil {
@@ -691,6 +716,9 @@ func RenderResponse(r *provider.ChatResponse, model string) []byte {
 	out := response{ID: messageID(r.ID), Type: "message", Role: "assistant", Model: model, Content: []block{},
 		StopReason: str(stopReason(r.FinishReason)),
 		Usage:      wireUsage(r.Usage)}
+	if r.Reasoning != "" {
+		out.Content = append(out.Content, block{Type: "thinking", Thinking: str(r.Reasoning), Signature: str("")})
+	}
 	if r.Text != "" {
 		out.Content = append(out.Content, block{Type: "text", Text: str(r.Text)})
 	}
@@ -721,6 +749,7 @@ type StreamEncoder struct {
 	started   bool
 	open      int  // index of the open content block, -1 when none
 	openIsTxt bool // the open block is text
+	openThink bool // the open block is thinking
 	next      int  // next block index
 	toolBlock map[int]int
 	stop      string
@@ -756,10 +785,21 @@ func (e *StreamEncoder) closeBlock(dst []byte) []byte {
 // Chunk appends the events for one neutral chunk.
 func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 	dst = e.start(dst)
+	if c.Reasoning != "" {
+		if e.open < 0 || !e.openThink {
+			dst = e.closeBlock(dst)
+			e.open, e.openIsTxt, e.openThink = e.next, false, true
+			e.next++
+			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": e.open,
+				"content_block": map[string]any{"type": "thinking", "thinking": "", "signature": ""}})
+		}
+		dst = e.event(dst, "content_block_delta", map[string]any{"type": "content_block_delta", "index": e.open,
+			"delta": map[string]any{"type": "thinking_delta", "thinking": c.Reasoning}})
+	}
 	if c.Text != "" {
 		if e.open < 0 || !e.openIsTxt {
 			dst = e.closeBlock(dst)
-			e.open, e.openIsTxt = e.next, true
+			e.open, e.openIsTxt, e.openThink = e.next, true, false
 			e.next++
 			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": e.open,
 				"content_block": map[string]any{"type": "text", "text": ""}})
@@ -774,7 +814,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 			bi = e.next
 			e.next++
 			e.toolBlock[tc.Index] = bi
-			e.open, e.openIsTxt = bi, false
+			e.open, e.openIsTxt, e.openThink = bi, false, false
 			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": bi,
 				"content_block": map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Name, "input": map[string]any{}}})
 		}

@@ -91,6 +91,13 @@ type generationConfig struct {
 	ResponseMimeType string          `json:"responseMimeType,omitempty"`
 	ResponseSchema   json.RawMessage `json:"responseSchema,omitempty"`
 	CandidateCount   *int            `json:"candidateCount,omitempty"`
+	ThinkingConfig   *thinkingConfig `json:"thinkingConfig,omitempty"`
+}
+
+// thinkingConfig is Gemini's reasoning control.
+type thinkingConfig struct {
+	ThinkingBudget  *int `json:"thinkingBudget,omitempty"`
+	IncludeThoughts bool `json:"includeThoughts,omitempty"`
 }
 
 func str(s string) *string { return &s }
@@ -151,7 +158,18 @@ func ToRequest(r *provider.ChatRequest) ([]byte, error) {
 			return nil, provider.Unsupported(Name, "response_format", fmt.Sprintf("type %q", f.Type))
 		}
 	}
-	if gc.Temperature != nil || gc.TopP != nil || gc.TopK != nil || gc.MaxOutputTokens > 0 || len(gc.StopSequences) > 0 || gc.ResponseMimeType != "" {
+	budget := r.ThinkingBudget
+	if budget == 0 {
+		budget = provider.BudgetForEffort(r.ReasoningEffort)
+	}
+	if budget > 0 || r.IncludeThoughts {
+		gc.ThinkingConfig = &thinkingConfig{IncludeThoughts: r.IncludeThoughts}
+		if budget > 0 {
+			gc.ThinkingConfig.ThinkingBudget = &budget
+		}
+	}
+	if gc.Temperature != nil || gc.TopP != nil || gc.TopK != nil || gc.MaxOutputTokens > 0 || len(gc.StopSequences) > 0 || gc.ResponseMimeType != "" ||
+		gc.ThinkingConfig != nil {
 		out.GenerationConfig = gc
 	}
 	if len(r.Tools) > 0 {
@@ -393,6 +411,9 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 		for _, p := range c.Content.Parts {
 			switch {
 			case p.Thought:
+				if p.Text != nil {
+					r.Reasoning += *p.Text
+				}
 			case p.FunctionCall != nil:
 				r.ToolCalls = append(r.ToolCalls, toolCall(p.FunctionCall, len(r.ToolCalls)))
 			case p.Text != nil:
@@ -485,6 +506,9 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		for _, p := range cand.Content.Parts {
 			switch {
 			case p.Thought:
+				if p.Text != nil {
+					c.Reasoning += *p.Text
+				}
 			case p.FunctionCall != nil:
 				tc := toolCall(p.FunctionCall, d.calls)
 				c.ToolCalls = append(c.ToolCalls, provider.ToolCallDelta{Index: d.calls, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
@@ -498,7 +522,7 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		d.done = true
 		c.FinishReason = finishReason(cand.FinishReason, d.calls > 0)
 	}
-	if c.Role == "" && c.Text == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" {
+	if c.Role == "" && c.Text == "" && c.Reasoning == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" {
 		return nil, nil
 	}
 	return c, nil

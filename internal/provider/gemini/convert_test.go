@@ -65,7 +65,7 @@ func TestUnsupported(t *testing.T) {
 		"logit_bias":   {`{"model":"g","messages":[{"role":"user","content":"x"}],"logit_bias":{"1":2}}`, "logit_bias"},
 		"remote image": {`{"model":"g","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}`, "messages[0].content[0].image_url"},
 		"no parallel":  {`{"model":"g","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"parallel_tool_calls":false}`, "parallel_tool_calls"},
-		"reasoning":    {`{"model":"g","messages":[{"role":"user","content":"x"}],"reasoning_effort":"high"}`, "reasoning_effort"},
+		"seed":         {`{"model":"g","messages":[{"role":"user","content":"x"}],"seed":7}`, "seed"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

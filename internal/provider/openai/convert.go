@@ -40,6 +40,7 @@ type chatRequest struct {
 	Logprobs            *bool           `json:"logprobs,omitempty"`
 	PresencePenalty     *float64        `json:"presence_penalty,omitempty"`
 	FrequencyPenalty    *float64        `json:"frequency_penalty,omitempty"`
+	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
 }
 
 type streamOptions struct {
@@ -100,7 +101,7 @@ var (
 	mapped = map[string]bool{"model": true, "messages": true, "max_tokens": true, "max_completion_tokens": true,
 		"temperature": true, "top_p": true, "stop": true, "tools": true, "tool_choice": true,
 		"parallel_tool_calls": true, "response_format": true, "stream": true, "stream_options": true, "user": true,
-		"n": true, "logprobs": true, "presence_penalty": true, "frequency_penalty": true}
+		"n": true, "logprobs": true, "presence_penalty": true, "frequency_penalty": true, "reasoning_effort": true}
 	ignored = map[string]bool{"store": true, "metadata": true, "service_tier": true, "safety_identifier": true,
 		"prompt_cache_key": true}
 )
@@ -117,7 +118,7 @@ func ParseChatRequest(body []byte) (*provider.ChatRequest, error) {
 		return nil, provider.Invalid("", "the request body does not match the chat completions format: %v", err)
 	}
 	r := &provider.ChatRequest{Model: in.Model, Temperature: in.Temperature, TopP: in.TopP, Stream: in.Stream, User: in.User,
-		ParallelToolCalls: in.ParallelToolCalls}
+		ParallelToolCalls: in.ParallelToolCalls, ReasoningEffort: in.ReasoningEffort}
 	for k, v := range members {
 		if mapped[k] || ignored[k] || string(v) == "null" {
 			continue
@@ -475,7 +476,7 @@ func (e *StreamEncoder) event(dst []byte, v any) []byte {
 // ToChatRequest renders r as an OpenAI chat completions body.
 func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 	out := chatRequest{Model: r.Model, Temperature: r.Temperature, TopP: r.TopP, Stream: r.Stream, User: r.User,
-		ParallelToolCalls: r.ParallelToolCalls}
+		ParallelToolCalls: r.ParallelToolCalls, ReasoningEffort: chatEffort(r)}
 	if r.TopK != nil {
 		return nil, provider.Unsupported(Name, "top_k", "OpenAI chat completions have no top_k; remove it")
 	}
@@ -579,10 +580,14 @@ type upstreamResponse struct {
 }
 
 type upstreamMessage struct {
-	Role      string         `json:"role"`
-	Content   *string        `json:"content"`
-	Refusal   *string        `json:"refusal"`
-	ToolCalls []chatToolCall `json:"tool_calls"`
+	Role    string  `json:"role"`
+	Content *string `json:"content"`
+	// ReasoningContent is DeepSeek's, Qwen's and vLLM's visible reasoning;
+	// Reasoning is OpenRouter's and Ollama's name for it.
+	ReasoningContent *string        `json:"reasoning_content"`
+	Reasoning        *string        `json:"reasoning"`
+	Refusal          *string        `json:"refusal"`
+	ToolCalls        []chatToolCall `json:"tool_calls"`
 }
 
 // ParseResponse reads an OpenAI chat completion into the neutral form.
@@ -603,6 +608,7 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 			for _, tc := range c.Message.ToolCalls {
 				r.ToolCalls = append(r.ToolCalls, provider.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 			}
+			r.Reasoning = c.Message.reasoning()
 		}
 		if c.FinishReason != nil {
 			r.FinishReason = *c.FinishReason
@@ -661,6 +667,7 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		if c.Delta.Content != nil {
 			ch.Text = *c.Delta.Content
 		}
+		ch.Reasoning = c.Delta.reasoning()
 		for i, tc := range c.Delta.ToolCalls {
 			idx := i
 			if tc.Index != nil {
@@ -699,4 +706,29 @@ func truncate(b []byte, n int) []byte {
 		return b[:n]
 	}
 	return b
+}
+
+// reasoning is a message's visible reasoning, under either name.
+func (m *upstreamMessage) reasoning() string {
+	switch {
+	case m.ReasoningContent != nil:
+		return *m.ReasoningContent
+	case m.Reasoning != nil:
+		return *m.Reasoning
+	}
+	return ""
+}
+
+// chatEffort is the reasoning_effort to send: the neutral effort, or one
+// derived from a thinking budget.
+func chatEffort(r *provider.ChatRequest) string {
+	e := r.ReasoningEffort
+	if e == "" {
+		e = provider.EffortForBudget(r.ThinkingBudget)
+	}
+	switch e {
+	case "xhigh", "max":
+		return "high"
+	}
+	return e
 }
