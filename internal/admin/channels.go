@@ -124,7 +124,7 @@ func (s *Server) fingerprint(c store.Channel) *wire.CredentialView {
 }
 
 func (s *Server) viewChannel(c store.Channel, live map[string]*catalog.Channel) wire.ChannelView {
-	v := wire.ChannelView{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, Models: nonNilStrs(c.Models), ModelMap: c.ModelMap,
+	v := wire.ChannelView{Name: c.Name, Type: c.Type, BaseURL: catalog.DisplayBaseURL(c.BaseURL), Models: nonNilStrs(c.Models), ModelMap: c.ModelMap,
 		Groups: nonNilStrs(c.Groups), Priority: c.Priority, Weight: c.Weight, Enabled: c.Enabled, DisabledReason: c.DisabledReason,
 		ManagedBy: c.ManagedBy, APIVersion: c.APIVersion, UpdatedAt: c.UpdatedAt,
 		ConnectTimeoutMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),
@@ -304,6 +304,9 @@ func (s *Server) validateChannel(ctx context.Context, c *store.Channel) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return invalid("base_url", fmt.Sprintf("base_url %q is not an http:// or https:// URL.", c.BaseURL),
 			"Give the upstream's API root, e.g. https://api.openai.com/v1.")
+	}
+	if err := config.CheckChannelHost(c.BaseURL, false); err != nil { // allow_private exists only in KEYGATE_CONFIG
+		return invalid("base_url", err.Error()+" (in KEYGATE_CONFIG)", "Give the upstream's API root; local model servers on loopback or private addresses are fine.")
 	}
 	if u.User != nil || u.RawQuery != "" {
 		return invalid("base_url", "base_url must not carry credentials or a query.", "Give the credential as api_key or api_key_env; an azure channel's version as api_version.")

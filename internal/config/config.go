@@ -273,6 +273,10 @@ type ChannelSpec struct {
 	// APIVersion is an azure channel's api-version (e.g. 2024-10-21; unset:
 	// the adapter's default). Its model_map maps models to deployments.
 	APIVersion string `yaml:"api_version"`
+	// AllowPrivate lets base_url be a link-local address or a cloud
+	// metadata service (refused by default: CheckChannelHost). Loopback
+	// and private ranges need no such flag.
+	AllowPrivate bool `yaml:"allow_private"`
 }
 
 // ModelSpec declares a catalogue model and its prices (USD).
@@ -396,6 +400,8 @@ func (f *File) Validate() error {
 				dflt = " (omit base_url for " + t.DefaultBaseURL + ")"
 			}
 			errs = append(errs, fmt.Errorf("%s: %v; a %s channel takes %s%s", where, err, t.Name, t.Expects, dflt))
+		} else if err := CheckChannelHost(c.BaseURL, c.AllowPrivate); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", where, err))
 		}
 		if c.APIKey != "" && c.APIKeyEnv != "" {
 			errs = append(errs, fmt.Errorf("%s: set api_key or api_key_env, not both", where))
