@@ -49,3 +49,21 @@ models:`, 1)})
 		t.Fatalf("the basic-auth channel is missing or not in display form: %v", out.Data)
 	}
 }
+
+// The admin API refuses a metadata or link-local upstream too (allow_private
+// exists only in KEYGATE_CONFIG), and keeps accepting a private one.
+func TestAdminChannelRefusesMetadataHost(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	for base, want := range map[string]int{
+		"http://169.254.169.254/latest":      400,
+		"http://metadata.google.internal/v1": 400,
+		"http://10.0.0.5:8000/v1":            201,
+	} {
+		var out map[string]any
+		st := g.Admin("POST", "/admin/v1/channels", map[string]any{"name": "c" + strings.NewReplacer(".", "", ":", "", "/", "").Replace(base)[4:14],
+			"base_url": base, "api_key": "sk-test-0123456789", "models": []string{"mock-gpt"}, "groups": []string{"default"}}, &out)
+		if st != want {
+			t.Errorf("POST channel %s: status %d (%v), want %d", base, st, out, want)
+		}
+	}
+}
