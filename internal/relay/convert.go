@@ -13,6 +13,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/registry"
 	"github.com/keygate/keygate/internal/usage"
@@ -99,7 +100,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	p := rl.provider(typ)
 	if p == nil {
 		return &attemptErr{final: true, reason: "no adapter for channel type " + typ,
-			err: apierr.New(apierr.Internal, fmt.Sprintf("Channel %s has type %q, which this gateway cannot call.", ch.Name, typ), "")}
+			err: apierr.T(apierr.Internal, i18n.M("relay.no_adapter", i18n.S("channel", ch.Name), i18n.Q("type", typ)), i18n.Message{})}
 	}
 	chat, err := req.neutral()
 	if err != nil {
@@ -245,15 +246,19 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 	var ue *provider.UpstreamError
 	switch {
 	case errors.As(err, &un):
-		e := apierr.New(apierr.InvalidRequest,
-			fmt.Sprintf("Parameter %q is not supported by %s (model %q is served by channel %s)%s.", un.Param, un.Provider, res.ModelServed, ch.Name, detail(un.Detail)),
-			"Remove the parameter, or use a model whose provider supports it.")
-		e.Param = un.Param
+		var d i18n.Message
+		if un.Detail != "" {
+			d = i18n.M("relay.detail", i18n.S("detail", un.Detail))
+		}
+		e := apierr.T(apierr.InvalidRequest,
+			i18n.M("relay.unsupported_param", i18n.Q("param", un.Param), i18n.S("provider", un.Provider), i18n.Q("model", res.ModelServed),
+				i18n.S("channel", ch.Name), i18n.Sub("detail", d)),
+			i18n.M("relay.unsupported_param.hint")).WithParam(un.Param)
 		return &attemptErr{err: e, final: true, reason: un.Error()}
 	case errors.As(err, &inv):
-		e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("The request cannot be converted for the %s channel serving %q: %s.", channelType(ch), res.ModelServed, inv.Msg),
-			"Fix the named field; the gateway converts requests between providers and needs it well-formed.")
-		e.Param = inv.Param
+		e := apierr.T(apierr.InvalidRequest,
+			i18n.M("relay.unconvertible", i18n.S("type", channelType(ch)), i18n.Q("model", res.ModelServed), i18n.S("detail", inv.Msg)),
+			i18n.M("relay.unconvertible.hint")).WithParam(inv.Param)
 		return &attemptErr{err: e, final: true, reason: inv.Msg}
 	case errors.As(err, &ue):
 		res.Status = ue.Status
@@ -266,34 +271,27 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 		}
 		reason := fmt.Sprintf("upstream %s answered %d: %s", ch.Name, ue.Status, msg)
 		res.FailureReason = reason
-		return &attemptErr{final: true, reason: reason, verdict: answered, err: &apierr.Error{Code: apierr.InvalidRequest, Status: ue.Status,
-			Message: fmt.Sprintf("The %s upstream rejected the request for model %q: %s", channelType(ch), res.ModelServed, msg),
-			Hint:    "Fix the request as the upstream's message says; the gateway converted it to the upstream's format."}}
+		e := apierr.T(apierr.InvalidRequest,
+			i18n.M("relay.rejected", i18n.S("type", channelType(ch)), i18n.Q("model", res.ModelServed), i18n.S("detail", msg)),
+			i18n.M("relay.rejected.hint"))
+		e.Status = ue.Status
+		return &attemptErr{final: true, reason: reason, verdict: answered, err: e}
 	case clientLeft(ctx):
 		res.FailureReason = "client closed the connection before the upstream answered"
 		return &attemptErr{err: errClientGone, reason: res.FailureReason, final: true}
 	case errors.Is(err, provider.ErrStreamCut):
 		reason := "upstream stream ended before it sent anything"
 		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "stream_cut").Inc()
-		return &attemptErr{reason: reason, verdict: broke, err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request.")}
+		return &attemptErr{reason: reason, verdict: broke, err: apierr.T(apierr.UpstreamError, i18n.M("relay.cut_off"), i18n.M("retry.request")).WithCause(err)}
 	}
 	return rl.networkErr(ctx, ch, err)
-}
-
-func detail(s string) string {
-	if s == "" {
-		return ""
-	}
-	return ": " + s
 }
 
 // authFailed handles an upstream 401/403: the channel's credential is wrong.
 func (rl *Relay) authFailed(ch *catalog.Channel, status int, msg string) *attemptErr {
 	reason := fmt.Sprintf("upstream %s answered %d to the channel credential: %s", ch.Name, status, msg)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "auth").Inc()
-	return &attemptErr{reason: reason, verdict: refused, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
-		Message: "The upstream provider rejected the gateway's credential for this model's channel. Your key is fine.",
-		Hint:    "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}}
+	return &attemptErr{reason: reason, verdict: refused, err: apierr.T(apierr.UpstreamAuthFailed, i18n.M("relay.auth_failed"), i18n.M("relay.auth_failed.hint"))}
 }
 
 // unavailable handles an upstream 429 or 5xx: try the next channel.
@@ -304,9 +302,7 @@ func (rl *Relay) unavailable(ch *catalog.Channel, status int, msg, retryAfter st
 		kind, v = "429", noVerdict // the channel works; this caller is over its quota
 	}
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, kind).Inc()
-	e := &apierr.Error{Code: apierr.UpstreamUnavailable,
-		Message: fmt.Sprintf("The upstream for this model is unavailable (it answered %d).", status),
-		Hint:    "Retry after a short wait; the request id lets the operator see the upstream's own message."}
+	e := apierr.T(apierr.UpstreamUnavailable, i18n.M("relay.unavailable", i18n.N("status", status)), i18n.M("relay.unavailable.hint"))
 	if retryAfter != "" {
 		e = e.WithHeader("Retry-After", retryAfter)
 	}
@@ -323,12 +319,11 @@ func (rl *Relay) networkErr(ctx context.Context, ch *catalog.Channel, err error)
 	}
 	reason := "connect to upstream: " + provider.Scrub(err.Error(), ch.APIKey)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "network").Inc()
-	code := apierr.UpstreamUnavailable
-	msg := "The upstream for this model could not be reached."
+	code, msg := apierr.UpstreamUnavailable, i18n.M("relay.unreachable")
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-		code, msg = apierr.UpstreamTimeout, "The upstream for this model did not answer in time."
+		code, msg = apierr.UpstreamTimeout, i18n.M("relay.timeout")
 	}
-	return &attemptErr{err: apierr.Wrap(code, err, msg, "Retry in a few seconds; if it persists, the gateway operator should check the channel's health."), reason: reason, verdict: broke}
+	return &attemptErr{err: apierr.T(code, msg, i18n.M("relay.network.hint")).WithCause(err), reason: reason, verdict: broke}
 }
 
 // streamNative relays a stream of the client's own non-OpenAI format byte
@@ -416,10 +411,10 @@ func (t *teeReader) Read(p []byte) (int, error) {
 func upstreamRejected(ch *catalog.Channel, model string, status int, body []byte) *apierr.Error {
 	msg, code, param := provider.UpstreamWords(body)
 	msg = truncate(provider.Scrub(msg, ch.APIKey), 2000)
-	e := &apierr.Error{Code: apierr.InvalidRequest, Status: status, UpstreamCode: upstreamCode(code),
-		Message: fmt.Sprintf("The %s upstream rejected the request for model %q (HTTP %d): %s", channelType(ch), model, status, msg),
-		Hint:    "Fix the request as the upstream's message says; if it names a model or URL the request did not, the gateway operator's channel settings (model_map, base_url) need fixing."}
-	e.Param = truncate(param, 200)
+	e := apierr.T(apierr.InvalidRequest,
+		i18n.M("relay.rejected_status", i18n.S("type", channelType(ch)), i18n.Q("model", model), i18n.N("status", status), i18n.S("detail", msg)),
+		i18n.M("relay.rejected_status.hint")).WithParam(truncate(param, 200))
+	e.Status, e.UpstreamCode = status, upstreamCode(code)
 	return e
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 // NewClient returns the upstream client over tr. It never follows a
@@ -52,9 +53,9 @@ func redirectTarget(u *url.URL) string {
 func (rl *Relay) redirected(ch *catalog.Channel, re *RedirectError) *attemptErr {
 	reason := fmt.Sprintf("upstream %s redirected (%d) to %s; keygate does not follow upstream redirects", ch.Name, re.Status, re.Location)
 	rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "redirect").Inc()
-	return &attemptErr{reason: reason, verdict: broke, err: apierr.Wrap(apierr.UpstreamError, re,
-		fmt.Sprintf("The upstream for this model redirected the request (%d) to %s; the gateway does not follow upstream redirects.", re.Status, re.Location),
-		"This is for the gateway operator: set the channel's base_url to the address the upstream redirects to.")}
+	return &attemptErr{reason: reason, verdict: broke, err: apierr.T(apierr.UpstreamError,
+		i18n.M("relay.redirected", i18n.N("status", re.Status), i18n.S("location", re.Location)),
+		i18n.M("relay.redirected.hint")).WithCause(re)}
 }
 
 func asRedirect(err error) (*RedirectError, bool) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/jsonscan"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/provider"
@@ -168,8 +169,7 @@ var errClientGone = errors.New("client closed the connection")
 // res and the stream is ended.
 func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, res *Result) error {
 	if len(req.Channels) == 0 {
-		return apierr.New(apierr.UpstreamUnavailable, fmt.Sprintf("No channel serves model %q for this key's group.", req.Model),
-			"Ask the gateway operator to add a channel for this model to your group.")
+		return apierr.T(apierr.UpstreamUnavailable, i18n.M("relay.no_channel", i18n.Q("model", req.Model)), i18n.M("auth.no_channel.hint"))
 	}
 	order := orderChannels(req.Channels)
 	maxAttempts := rl.MaxAttempts
@@ -191,8 +191,7 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 			res.record(Attempt{Channel: ch.Name, Code: "channel_at_capacity",
 				Error: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency)})
 			last = &attemptErr{reason: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency),
-				err: apierr.New(apierr.UpstreamUnavailable, "Every channel for this model is at its concurrency limit.",
-					"Retry in a moment; the gateway operator can raise max_concurrency or add channels.").WithHeader("Retry-After", "1")}
+				err: apierr.T(apierr.UpstreamUnavailable, i18n.M("relay.all_busy"), i18n.M("relay.all_busy.hint")).WithHeader("Retry-After", "1")}
 			continue
 		}
 		if why, off := ch.Disabled(); off {
@@ -201,9 +200,8 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 			res.Attempts++
 			res.Status = 0
 			res.record(Attempt{Channel: ch.Name, Code: string(apierr.UpstreamAuthFailed), Error: "channel disabled: " + why})
-			last = &attemptErr{reason: "channel " + ch.Name + " is disabled: " + why, err: &apierr.Error{Code: apierr.UpstreamAuthFailed,
-				Message: "The upstream provider rejected the gateway's credential for this model's channel, so the channel is disabled. Your key is fine.",
-				Hint:    "This is for the gateway operator: fix the channel's api_key, then POST /admin/v1/channels/{name}/enable (or restart)."}}
+			last = &attemptErr{reason: "channel " + ch.Name + " is disabled: " + why,
+				err: apierr.T(apierr.UpstreamAuthFailed, i18n.M("relay.channel_disabled"), i18n.M("relay.channel_disabled.hint"))}
 			if i == len(order)-1 && tried == 0 && len(held) > 0 {
 				resortFrom = len(order)
 				order = append(order[:len(order):len(order)], held...)
@@ -258,8 +256,7 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 		}
 	}
 	if last == nil {
-		return apierr.New(apierr.UpstreamUnavailable, fmt.Sprintf("No channel for model %q could be tried.", req.Model),
-			"Retry shortly; the gateway operator can see each channel's state in GET /admin/v1/channels.")
+		return apierr.T(apierr.UpstreamUnavailable, i18n.M("relay.none_tried", i18n.Q("model", req.Model)), i18n.M("relay.none_tried.hint"))
 	}
 	res.FailureReason = last.reason
 	return last.err
@@ -348,9 +345,9 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 	}
 	res.Channel, res.ModelServed = ch.Name, ch.UpstreamModel(req.Model)
 	return &attemptErr{final: true, reason: fmt.Sprintf("channel %s has type %s, which cannot serve %s", ch.Name, typ, req.Route),
-		err: apierr.New(apierr.InvalidRequest,
-			fmt.Sprintf("Model %q is served by a %s channel, and %s can only be sent to OpenAI-compatible channels.", req.Model, typ, req.Route),
-			"Use a model served by an OpenAI-compatible channel for this endpoint (GET /v1/models lists them), or use /v1/chat/completions.")}
+		err: apierr.T(apierr.InvalidRequest,
+			i18n.M("relay.openai_only", i18n.Q("model", req.Model), i18n.S("type", typ), i18n.S("route", req.Route)),
+			i18n.M("relay.openai_only.hint"))}
 }
 
 // passThrough sends the client's body as it is (model name mapped) and
@@ -361,7 +358,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	if upstreamModel != req.BodyModel && (req.Native == nil || req.Native.ModelInBody) {
 		b, err := setModel(body, upstreamModel)
 		if err != nil {
-			return &attemptErr{err: apierr.Wrap(apierr.InvalidRequest, err, "The request body could not be rewritten for the upstream.", "Send a JSON object body."), final: true}
+			return &attemptErr{err: apierr.T(apierr.InvalidRequest, i18n.M("relay.rewrite_failed"), i18n.M("relay.rewrite_failed.hint")).WithCause(err), final: true}
 		}
 		body = b
 	}
@@ -373,7 +370,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	}
 	out, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return &attemptErr{err: apierr.Wrap(apierr.Internal, err, "The upstream request could not be built.", ""), final: true}
+		return &attemptErr{err: apierr.T(apierr.Internal, i18n.M("relay.build_failed"), i18n.Message{}).WithCause(err), final: true}
 	}
 	out.Header.Set("Content-Type", "application/json")
 	out.Header.Set("User-Agent", "keygate")
@@ -430,7 +427,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		if te := timedOut(ctx); te != nil {
 			reason = te.Error()
 		}
-		return &attemptErr{err: apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer was cut off.", "Retry the request."), reason: reason, verdict: broke}
+		return &attemptErr{err: apierr.T(apierr.UpstreamError, i18n.M("relay.cut_off"), i18n.M("retry.request")).WithCause(err), reason: reason, verdict: broke}
 	}
 	if !jsonscan.Valid(b) {
 		// A 200 that is not JSON (an HTML error page, a proxy's text, a cut
@@ -439,9 +436,9 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		reason := fmt.Sprintf("upstream %s answered %d with a body that is not JSON (%d bytes, Content-Type %q): %s", ch.Name, resp.StatusCode, len(b),
 			resp.Header.Get("Content-Type"), truncate(provider.Scrub(string(bytes.TrimSpace(b[:min(len(b), 2048)])), ch.APIKey), 200))
 		rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "invalid_body").Inc()
-		return &attemptErr{reason: reason, verdict: broke, err: &apierr.Error{Code: apierr.UpstreamError, Status: http.StatusBadGateway,
-			Message: "The upstream answered with a body that is not JSON, so there is no answer to relay; the call is not charged.",
-			Hint:    "Retry the request; if it persists, the gateway operator should check the channel (the request id shows the upstream's answer)."}}
+		e := apierr.T(apierr.UpstreamError, i18n.M("relay.not_json"), i18n.M("relay.not_json.hint"))
+		e.Status = http.StatusBadGateway
+		return &attemptErr{reason: reason, verdict: broke, err: e}
 	}
 	if req.Native != nil && req.Native.Usage != nil {
 		res.Usage, res.HasUsage = req.Native.Usage(b)
@@ -570,7 +567,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 		res.FailureReason = reason
 		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
 		// Tell the SDK the stream failed instead of letting it look complete.
-		e := apierr.New(apierr.UpstreamError, "The upstream stream ended before it was complete.", "Retry the request; the partial answer is billed only for what was produced.")
+		e := apierr.T(apierr.UpstreamError, i18n.M("relay.stream_cut"), i18n.M("relay.stream_cut.hint"))
 		_, _ = fmt.Fprintf(w, "data: %s\n\n", apierr.Body(e, ""))
 		_ = rc.Flush()
 		return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
