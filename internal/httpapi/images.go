@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"mime"
@@ -77,8 +76,7 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request, sc *Sc
 	}
 	var p imageParams
 	if err := json.Unmarshal(buf.Bytes(), &p); err != nil {
-		return apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
-			`Send a JSON object such as {"model": "gpt-image-1", "prompt": "…"} with Content-Type: application/json.`)
+		return apierr.T(apierr.InvalidRequest, i18n.M("req.not_json", i18n.S("detail", jsonErr(err))), i18n.M("req.hint.images_body")).WithCause(err)
 	}
 	return s.images(w, r, sc, &p, buf.Bytes(), "", "/images/generations")
 }
@@ -90,9 +88,8 @@ func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, sc *Scope) e
 	}
 	ct, ps, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || ct != "multipart/form-data" || ps["boundary"] == "" {
-		return apierr.New(apierr.InvalidRequest,
-			"POST /v1/images/edits takes a multipart/form-data body (the image files and the fields), not "+strconv.Quote(r.Header.Get("Content-Type"))+".",
-			"Send the fields model, prompt (and n, size, quality…) with the image file(s) as image (or image[]) and an optional mask, as multipart/form-data; the OpenAI SDKs do this for you.")
+		return apierr.T(apierr.InvalidRequest, i18n.M("image.bad_content_type", i18n.Q("type", r.Header.Get("Content-Type"))),
+			i18n.M("image.bad_content_type.hint"))
 	}
 	buf, err := s.readBody(w, r)
 	if err != nil {
@@ -104,9 +101,7 @@ func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, sc *Scope) e
 		return err
 	}
 	if images == 0 {
-		e := apierr.New(apierr.InvalidRequest, "The edit request has no image: send one or more files as image (or image[]).", "")
-		e.Param = "image"
-		return e
+		return apierr.T(apierr.InvalidRequest, i18n.M("image.no_image"), i18n.Message{}).WithParam("image")
 	}
 	return s.images(w, r, sc, p, buf.Bytes(), ps["boundary"], "/images/edits")
 }
@@ -123,8 +118,8 @@ func readImageForm(body []byte, boundary string) (*imageParams, int, error) {
 			break
 		}
 		if err != nil {
-			return nil, 0, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read: "+err.Error()+".",
-				"Send a well-formed multipart/form-data body whose boundary matches the Content-Type header.")
+			return nil, 0, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable_detail", i18n.S("detail", err.Error())),
+				i18n.M("multipart.unreadable_detail.hint")).WithCause(err)
 		}
 		name := part.FormName()
 		if part.FileName() != "" {
@@ -135,7 +130,7 @@ func readImageForm(body []byte, boundary string) (*imageParams, int, error) {
 		}
 		v, err := io.ReadAll(io.LimitReader(part, 64<<10))
 		if err != nil {
-			return nil, 0, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+			return nil, 0, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable"), i18n.Message{}).WithCause(err)
 		}
 		val := string(v)
 		switch name {
@@ -152,9 +147,7 @@ func readImageForm(body []byte, boundary string) (*imageParams, int, error) {
 		case "n":
 			n, err := strconv.Atoi(strings.TrimSpace(val))
 			if err != nil {
-				e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("n must be a whole number of images, not %q.", val), "")
-				e.Param = "n"
-				return nil, 0, e
+				return nil, 0, apierr.T(apierr.InvalidRequest, i18n.M("image.bad_n", i18n.Q("value", val)), i18n.Message{}).WithParam("n")
 			}
 			p.N = &n
 		}
@@ -166,21 +159,15 @@ func readImageForm(body []byte, boundary string) (*imageParams, int, error) {
 // boundary is the multipart boundary of an edit ("" for JSON).
 func (s *Server) images(w http.ResponseWriter, r *http.Request, sc *Scope, p *imageParams, body []byte, boundary, path string) error {
 	if p.Model == "" {
-		e := apierr.New(apierr.InvalidRequest, "The request has no \"model\".", "Add \"model\": one of the image models GET /v1/models lists.")
-		e.Param = "model"
-		return e
+		return apierr.T(apierr.InvalidRequest, i18n.M("req.no_model"), i18n.M("image.no_model.hint")).WithParam("model")
 	}
 	sc.Log.Model, sc.Log.Stream = p.Model, p.Stream
 	if strings.TrimSpace(p.Prompt) == "" {
-		e := apierr.New(apierr.InvalidRequest, "The request has no \"prompt\": say what the image should show.", "")
-		e.Param = "prompt"
-		return e
+		return apierr.T(apierr.InvalidRequest, i18n.M("image.no_prompt"), i18n.Message{}).WithParam("prompt")
 	}
 	n := p.count()
 	if n < 1 || n > maxImages {
-		e := apierr.New(apierr.InvalidRequest, fmt.Sprintf("n is %d; one call makes 1 to %d images.", n, maxImages), "Ask for fewer images per call.")
-		e.Param = "n"
-		return e
+		return apierr.T(apierr.InvalidRequest, i18n.M("image.too_many", i18n.N("n", n), i18n.N("max", maxImages)), i18n.M("image.too_many.hint")).WithParam("n")
 	}
 	if err := s.allowRequestType(sc, "images"); err != nil {
 		return err
@@ -191,9 +178,8 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request, sc *Scope, p *im
 	}
 	chs = openAIChannels(chs)
 	if len(chs) == 0 {
-		return apierr.New(apierr.InvalidRequest,
-			fmt.Sprintf("Model %q is served only by channels that are not OpenAI-compatible, and %s is passed only to OpenAI-compatible image APIs.", m.Name, "/v1"+path),
-			"Use an image model served by an OpenAI-compatible channel (GET /v1/models lists the models).")
+		return apierr.T(apierr.InvalidRequest, i18n.M("image.openai_only", i18n.Q("model", m.Name), i18n.S("route", "/v1"+path)),
+			i18n.M("image.openai_only.hint"))
 	}
 	mult := 0.0
 	if g != nil {
@@ -350,7 +336,7 @@ func setFormField(body []byte, boundary, name, value string) ([]byte, error) {
 	var out bytes.Buffer
 	mw := multipart.NewWriter(&out)
 	if err := mw.SetBoundary(boundary); err != nil {
-		return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart boundary cannot be reused.", "")
+		return nil, apierr.T(apierr.InvalidRequest, i18n.M("multipart.boundary"), i18n.Message{}).WithCause(err)
 	}
 	for {
 		part, err := mr.NextRawPart()
@@ -358,7 +344,7 @@ func setFormField(body []byte, boundary, name, value string) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+			return nil, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable"), i18n.Message{}).WithCause(err)
 		}
 		h := textproto.MIMEHeader{}
 		for k, v := range part.Header {
@@ -366,7 +352,7 @@ func setFormField(body []byte, boundary, name, value string) ([]byte, error) {
 		}
 		pw, err := mw.CreatePart(h)
 		if err != nil {
-			return nil, apierr.Wrap(apierr.Internal, err, "The multipart body could not be rewritten.", "")
+			return nil, apierr.T(apierr.Internal, i18n.M("multipart.rewrite"), i18n.Message{}).WithCause(err)
 		}
 		if part.FormName() == name && part.FileName() == "" {
 			_, err = io.WriteString(pw, value)
@@ -374,11 +360,11 @@ func setFormField(body []byte, boundary, name, value string) ([]byte, error) {
 			_, err = io.Copy(pw, part)
 		}
 		if err != nil {
-			return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+			return nil, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable"), i18n.Message{}).WithCause(err)
 		}
 	}
 	if err := mw.Close(); err != nil {
-		return nil, apierr.Wrap(apierr.Internal, err, "The multipart body could not be rewritten.", "")
+		return nil, apierr.T(apierr.Internal, i18n.M("multipart.rewrite"), i18n.Message{}).WithCause(err)
 	}
 	return out.Bytes(), nil
 }
@@ -401,7 +387,7 @@ func (s *Server) allowRequestType(sc *Scope, typ string) error {
 	if len(k.RequestTypes) == 0 || slices.Contains(k.RequestTypes, typ) {
 		return nil
 	}
-	return apierr.New(apierr.ModelNotAllowed,
-		fmt.Sprintf("Key %s may not make %s requests: it is scoped to the request types %s.", k.Display, typ, strings.Join(k.RequestTypes, ", ")),
-		fmt.Sprintf("Use a key allowed to make %s requests, or ask the key's owner to add %q to its request_types.", typ, typ))
+	return apierr.T(apierr.ModelNotAllowed,
+		i18n.M("key.request_type", i18n.S("key", k.Display), i18n.S("type", typ), i18n.S("types", strings.Join(k.RequestTypes, ", "))),
+		i18n.M("key.request_type.hint", i18n.S("type", typ), i18n.Q("quoted", typ)))
 }

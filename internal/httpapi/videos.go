@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -17,6 +16,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/credential"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/jobs"
 	"github.com/keygate/keygate/internal/ledger"
@@ -95,10 +95,8 @@ type videoRequest struct {
 	Ref     *jobs.Reference
 }
 
-func badVideoParam(param, msg, hint string) error {
-	e := apierr.New(apierr.InvalidRequest, msg, hint)
-	e.Param = param
-	return e
+func badVideoParam(param string, msg, hint i18n.Message) error {
+	return apierr.T(apierr.InvalidRequest, msg, hint).WithParam(param)
 }
 
 func parseSeconds(v string) (int, error) {
@@ -108,8 +106,8 @@ func parseSeconds(v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxVideoSeconds {
-		return 0, badVideoParam("seconds", fmt.Sprintf("seconds is %q; a video is 1 to %d whole seconds long.", v, maxVideoSeconds),
-			`Send "seconds": "4" (or 8, 12 — what the model offers).`)
+		return 0, badVideoParam("seconds", i18n.M("video.bad_seconds", i18n.Q("value", v), i18n.N("max", maxVideoSeconds)),
+			i18n.M("video.bad_seconds.hint"))
 	}
 	return n, nil
 }
@@ -132,12 +130,12 @@ func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*vide
 				break
 			}
 			if err != nil {
-				return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read: "+err.Error()+".",
-					"Send a well-formed multipart/form-data body whose boundary matches the Content-Type header.")
+				return nil, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable_detail", i18n.S("detail", err.Error())),
+					i18n.M("multipart.unreadable_detail.hint")).WithCause(err)
 			}
 			b, err := io.ReadAll(part)
 			if err != nil {
-				return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+				return nil, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable"), i18n.Message{}).WithCause(err)
 			}
 			switch part.FormName() {
 			case "model":
@@ -165,8 +163,7 @@ func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*vide
 		InputReference json.RawMessage `json:"input_reference"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &in); err != nil {
-		return nil, apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid JSON: "+jsonErr(err)+".",
-			`Send {"model": "…", "prompt": "…", "seconds": "4"} as application/json, or the same fields as multipart/form-data.`)
+		return nil, apierr.T(apierr.InvalidRequest, i18n.M("req.not_json", i18n.S("detail", jsonErr(err))), i18n.M("video.json.hint")).WithCause(err)
 	}
 	vr.Model, vr.Prompt, vr.Size = in.Model, in.Prompt, in.Size
 	if vr.Seconds, err = parseSeconds(strings.Trim(string(in.Seconds), `"`)); err != nil {
@@ -177,8 +174,7 @@ func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*vide
 			ImageURL string `json:"image_url"`
 		}
 		if json.Unmarshal(in.InputReference, &ref) != nil || ref.ImageURL == "" {
-			return nil, badVideoParam("input_reference", "input_reference must be {\"image_url\": \"https://… or data:…\"} in a JSON body.",
-				"To upload a file, send the request as multipart/form-data with the file as input_reference.")
+			return nil, badVideoParam("input_reference", i18n.M("video.bad_reference"), i18n.M("video.bad_reference.hint"))
 		}
 		vr.Ref = &jobs.Reference{URL: ref.ImageURL}
 	}
@@ -191,18 +187,18 @@ func (s *Server) videosCreate(w http.ResponseWriter, r *http.Request, sc *Scope)
 		return err
 	}
 	if s.Jobs == nil {
-		return apierr.New(apierr.ServiceUnavailable, "This gateway runs no video jobs.", "Ask the operator; video jobs start with the gateway.")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("video.disabled"), i18n.M("video.disabled.hint"))
 	}
 	vr, err := s.readVideoRequest(w, r)
 	if err != nil {
 		return err
 	}
 	if vr.Model == "" {
-		return badVideoParam("model", "The request has no \"model\".", "Add \"model\": one of the video models GET /v1/models lists.")
+		return badVideoParam("model", i18n.M("req.no_model"), i18n.M("video.no_model.hint"))
 	}
 	sc.Log.Model = vr.Model
 	if strings.TrimSpace(vr.Prompt) == "" {
-		return badVideoParam("prompt", "The request has no \"prompt\": say what the video should show.", "")
+		return badVideoParam("prompt", i18n.M("video.no_prompt"), i18n.Message{})
 	}
 	if err := s.allowRequestType(sc, "videos"); err != nil {
 		return err
@@ -213,9 +209,7 @@ func (s *Server) videosCreate(w http.ResponseWriter, r *http.Request, sc *Scope)
 	}
 	cands := s.jobChannels(chs)
 	if len(cands) == 0 {
-		return apierr.New(apierr.UpstreamUnavailable,
-			fmt.Sprintf("No enabled channel that runs video jobs (OpenAI-compatible /v1/videos or Gemini Veo) serves model %q.", m.Name),
-			"Use a video model (GET /v1/models), or ask the gateway operator to add a channel for this one.")
+		return apierr.T(apierr.UpstreamUnavailable, i18n.M("video.no_channel", i18n.Q("model", m.Name)), i18n.M("video.no_channel.hint"))
 	}
 	mult := 0.0
 	if g != nil {
@@ -302,32 +296,30 @@ func (s *Server) jobChannels(chs []*catalog.Channel) []*catalog.Channel {
 func (s *Server) submitError(sc *Scope, err error) error {
 	var ce *store.JobCapError
 	if errors.As(err, &ce) {
-		which := fmt.Sprintf("project %q", ce.Name)
+		which := i18n.M("video.capped.project", i18n.Q("name", ce.Name))
 		if ce.Which == "channel" {
-			which = "every channel serving this model (the last tried: " + ce.Name + ")"
+			which = i18n.M("video.capped.channel", i18n.S("name", ce.Name))
 		}
-		return apierr.New(apierr.RateLimitExceeded,
-			fmt.Sprintf("Video jobs are capped: %s has %d jobs in flight, its max_jobs is %d.", which, ce.InFlight, ce.Cap),
-			"Wait for a job to finish (GET /v1/videos shows them), or ask the gateway operator to raise max_jobs.").WithHeader("Retry-After", "30")
+		return apierr.T(apierr.RateLimitExceeded,
+			i18n.M("video.capped", i18n.Sub("which", which), i18n.N("n", ce.InFlight), i18n.N("cap", ce.Cap)),
+			i18n.M("video.capped.hint")).WithHeader("Retry-After", "30")
 	}
 	var se *jobs.SubmitError
 	if !errors.As(err, &se) {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The video job could not be created.", "Retry shortly.")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("video.create_failed"), i18n.M("retry.shortly")).WithCause(err)
 	}
 	sc.Log.Charged = "refunded"
 	sc.Log.FailureReason = truncate(se.Err.Error(), 500) // the adapters removed the channel credential
-	msg := se.Job.ErrorMessage + " (job " + se.Job.ID + ")"
+	msg := i18n.M("video.failed", i18n.S("detail", se.Job.ErrorMessage), i18n.S("id", se.Job.ID))
 	switch se.Class {
 	case jobs.ClassPolicy, jobs.ClassInvalid:
-		return apierr.New(apierr.InvalidRequest, msg, "Change the request; GET /v1/videos/"+se.Job.ID+" keeps the job's record.")
+		return apierr.T(apierr.InvalidRequest, msg, i18n.M("video.failed.invalid.hint", i18n.S("id", se.Job.ID)))
 	case jobs.ClassAuth:
-		return &apierr.Error{Code: apierr.UpstreamAuthFailed, Message: msg,
-			Hint: "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}
+		return apierr.T(apierr.UpstreamAuthFailed, msg, i18n.M("relay.auth_failed.hint"))
 	case jobs.ClassBalance:
-		return apierr.New(apierr.UpstreamUnavailable, msg,
-			"This is for the gateway operator: the upstream account needs funds. Your own budget was not charged.")
+		return apierr.T(apierr.UpstreamUnavailable, msg, i18n.M("video.failed.balance.hint"))
 	}
-	return apierr.New(apierr.UpstreamUnavailable, msg, "Retry after a short wait.").WithHeader("Retry-After", "5")
+	return apierr.T(apierr.UpstreamUnavailable, msg, i18n.M("video.failed.retry.hint")).WithHeader("Retry-After", "5")
 }
 
 // ownJob finds a job of the caller's project; another project's job is
@@ -343,13 +335,11 @@ func (s *Server) ownJob(r *http.Request, sc *Scope) (store.Job, error) {
 	id := r.PathValue("id")
 	j, err := s.Store.GetJob(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && j.Project != sc.Key.Project {
-		e := apierr.New(apierr.NotFound, fmt.Sprintf("No video job %q in project %q.", id, sc.Key.Project),
-			"GET /v1/videos lists this project's jobs; ids start with video_.")
-		e.Param = "video_id"
-		return j, e
+		return j, apierr.T(apierr.NotFound, i18n.M("video.not_found", i18n.Q("id", id), i18n.Q("project", sc.Key.Project)),
+			i18n.M("video.not_found.hint")).WithParam("video_id")
 	}
 	if err != nil {
-		return j, apierr.Wrap(apierr.ServiceUnavailable, err, "The job cannot be read right now.", "Retry shortly.")
+		return j, apierr.T(apierr.ServiceUnavailable, i18n.M("video.unreadable"), i18n.M("retry.shortly")).WithCause(err)
 	}
 	sc.Log.Model, sc.Log.Channel = j.Model, j.Channel
 	return j, nil
@@ -377,13 +367,13 @@ func (s *Server) videosList(w http.ResponseWriter, r *http.Request, sc *Scope) e
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return badVideoParam("limit", fmt.Sprintf("limit=%q; use 1 to 100.", v), "")
+			return badVideoParam("limit", i18n.M("video.bad_limit", i18n.Q("value", v)), i18n.Message{})
 		}
 		limit = n
 	}
 	list, err := s.Store.ListJobs(r.Context(), store.JobFilter{Project: sc.Key.Project, After: q.Get("after"), Limit: limit + 1})
 	if err != nil {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The jobs cannot be read right now.", "Retry shortly.")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("video.list_failed"), i18n.M("retry.shortly")).WithCause(err)
 	}
 	more := len(list) > limit
 	if more {
@@ -414,23 +404,22 @@ func (s *Server) videosContent(w http.ResponseWriter, r *http.Request, sc *Scope
 		variant = "video"
 	case "video", "thumbnail", "spritesheet":
 	default:
-		return badVideoParam("variant", fmt.Sprintf("variant=%q; use video, thumbnail or spritesheet.", variant), "")
+		return badVideoParam("variant", i18n.M("video.bad_variant", i18n.Q("value", variant)), i18n.Message{})
 	}
 	if j.State != store.JobCompleted {
-		return apierr.New(apierr.InvalidRequest, fmt.Sprintf("Video job %s is %s; its content exists once it is completed.", j.ID, ViewVideo(&j).Status),
-			"Poll GET /v1/videos/"+j.ID+" until status is completed.")
+		return apierr.T(apierr.InvalidRequest, i18n.M("video.not_ready", i18n.S("id", j.ID), i18n.S("status", string(ViewVideo(&j).Status))),
+			i18n.M("video.not_ready.hint", i18n.S("id", j.ID)))
 	}
 	if !j.ExpiresAt.IsZero() && !s.Now().Before(j.ExpiresAt) {
-		return apierr.New(apierr.NotFound, fmt.Sprintf("The content of video job %s expired at %s.", j.ID, stamp(j.ExpiresAt)),
-			"Generate the video again; download results before expires_at.")
+		return apierr.T(apierr.NotFound, i18n.M("video.expired", i18n.S("id", j.ID), i18n.S("at", stamp(j.ExpiresAt))), i18n.M("video.expired.hint"))
 	}
 	resp, err := s.Jobs.Content(r.Context(), &j, variant)
 	if err != nil {
 		var ue *jobs.UpstreamError
 		if errors.As(err, &ue) && ue.Status == 404 {
-			return apierr.Wrap(apierr.NotFound, err, fmt.Sprintf("The upstream has no %s for video job %s (any more).", variant, j.ID), "")
+			return apierr.T(apierr.NotFound, i18n.M("video.no_variant", i18n.S("variant", variant), i18n.S("id", j.ID)), i18n.Message{}).WithCause(err)
 		}
-		return apierr.Wrap(apierr.UpstreamUnavailable, err, "The video's content could not be fetched from the upstream.", "Retry shortly.")
+		return apierr.T(apierr.UpstreamUnavailable, i18n.M("video.fetch_failed"), i18n.M("retry.shortly")).WithCause(err)
 	}
 	defer resp.Body.Close()
 	h := w.Header()
@@ -456,7 +445,7 @@ func (s *Server) videosDelete(w http.ResponseWriter, r *http.Request, sc *Scope)
 	sc.Log.RequestType = "videos"
 	got, err := s.Jobs.Cancel(r.Context(), j.ID)
 	if err != nil {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The job could not be cancelled right now.", "Retry shortly.")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("video.cancel_failed"), i18n.M("retry.shortly")).WithCause(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": got.ID, "object": "video.deleted", "deleted": true, "status": ViewVideo(&got).Status})
 	return nil
