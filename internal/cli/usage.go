@@ -24,7 +24,7 @@ var usageCols = map[string][]string{
 	"day":     {"day"},
 }
 
-var usageCounts = []string{"requests", "errors", "input_tokens", "output_tokens", "cost_usd"}
+var usageCounts = []string{"requests", "errors", "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd"}
 
 func newUsageCmd() *cobra.Command {
 	var af adminFlags

@@ -55,6 +55,9 @@ func TestUsageAndMembersCLI(t *testing.T) {
 	if code != 0 || err != nil || len(recs) != 2 || recs[0][0] != "key_id" || recs[1][0] != k.ID || recs[1][2] != "2" {
 		t.Fatalf("usage csv: %d %v\n%s", code, err, out)
 	}
+	if !strings.Contains(strings.Join(recs[0], ","), "cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd") {
+		t.Fatalf("usage csv columns: %v", recs[0])
+	}
 	if code, _, errOut = runCLI(t, "usage", "--by", "color"); code == 0 || !strings.Contains(errOut, "group_by") {
 		t.Fatalf("bad --by: %d %s", code, errOut)
 	}
