@@ -315,7 +315,7 @@ func viewLog(l store.RequestLog) wire.LogView {
 	return wire.LogView{RequestID: l.RequestID, Time: l.Time, KeyID: l.KeyID, KeyDisplay: l.KeyDisplay, KeyEnv: l.KeyEnv,
 		Project: l.Project, Member: l.Member, Group: l.Group, Model: l.Model, ModelServed: l.ModelServed, Channel: l.Channel,
 		RequestType: l.RequestType, Stream: l.Stream, Status: l.Status, ErrorCode: l.ErrorCode, FailureReason: l.FailureReason,
-		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, UsageEstimated: l.UsageEstimated, CostUSD: l.CostUSD,
+		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, UsageEstimated: l.UsageEstimated, Priced: !l.Unpriced, CostUSD: l.CostUSD,
 		Charged: l.Charged, LatencyMS: l.LatencyMS, TTFBMS: l.TTFBMS, SourceIP: l.SourceIP, UserAgent: l.UserAgent,
 		Attempts: l.Attempts, Route: l.Route,
 		CachedInputTokens: l.CachedInputTokens, CacheWriteTokens: l.CacheWriteTokens, ReasoningTokens: l.ReasoningTokens}

@@ -115,8 +115,14 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 	}
 	sc.node = &events.Node{Bus: sc.bus, Instance: sc.instance, Log: a.log,
 		Apply: func(ctx context.Context, ev events.Event) error {
-			if ev.Kind == events.KindKey {
+			switch ev.Kind {
+			case events.KindKey:
 				return a.Catalog.ApplyKey(ctx, ev.ID)
+			case events.KindBreaker:
+				if name, until, ok := events.ParseBreakerID(ev.ID); ok {
+					a.Catalog.OpenBreaker(name, until)
+				}
+				return nil
 			}
 			return a.Catalog.Reload(ctx)
 		},
@@ -130,6 +136,11 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 		sc.alerts = alerts.New(a.Store, a.Webhooks, a.log)
 		led.OnAlert = sc.alerts.Handle
 	}
+	a.Catalog.OnBreakerOpen(func(name string, until time.Time) {
+		// Another instance opens its breaker of this channel too, until the
+		// same time, instead of finding the outage with calls of its own.
+		sc.node.Publish(context.Background(), events.KindBreaker, events.BreakerID(name, until))
+	})
 	a.Ledger = led
 	a.Server.Store = &events.Store{Store: a.Server.Store, Node: sc.node}
 	a.Server.Limits = lim

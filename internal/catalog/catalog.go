@@ -103,6 +103,9 @@ type Channel struct {
 	APIKey string   // opened credential; never logged
 	URL    *url.URL // parsed base URL
 	groups map[string]bool
+	// opened, when set, is told (asynchronously) that this channel's
+	// breaker just opened, so other instances can open theirs.
+	opened func(name string, until time.Time)
 	// hp is the breaker and statistics (health.go), kept across reloads
 	// while the channel's definition is unchanged; created on first use.
 	hp atomic.Pointer[health]
@@ -195,6 +198,31 @@ type Catalog struct {
 	staleSince atomic.Int64
 	refreshMu  sync.Mutex // guards lastKey
 	reloadMu   sync.Mutex
+	// breakerOpened, when set, hears of each breaker that opens on this
+	// instance (app publishes it as a change event). Set before serving.
+	breakerOpened atomic.Pointer[func(name string, until time.Time)]
+}
+
+// OnBreakerOpen sets the function told of each breaker that opens here.
+func (c *Catalog) OnBreakerOpen(fn func(name string, until time.Time)) {
+	c.breakerOpened.Store(&fn)
+}
+
+func (c *Catalog) tellBreakerOpened(name string, until time.Time) {
+	if fn := c.breakerOpened.Load(); fn != nil {
+		go (*fn)(name, until)
+	}
+}
+
+// OpenBreaker opens the breaker of a channel here because it opened on
+// another instance, until the same time; an open breaker that ends later
+// is left as it is.
+func (c *Catalog) OpenBreaker(name string, until time.Time) {
+	for _, ch := range c.Snapshot().Channels {
+		if ch.Name == name {
+			ch.openUntil(until)
+		}
+	}
 }
 
 // New builds a catalog and loads everything once.
@@ -312,7 +340,7 @@ func (c *Catalog) Reload(ctx context.Context) error {
 			idle = append(idle, ch.Models...)
 			continue
 		}
-		cc := &Channel{Channel: ch, groups: map[string]bool{}}
+		cc := &Channel{Channel: ch, groups: map[string]bool{}, opened: c.tellBreakerOpened}
 		u, err := channelURL(ch.Type, ch.BaseURL)
 		if err != nil {
 			c.log.Error("channel has an invalid base_url; skipped", "channel", ch.Name, "err", err)

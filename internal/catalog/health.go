@@ -76,6 +76,18 @@ func (c *Channel) Allow() bool {
 	return true
 }
 
+// openUntil opens the breaker until t, told by another instance whose
+// breaker for this channel opened; it counts no failure here.
+func (c *Channel) openUntil(t time.Time) {
+	h := c.h()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.disabled || !t.After(time.Now()) || h.open && !h.openUntil.Before(t) {
+		return
+	}
+	h.open, h.probing, h.openUntil = true, false, t
+}
+
 // EndProbe ends a half-open probe that finished without a verdict (the
 // client left, or the answer was the caller's own error), so the next call
 // may probe again.
@@ -136,6 +148,7 @@ func (c *Channel) Failure(reason string, cooldown time.Duration) bool {
 	h.consecutive++
 	h.lastErr, h.lastErrAt = reason, now
 	calls := h.winOK + h.winFail
+	wasOpen := h.open && now.Before(h.openUntil)
 	limit := BreakerFailures
 	if c.BreakerFailures > 0 {
 		limit = c.BreakerFailures // the channel's own breaker_failures
@@ -146,6 +159,9 @@ func (c *Channel) Failure(reason string, cooldown time.Duration) bool {
 	if h.probing || h.consecutive >= limit ||
 		calls >= BreakerMinCalls && float64(h.winFail) >= BreakerErrorRate*float64(calls) {
 		h.open, h.probing, h.openUntil = true, false, now.Add(cooldown)
+		if c.opened != nil && !wasOpen {
+			c.opened(c.Name, h.openUntil)
+		}
 	}
 	return h.open
 }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/keygate/keygate/internal/store"
 )
@@ -26,7 +27,25 @@ import (
 const (
 	KindKey     = "key"     // ID is the key id
 	KindCatalog = "catalog" // groups, models, channels, projects or members changed
+	// KindBreaker says a channel's breaker opened on one instance; ID is
+	// BreakerID(name, until). Nothing is stored: the others open theirs.
+	KindBreaker = "breaker"
 )
+
+// BreakerID is the ID of a KindBreaker event.
+func BreakerID(channel string, until time.Time) string {
+	return strconv.FormatInt(until.UnixMilli(), 10) + ":" + channel
+}
+
+// ParseBreakerID reads a KindBreaker event's ID.
+func ParseBreakerID(id string) (channel string, until time.Time, ok bool) {
+	ms, name, found := strings.Cut(id, ":")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !found || err != nil || name == "" {
+		return "", time.Time{}, false
+	}
+	return name, time.UnixMilli(n), true
+}
 
 // Event is one change.
 type Event struct {

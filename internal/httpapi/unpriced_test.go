@@ -43,4 +43,9 @@ models:
 	if len(got) != 2 || got["mock-gpt"] || !got["mock-gpt-mini"] {
 		t.Fatalf("unpriced per model = %v, want mock-gpt-mini only", got)
 	}
+	for _, row := range g.Logs("key_id="+k.ID, 2) { // as GET /admin/v1/logs shows it
+		if want := row["model"] == "mock-gpt"; row["priced"] != want {
+			t.Fatalf("log row of %v: priced = %v, want %v", row["model"], row["priced"], want)
+		}
+	}
 }

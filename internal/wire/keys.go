@@ -70,14 +70,17 @@ type LogView struct {
 	InputTokens    int       `json:"input_tokens"`
 	OutputTokens   int       `json:"output_tokens"`
 	UsageEstimated bool      `json:"usage_estimated"`
-	CostUSD        float64   `json:"cost_usd"`
-	Charged        string    `json:"charged"`
-	LatencyMS      float64   `json:"latency_ms"`
-	TTFBMS         float64   `json:"ttfb_ms"`
-	SourceIP       string    `json:"source_ip"`
-	UserAgent      string    `json:"user_agent"`
-	Attempts       int       `json:"attempts"`
-	Route          string    `json:"route"`
+	// Priced is false when the model had no price (none declared, none in
+	// the built-in catalogue): cost_usd 0 then means nothing was billed.
+	Priced    bool    `json:"priced"`
+	CostUSD   float64 `json:"cost_usd"`
+	Charged   string  `json:"charged"`
+	LatencyMS float64 `json:"latency_ms"`
+	TTFBMS    float64 `json:"ttfb_ms"`
+	SourceIP  string  `json:"source_ip"`
+	UserAgent string  `json:"user_agent"`
+	Attempts  int     `json:"attempts"`
+	Route     string  `json:"route"`
 
 	// Parts of input_tokens and output_tokens: prompt-cache reads and
 	// writes, reasoning.
