@@ -98,11 +98,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if err != nil {
 		return nil, err
 	}
+	var clampGroups map[string]bool
 	if cfg.ConfigFile != "" {
 		f, err := config.LoadFile(cfg.ConfigFile)
 		if err != nil {
 			return nil, err
 		}
+		clampGroups = f.BudgetClampGroups()
 		if err := Apply(ctx, st, box, f, ManagedByConfig); err != nil {
 			return nil, fmt.Errorf("apply %s: %w", cfg.ConfigFile, err)
 		}
@@ -138,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	client := relay.NewClient(tr) // never follows upstream redirects
 	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
-		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale}
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale, BudgetClampGroups: clampGroups}
 	a.Admin = &admin.Server{Now: time.Now, Store: st, Catalog: cat, Log: log, TrustedProxies: cfg.TrustedProxies, Box: box,
 		UpstreamHTTP: a.Server.Relay.Client}
 	// The services read the admin clock, so a test's clock reaches them too.

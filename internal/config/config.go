@@ -223,6 +223,26 @@ type GroupSpec struct {
 	// Concurrency is the default cap on each key's calls in flight per
 	// instance (0 = KEYGATE_KEY_CONCURRENCY); a key's own value wins.
 	Concurrency int `yaml:"concurrency"`
+	// BudgetClamp: a call of this group's keys that a budget cannot
+	// cover at its max_tokens is sent with max_tokens lowered to what the
+	// budget affords (response header x-keygate-budget-clamped) instead of
+	// being refused. Read from this file only; it is not stored with the
+	// group, so the admin API neither shows nor sets it.
+	BudgetClamp bool `yaml:"budget_clamp"`
+}
+
+// BudgetClampGroups returns the names of the groups with budget_clamp.
+func (f *File) BudgetClampGroups() map[string]bool {
+	var out map[string]bool
+	for _, g := range f.Groups {
+		if g.BudgetClamp {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[g.Name] = true
+		}
+	}
+	return out
 }
 
 // ProjectSpec declares a project.

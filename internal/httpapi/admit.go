@@ -28,7 +28,11 @@ type Estimate struct {
 	Choices     int // completions generated per call (n, best_of, candidateCount); 0 = 1
 	// CapName is the route's name for the output cap, for refusals
 	// ("max_tokens" when empty).
-	CapName  string
+	CapName string
+	// Clamp: the handler can lower the cap in the body, so a group with
+	// budget_clamp gets the call admitted with what its budget affords
+	// (admission.clamped) instead of a refusal.
+	Clamp    bool
 	NoOutput bool // the call produces no output tokens (embeddings)
 	// ReserveUSD, when > 0, is the call's worst-case cost priced another
 	// way (per image): it is reserved instead of the token estimate's cost.
@@ -49,6 +53,9 @@ type admission struct {
 	rule   limit.Rule
 	conc   int
 	tokens int
+	// clamped is the output cap (per choice) the budget affords when admit
+	// lowered it (budget_clamp); 0 when the call goes as asked.
+	clamped int
 }
 
 // admit checks the caller's concurrency, rate limits and budgets for one
@@ -137,11 +144,15 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 				cost = est.ReserveUSD
 			}
 			res, err := s.Ledger.Reserve(ctx, bs[:n], ledger.FromUSD(min(cost, maxHoldUSD)))
+			wc := worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0, prices: prices, mult: mult}
+			var ex *ledger.Exhausted
+			if err != nil && errors.As(err, &ex) && est.Clamp && est.ReserveUSD <= 0 && g != nil && s.BudgetClampGroups[g.Name] {
+				res, a.clamped, err = s.reserveClamped(ctx, bs[:n], &wc, ex)
+			}
 			if err != nil {
 				s.Gate.Release(a.key, a.conc)
-				var ex *ledger.Exhausted
 				if errors.As(err, &ex) {
-					return quotaError(k, mem, ex, worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0, prices: prices, mult: mult})
+					return quotaError(k, mem, ex, wc)
 				}
 				return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.unavailable"), i18n.M("quota.unavailable.hint")).WithCause(err)
 			}
@@ -150,6 +161,28 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 	}
 	a.active = true
 	return nil
+}
+
+// reserveClamped holds what the call costs with its output cap lowered to
+// the largest the budgets afford, trying again (a few times, bounded)
+// when another budget, or spend meanwhile, refuses that. It returns the
+// cap, or the last refusal when not even one output token fits.
+func (s *Server) reserveClamped(ctx context.Context, bs []ledger.Budget, wc *worstCase, ex *ledger.Exhausted) (*ledger.Reservation, int, error) {
+	var err error = ex
+	for range ledger.MaxBudgets + 1 {
+		fit := wc.fit(max(ex.Budget.Limit-ex.Spent-ex.Reserved, 0))
+		if fit < 1 || wc.est.MaxOutput > 0 && fit >= wc.est.MaxOutput {
+			return nil, 0, err
+		}
+		res, rerr := s.Ledger.Reserve(ctx, bs, wc.cost(fit))
+		if rerr == nil {
+			return res, fit, nil
+		}
+		if err = rerr; !errors.As(rerr, &ex) {
+			return nil, 0, rerr
+		}
+	}
+	return nil, 0, err
 }
 
 // maxHoldUSD caps one call's hold so a worst case of 2^63 tokens stays a

@@ -154,3 +154,42 @@ func TestBudgetRefusalTellsTheTruth(t *testing.T) {
 		t.Fatalf("max_tokens %d (the fit the refusal named): %d %s", fit, resp.StatusCode, b)
 	}
 }
+
+// A group with budget_clamp (YAML) gets a call its budget cannot cover at
+// its max_tokens sent with the cap lowered to what the budget affords,
+// saying so in x-keygate-budget-clamped, instead of a refusal; other
+// groups are still refused.
+func TestBudgetClampLowersMaxTokens(t *testing.T) {
+	cfg := strings.Replace(testgw.DefaultConfig, `  - {name: limited, models: [mock-gpt]}`,
+		"  - {name: limited, models: [mock-gpt]}\n  - {name: clamped, models: [\"*\"], budget_clamp: true}", 1)
+	cfg = strings.ReplaceAll(cfg, "groups: [default, limited]", "groups: [default, limited, clamped]")
+	g := testgw.Start(t, testgw.Options{Config: cfg})
+	budget := map[string]any{"limit_usd": 0.00008, "period": "monthly"}
+	plain := g.CreateKey(map[string]any{"budget": budget})
+	const msgs = `"messages":[{"role":"user","content":"hi"}]`
+	var clamped testgw.CreatedKey
+	for _, body := range []string{`{"model":"mock-gpt",` + msgs + `}`, `{"model":"mock-gpt","max_tokens":100000,"stream":true,` + msgs + `}`} {
+		resp, b := g.Do("POST", "/v1/chat/completions", testgw.Bearer(plain.Key), body)
+		if resp.StatusCode != 429 {
+			t.Fatalf("without budget_clamp: %d %s", resp.StatusCode, b)
+		}
+		_, _, msg := errBody(b)
+		m := fitRE.FindStringSubmatch(msg)
+		if m == nil {
+			t.Fatalf("no fit in %s", msg)
+		}
+		clamped = g.CreateKey(map[string]any{"group": "clamped", "budget": budget}) // nothing spent, as plain
+		resp, b = g.Do("POST", "/v1/chat/completions", testgw.Bearer(clamped.Key), body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("with budget_clamp: %d %s", resp.StatusCode, b)
+		}
+		if got, want := resp.Header.Get("X-Keygate-Budget-Clamped"), "max_tokens="+m[1]; got != want {
+			t.Fatalf("x-keygate-budget-clamped = %q, want %q (the refusal's fit)", got, want)
+		}
+	}
+	// A call that fits as asked is not touched.
+	resp, b := g.Do("POST", "/v1/chat/completions", testgw.Bearer(clamped.Key), `{"model":"mock-gpt","max_tokens":5,`+msgs+`}`)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Keygate-Budget-Clamped") != "" {
+		t.Fatalf("a call that fits: %d %q %s", resp.StatusCode, resp.Header.Get("X-Keygate-Budget-Clamped"), b)
+	}
+}

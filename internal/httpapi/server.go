@@ -57,6 +57,9 @@ type Server struct {
 	Gate           *limit.Gate
 	Ledger         *ledger.Ledger
 	KeyConcurrency int // concurrent calls per key and instance when neither the key nor its group sets one; 0 = unlimited
+	// BudgetClampGroups are the groups whose calls get max_tokens lowered
+	// to what the budget affords instead of a refusal (YAML budget_clamp).
+	BudgetClampGroups map[string]bool
 	// Health adds fields to GET /healthz (instance id, last applied
 	// change-event sequence).
 	Health func() map[string]any

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,23 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 				return err
 			}
 		}
+		est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), Choices: in.choices(), NoOutput: op == "embeddings",
+			CapName: capName(op), Clamp: op != "embeddings"}
+		if err := s.admit(r.Context(), sc, m, g, est); err != nil {
+			return err
+		}
+		if n := sc.adm.clamped; n > 0 {
+			// budget_clamp: the call goes with the cap its budget affords.
+			b, err := relay.SetCap(body, capMembers(op), n)
+			if err == nil {
+				err = parseInbound(b, &in) // the new offset of stream_options
+			}
+			if err != nil {
+				return apierr.Wrap(apierr.Internal, err, "The request body could not be rewritten with a lower cap.", "")
+			}
+			body = b
+			w.Header().Set("X-Keygate-Budget-Clamped", capName(op)+"="+strconv.Itoa(n))
+		}
 		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
 			Route: "/v1" + path, DefaultMaxTokens: m.MaxOutput}
 		if op == "responses" || !allOpenAI(chs) {
@@ -91,10 +109,6 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 				return apierr.T(apierr.InvalidRequest, i18n.M("req.not_object"), i18n.Message{}).WithCause(err)
 			}
 			req.Body, req.StripUsage = b, !in.IncludeUsage
-		}
-		est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), Choices: in.choices(), NoOutput: op == "embeddings", CapName: capName(op)}
-		if err := s.admit(r.Context(), sc, m, g, est); err != nil {
-			return err
 		}
 		var res relay.Result
 		rerr := s.Relay.Do(r.Context(), w, &req, &res)
@@ -219,6 +233,18 @@ func allOpenAI(chs []*catalog.Channel) bool {
 		}
 	}
 	return true
+}
+
+// capMembers are the members that carry a route's output cap; the first is
+// added when the body has none.
+func capMembers(op string) []string {
+	switch op {
+	case "responses":
+		return []string{"max_output_tokens"}
+	case "chat":
+		return []string{"max_tokens", "max_completion_tokens"}
+	}
+	return []string{"max_tokens"}
 }
 
 // capName is a route's name for the output cap, for budget refusals.

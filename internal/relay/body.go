@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/jsonscan"
@@ -41,6 +43,35 @@ func setModel(body []byte, model string) ([]byte, error) {
 }
 
 var errNotObject = errors.New("body is not a JSON object")
+
+// SetCap returns body with the value of every top-level member named in
+// names replaced by n (a lowered output cap, budget_clamp), every other
+// byte as the client sent it; a body with none of them gets names[0].
+func SetCap(body []byte, names []string, n int) ([]byte, error) {
+	at := jsonscan.Space(body, 0)
+	var buf [4][2]int
+	spans := buf[:0]
+	end, ok := jsonscan.Object(body, at, func(key []byte, s, e int) bool {
+		if slices.Contains(names, string(key)) {
+			spans = append(spans, [2]int{s, e})
+		}
+		return true
+	})
+	if !ok || jsonscan.Space(body, end) != len(body) || len(names) == 0 {
+		return nil, errNotObject
+	}
+	v := strconv.Itoa(n)
+	if len(spans) == 0 {
+		return insertMember(body, at, `"`+names[0]+`":`+v), nil
+	}
+	out := make([]byte, 0, len(body)+len(v))
+	prev := 0
+	for _, sp := range spans {
+		out = append(append(out, body[prev:sp[0]]...), v...)
+		prev = sp[1]
+	}
+	return append(out, body[prev:]...), nil
+}
 
 // EnsureStreamUsage makes a streaming body ask for usage in its last chunk,
 // so billing uses the upstream's count: it writes

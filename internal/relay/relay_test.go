@@ -270,6 +270,24 @@ func TestSetModelIsByteExact(t *testing.T) {
 	}
 }
 
+// SetCap lowers every cap member in place, or adds the first name.
+func TestSetCap(t *testing.T) {
+	chat := []string{"max_tokens", "max_completion_tokens"}
+	cases := map[string]string{
+		`{"model":"<m>", "max_tokens" : 4096,"x":1}`:             `{"model":"<m>", "max_tokens" : 125,"x":1}`,
+		`{"max_completion_tokens":null,"max_tokens":9,"y":[1 ]}`: `{"max_completion_tokens":125,"max_tokens":125,"y":[1 ]}`,
+		`{"model":"m","messages":[{"max_tokens":1}]}`:            `{"max_tokens":125,"model":"m","messages":[{"max_tokens":1}]}`,
+	}
+	for in, want := range cases {
+		if got, err := SetCap([]byte(in), chat, 125); err != nil || string(got) != want {
+			t.Errorf("SetCap(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := SetCap([]byte(`[1]`), chat, 1); err == nil {
+		t.Error("a body that is not an object was accepted")
+	}
+}
+
 // A passed-through body reaches the upstream with only the model changed,
 // through the whole relay.
 func TestPassThroughBodyIsByteExact(t *testing.T) {
