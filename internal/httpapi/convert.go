@@ -82,6 +82,10 @@ func (s *Server) convertRoute(op string, req *relay.Request, body []byte) {
 func (s *Server) convertResponses(req *relay.Request, body []byte) {
 	req.Native = &relay.Native{ChannelType: relay.TypeOpenAI, URL: baseJoin("/responses"), ModelInBody: true,
 		NewDecoder: func() provider.Decoder { return &openai.ResponsesDecoder{} }, Usage: usage.FromJSON}
-	req.Convert = func() (*provider.ChatRequest, error) { return openai.ParseResponsesRequest(body) }
-	req.Codec = openai.ResponsesCodec{Created: s.Now().Unix()}
+	codec := &openai.ResponsesCodec{Created: s.Now().Unix()}
+	req.Convert = func() (*provider.ChatRequest, error) {
+		codec.Namespaces = openai.Namespaces(body) // namespaced tool calls are rendered back as such
+		return openai.ParseResponsesRequest(body)
+	}
+	req.Codec = codec
 }

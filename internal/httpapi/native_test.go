@@ -208,3 +208,43 @@ func TestClaudeCodeThroughEveryChannel(t *testing.T) {
 		}
 	}
 }
+
+// Codex's recorded request on models of Anthropic and Gemini channels: its
+// web_search tool is refused with a 400 that names the tool and the Codex
+// setting; without it the stream completes in the Responses grammar.
+func TestCodexThroughConvertedChannels(t *testing.T) {
+	fixture, err := os.ReadFile("../provider/openai/testdata/clients/codex-0.169.0-exec.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(fixture, &m)
+	g := testgw.Start(t, testgw.Options{Config: threeVendors})
+	k := g.CreateKey(nil)
+	for _, model := range []string{"claude-mock", "gemini-mock"} {
+		m["model"] = model
+		b, _ := json.Marshal(m)
+		resp, out := g.Do("POST", "/v1/responses", testgw.Bearer(k.Key), string(b))
+		e := errorFields(t, out)
+		if hint, _ := e["hint"].(string); resp.StatusCode != 400 || !strings.Contains(e["message"].(string), `"web_search"`) ||
+			!strings.Contains(hint, `web_search = "disabled"`) || e["param"] != "tools[8]" {
+			t.Fatalf("%s with web_search: %d %s", model, resp.StatusCode, out)
+		}
+		var tools []any
+		for _, tl := range m["tools"].([]any) {
+			if tl.(map[string]any)["type"] != "web_search" {
+				tools = append(tools, tl)
+			}
+		}
+		m2 := map[string]any{}
+		for k, v := range m {
+			m2[k] = v
+		}
+		m2["tools"] = tools
+		b, _ = json.Marshal(m2)
+		resp, out = g.Do("POST", "/v1/responses", testgw.Bearer(k.Key), string(b))
+		if resp.StatusCode != 200 || !strings.Contains(string(out), "event: response.completed") || strings.Contains(string(out), "[DONE]") {
+			t.Fatalf("%s without web_search: %d %s", model, resp.StatusCode, out)
+		}
+	}
+}

@@ -278,6 +278,20 @@ func Unsupported(provider, param, detail string) error {
 	return &UnsupportedError{Provider: provider, Param: param, Detail: detail}
 }
 
+// BuiltinToolError is a tool the client's provider runs itself (OpenAI's
+// web_search…), which the target cannot: answered with 400, naming the
+// tool and the client setting that turns it off.
+type BuiltinToolError struct {
+	Provider string // who runs it
+	Tool     string
+	Param    string // "tools[3]"
+	Setting  string // what to change on the client
+}
+
+func (e *BuiltinToolError) Error() string {
+	return fmt.Sprintf("built-in tool %q (%s) is run by %s itself", e.Tool, e.Param, e.Provider)
+}
+
 // InvalidError is a request that cannot be converted (malformed content).
 type InvalidError struct {
 	Param string

@@ -244,7 +244,15 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 	var un *provider.UnsupportedError
 	var inv *provider.InvalidError
 	var ue *provider.UpstreamError
+	var bt *provider.BuiltinToolError
 	switch {
+	case errors.As(err, &bt):
+		e := apierr.New(apierr.InvalidRequest,
+			fmt.Sprintf("Model %q is served by a %s channel (%s), which cannot run the built-in tool %q (%s): only %s runs it.",
+				res.ModelServed, channelType(ch), ch.Name, bt.Tool, bt.Param, bt.Provider),
+			"Turn the tool off in the client: "+bt.Setting+". Or use a model served by an OpenAI channel (GET /v1/models).")
+		e.Param = bt.Param
+		return &attemptErr{err: e, final: true, reason: bt.Error()}
 	case errors.As(err, &un):
 		var d i18n.Message
 		if un.Detail != "" {

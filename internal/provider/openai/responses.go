@@ -73,6 +73,10 @@ type responsesRequest struct {
 		} `json:"format"`
 	} `json:"text"`
 	Truncation string `json:"truncation"`
+	Reasoning  *struct {
+		Effort  string `json:"effort"`
+		Summary string `json:"summary"`
+	} `json:"reasoning"`
 }
 
 type responsesTool struct {
@@ -80,6 +84,26 @@ type responsesTool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Parameters  json.RawMessage `json:"parameters"`
+	Tools       []responsesTool `json:"tools"` // a namespace's functions
+}
+
+// NamespaceSep joins a namespace and a function name into the one flat
+// name other providers see ("multi_agent_v1__spawn_agent"); a call by that
+// name is rendered back as the namespaced call.
+const NamespaceSep = "__"
+
+// builtinTools are Responses tools OpenAI runs itself, which no other
+// provider can; the hint names the client setting that turns each off
+// (Codex's ~/.codex/config.toml, the usual sender).
+var builtinTools = map[string]string{
+	"web_search":           `web_search = "disabled" in ~/.codex/config.toml (Codex), or drop the web_search tool`,
+	"web_search_preview":   `web_search = "disabled" in ~/.codex/config.toml (Codex), or drop the tool`,
+	"file_search":          "drop the file_search tool",
+	"code_interpreter":     "drop the code_interpreter tool",
+	"computer_use_preview": "drop the computer_use_preview tool",
+	"image_generation":     "drop the image_generation tool",
+	"local_shell":          `use_experimental_unified_exec_tool or a function shell tool in Codex (the default), or drop local_shell`,
+	"mcp":                  "run the MCP server as function tools on the client side, or drop the mcp tool",
 }
 
 type responsesItem struct {
@@ -90,14 +114,15 @@ type responsesItem struct {
 	Name      string          `json:"name"`
 	Arguments string          `json:"arguments"`
 	Output    json.RawMessage `json:"output"`
+	Namespace string          `json:"namespace"`
 }
 
 var (
 	respMapped = map[string]bool{"model": true, "input": true, "instructions": true, "max_output_tokens": true,
 		"temperature": true, "top_p": true, "tools": true, "tool_choice": true, "parallel_tool_calls": true,
-		"stream": true, "user": true, "text": true, "truncation": true}
+		"stream": true, "user": true, "text": true, "truncation": true, "reasoning": true}
 	respIgnored = map[string]bool{"store": true, "metadata": true, "service_tier": true, "include": true,
-		"stream_options": true, "safety_identifier": true, "prompt_cache_key": true}
+		"stream_options": true, "safety_identifier": true, "prompt_cache_key": true, "client_metadata": true}
 )
 
 // ParseResponsesRequest reads a Responses API request (text, images,
@@ -129,11 +154,34 @@ func ParseResponsesRequest(body []byte) (*provider.ChatRequest, error) {
 		f := in.Text.Format
 		r.ResponseFormat = &provider.ResponseFormat{Type: f.Type, Name: f.Name, Schema: f.Schema, Strict: f.Strict}
 	}
+	if rs := in.Reasoning; rs != nil {
+		r.ReasoningEffort = rs.Effort
+		// A summary is the model's reasoning shown: Gemini's thoughts.
+		r.IncludeThoughts = rs.Summary != "" && rs.Summary != "none"
+	}
 	for i, t := range in.Tools {
-		if t.Type != "function" {
-			return nil, provider.Unsupported("this channel", fmt.Sprintf("tools[%d]", i), fmt.Sprintf("built-in tool %q only runs on OpenAI channels", t.Type))
+		switch t.Type {
+		case "function":
+			r.Tools = append(r.Tools, provider.Tool{Name: t.Name, Description: t.Description, Parameters: t.Parameters})
+		case "namespace":
+			// Flattened for the target; calls come back namespaced.
+			for _, f := range t.Tools {
+				if f.Type != "" && f.Type != "function" {
+					continue
+				}
+				desc := f.Description
+				if t.Description != "" {
+					desc = t.Description + " " + desc
+				}
+				r.Tools = append(r.Tools, provider.Tool{Name: t.Name + NamespaceSep + f.Name, Description: desc, Parameters: f.Parameters})
+			}
+		default:
+			setting, ok := builtinTools[t.Type]
+			if !ok {
+				setting = "drop the tool"
+			}
+			return nil, &provider.BuiltinToolError{Provider: "OpenAI", Tool: t.Type, Param: fmt.Sprintf("tools[%d]", i), Setting: setting}
 		}
-		r.Tools = append(r.Tools, provider.Tool{Name: t.Name, Description: t.Description, Parameters: t.Parameters})
 	}
 	if len(in.ToolChoice) > 0 && string(in.ToolChoice) != "null" {
 		var s string
@@ -185,7 +233,11 @@ func ParseResponsesRequest(body []byte) (*provider.ChatRequest, error) {
 			m.Parts = parts
 			r.Messages = append(r.Messages, m)
 		case "function_call":
-			tc := provider.ToolCall{ID: it.CallID, Name: it.Name, Arguments: it.Arguments}
+			name := it.Name
+			if it.Namespace != "" {
+				name = it.Namespace + NamespaceSep + name
+			}
+			tc := provider.ToolCall{ID: it.CallID, Name: name, Arguments: it.Arguments}
 			if n := len(r.Messages); n > 0 && r.Messages[n-1].Role == provider.RoleAssistant {
 				r.Messages[n-1].ToolCalls = append(r.Messages[n-1].ToolCalls, tc)
 			} else {
@@ -240,6 +292,9 @@ func parseResponsesContent(where string, raw json.RawMessage) ([]provider.Part, 
 // ResponsesCodec renders neutral answers as Responses API objects and events.
 type ResponsesCodec struct {
 	Created int64
+	// Namespaces are the request's tool namespaces: a call to a flattened
+	// "ns__name" is rendered as {"namespace":"ns","name":"name"}.
+	Namespaces map[string]bool
 }
 
 var _ provider.Codec = ResponsesCodec{}
@@ -285,9 +340,32 @@ func messageItem(id, status, text string) map[string]any {
 	return map[string]any{"type": "message", "id": responsesID("msg_", id), "status": status, "role": "assistant", "content": content}
 }
 
-func callItem(n int, id, status string, tc provider.ToolCall) map[string]any {
-	return map[string]any{"type": "function_call", "id": fmt.Sprintf("fc_%s_%d", strings.TrimPrefix(responsesID("resp_", id), "resp_"), n),
+func callItem(n int, id, status string, tc provider.ToolCall, namespaces map[string]bool) map[string]any {
+	item := map[string]any{"type": "function_call", "id": fmt.Sprintf("fc_%s_%d", strings.TrimPrefix(responsesID("resp_", id), "resp_"), n),
 		"call_id": tc.ID, "name": tc.Name, "arguments": tc.Arguments, "status": status}
+	if ns, name, ok := strings.Cut(tc.Name, NamespaceSep); ok && namespaces[ns] {
+		item["namespace"], item["name"] = ns, name
+	}
+	return item
+}
+
+// Namespaces returns the namespaces of a request's tools, for rendering
+// calls back (ResponsesCodec.Namespaces).
+func Namespaces(body []byte) map[string]bool {
+	var in struct {
+		Tools []responsesTool `json:"tools"`
+	}
+	_ = json.Unmarshal(body, &in)
+	var out map[string]bool
+	for _, t := range in.Tools {
+		if t.Type == "namespace" {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[t.Name] = true
+		}
+	}
+	return out
 }
 
 // Response renders a complete response object.
@@ -301,7 +379,7 @@ func (c ResponsesCodec) Response(r *provider.ChatResponse) []byte {
 		output = append(output, messageItem(r.ID, "completed", r.Text))
 	}
 	for i, tc := range r.ToolCalls {
-		output = append(output, callItem(i, r.ID, "completed", tc))
+		output = append(output, callItem(i, r.ID, "completed", tc, c.Namespaces))
 	}
 	b, _ := json.Marshal(responseObject(r.ID, r.Model, created, "completed", output, &r.Usage, r.FinishReason))
 	return b
@@ -309,7 +387,7 @@ func (c ResponsesCodec) Response(r *provider.ChatResponse) []byte {
 
 // NewStream returns a Responses event encoder.
 func (c ResponsesCodec) NewStream(id, model string) provider.StreamEncoder {
-	return &ResponsesEncoder{ID: id, Model: model, Created: c.Created}
+	return &ResponsesEncoder{ID: id, Model: model, Created: c.Created, Namespaces: c.Namespaces}
 }
 
 // StreamContentType is text/event-stream.
@@ -319,9 +397,10 @@ func (ResponsesCodec) StreamContentType() string { return "text/event-stream; ch
 // response.created, output items with their text or argument deltas, and
 // response.completed with the whole output and its usage.
 type ResponsesEncoder struct {
-	ID      string
-	Model   string
-	Created int64
+	ID         string
+	Model      string
+	Created    int64
+	Namespaces map[string]bool // see ResponsesCodec
 
 	seq     int
 	started bool
@@ -410,11 +489,11 @@ func (e *ResponsesEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 			oc = &openCall{out: e.nextIndex(), n: len(e.order), call: provider.ToolCall{ID: d.ID, Name: d.Name}}
 			e.calls[d.Index] = oc
 			e.order = append(e.order, d.Index)
-			dst = e.event(dst, "response.output_item.added", map[string]any{"output_index": oc.out, "item": callItem(oc.n, e.ID, "in_progress", oc.call)})
+			dst = e.event(dst, "response.output_item.added", map[string]any{"output_index": oc.out, "item": callItem(oc.n, e.ID, "in_progress", oc.call, e.Namespaces)})
 		}
 		if d.Arguments != "" {
 			oc.call.Arguments += d.Arguments
-			item := callItem(oc.n, e.ID, "in_progress", oc.call)
+			item := callItem(oc.n, e.ID, "in_progress", oc.call, e.Namespaces)
 			dst = e.event(dst, "response.function_call_arguments.delta", map[string]any{"item_id": item["id"], "output_index": oc.out, "delta": d.Arguments})
 		}
 	}
@@ -433,7 +512,7 @@ func (e *ResponsesEncoder) Finish(dst []byte, u provider.Usage) []byte {
 		if oc.call.Arguments == "" {
 			oc.call.Arguments = "{}"
 		}
-		item := callItem(oc.n, e.ID, "completed", oc.call)
+		item := callItem(oc.n, e.ID, "completed", oc.call, e.Namespaces)
 		dst = e.event(dst, "response.function_call_arguments.done", map[string]any{"item_id": item["id"], "output_index": oc.out, "name": oc.call.Name, "arguments": oc.call.Arguments})
 		dst = e.event(dst, "response.output_item.done", map[string]any{"output_index": oc.out, "item": item})
 		e.output = append(e.output, item)
