@@ -472,6 +472,7 @@ var (
 	dataPrefix   = []byte("data:")
 	doneMarker   = []byte("[DONE]")
 	usageField   = []byte(`"usage"`)
+	errorField   = []byte(`"error"`)
 	emptyChoices = []byte(`"choices":[]`)
 )
 
@@ -518,6 +519,12 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 						skipBlank, drop = true, true
 					}
 					res.OutputBytes += usage.GeneratedBytes(payload)
+				case bytes.Contains(payload, errorField):
+					// An error event may quote the channel credential (as a
+					// 4xx body may): it reaches the client scrubbed.
+					if s := provider.Scrub(string(line), req.credential); s != string(line) {
+						line = []byte(s)
+					}
 				default:
 					res.OutputBytes += usage.GeneratedBytes(payload)
 				}

@@ -117,3 +117,25 @@ type nopDecoder struct{}
 func (nopDecoder) Decode(string, []byte) (*provider.ChatChunk, error) { return nil, nil }
 func (nopDecoder) Done() bool                                         { return false }
 func (nopDecoder) Usage() (provider.Usage, bool)                      { return provider.Usage{}, false }
+
+// An error event in a passed-through stream that quotes the channel
+// credential reaches the client scrubbed.
+func TestStreamErrorEventScrubbed(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n"+
+			"data: {\"error\":{\"message\":\"quota of key "+strings.ReplaceAll(scrubCred, "/", `\/`)+" exceeded\",\"type\":\"server_error\"}}\n\n"+
+			"data: [DONE]\n\n")
+	}))
+	defer up.Close()
+	ch := channel(t, "c", up.URL, 0)
+	ch.APIKey = scrubCred
+	rec := httptest.NewRecorder()
+	var res Result
+	_ = newRelay().Do(context.Background(), rec, &Request{Path: "/chat/completions", Body: []byte(`{}`), Model: "m", BodyModel: "m",
+		Stream: true, Channels: []*catalog.Channel{ch}}, &res)
+	if !strings.Contains(rec.Body.String(), "[channel credential]") || !strings.Contains(rec.Body.String(), "exceeded") {
+		t.Fatalf("client stream: %s", rec.Body.String())
+	}
+	assertNoCredential(t, "client stream", rec.Body.String())
+}
