@@ -127,11 +127,12 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 		"Use the KEYGATE_ADMIN_TOKEN the gateway was started with, or the owner token it printed on first start.")
 }
 
+// audit records an event after the fact, in its own transaction. It is for
+// what happened outside the gateway's store (a channel test's upstream
+// call, a job engine's cancel); a state change writes its audit row inside
+// its own transaction through the service (service.Apply and friends).
 func (s *Server) audit(r *http.Request, action, object string, detail map[string]any) {
-	b, _ := json.Marshal(detail)
-	ev := store.AuditEvent{ID: ids.New("aud"), Time: s.Now().UTC(), Actor: actorFrom(r.Context()).String(), Action: action,
-		Object: object, SourceIP: s.clientAddr(r).String(), Detail: string(b)}
-	if err := s.Store.InsertAudit(context.WithoutCancel(r.Context()), ev); err != nil {
+	if err := s.Svc.Audit(context.WithoutCancel(r.Context()), s.who(r), action, object, detail); err != nil {
 		s.Log.Error("audit event could not be stored", "action", action, "object", object, "err", err)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/incident"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/webhook"
 )
@@ -246,13 +247,18 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) error {
 			in.Evidence = append(in.Evidence, ev)
 		}
 	}
-	if err := s.Store.CreateIncident(ctx, &in); err != nil {
-		return fmt.Errorf("open incident: %w", err)
+	if err := s.Svc.Apply(ctx, s.who(r), "incident.open", in.ID, map[string]any{"title": in.Title, "keys": in.KeyIDs, "project": in.Project},
+		func(tx store.Store) error {
+			if err := tx.CreateIncident(ctx, &in); err != nil {
+				return err
+			}
+			if b.Note != "" {
+				return tx.AddIncidentNote(ctx, s.note(in.ID, a.String(), "note", b.Note))
+			}
+			return nil
+		}); err != nil {
+		return err
 	}
-	if b.Note != "" {
-		s.addNote(ctx, in.ID, a.String(), "note", b.Note)
-	}
-	s.audit(r, "incident.open", in.ID, map[string]any{"title": in.Title, "keys": in.KeyIDs, "project": in.Project})
 	s.notifyIncident(EventIncidentOpened, in)
 	return s.writeIncident(w, r, in, http.StatusCreated)
 }
@@ -282,17 +288,24 @@ func applyIncidentBody(in *store.Incident, b *incidentBody) {
 	}
 }
 
+func (s *Server) note(id, author, kind, text string) store.IncidentNote {
+	return store.IncidentNote{ID: ids.New("note"), IncidentID: id, Time: s.Now().UTC(), Author: author, Kind: kind, Text: text}
+}
+
 func (s *Server) addNote(ctx context.Context, id, author, kind, text string) {
-	n := store.IncidentNote{ID: ids.New("note"), IncidentID: id, Time: s.Now().UTC(), Author: author, Kind: kind, Text: text}
-	if err := s.Store.AddIncidentNote(context.WithoutCancel(ctx), n); err != nil {
+	if err := s.Store.AddIncidentNote(context.WithoutCancel(ctx), s.note(id, author, kind, text)); err != nil {
 		s.Log.Error("incident note could not be stored", "incident", id, "err", err)
 	}
 }
 
 // loadIncident returns the incident in the path if the caller may see it.
 func (s *Server) loadIncident(r *http.Request) (store.Incident, error) {
+	return s.loadIncidentFrom(r, s.Store)
+}
+
+func (s *Server) loadIncidentFrom(r *http.Request, st store.Store) (store.Incident, error) {
 	id := r.PathValue("id")
-	in, err := s.Store.GetIncident(r.Context(), id)
+	in, err := st.GetIncident(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.canSeeProject(actorFrom(r.Context()), in.Project)) {
 		return in, incidentNotFound(id)
 	}
@@ -469,23 +482,32 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 }
 
 // changeIncident reads the incident, applies change and writes it back
-// under its version check, retrying when another writer got there first.
-func (s *Server) changeIncident(r *http.Request, change func(in *store.Incident) error) (store.Incident, error) {
-	for attempt := 0; ; attempt++ {
-		in, err := s.loadIncident(r)
+// under its version check with the notes and the audit row change returns,
+// in one transaction (retried afresh when another writer got there first).
+func (s *Server) changeIncident(r *http.Request, change func(in *store.Incident) (service.AuditRow, []store.IncidentNote, error)) (store.Incident, error) {
+	var out store.Incident
+	err := s.Svc.Change(r.Context(), s.who(r), func(tx store.Store) (service.AuditRow, error) {
+		in, err := s.loadIncidentFrom(r, tx)
 		if err != nil {
-			return in, err
+			return service.AuditRow{}, err
 		}
-		if err := change(&in); err != nil {
-			return in, err
+		row, notes, err := change(&in)
+		if err != nil {
+			return row, err
 		}
 		in.UpdatedAt = s.Now().UTC()
-		err = s.Store.UpdateIncident(r.Context(), &in)
-		if errors.Is(err, store.ErrConflict) && attempt < 3 {
-			continue
+		if err := tx.UpdateIncident(r.Context(), &in); err != nil {
+			return row, err
 		}
-		return in, err
-	}
+		for _, n := range notes {
+			if err := tx.AddIncidentNote(r.Context(), n); err != nil {
+				return row, err
+			}
+		}
+		out = in
+		return row, nil
+	})
+	return out, err
 }
 
 func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
@@ -530,7 +552,7 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 		evidence = append(evidence, ev)
 	}
 	var changed []string
-	in, err := s.changeIncident(r, func(in *store.Incident) error {
+	in, err := s.changeIncident(r, func(in *store.Incident) (service.AuditRow, []store.IncidentNote, error) {
 		before := *in
 		applyIncidentBody(in, &b)
 		// A state other than resolved reopens a resolved incident: when
@@ -550,19 +572,21 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 		}
 		in.Evidence = append(in.Evidence, evidence...)
 		changed = diffIncident(before, *in)
-		return nil
+		var row service.AuditRow
+		var notes []store.IncidentNote
+		if len(changed) > 0 {
+			row = service.AuditRow{Action: "incident.update", Object: in.ID, Detail: map[string]any{"fields": changed, "state": in.State}}
+			if slices.Contains(changed, "state") {
+				notes = append(notes, s.note(in.ID, a.String(), "state", "State changed to "+in.State+"."))
+			}
+		}
+		if b.Note != "" {
+			notes = append(notes, s.note(in.ID, a.String(), "note", b.Note))
+		}
+		return row, notes, nil
 	})
 	if err != nil {
 		return err
-	}
-	if len(changed) > 0 {
-		s.audit(r, "incident.update", in.ID, map[string]any{"fields": changed, "state": in.State})
-		if slices.Contains(changed, "state") {
-			s.addNote(ctx, in.ID, a.String(), "state", "State changed to "+in.State+".")
-		}
-	}
-	if b.Note != "" {
-		s.addNote(ctx, in.ID, a.String(), "note", b.Note)
 	}
 	return s.writeIncident(w, r, in, http.StatusOK)
 }
@@ -610,8 +634,11 @@ func (s *Server) noteIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := actorFrom(r.Context())
-	s.addNote(r.Context(), in.ID, a.String(), "note", b.Text)
-	s.audit(r, "incident.note", in.ID, map[string]any{"bytes": len(b.Text)})
+	if err := s.Svc.Apply(r.Context(), s.who(r), "incident.note", in.ID, map[string]any{"bytes": len(b.Text)}, func(tx store.Store) error {
+		return tx.AddIncidentNote(r.Context(), s.note(in.ID, a.String(), "note", b.Text))
+	}); err != nil {
+		return err
+	}
 	return s.writeIncident(w, r, in, http.StatusCreated)
 }
 
@@ -629,25 +656,20 @@ func (s *Server) resolveIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.Now().UTC()
-	already := false
-	in, err := s.changeIncident(r, func(in *store.Incident) error {
+	a := actorFrom(r.Context())
+	in, err := s.changeIncident(r, func(in *store.Incident) (service.AuditRow, []store.IncidentNote, error) {
 		if in.State == store.IncidentResolved {
-			already = true
-			return nil
+			return service.AuditRow{}, nil, nil
 		}
 		in.State, in.ResolvedAt = store.IncidentResolved, now
 		if b.Resolution != "" {
 			in.Resolution = b.Resolution
 		}
-		return nil
+		return service.AuditRow{Action: "incident.resolve", Object: in.ID, Detail: map[string]any{"title": in.Title}},
+			[]store.IncidentNote{s.note(in.ID, a.String(), "state", "Resolved.")}, nil
 	})
 	if err != nil {
 		return err
-	}
-	if !already {
-		a := actorFrom(r.Context())
-		s.addNote(r.Context(), in.ID, a.String(), "state", "Resolved.")
-		s.audit(r, "incident.resolve", in.ID, map[string]any{"title": in.Title})
 	}
 	return s.writeIncident(w, r, in, http.StatusOK)
 }

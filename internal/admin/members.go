@@ -148,20 +148,26 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("generate member token: %w", err)
 	}
 	m.TokenHash = keys.HashHex(tok)
-	if err := s.Store.CreateMember(r.Context(), m); errors.Is(err, store.ErrConflict) {
-		return conflict(fmt.Sprintf("A member with email %q already exists.", email),
-			"GET /admin/v1/members lists members; change one with PATCH /admin/v1/members/{id}, or issue a new token with POST /admin/v1/members/{id}/token.")
-	} else if err != nil {
-		return err
-	}
-	m.UpdatedAt = m.CreatedAt
 	detail := map[string]any{"email": m.Email, "role": m.Role, "projects": nonNilStrs(m.Projects),
 		"password": m.PasswordHash != ""}
 	if budget != nil {
 		detail["budget"] = budget
+	}
+	if err := s.Svc.Apply(r.Context(), s.who(r), "member.create", m.ID, detail, func(tx store.Store) error {
+		if err := tx.CreateMember(r.Context(), m); errors.Is(err, store.ErrConflict) {
+			return conflict(fmt.Sprintf("A member with email %q already exists.", email),
+				"GET /admin/v1/members lists members; change one with PATCH /admin/v1/members/{id}, or issue a new token with POST /admin/v1/members/{id}/token.")
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	m.UpdatedAt = m.CreatedAt
+	if budget != nil {
 		s.reloadForBudget(r.Context(), m.ID)
 	}
-	s.audit(r, "member.create", m.ID, detail)
 	v, err := s.viewMemberSpend(r.Context(), m)
 	if err != nil {
 		return err
@@ -438,12 +444,16 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, m store.Memb
 		return fmt.Errorf("generate member token: %w", err)
 	}
 	m.TokenHash = keys.HashHex(tok)
-	if err := s.Store.UpdateMember(r.Context(), m); errors.Is(err, store.ErrNotFound) {
-		return memberNotFound(m.ID)
-	} else if err != nil {
+	if err := s.Svc.Apply(r.Context(), s.who(r), "member.token", m.ID, map[string]any{"email": m.Email}, func(tx store.Store) error {
+		if err := tx.UpdateMember(r.Context(), m); errors.Is(err, store.ErrNotFound) {
+			return memberNotFound(m.ID)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
-	s.audit(r, "member.token", m.ID, map[string]any{"email": m.Email})
 	v := viewMember(m)
 	v.Token = tok
 	w.Header().Set("Cache-Control", "no-store")

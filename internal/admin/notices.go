@@ -2,12 +2,12 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/keygate/keygate/internal/ids"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/webhook"
 )
@@ -17,10 +17,7 @@ func newEventID() string { return ids.New("evt") }
 // auditEvent records an event made by the gateway itself (a leak report,
 // a webhook failure) rather than by an admin API caller.
 func (s *Server) auditEvent(ctx context.Context, actor, action, object, sourceIP string, detail map[string]any) {
-	b, _ := json.Marshal(detail)
-	ev := store.AuditEvent{ID: ids.New("aud"), Time: s.Now().UTC(), Actor: actor, Action: action, Object: object,
-		SourceIP: sourceIP, Detail: string(b)}
-	if err := s.Store.InsertAudit(context.WithoutCancel(ctx), ev); err != nil {
+	if err := s.Svc.Audit(context.WithoutCancel(ctx), service.Who{Actor: actor, SourceIP: sourceIP}, action, object, detail); err != nil {
 		s.Log.Error("audit event could not be stored", "action", action, "object", object, "err", err)
 	}
 }

@@ -164,7 +164,9 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 // key limits apply at once on this instance (others pick them up from the
 // change event or at their next refresh).
 func (s *Server) saveProject(w http.ResponseWriter, r *http.Request, p store.Project, action string, audit map[string]any, status int) error {
-	if err := s.Store.UpsertProject(r.Context(), p); err != nil {
+	if err := s.Svc.Apply(r.Context(), s.who(r), action, "project:"+p.Name, audit, func(tx store.Store) error {
+		return tx.UpsertProject(r.Context(), p)
+	}); err != nil {
 		return err
 	}
 	if s.Catalog != nil {
@@ -176,7 +178,6 @@ func (s *Server) saveProject(w http.ResponseWriter, r *http.Request, p store.Pro
 	if err != nil {
 		return err
 	}
-	s.audit(r, action, "project:"+p.Name, audit)
 	writeJSON(w, status, viewProject(p))
 	return nil
 }
@@ -338,7 +339,11 @@ func applyGroup(g *store.Group, req groupRequest) error {
 // saveGroup writes g and reloads the catalogue so keys can use the group at
 // once on this instance (others pick it up at their next refresh).
 func (s *Server) saveGroup(w http.ResponseWriter, r *http.Request, g store.Group, action string, status int) error {
-	if err := s.Store.UpsertGroup(r.Context(), g); err != nil {
+	detail := map[string]any{"models": nonNilStrs(g.Models), "price_multiplier": g.PriceMultiplier,
+		"rpm": g.RPM, "tpm": g.TPM, "concurrency": g.Concurrency}
+	if err := s.Svc.Apply(r.Context(), s.who(r), action, "group:"+g.Name, detail, func(tx store.Store) error {
+		return tx.UpsertGroup(r.Context(), g)
+	}); err != nil {
 		return err
 	}
 	if s.Catalog != nil {
@@ -350,8 +355,6 @@ func (s *Server) saveGroup(w http.ResponseWriter, r *http.Request, g store.Group
 	if err != nil {
 		return err
 	}
-	s.audit(r, action, "group:"+g.Name, map[string]any{"models": nonNilStrs(g.Models), "price_multiplier": g.PriceMultiplier,
-		"rpm": g.RPM, "tpm": g.TPM, "concurrency": g.Concurrency})
 	writeJSON(w, status, viewGroup(g))
 	return nil
 }

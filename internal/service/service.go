@@ -119,3 +119,25 @@ func (s *Service) putKeys(ks ...*store.Key) {
 		s.Catalog.Keys().Put(k)
 	}
 }
+
+// AuditRow is the audit row a change asks for; an empty Action writes none
+// (nothing worth auditing changed).
+type AuditRow struct {
+	Action, Object string
+	Detail         map[string]any
+}
+
+// Change runs fn in one transaction with the audit row it returns, retrying
+// it afresh when it lost a version race (store.ErrConflict). It is the
+// form for changes whose audit depends on what they found.
+func (s *Service) Change(ctx context.Context, who Who, fn func(tx store.Store) (AuditRow, error)) error {
+	return Err(retryConflicts(func() error {
+		return s.Store.Tx(ctx, func(tx store.Store) error {
+			row, err := fn(tx)
+			if err != nil || row.Action == "" {
+				return err
+			}
+			return s.audit(ctx, tx, who, row.Action, row.Object, row.Detail)
+		})
+	}))
+}
