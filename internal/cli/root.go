@@ -52,7 +52,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDoctorCmd(), newSupportCmd())
 	root.AddCommand(newKeysCmd(), newAuditCmd(), newScanCmd())
 	root.AddCommand(newMembersCmd(), newUsageCmd())
-	root.AddCommand(newIncidentsCmd(), newJobsCmd())
+	root.AddCommand(newIncidentsCmd(), newJobsCmd(), newChannelsCmd())
 	return root
 }
 
