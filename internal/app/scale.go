@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -96,10 +98,10 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 		sc.shared = &limit.Shared{Remote: &limit.Redis{Client: sc.redis}, Local: sc.local, Log: a.log, OnFallback: flag("rate_limits")}
 		lim = sc.shared
 		led.Primary = &ledger.Redis{Client: sc.redis, Pending: sc.pending, Log: a.log}
-		led.Fallback = &ledger.DB{Store: st}
+		led.Fallback = a.dbLedger(ctx, st)
 		sc.bus = events.NewRedis(sc.redis)
 	case postgres:
-		led.Primary = &ledger.DB{Store: st}
+		led.Primary = a.dbLedger(ctx, st)
 		bus, err := events.NewPostgres(ctx, a.Config.Database)
 		if err != nil {
 			return err
@@ -233,4 +235,23 @@ func (a *App) closeScale() {
 	if sc.redis != nil {
 		sc.redis.Close()
 	}
+}
+
+// dbLedger is the database-arbitrated ledger. Its holds carry a stable
+// owner (host and listen address), so a process of this instance killed
+// mid-call has its holds released here at the next start instead of
+// holding the budget until they expire.
+func (a *App) dbLedger(ctx context.Context, st *sqlstore.Store) *ledger.DB {
+	host, _ := os.Hostname()
+	owner := host + "|" + a.Config.Listen
+	if _, port, _ := net.SplitHostPort(a.Config.Listen); port == "0" || port == "" {
+		owner = a.scale.instance // a port picked at start names no stable instance
+	}
+	d := &ledger.DB{Store: st, Owner: owner}
+	if n, err := d.Release(ctx); err != nil {
+		a.log.Warn("budget holds left by a previous run could not be released; they lapse on their own", "err", err)
+	} else if n > 0 {
+		a.log.Info("released budget holds left by a previous run or expired", "holds", n, "owner", d.Owner)
+	}
+	return d
 }

@@ -134,6 +134,7 @@ type Reservation struct {
 	Windows [MaxBudgets]Window
 	Ends    [MaxBudgets]time.Time
 	Amount  int64
+	holdID  string // the DB backend's hold
 	l       *Ledger
 	backend Backend
 	done    atomic.Bool

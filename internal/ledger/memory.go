@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/keygate/keygate/internal/ids"
 )
 
 // SpendStore is the durable side of the ledger (the gateway's database).
@@ -16,14 +18,21 @@ type SpendStore interface {
 	// AddSpend adds each delta to its window's spend.
 	AddSpend(ctx context.Context, deltas map[Window]int64) error
 	// ReserveSpend holds amount on every window if it fits each limit, all
-	// or none; a hold older than holdFor is considered leaked and lapses.
-	// It returns -1 and no error when everything was held, else the index
-	// of the window that did not fit with its spend and holds.
-	ReserveSpend(ctx context.Context, ws []Window, limits []int64, amount int64, now time.Time, holdFor time.Duration) (failed int, spent, reserved int64, err error)
-	// SettleSpend releases amount from every window's holds and adds actual
-	// to its spend, returning each window's spend after it.
-	SettleSpend(ctx context.Context, ws []Window, amount, actual int64) ([]int64, error)
+	// or none, as hold h: each hold lapses on its own holdFor after now
+	// (an instance killed mid-call), whatever traffic follows. It returns
+	// -1 and no error when everything was held, else the index of the
+	// window that did not fit with its spend and unexpired holds.
+	ReserveSpend(ctx context.Context, h Hold, ws []Window, limits []int64, amount int64, now time.Time, holdFor time.Duration) (failed int, spent, reserved int64, err error)
+	// SettleSpend releases hold holdID and adds actual to every window's
+	// spend, returning each window's spend after it.
+	SettleSpend(ctx context.Context, holdID string, ws []Window, actual int64) ([]int64, error)
+	// ReleaseHolds drops every hold of owner (a previous process of this
+	// instance) and every expired hold, returning how many went.
+	ReleaseHolds(ctx context.Context, owner string, now time.Time) (int64, error)
 }
+
+// Hold names one reservation in the database and the instance that made it.
+type Hold struct{ ID, Owner string }
 
 const shards = 64
 
@@ -260,6 +269,23 @@ type DB struct {
 	// instance that crashed mid-call) lapse. Default 15 minutes.
 	HoldFor time.Duration
 	Now     func() time.Time
+	// Owner names this instance on its holds, stable across restarts
+	// (host and listen address), so Release at start frees what a killed
+	// process of it left.
+	Owner string
+}
+
+// Release drops the holds a previous process of this instance left and
+// every expired hold; call it at start.
+func (d *DB) Release(ctx context.Context) (int64, error) {
+	return d.Store.ReleaseHolds(ctx, d.Owner, d.now())
+}
+
+func (d *DB) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 var _ Backend = (*DB)(nil)
@@ -272,17 +298,18 @@ func (d *DB) Reserve(ctx context.Context, r *Reservation) error {
 	if hold <= 0 {
 		hold = 15 * time.Minute
 	}
-	now := time.Now()
-	if d.Now != nil {
-		now = d.Now()
-	}
+	now := d.now()
 	var limits [MaxBudgets]int64
 	for i := 0; i < r.N; i++ {
 		limits[i] = r.Budgets[i].Limit
 	}
-	failed, spent, reserved, err := d.Store.ReserveSpend(ctx, d.windows(r), limits[:r.N], r.Amount, now, hold)
+	id := ids.New("hold")
+	failed, spent, reserved, err := d.Store.ReserveSpend(ctx, Hold{ID: id, Owner: d.Owner}, d.windows(r), limits[:r.N], r.Amount, now, hold)
 	if err != nil {
 		return fmt.Errorf("reserve budget in the database: %w", err)
+	}
+	if failed < 0 {
+		r.holdID = id
 	}
 	if failed >= 0 {
 		return &Exhausted{Budget: r.Budgets[failed], Spent: spent, Reserved: reserved, Asked: r.Amount, ResetAt: r.Ends[failed]}
@@ -293,7 +320,7 @@ func (d *DB) Reserve(ctx context.Context, r *Reservation) error {
 // Settle implements Backend.
 func (d *DB) Settle(ctx context.Context, r *Reservation, actual int64) ([MaxBudgets]int64, error) {
 	var after [MaxBudgets]int64
-	s, err := d.Store.SettleSpend(ctx, d.windows(r), r.Amount, actual)
+	s, err := d.Store.SettleSpend(ctx, r.holdID, d.windows(r), actual)
 	if err != nil {
 		return after, fmt.Errorf("settle budget in the database: %w", err)
 	}

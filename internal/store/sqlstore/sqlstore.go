@@ -183,7 +183,9 @@ func (s *Store) migrate(ctx context.Context, d goose.Dialect, fsys fs.FS) error 
 	if err := s.write.PingContext(ctx); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	p, err := goose.NewProvider(d, s.write, fsys)
+	// Out of order: migrations numbered in parallel (00011 landed after 00014)
+	// still apply to a database that already has the later ones.
+	p, err := goose.NewProvider(d, s.write, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
 	}

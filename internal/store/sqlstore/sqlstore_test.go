@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/keygate/keygate/internal/store/sqlstore"
@@ -65,5 +67,34 @@ func TestRedactDSN(t *testing.T) {
 		if got := sqlstore.RedactDSN(in); got != want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A migration numbered below ones already applied (helpers number theirs in
+// parallel) is still applied to an existing database.
+func TestOutOfOrderMigrationApplies(t *testing.T) {
+	path := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
+	st, err := sqlstore.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", strings.TrimPrefix(path, "sqlite:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DROP TABLE budget_holds`, `DELETE FROM goose_db_version WHERE version_id = 11`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	st, err = sqlstore.Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("reopen with 00011 missing below later migrations: %v", err)
+	}
+	defer st.Close()
+	if _, err := db.Exec(`SELECT count(*) FROM budget_holds`); err != nil {
+		t.Fatalf("00011 was not applied: %v", err)
 	}
 }
