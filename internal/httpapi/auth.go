@@ -128,6 +128,11 @@ func (s *Server) authorizeModel(sc *Scope, name string) (*catalog.Model, *catalo
 	}
 	sc.Log.Unpriced = !m.Priced // the row says its cost 0 is no price, not a free call
 	e := sc.Key
+	if len(e.RequestTypes) > 0 { // a key scoped by request type (images.go)
+		if err := s.allowRequestType(sc, requestTypeOf(sc.Log.RequestType)); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	g := snap.Groups[e.Group]
 	if g == nil || !g.Allows(m.Name) {
 		return nil, nil, nil, apierr.T(apierr.ModelNotAllowed,

@@ -169,17 +169,18 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request, sc *Scope, p *im
 	if n < 1 || n > maxImages {
 		return apierr.T(apierr.InvalidRequest, i18n.M("image.too_many", i18n.N("n", n), i18n.N("max", maxImages)), i18n.M("image.too_many.hint")).WithParam("n")
 	}
-	if err := s.allowRequestType(sc, "images"); err != nil {
-		return err
-	}
-	m, g, chs, err := s.authorizeModel(sc, p.Model)
+	m, g, chs, err := s.authorizeModel(sc, p.Model) // refuses a key not scoped to images
 	if err != nil {
 		return err
 	}
-	chs = openAIChannels(chs)
-	if len(chs) == 0 {
+	var gem []*catalog.Channel
+	if oa := openAIChannels(chs); len(oa) > 0 {
+		chs = oa
+	} else if gem = geminiChannels(chs); len(gem) == 0 {
 		return apierr.T(apierr.InvalidRequest, i18n.M("image.openai_only", i18n.Q("model", m.Name), i18n.S("route", "/v1"+path)),
 			i18n.M("image.openai_only.hint"))
+	} else if p.Stream {
+		return apierr.T(apierr.InvalidRequest, i18n.M("image.gemini_no_stream", i18n.Q("model", m.Name)), i18n.M("image.gemini_no_stream.hint")).WithParam("stream")
 	}
 	mult := 0.0
 	if g != nil {
@@ -194,6 +195,14 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request, sc *Scope, p *im
 		est.MaxOutput = 0
 		est.NoOutput = true
 		est.ReserveUSD = roundUSD(float64(n) * m.ImagePrice(p.Size, p.Quality) * multOr1(mult))
+	}
+	if len(gem) > 0 {
+		if err := s.admit(r.Context(), sc, m, g, est); err != nil {
+			return err
+		}
+		err := s.geminiImages(w, r, sc, p, body, boundary, m, mult, gem) // images_gemini.go
+		s.settleAdmission(context.WithoutCancel(r.Context()), sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
+		return err
 	}
 	req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: p.Model, Stream: p.Stream, Channels: chs, Route: "/v1" + path}
 	var count imageCount
@@ -373,18 +382,24 @@ func setFormField(body []byte, boundary, name, value string) ([]byte, error) {
 // (request_types); a key with none may make all of them.
 var RequestTypes = []string{"chat", "embeddings", "images", "videos"}
 
-// requestTypeOf maps a relayed operation to its request type.
-func requestTypeOf(op string) string {
-	if op == "embeddings" {
-		return "embeddings"
+// requestTypeOf maps a request log's request type to the scope it needs
+// ("" for what every key may do: listing models).
+func requestTypeOf(rt string) string {
+	switch rt {
+	case "embeddings", "images", "videos":
+		return rt
+	case "videos.read":
+		return "videos"
+	case "models":
+		return ""
 	}
-	return "chat" // chat, completion, responses, messages, gemini
+	return "chat" // chat, completion, responses, count_tokens
 }
 
 // allowRequestType refuses a key scoped to other request types.
 func (s *Server) allowRequestType(sc *Scope, typ string) error {
 	k := sc.Key
-	if len(k.RequestTypes) == 0 || slices.Contains(k.RequestTypes, typ) {
+	if typ == "" || len(k.RequestTypes) == 0 || slices.Contains(k.RequestTypes, typ) {
 		return nil
 	}
 	return apierr.T(apierr.ModelNotAllowed,

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/keygate/keygate/internal/testgw"
@@ -205,5 +209,121 @@ func TestImagesRefused(t *testing.T) {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.StatusCode, e.Error.Code, c.status, c.code, b)
 			}
 		})
+	}
+}
+
+// TestImagesFromGemini converts an images request for a Gemini image-output
+// model (responseModalities IMAGE) and its inlineData answer back to
+// b64_json, billed by Gemini's token counts; n images are n calls; a
+// blocked prompt is refused in words.
+func TestImagesFromGemini(t *testing.T) {
+	var calls atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Goog-Api-Key") != testgw.UpstreamKey || r.URL.Path != "/v1beta/models/gemini-2.5-flash-image:generateContent" {
+			http.Error(w, `{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}`, http.StatusForbidden)
+			return
+		}
+		var req struct {
+			Contents []struct {
+				Parts []map[string]any `json:"parts"`
+			} `json:"contents"`
+			GenerationConfig struct {
+				ResponseModalities []string          `json:"responseModalities"`
+				ImageConfig        map[string]string `json:"imageConfig"`
+			} `json:"generationConfig"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		calls.Add(1)
+		if len(req.GenerationConfig.ResponseModalities) != 1 || req.GenerationConfig.ResponseModalities[0] != "IMAGE" {
+			t.Errorf("responseModalities %v", req.GenerationConfig.ResponseModalities)
+		}
+		file := "testdata/gemini_image_answer.json"
+		if strings.Contains(fmt.Sprint(req.Contents), "forbidden") {
+			file = "testdata/gemini_image_blocked.json"
+		}
+		if req.GenerationConfig.ImageConfig["aspectRatio"] != "3:2" {
+			t.Errorf("aspect ratio %v", req.GenerationConfig.ImageConfig)
+		}
+		b, _ := os.ReadFile(file)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}))
+	defer up.Close()
+	cfg := fmt.Sprintf(`
+groups: [{name: default, models: ["*"]}]
+projects: [{name: demo}]
+channels:
+  - {name: gem, type: gemini, base_url: "%s/v1beta", api_key_env: KEYGATE_TEST_UPSTREAM_KEY, models: [nano-banana], model_map: {nano-banana: gemini-2.5-flash-image}, groups: [default]}
+models:
+  - {name: nano-banana, input_per_mtok: 0.30, output_per_mtok: 30}
+`, up.URL)
+	g := testgw.Start(t, testgw.Options{Config: cfg})
+	k := g.CreateKey(nil)
+	resp, b := g.Do("POST", "/v1/images/generations", jsonHeader(k.Key), `{"model":"nano-banana","prompt":"a red fox","n":2,"size":"1536x1024"}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	var out struct {
+		Data []struct {
+			B64 string `json:"b64_json"`
+		} `json:"data"`
+		Usage struct {
+			In  int `json:"input_tokens"`
+			Out int `json:"output_tokens"`
+		} `json:"usage"`
+	}
+	_ = json.Unmarshal(b, &out)
+	if len(out.Data) != 2 || calls.Load() != 2 || out.Usage.In != 18 || out.Usage.Out != 2580 {
+		t.Fatalf("%d images in %d calls, usage %+v", len(out.Data), calls.Load(), out.Usage)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(out.Data[0].B64)
+	if _, err := png.Decode(bytes.NewReader(raw)); err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	l := oneLog(t, g, k.ID)
+	want := (18*0.30 + 2580*30) / 1e6
+	if got := l["cost_usd"].(float64); !near(got, want) || l["channel"] != "gem" || l["model_served"] != "gemini-2.5-flash-image" {
+		t.Fatalf("log %v, want cost %v", l, want)
+	}
+	resp, b = g.Do("POST", "/v1/images/generations", jsonHeader(k.Key), `{"model":"nano-banana","prompt":"something forbidden","size":"1536x1024"}`)
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "PROHIBITED_CONTENT") {
+		t.Fatalf("blocked: %d %s", resp.StatusCode, b)
+	}
+	resp, b = g.Do("POST", "/v1/images/generations", jsonHeader(k.Key), `{"model":"nano-banana","prompt":"x","stream":true}`)
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "stream") {
+		t.Fatalf("stream: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestRequestTypeScope: a key scoped by request type is refused on every
+// other route, native ones included, naming the type; listing models works.
+func TestRequestTypeScope(t *testing.T) {
+	g := imageGateway(t)
+	chat := g.CreateKey(map[string]any{"request_types": []string{"chat"}})
+	images := g.CreateKey(map[string]any{"request_types": []string{"images"}})
+	for name, c := range map[string]struct {
+		key, path, body string
+		status          int
+		want            string
+	}{
+		"chat key makes an image":   {chat.Key, "/v1/images/generations", `{"model":"mock-image","prompt":"x"}`, 403, "images"},
+		"image key chats":           {images.Key, "/v1/chat/completions", `{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}`, 403, "chat"},
+		"image key on /v1/messages": {images.Key, "/v1/messages", `{"model":"mock-gpt","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, 403, "chat"},
+		"image key makes an image":  {images.Key, "/v1/images/generations", `{"model":"mock-image","prompt":"x"}`, 200, ""},
+		"chat key chats":            {chat.Key, "/v1/chat/completions", `{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}`, 200, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, b := g.Do("POST", c.path, jsonHeader(c.key), c.body)
+			if resp.StatusCode != c.status || c.status == 403 && (!strings.Contains(string(b), "model_not_allowed") || !strings.Contains(string(b), "make "+c.want+" requests")) {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+		})
+	}
+	if resp, b := g.Do("GET", "/v1/models", testgw.Bearer(images.Key), ""); resp.StatusCode != 200 {
+		t.Fatalf("models: %d %s", resp.StatusCode, b)
+	}
+	resp, b := g.Do("POST", "/admin/v1/keys", http.Header{"Authorization": {"Bearer " + testgw.AdminToken}}, `{"project":"demo","request_types":["audio"]}`)
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "request_types") {
+		t.Fatalf("unknown type: %d %s", resp.StatusCode, b)
 	}
 }

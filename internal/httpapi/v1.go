@@ -70,11 +70,6 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		if err != nil {
 			return err
 		}
-		if len(sc.Key.RequestTypes) > 0 { // keys scoped by request type (images.go)
-			if err := s.allowRequestType(sc, requestTypeOf(op)); err != nil {
-				return err
-			}
-		}
 		est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), Choices: in.choices(), NoOutput: op == "embeddings",
 			CapName: capName(op), Clamp: op != "embeddings"}
 		if err := s.admit(r.Context(), sc, m, g, est); err != nil {

@@ -200,10 +200,7 @@ func (s *Server) videosCreate(w http.ResponseWriter, r *http.Request, sc *Scope)
 	if strings.TrimSpace(vr.Prompt) == "" {
 		return badVideoParam("prompt", i18n.M("video.no_prompt"), i18n.Message{})
 	}
-	if err := s.allowRequestType(sc, "videos"); err != nil {
-		return err
-	}
-	m, g, chs, err := s.authorizeModel(sc, vr.Model)
+	m, g, chs, err := s.authorizeModel(sc, vr.Model) // refuses a key not scoped to videos
 	if err != nil {
 		return err
 	}

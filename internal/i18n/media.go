@@ -42,11 +42,17 @@ var mediaTexts = map[Key]Text{
 		"n 为 {n}；一次调用可以生成 1 到 {max} 张图像。"},
 	"image.too_many.hint": {"Ask for fewer images per call.", "请减少每次调用请求的图像数量。"},
 	"image.openai_only": {
-		"Model {model} is served only by channels that are not OpenAI-compatible, and {route} is passed only to OpenAI-compatible image APIs.",
-		"模型 {model} 只由非 OpenAI 兼容的渠道提供，而 {route} 只会转发给 OpenAI 兼容的图像 API。"},
+		"Model {model} is served only by channels that are neither OpenAI-compatible nor Gemini, and {route} goes only to those image APIs.",
+		"模型 {model} 只由既非 OpenAI 兼容、也非 Gemini 的渠道提供，而 {route} 只会转发给这两类图像 API。"},
 	"image.openai_only.hint": {
-		"Use an image model served by an OpenAI-compatible channel (GET /v1/models lists the models).",
-		"请使用由 OpenAI 兼容渠道提供的图像模型（GET /v1/models 会列出这些模型）。"},
+		"Use an image model served by an OpenAI-compatible or Gemini channel (GET /v1/models lists the models).",
+		"请使用由 OpenAI 兼容渠道或 Gemini 渠道提供的图像模型（GET /v1/models 会列出这些模型）。"},
+	"image.gemini_no_stream": {
+		"Model {model} is served by Gemini, which streams no partial images.",
+		"模型 {model} 由 Gemini 提供，Gemini 不会以流式返回部分图像。"},
+	"image.gemini_no_stream.hint": {
+		"Send the request without \"stream\": true.",
+		"请去掉 \"stream\": true 后再发送请求。"},
 	"key.request_type": {
 		"Key {key} may not make {type} requests: it is scoped to the request types {types}.",
 		"密钥 {key} 不能发起 {type} 请求：它被限制为请求类型 {types}。"},
