@@ -138,7 +138,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		tr.ResponseHeaderTimeout = cfg.UpstreamTimeout
 	}
 	client := relay.NewClient(tr) // never follows upstream redirects
-	a.Server = &httpapi.Server{Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
+	cors, err := httpapi.ParseCORSOrigins(cfg.CORSOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("KEYGATE_CORS_ORIGINS: %w", err)
+	}
+	a.Server = &httpapi.Server{CORSOrigins: cors, Now: time.Now, Store: st, Catalog: cat, Logs: a.Logs, Metrics: m, Box: box, Log: log,
 		Relay: &relay.Relay{Client: client, Metrics: m, Log: log, Cooldown: 30 * time.Second}, TrustedProxies: cfg.TrustedProxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxKeyStaleness: cfg.KeyCacheMaxStale, BudgetClampGroups: clampGroups}
 	a.Admin = &admin.Server{Now: time.Now, Store: st, Catalog: cat, Log: log, TrustedProxies: cfg.TrustedProxies, Box: box,

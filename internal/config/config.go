@@ -31,6 +31,7 @@ type Config struct {
 	WebhookSecret  string // KEYGATE_WEBHOOK_SECRET: HMAC-SHA256 key of webhook bodies
 	ScanningKeys   string // KEYGATE_SECRET_SCANNING_KEYS: file of trusted leak-report signers
 	TrustedProxies []netip.Prefix
+	CORSOrigins    string // KEYGATE_CORS_ORIGINS: browser origins allowed on the client routes
 	MaxBodyBytes   int64
 	// KeyCacheMaxStale bounds how long cached keys keep authenticating while
 	// the database is unreachable (KEYGATE_KEY_CACHE_MAX_STALE).
@@ -115,6 +116,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.KeyCacheMaxStale = d
 	}
+	c.CORSOrigins = getenv("KEYGATE_CORS_ORIGINS")
 	if v := getenv("KEYGATE_TRUSTED_PROXIES"); v != "" {
 		p, err := ParsePrefixes(strings.Split(v, ","))
 		if err != nil {

@@ -43,6 +43,7 @@ type Server struct {
 	Box            *secretbox.Box
 	Log            *slog.Logger
 	TrustedProxies []netip.Prefix
+	CORSOrigins    []string // KEYGATE_CORS_ORIGINS (cors.go); none: no CORS
 	MaxBodyBytes   int64
 	// MaxKeyStaleness bounds how long cached keys are trusted while key
 	// refreshes from the store fail (0 = forever).
@@ -148,7 +149,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.index)
 	// Everything else: explain the wrong base URL.
 	mux.Handle("/", s.api("unknown", s.unknownEndpoint))
-	return s.withScope(s.explainUncleanPaths(mux))
+	return s.withScope(s.withCORS(s.explainUncleanPaths(mux)))
 }
 
 // withScope assigns the request id, sets x-request-id on every response,
