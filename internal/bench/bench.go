@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,7 +54,25 @@ type Config struct {
 	KeepTemp     bool          // keep the temp directory (logs, database) for inspection
 	Pprof        string        // KEYGATE_PPROF for the gateway child ("" = no profiler)
 	TempDir      string        // parent of the run's temp directory ("" = the system default)
+	// Convert adds, beside the gateway's pass-through target, a converted
+	// path on the same gateway process: "anthropic" and "gemini" (an OpenAI
+	// chat client served by an Anthropic or Gemini channel), "messages" (an
+	// Anthropic /v1/messages client served by an OpenAI channel). Each is
+	// reported against the pass-through target, since the bare proxy cannot
+	// convert.
+	Convert []string
+	// OpenStreams, when > 0, replaces the throughput rounds by a memory
+	// measurement: that many slow streams held open at once through each
+	// target, and the resident set it costs.
+	OpenStreams int
 }
+
+// Converted paths Config.Convert accepts.
+const (
+	ConvertAnthropic = "anthropic"
+	ConvertGemini    = "gemini"
+	ConvertMessages  = "messages"
+)
 
 // DefaultConfig holds the defaults the CLI flags show.
 func DefaultConfig() Config {
@@ -100,6 +119,20 @@ func (c Config) validate() error {
 		if t != TargetProxy && t != TargetGateway {
 			errs = append(errs, fmt.Errorf("unknown target %q: want %s or %s", t, TargetProxy, TargetGateway))
 		}
+	}
+	for _, cv := range c.Convert {
+		if cv != ConvertAnthropic && cv != ConvertGemini && cv != ConvertMessages {
+			errs = append(errs, fmt.Errorf("unknown converted path %q: want %s, %s or %s", cv, ConvertAnthropic, ConvertGemini, ConvertMessages))
+		}
+	}
+	if len(c.Convert) > 0 && !slices.Contains(c.Targets, TargetGateway) {
+		errs = append(errs, errors.New("converted paths run on the gateway: add it to the targets"))
+	}
+	if c.OpenStreams < 0 || c.OpenStreams > 20000 {
+		errs = append(errs, fmt.Errorf("open streams %d: want 0 to 20000", c.OpenStreams))
+	}
+	if c.OpenStreams > 0 && len(c.Convert) > 0 {
+		errs = append(errs, errors.New("open streams measure the pass-through path: drop the converted paths"))
 	}
 	return errors.Join(errs...)
 }
@@ -157,6 +190,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err := r.preflight(ctx); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
+	if cfg.OpenStreams > 0 {
+		res, err := r.openStreams(ctx)
+		reportOpenStreams(out, cfg, res)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		return nil
+	}
 	rows, err := r.measure(ctx)
 	report(out, cfg, rows)
 	if err != nil {
@@ -186,8 +227,8 @@ func (r *run) start(ctx context.Context) error {
 	}
 	mockAuth := "Bearer " + mockKey
 	args := []string{"mock-upstream", "--listen", mockAddr, "--api-key", mockKey}
-	if r.cfg.ChunkDelay > 0 {
-		args = append(args, "--chunk-delay", r.cfg.ChunkDelay.String())
+	if d := r.chunkDelay(); d > 0 {
+		args = append(args, "--chunk-delay", d.String())
 	}
 	if r.mock, err = r.spawn("mock-upstream", args, nil); err != nil {
 		return err
@@ -212,11 +253,11 @@ func (r *run) start(ctx context.Context) error {
 			}
 			r.targets = append(r.targets, benchTarget{Target{Name: name, URL: "http://" + addr + "/v1/chat/completions", Auth: mockAuth}, c, ""})
 		case TargetGateway:
-			t, err := r.startGateway(ctx, mockAddr)
+			ts, err := r.startGateway(ctx, mockAddr)
 			if err != nil {
 				return err
 			}
-			r.targets = append(r.targets, t)
+			r.targets = append(r.targets, ts...)
 		}
 	}
 	return nil
@@ -236,24 +277,78 @@ projects:
 channels:
   - name: mock
     type: openai
-    base_url: http://%s/v1
-    api_key: %s
+    base_url: http://%[1]s/v1
+    api_key: %[2]s
     models: [mock-gpt]
+    groups: [default]
+  - name: mock-anthropic
+    type: anthropic
+    base_url: http://%[1]s
+    api_key: %[2]s
+    models: [mock-claude]
+    groups: [default]
+  - name: mock-gemini
+    type: gemini
+    base_url: http://%[1]s
+    api_key: %[2]s
+    models: [mock-gemini]
     groups: [default]
 models:
   - name: mock-gpt
     input_per_mtok: 0.15
     output_per_mtok: 0.60
+  - name: mock-claude
+    input_per_mtok: 0.15
+    output_per_mtok: 0.60
+  - name: mock-gemini
+    input_per_mtok: 0.15
+    output_per_mtok: 0.60
 `
 
-func (r *run) startGateway(ctx context.Context, mockAddr string) (benchTarget, error) {
+// The converted paths' requests: the same short prompt as the pass-through
+// chat call, so the difference is the conversion alone.
+const (
+	messagesBody       = `{"model":"mock-gpt","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`
+	messagesStreamBody = `{"model":"mock-gpt","max_tokens":64,"messages":[{"role":"user","content":"hi"}],"stream":true}`
+)
+
+// convertedTarget is the target of one converted path on the gateway at
+// base, for a client holding key.
+func convertedTarget(path, base, key string) Target {
+	chat := func(model string) Target {
+		return Target{
+			Name:       "gw-" + path,
+			URL:        base + "/v1/chat/completions",
+			Auth:       "Bearer " + key,
+			Body:       []byte(strings.Replace(chatBody, "mock-gpt", model, 1)),
+			StreamBody: []byte(strings.Replace(chatStreamBody, "mock-gpt", model, 1)),
+		}
+	}
+	switch path {
+	case ConvertAnthropic:
+		return chat("mock-claude")
+	case ConvertGemini:
+		return chat("mock-gemini")
+	default: // ConvertMessages
+		return Target{
+			Name:       "gw-" + path,
+			URL:        base + "/v1/messages",
+			Header:     map[string]string{"x-api-key": key, "anthropic-version": "2023-06-01"},
+			Body:       []byte(messagesBody),
+			StreamBody: []byte(messagesStreamBody),
+			Done:       []byte("event: message_stop"),
+		}
+	}
+}
+
+func (r *run) startGateway(ctx context.Context, mockAddr string) ([]benchTarget, error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return benchTarget{}, err
+		return nil, err
 	}
 	cfgPath := filepath.Join(r.dir, "keygate.yaml")
 	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, gatewayConfig, mockAddr, mockKey), 0o600); err != nil {
-		return benchTarget{}, fmt.Errorf("write gateway config: %w", err)
+		return nil, fmt.Errorf("write gateway config: %w", err)
 	}
 	adminToken := randomToken(40)
 	env := []string{
@@ -267,17 +362,21 @@ func (r *run) startGateway(ctx context.Context, mockAddr string) (benchTarget, e
 	}
 	c, err := r.spawn("gateway", []string{"serve"}, env)
 	if err != nil {
-		return benchTarget{}, err
+		return nil, err
 	}
 	base := "http://" + addr
 	if err := waitReady(ctx, c, base+"/readyz", "", r.cfg.StartTimeout); err != nil {
-		return benchTarget{}, err
+		return nil, err
 	}
 	key, err := createKey(ctx, base, adminToken)
 	if err != nil {
-		return benchTarget{}, c.failure(err)
+		return nil, c.failure(err)
 	}
-	return benchTarget{Target{Name: TargetGateway, URL: base + "/v1/chat/completions", Auth: "Bearer " + key}, c, base + "/metrics"}, nil
+	ts := []benchTarget{{Target{Name: TargetGateway, URL: base + "/v1/chat/completions", Auth: "Bearer " + key}, c, base + "/metrics"}}
+	for _, path := range r.cfg.Convert {
+		ts = append(ts, benchTarget{convertedTarget(path, base, key), c, base + "/metrics"})
+	}
+	return ts, nil
 }
 
 // benchKey is the key the load uses: in the bench project (whose budget

@@ -28,8 +28,16 @@ const requestTimeout = 10 * time.Second
 // Target is one HTTP endpoint to load.
 type Target struct {
 	Name string
-	URL  string // full URL of the chat completions endpoint
+	URL  string // full URL of the endpoint (chat completions unless Body says otherwise)
 	Auth string // Authorization header value
+	// Header holds extra request headers (an Anthropic client's x-api-key
+	// and anthropic-version, say).
+	Header map[string]string
+	// Body and StreamBody replace the default chat completion request, for
+	// targets that speak another API; Done is the line that ends a complete
+	// stream (default "data: [DONE]").
+	Body, StreamBody []byte
+	Done             []byte
 }
 
 // Result is what one load run observed.
@@ -84,15 +92,23 @@ func NewLoader(t Target, concurrency int, stream bool) *Loader {
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	body := chatBody
-	if stream {
-		body = chatStreamBody
+	body := []byte(chatBody)
+	switch {
+	case stream && t.StreamBody != nil:
+		body = t.StreamBody
+	case stream:
+		body = []byte(chatStreamBody)
+	case t.Body != nil:
+		body = t.Body
+	}
+	if t.Done == nil {
+		t.Done = doneLine
 	}
 	return &Loader{
 		target:      t,
 		client:      &http.Client{Transport: tr},
 		transport:   tr,
-		body:        []byte(body),
+		body:        body,
 		stream:      stream,
 		concurrency: concurrency,
 	}
@@ -186,6 +202,9 @@ func (w *worker) once(ctx context.Context, start time.Time) (ttfb time.Duration,
 	if w.l.target.Auth != "" {
 		req.Header.Set("Authorization", w.l.target.Auth)
 	}
+	for k, v := range w.l.target.Header {
+		req.Header.Set(k, v)
+	}
 	resp, err := w.l.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -227,14 +246,14 @@ func (w *worker) once(ctx context.Context, start time.Time) (ttfb time.Duration,
 				continue
 			}
 		}
-		if bytes.Equal(bytes.TrimRight(line, "\r\n"), doneLine) {
+		if bytes.Equal(bytes.TrimRight(line, "\r\n"), w.l.target.Done) {
 			// Drain what little may follow so the connection is reusable.
 			_, _ = io.Copy(io.Discard, io.LimitReader(w.br, 64<<10))
 			return ttfb, "", ""
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return 0, "stream_without_done", "the stream ended without data: [DONE]"
+				return 0, "stream_without_done", "the stream ended without " + string(w.l.target.Done)
 			}
 			return 0, "read", err.Error()
 		}

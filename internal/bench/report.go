@@ -175,4 +175,22 @@ func report(out io.Writer, cfg Config, rows []row) {
 	if cfg.Stream {
 		fmt.Fprintf(out, "  TTFB p50          %s vs %s\n", ms(percentile(gateway.ttfb, 50)), ms(percentile(proxy.ttfb, 50)))
 	}
+	reportConverted(out, sums, gateway)
+}
+
+// reportConverted compares each converted path with the gateway's own
+// pass-through target: the bare proxy cannot convert, so the conversion's
+// cost is what it adds to a pass-through call.
+func reportConverted(out io.Writer, sums []*summary, pass *summary) {
+	for _, s := range sums {
+		if !strings.HasPrefix(s.target, "gw-") || s.ok == 0 {
+			continue
+		}
+		fmt.Fprintf(out, "\n%s / gateway pass-through, same run:\n", s.target)
+		fmt.Fprintf(out, "  throughput share  %.2f  (%.0f req/s vs %.0f req/s)\n", s.rps()/pass.rps(), s.rps(), pass.rps())
+		if s.cpuOK && pass.cpuOK && pass.cpuTarget > 0 {
+			c, p := cpuPerReq(s.cpuTarget, s.ok), cpuPerReq(pass.cpuTarget, pass.ok)
+			fmt.Fprintf(out, "  CPU per request   %.2f× (%.3f ms vs %.3f ms)\n", c/p, c, p)
+		}
+	}
 }

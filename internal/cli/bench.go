@@ -15,7 +15,7 @@ import (
 // newBenchCmd measures the gateway against a bare reverse proxy in one run.
 func newBenchCmd() *cobra.Command {
 	cfg := bench.DefaultConfig()
-	var targets string
+	var targets, convert string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure keygate's overhead against a bare reverse proxy, on this machine",
@@ -26,7 +26,8 @@ the proxy and the gateway alternately, round by round, with the same requests.
 Prints requests/s, latency percentiles, errors and CPU time per request for
 each round, and the gateway/bare ratios. Each run takes about
 (warm-up + rounds × duration) × targets.`,
-		Example: "  keygate bench --duration 5s\n  keygate bench --stream --concurrency 20",
+		Example: "  keygate bench --duration 5s\n  keygate bench --stream --concurrency 20\n" +
+			"  keygate bench --stream --convert anthropic,gemini,messages\n  keygate bench --open-streams 1000",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			exe, err := os.Executable()
@@ -38,6 +39,11 @@ each round, and the gateway/bare ratios. Each run takes about
 			for _, t := range strings.Split(targets, ",") {
 				if t = strings.TrimSpace(t); t != "" {
 					cfg.Targets = append(cfg.Targets, t)
+				}
+			}
+			for _, c := range strings.Split(convert, ",") {
+				if c = strings.TrimSpace(c); c != "" {
+					cfg.Convert = append(cfg.Convert, c)
 				}
 			}
 			cmd.SilenceUsage = true // a failed child is not a usage error
@@ -54,6 +60,8 @@ each round, and the gateway/bare ratios. Each run takes about
 	f.StringVar(&targets, "targets", strings.Join(cfg.Targets, ","), "targets to measure: proxy, gateway or both")
 	f.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "how long each child may take to become ready")
 	f.BoolVar(&cfg.KeepTemp, "keep-temp", false, "keep the temp directory with the children's logs and database")
+	f.StringVar(&convert, "convert", "", "also measure converted paths on the gateway, against its pass-through: anthropic, gemini, messages (comma-separated)")
+	f.IntVar(&cfg.OpenStreams, "open-streams", 0, "instead of throughput, hold this many slow streams open through each target and report the memory they cost")
 	f.StringVar(&cfg.Pprof, "pprof", "", "serve the gateway's profiler on this loopback address (KEYGATE_PPROF), e.g. 127.0.0.1:6060")
 	return cmd
 }
