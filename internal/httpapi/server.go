@@ -7,7 +7,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -289,7 +288,6 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func hashToken(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
