@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/keygate/keygate/internal/wire"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/config"

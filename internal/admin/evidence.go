@@ -3,10 +3,11 @@ package admin
 import (
 	"errors"
 	"fmt"
-	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/keygate/keygate/internal/wire"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/keys"

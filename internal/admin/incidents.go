@@ -29,7 +29,6 @@ import (
 	"github.com/keygate/keygate/internal/incident"
 	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
-	"github.com/keygate/keygate/internal/webhook"
 )
 
 // Limits of incident input.
@@ -729,64 +728,4 @@ func capabilityOf(k store.Key) string {
 	return fmt.Sprintf("%s in project %s (%s key)", models, k.Project, k.Env)
 }
 
-func (s *Server) notifyIncident(typ string, in store.Incident) {
-	if s.Webhooks == nil {
-		return
-	}
-	data := map[string]any{"incident_id": in.ID, "title": in.Title, "state": in.State, "project": in.Project, "owner": in.Owner,
-		"key_ids": in.KeyIDs, "origin": in.Origin}
-	if !in.NextReview.IsZero() {
-		data["next_review"] = in.NextReview
-	}
-	s.Webhooks.Notify(webhook.Event{ID: newEventID(), Type: typ, Time: s.Now().UTC(), Data: data})
-}
-
-// NotifyReviews sends one incident.review_due webhook per incident and
-// review time once that time has passed with the incident unresolved; it
-// returns how many were sent.
-func (s *Server) NotifyReviews(ctx context.Context) (int, error) {
-	if s.Webhooks == nil {
-		return 0, nil
-	}
-	now := s.Now().UTC()
-	due, err := s.Store.ListIncidents(ctx, store.IncidentFilter{ReviewDue: now, Limit: 500})
-	if err != nil {
-		return 0, fmt.Errorf("incident reviews: %w", err)
-	}
-	sent := 0
-	for _, in := range due {
-		// The review time is part of the mark: a new review time re-arms it.
-		mark := in.ID + ":" + strconv.FormatInt(in.NextReview.UnixMilli(), 10)
-		_, first, err := s.Store.ClaimOnce(ctx, "incident-review", mark, now.Format(time.RFC3339))
-		if err != nil {
-			return sent, fmt.Errorf("incident reviews: %w", err)
-		}
-		if first {
-			s.notifyIncident(EventIncidentReview, in)
-			sent++
-		}
-	}
-	return sent, nil
-}
-
-// RunFollowUps checks, every interval until ctx ends, for incidents whose
-// review time passed and for rotations whose clients all migrated.
-func (s *Server) RunFollowUps(ctx context.Context, every time.Duration) {
-	// The first check comes one interval after start, so a check run by
-	// hand (or by a test) right after start is not raced.
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := s.NotifyReviews(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Warn("incident review notices failed; will retry", "err", err)
-		}
-		if err := s.CheckRotations(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Warn("rotation follow-up failed; will retry", "err", err)
-		}
-	}
-}
+func (s *Server) notifyIncident(typ string, in store.Incident) { s.Svc.NotifyIncident(typ, in) }

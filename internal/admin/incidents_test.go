@@ -130,11 +130,11 @@ func TestLeakReportOpensIncident(t *testing.T) {
 
 			// The review time passes with the incident open: one webhook.
 			g.Clock.Add(25 * time.Hour)
-			n, err := g.App.Admin.NotifyReviews(context.Background())
+			n, err := g.App.Service.NotifyReviews(context.Background())
 			if err != nil || n != 1 {
 				t.Fatalf("review notices: %d, %v", n, err)
 			}
-			if n, _ := g.App.Admin.NotifyReviews(context.Background()); n != 0 {
+			if n, _ := g.App.Service.NotifyReviews(context.Background()); n != 0 {
 				t.Fatalf("review notified twice")
 			}
 			found := false

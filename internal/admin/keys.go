@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/keygate/keygate/internal/wire"
 	"io"
 	"net/http"
 	"slices"
@@ -20,12 +19,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keygate/keygate/internal/wire"
+
 	"github.com/keygate/keygate/internal/anomaly"
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/httpapi"
 	"github.com/keygate/keygate/internal/i18n"
-	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/service"
@@ -34,7 +34,7 @@ import (
 )
 
 // Notifier receives security events; the webhook sender implements it.
-type Notifier interface{ Notify(webhook.Event) }
+type Notifier = service.Notifier
 
 // MaxGrace is the longest grace window a rotation may give the old key.
 const MaxGrace = 30 * 24 * time.Hour
@@ -332,26 +332,9 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// notify sends a webhook event about k.
+// notify sends a webhook event about k (service.NotifyKey).
 func (s *Server) notify(typ string, k store.Key, extra map[string]any) {
-	if s.Webhooks == nil {
-		return
-	}
-	data := map[string]any{"key_id": k.ID, "display": k.Display, "env": k.Env, "project": k.Project, "name": k.Name,
-		"state": k.State}
-	if !k.StateAt.IsZero() {
-		data["state_at"] = k.StateAt
-	}
-	if k.StateReason != "" {
-		data["reason"] = k.StateReason
-	}
-	if !k.GraceUntil.IsZero() {
-		data["grace_until"] = k.GraceUntil
-	}
-	for name, v := range extra {
-		data[name] = v
-	}
-	s.Webhooks.Notify(webhook.Event{ID: ids.New("evt"), Type: typ, Time: s.Now().UTC(), Data: data})
+	s.Svc.NotifyKey(typ, k, extra)
 }
 
 func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {

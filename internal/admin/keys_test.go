@@ -357,15 +357,15 @@ func TestExpiryNotices(t *testing.T) {
 	g := startGateway(t, nil)
 	k := g.createKey(map[string]any{"expires_at": g.Clock.Now().Add(50 * time.Hour)})
 	g.createKey(map[string]any{"expires_at": g.Clock.Now().Add(30 * 24 * time.Hour)}) // too far
-	n, err := g.App.Admin.NotifyExpiring(context.Background())
+	n, err := g.App.Service.NotifyExpiring(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("first pass: sent %d, err %v; want 1 (the 3-day notice)", n, err)
 	}
-	if n, _ := g.App.Admin.NotifyExpiring(context.Background()); n != 0 {
+	if n, _ := g.App.Service.NotifyExpiring(context.Background()); n != 0 {
 		t.Fatalf("second pass sent %d again", n)
 	}
 	g.Clock.Add(30 * time.Hour)
-	if n, _ := g.App.Admin.NotifyExpiring(context.Background()); n != 1 {
+	if n, _ := g.App.Service.NotifyExpiring(context.Background()); n != 1 {
 		t.Fatalf("after 30 h: sent %d, want the 1-day notice", n)
 	}
 	hooks := g.Hooks.wait(2)

@@ -173,14 +173,21 @@ func (s *Server) leakedPAT(ctx context.Context, a leak.Answer, digest string, t 
 	}
 	a.Label = leak.TruePositive
 	m.TokenHash = revokedTokenMark(digest)
-	if err := s.Store.UpdateMember(ctx, m); errors.Is(err, store.ErrNotFound) {
-		return a, false, nil // deleted meanwhile: the token is gone with it
-	} else if err != nil {
-		return a, false, fmt.Errorf("disable the leaked token of member %s: %w", m.ID, err)
+	gone := false
+	if err := s.Svc.Apply(ctx, service.Who{Actor: LeakActor, SourceIP: src}, "token.leaked", m.ID, map[string]any{"member": m.Email,
+		"display": display, "url": where, "source": source, "token_disabled": true}, func(tx store.Store) error {
+		err := tx.UpdateMember(ctx, m)
+		if errors.Is(err, store.ErrNotFound) {
+			gone = true // deleted meanwhile: the token is gone with it
+			return service.ErrNoChange
+		}
+		return err
+	}); err != nil {
+		return a, false, err
+	} else if gone {
+		return a, false, nil
 	}
 	hint := "An owner or admin issues " + m.Email + " a new token: POST /admin/v1/members/" + m.ID + "/token (or keygate members token " + m.ID + ")."
-	s.auditEvent(ctx, LeakActor, "token.leaked", m.ID, src, map[string]any{"member": m.Email, "display": display, "url": where,
-		"source": source, "token_disabled": true})
 	s.Log.Warn("leaked member token disabled by a secret-scanning report", "member_id", m.ID, "token", display, "url", where)
 	if s.Webhooks != nil {
 		s.Webhooks.Notify(webhook.Event{ID: newEventID(), Type: webhook.KeyLeaked, Time: s.Now().UTC(),

@@ -14,10 +14,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/keygate/keygate/internal/wire"
 
 	"golang.org/x/crypto/bcrypt"
 

@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/keygate/keygate/internal/wire"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/store"

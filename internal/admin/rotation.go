@@ -13,30 +13,33 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/keygate/keygate/internal/wire"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/keygate/keygate/internal/incident"
+	"github.com/keygate/keygate/internal/wire"
+
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 )
 
 // Webhook event types of rotations and incidents.
 const (
-	EventRotationMigrated = "key.rotation_migrated"
-	EventKeyRetired       = "key.retired"
-	EventIncidentOpened   = "incident.opened"
-	EventIncidentReview   = "incident.review_due"
+	EventRotationMigrated = service.EventRotationMigrated
+	EventKeyRetired       = service.EventKeyRetired
+	EventIncidentOpened   = service.EventIncidentOpened
+	EventIncidentReview   = service.EventIncidentReview
 )
 
-// defaultLookback is how far before a rotation the report looks for
-// clients of the old key: a daily cron job that has not run since the
-// rotation is exactly the client the report must not miss.
-const (
-	defaultLookback = 7 * 24 * time.Hour
-	maxRefusedShown = 500
-)
+const defaultLookback = service.DefaultLookback
+
+func (s *Server) rotationReport(ctx context.Context, old, repl store.Key, lookback time.Duration) (*wire.RotationReport, error) {
+	return s.Svc.RotationReport(ctx, old, repl, lookback)
+}
+
+func (s *Server) notifyMigrated(ctx context.Context, old store.Key, rep *wire.RotationReport) {
+	s.Svc.NotifyMigrated(ctx, old, rep)
+}
 
 func (s *Server) rotationRoutes(mux router) {
 	mux.Handle("GET /admin/v1/keys/{id}/rotation", s.admin(s.getRotation))
@@ -77,108 +80,6 @@ func (s *Server) rotationPair(ctx context.Context, id string) (old, repl store.K
 	return old, repl, err
 }
 
-// rotationReport builds the report of the rotation old → repl.
-func (s *Server) rotationReport(ctx context.Context, old, repl store.Key, lookback time.Duration) (*wire.RotationReport, error) {
-	now := s.Now().UTC()
-	rotatedAt := repl.CreatedAt
-	refusedSince := rotatedAt
-	rep := &wire.RotationReport{OldKeyID: old.ID, OldKeyDisplay: old.Display, OldKeyState: old.State, NewKeyID: repl.ID,
-		NewKeyDisplay: repl.Display, RotatedAt: rotatedAt, Since: rotatedAt.Add(-lookback), Clients: []wire.RotationClient{}}
-	if old.State == store.KeyRotated && !old.GraceUntil.IsZero() {
-		g := old.GraceUntil
-		rep.GraceDeadline = &g
-		refusedSince = g
-	}
-	rep.GraceOver = old.State != store.KeyRotated || !now.Before(old.GraceUntil)
-	u, err := s.Store.RotationUsage(ctx, store.RotationWindow{OldKeyID: old.ID, NewKeyID: repl.ID, Since: rep.Since,
-		Refused: refusedByState, RefusedSince: refusedSince, MaxRefused: maxRefusedShown})
-	if err != nil {
-		return nil, err
-	}
-	idx := map[[3]string]int{}
-	for _, c := range u.Clients {
-		v := wire.RotationClient{IP: c.IP, UserAgent: c.UserAgent, Client: c.Client, CallsOld: c.CallsOld, RefusedOld: c.RefusedOld,
-			FirstOld: timePtr(c.FirstOld), LastSeenOld: timePtr(c.LastOld), CallsNew: c.CallsNew, LastSeenNew: timePtr(c.LastNew),
-			RefusedCalls: []wire.RefusedCall{}}
-		v.Migrated = c.CallsNew > 0 && !c.LastNew.Before(c.LastOld)
-		v.StillUsesOld = c.CallsNew > 0 && !v.Migrated
-		if v.Migrated {
-			rep.Migrated++
-		}
-		idx[[3]string{c.IP, c.UserAgent, c.Client}] = len(rep.Clients)
-		rep.Clients = append(rep.Clients, v)
-	}
-	for _, l := range u.Refused {
-		rep.RefusedAfterDeadline++
-		if i, ok := idx[[3]string{l.SourceIP, l.UserAgent, l.Client}]; ok {
-			c := &rep.Clients[i]
-			c.RefusedCalls = append(c.RefusedCalls, wire.RefusedCall{Time: l.Time, RequestID: l.RequestID, Code: l.ErrorCode})
-		}
-	}
-	rep.Remaining = len(rep.Clients) - rep.Migrated
-	rep.AllMigrated = len(rep.Clients) > 0 && rep.Remaining == 0
-	rep.Summary, rep.Next = rotationText(rep, now)
-	return rep, nil
-}
-
-// rotationText is the report in two sentences: where it stands, and what
-// the owner should do next.
-func rotationText(rep *wire.RotationReport, now time.Time) (summary, next string) {
-	n := len(rep.Clients)
-	if n == 0 {
-		summary = fmt.Sprintf("No client used the old key %s since %s.", rep.OldKeyDisplay, stamp(rep.Since))
-	} else {
-		summary = fmt.Sprintf("%d of %d clients migrated", rep.Migrated, n)
-		var still []string
-		for _, c := range rep.Clients {
-			if !c.Migrated {
-				s := incident.ClientLabel(c.IP, c.UserAgent, c.Client)
-				if c.LastSeenOld != nil {
-					s += " (last call " + ago(now, *c.LastSeenOld) + ")"
-				}
-				still = append(still, s)
-			}
-		}
-		if len(still) > 0 {
-			if len(still) > 5 {
-				still = append(still[:5], fmt.Sprintf("and %d more", len(still)-5))
-			}
-			summary += "; still on the old key: " + strings.Join(still, ", ")
-		}
-		summary += "."
-	}
-	switch {
-	case rep.OldKeyState == store.KeyDisabled:
-		next = "The old key is disabled: every call with it is refused. Move the clients above to " + rep.NewKeyID + "."
-	case rep.GraceOver && rep.Remaining > 0:
-		next = fmt.Sprintf("The grace window is over and %d clients still send the old key (refused with key_rotated): give them %s, or extend the grace (PATCH /admin/v1/keys/%s/rotation).",
-			rep.Remaining, rep.NewKeyID, rep.OldKeyID)
-	case rep.GraceOver:
-		next = "The grace window is over; the old key is refused."
-	case rep.AllMigrated || n == 0:
-		next = fmt.Sprintf("Every known client uses the replacement: retire the old key now (POST /admin/v1/keys/%s/retire, keygate keys retire %s), or let the grace window end at %s.",
-			rep.OldKeyID, rep.OldKeyID, stamp(*rep.GraceDeadline))
-	default:
-		next = fmt.Sprintf("Give the remaining clients %s before %s, or change the deadline (PATCH /admin/v1/keys/%s/rotation).",
-			rep.NewKeyID, stamp(*rep.GraceDeadline), rep.OldKeyID)
-	}
-	return summary, next
-}
-
-// ago says how long before now t was, roughly, for people.
-func ago(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%.0f h ago", d.Hours())
-	}
-	return fmt.Sprintf("%.0f days ago", d.Hours()/24)
-}
-
 func lookbackParam(r *http.Request) (time.Duration, error) {
 	v := r.URL.Query().Get("lookback")
 	if v == "" {
@@ -217,20 +118,6 @@ func (s *Server) getRotation(w http.ResponseWriter, r *http.Request) error {
 	s.notifyMigrated(r.Context(), old, rep)
 	writeJSON(w, 200, rep)
 	return nil
-}
-
-// notifyMigrated sends one webhook when every known client of a rotation
-// still in its grace window has moved to the replacement.
-func (s *Server) notifyMigrated(ctx context.Context, old store.Key, rep *wire.RotationReport) {
-	if s.Webhooks == nil || !rep.AllMigrated || rep.GraceOver {
-		return
-	}
-	_, first, err := s.Store.ClaimOnce(ctx, "rotation-migrated", old.ID+":"+rep.NewKeyID, s.Now().UTC().Format(time.RFC3339))
-	if err != nil || !first {
-		return
-	}
-	s.notify(EventRotationMigrated, old, map[string]any{"replacement_id": rep.NewKeyID, "replacement_display": rep.NewKeyDisplay,
-		"clients": len(rep.Clients), "summary": rep.Summary, "next": rep.Next})
 }
 
 // graceBody is the body of PATCH /admin/v1/keys/{id}/rotation: the new
@@ -340,34 +227,6 @@ func (s *Server) setGrace(w http.ResponseWriter, r *http.Request, deadline time.
 		return err
 	}
 	writeJSON(w, 200, rep)
-	return nil
-}
-
-// CheckRotations sends the "every client migrated" webhook for rotations
-// still in their grace window; the background loop calls it.
-func (s *Server) CheckRotations(ctx context.Context) error {
-	if s.Webhooks == nil {
-		return nil
-	}
-	list, err := s.Store.ListKeys(ctx, store.KeyFilter{State: store.KeyRotated, Limit: 200})
-	if err != nil {
-		return fmt.Errorf("rotation check: %w", err)
-	}
-	now := s.Now()
-	for _, old := range list {
-		if old.ReplacedBy == "" || !now.Before(old.GraceUntil) {
-			continue
-		}
-		repl, err := s.Store.GetKey(ctx, old.ReplacedBy)
-		if err != nil {
-			continue
-		}
-		rep, err := s.rotationReport(ctx, old, repl, defaultLookback)
-		if err != nil {
-			return fmt.Errorf("rotation check of %s: %w", old.ID, err)
-		}
-		s.notifyMigrated(ctx, old, rep)
-	}
 	return nil
 }
 

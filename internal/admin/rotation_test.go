@@ -177,7 +177,7 @@ func TestRotationAllMigratedWebhookAndRetire(t *testing.T) {
 		t.Fatalf("report: %+v", rep)
 	}
 	g.rotation(old.ID) // a second look notifies nobody again
-	if err := g.App.Admin.CheckRotations(context.Background()); err != nil {
+	if err := g.App.Service.CheckRotations(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var migrated int

@@ -148,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.Admin = &admin.Server{Now: time.Now, Store: st, Catalog: cat, Log: log, TrustedProxies: cfg.TrustedProxies, Box: box,
 		UpstreamHTTP: a.Server.Relay.Client}
 	// The services read the admin clock, so a test's clock reaches them too.
-	a.Service = &service.Service{Store: st, Catalog: cat, Now: func() time.Time { return a.Admin.Now() }}
+	a.Service = &service.Service{Store: st, Catalog: cat, Now: func() time.Time { return a.Admin.Now() }, Log: log}
 	a.Admin.Svc = a.Service
 	a.Server.Mounts = []httpapi.Mount{a.Admin}
 	a.Server.Relay.OnChannelDisabled = a.Admin.ChannelDisabled
@@ -182,7 +182,7 @@ func (a *App) wireLeakResponse() error {
 		srv := a.Admin
 		a.Webhooks = webhook.New(webhook.Options{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret,
 			OnFailure: srv.WebhookFailed, Log: a.log})
-		srv.Webhooks = a.Webhooks
+		srv.Webhooks, a.Service.Webhooks = a.Webhooks, a.Webhooks
 	}
 	return nil
 }
@@ -264,9 +264,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.startScale(bg)
 	if a.Webhooks != nil {
 		a.noticesDone = make(chan struct{})
-		go func() { defer close(a.noticesDone); a.Admin.RunNotices(bg, time.Hour) }()
+		go func() { defer close(a.noticesDone); a.Service.RunNotices(bg, time.Hour) }()
 		a.followUpsDone = make(chan struct{})
-		go func() { defer close(a.followUpsDone); a.Admin.RunFollowUps(bg, time.Minute) }()
+		go func() { defer close(a.followUpsDone); a.Service.RunFollowUps(bg, time.Minute) }()
 		a.Anomalies = &anomaly.Detector{Store: a.Store, Out: a.Webhooks, Log: a.log, Now: a.Server.Now}
 		a.anomaliesDone = make(chan struct{})
 		go func() { defer close(a.anomaliesDone); a.Anomalies.Run(bg) }()

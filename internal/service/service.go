@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
@@ -27,6 +28,10 @@ type Service struct {
 	Store   store.Store
 	Catalog *catalog.Catalog // its key cache is updated after each commit; nil: none
 	Now     func() time.Time
+	// Webhooks receives the notices (notices.go); nil sends none and the
+	// notice loops do nothing.
+	Webhooks Notifier
+	Log      *slog.Logger
 }
 
 // Who is the author of a change, as the audit log names it.
@@ -95,10 +100,13 @@ func (s *Service) audit(ctx context.Context, tx store.Store, who Who, action, ob
 
 // Apply runs change and its audit row (action, object, detail) in one
 // transaction. It is the generic form for changes with no rule of their
-// own beyond what change checks.
+// own beyond what change checks. change returns ErrNoChange when it found
+// nothing to do: nothing is audited and Apply returns nil.
 func (s *Service) Apply(ctx context.Context, who Who, action, object string, detail map[string]any, change func(tx store.Store) error) error {
 	return s.tx(ctx, func(tx store.Store) error {
-		if err := change(tx); err != nil {
+		if err := change(tx); errors.Is(err, ErrNoChange) {
+			return nil
+		} else if err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, who, action, object, detail)
