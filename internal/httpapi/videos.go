@@ -432,15 +432,15 @@ func (s *Server) videosContent(w http.ResponseWriter, r *http.Request, sc *Scope
 	return nil
 }
 
-// videosDelete cancels a job in flight (refunded) and answers OpenAI's
-// deletion object; a finished job is answered as it is.
+// videosDelete cancels a job in flight (refunded), or deletes a completed
+// job's content, and answers OpenAI's deletion object.
 func (s *Server) videosDelete(w http.ResponseWriter, r *http.Request, sc *Scope) error {
 	j, err := s.ownJob(r, sc)
 	if err != nil {
 		return err
 	}
 	sc.Log.RequestType = "videos"
-	got, err := s.Jobs.Cancel(r.Context(), j.ID)
+	got, err := s.Jobs.Delete(r.Context(), j.ID)
 	if err != nil {
 		return apierr.T(apierr.ServiceUnavailable, i18n.M("video.cancel_failed"), i18n.M("retry.shortly")).WithCause(err)
 	}

@@ -148,6 +148,20 @@ func TestVideoJobFlow(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
 			t.Fatalf("thumbnail: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
+		defer func() {
+			// Deleting a completed video ends its content; the charge stands.
+			resp, b := e.g.Do("DELETE", "/v1/videos/"+v.ID, testgw.Bearer(k.Key), "")
+			if resp.StatusCode != 200 || !strings.Contains(string(b), `"deleted":true`) {
+				t.Fatalf("delete: %d %s", resp.StatusCode, b)
+			}
+			resp, b = e.g.Do("GET", "/v1/videos/"+v.ID+"/content", testgw.Bearer(k.Key), "")
+			if resp.StatusCode != 404 || !strings.Contains(string(b), "expired") {
+				t.Fatalf("content after delete: %d %s", resp.StatusCode, b)
+			}
+			if cost, _ := e.usage(k.ID); math.Abs(cost-0.60) > 1e-9 {
+				t.Fatalf("usage cost %v after delete, want 0.60", cost)
+			}
+		}()
 		// 3 real seconds at $0.20 (1280x720), not the 4 reserved.
 		logs := e.g.Logs(testgw.Query("key_id", k.ID), 1)
 		var submit map[string]any

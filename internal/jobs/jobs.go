@@ -587,6 +587,27 @@ func (e *Engine) Cancel(ctx context.Context, id string) (store.Job, error) {
 	return e.Store.GetJob(ctx, id)
 }
 
+// Delete is DELETE /v1/videos/{id}: a job in flight is cancelled (and
+// refunded); a completed one has its content deleted upstream and expired
+// here, so it can no longer be downloaded (its charge stands).
+func (e *Engine) Delete(ctx context.Context, id string) (store.Job, error) {
+	j, err := e.Cancel(ctx, id)
+	if err != nil || j.State != store.JobCompleted {
+		return j, err
+	}
+	if ch := e.Channel(j.Channel); ch != nil && j.UpstreamID != "" {
+		if ad := e.Adapters[channelType(ch)]; ad != nil {
+			if err := ad.Cancel(context.WithoutCancel(ctx), ch, &j); err != nil {
+				e.log().Info("upstream video not deleted", "job", id, "err", err)
+			}
+		}
+	}
+	if _, err := e.Store.ExpireJobContent(ctx, id, e.now()); err != nil {
+		return j, err
+	}
+	return e.Store.GetJob(ctx, id)
+}
+
 // Content opens a completed job's result through its channel.
 func (e *Engine) Content(ctx context.Context, j *store.Job, variant string) (*http.Response, error) {
 	ch := e.Channel(j.Channel)

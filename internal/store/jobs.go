@@ -142,6 +142,9 @@ type JobStore interface {
 	FinishJob(ctx context.Context, id, from string, f JobFinal, now time.Time) (bool, error)
 	// RequestJobCancel marks a job for cancellation; it reports the job.
 	RequestJobCancel(ctx context.Context, id string, now time.Time) (Job, error)
+	// ExpireJobContent ends a completed job's content at now (its
+	// deletion); it reports whether the job was completed.
+	ExpireJobContent(ctx context.Context, id string, now time.Time) (bool, error)
 	// InsertLogs writes request log rows (skipping known request ids).
 	InsertLogs(ctx context.Context, rows []RequestLog) error
 }

@@ -312,3 +312,13 @@ func (s *Store) RequestJobCancel(ctx context.Context, id string, now time.Time) 
 	}
 	return j, err
 }
+
+// ExpireJobContent implements store.JobStore.
+func (s *Store) ExpireJobContent(ctx context.Context, id string, now time.Time) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE jobs SET expires_at = ?, updated_at = ? WHERE id = ? AND state = ?`, ms(now), ms(now), id, store.JobCompleted)
+	if err != nil {
+		return false, fmt.Errorf("expire job %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
