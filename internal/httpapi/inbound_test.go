@@ -319,3 +319,26 @@ func TestParseGemini(t *testing.T) {
 		t.Error("invalid JSON accepted")
 	}
 }
+
+// A guard for the hot path: the scanner allocates nothing but the model
+// string, camelCase keys and all (Gemini bodies are all camelCase, and
+// each such key goes through the case-variant check).
+func TestParseAllocations(t *testing.T) {
+	openai := []byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"Metadata":{"A":1},"stream":true,"stream_options":{"include_usage":true,"X":1},"max_tokens":5}`)
+	if n := testing.AllocsPerRun(100, func() {
+		var in inbound
+		if err := parseInbound(openai, &in); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 1 {
+		t.Errorf("parseInbound: %v allocations, want at most 1 (the model)", n)
+	}
+	gemini := []byte(`{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"systemInstruction":{"parts":[]},"safetySettings":[],"generationConfig":{"maxOutputTokens":40,"topP":0.9,"responseMimeType":"text/plain"}}`)
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := parseGemini(gemini); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("parseGemini: %v allocations, want 0", n)
+	}
+}

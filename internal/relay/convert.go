@@ -132,6 +132,12 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		}
 		res.Status = http.StatusOK
 		res.Usage, res.HasUsage = resp.Usage, resp.Usage.HasTokens()
+		if !res.HasUsage { // for the estimate: every generated text
+			res.OutputBytes = len(resp.Text) + len(resp.Reasoning)
+			for _, tc := range resp.ToolCalls {
+				res.OutputBytes += len(tc.Arguments)
+			}
+		}
 		b := req.Codec.Response(resp)
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
@@ -187,7 +193,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	c := first
 	for {
 		if c != nil {
-			res.OutputBytes += len(c.Text)
+			res.OutputBytes += len(c.Text) + len(c.Reasoning) // for the estimate
 			for _, tc := range c.ToolCalls {
 				res.OutputBytes += len(tc.Arguments)
 			}

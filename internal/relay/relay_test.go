@@ -16,6 +16,8 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/metrics"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/provider/openai"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -381,6 +383,54 @@ func TestCredentialEchoedAtTheCutIsRemoved(t *testing.T) {
 	for _, s := range []string{res.FailureReason, ch.LastError()} {
 		if strings.Contains(s, cred[:8]) {
 			t.Fatalf("part of the channel credential survived: %q", s[len(s)-40:])
+		}
+	}
+}
+
+// estProvider answers converted calls with no usage, so the estimate is
+// what the relay counted.
+type estProvider struct{ chunks []*provider.ChatChunk }
+
+func (p *estProvider) Chat(context.Context, provider.Credential, *provider.ChatRequest) (*provider.ChatResponse, error) {
+	return &provider.ChatResponse{Text: "hello", Reasoning: "thinking", ToolCalls: []provider.ToolCall{{Name: "f", Arguments: `{"a":1}`}}}, nil
+}
+
+func (p *estProvider) ChatStream(context.Context, provider.Credential, *provider.ChatRequest) (provider.ChatStream, error) {
+	return &estStream{chunks: p.chunks}, nil
+}
+
+type estStream struct{ chunks []*provider.ChatChunk }
+
+func (s *estStream) Recv() (*provider.ChatChunk, error) {
+	if len(s.chunks) == 0 {
+		return nil, io.EOF
+	}
+	c := s.chunks[0]
+	s.chunks = s.chunks[1:]
+	return c, nil
+}
+func (s *estStream) Usage() (provider.Usage, bool) { return provider.Usage{}, false }
+func (s *estStream) Close() error                  { return nil }
+
+// A converted answer with no usage is estimated from every generated text:
+// reasoning and tool-call arguments too (the old count was the stream's
+// text and arguments only, and 0 for a non-stream answer).
+func TestConvertedEstimateCountsAllGeneratedText(t *testing.T) {
+	chunks := []*provider.ChatChunk{{Reasoning: "thinking"}, {Text: "hello"}, {ToolCalls: []provider.ToolCallDelta{{Arguments: `{"a":1}`}}}}
+	for _, stream := range []bool{false, true} {
+		rl := newRelay()
+		rl.Providers = provider.Registry{TypeAnthropic: &estProvider{chunks: chunks}}
+		ch := channel(t, "claude", "http://127.0.0.1:1", 0)
+		ch.Type = TypeAnthropic
+		var res Result
+		req := &Request{Path: "/chat/completions", Body: []byte(`{"model":"m"}`), Model: "m", BodyModel: "m", Stream: stream,
+			Channels: []*catalog.Channel{ch}, Convert: func() (*provider.ChatRequest, error) { return &provider.ChatRequest{}, nil },
+			Codec: &openai.Codec{}}
+		if err := rl.Do(context.Background(), httptest.NewRecorder(), req, &res); err != nil {
+			t.Fatal(err)
+		}
+		if want := len("thinking") + len("hello") + len(`{"a":1}`); res.HasUsage || res.OutputBytes != want {
+			t.Errorf("stream %v: output bytes %d (usage %v), want %d", stream, res.OutputBytes, res.HasUsage, want)
 		}
 	}
 }
