@@ -288,7 +288,6 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
