@@ -19,6 +19,11 @@ type SSEReader struct {
 	br    *bufio.Reader
 	data  []byte
 	event []byte
+	// idle, when set, is called before a read that would wait for the
+	// upstream (no whole line is buffered): a relay flushes what it wrote
+	// then, so it never holds a chunk back while the upstream is silent,
+	// yet sends the events that arrived together in one write.
+	idle func()
 }
 
 // NewSSEReader reads events from r.
@@ -85,9 +90,23 @@ func (s *SSEReader) Next() (event string, data []byte, err error) {
 }
 
 // readLine returns one line without its terminator (\n, \r\n or \r).
+// lineBuffered reports whether a whole line is already buffered, so the
+// next ReadSlice returns without reading from the upstream.
+func (s *SSEReader) lineBuffered() bool {
+	n := s.br.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := s.br.Peek(n) // never blocks: n bytes are buffered
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
 func (s *SSEReader) readLine() ([]byte, error) {
 	var long []byte
 	for {
+		if s.idle != nil && !s.lineBuffered() {
+			s.idle()
+		}
 		chunk, err := s.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			long = append(long, chunk...)

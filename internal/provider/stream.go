@@ -60,6 +60,12 @@ func (s *SSEStream) Recv() (*ChatChunk, error) {
 	}
 }
 
+// OnIdle makes the stream call f before each read that would wait for the
+// upstream. A relay that writes converted chunks without flushing uses it
+// to flush exactly when nothing more is ready, as the pass-through path
+// does at an event boundary with nothing buffered.
+func (s *SSEStream) OnIdle(f func()) { s.r.idle = f }
+
 // Usage returns the usage the decoder saw.
 func (s *SSEStream) Usage() (Usage, bool) { return s.dec.Usage() }
 

@@ -181,6 +181,22 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	res.Written = true
 	rc := http.NewResponseController(w)
 	buf := make([]byte, 0, 4096)
+	// A chunk is written at once and flushed when the upstream has nothing
+	// more ready (the stream's idle hook), so events that arrived together
+	// leave in one write and none waits on a silent upstream. Streams
+	// without the hook flush every chunk.
+	var pending, flushFailed bool
+	flush := func() {
+		if pending {
+			pending = false
+			flushFailed = flushFailed || rc.Flush() != nil
+		}
+	}
+	idler, coalesce := st.(interface{ OnIdle(func()) })
+	if coalesce {
+		idler.OnIdle(flush)
+		defer idler.OnIdle(nil)
+	}
 	send := func(b []byte) bool {
 		if res.TTFB == 0 {
 			res.TTFB = time.Since(start)
@@ -188,7 +204,11 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		if _, err := w.Write(b); err != nil {
 			return false
 		}
-		return rc.Flush() == nil
+		pending = true
+		if !coalesce {
+			flush()
+		}
+		return !flushFailed
 	}
 	c := first
 	for {
@@ -225,12 +245,15 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 			res.FailureReason = reason
 			rl.Metrics.UpstreamErrors.WithLabelValues(ch.Name, "stream_cut").Inc()
 			send(enc.Fail(buf[:0], http.StatusBadGateway, "The upstream stream ended before it was complete. Retry the request; the partial answer is billed only for what was produced."))
+			flush()
 			return &attemptErr{reason: reason, final: true, verdict: broke}
 		}
 	}
 	u, _ := st.Usage()
 	rl.noteUsage(st, res)
-	if send(enc.Finish(buf[:0], u)) {
+	ok := send(enc.Finish(buf[:0], u))
+	flush()
+	if ok && !flushFailed {
 		res.Completed = true
 		return nil
 	}
