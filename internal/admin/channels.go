@@ -24,6 +24,7 @@ import (
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/pricing"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/webhook"
 	"github.com/keygate/keygate/internal/wire"
@@ -47,16 +48,13 @@ func (s *Server) channelRoutes(mux router) {
 	mux.Handle("DELETE /admin/v1/models/{name}", s.admin(s.deleteModel))
 }
 
-// change applies one change and its audit row, then reloads this
-// instance's catalogue (the change event reloads the others).
-func (s *Server) change(r *http.Request, action, object string, detail map[string]any, fn func(st store.Store) error) error {
-	if err := fn(s.Store); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The change could not be stored, so nothing was changed.", "Retry shortly.")
+// change applies one change and its audit row in one transaction (the
+// service layer), then reloads this instance's catalogue (the change event
+// reloads the others).
+func (s *Server) change(r *http.Request, action, object string, detail map[string]any, fn func(tx store.Store) error) error {
+	if err := s.Svc.Apply(r.Context(), s.who(r), action, object, detail, fn); err != nil {
+		return err
 	}
-	s.audit(r, action, object, detail)
 	if s.Catalog != nil {
 		if err := s.Catalog.Reload(context.WithoutCancel(r.Context())); err != nil {
 			s.Log.Warn("catalogue reload after a change failed; the periodic refresh will catch up", "object", object, "err", err)
@@ -351,17 +349,19 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	if !objectName.MatchString(req.Name) {
 		return invalid("name", fmt.Sprintf("Channel name %q is not valid.", req.Name), "Use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
 	}
-	if _, err := s.Store.GetChannel(r.Context(), req.Name); err == nil {
-		return conflict(fmt.Sprintf("A channel named %q already exists.", req.Name), "Change it with PATCH /admin/v1/channels/"+req.Name+".")
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The channel list could not be read from the store.", "Retry shortly.")
-	}
 	c := store.Channel{Name: req.Name, Enabled: true, ManagedBy: ManagedByAPI}
 	audit, err := s.applyChannel(r.Context(), &c, req)
 	if err != nil {
 		return err
 	}
-	if err := s.change(r, "channel.create", "channel:"+c.Name, audit, func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+	if err := s.change(r, "channel.create", "channel:"+c.Name, audit, func(tx store.Store) error {
+		if _, err := tx.GetChannel(r.Context(), c.Name); err == nil {
+			return conflict(fmt.Sprintf("A channel named %q already exists.", c.Name), "Change it with PATCH /admin/v1/channels/"+c.Name+".")
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return tx.UpsertChannel(r.Context(), c)
+	}); err != nil {
 		return err
 	}
 	got, err := s.Store.GetChannel(r.Context(), c.Name)
@@ -391,7 +391,7 @@ func (s *Server) patchChannel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.change(r, "channel.update", "channel:"+c.Name, audit, func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+	if err := s.change(r, "channel.update", "channel:"+c.Name, audit, func(tx store.Store) error { return tx.UpsertChannel(r.Context(), c) }); err != nil {
 		return err
 	}
 	if got, err := s.Store.GetChannel(r.Context(), c.Name); err == nil {
@@ -410,10 +410,13 @@ func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err = s.change(r, "channel.delete", "channel:"+c.Name, map[string]any{"type": c.Type, "base_url": c.BaseURL, "models": c.Models},
-		func(st store.Store) error { return st.DeleteChannel(r.Context(), c.Name) })
-	if errors.Is(err, store.ErrNotFound) {
-		return channelNotFound(c.Name)
-	}
+		func(tx store.Store) error {
+			if err := tx.DeleteChannel(r.Context(), c.Name); errors.Is(err, store.ErrNotFound) {
+				return channelNotFound(c.Name)
+			} else {
+				return err
+			}
+		})
 	if err != nil {
 		return err
 	}
@@ -440,7 +443,7 @@ func (s *Server) disableChannel(w http.ResponseWriter, r *http.Request) error {
 		c.DisabledReason += ": " + reason
 	}
 	if err := s.change(r, "channel.disable", "channel:"+c.Name, map[string]any{"reason": reason},
-		func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+		func(tx store.Store) error { return tx.UpsertChannel(r.Context(), c) }); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
@@ -462,7 +465,7 @@ func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.Enabled, c.DisabledReason = true, ""
 	if err := s.change(r, "channel.enable", "channel:"+c.Name, map[string]any{"was_disabled": wasDisabled},
-		func(st store.Store) error { return st.UpsertChannel(r.Context(), c) }); err != nil {
+		func(tx store.Store) error { return tx.UpsertChannel(r.Context(), c) }); err != nil {
 		return err
 	}
 	if got, err := s.Store.GetChannel(r.Context(), c.Name); err == nil {
@@ -518,10 +521,13 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	rep := s.checker().Run(r.Context(), cc, channelcheck.Options{Model: body.Model})
 	b, _ := json.Marshal(rep)
-	if err := s.Store.SetChannelLastTest(context.WithoutCancel(r.Context()), c.Name, string(b)); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.Log.Warn("channel test could not be stored as the last test", "channel", c.Name, "err", err)
+	// The report is answered even when it cannot be kept; the audit row and
+	// the last test are written together or not at all.
+	if err := s.Svc.Apply(context.WithoutCancel(r.Context()), s.who(r), "channel.test", "channel:"+c.Name,
+		map[string]any{"ok": rep.OK, "model": body.Model, "calls": len(rep.Calls)},
+		func(tx store.Store) error { return tx.SetChannelLastTest(r.Context(), c.Name, string(b)) }); err != nil {
+		s.Log.Warn("channel test could not be kept as the last test", "channel", c.Name, "err", err)
 	}
-	s.audit(r, "channel.test", "channel:"+c.Name, map[string]any{"ok": rep.OK, "model": body.Model, "calls": len(rep.Calls)})
 	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
@@ -568,19 +574,23 @@ func (s *Server) ChannelDisabled(channel string, status int, reason string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if c, err := s.Store.GetChannel(ctx, channel); err == nil && c.Enabled && c.UpdatedAt.Equal(seen) {
+		detail := map[string]any{"upstream_status": status, "reason": reason,
+			"fix": "correct the channel's api_key, then POST /admin/v1/channels/" + channel + "/enable"}
+		// The stored disable (seen by every instance) and its audit row go
+		// together; a definition changed since the relay judged it (an
+		// operator's fix) is left alone, and only the refusal is audited.
+		err := s.Svc.Apply(ctx, service.Who{Actor: "gateway"}, "channel.disable", "channel:"+channel, detail, func(tx store.Store) error {
+			c, err := tx.GetChannel(ctx, channel)
+			if err != nil || !c.Enabled || !c.UpdatedAt.Equal(seen) {
+				return nil
+			}
 			c.Enabled = false
 			c.DisabledReason = catalog.DisabledByGateway + fmt.Sprintf("the upstream answered %d to the channel credential: %s", status, reason)
-			if err := s.Store.UpsertChannel(ctx, c); err != nil {
-				s.Log.Error("disabled channel could not be stored; other instances disable it when their own calls fail", "channel", channel, "err", err)
-			}
-		}
-		detail, _ := json.Marshal(map[string]any{"upstream_status": status, "reason": reason,
-			"fix": "correct the channel's api_key, then POST /admin/v1/channels/" + channel + "/enable"})
-		ev := store.AuditEvent{ID: ids.New("aud"), Time: s.Now().UTC(), Actor: "gateway", Action: "channel.disable",
-			Object: "channel:" + channel, Detail: string(detail)}
-		if err := s.Store.InsertAudit(ctx, ev); err != nil {
-			s.Log.Error("audit event could not be stored", "action", ev.Action, "object", ev.Object, "err", err)
+			return tx.UpsertChannel(ctx, c)
+		})
+		if err != nil {
+			s.Log.Error("the disabled channel could not be stored with its audit row; other instances disable it when their own calls fail",
+				"channel", channel, "err", err)
 		}
 		if s.Webhooks != nil {
 			s.Webhooks.Notify(webhook.Event{ID: ids.New("evt"), Type: "channel.disabled", Time: s.Now().UTC(),
@@ -708,17 +718,19 @@ func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(req.Name) == "" || strings.ContainsAny(req.Name, " \t\r\n") || len(req.Name) > 128 {
 		return invalid("name", fmt.Sprintf("Model name %q is not valid.", req.Name), "Use the name clients send as \"model\" (no spaces, at most 128 bytes).")
 	}
-	if _, err := s.Store.GetModel(r.Context(), req.Name); err == nil {
-		return conflict(fmt.Sprintf("Model %q is already declared.", req.Name), "Change it with PATCH /admin/v1/models/"+req.Name+".")
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The model list could not be read from the store.", "Retry shortly.")
-	}
 	m := store.Model{Name: req.Name, ManagedBy: ManagedByAPI}
 	audit, err := applyModel(&m, req)
 	if err != nil {
 		return err
 	}
-	if err := s.change(r, "model.create", "model:"+m.Name, audit, func(st store.Store) error { return st.UpsertModel(r.Context(), m) }); err != nil {
+	if err := s.change(r, "model.create", "model:"+m.Name, audit, func(tx store.Store) error {
+		if _, err := tx.GetModel(r.Context(), m.Name); err == nil {
+			return conflict(fmt.Sprintf("Model %q is already declared.", m.Name), "Change it with PATCH /admin/v1/models/"+m.Name+".")
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return tx.UpsertModel(r.Context(), m)
+	}); err != nil {
 		return err
 	}
 	v, err := s.modelView(r.Context(), m.Name)
@@ -775,7 +787,7 @@ func (s *Server) patchModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.change(r, "model.update", "model:"+m.Name, audit, func(st store.Store) error { return st.UpsertModel(r.Context(), m) }); err != nil {
+	if err := s.change(r, "model.update", "model:"+m.Name, audit, func(tx store.Store) error { return tx.UpsertModel(r.Context(), m) }); err != nil {
 		return err
 	}
 	v, err := s.modelView(r.Context(), m.Name)
@@ -795,10 +807,13 @@ func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err = s.change(r, "model.delete", "model:"+m.Name, map[string]any{"input_per_mtok": m.InputPerMTok, "output_per_mtok": m.OutputPerMTok},
-		func(st store.Store) error { return st.DeleteModel(r.Context(), m.Name) })
-	if errors.Is(err, store.ErrNotFound) {
-		return modelNotFound(m.Name)
-	}
+		func(tx store.Store) error {
+			if err := tx.DeleteModel(r.Context(), m.Name); errors.Is(err, store.ErrNotFound) {
+				return modelNotFound(m.Name)
+			} else {
+				return err
+			}
+		})
 	if err != nil {
 		return err
 	}
