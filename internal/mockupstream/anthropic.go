@@ -142,7 +142,12 @@ func anthropicMessages(o Options) http.HandlerFunc {
 			anthropicError(w, 500, "api_error", "Internal server error")
 			return
 		}
+		// The last turn, past mid-conversation system messages (Claude Code
+		// sends its environment as one after the user's first message).
 		last := req.Messages[len(req.Messages)-1]
+		for i := len(req.Messages) - 1; i > 0 && last.Role == "system"; i-- {
+			last = req.Messages[i-1]
+		}
 		said, toolResult := anthropicTurnText(last.Content)
 		prompt := estimateTokens(string(body))
 		id := fmt.Sprintf("msg_mock%06d", seq.Add(1))
