@@ -125,7 +125,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if err := checkPrices(cat.Snapshot(), cfg.RequirePrices, log); err != nil {
 		return nil, err
 	}
-	a.Logs = logwriter.New(st, log, cfg.LogQueueSize)
+	if path := cfg.LogSpoolPath(); path != "" {
+		if a.Logs, err = logwriter.NewSpooled(ctx, st, log, cfg.LogQueueSize, path); err != nil {
+			return nil, err
+		}
+	} else {
+		a.Logs = logwriter.New(st, log, cfg.LogQueueSize)
+	}
 	m := metrics.New(func() float64 { return float64(a.Logs.Depth()) }, func() float64 { return float64(a.Logs.Written()) },
 		func() float64 { return float64(a.Logs.Backpressure()) })
 	m.WatchLogDrops(func() float64 { return float64(a.Logs.Dropped()) })

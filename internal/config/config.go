@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,30 @@ type Config struct {
 	// the operator or the built-in catalogue (KEYGATE_REQUIRE_PRICES=true),
 	// so nobody runs unbilled by accident.
 	RequirePrices bool
+	// LogSpool is where request log rows wait on local disk until stored,
+	// so a killed process loses none (KEYGATE_LOG_SPOOL; "off" disables;
+	// default: beside an SQLite database, else in the temp directory named
+	// by the listen port). See LogSpoolPath.
+	LogSpool string
+}
+
+// LogSpoolPath is the request log spool's path prefix, "" for none.
+func (c Config) LogSpoolPath() string {
+	switch {
+	case c.LogSpool == "off":
+		return ""
+	case c.LogSpool != "":
+		return c.LogSpool
+	case strings.HasPrefix(c.Database, "sqlite:"):
+		return strings.TrimPrefix(strings.TrimPrefix(c.Database, "sqlite:"), "//") + ".logspool"
+	case !strings.Contains(c.Database, "://"):
+		return c.Database + ".logspool"
+	}
+	_, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || port == "0" || port == "" {
+		return "" // no stable name to find it again at the next start
+	}
+	return filepath.Join(os.TempDir(), "keygate-"+port+".logspool")
 }
 
 // Defaults returns the embedded defaults: SQLite next to the working
@@ -95,6 +120,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.WebhookSecret, "KEYGATE_WEBHOOK_SECRET")
 	set(&c.ScanningKeys, "KEYGATE_SECRET_SCANNING_KEYS")
 	set(&c.Pprof, "KEYGATE_PPROF")
+	set(&c.LogSpool, "KEYGATE_LOG_SPOOL")
 	if v := getenv("KEYGATE_KEY_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {

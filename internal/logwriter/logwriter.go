@@ -27,7 +27,8 @@ import (
 type Writer struct {
 	st       store.Store
 	log      *slog.Logger
-	ch       chan *store.RequestLog
+	ch       chan *entry
+	spool    *spool // nil: no spool
 	batch    int
 	interval time.Duration
 	done     chan struct{}
@@ -50,28 +51,60 @@ func New(st store.Store, log *slog.Logger, size int) *Writer {
 	return newWriter(st, log, size, 500, 200*time.Millisecond)
 }
 
+// NewSpooled starts a writer whose rows are spooled to files PATH.<n>
+// (spool.go) until stored. Segments left by an earlier process are first
+// replayed into the store, so New returns once every row a killed process
+// had accepted is stored (or, with the store down, kept for next time).
+func NewSpooled(ctx context.Context, st store.Store, log *slog.Logger, size int, path string) (*Writer, error) {
+	w := newWriter(st, log, size, 500, 200*time.Millisecond)
+	n, next, err := w.replay(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("replay request log spool %s: %w", path, err)
+	}
+	if n > 0 {
+		log.Info("replayed the request log spool of a previous run", "rows", n, "path", path)
+	}
+	sp, err := openSpool(path, next)
+	if err != nil {
+		return nil, err
+	}
+	w.spool = sp
+	return w, nil
+}
+
 // newWriter lets tests choose the batch size and the flush interval before
 // the loop starts.
 func newWriter(st store.Store, log *slog.Logger, size, batch int, interval time.Duration) *Writer {
 	if size <= 0 {
 		size = 65536
 	}
-	w := &Writer{st: st, log: log, ch: make(chan *store.RequestLog, size), batch: batch,
+	w := &Writer{st: st, log: log, ch: make(chan *entry, size), batch: batch,
 		interval: interval, done: make(chan struct{}), flushReq: make(chan chan struct{}),
 		MaxWait: 5 * time.Second}
 	go w.loop()
 	return w
 }
 
-var rowPool = sync.Pool{New: func() any { return new(store.RequestLog) }}
+// entry is a queued row and the spool segment holding it (nil unspooled).
+type entry struct {
+	row store.RequestLog
+	seg *segment
+}
+
+var rowPool = sync.Pool{New: func() any { return new(entry) }}
 
 // Write queues a row; it only blocks when the queue is full. The row's
 // texts are made storable here, once (storable.Log): valid UTF-8, no NUL,
 // bounded, keys in display form — whatever bytes a client sent.
 func (w *Writer) Write(r store.RequestLog) {
 	storable.Log(&r)
-	q := rowPool.Get().(*store.RequestLog)
-	*q = r
+	q := rowPool.Get().(*entry)
+	q.row = r
+	if sp := w.spool; sp != nil {
+		// Before the row is queued: from here on a killed process loses
+		// nothing of it.
+		q.seg = sp.append(&q.row)
+	}
 	select {
 	case w.ch <- q:
 	default:
@@ -80,7 +113,8 @@ func (w *Writer) Write(r store.RequestLog) {
 		select {
 		case w.ch <- q:
 		case <-t.C:
-			*q = store.RequestLog{}
+			// Still in the spool (if any): the next start replays it.
+			*q = entry{}
 			rowPool.Put(q)
 			w.drop(1, "the request log queue stayed full: the store is not keeping up or is unavailable")
 		}
@@ -116,48 +150,57 @@ func (w *Writer) Failures() uint64 { return w.failures.Load() }
 
 func (w *Writer) loop() {
 	defer close(w.done)
-	buf := make([]store.RequestLog, 0, w.batch)
+	b := &pending{rows: make([]store.RequestLog, 0, w.batch), segs: make([]*segment, 0, w.batch)}
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
 	for {
 		select {
-		case r, ok := <-w.ch:
+		case q, ok := <-w.ch:
 			if !ok {
-				w.flush(buf)
+				w.flush(b)
 				return
 			}
-			buf = append(buf, *r)
-			*r = store.RequestLog{} // drop references to the row's strings
-			rowPool.Put(r)
-			if len(buf) >= w.batch {
-				buf = w.flush(buf)
+			b.add(q)
+			if len(b.rows) >= w.batch {
+				w.flush(b)
 			}
 		case <-t.C:
-			buf = w.flush(buf)
+			w.flush(b)
 		case reply := <-w.flushReq:
 			// Every row whose Write returned before Flush was called is
-			// in the queue or in buf: take what is queued, then store it.
+			// in the queue or in b: take what is queued, then store it.
 			for open := true; open; {
 				select {
-				case r, ok := <-w.ch:
+				case q, ok := <-w.ch:
 					if !ok {
 						open = false
 						break
 					}
-					buf = append(buf, *r)
-					*r = store.RequestLog{}
-					rowPool.Put(r)
-					if len(buf) >= w.batch {
-						buf = w.flush(buf)
+					b.add(q)
+					if len(b.rows) >= w.batch {
+						w.flush(b)
 					}
 				default:
 					open = false
 				}
 			}
-			buf = w.flush(buf)
+			w.flush(b)
 			close(reply)
 		}
 	}
+}
+
+// pending is the batch being gathered, each row with its spool segment.
+type pending struct {
+	rows []store.RequestLog
+	segs []*segment
+}
+
+func (b *pending) add(q *entry) {
+	b.rows = append(b.rows, q.row)
+	b.segs = append(b.segs, q.seg)
+	*q = entry{} // drop references to the row's strings
+	rowPool.Put(q)
 }
 
 // Flush returns once every row whose Write returned before the call has
@@ -186,30 +229,41 @@ func (w *Writer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// flush writes buf, retrying with backoff so a briefly unavailable store
-// loses nothing; it gives up on a batch only after about a minute, and says
-// so loudly with the rows' count. A batch the store refuses for good (a
-// permanent error: the data, not the connection) is split in halves until
-// the refused rows are alone, so one bad row costs only itself.
-func (w *Writer) flush(buf []store.RequestLog) []store.RequestLog {
-	if len(buf) == 0 {
-		return buf
+// flush writes the batch, retrying with backoff so a briefly unavailable
+// store loses nothing; it gives up on a batch only after about a minute, and
+// says so loudly with the rows' count (the rows stay in the spool for the
+// next start). A batch the store refuses for good (a permanent error: the
+// data, not the connection) is split in halves until the refused rows are
+// alone, so one bad row costs only itself.
+func (w *Writer) flush(b *pending) {
+	if len(b.rows) == 0 {
+		return
 	}
-	w.store(buf)
-	clear(buf) // drop references to the rows' strings
-	return buf[:0]
+	w.store(context.Background(), b.rows, b.segs)
+	clear(b.rows) // drop references to the rows' strings
+	clear(b.segs)
+	b.rows, b.segs = b.rows[:0], b.segs[:0]
 }
 
-func (w *Writer) store(rows []store.RequestLog) {
+// store writes rows and marks their spool segments done (segs may be nil).
+// It reports whether every row was stored or refused for good — false when
+// it gave up on a store that stayed unavailable.
+func (w *Writer) store(ctx context.Context, rows []store.RequestLog, segs []*segment) bool {
+	done := func() {
+		for _, s := range segs {
+			s.done()
+		}
+	}
 	backoff := 50 * time.Millisecond
 	deadline := time.Now().Add(time.Minute)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := w.st.InsertLogs(ctx, rows)
+		ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := w.st.InsertLogs(ictx, rows)
 		cancel()
 		if err == nil {
 			w.written.Add(uint64(len(rows)))
-			return
+			done()
+			return true
 		}
 		w.failures.Add(1)
 		if permanent(err) {
@@ -218,16 +272,21 @@ func (w *Writer) store(rows []store.RequestLog) {
 				w.dropped.Add(1)
 				w.log.Error("the store refused a request log row", "request_id", rows[0].RequestID, "err", err,
 					"refused_total", w.refused.Load())
-				return
+				done() // replaying it would be refused again
+				return true
 			}
 			mid := len(rows) / 2
-			w.store(rows[:mid])
-			w.store(rows[mid:])
-			return
+			var ls, rs []*segment
+			if segs != nil {
+				ls, rs = segs[:mid], segs[mid:]
+			}
+			okL := w.store(ctx, rows[:mid], ls)
+			okR := w.store(ctx, rows[mid:], rs)
+			return okL && okR
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
 			w.drop(len(rows), "the store refused the batch for over a minute: "+err.Error())
-			return
+			return false
 		}
 		w.log.Warn("storing request logs failed; retrying", "rows", len(rows), "err", err, "retry_in", backoff)
 		time.Sleep(backoff)
@@ -252,6 +311,9 @@ func (w *Writer) Close(ctx context.Context) error {
 	w.closeOne.Do(func() { close(w.ch) })
 	select {
 	case <-w.done:
+		if w.spool != nil {
+			w.spool.close() // every stored segment goes; the rest is replayed at next start
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -1,0 +1,202 @@
+package logwriter
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/keygate/keygate/internal/store"
+)
+
+// The spool keeps every row on local disk from the moment Write accepts it
+// until the store has it, so a process killed with rows queued or in a
+// batch loses none: the next start replays what the store lacks.
+//
+// One write(2) per row, no fsync: the page cache survives the process
+// being killed (kill -9, OOM, a panic), not the machine losing power. Rows
+// are appended as JSON lines to segment files PATH.<n>; a segment is
+// removed once it is sealed (it reached spoolSegmentBytes) and every row in
+// it is stored. Rows dropped while the store was down stay in their segment
+// and are replayed at the next start.
+
+// spoolSegmentBytes is the size at which a segment is sealed.
+const spoolSegmentBytes = 8 << 20
+
+type spool struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	seg  *segment
+	next int64 // the next segment's number
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	err  atomic.Pointer[error] // the last write error, said once
+}
+
+// segment counts the rows of one spool file not yet stored.
+type segment struct {
+	path    string
+	size    int64
+	pending atomic.Int64
+	sealed  atomic.Bool
+}
+
+// done marks one row of s as stored; the last row of a sealed segment
+// removes its file.
+func (s *segment) done() {
+	if s != nil && s.pending.Add(-1) == 0 && s.sealed.Load() {
+		_ = os.Remove(s.path)
+	}
+}
+
+func (s *segment) seal() {
+	s.sealed.Store(true)
+	if s.pending.Load() == 0 {
+		_ = os.Remove(s.path)
+	}
+}
+
+func segmentFiles(path string) ([]string, error) {
+	m, err := filepath.Glob(path + ".*")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range m {
+		if strings.TrimLeft(strings.TrimPrefix(f, path+"."), "0123456789") == "" {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func openSpool(path string, first int64) (*spool, error) {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	sp := &spool{path: path, next: first}
+	sp.enc = json.NewEncoder(&sp.buf)
+	if err := sp.rotate(); err != nil {
+		return nil, err
+	}
+	return sp, nil
+}
+
+// rotate seals the current segment and opens the next. Called with mu held
+// (or before the spool is shared).
+func (sp *spool) rotate() error {
+	name := fmt.Sprintf("%s.%020d", sp.path, sp.next)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("open request log spool: %w", err)
+	}
+	sp.next++
+	if sp.f != nil {
+		_ = sp.f.Close()
+		sp.seg.seal()
+	}
+	sp.f, sp.seg = f, &segment{path: name}
+	return nil
+}
+
+// append writes r as one line and returns its segment, or nil when the
+// spool could not take it (the row then goes on unspooled: a full disk
+// must not stop the gateway).
+func (sp *spool) append(r *store.RequestLog) *segment {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.buf.Reset()
+	if err := sp.enc.Encode(r); err != nil {
+		return nil
+	}
+	n, err := sp.f.Write(sp.buf.Bytes())
+	if err != nil {
+		sp.err.Store(&err)
+		return nil
+	}
+	seg := sp.seg
+	seg.pending.Add(1)
+	seg.size += int64(n)
+	if seg.size >= spoolSegmentBytes {
+		if err := sp.rotate(); err != nil {
+			sp.err.Store(&err)
+		}
+	}
+	return seg
+}
+
+// close seals the last segment (removed when everything in it is stored).
+func (sp *spool) close() {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.f != nil {
+		_ = sp.f.Close()
+		sp.seg.seal()
+		sp.f = nil
+	}
+}
+
+// replay stores what the segments left by an earlier process hold (rows
+// already stored are skipped by the store: InsertLogs ignores known request
+// ids) and removes each segment whose rows are all stored. It returns the
+// rows read, and the number after which new segments must be numbered.
+func (w *Writer) replay(ctx context.Context, path string) (int, int64, error) {
+	files, err := segmentFiles(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	var next int64
+	total := 0
+	for _, f := range files {
+		var n int64
+		_, _ = fmt.Sscanf(strings.TrimPrefix(f, path+"."), "%d", &n)
+		next = max(next, n+1)
+		rows, err := readSegment(f)
+		if err != nil {
+			return total, next, err
+		}
+		total += len(rows)
+		kept := true
+		for start := 0; start < len(rows); start += w.batch {
+			chunk := rows[start:min(start+w.batch, len(rows))]
+			if !w.store(ctx, chunk, nil) {
+				kept = false
+			}
+		}
+		if kept {
+			_ = os.Remove(f)
+		}
+	}
+	return total, next, nil
+}
+
+// readSegment reads a segment's rows; a line cut short (the machine, not
+// the process, died mid-write) or unreadable is skipped.
+func readSegment(path string) ([]store.RequestLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []store.RequestLog
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var r store.RequestLog
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.RequestID != "" {
+			rows = append(rows, r)
+		}
+	}
+	return rows, sc.Err()
+}
