@@ -291,12 +291,6 @@ func (s *Server) note(id, author, kind, text string) store.IncidentNote {
 	return store.IncidentNote{ID: ids.New("note"), IncidentID: id, Time: s.Now().UTC(), Author: author, Kind: kind, Text: text}
 }
 
-func (s *Server) addNote(ctx context.Context, id, author, kind, text string) {
-	if err := s.Store.AddIncidentNote(context.WithoutCancel(ctx), s.note(id, author, kind, text)); err != nil {
-		s.Log.Error("incident note could not be stored", "incident", id, "err", err)
-	}
-}
-
 // loadIncident returns the incident in the path if the caller may see it.
 func (s *Server) loadIncident(r *http.Request) (store.Incident, error) {
 	return s.loadIncidentFrom(r, s.Store)
@@ -693,7 +687,11 @@ func (s *Server) leakIncident(ctx context.Context, k store.Key, origin, actor, r
 	}
 	reason = cleanText(reason, 1000)
 	if len(open) > 0 {
-		s.addNote(ctx, open[0].ID, actor, "evidence", "Reported again: "+reason)
+		if err := s.Svc.Apply(ctx, service.Who{Actor: actor}, "incident.note", open[0].ID, map[string]any{"kind": "evidence"}, func(tx store.Store) error {
+			return tx.AddIncidentNote(ctx, s.note(open[0].ID, actor, "evidence", "Reported again: "+reason))
+		}); err != nil {
+			s.Log.Error("leak incident: the re-report could not be noted", "incident", open[0].ID, "err", err)
+		}
 		return
 	}
 	now := s.Now().UTC()
@@ -711,11 +709,11 @@ func (s *Server) leakIncident(ctx context.Context, k store.Key, origin, actor, r
 		Project: k.Project, Owner: owner, Environment: k.Env, Capability: capabilityOf(k), Symptom: reason, KeyIDs: []string{k.ID},
 		RequestIDs: []string{}, Evidence: s.keyEvidence(ctx, k), NextReview: now.Add(leakReview), OpenedBy: actor,
 		CreatedAt: now, UpdatedAt: now}
-	if err := s.Store.CreateIncident(ctx, &in); err != nil {
+	if err := s.Svc.Apply(ctx, service.Who{Actor: actor}, "incident.open", in.ID, map[string]any{"title": in.Title, "keys": in.KeyIDs, "origin": origin},
+		func(tx store.Store) error { return tx.CreateIncident(ctx, &in) }); err != nil {
 		s.Log.Error("leak incident could not be opened", "key_id", k.ID, "err", err)
 		return
 	}
-	s.auditEvent(ctx, actor, "incident.open", in.ID, "", map[string]any{"title": in.Title, "keys": in.KeyIDs, "origin": origin})
 	s.notifyIncident(EventIncidentOpened, in)
 }
 

@@ -200,13 +200,21 @@ func (s *Server) leakedPAT(ctx context.Context, a leak.Answer, digest string, t 
 // leakedBootstrap reports a leaked KEYGATE_ADMIN_TOKEN once per report
 // place: the gateway cannot change its own environment.
 func (s *Server) leakedBootstrap(ctx context.Context, digest string, t leak.Token, display, where, source, src string) error {
-	_, first, err := s.Store.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), time.Now().UTC().Format(time.RFC3339))
-	if err != nil || !first {
+	hint := "Set a new KEYGATE_ADMIN_TOKEN (keygate token generate) on every instance and restart them; until then the leaked token is an owner credential."
+	// The report's claim and its audit row are one transaction: a replay
+	// finds the claim and records and sends nothing.
+	first := false
+	if err := s.Svc.Apply(ctx, service.Who{Actor: LeakActor, SourceIP: src}, "token.leaked", "bootstrap", map[string]any{"display": display,
+		"url": where, "source": source, "token_disabled": false, "action_needed": hint}, func(tx store.Store) error {
+		_, claimed, err := tx.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), s.Now().UTC().Format(time.RFC3339))
+		if err == nil && !claimed {
+			return service.ErrNoChange
+		}
+		first = claimed
+		return err
+	}); err != nil || !first {
 		return err
 	}
-	hint := "Set a new KEYGATE_ADMIN_TOKEN (keygate token generate) on every instance and restart them; until then the leaked token is an owner credential."
-	s.auditEvent(ctx, LeakActor, "token.leaked", "bootstrap", src, map[string]any{"display": display, "url": where, "source": source,
-		"token_disabled": false, "action_needed": hint})
 	s.Log.Error("the bootstrap owner token (KEYGATE_ADMIN_TOKEN) was reported leaked; replace it and restart", "token", display, "url", where)
 	if s.Webhooks != nil {
 		s.Webhooks.Notify(webhook.Event{ID: newEventID(), Type: webhook.KeyLeaked, Time: s.Now().UTC(),
