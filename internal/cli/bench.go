@@ -28,7 +28,7 @@ each round, and the gateway/bare ratios. Each run takes about
 (warm-up + rounds × duration) × targets.`,
 		Example: "  keygate bench --duration 5s\n  keygate bench --stream --concurrency 20\n" +
 			"  keygate bench --stream --convert anthropic,gemini,messages\n  keygate bench --open-streams 1000",
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			exe, err := os.Executable()
 			if err != nil {
