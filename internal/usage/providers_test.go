@@ -105,6 +105,30 @@ func TestProviderUsageIsBilledAsTheProviderBillsIt(t *testing.T) {
 				`{"type":"response.completed","sequence_number":9,"response":{"id":"resp_1","object":"response","status":"completed","output":[],"usage":{"input_tokens":1200,"input_tokens_details":{"cached_tokens":1024},"output_tokens":500,"output_tokens_details":{"reasoning_tokens":320},"total_tokens":1700},"metadata":{"usage":"x"}}}`),
 			prices: o3, want: usage.Usage{InputTokens: 1200, OutputTokens: 500, CachedInputTokens: 1024, ReasoningTokens: 320},
 			cost: (176*2 + 1024*0.50 + 500*8) / 1e6},
+		"openai responses with cache writes": {
+			read: func() (usage.Usage, bool) {
+				return usage.FromJSON([]byte(`{"id":"resp_2","object":"response","status":"completed","output":[],` +
+					`"usage":{"input_tokens":3000,"input_tokens_details":{"cached_tokens":1000,"cache_write_tokens":1500},"output_tokens":10,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":3010}}`))
+			},
+			prices: usage.Prices{InputPerMTok: 2, OutputPerMTok: 8, CachedInputPerMTok: 0.5, CacheWritePerMTok: 2.5},
+			want:   usage.Usage{InputTokens: 3000, OutputTokens: 10, CachedInputTokens: 1000, CacheWriteTokens: 1500},
+			cost:   (500*2 + 1000*0.5 + 1500*2.5 + 10*8) / 1e6},
+		// Proxies (LiteLLM) write OpenAI's shape with Anthropic's cache
+		// members beside it; prompt_tokens include them today, and did not
+		// in older versions (the cache counts then exceed prompt_tokens).
+		"litellm: prompt_tokens include the cache members": {
+			read: func() (usage.Usage, bool) {
+				return usage.FromJSON([]byte(`{"object":"chat.completion","choices":[],"usage":{"total_tokens":103925,"prompt_tokens":98805,"completion_tokens":5120,` +
+					`"prompt_tokens_details":{"cached_tokens":66360,"cache_creation_tokens":32435},"cache_read_input_tokens":66360,"completion_tokens_details":{"reasoning_tokens":1710},"cache_creation_input_tokens":32435}}`))
+			},
+			prices: claude, want: usage.Usage{InputTokens: 98805, OutputTokens: 5120, CachedInputTokens: 66360, CacheWriteTokens: 32435, ReasoningTokens: 1710},
+			cost: (10*3 + 66360*0.30 + 32435*3.75 + 5120*15) / 1e6},
+		"litellm, older: prompt_tokens without the cache members": {
+			read: func() (usage.Usage, bool) {
+				return usage.FromJSON([]byte(`{"object":"chat.completion","choices":[],"usage":{"completion_tokens":7,"prompt_tokens":194,"total_tokens":201,"cache_creation_input_tokens":9474,"cache_read_input_tokens":0}}`))
+			},
+			prices: claude, want: usage.Usage{InputTokens: 9668, OutputTokens: 7, CacheWriteTokens: 9474},
+			cost: (194*3 + 9474*3.75 + 7*15) / 1e6},
 		// DeepSeek: prompt_cache_hit_tokens are part of prompt_tokens.
 		"deepseek cache hit": {
 			read: func() (usage.Usage, bool) {

@@ -40,6 +40,8 @@ type wire struct {
 	TotalTokens      int `json:"total_tokens"`
 	// prompt_tokens_details.cached_tokens / input_tokens_details.cached_tokens
 	CachedTokens int `json:"-"`
+	// input_tokens_details.cache_write_tokens (Responses; part of input_tokens)
+	CacheWriteTokens int `json:"-"`
 	// completion_tokens_details.reasoning_tokens / output_tokens_details.reasoning_tokens
 	ReasoningTokens int `json:"-"`
 	// DeepSeek's prompt_cache_hit_tokens (a part of prompt_tokens).
@@ -56,8 +58,9 @@ type wire struct {
 }
 
 type details struct {
-	CachedTokens    int `json:"cached_tokens"`
-	ReasoningTokens int `json:"reasoning_tokens"`
+	CachedTokens     int `json:"cached_tokens"`
+	CacheWriteTokens int `json:"cache_write_tokens"`
+	ReasoningTokens  int `json:"reasoning_tokens"`
 }
 
 // FromJSON reads the top-level "usage" member of an OpenAI-shaped body
@@ -275,6 +278,7 @@ func fromObject(obj []byte) (Usage, bool) {
 		for _, d := range []*details{w.PromptDetails, w.InputDetails, w.CompletionDetails, w.OutputDetails} {
 			if d != nil {
 				w.CachedTokens = max(w.CachedTokens, d.CachedTokens)
+				w.CacheWriteTokens = max(w.CacheWriteTokens, d.CacheWriteTokens)
 				w.ReasoningTokens = max(w.ReasoningTokens, d.ReasoningTokens)
 			}
 		}
@@ -291,13 +295,24 @@ func (w *wire) usage() Usage {
 	if u.OutputTokens == 0 && w.OutputTokens > 0 {
 		u.OutputTokens = w.OutputTokens
 	}
-	if w.anthropic {
+	switch {
+	case w.anthropic && w.PromptTokens == 0:
 		// Anthropic's input_tokens are the tokens after the last cache
 		// breakpoint only: the cache reads and writes come on top.
 		u.InputTokens += w.CacheReadInputTokens + w.CacheCreationInputTokens
 		u.CachedInputTokens, u.CacheWriteTokens = w.CacheReadInputTokens, w.CacheCreationInputTokens
-	} else {
-		u.CachedInputTokens = w.CachedTokens
+	case w.anthropic:
+		// An OpenAI-shaped usage with Anthropic's cache members beside it,
+		// as proxies (LiteLLM) write it: today their prompt_tokens include
+		// the cache reads and writes; older versions left them out, which
+		// shows when the cache counts exceed prompt_tokens.
+		u.CachedInputTokens = max(w.CachedTokens, w.CacheReadInputTokens)
+		u.CacheWriteTokens = max(w.CacheWriteTokens, w.CacheCreationInputTokens)
+		if u.CachedInputTokens+u.CacheWriteTokens > u.InputTokens {
+			u.InputTokens += u.CachedInputTokens + u.CacheWriteTokens
+		}
+	default:
+		u.CachedInputTokens, u.CacheWriteTokens = w.CachedTokens, w.CacheWriteTokens
 		if u.CachedInputTokens == 0 {
 			u.CachedInputTokens = w.CacheHitTokens
 		}
@@ -407,6 +422,8 @@ func (w *wire) detail(key, val []byte) bool {
 	switch string(key) {
 	case "cached_tokens":
 		dst = &w.CachedTokens
+	case "cache_write_tokens":
+		dst = &w.CacheWriteTokens
 	case "reasoning_tokens":
 		dst = &w.ReasoningTokens
 	default:
