@@ -193,3 +193,27 @@ func TestBudgetClampLowersMaxTokens(t *testing.T) {
 		t.Fatalf("a call that fits: %d %q %s", resp.StatusCode, resp.Header.Get("X-Keygate-Budget-Clamped"), b)
 	}
 }
+
+// A budget that is spent says so with the spend in digits that are not
+// rounded to zero, and what is left.
+func TestBudgetUsedUpShowsTheSpend(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	k := g.CreateKey(map[string]any{"budget": map[string]any{"limit_usd": 0.0001, "period": "monthly"}})
+	const body = `{"model":"mock-gpt","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	for i := 0; i < 200; i++ { // each call costs about $0.000005
+		resp, b := g.Do("POST", "/v1/chat/completions", testgw.Bearer(k.Key), body)
+		if resp.StatusCode == 200 {
+			continue
+		}
+		code, _, msg := errBody(b)
+		if resp.StatusCode != 429 || code != "insufficient_quota" {
+			t.Fatalf("call %d: %d %s", i, resp.StatusCode, b)
+		}
+		t.Logf("refusal: %s", msg)
+		if !strings.Contains(msg, "is used up: $0.0000") || strings.Contains(msg, "$0 has been spent") || !strings.Contains(msg, "is left") {
+			t.Fatalf("call %d: %s", i, msg)
+		}
+		return
+	}
+	t.Fatal("200 calls of $0.000005 each never used up a $0.0001 budget")
+}

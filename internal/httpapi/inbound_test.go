@@ -342,3 +342,14 @@ func TestParseAllocations(t *testing.T) {
 		t.Errorf("parseGemini: %v allocations, want 0", n)
 	}
 }
+
+// Budget amounts keep the digits that make them non-zero (the old "$%.2f"
+// showed a $0.00008 budget as "$0.00").
+func TestUSDKeepsSignificantDigits(t *testing.T) {
+	for nano, want := range map[int64]string{0: "$0", 80_000: "$0.00008", 2_460_000: "$0.00246", 10_000_000: "$0.01",
+		123_456_789: "$0.123", 1_500_000_000: "$1.50", 1: "$0.000000001", 12_345_678_900_000: "$12345.68"} {
+		if got := usd(nano); got != want {
+			t.Errorf("usd(%d) = %q, want %q", nano, got, want)
+		}
+	}
+}
