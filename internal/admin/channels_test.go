@@ -286,3 +286,35 @@ func TestModelsShowTheirPriceSource(t *testing.T) {
 		t.Fatalf("negative price: %d %s", r.status, r.body)
 	}
 }
+
+// A channel or model change whose audit row cannot be written does not
+// happen: the write and its audit row are one transaction.
+func TestChannelChangeWithoutAuditIsNotApplied(t *testing.T) {
+	g := startGateway(t, nil)
+	f := inject(g)
+	f.set(func(f *faults) { f.failAudit = true })
+	if r := g.admin("POST", "/admin/v1/channels", map[string]any{"name": "unaudited", "base_url": "http://127.0.0.1:1/v1",
+		"models": []string{"mock-gpt"}}); r.Status < 500 {
+		t.Fatalf("create with a failing audit insert: %d %s", r.Status, r.Body)
+	}
+	if r := g.admin("POST", "/admin/v1/channels/mock/disable", nil); r.Status < 500 {
+		t.Fatalf("disable with a failing audit insert: %d %s", r.Status, r.Body)
+	}
+	if r := g.admin("POST", "/admin/v1/models", map[string]any{"name": "unaudited-model", "input_per_mtok": 1}); r.Status < 500 {
+		t.Fatalf("model create with a failing audit insert: %d %s", r.Status, r.Body)
+	}
+	f.set(func(f *faults) { f.failAudit = false })
+	if r := g.admin("GET", "/admin/v1/channels/unaudited", nil); r.Status != 404 {
+		t.Fatalf("an unaudited channel was created: %d %s", r.Status, r.Body)
+	}
+	var c struct {
+		Enabled bool `json:"enabled"`
+	}
+	g.admin("GET", "/admin/v1/channels/mock", nil).json(t, &c)
+	if !c.Enabled {
+		t.Fatal("the channel was disabled without an audit row")
+	}
+	if r := g.admin("GET", "/admin/v1/models/unaudited-model", nil); r.Status != 404 {
+		t.Fatalf("an unaudited model was declared: %d %s", r.Status, r.Body)
+	}
+}
