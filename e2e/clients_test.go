@@ -158,8 +158,7 @@ exporter = "none"
 // streamText, a multi-step tool run and embed, through its Responses, Chat
 // and Anthropic providers, for a model on each channel type.
 func TestAISDK(t *testing.T) {
-	node := clientBin(t, "claude") // the same install step brings the AI SDK
-	_ = node
+	clientBin(t, "claude") // the same install step brings the AI SDK
 	if _, err := os.Stat(filepath.Join("clients", "node_modules", "ai")); err != nil {
 		t.Fatalf("e2e/clients/node_modules/ai is missing: %v", err)
 	}
@@ -179,7 +178,7 @@ func TestAISDK(t *testing.T) {
 	var out struct {
 		Results []struct {
 			Model, Provider, Generate, Stream, StreamFinish, ToolText, Error string
-			ToolSteps                                                       int
+			ToolSteps                                                        int
 		} `json:"results"`
 		Embedding struct {
 			Dims  int
