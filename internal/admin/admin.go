@@ -17,6 +17,7 @@ import (
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/credential"
 	"github.com/keygate/keygate/internal/httpapi"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/ledger"
@@ -61,8 +62,7 @@ func (s *Server) adminRoutes(mux router) {
 	s.channelRoutes(mux) // admin_channels.go
 	s.jobRoutes(mux)     // jobs.go
 	mux.Handle("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request) error {
-		return apierr.New(apierr.UnknownEndpoint, fmt.Sprintf("No admin route %s %s.", r.Method, r.URL.Path),
-			"Admin routes live under /admin/v1/ (keys, logs, projects).")
+		return apierr.T(apierr.UnknownEndpoint, i18n.M("admin.no_admin_route", i18n.S("method", fmt.Sprint(r.Method)), i18n.S("path", fmt.Sprint(r.URL.Path))), i18n.M("admin.admin_routes_live_under_admin.hint"))
 	}))
 }
 
@@ -98,8 +98,7 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 		return Actor{}, httpapi.ProblemError(p)
 	}
 	if strings.HasPrefix(tok, keys.PrefixLive) || strings.HasPrefix(tok, keys.PrefixTest) {
-		return Actor{}, apierr.New(apierr.PermissionDenied, "API keys do not authenticate the admin API.",
-			"Use KEYGATE_ADMIN_TOKEN or a member's personal access token (kg_pat_…).")
+		return Actor{}, apierr.T(apierr.PermissionDenied, i18n.M("admin.api_keys_do_not_authenticate"), i18n.M("admin.use_keygate_admin_token_or.hint"))
 	}
 	h := hashToken(tok)
 	var zero [32]byte
@@ -108,24 +107,20 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 	}
 	m, err := s.Store.GetMemberByTokenHash(r.Context(), fmt.Sprintf("%x", h))
 	if err == nil && m.Disabled {
-		return Actor{}, apierr.New(apierr.PermissionDenied, fmt.Sprintf("The member account %s is disabled.", m.Email),
-			"Ask an owner or admin of the gateway to enable it (PATCH /admin/v1/members/{id} {\"disabled\": false}).")
+		return Actor{}, apierr.T(apierr.PermissionDenied, i18n.M("admin.the_member_account_is_disabled", i18n.S("email", fmt.Sprint(m.Email))), i18n.M("admin.ask_an_owner_or_admin.hint"))
 	}
 	if err == nil {
 		return Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return Actor{}, apierr.Wrap(apierr.ServiceUnavailable, err, "The gateway cannot check admin credentials right now.", "Retry shortly.")
+		return Actor{}, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_gateway_cannot_check_admin"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
 	}
 	if strings.HasPrefix(tok, keys.PrefixPAT) {
 		if m, err := s.Store.GetMemberByTokenHash(r.Context(), revokedTokenMark(fmt.Sprintf("%x", h))); err == nil {
-			return Actor{}, apierr.New(apierr.KeyDisabled,
-				fmt.Sprintf("The personal access token %s of %s was disabled: a secret-scanning report found it in public.", keys.Display(tok), m.Email),
-				"Ask an owner or admin for a new token (POST /admin/v1/members/"+m.ID+"/token); GET /admin/v1/audit?action=token.leaked shows where it was found.")
+			return Actor{}, apierr.T(apierr.KeyDisabled, i18n.M("admin.the_personal_access_token_of", i18n.S("tok", fmt.Sprint(keys.Display(tok))), i18n.S("email", fmt.Sprint(m.Email))), i18n.M("admin.ask_an_owner_or_admin.hint2", i18n.S("id", m.ID)))
 		}
 	}
-	return Actor{}, apierr.New(apierr.InvalidAPIKey, "The admin token is not valid for this gateway.",
-		"Use the KEYGATE_ADMIN_TOKEN the gateway was started with, or the owner token it printed on first start.")
+	return Actor{}, apierr.T(apierr.InvalidAPIKey, i18n.M("admin.the_admin_token_is_not"), i18n.M("admin.use_the_keygate_admin_token.hint"))
 }
 
 // audit records an event after the fact, in its own transaction. It is for
@@ -194,16 +189,13 @@ func decodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apierr.Wrap(apierr.InvalidRequest, err, "The request body is not valid: "+jsonErr(err)+".",
-			"Send a JSON object with the documented fields.")
+		return apierr.T(apierr.InvalidRequest, i18n.M("admin.the_request_body_is_not", i18n.S("json_err", jsonErr(err))), i18n.M("admin.send_a_json_object_with.hint")).WithCause(err)
 	}
 	return nil
 }
 
-func invalid(param, msg, hint string) error {
-	e := apierr.New(apierr.InvalidRequest, msg, hint)
-	e.Param = param
-	return e
+func invalid(param string, msg, hint i18n.Message) error {
+	return apierr.T(apierr.InvalidRequest, msg, hint).WithParam(param)
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -212,7 +204,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Project == "" {
-		return invalid("project", "\"project\" is required.", "Name the project the key belongs to (GET /admin/v1/projects lists them).")
+		return invalid("project", i18n.M("admin.project_is_required"), i18n.M("admin.name_the_project_the_key.hint"))
 	}
 	if err := s.checkProject(r.Context(), actorFrom(r.Context()), req.Project); err != nil {
 		return err
@@ -225,8 +217,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		req.Group = "default"
 	}
 	if s.Catalog.Snapshot().Groups[req.Group] == nil {
-		return apierr.New(apierr.NotFound, fmt.Sprintf("Group %q does not exist.", req.Group),
-			"Declare it under groups: in KEYGATE_CONFIG.")
+		return apierr.T(apierr.NotFound, i18n.M("admin.group_does_not_exist", i18n.Q("group", fmt.Sprint(req.Group))), i18n.M("admin.declare_it_under_groups_in.hint"))
 	}
 	prefix := keys.PrefixLive
 	switch req.Env {
@@ -235,19 +226,19 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	case "test":
 		prefix = keys.PrefixTest
 	default:
-		return invalid("env", fmt.Sprintf("env %q is not valid.", req.Env), "Use \"live\" or \"test\".")
+		return invalid("env", i18n.M("admin.env_is_not_valid", i18n.Q("env", fmt.Sprint(req.Env))), i18n.M("admin.use_live_or_test.hint"))
 	}
 	if _, err := config.ParsePrefixes(req.AllowedIPs); err != nil {
-		return invalid("allowed_ips", "allowed_ips: "+err.Error()+".", "Use CIDRs such as 10.0.0.0/8 or 2001:db8::/32.")
+		return invalid("allowed_ips", i18n.M("admin.allowed_ips", i18n.S("value", err.Error())), i18n.M("admin.use_cidrs_such_as_10.hint"))
 	}
 	if req.Budget != nil && (req.Budget.LimitUSD < 0 || !ledger.ValidPeriod(req.Budget.Period)) {
-		return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.", "")
+		return invalid("budget", i18n.M("admin.budget_needs_limit_usd_0"), i18n.Message{})
 	}
 	if req.RPM < 0 || req.TPM < 0 {
-		return invalid("rpm", "rpm and tpm must not be negative.", "")
+		return invalid("rpm", i18n.M("admin.rpm_and_tpm_must_not"), i18n.Message{})
 	}
 	if req.Concurrency < 0 {
-		return invalid("concurrency", "concurrency must not be negative.", "0 uses the group's default; a positive number caps the key's calls in flight.")
+		return invalid("concurrency", i18n.M("admin.concurrency_must_not_be_negative"), i18n.M("admin.0_uses_the_group_s.hint"))
 	}
 	if err := checkRequestTypes(req.RequestTypes); err != nil {
 		return err
@@ -300,7 +291,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 	k, err := s.Store.GetKey(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		return apierr.New(apierr.NotFound, fmt.Sprintf("No key with id %q.", r.PathValue("id")), "GET /admin/v1/keys lists key ids.")
+		return apierr.T(apierr.NotFound, i18n.M("admin.no_key_with_id", i18n.Q("id", fmt.Sprint(r.PathValue("id")))), i18n.M("admin.get_admin_v1_keys_lists.hint"))
 	}
 	if err != nil {
 		return err
@@ -333,7 +324,7 @@ func parseTimeParam(q map[string][]string, name string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return t, invalid(name, fmt.Sprintf("%s=%q is not an RFC 3339 time.", name, v), "Use a time like 2026-01-02T15:04:05Z.")
+		return t, invalid(name, i18n.M("admin.is_not_an_rfc_3339", i18n.S("name", fmt.Sprint(name)), i18n.Q("value", fmt.Sprint(v))), i18n.M("admin.use_a_time_like_2026.hint"))
 	}
 	return t, nil
 }
@@ -354,12 +345,12 @@ func (s *Server) queryLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	if v := q.Get("status"); v != "" {
 		if f.Status, err = strconv.Atoi(v); err != nil {
-			return invalid("status", fmt.Sprintf("status=%q is not a number.", v), "Use an HTTP status such as 200 or 401.")
+			return invalid("status", i18n.M("admin.status_is_not_a_number", i18n.Q("value", fmt.Sprint(v))), i18n.M("admin.use_an_http_status_such.hint"))
 		}
 	}
 	if v := q.Get("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 0 {
-			return invalid("limit", fmt.Sprintf("limit=%q is not a positive number.", v), "Use 1 to 1000.")
+			return invalid("limit", i18n.M("admin.limit_is_not_a_positive", i18n.Q("value", fmt.Sprint(v))), i18n.M("admin.use_1_to_1000.hint"))
 		}
 	}
 	rows, err := s.Store.QueryLogs(r.Context(), f)

@@ -47,6 +47,7 @@ import (
 	"strings"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -338,22 +339,19 @@ func canSeeMember(a Actor, m store.Member) bool {
 }
 
 func permissionDenied(a Actor, p Permission) error {
-	return apierr.New(apierr.PermissionDenied, fmt.Sprintf("%s has role %q, which may not %s.", a, a.Role, p),
-		"Ask an owner or admin of the gateway to do this, or to give you a role that may (PATCH /admin/v1/members/{id}).")
+	return apierr.T(apierr.PermissionDenied, i18n.M("admin.has_role_which_may_not", i18n.S("actor", fmt.Sprint(a)), i18n.Q("role", fmt.Sprint(a.Role)), i18n.S("value", fmt.Sprint(p))), i18n.M("admin.ask_an_owner_or_admin.hint3"))
 }
 
 func projectNotFound(name string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("Project %q does not exist.", name),
-		"GET /admin/v1/projects lists the projects you can see; create one with POST /admin/v1/projects or under projects: in KEYGATE_CONFIG.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.project_does_not_exist", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_projects_lists.hint"))
 }
 
 func memberNotFound(id string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No member with id %q.", id), "GET /admin/v1/members lists member ids.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_member_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_members_lists.hint"))
 }
 
 func requestNotFound(id string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No request %s in this gateway's request log.", id),
-		"Rows are written within a second or two of the answer; check that the id came from this gateway (not from the upstream provider) and retry shortly. Admin API calls are not in the request log.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_request_in_this_gateway", i18n.S("id", fmt.Sprint(id))), i18n.M("admin.rows_are_written_within_a.hint"))
 }
 
 // router is what route registration needs; *http.ServeMux has it, and

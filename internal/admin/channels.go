@@ -22,6 +22,7 @@ import (
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/channelcheck"
 	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/pricing"
 	"github.com/keygate/keygate/internal/service"
@@ -64,12 +65,11 @@ func (s *Server) change(r *http.Request, action, object string, detail map[strin
 }
 
 func channelNotFound(name string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No channel is named %q.", name), "GET /admin/v1/channels lists the channels.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_channel_is_named", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_channels_lists.hint"))
 }
 
 func modelNotFound(name string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No model is declared as %q.", name),
-		"GET /admin/v1/models lists the models; a model only a channel names has no record to change: declare it with POST /admin/v1/models.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_model_is_declared_as", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_models_lists.hint"))
 }
 
 func (s *Server) loadChannel(r *http.Request) (store.Channel, error) {
@@ -79,7 +79,7 @@ func (s *Server) loadChannel(r *http.Request) (store.Channel, error) {
 		return c, channelNotFound(name)
 	}
 	if err != nil {
-		return c, apierr.Wrap(apierr.ServiceUnavailable, err, "The channel could not be read from the store.", "Retry shortly.")
+		return c, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_channel_could_not_be"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
 	}
 	return c, nil
 }
@@ -176,7 +176,7 @@ func (s *Server) liveChannels() map[string]*catalog.Channel {
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) error {
 	chs, err := s.Store.ListChannels(r.Context())
 	if err != nil {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The channel list could not be read from the store.", "Retry shortly.")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_channel_list_could_not"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
 	}
 	live := s.liveChannels()
 	out := make([]wire.ChannelView, 0, len(chs))
@@ -210,19 +210,18 @@ func (s *Server) applyChannel(ctx context.Context, c *store.Channel, req wire.Ch
 		set("base_url", c.BaseURL)
 	}
 	if req.APIKey != nil && req.APIKeyEnv != nil && *req.APIKey != "" && *req.APIKeyEnv != "" {
-		return nil, invalid("api_key", "Set api_key or api_key_env, not both.", "api_key is sealed in the database; api_key_env names a variable the gateway reads.")
+		return nil, invalid("api_key", i18n.M("admin.set_api_key_or_api"), i18n.M("admin.api_key_is_sealed_in.hint"))
 	}
 	if req.APIKey != nil {
 		k := strings.TrimSpace(*req.APIKey)
 		c.APIKeySealed, c.APIKeyEnv = "", ""
 		if k != "" {
 			if s.Box == nil {
-				return nil, invalid("api_key", "This gateway has no KEYGATE_SECRET_KEY, so it cannot store a channel credential.",
-					"Set KEYGATE_SECRET_KEY, or give the credential as api_key_env (a variable the gateway reads).")
+				return nil, invalid("api_key", i18n.M("admin.this_gateway_has_no_keygate"), i18n.M("admin.set_keygate_secret_key_or.hint"))
 			}
 			sealed, err := s.Box.Seal(k)
 			if err != nil {
-				return nil, apierr.Wrap(apierr.Internal, err, "The credential could not be sealed.", "")
+				return nil, apierr.T(apierr.Internal, i18n.M("admin.the_credential_could_not_be"), i18n.Message{}).WithCause(err)
 			}
 			c.APIKeySealed = sealed
 		}
@@ -296,45 +295,44 @@ func (s *Server) validateChannel(ctx context.Context, c *store.Channel) error {
 		c.Type = "openai"
 	}
 	if !slices.Contains(config.ChannelTypes, c.Type) {
-		return invalid("type", fmt.Sprintf("Channel type %q is not supported.", c.Type), "Use one of: "+strings.Join(config.ChannelTypes, ", ")+".")
+		return invalid("type", i18n.M("admin.channel_type_is_not_supported", i18n.Q("type", fmt.Sprint(c.Type))), i18n.M("admin.use_one_of.hint", i18n.S("channel_types", strings.Join(config.ChannelTypes, ", "))))
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return invalid("base_url", fmt.Sprintf("base_url %q is not an http:// or https:// URL.", c.BaseURL),
-			"Give the upstream's API root, e.g. https://api.openai.com/v1.")
+		return invalid("base_url", i18n.M("admin.base_url_is_not_an", i18n.Q("base_url", fmt.Sprint(c.BaseURL))), i18n.M("admin.give_the_upstream_s_api.hint"))
 	}
 	if err := config.CheckChannelHost(c.BaseURL, false); err != nil { // allow_private exists only in KEYGATE_CONFIG
-		return invalid("base_url", err.Error()+" (in KEYGATE_CONFIG)", "Give the upstream's API root; local model servers on loopback or private addresses are fine.")
+		return invalid("base_url", i18n.M("admin.in_keygate_config", i18n.S("value", err.Error())), i18n.M("admin.give_the_upstream_s_api.hint2"))
 	}
 	if u.User != nil || u.RawQuery != "" {
-		return invalid("base_url", "base_url must not carry credentials or a query.", "Give the credential as api_key or api_key_env; an azure channel's version as api_version.")
+		return invalid("base_url", i18n.M("admin.base_url_must_not_carry"), i18n.M("admin.give_the_credential_as_api.hint"))
 	}
 	if len(c.Models) == 0 {
-		return invalid("models", "models is empty.", "List the models this channel serves.")
+		return invalid("models", i18n.M("admin.models_is_empty"), i18n.M("admin.list_the_models_this_channel.hint"))
 	}
 	for _, m := range c.Models {
 		if strings.TrimSpace(m) == "" || m == "*" {
-			return invalid("models", fmt.Sprintf("%q is not a model name.", m), "List the models by name.")
+			return invalid("models", i18n.M("admin.is_not_a_model_name", i18n.Q("value", fmt.Sprint(m))), i18n.M("admin.list_the_models_by_name.hint"))
 		}
 	}
 	if c.APIVersion != "" && c.Type != "azure" {
-		return invalid("api_version", "api_version is for azure channels only.", "Remove it, or set type azure.")
+		return invalid("api_version", i18n.M("admin.api_version_is_for_azure"), i18n.M("admin.remove_it_or_set_type.hint"))
 	}
 	if c.Weight == 0 {
 		c.Weight = 1
 	}
 	if c.Weight < 0 || c.ConnectTimeout < 0 || c.FirstByteTimeout < 0 || c.IdleTimeout < 0 || c.MaxConcurrency < 0 ||
 		c.MaxAttempts < 0 || c.BreakerFailures < 0 || c.BreakerCooldown < 0 {
-		return invalid("", "Weights, timeouts and limits must not be negative.", "Use 0 for the gateway's default.")
+		return invalid("", i18n.M("admin.weights_timeouts_and_limits_must"), i18n.M("admin.use_0_for_the_gateway.hint"))
 	}
 	if len(c.Groups) > 0 {
 		gs, err := s.Store.ListGroups(ctx)
 		if err != nil {
-			return apierr.Wrap(apierr.ServiceUnavailable, err, "The groups could not be read from the store.", "Retry shortly.")
+			return apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_groups_could_not_be"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
 		}
 		for _, g := range c.Groups {
 			if !slices.ContainsFunc(gs, func(x store.Group) bool { return x.Name == g }) {
-				return invalid("groups", fmt.Sprintf("Group %q does not exist.", g), "GET /admin/v1/groups lists them; create one with POST /admin/v1/groups.")
+				return invalid("groups", i18n.M("admin.group_does_not_exist2", i18n.Q("value", fmt.Sprint(g))), i18n.M("admin.get_admin_v1_groups_lists.hint"))
 			}
 		}
 	}
@@ -347,7 +345,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !objectName.MatchString(req.Name) {
-		return invalid("name", fmt.Sprintf("Channel name %q is not valid.", req.Name), "Use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+		return invalid("name", i18n.M("admin.channel_name_is_not_valid", i18n.Q("name", fmt.Sprint(req.Name))), i18n.M("admin.use_1_64_letters_digits.hint"))
 	}
 	c := store.Channel{Name: req.Name, Enabled: true, ManagedBy: ManagedByAPI}
 	audit, err := s.applyChannel(r.Context(), &c, req)
@@ -356,7 +354,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.change(r, "channel.create", "channel:"+c.Name, audit, func(tx store.Store) error {
 		if _, err := tx.GetChannel(r.Context(), c.Name); err == nil {
-			return conflict(fmt.Sprintf("A channel named %q already exists.", c.Name), "Change it with PATCH /admin/v1/channels/"+c.Name+".")
+			return conflict(i18n.M("admin.a_channel_named_already_exists", i18n.Q("name", fmt.Sprint(c.Name))), i18n.M("admin.change_it_with_patch_admin.hint", i18n.S("name2", c.Name)))
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -385,7 +383,7 @@ func (s *Server) patchChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Name != "" && req.Name != c.Name {
-		return invalid("name", "A channel cannot be renamed: request logs and the audit log refer to it by name.", "Create a new channel and delete this one.")
+		return invalid("name", i18n.M("admin.a_channel_cannot_be_renamed"), i18n.M("admin.create_a_new_channel_and.hint"))
 	}
 	audit, err := s.applyChannel(r.Context(), &c, req)
 	if err != nil {
@@ -484,8 +482,7 @@ func (s *Server) checkChannel(c store.Channel) (channelcheck.Channel, error) {
 	if s.Catalog != nil {
 		var err error
 		if k, err = s.Catalog.OpenCredential(c); err != nil {
-			return channelcheck.Channel{}, apierr.Wrap(apierr.ServiceUnavailable, err, fmt.Sprintf("The credential of channel %s cannot be opened.", c.Name),
-				"Check KEYGATE_SECRET_KEY: it must be the one the credential was sealed with.")
+			return channelcheck.Channel{}, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_credential_of_channel_cannot", i18n.S("name", fmt.Sprint(c.Name))), i18n.M("admin.check_keygate_secret_key_it.hint")).WithCause(err)
 		}
 	}
 	from := "the channel's api_key (PATCH /admin/v1/channels/" + c.Name + " {\"api_key\": …})"
@@ -513,7 +510,7 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if body.Model != "" && !slices.Contains(c.Models, body.Model) {
-		return invalid("model", fmt.Sprintf("Channel %s does not serve %q.", c.Name, body.Model), "Name one of its models: "+strings.Join(c.Models, ", ")+".")
+		return invalid("model", i18n.M("admin.channel_does_not_serve", i18n.S("name", fmt.Sprint(c.Name)), i18n.Q("model", fmt.Sprint(body.Model))), i18n.M("admin.name_one_of_its_models.hint", i18n.S("models", strings.Join(c.Models, ", "))))
 	}
 	cc, err := s.checkChannel(c)
 	if err != nil {
@@ -545,8 +542,7 @@ func (s *Server) channelModels(w http.ResponseWriter, r *http.Request) error {
 	}
 	listed, err := s.checker().ListModels(r.Context(), cc, 20*time.Second)
 	if err != nil {
-		return apierr.Wrap(apierr.UpstreamError, err, fmt.Sprintf("The model list of channel %s could not be read: %v.", c.Name, err),
-			"POST /admin/v1/channels/"+c.Name+"/test says which step fails and what to fix.")
+		return apierr.T(apierr.UpstreamError, i18n.M("admin.the_model_list_of_channel", i18n.S("name", fmt.Sprint(c.Name)), i18n.S("value", fmt.Sprint(err))), i18n.M("admin.post_admin_v1_channels_test.hint", i18n.S("name2", c.Name))).WithCause(err)
 	}
 	claimed := make([]string, 0, len(c.Models))
 	for _, m := range c.Models {
@@ -605,7 +601,7 @@ func (s *Server) ChannelDisabled(channel string, status int, reason string) {
 func (s *Server) viewModels(ctx context.Context) ([]wire.ModelView, error) {
 	declared, err := s.Store.ListModels(ctx)
 	if err != nil {
-		return nil, apierr.Wrap(apierr.ServiceUnavailable, err, "The model list could not be read from the store.", "Retry shortly.")
+		return nil, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_model_list_could_not"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
 	}
 	byName := map[string]store.Model{}
 	for _, m := range declared {
@@ -671,7 +667,7 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No model %q is declared or served.", name), "GET /admin/v1/models lists them.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_model_is_declared_or", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_models_lists.hint2"))
 }
 
 func applyModel(m *store.Model, req wire.ModelRequest) (map[string]any, error) {
@@ -693,18 +689,18 @@ func applyModel(m *store.Model, req wire.ModelRequest) (map[string]any, error) {
 		{"per_image", req.PerImage, &m.PerImage}, {"per_video_second", req.PerVideoSecond, &m.PerVideoSecond}} {
 		if f.p != nil {
 			if *f.p < 0 {
-				return nil, invalid(f.name, f.name+" must not be negative.", "Prices are USD; 0 means the built-in catalogue's price (or none).")
+				return nil, invalid(f.name, i18n.M("admin.must_not_be_negative", i18n.S("name", f.name)), i18n.M("admin.prices_are_usd_0_means.hint"))
 			}
 			*f.dst = *f.p
 			audit[f.name] = *f.p
 		}
 	}
 	if m.MaxOutput < 0 {
-		return nil, invalid("max_output", "max_output must not be negative.", "Use 0 for no cap.")
+		return nil, invalid("max_output", i18n.M("admin.max_output_must_not_be"), i18n.M("admin.use_0_for_no_cap.hint"))
 	}
 	for _, a := range m.Aliases {
 		if strings.TrimSpace(a) == "" || a == m.Name {
-			return nil, invalid("aliases", fmt.Sprintf("Alias %q is not valid.", a), "Aliases are other names of the model, not empty and not its own name.")
+			return nil, invalid("aliases", i18n.M("admin.alias_is_not_valid", i18n.Q("alias", a)), i18n.M("admin.aliases_are_other_names_of.hint"))
 		}
 	}
 	return audit, nil
@@ -716,7 +712,7 @@ func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if strings.TrimSpace(req.Name) == "" || strings.ContainsAny(req.Name, " \t\r\n") || len(req.Name) > 128 {
-		return invalid("name", fmt.Sprintf("Model name %q is not valid.", req.Name), "Use the name clients send as \"model\" (no spaces, at most 128 bytes).")
+		return invalid("name", i18n.M("admin.model_name_is_not_valid", i18n.Q("name", fmt.Sprint(req.Name))), i18n.M("admin.use_the_name_clients_send.hint"))
 	}
 	m := store.Model{Name: req.Name, ManagedBy: ManagedByAPI}
 	audit, err := applyModel(&m, req)
@@ -725,7 +721,7 @@ func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.change(r, "model.create", "model:"+m.Name, audit, func(tx store.Store) error {
 		if _, err := tx.GetModel(r.Context(), m.Name); err == nil {
-			return conflict(fmt.Sprintf("Model %q is already declared.", m.Name), "Change it with PATCH /admin/v1/models/"+m.Name+".")
+			return conflict(i18n.M("admin.model_is_already_declared", i18n.Q("name", fmt.Sprint(m.Name))), i18n.M("admin.change_it_with_patch_admin.hint2", i18n.S("name2", m.Name)))
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -763,7 +759,7 @@ func (s *Server) loadModel(r *http.Request) (store.Model, error) {
 		return m, modelNotFound(name)
 	}
 	if err != nil {
-		return m, apierr.Wrap(apierr.ServiceUnavailable, err, "The model could not be read from the store.", "Retry shortly.")
+		return m, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_model_could_not_be"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
 	}
 	return m, nil
 }
@@ -781,7 +777,7 @@ func (s *Server) patchModel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Name != "" && req.Name != m.Name {
-		return invalid("name", "A model cannot be renamed: logs and keys refer to it by name.", "Add the new name as an alias, or declare a new model.")
+		return invalid("name", i18n.M("admin.a_model_cannot_be_renamed"), i18n.M("admin.add_the_new_name_as.hint"))
 	}
 	audit, err := applyModel(&m, req)
 	if err != nil {

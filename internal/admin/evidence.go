@@ -10,6 +10,7 @@ import (
 	"github.com/keygate/keygate/internal/wire"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/store"
 )
@@ -32,8 +33,7 @@ const evidenceAccess = "readable by owners, admins, support and viewers, and by 
 func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
 	id := strings.TrimSpace(r.PathValue("request_id"))
 	if !strings.HasPrefix(id, "req_") || len(id) > 64 {
-		return apierr.New(apierr.InvalidRequest, fmt.Sprintf("%q is not a request id.", keys.DisplayPresented(id)),
-			"A request id starts with req_; take it from the x-request-id response header or the error body's request_id.")
+		return apierr.T(apierr.InvalidRequest, i18n.M("admin.is_not_a_request_id", i18n.Q("id", fmt.Sprint(keys.DisplayPresented(id)))), i18n.M("admin.a_request_id_starts_with.hint"))
 	}
 	row, err := s.Store.GetLog(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/incident"
 	"github.com/keygate/keygate/internal/service"
@@ -51,8 +52,7 @@ func (s *Server) incidentRoutes(mux router) {
 }
 
 func incidentNotFound(id string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No incident with id %q.", id),
-		"GET /admin/v1/incidents (keygate incidents list) lists the incidents you can see.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_incident_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_incidents_keygate.hint"))
 }
 
 // incidentBody is the body of POST and PATCH /admin/v1/incidents. On PATCH,
@@ -79,11 +79,10 @@ type incidentBody struct {
 // checkText refuses free text with a secret in it, or too long.
 func checkText(field, v string, limit int) error {
 	if len(v) > limit {
-		return invalid(field, fmt.Sprintf("%s is %d bytes long; the limit is %d.", field, len(v), limit), "Shorten it; attach details as notes.")
+		return invalid(field, i18n.M("admin.is_bytes_long_the_limit", i18n.S("field", fmt.Sprint(field)), i18n.S("n_value", fmt.Sprint(len(v))), i18n.S("limit", fmt.Sprint(limit))), i18n.M("admin.shorten_it_attach_details_as.hint"))
 	}
 	if err := incident.CheckText(field, v); err != nil {
-		return invalid(field, err.Error()+". Nothing was saved.",
-			"Never paste a key or credential into an incident: refer to keygate keys by id (key_…) or display form (kg_live_ABCD…WXYZ). If it was a real credential, treat it as leaked: disable or rotate it.")
+		return invalid(field, i18n.M("admin.nothing_was_saved", i18n.S("value", err.Error())), i18n.M("admin.never_paste_a_key_or.hint"))
 	}
 	return nil
 }
@@ -110,14 +109,13 @@ func (b *incidentBody) validate() error {
 		return err
 	}
 	if b.State != nil && *b.State != store.IncidentOpen && *b.State != store.IncidentContained {
-		return invalid("state", fmt.Sprintf("state %q is not valid here.", *b.State),
-			`Use "open" or "contained"; resolve with POST /admin/v1/incidents/{id}/resolve.`)
+		return invalid("state", i18n.M("admin.state_is_not_valid_here", i18n.Q("state", fmt.Sprint(*b.State))), i18n.M("admin.use_open_or_contained_resolve.hint"))
 	}
 	if len(b.KeyIDs) > maxIncidentKeys {
-		return invalid("key_ids", fmt.Sprintf("%d keys; an incident links at most %d.", len(b.KeyIDs), maxIncidentKeys), "")
+		return invalid("key_ids", i18n.M("admin.keys_an_incident_links_at", i18n.S("n_key_ids", fmt.Sprint(len(b.KeyIDs))), i18n.S("max_incident_keys", fmt.Sprint(maxIncidentKeys))), i18n.Message{})
 	}
 	if len(b.RequestIDs) > maxIncidentRequests {
-		return invalid("request_ids", fmt.Sprintf("%d request ids; an incident links at most %d.", len(b.RequestIDs), maxIncidentRequests), "")
+		return invalid("request_ids", i18n.M("admin.request_ids_an_incident_links", i18n.S("n_request_ids", fmt.Sprint(len(b.RequestIDs))), i18n.S("max_incident_requests", fmt.Sprint(maxIncidentRequests))), i18n.Message{})
 	}
 	for _, id := range b.KeyIDs {
 		if err := checkText("key_ids", id, 100); err != nil {
@@ -156,8 +154,7 @@ func (s *Server) linkKeys(ctx context.Context, a Actor, ids []string, project st
 			project = k.Project
 		}
 		if k.Project != project {
-			return nil, "", invalid("key_ids", fmt.Sprintf("Key %s belongs to project %q, the incident to %q.", k.ID, k.Project, project),
-				"Open one incident per project, and mention the other in a note.")
+			return nil, "", invalid("key_ids", i18n.M("admin.key_belongs_to_project_the", i18n.S("id", fmt.Sprint(k.ID)), i18n.Q("project", fmt.Sprint(k.Project)), i18n.Q("project2", fmt.Sprint(project))), i18n.M("admin.open_one_incident_per_project.hint"))
 		}
 		out = append(out, k)
 	}
@@ -219,15 +216,14 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	} else if !a.Global() {
-		return invalid("project", "Name the project of the incident (or link one of its keys).",
-			"You see only some projects, so an incident you open must belong to one of them.")
+		return invalid("project", i18n.M("admin.name_the_project_of_the"), i18n.M("admin.you_see_only_some_projects.hint"))
 	}
 	now := s.Now().UTC()
 	in := store.Incident{ID: ids.New("inc"), State: store.IncidentOpen, Origin: "manual", Project: project, OpenedBy: a.String(),
 		CreatedAt: now, UpdatedAt: now, KeyIDs: []string{}, RequestIDs: []string{}}
 	applyIncidentBody(&in, &b)
 	if in.Title == "" {
-		return invalid("title", `"title" is required.`, "Say in a few words what is wrong, e.g. \"billing worker key leaked in CI logs\".")
+		return invalid("title", i18n.M("admin.title_is_required"), i18n.M("admin.say_in_a_few_words.hint"))
 	}
 	for _, k := range ks {
 		if !slices.Contains(in.KeyIDs, k.ID) {
@@ -328,7 +324,7 @@ func (s *Server) writeIncident(w http.ResponseWriter, r *http.Request, in store.
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(incident.Markdown(rec, s.Now().UTC())))
 	default:
-		return invalid("format", fmt.Sprintf("format=%q is not known.", f), "Use json (the default) or markdown.")
+		return invalid("format", i18n.M("admin.format_is_not_known", i18n.Q("value", fmt.Sprint(f))), i18n.M("admin.use_json_the_default_or.hint"))
 	}
 	return nil
 }
@@ -446,7 +442,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	case store.IncidentOpen, store.IncidentContained, store.IncidentResolved:
 		f.States = []string{st}
 	default:
-		return invalid("state", fmt.Sprintf("state=%q is not known.", st), "Use open, contained, resolved, unresolved (the default) or all.")
+		return invalid("state", i18n.M("admin.state_is_not_known", i18n.Q("st", fmt.Sprint(st))), i18n.M("admin.use_open_contained_resolved_unresolved.hint"))
 	}
 	if p := q.Get("project"); p != "" {
 		f.Projects = []string{p} // authorize checked that the caller sees it
@@ -454,7 +450,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return invalid("limit", fmt.Sprintf("limit=%q is not a number from 1 to 1000.", v), "")
+			return invalid("limit", i18n.M("admin.limit_is_not_a_number", i18n.Q("value", fmt.Sprint(v))), i18n.Message{})
 		}
 		f.Limit = n
 	}
@@ -512,7 +508,7 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if b.Project != nil {
-		return invalid("project", "The project of an incident cannot be changed.", "Open a new incident in the other project.")
+		return invalid("project", i18n.M("admin.the_project_of_an_incident"), i18n.M("admin.open_a_new_incident_in.hint"))
 	}
 	ctx := r.Context()
 	a := actorFrom(ctx)
@@ -617,7 +613,7 @@ func (s *Server) noteIncident(w http.ResponseWriter, r *http.Request) error {
 	}
 	b.Text = strings.TrimSpace(b.Text)
 	if b.Text == "" {
-		return invalid("text", `"text" is required.`, "Write what you found or did.")
+		return invalid("text", i18n.M("admin.text_is_required"), i18n.M("admin.write_what_you_found_or.hint"))
 	}
 	if err := checkText("text", b.Text, maxIncidentText); err != nil {
 		return err

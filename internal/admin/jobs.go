@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/wire"
@@ -41,13 +42,12 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	f := store.JobFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), KeyID: q.Get("key_id"), State: q.Get("state"),
 		Model: q.Get("model"), Channel: q.Get("channel"), After: q.Get("after"), Limit: 100}
 	if f.State != "" && !has(jobStates, f.State) {
-		return invalid("state", fmt.Sprintf("state=%q is not a job state.", truncate(f.State, 40)),
-			"Use submitting, queued, in_progress, completed, failed or cancelled.")
+		return invalid("state", i18n.M("admin.state_is_not_a_job", i18n.Q("state", fmt.Sprint(truncate(f.State, 40)))), i18n.M("admin.use_submitting_queued_in_progress.hint"))
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return invalid("limit", fmt.Sprintf("limit=%q; use 1 to 1000.", truncate(v, 20)), "")
+			return invalid("limit", i18n.M("admin.limit_use_1_to_1000", i18n.Q("value", fmt.Sprint(truncate(v, 20)))), i18n.Message{})
 		}
 		f.Limit = n
 	}
@@ -72,7 +72,7 @@ func (s *Server) job(r *http.Request) (store.Job, error) {
 	id := r.PathValue("id")
 	j, err := s.Store.GetJob(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !s.canSeeProject(actorFrom(r.Context()), j.Project) {
-		return j, apierr.New(apierr.NotFound, fmt.Sprintf("No job %q.", truncate(id, 80)), "GET /admin/v1/jobs lists the jobs you may see.")
+		return j, apierr.T(apierr.NotFound, i18n.M("admin.no_job", i18n.Q("id", fmt.Sprint(truncate(id, 80)))), i18n.M("admin.get_admin_v1_jobs_lists.hint"))
 	}
 	return j, err
 }
@@ -92,7 +92,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.Jobs == nil {
-		return apierr.New(apierr.ServiceUnavailable, "This gateway runs no job engine.", "")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("admin.this_gateway_runs_no_job"), i18n.Message{})
 	}
 	got, err := s.Jobs.Cancel(r.Context(), j.ID)
 	if err != nil {

@@ -55,7 +55,7 @@ func (s *Server) keyLifecycleRoutes(mux router) {
 }
 
 func keyNotFound(id string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No key with id %q.", id), "GET /admin/v1/keys lists key ids.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_key_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_keys_lists.hint"))
 }
 
 // changeKey applies change to key id and writes it with its audit row
@@ -67,7 +67,7 @@ func (s *Server) changeKey(r *http.Request, id, action string, change func(k *st
 
 var errNoChange = service.ErrNoChange
 
-func conflict(msg, hint string) error { return apierr.New(apierr.Conflict, msg, hint) }
+func conflict(msg, hint i18n.Message) error { return apierr.T(apierr.Conflict, msg, hint) }
 
 func cleanText(s string, n int) string { return keys.CleanText(s, n) }
 
@@ -100,7 +100,7 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 	if len(p.ExpiresAt) > 0 && !isNull(p.ExpiresAt) {
 		var t time.Time
 		if err := json.Unmarshal(p.ExpiresAt, &t); err != nil {
-			return invalid("expires_at", "expires_at is not an RFC 3339 time.", "Use a time like 2026-01-02T15:04:05Z, or null for no expiry.")
+			return invalid("expires_at", i18n.M("admin.expires_at_is_not_an"), i18n.M("admin.use_a_time_like_2026.hint2"))
 		}
 		t = t.UTC()
 		exp = &t
@@ -109,19 +109,19 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 	if len(p.Budget) > 0 && !isNull(p.Budget) {
 		budget = new(wire.BudgetView)
 		if err := json.Unmarshal(p.Budget, budget); err != nil || budget.LimitUSD < 0 || !ledger.ValidPeriod(budget.Period) {
-			return invalid("budget", "budget needs limit_usd ≥ 0 and period daily, monthly or total.", "Or send null to remove it.")
+			return invalid("budget", i18n.M("admin.budget_needs_limit_usd_0"), i18n.M("admin.or_send_null_to_remove.hint"))
 		}
 	}
 	if p.AllowedIPs != nil {
 		if _, err := config.ParsePrefixes(*p.AllowedIPs); err != nil {
-			return invalid("allowed_ips", "allowed_ips: "+err.Error()+".", "Use CIDRs such as 10.0.0.0/8 or 2001:db8::/32.")
+			return invalid("allowed_ips", i18n.M("admin.allowed_ips", i18n.S("value", err.Error())), i18n.M("admin.use_cidrs_such_as_10.hint"))
 		}
 	}
 	if p.Group != nil && s.Catalog.Snapshot().Groups[*p.Group] == nil {
-		return apierr.New(apierr.NotFound, fmt.Sprintf("Group %q does not exist.", *p.Group), "Declare it under groups: in KEYGATE_CONFIG.")
+		return apierr.T(apierr.NotFound, i18n.M("admin.group_does_not_exist", i18n.Q("group", fmt.Sprint(*p.Group))), i18n.M("admin.declare_it_under_groups_in.hint"))
 	}
 	if (p.RPM != nil && *p.RPM < 0) || (p.TPM != nil && *p.TPM < 0) {
-		return invalid("rpm", "rpm and tpm must not be negative.", "")
+		return invalid("rpm", i18n.M("admin.rpm_and_tpm_must_not"), i18n.Message{})
 	}
 	if p.RequestTypes != nil {
 		if err := checkRequestTypes(*p.RequestTypes); err != nil {
@@ -129,13 +129,13 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if p.Concurrency != nil && *p.Concurrency < 0 {
-		return invalid("concurrency", "concurrency must not be negative.", "0 returns the key to its group's default; a positive number caps its calls in flight.")
+		return invalid("concurrency", i18n.M("admin.concurrency_must_not_be_negative"), i18n.M("admin.0_returns_the_key_to.hint"))
 	}
 	var changed []string
 	k, _, err := s.changeKey(r, r.PathValue("id"), "key.update", func(k *store.Key) error {
 		changed = changed[:0]
 		if k.State == store.KeyDeleted {
-			return conflict(fmt.Sprintf("Key %s (%s) is deleted and cannot be changed.", k.ID, k.Display), "Create a new key instead.")
+			return conflict(i18n.M("admin.key_is_deleted_and_cannot", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.M("admin.create_a_new_key_instead.hint"))
 		}
 		if p.Name != nil {
 			k.Name = cleanText(*p.Name, 200)
@@ -231,7 +231,7 @@ func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
 		case store.KeyDisabled:
 			return errNoChange
 		case store.KeyDeleted:
-			return conflict(fmt.Sprintf("Key %s (%s) is deleted; it is already refused.", k.ID, k.Display), "")
+			return conflict(i18n.M("admin.key_is_deleted_it_is", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.Message{})
 		}
 		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDisabled, now, a.String(), reason
 		k.GraceUntil = time.Time{}
@@ -259,12 +259,10 @@ func (s *Server) enableKey(w http.ResponseWriter, r *http.Request) error {
 			return errNoChange
 		case store.KeyDisabled:
 			if k.ReplacedBy != "" {
-				return conflict(fmt.Sprintf("Key %s (%s) was replaced by %s and cannot be re-enabled.", k.ID, k.Display, k.ReplacedBy),
-					"Use the replacement key.")
+				return conflict(i18n.M("admin.key_was_replaced_by_and", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display)), i18n.S("replaced_by", fmt.Sprint(k.ReplacedBy))), i18n.M("admin.use_the_replacement_key.hint"))
 			}
 		default:
-			return conflict(fmt.Sprintf("Key %s (%s) is %s; only a disabled key can be enabled.", k.ID, k.Display, k.State),
-				"Create a new key, or rotate the replacement.")
+			return conflict(i18n.M("admin.key_is_only_a_disabled", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display)), i18n.S("state", fmt.Sprint(k.State))), i18n.M("admin.create_a_new_key_or.hint"))
 		}
 		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyActive, now, a.String(), ""
 		return nil
@@ -307,12 +305,11 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	grace := time.Duration(body.GraceSeconds) * time.Second
 	if body.GraceSeconds < 0 || grace > MaxGrace {
-		return invalid("grace_seconds", fmt.Sprintf("grace_seconds must be between 0 and %d (30 days).", int64(MaxGrace/time.Second)),
-			"Use 0 to refuse the old key at once (a leak), or the time clients need to switch.")
+		return invalid("grace_seconds", i18n.M("admin.grace_seconds_must_be_between", i18n.S("max_grace", fmt.Sprint(int64(MaxGrace/time.Second)))), i18n.M("admin.use_0_to_refuse_the.hint"))
 	}
 	idem := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if len(idem) > 200 {
-		return invalid("Idempotency-Key", "The Idempotency-Key header is longer than 200 characters.", "Use a UUID.")
+		return invalid("Idempotency-Key", i18n.M("admin.the_idempotency_key_header_is"), i18n.M("admin.use_a_uuid.hint"))
 	}
 	rot, err := s.Svc.RotateKey(r.Context(), s.who(r), r.PathValue("id"), grace, idem)
 	if err != nil {
@@ -363,7 +360,7 @@ func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
 		since = until.Add(-7 * 24 * time.Hour)
 	}
 	if !since.Before(until) {
-		return invalid("since", "since must be before until.", "")
+		return invalid("since", i18n.M("admin.since_must_be_before_until"), i18n.Message{})
 	}
 	rep, err := s.impact(ctx, k, since.UTC(), until.UTC())
 	if err != nil {
@@ -435,13 +432,13 @@ func (s *Server) checkDigests(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(body.Digests) > 1000 {
-		return invalid("digests", fmt.Sprintf("%d digests in one call; the limit is 1000.", len(body.Digests)), "Send them in batches.")
+		return invalid("digests", i18n.M("admin.digests_in_one_call_the", i18n.S("n_digests", fmt.Sprint(len(body.Digests)))), i18n.M("admin.send_them_in_batches.hint"))
 	}
 	out := make([]wire.DigestStatus, 0, len(body.Digests))
 	for _, d := range body.Digests {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if len(d) != 64 || strings.Trim(d, "0123456789abcdef") != "" {
-			return invalid("digests", fmt.Sprintf("%q is not a hex SHA-256 digest.", truncate(d, 70)), "Send the lowercase hex SHA-256 of each key.")
+			return invalid("digests", i18n.M("admin.is_not_a_hex_sha", i18n.Q("value", fmt.Sprint(truncate(d, 70)))), i18n.M("admin.send_the_lowercase_hex_sha.hint"))
 		}
 		st := wire.DigestStatus{Digest: d}
 		k, err := s.Store.GetKeyByHash(r.Context(), d)
@@ -468,7 +465,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if v := q.Get("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
-			return invalid("limit", fmt.Sprintf("limit=%q is not a number from 1 to 1000.", v), "")
+			return invalid("limit", i18n.M("admin.limit_is_not_a_number", i18n.Q("value", fmt.Sprint(v))), i18n.Message{})
 		}
 	}
 	evs, err := s.Store.ListAudit(r.Context(), f)
@@ -510,8 +507,7 @@ func (s *Server) addSpend(ctx context.Context, v *wire.KeyView, k *store.Key) er
 func checkRequestTypes(ts []string) error {
 	for _, t := range ts {
 		if !slices.Contains(httpapi.RequestTypes, t) {
-			return invalid("request_types", fmt.Sprintf("request_types has %q; the types are %s.", t, strings.Join(httpapi.RequestTypes, ", ")),
-				"Leave request_types empty to allow every type.")
+			return invalid("request_types", i18n.M("admin.request_types_has_the_types", i18n.Q("value", fmt.Sprint(t)), i18n.S("request_types", fmt.Sprint(strings.Join(httpapi.RequestTypes, ", ")))), i18n.M("admin.leave_request_types_empty_to.hint"))
 		}
 	}
 	return nil

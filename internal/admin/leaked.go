@@ -12,6 +12,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/httpapi"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/leak"
 	"github.com/keygate/keygate/internal/service"
@@ -44,24 +45,22 @@ func (s *Server) leakedKeys(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLeakReport(w http.ResponseWriter, r *http.Request) error {
 	if s.LeakKeys.Len() == 0 {
-		return apierr.New(apierr.ServiceUnavailable, "This gateway does not accept secret-scanning reports: no trusted signing keys are configured.",
-			"Operator: save the code host's published secret-scanning public keys as a file and point KEYGATE_SECRET_SCANNING_KEYS at it.")
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("admin.this_gateway_does_not_accept"), i18n.M("admin.operator_save_the_code_host.hint"))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLeakReport))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return apierr.New(apierr.RequestTooLarge, fmt.Sprintf("The report is larger than %d bytes.", maxLeakReport), "Split it into smaller reports.")
+			return apierr.T(apierr.RequestTooLarge, i18n.M("admin.the_report_is_larger_than", i18n.S("max_leak_report", fmt.Sprint(maxLeakReport))), i18n.M("admin.split_it_into_smaller_reports.hint"))
 		}
-		return apierr.Wrap(apierr.InvalidRequest, err, "The report body could not be read.", "Resend it.")
+		return apierr.T(apierr.InvalidRequest, i18n.M("admin.the_report_body_could_not"), i18n.M("admin.resend_it.hint")).WithCause(err)
 	}
 	if err := s.LeakKeys.Verify(body, r.Header.Get(leak.HeaderKeyID), r.Header.Get(leak.HeaderSignature)); err != nil {
-		return apierr.Wrap(apierr.PermissionDenied, err, "Report refused: "+err.Error()+"; nothing was changed.",
-			"Sign the raw body with ECDSA P-256/SHA-256 and send "+leak.HeaderKeyID+" and "+leak.HeaderSignature+" (base64 DER); the key must be listed in KEYGATE_SECRET_SCANNING_KEYS.")
+		return apierr.T(apierr.PermissionDenied, i18n.M("admin.report_refused_nothing_was_changed", i18n.S("value", err.Error())), i18n.M("admin.sign_the_raw_body_with.hint", i18n.S("header_key_id", leak.HeaderKeyID), i18n.S("header_signature", leak.HeaderSignature))).WithCause(err)
 	}
 	toks, err := leak.ParseReport(body)
 	if err != nil {
-		return apierr.Wrap(apierr.InvalidRequest, err, "The report is not a JSON array of {\"token\",\"type\",\"url\",\"source\"}.", "")
+		return apierr.T(apierr.InvalidRequest, i18n.M("admin.the_report_is_not_a"), i18n.Message{}).WithCause(err)
 	}
 	ctx := context.WithoutCancel(r.Context()) // a half-applied report must still finish
 	src := s.clientAddr(r).String()

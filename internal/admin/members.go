@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/ledger"
@@ -64,7 +65,7 @@ func (s *Server) viewMemberSpend(ctx context.Context, m store.Member) (wire.Memb
 	}
 	spent, reset, err := s.Ledger.Usage(ctx, ledger.Budget{Scope: ledger.ScopeMember, Subject: m.ID, Period: m.BudgetPeriod, Limit: ledger.FromUSD(m.BudgetUSD)})
 	if err != nil {
-		return v, apierr.Wrap(apierr.ServiceUnavailable, err, "The member's spend cannot be read right now.", "Retry shortly.")
+		return v, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_member_s_spend_cannot"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
 	}
 	usd := ledger.ToUSD(spent)
 	v.SpentUSD = &usd
@@ -84,8 +85,7 @@ func parseBudget(param string, raw json.RawMessage) (b *wire.BudgetView, set boo
 	}
 	b = new(wire.BudgetView)
 	if err := json.Unmarshal(raw, b); err != nil || b.LimitUSD < 0 || !ledger.ValidPeriod(b.Period) {
-		return nil, false, invalid(param, param+" needs limit_usd ≥ 0 and period daily, monthly or total.",
-			`For example "`+param+`": {"limit_usd": 200, "period": "monthly"}; send null to remove it.`)
+		return nil, false, invalid(param, i18n.M("admin.needs_limit_usd_0_and", i18n.S("param", param)), i18n.M("admin.for_example_limit_usd_200.hint", i18n.S("param2", param)))
 	}
 	if b.LimitUSD == 0 {
 		return nil, true, nil
@@ -156,8 +156,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.Svc.Apply(r.Context(), s.who(r), "member.create", m.ID, detail, func(tx store.Store) error {
 		if err := tx.CreateMember(r.Context(), m); errors.Is(err, store.ErrConflict) {
-			return conflict(fmt.Sprintf("A member with email %q already exists.", email),
-				"GET /admin/v1/members lists members; change one with PATCH /admin/v1/members/{id}, or issue a new token with POST /admin/v1/members/{id}/token.")
+			return conflict(i18n.M("admin.a_member_with_email_already", i18n.Q("email", fmt.Sprint(email))), i18n.M("admin.get_admin_v1_members_lists.hint2"))
 		} else if err != nil {
 			return err
 		}
@@ -182,8 +181,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 func validEmail(e string) error {
 	at := strings.LastIndexByte(e, '@')
 	if at < 1 || at == len(e)-1 || len(e) > 254 || strings.ContainsAny(e, " \t\r\n,;<>\"") {
-		return invalid("email", fmt.Sprintf("%q is not an email address.", truncate(e, 80)),
-			"Members are named by email, e.g. \"ana@example.com\".")
+		return invalid("email", i18n.M("admin.is_not_an_email_address", i18n.Q("value", fmt.Sprint(truncate(e, 80)))), i18n.M("admin.members_are_named_by_email.hint"))
 	}
 	return nil
 }
@@ -192,12 +190,10 @@ func validEmail(e string) error {
 // now from ("" for a new member).
 func (s *Server) validRoleChange(a Actor, from, role string) error {
 	if !store.ValidRole(role) {
-		return invalid("role", fmt.Sprintf("role %q is not a role.", role),
-			"Use one of owner, admin, member (keys, logs and usage of their projects), support (read evidence and logs) or viewer (read-only).")
+		return invalid("role", i18n.M("admin.role_is_not_a_role", i18n.Q("role", fmt.Sprint(role))), i18n.M("admin.use_one_of_owner_admin.hint"))
 	}
 	if a.Role != store.RoleOwner && (role == store.RoleOwner || from == store.RoleOwner) {
-		return apierr.New(apierr.PermissionDenied, fmt.Sprintf("%s has role %q; only an owner may create, change or remove an owner.", a, a.Role),
-			"Ask an owner of the gateway.")
+		return apierr.T(apierr.PermissionDenied, i18n.M("admin.has_role_only_an_owner", i18n.S("actor", fmt.Sprint(a)), i18n.Q("role", fmt.Sprint(a.Role))), i18n.M("admin.ask_an_owner_of_the.hint"))
 	}
 	return nil
 }
@@ -217,16 +213,14 @@ func (s *Server) validProjects(ctx context.Context, a Actor, role string, projec
 		out = append(out, p)
 	}
 	if role == store.RoleMember && len(out) == 0 {
-		return nil, invalid("projects", "A member with role \"member\" needs at least one project.",
-			"Name the projects they work on, e.g. \"projects\": [\"checkout\"]; use role viewer or support for read access to every project.")
+		return nil, invalid("projects", i18n.M("admin.a_member_with_role_member"), i18n.M("admin.name_the_projects_they_work.hint"))
 	}
 	return out, nil
 }
 
 func hashPassword(pw string) (string, error) {
 	if n := len([]rune(pw)); n < minPasswordLen || len(pw) > maxPasswordLen {
-		return "", invalid("password", fmt.Sprintf("The password has %d characters; it needs %d to %d bytes.", n, minPasswordLen, maxPasswordLen),
-			"Choose a longer passphrase (bcrypt reads at most 72 bytes).")
+		return "", invalid("password", i18n.M("admin.the_password_has_characters_it", i18n.S("n", fmt.Sprint(n)), i18n.S("min_password_len", fmt.Sprint(minPasswordLen)), i18n.S("max_password_len", fmt.Sprint(maxPasswordLen))), i18n.M("admin.choose_a_longer_passphrase_bcrypt.hint"))
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
@@ -348,7 +342,7 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			var pw string
 			if err := json.Unmarshal(p.Password, &pw); err != nil {
-				return invalid("password", "password must be a string or null.", "")
+				return invalid("password", i18n.M("admin.password_must_be_a_string"), i18n.Message{})
 			}
 			if m.PasswordHash, err = hashPassword(pw); err != nil {
 				return err
@@ -427,8 +421,7 @@ func (s *Server) rotateMemberToken(w http.ResponseWriter, r *http.Request) error
 func (s *Server) rotateMyToken(w http.ResponseWriter, r *http.Request) error {
 	a := actorFrom(r.Context())
 	if a.ID == "bootstrap" {
-		return apierr.New(apierr.InvalidRequest, "The bootstrap owner token is KEYGATE_ADMIN_TOKEN itself; the gateway cannot change it.",
-			"Set a new KEYGATE_ADMIN_TOKEN (`keygate token generate`) and restart, or create an owner member with POST /admin/v1/members.")
+		return apierr.T(apierr.InvalidRequest, i18n.M("admin.the_bootstrap_owner_token_is"), i18n.M("admin.set_a_new_keygate_admin.hint"))
 	}
 	m, err := s.loadMember(r.Context(), a.ID)
 	if err != nil {
@@ -475,8 +468,7 @@ func (s *Server) keyOwner(r *http.Request, project, ref string) (string, error) 
 		return self, nil
 	}
 	if a.Role != store.RoleOwner && a.Role != store.RoleAdmin {
-		return "", apierr.New(apierr.PermissionDenied, fmt.Sprintf("%s has role %q and may only create keys they own.", a, a.Role),
-			"Leave \"member\" out; an owner or admin can create a key for someone else.")
+		return "", apierr.T(apierr.PermissionDenied, i18n.M("admin.has_role_and_may_only", i18n.S("actor", fmt.Sprint(a)), i18n.Q("role", fmt.Sprint(a.Role))), i18n.M("admin.leave_member_out_an_owner.hint"))
 	}
 	id, err := s.memberParam(r.Context(), ref)
 	if err != nil {
@@ -487,8 +479,7 @@ func (s *Server) keyOwner(r *http.Request, project, ref string) (string, error) 
 		return "", err
 	}
 	if !(Actor{Role: m.Role, Projects: m.Projects}).Global() && !slices.Contains(m.Projects, project) {
-		return "", invalid("member", fmt.Sprintf("Member %s cannot see project %q, so they could not manage this key.", m.Email, project),
-			"Add the project to the member first (PATCH /admin/v1/members/"+m.ID+"), or create the key for another member.")
+		return "", invalid("member", i18n.M("admin.member_cannot_see_project_so", i18n.S("email", fmt.Sprint(m.Email)), i18n.Q("project", fmt.Sprint(project))), i18n.M("admin.add_the_project_to_the.hint", i18n.S("id", m.ID)))
 	}
 	return m.ID, nil
 }
@@ -502,7 +493,7 @@ func (s *Server) memberParam(ctx context.Context, ref string) (string, error) {
 	}
 	m, err := s.Store.GetMemberByEmail(ctx, strings.ToLower(ref))
 	if errors.Is(err, store.ErrNotFound) {
-		return "", apierr.New(apierr.NotFound, fmt.Sprintf("No member with email %q.", ref), "GET /admin/v1/members lists members.")
+		return "", apierr.T(apierr.NotFound, i18n.M("admin.no_member_with_email", i18n.Q("ref", fmt.Sprint(ref))), i18n.M("admin.get_admin_v1_members_lists.hint3"))
 	}
 	if err != nil {
 		return "", err

@@ -18,6 +18,7 @@ import (
 	"github.com/keygate/keygate/internal/wire"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -123,8 +124,7 @@ func (s *Server) applyProject(p *store.Project, req projectRequest) (audit map[s
 			}
 		}
 		if len(unknown) > 0 {
-			return nil, invalid("test_models", fmt.Sprintf("test_models names models the catalogue does not have: %s.", quoteList(unknown)),
-				"Use catalogue names or aliases (GET /admin/v1/models lists them), or [] to let test keys use what their group allows.")
+			return nil, invalid("test_models", i18n.M("admin.test_models_names_models_the", i18n.S("unknown", fmt.Sprint(quoteList(unknown)))), i18n.M("admin.use_catalogue_names_or_aliases.hint"))
 		}
 		p.TestModels = slices.Clone(*req.TestModels)
 		audit["test_models"] = nonNilStrs(p.TestModels)
@@ -134,8 +134,7 @@ func (s *Server) applyProject(p *store.Project, req projectRequest) (audit map[s
 
 func validName(kind, name string) error {
 	if !objectName.MatchString(name) {
-		return invalid("name", fmt.Sprintf("%s name %q is not valid.", kind, truncate(name, 80)),
-			"Use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+		return invalid("name", i18n.M("admin.name_is_not_valid", i18n.S("kind", fmt.Sprint(kind)), i18n.Q("name", fmt.Sprint(truncate(name, 80)))), i18n.M("admin.use_1_to_64_letters.hint"))
 	}
 	return nil
 }
@@ -154,7 +153,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := s.Store.GetProject(r.Context(), req.Name); err == nil {
-		return conflict(fmt.Sprintf("Project %q already exists.", req.Name), "Change it with PATCH /admin/v1/projects/"+req.Name+".")
+		return conflict(i18n.M("admin.project_already_exists", i18n.Q("name", fmt.Sprint(req.Name))), i18n.M("admin.change_it_with_patch_admin.hint3", i18n.S("name2", req.Name)))
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -187,8 +186,7 @@ func refuseConfigManaged(kind, name, managedBy string) error {
 	if managedBy != managedByConfig {
 		return nil
 	}
-	return conflict(fmt.Sprintf("%s %q is declared in KEYGATE_CONFIG, which is applied again at every start.", kind, name),
-		"Change it in the configuration file and restart (or redeploy), so the file and the gateway agree.")
+	return conflict(i18n.M("admin.is_declared_in_keygate_config", i18n.S("kind", fmt.Sprint(kind)), i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.change_it_in_the_configuration.hint"))
 }
 
 func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) error {
@@ -207,7 +205,7 @@ func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Name != "" && req.Name != p.Name {
-		return invalid("name", "A project cannot be renamed: keys, logs and budgets refer to it by name.", "Create a new project instead.")
+		return invalid("name", i18n.M("admin.a_project_cannot_be_renamed"), i18n.M("admin.create_a_new_project_instead.hint"))
 	}
 	audit, err := s.applyProject(&p, req)
 	if err != nil {
@@ -239,8 +237,7 @@ func (s *Server) findGroup(r *http.Request, name string) (store.Group, error) {
 	if i := slices.IndexFunc(gs, func(g store.Group) bool { return g.Name == name }); i >= 0 {
 		return gs[i], nil
 	}
-	return store.Group{}, apierr.New(apierr.NotFound, fmt.Sprintf("Group %q does not exist.", name),
-		"GET /admin/v1/groups lists groups; create one with POST /admin/v1/groups or under groups: in KEYGATE_CONFIG.")
+	return store.Group{}, apierr.T(apierr.NotFound, i18n.M("admin.group_does_not_exist3", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_groups_lists.hint2"))
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
@@ -274,7 +271,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := s.findGroup(r, req.Name); err == nil {
-		return conflict(fmt.Sprintf("Group %q already exists.", req.Name), "Change it with PATCH /admin/v1/groups/"+req.Name+".")
+		return conflict(i18n.M("admin.group_already_exists", i18n.Q("name", fmt.Sprint(req.Name))), i18n.M("admin.change_it_with_patch_admin.hint4", i18n.S("name2", req.Name)))
 	} else if apierr.From(err).Code != apierr.NotFound {
 		return err
 	}
@@ -298,7 +295,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Name != "" && req.Name != g.Name {
-		return invalid("name", "A group cannot be renamed: keys refer to it by name.", "Create a new group and move keys to it with PATCH /admin/v1/keys/{id}.")
+		return invalid("name", i18n.M("admin.a_group_cannot_be_renamed"), i18n.M("admin.create_a_new_group_and.hint"))
 	}
 	if err := applyGroup(&g, req); err != nil {
 		return err
@@ -312,7 +309,7 @@ func applyGroup(g *store.Group, req groupRequest) error {
 	}
 	if req.PriceMultiplier != nil {
 		if *req.PriceMultiplier <= 0 {
-			return invalid("price_multiplier", "price_multiplier must be greater than 0.", "1 charges catalogue prices; 1.2 adds 20%.")
+			return invalid("price_multiplier", i18n.M("admin.price_multiplier_must_be_greater"), i18n.M("admin.1_charges_catalogue_prices_1.hint"))
 		}
 		g.PriceMultiplier = *req.PriceMultiplier
 	}
@@ -323,16 +320,16 @@ func applyGroup(g *store.Group, req groupRequest) error {
 		g.TPM = *req.TPM
 	}
 	if g.RPM < 0 || g.TPM < 0 {
-		return invalid("rpm", "rpm and tpm must not be negative (0 = no group default).", "")
+		return invalid("rpm", i18n.M("admin.rpm_and_tpm_must_not2"), i18n.Message{})
 	}
 	if req.Concurrency != nil {
 		if *req.Concurrency < 0 {
-			return invalid("concurrency", "concurrency must not be negative.", "0 leaves keys of the group at KEYGATE_KEY_CONCURRENCY; a positive number caps each key's calls in flight.")
+			return invalid("concurrency", i18n.M("admin.concurrency_must_not_be_negative"), i18n.M("admin.0_leaves_keys_of_the.hint"))
 		}
 		g.Concurrency = *req.Concurrency
 	}
 	if len(g.Models) == 0 {
-		return invalid("models", "A group needs models: a list of catalogue names, or [\"*\"] for all.", "")
+		return invalid("models", i18n.M("admin.a_group_needs_models_a"), i18n.Message{})
 	}
 	return nil
 }

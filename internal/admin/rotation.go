@@ -19,6 +19,7 @@ import (
 
 	"github.com/keygate/keygate/internal/wire"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 )
@@ -50,8 +51,7 @@ func (s *Server) rotationRoutes(mux router) {
 // notRotated answers for a key that neither replaced nor was replaced by
 // another: it exists, so the answer is a conflict with its state, not 404.
 func notRotated(k store.Key) error {
-	return conflict(fmt.Sprintf("Key %s (%s) is not part of a rotation.", k.ID, k.Display),
-		"Rotate it first: POST /admin/v1/keys/"+k.ID+"/rotate (keygate keys rotate "+k.ID+").")
+	return conflict(i18n.M("admin.key_is_not_part_of", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.M("admin.rotate_it_first_post_admin.hint", i18n.S("id2", k.ID), i18n.S("id3", k.ID)))
 }
 
 // rotationPair resolves a key id, of either side of a rotation, to the old
@@ -87,8 +87,7 @@ func lookbackParam(r *http.Request) (time.Duration, error) {
 	}
 	d, err := parseDuration(v)
 	if err != nil || d < 0 || d > MaxGrace {
-		return 0, invalid("lookback", fmt.Sprintf("lookback=%q is not a duration from 0 to 30d.", v),
-			"Use e.g. 72h or 7d: how long before the rotation to look for clients of the old key.")
+		return 0, invalid("lookback", i18n.M("admin.lookback_is_not_a_duration", i18n.Q("value", fmt.Sprint(v))), i18n.M("admin.use_e_g_72h_or.hint"))
 	}
 	return d, nil
 }
@@ -139,21 +138,19 @@ func (s *Server) patchRotation(w http.ResponseWriter, r *http.Request) error {
 	var deadline time.Time
 	switch {
 	case body.GraceUntil != nil && body.GraceSeconds != nil:
-		return invalid("grace_until", "Send grace_until or grace_seconds, not both.", "")
+		return invalid("grace_until", i18n.M("admin.send_grace_until_or_grace"), i18n.Message{})
 	case body.GraceUntil != nil:
 		deadline = body.GraceUntil.UTC()
 	case body.GraceSeconds != nil:
 		if *body.GraceSeconds < 0 {
-			return invalid("grace_seconds", "grace_seconds must not be negative.", "Use 0 to end the grace window now.")
+			return invalid("grace_seconds", i18n.M("admin.grace_seconds_must_not_be"), i18n.M("admin.use_0_to_end_the.hint"))
 		}
 		deadline = now.Add(time.Duration(*body.GraceSeconds) * time.Second)
 	default:
-		return invalid("grace_until", "Send the new deadline as grace_until (RFC 3339) or grace_seconds (from now).",
-			`For example {"grace_seconds": 86400} for one more day, or {"grace_seconds": 0} to end it now.`)
+		return invalid("grace_until", i18n.M("admin.send_the_new_deadline_as"), i18n.M("admin.for_example_grace_seconds_86400.hint"))
 	}
 	if deadline.After(now.Add(MaxGrace)) {
-		return invalid("grace_until", fmt.Sprintf("The deadline %s is more than 30 days away.", stamp(deadline)),
-			"Pick a deadline within 30 days; the old key should not outlive its replacement for long.")
+		return invalid("grace_until", i18n.M("admin.the_deadline_is_more_than", i18n.S("deadline", fmt.Sprint(stamp(deadline)))), i18n.M("admin.pick_a_deadline_within_30.hint"))
 	}
 	if deadline.Before(now) {
 		deadline = now
@@ -184,10 +181,9 @@ func (s *Server) setGrace(w http.ResponseWriter, r *http.Request, deadline time.
 	switch old.State {
 	case store.KeyRotated:
 	case store.KeyDisabled:
-		return conflict(fmt.Sprintf("Key %s (%s) is disabled: it is refused already and has no grace window.", old.ID, old.Display),
-			"Nothing to do; the report at GET /admin/v1/keys/"+old.ID+"/rotation shows who still tries to use it.")
+		return conflict(i18n.M("admin.key_is_disabled_it_is", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display))), i18n.M("admin.nothing_to_do_the_report.hint", i18n.S("id2", old.ID)))
 	default:
-		return conflict(fmt.Sprintf("Key %s (%s) is %s; only a rotated key has a grace window.", old.ID, old.Display, old.State), "")
+		return conflict(i18n.M("admin.key_is_only_a_rotated", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display)), i18n.S("state", fmt.Sprint(old.State))), i18n.Message{})
 	}
 	now := s.Now().UTC()
 	if !deadline.After(now) && !force {
@@ -196,14 +192,13 @@ func (s *Server) setGrace(w http.ResponseWriter, r *http.Request, deadline time.
 			return err
 		}
 		if rep.Remaining > 0 {
-			return conflict(fmt.Sprintf("Not retired: %s", rep.Summary),
-				fmt.Sprintf(`Move them to %s first, or send {"force": true}: their calls will then be refused with key_rotated (and listed in the rotation report).`, repl.ID))
+			return conflict(i18n.M("admin.not_retired", i18n.S("summary", fmt.Sprint(rep.Summary))), i18n.M("admin.move_them_to_first_or.hint", i18n.S("id", fmt.Sprint(repl.ID))))
 		}
 	}
 	prev := old.GraceUntil
 	k, changed, err := s.changeKey(r, old.ID, action, func(k *store.Key) error {
 		if k.State != store.KeyRotated {
-			return conflict(fmt.Sprintf("Key %s changed state to %s meanwhile.", k.ID, k.State), "Look at it again and retry.")
+			return conflict(i18n.M("admin.key_changed_state_to_meanwhile", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("state", fmt.Sprint(k.State))), i18n.M("admin.look_at_it_again_and.hint"))
 		}
 		if k.GraceUntil.Equal(deadline) || (!deadline.After(now) && !k.GraceUntil.After(now)) {
 			return errNoChange

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) error {
 	f := store.UsageFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), KeyID: q.Get("key_id"), Model: q.Get("model"),
 		Env: q.Get("env")}
 	if f.Env != "" && f.Env != "live" && f.Env != envTest {
-		return invalid("env", fmt.Sprintf("env=%q is not an environment.", truncate(f.Env, 40)), "Use env=live or env=test.")
+		return invalid("env", i18n.M("admin.env_is_not_an_environment", i18n.Q("env", fmt.Sprint(truncate(f.Env, 40)))), i18n.M("admin.use_env_live_or_env.hint"))
 	}
 	var err error
 	if f.Member, err = s.memberParam(r.Context(), q.Get("member")); err != nil {
@@ -36,7 +37,7 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return invalid("until", "until must be after since.", "The window is [since, until): since inclusive, until exclusive.")
+		return invalid("until", i18n.M("admin.until_must_be_after_since"), i18n.M("admin.the_window_is_since_until.hint"))
 	}
 	if f.GroupBy, err = parseGroupBy(q["group_by"]); err != nil {
 		return err
@@ -121,8 +122,7 @@ func parseGroupBy(vals []string) ([]string, error) {
 				g = "key"
 			}
 			if !has(UsageGroupBy, g) {
-				return nil, invalid("group_by", fmt.Sprintf("group_by=%q is not a report dimension.", g),
-					"Use model, key, member, project, env or day (several with commas, e.g. group_by=day,model).")
+				return nil, invalid("group_by", i18n.M("admin.group_by_is_not_a", i18n.Q("value", fmt.Sprint(g))), i18n.M("admin.use_model_key_member_project.hint"))
 			}
 			if !has(out, g) {
 				out = append(out, g)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/gemini"
 	"github.com/keygate/keygate/internal/relay"
@@ -44,14 +45,14 @@ func readImageFiles(body []byte, boundary string) ([]imageFile, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+			return nil, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable"), i18n.Message{}).WithCause(err)
 		}
 		if name := part.FormName(); part.FileName() == "" || name != "image" && name != "image[]" {
 			continue
 		}
 		b, err := io.ReadAll(part)
 		if err != nil {
-			return nil, apierr.Wrap(apierr.InvalidRequest, err, "The multipart body could not be read.", "")
+			return nil, apierr.T(apierr.InvalidRequest, i18n.M("multipart.unreadable"), i18n.Message{}).WithCause(err)
 		}
 		ct := part.Header.Get("Content-Type")
 		if ct == "" || ct == "application/octet-stream" {
@@ -168,7 +169,7 @@ func (s *Server) callGeminiImages(ctx context.Context, chs []*catalog.Channel, m
 			}
 			var a geminiImageAnswer
 			if err := json.Unmarshal(b, &a); err != nil {
-				last = apierr.Wrap(apierr.UpstreamError, err, "The upstream's answer could not be read.", "Retry the request.")
+				last = apierr.T(apierr.UpstreamError, i18n.M("req.the_upstream_s_answer_could"), i18n.M("retry.request")).WithCause(err)
 				continue
 			}
 			imgs, mime, why := a.images()
@@ -176,8 +177,7 @@ func (s *Server) callGeminiImages(ctx context.Context, chs []*catalog.Channel, m
 			res.out += a.UsageMetadata.Candidates
 			res.channel, res.model = ch.Name, up
 			if len(imgs) == 0 {
-				return res, apierr.New(apierr.InvalidRequest, "The upstream made no image: "+why+".",
-					"Change the prompt; content the model refuses is not billed beyond the tokens it reports.")
+				return res, apierr.T(apierr.InvalidRequest, i18n.M("req.the_upstream_made_no_image", i18n.S("why", why)), i18n.M("req.change_the_prompt_content_the.hint"))
 			}
 			res.images = append(res.images, imgs...)
 			res.mime = mime
@@ -186,7 +186,7 @@ func (s *Server) callGeminiImages(ctx context.Context, chs []*catalog.Channel, m
 		}
 		if !got {
 			if last == nil {
-				last = apierr.New(apierr.UpstreamUnavailable, "No enabled channel serves this image model.", "Retry shortly; the operator sees the channels' state in GET /admin/v1/channels.")
+				last = apierr.T(apierr.UpstreamUnavailable, i18n.M("req.no_enabled_channel_serves_this"), i18n.M("req.retry_shortly_the_operator_sees.hint"))
 			}
 			return res, last
 		}
@@ -201,7 +201,7 @@ func (s *Server) geminiImageCall(ctx context.Context, ch *catalog.Channel, model
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, gemini.URL(ch.URL, model, "generateContent"), bytes.NewReader(body))
 	if err != nil {
-		return nil, apierr.Wrap(apierr.Internal, err, "The upstream request could not be built.", "")
+		return nil, apierr.T(apierr.Internal, i18n.M("relay.build_failed"), i18n.Message{}).WithCause(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "keygate")
@@ -214,13 +214,12 @@ func (s *Server) geminiImageCall(ctx context.Context, ch *catalog.Channel, model
 		if ue, ok := err.(*url.Error); ok {
 			msg = ue.Op + " " + ch.URL.Host + ": " + ue.Err.Error()
 		}
-		return nil, apierr.Wrap(apierr.UpstreamUnavailable, fmt.Errorf("%s", provider.Scrub(msg, ch.APIKey)),
-			"The upstream for this model is unreachable.", "Retry shortly.")
+		return nil, apierr.T(apierr.UpstreamUnavailable, i18n.M("req.the_upstream_for_this_model"), i18n.M("retry.shortly")).WithCause(fmt.Errorf("%s", provider.Scrub(msg, ch.APIKey)))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, apierr.Wrap(apierr.UpstreamUnavailable, err, "The upstream's answer was cut off.", "Retry the request.")
+		return nil, apierr.T(apierr.UpstreamUnavailable, i18n.M("relay.cut_off"), i18n.M("retry.request")).WithCause(err)
 	}
 	words := strings.TrimSpace(provider.Scrub(string(b[:min(len(b), 500)]), ch.APIKey))
 	switch {
@@ -232,10 +231,9 @@ func (s *Server) geminiImageCall(ctx context.Context, ch *catalog.Channel, model
 		return nil, &apierr.Error{Code: apierr.UpstreamAuthFailed, Message: "The upstream rejected the gateway's credential for this model's channel. Your key is fine.",
 			Hint: "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}
 	case resp.StatusCode == 429 || resp.StatusCode >= 500:
-		return nil, apierr.New(apierr.UpstreamUnavailable, fmt.Sprintf("The upstream for this model is unavailable (it answered %d).", resp.StatusCode),
-			"Retry after a short wait.")
+		return nil, apierr.T(apierr.UpstreamUnavailable, i18n.M("req.the_upstream_for_this_model2", i18n.S("status_code", fmt.Sprint(resp.StatusCode))), i18n.M("video.failed.retry.hint"))
 	case resp.StatusCode >= 300:
-		return nil, apierr.New(apierr.InvalidRequest, fmt.Sprintf("The upstream refused the image request (%d): %s", resp.StatusCode, words), "")
+		return nil, apierr.T(apierr.InvalidRequest, i18n.M("req.the_upstream_refused_the_image", i18n.S("status_code", fmt.Sprint(resp.StatusCode)), i18n.S("words", fmt.Sprint(words))), i18n.Message{})
 	}
 	return b, nil
 }

@@ -82,7 +82,7 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 				err = parseInbound(b, &in) // the new offset of stream_options
 			}
 			if err != nil {
-				return apierr.Wrap(apierr.Internal, err, "The request body could not be rewritten with a lower cap.", "")
+				return apierr.T(apierr.Internal, i18n.M("req.the_request_body_could_not"), i18n.Message{}).WithCause(err)
 			}
 			body = b
 			w.Header().Set("X-Keygate-Budget-Clamped", capName(op)+"="+strconv.Itoa(n))

@@ -145,4 +145,31 @@ var mediaTexts = map[Key]Text{
 	"video.cancel_failed": {
 		"The job could not be cancelled right now.",
 		"暂时无法取消该任务。"},
+	"req.the_upstream_s_answer_could": {
+		"The upstream's answer could not be read.",
+		"无法读取上游的应答。"},
+	"req.the_upstream_made_no_image": {
+		"The upstream made no image: {why}.",
+		"上游没有生成图像：{why}。"},
+	"req.change_the_prompt_content_the.hint": {
+		"Change the prompt; content the model refuses is not billed beyond the tokens it reports.",
+		"请修改提示词；模型拒绝生成的内容，除其报告的 token 外不会另外计费。"},
+	"req.no_enabled_channel_serves_this": {
+		"No enabled channel serves this image model.",
+		"没有已启用的渠道提供这个图像模型。"},
+	"req.retry_shortly_the_operator_sees.hint": {
+		"Retry shortly; the operator sees the channels' state in GET /admin/v1/channels.",
+		"请稍后重试；运维人员可以在 GET /admin/v1/channels 中查看渠道状态。"},
+	"req.the_upstream_for_this_model": {
+		"The upstream for this model is unreachable.",
+		"无法连接该模型的上游。"},
+	"req.the_upstream_for_this_model2": {
+		"The upstream for this model is unavailable (it answered {status_code}).",
+		"该模型的上游不可用（它返回了 {status_code}）。"},
+	"req.the_upstream_refused_the_image": {
+		"The upstream refused the image request ({status_code}): {words}",
+		"上游拒绝了图像请求（{status_code}）：{words}"},
+	"req.the_request_body_could_not": {
+		"The request body could not be rewritten with a lower cap.",
+		"无法用更低的上限改写请求体。"},
 }

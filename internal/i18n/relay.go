@@ -107,4 +107,10 @@ var relayTexts = map[Key]Text{
 	"relay.redirected.hint": {
 		"This is for the gateway operator: set the channel's base_url to the address the upstream redirects to.",
 		"这需要网关运维人员处理：把渠道的 base_url 设为上游重定向到的地址。"},
+	"relay.model_is_served_by_a": {
+		"Model {model_served} is served by a {ch} channel ({name}), which cannot run the built-in tool {tool} ({param}): only {provider} runs it.",
+		"模型 {model_served} 由 {ch} 渠道（{name}）提供，它无法运行内置工具 {tool}（{param}）：只有 {provider} 能运行它。"},
+	"relay.turn_the_tool_off_in.hint": {
+		"Turn the tool off in the client: {setting}. Or use a model served by an OpenAI channel (GET /v1/models).",
+		"请在客户端中关闭该工具：{setting}。或者改用由 OpenAI 渠道提供的模型（GET /v1/models）。"},
 }

@@ -276,10 +276,7 @@ func (rl *Relay) providerErr(ctx context.Context, ch *catalog.Channel, res *Resu
 	var bt *provider.BuiltinToolError
 	switch {
 	case errors.As(err, &bt):
-		e := apierr.New(apierr.InvalidRequest,
-			fmt.Sprintf("Model %q is served by a %s channel (%s), which cannot run the built-in tool %q (%s): only %s runs it.",
-				res.ModelServed, channelType(ch), ch.Name, bt.Tool, bt.Param, bt.Provider),
-			"Turn the tool off in the client: "+bt.Setting+". Or use a model served by an OpenAI channel (GET /v1/models).")
+		e := apierr.T(apierr.InvalidRequest, i18n.M("relay.model_is_served_by_a", i18n.Q("model_served", fmt.Sprint(res.ModelServed)), i18n.S("ch", fmt.Sprint(channelType(ch))), i18n.S("name", fmt.Sprint(ch.Name)), i18n.Q("tool", fmt.Sprint(bt.Tool)), i18n.S("param", fmt.Sprint(bt.Param)), i18n.S("provider", fmt.Sprint(bt.Provider))), i18n.M("relay.turn_the_tool_off_in.hint", i18n.S("setting", bt.Setting)))
 		e.Param = bt.Param
 		return &attemptErr{err: e, final: true, reason: bt.Error()}
 	case errors.As(err, &un):

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/store"
@@ -18,10 +19,10 @@ const IdempotencyTTL = 24 * time.Hour
 
 // KeyNotFound is the error of a key id that names no key.
 func KeyNotFound(id string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No key with id %q.", id), "GET /admin/v1/keys lists key ids.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_key_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_keys_lists.hint"))
 }
 
-func conflict(msg, hint string) error { return apierr.New(apierr.Conflict, msg, hint) }
+func conflict(msg, hint i18n.Message) error { return apierr.T(apierr.Conflict, msg, hint) }
 
 // getKey reads key id inside tx, mapping a missing key to not_found.
 func getKey(ctx context.Context, tx store.Store, id string) (store.Key, error) {
@@ -180,7 +181,7 @@ func (s *Service) rotate(ctx context.Context, tx store.Store, who Who, id string
 	}
 	plain, err := keys.Generate(prefix)
 	if err != nil {
-		return apierr.Wrap(apierr.Internal, err, "A new key could not be generated.", "Retry; nothing was changed.")
+		return apierr.T(apierr.Internal, i18n.M("svc.a_new_key_could_not"), i18n.M("svc.retry_nothing_was_changed.hint")).WithCause(err)
 	}
 	now := s.now()
 	marked := old
@@ -199,10 +200,9 @@ func (s *Service) rotate(ctx context.Context, tx store.Store, who Who, id string
 		rot.Note = "The old key was disabled and stays disabled; grace_seconds does not apply."
 		marked.GraceUntil = time.Time{}
 	case store.KeyRotated:
-		return conflict(fmt.Sprintf("Key %s (%s) was already rotated; its replacement is %s.", old.ID, old.Display, old.ReplacedBy),
-			"Rotate the replacement instead, or retry with the same Idempotency-Key to get the earlier answer.")
+		return conflict(i18n.M("svc.key_was_already_rotated_its", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display)), i18n.S("replaced_by", fmt.Sprint(old.ReplacedBy))), i18n.M("svc.rotate_the_replacement_instead_or.hint"))
 	default:
-		return conflict(fmt.Sprintf("Key %s (%s) is %s and cannot be rotated.", old.ID, old.Display, old.State), "Create a new key instead.")
+		return conflict(i18n.M("svc.key_is_and_cannot_be", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display)), i18n.S("state", fmt.Sprint(old.State))), i18n.M("admin.create_a_new_key_instead.hint"))
 	}
 	marked.ReplacedBy = newID
 	// Under the version check: of two racing rotations one wins, so no key

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/keygate/keygate/internal/apierr"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/store"
 )
 
@@ -15,7 +16,7 @@ const ownersLock = "members:owners"
 
 // MemberNotFound is the error of a member id that names no member.
 func MemberNotFound(id string) error {
-	return apierr.New(apierr.NotFound, fmt.Sprintf("No member with id %q.", id), "GET /admin/v1/members lists member ids.")
+	return apierr.T(apierr.NotFound, i18n.M("admin.no_member_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_members_lists.hint"))
 }
 
 // keepAnOwner refuses a change that would leave no enabled owner besides
@@ -34,8 +35,7 @@ func keepAnOwner(ctx context.Context, tx store.Store, id string) error {
 			return nil
 		}
 	}
-	return conflict("This is the last enabled owner; the gateway would have no one who can manage owners.",
-		"Make another member an owner first (PATCH /admin/v1/members/{id} {\"role\": \"owner\"}).")
+	return conflict(i18n.M("svc.this_is_the_last_enabled"), i18n.M("svc.make_another_member_an_owner.hint"))
 }
 
 func removesOwner(before, after store.Member) bool {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/store"
 )
@@ -51,9 +52,7 @@ const RetryAfter = "5"
 // Unavailable is the error of a change refused because the store failed:
 // 503 service_unavailable with Retry-After, nothing applied.
 func Unavailable(err error) error {
-	return apierr.Wrap(apierr.ServiceUnavailable, err,
-		"The gateway's database did not answer, so nothing was changed.",
-		"Retry shortly (Retry-After); GET /readyz tells when the database is back.").WithHeader("Retry-After", RetryAfter)
+	return apierr.T(apierr.ServiceUnavailable, i18n.M("svc.the_gateway_s_database_did"), i18n.M("svc.retry_shortly_retry_after_get.hint")).WithCause(err).WithHeader("Retry-After", RetryAfter)
 }
 
 // Err maps an error to the catalogue, once: an *apierr.Error is kept,
@@ -67,8 +66,7 @@ func Err(err error) error {
 		return ae
 	}
 	if errors.Is(err, store.ErrConflict) {
-		return apierr.Wrap(apierr.Conflict, err, "Another change of the same object got there first; nothing was changed.",
-			"Read the object again and retry.")
+		return apierr.T(apierr.Conflict, i18n.M("svc.another_change_of_the_same"), i18n.M("svc.read_the_object_again_and.hint")).WithCause(err)
 	}
 	return Unavailable(err)
 }
@@ -92,8 +90,7 @@ func (s *Service) audit(ctx context.Context, tx store.Store, who Who, action, ob
 	ev := store.AuditEvent{ID: ids.New("aud"), Time: s.now(), Actor: who.Actor, Action: action, Object: object,
 		SourceIP: who.SourceIP, Detail: string(b)}
 	if err := tx.InsertAudit(ctx, ev); err != nil {
-		return apierr.Wrap(apierr.ServiceUnavailable, err, "The change could not be audited, so it was not applied.",
-			"Retry shortly (Retry-After); a change that cannot be audited does not happen.").WithHeader("Retry-After", RetryAfter)
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("svc.the_change_could_not_be"), i18n.M("svc.retry_shortly_retry_after_a.hint")).WithCause(err).WithHeader("Retry-After", RetryAfter)
 	}
 	return nil
 }
