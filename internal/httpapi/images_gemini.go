@@ -228,8 +228,7 @@ func (s *Server) geminiImageCall(ctx context.Context, ch *catalog.Channel, model
 		if ch.Disable(reason) && s.Relay.OnChannelDisabled != nil {
 			s.Relay.OnChannelDisabled(ch.Name, resp.StatusCode, reason)
 		}
-		return nil, &apierr.Error{Code: apierr.UpstreamAuthFailed, Message: "The upstream rejected the gateway's credential for this model's channel. Your key is fine.",
-			Hint: "This is for the gateway operator to fix (the channel's api_key); retry later or use another model."}
+		return nil, apierr.T(apierr.UpstreamAuthFailed, i18n.M("req.image_auth_failed"), i18n.M("relay.auth_failed.hint"))
 	case resp.StatusCode == 429 || resp.StatusCode >= 500:
 		return nil, apierr.T(apierr.UpstreamUnavailable, i18n.M("req.the_upstream_for_this_model2", i18n.S("status_code", fmt.Sprint(resp.StatusCode))), i18n.M("video.failed.retry.hint"))
 	case resp.StatusCode >= 300:

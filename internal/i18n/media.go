@@ -172,4 +172,7 @@ var mediaTexts = map[Key]Text{
 	"req.the_request_body_could_not": {
 		"The request body could not be rewritten with a lower cap.",
 		"无法用更低的上限改写请求体。"},
+	"req.image_auth_failed": {
+		"The upstream rejected the gateway's credential for this model's channel. Your key is fine.",
+		"上游拒绝了网关为该模型渠道配置的凭据。你的密钥没有问题。"},
 }
