@@ -248,10 +248,13 @@ func (e *Engine) Submit(ctx context.Context, j *store.Job, p *Params, row *store
 	if err := e.Store.CreateJob(ctx, j, nil, projectCap, channelCap); err != nil {
 		return *j, err
 	}
+	// From here on the job exists and is charged: a client that hangs up
+	// does not leave it half-submitted.
+	ctx = context.WithoutCancel(ctx)
 	e.adjust(ctx, j, j.ReservedNano)
 	// Submit within the lease: past it another instance takes the job for
 	// dead and refunds it.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.lease()*3/4)
+	sctx, cancel := context.WithTimeout(ctx, e.lease()*3/4)
 	st, err := ad.Submit(sctx, ch, j, p)
 	cancel()
 	if err != nil {

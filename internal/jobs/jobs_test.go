@@ -439,3 +439,34 @@ func TestJobsGauge(t *testing.T) {
 		}
 	})
 }
+
+// leavingAdapter is the OpenAI adapter behind a client that hangs up while
+// its job is being submitted.
+type leavingAdapter struct {
+	jobs.Adapter
+	leave context.CancelFunc
+}
+
+func (a *leavingAdapter) Submit(ctx context.Context, ch *catalog.Channel, j *store.Job, p *jobs.Params) (jobs.Status, error) {
+	a.leave()
+	return a.Adapter.Submit(ctx, ch, j, p)
+}
+
+// TestClientLeavesDuringSubmit: the job the upstream accepted is recorded
+// as queued, not left submitting (to be refunded while the upstream works).
+func TestClientLeavesDuringSubmit(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		eng := e.engine("a")
+		ctx, leave := context.WithCancel(context.Background())
+		defer leave()
+		eng.Adapters["openai"] = &leavingAdapter{Adapter: eng.Adapters["openai"], leave: leave}
+		j, p, row := e.newJob("mock:hang")
+		got, err := eng.Submit(ctx, j, p, row, 0, 0)
+		if err != nil || got.State != store.JobInProgress || got.UpstreamID == "" {
+			t.Fatalf("submit: %v %s", err, got.State)
+		}
+		if s := e.spent(); s != reserved {
+			t.Fatalf("spend %d, want the reservation %d", s, reserved)
+		}
+	})
+}
