@@ -3,10 +3,14 @@ package channelcheck
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/keygate/keygate/internal/mockupstream"
@@ -139,5 +143,50 @@ func TestParseListShapes(t *testing.T) {
 	}
 	if _, _, err := parseList("gemini", []byte(`{"object":"list","data":[]}`)); err == nil {
 		t.Fatal("an OpenAI list was taken for a Gemini one")
+	}
+}
+
+// An azure channel is checked on its resource (the model list answers for
+// the endpoint and key) and on each deployment by a 1-token call.
+func TestCheckAzureChannel(t *testing.T) {
+	const key = "azure-check-key-0123456789abcdef"
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path+"?"+r.URL.RawQuery)
+		mu.Unlock()
+		if r.Header.Get("Api-Key") != key {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}}`)
+			return
+		}
+		switch r.URL.Path {
+		case "/openai/models":
+			io.WriteString(w, `{"data":[{"id":"gpt-4o","object":"model"}],"object":"list"}`)
+		case "/openai/deployments/prod-4o/chat/completions":
+			io.WriteString(w, `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"p"},"finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`)
+		default:
+			w.WriteHeader(404)
+			io.WriteString(w, `{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}`)
+		}
+	}))
+	defer srv.Close()
+	k := &Checker{}
+	ch := Channel{Name: "az", Type: "azure", BaseURL: srv.URL, APIKey: key, APIVersion: "2025-01-01",
+		Models: []string{"gpt-4o", "gpt-4o-mini"}, ModelMap: map[string]string{"gpt-4o": "prod-4o", "gpt-4o-mini": "missing-dep"}}
+	r := k.Run(context.Background(), ch, Options{})
+	if !r.Reachable.OK || !r.Credential.OK || !r.Models.OK || len(r.Calls) != 2 || !r.Calls[0].OK || r.Calls[1].OK ||
+		!strings.Contains(r.Calls[1].Error, "does not exist") || r.OK {
+		t.Fatalf("azure check: %+v", r)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if paths[0] != "/openai/models?api-version=2025-01-01" || paths[1] != "/openai/deployments/prod-4o/chat/completions?api-version=2025-01-01" {
+		t.Fatalf("paths %v", paths)
+	}
+	ch.APIKey = "wrong-azure-key-0000000000000000"
+	if r := k.Run(context.Background(), ch, Options{}); r.Credential.OK || len(r.Calls) != 0 || strings.Contains(fmt.Sprint(r), ch.APIKey) {
+		t.Fatalf("azure check with a wrong key: %+v", r)
 	}
 }
