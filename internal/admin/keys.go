@@ -131,63 +131,15 @@ func (s *Server) patchKey(w http.ResponseWriter, r *http.Request) error {
 	if p.Concurrency != nil && *p.Concurrency < 0 {
 		return invalid("concurrency", i18n.M("admin.concurrency_must_not_be_negative"), i18n.M("admin.0_returns_the_key_to.hint"))
 	}
-	var changed []string
-	k, _, err := s.changeKey(r, r.PathValue("id"), "key.update", func(k *store.Key) error {
-		changed = changed[:0]
-		if k.State == store.KeyDeleted {
-			return conflict(i18n.M("admin.key_is_deleted_and_cannot", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.M("admin.create_a_new_key_instead.hint"))
-		}
-		if p.Name != nil {
-			k.Name = cleanText(*p.Name, 200)
-			changed = append(changed, "name")
-		}
-		if p.Group != nil {
-			k.Group = *p.Group
-			changed = append(changed, "group")
-		}
-		if p.Models != nil {
-			k.Models = *p.Models
-			changed = append(changed, "models")
-		}
-		if p.AllowedIPs != nil {
-			k.AllowedIPs = *p.AllowedIPs
-			changed = append(changed, "allowed_ips")
-		}
-		if len(p.ExpiresAt) > 0 {
-			k.ExpiresAt = time.Time{}
-			if exp != nil {
-				k.ExpiresAt = *exp
-			}
-			changed = append(changed, "expires_at")
-		}
-		if len(p.Budget) > 0 {
-			k.BudgetUSD, k.BudgetPeriod = 0, ""
-			if budget != nil {
-				k.BudgetUSD, k.BudgetPeriod = budget.LimitUSD, budget.Period
-			}
-			changed = append(changed, "budget")
-		}
-		if p.RPM != nil {
-			k.RPM = *p.RPM
-			changed = append(changed, "rpm")
-		}
-		if p.TPM != nil {
-			k.TPM = *p.TPM
-			changed = append(changed, "tpm")
-		}
-		if p.Concurrency != nil {
-			k.Concurrency = *p.Concurrency
-			changed = append(changed, "concurrency")
-		}
-		if p.RequestTypes != nil {
-			k.RequestTypes = *p.RequestTypes
-			changed = append(changed, "request_types")
-		}
-		if len(changed) == 0 {
-			return errNoChange
-		}
-		return nil
-	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display, "fields": changed} })
+	patch := service.KeyPatch{Name: p.Name, Group: p.Group, Models: p.Models, AllowedIPs: p.AllowedIPs, RequestTypes: p.RequestTypes,
+		RPM: p.RPM, TPM: p.TPM, Concurrency: p.Concurrency, SetExpiry: len(p.ExpiresAt) > 0, SetBudget: len(p.Budget) > 0}
+	if exp != nil {
+		patch.ExpiresAt = *exp
+	}
+	if budget != nil {
+		patch.BudgetUSD, patch.BudgetPeriod = budget.LimitUSD, budget.Period
+	}
+	k, err := s.Svc.PatchKey(r.Context(), s.who(r), r.PathValue("id"), patch)
 	if err != nil {
 		return err
 	}
@@ -225,18 +177,7 @@ func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
 	if reason == "" {
 		reason = "disabled by " + a.String()
 	}
-	now := s.Now().UTC()
-	k, changed, err := s.changeKey(r, r.PathValue("id"), "key.disable", func(k *store.Key) error {
-		switch k.State {
-		case store.KeyDisabled:
-			return errNoChange
-		case store.KeyDeleted:
-			return conflict(i18n.M("admin.key_is_deleted_it_is", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.Message{})
-		}
-		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDisabled, now, a.String(), reason
-		k.GraceUntil = time.Time{}
-		return nil
-	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display, "reason": reason} })
+	k, changed, err := s.Svc.DisableKey(r.Context(), s.who(r), r.PathValue("id"), reason)
 	if err != nil {
 		return err
 	}
@@ -251,22 +192,7 @@ func (s *Server) disableKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) enableKey(w http.ResponseWriter, r *http.Request) error {
-	a := actorFrom(r.Context())
-	now := s.Now().UTC()
-	k, _, err := s.changeKey(r, r.PathValue("id"), "key.enable", func(k *store.Key) error {
-		switch k.State {
-		case store.KeyActive:
-			return errNoChange
-		case store.KeyDisabled:
-			if k.ReplacedBy != "" {
-				return conflict(i18n.M("admin.key_was_replaced_by_and", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display)), i18n.S("replaced_by", fmt.Sprint(k.ReplacedBy))), i18n.M("admin.use_the_replacement_key.hint"))
-			}
-		default:
-			return conflict(i18n.M("admin.key_is_only_a_disabled", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display)), i18n.S("state", fmt.Sprint(k.State))), i18n.M("admin.create_a_new_key_or.hint"))
-		}
-		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyActive, now, a.String(), ""
-		return nil
-	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display} })
+	k, err := s.Svc.EnableKey(r.Context(), s.who(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -275,18 +201,7 @@ func (s *Server) enableKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
-	a := actorFrom(r.Context())
-	now := s.Now().UTC()
-	k, _, err := s.changeKey(r, r.PathValue("id"), "key.delete", func(k *store.Key) error {
-		if k.State == store.KeyDeleted {
-			return errNoChange
-		}
-		// The row stays as a tombstone: the digest keeps a deleted key
-		// recognised, so its owner is told "deleted", never "unknown".
-		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDeleted, now, a.String(), ""
-		k.GraceUntil = time.Time{}
-		return nil
-	}, func(k store.Key) map[string]any { return map[string]any{"display": k.Display} })
+	k, err := s.Svc.DeleteKey(r.Context(), s.who(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -374,5 +375,50 @@ func TestLeakReplayAfterReenable(t *testing.T) {
 	}
 	if leaked != 1 {
 		t.Fatalf("key.leaked sent %d times, want once", leaked)
+	}
+}
+
+// TestRotationSharesRateLimit: the old key in its grace window and its
+// replacement are one rate-limit identity.
+func TestRotationSharesRateLimit(t *testing.T) {
+	g := startGateway(t, nil)
+	k := g.createKey(map[string]any{"rpm": 2})
+	r := g.admin("POST", "/admin/v1/keys/"+k.ID+"/rotate", map[string]any{"grace_seconds": 3600})
+	expect(t, "rotate", r, 201, "")
+	var nk keyOut
+	r.json(t, &nk)
+	for i := 0; i < 2; i++ {
+		expect(t, fmt.Sprintf("call %d on the new key", i), g.do("POST", "/v1/chat/completions",
+			http.Header{"Authorization": {"Bearer " + nk.Key}}, []byte(chatBody)), 200, "")
+	}
+	expect(t, "old key after the new one used the shared rpm", g.do("POST", "/v1/chat/completions",
+		http.Header{"Authorization": {"Bearer " + k.Key}}, []byte(chatBody)), 429, "rate_limit_exceeded")
+}
+
+// TestRotationTakesOverAnUnfinishedMark: an Idempotency-Key whose mark
+// names a key that was never created (a rotation that died half-way under
+// an older version) rotates instead of answering "in progress" forever.
+func TestRotationTakesOverAnUnfinishedMark(t *testing.T) {
+	g := startGateway(t, nil)
+	k := g.createKey(nil)
+	if _, _, err := g.App.Store.ClaimOnce(context.Background(), "rotate:"+k.ID, "stuck", "key_never_created"); err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Authorization": {"Bearer " + testgw.AdminToken}, "Idempotency-Key": {"stuck"}}
+	r := g.do("POST", "/admin/v1/keys/"+k.ID+"/rotate", h, []byte(`{"grace_seconds": 60}`))
+	expect(t, "rotation with an unfinished mark", r, 201, "")
+	var v struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}
+	r.json(t, &v)
+	if v.Key == "" {
+		t.Fatalf("no new key in %s", r.Body)
+	}
+	// The mark now names the new key: the same Idempotency-Key replays it.
+	r = g.do("POST", "/admin/v1/keys/"+k.ID+"/rotate", h, []byte(`{"grace_seconds": 60}`))
+	expect(t, "replay", r, 200, "")
+	if r.Header.Get("Idempotent-Replayed") != "true" || !strings.Contains(string(r.Body), v.ID) {
+		t.Fatalf("replay: %s %s", r.Header, r.Body)
 	}
 }

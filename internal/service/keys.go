@@ -284,3 +284,129 @@ func (s *Service) ReportLeak(ctx context.Context, who Who, id string, r LeakRepo
 	}
 	return k, first, changed, nil
 }
+
+// KeyPatch is a validated change of a key's settings; nil (or Set… false)
+// leaves a setting as it is.
+type KeyPatch struct {
+	Name, Group                      *string
+	Models, AllowedIPs, RequestTypes *[]string
+	SetExpiry                        bool
+	ExpiresAt                        time.Time // zero: no expiry
+	SetBudget                        bool
+	BudgetUSD                        float64 // 0: no budget
+	BudgetPeriod                     string
+	RPM, TPM, Concurrency            *int
+}
+
+// PatchKey applies p to key id (audited as key.update with the changed
+// fields). A deleted key cannot be changed.
+func (s *Service) PatchKey(ctx context.Context, who Who, id string, p KeyPatch) (store.Key, error) {
+	var changed []string
+	k, _, err := s.ChangeKey(ctx, who, id, KeyChange{Action: "key.update", Change: func(k *store.Key) error {
+		changed = changed[:0]
+		if k.State == store.KeyDeleted {
+			return conflict(i18n.M("admin.key_is_deleted_and_cannot", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.M("admin.create_a_new_key_instead.hint"))
+		}
+		set := func(name string) { changed = append(changed, name) }
+		if p.Name != nil {
+			k.Name = keys.CleanText(*p.Name, 200)
+			set("name")
+		}
+		if p.Group != nil {
+			k.Group = *p.Group
+			set("group")
+		}
+		if p.Models != nil {
+			k.Models = *p.Models
+			set("models")
+		}
+		if p.AllowedIPs != nil {
+			k.AllowedIPs = *p.AllowedIPs
+			set("allowed_ips")
+		}
+		if p.SetExpiry {
+			k.ExpiresAt = p.ExpiresAt
+			set("expires_at")
+		}
+		if p.SetBudget {
+			k.BudgetUSD, k.BudgetPeriod = p.BudgetUSD, p.BudgetPeriod
+			set("budget")
+		}
+		if p.RPM != nil {
+			k.RPM = *p.RPM
+			set("rpm")
+		}
+		if p.TPM != nil {
+			k.TPM = *p.TPM
+			set("tpm")
+		}
+		if p.Concurrency != nil {
+			k.Concurrency = *p.Concurrency
+			set("concurrency")
+		}
+		if p.RequestTypes != nil {
+			k.RequestTypes = *p.RequestTypes
+			set("request_types")
+		}
+		if len(changed) == 0 {
+			return ErrNoChange
+		}
+		return nil
+	}, Detail: func(k store.Key) map[string]any { return map[string]any{"display": k.Display, "fields": changed} }})
+	return k, err
+}
+
+// DisableKey refuses key id from now on (audited as key.disable with the
+// reason); disabling a disabled key changes nothing. changed says whether
+// it was disabled now.
+func (s *Service) DisableKey(ctx context.Context, who Who, id, reason string) (k store.Key, changed bool, err error) {
+	now := s.now()
+	return s.ChangeKey(ctx, who, id, KeyChange{Action: "key.disable", Change: func(k *store.Key) error {
+		switch k.State {
+		case store.KeyDisabled:
+			return ErrNoChange
+		case store.KeyDeleted:
+			return conflict(i18n.M("admin.key_is_deleted_it_is", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.Message{})
+		}
+		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDisabled, now, who.Actor, reason
+		k.GraceUntil = time.Time{}
+		return nil
+	}, Detail: func(k store.Key) map[string]any { return map[string]any{"display": k.Display, "reason": reason} }})
+}
+
+// EnableKey lets a disabled key work again (audited as key.enable); a key
+// replaced by a rotation stays disabled.
+func (s *Service) EnableKey(ctx context.Context, who Who, id string) (store.Key, error) {
+	now := s.now()
+	k, _, err := s.ChangeKey(ctx, who, id, KeyChange{Action: "key.enable", Change: func(k *store.Key) error {
+		switch k.State {
+		case store.KeyActive:
+			return ErrNoChange
+		case store.KeyDisabled:
+			if k.ReplacedBy != "" {
+				return conflict(i18n.M("admin.key_was_replaced_by_and", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display)), i18n.S("replaced_by", fmt.Sprint(k.ReplacedBy))), i18n.M("admin.use_the_replacement_key.hint"))
+			}
+		default:
+			return conflict(i18n.M("admin.key_is_only_a_disabled", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display)), i18n.S("state", fmt.Sprint(k.State))), i18n.M("admin.create_a_new_key_or.hint"))
+		}
+		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyActive, now, who.Actor, ""
+		return nil
+	}, Detail: func(k store.Key) map[string]any { return map[string]any{"display": k.Display} }})
+	return k, err
+}
+
+// DeleteKey marks key id deleted (audited as key.delete). The row stays as
+// a tombstone: the digest keeps a deleted key recognised, so its owner is
+// told "deleted", never "unknown".
+func (s *Service) DeleteKey(ctx context.Context, who Who, id string) (store.Key, error) {
+	now := s.now()
+	k, _, err := s.ChangeKey(ctx, who, id, KeyChange{Action: "key.delete", Change: func(k *store.Key) error {
+		if k.State == store.KeyDeleted {
+			return ErrNoChange
+		}
+		k.State, k.StateAt, k.StateBy, k.StateReason = store.KeyDeleted, now, who.Actor, ""
+		k.GraceUntil = time.Time{}
+		return nil
+	}, Detail: func(k store.Key) map[string]any { return map[string]any{"display": k.Display} }})
+	return k, err
+}
