@@ -181,9 +181,10 @@ func TestCheckAzureChannel(t *testing.T) {
 		t.Fatalf("azure check: %+v", r)
 	}
 	mu.Lock()
-	defer mu.Unlock()
-	if paths[0] != "/openai/models?api-version=2025-01-01" || paths[1] != "/openai/deployments/prod-4o/chat/completions?api-version=2025-01-01" {
-		t.Fatalf("paths %v", paths)
+	seen := append([]string(nil), paths...)
+	mu.Unlock()
+	if seen[0] != "/openai/models?api-version=2025-01-01" || seen[1] != "/openai/deployments/prod-4o/chat/completions?api-version=2025-01-01" {
+		t.Fatalf("paths %v", seen)
 	}
 	ch.APIKey = "wrong-azure-key-0000000000000000"
 	if r := k.Run(context.Background(), ch, Options{}); r.Credential.OK || len(r.Calls) != 0 || strings.Contains(fmt.Sprint(r), ch.APIKey) {
