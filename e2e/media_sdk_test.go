@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 OpenAI-compatible video servers keep serving /v1/videos; the SDK deprecates only OpenAI's own Sora service, which these calls do not reach.
+
 package e2e
 
 import (
