@@ -79,3 +79,27 @@ func TestCodexRequestConverts(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
+
+// Upstream reasoning reaches Responses clients (Codex shows it) as a
+// reasoning item with a summary, streamed before the message.
+func TestReasoningAsResponsesSummary(t *testing.T) {
+	enc := ResponsesCodec{}.NewStream("r1", "m")
+	out := enc.Chunk(nil, &provider.ChatChunk{Reasoning: "Thinking"})
+	out = enc.Chunk(out, &provider.ChatChunk{Reasoning: " more"})
+	out = enc.Chunk(out, &provider.ChatChunk{Text: "Answer"})
+	out = enc.Finish(out, provider.Usage{})
+	s := string(out)
+	for _, want := range []string{"event: response.reasoning_summary_text.delta", `"delta":"Thinking"`,
+		`"summary":[{"text":"Thinking more","type":"summary_text"}]`, `"output_index":1`} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("lacks %s:\n%s", want, s)
+		}
+	}
+	if i, j := strings.Index(s, "reasoning_summary_text.delta"), strings.Index(s, "output_text.delta"); i < 0 || j < i {
+		t.Fatalf("reasoning must come first:\n%s", s)
+	}
+	b := ResponsesCodec{}.Response(&provider.ChatResponse{ID: "r1", Text: "A", Reasoning: "R"})
+	if !strings.Contains(string(b), `"type":"reasoning"`) {
+		t.Fatalf("%s", b)
+	}
+}

@@ -375,6 +375,9 @@ func (c ResponsesCodec) Response(r *provider.ChatResponse) []byte {
 		created = c.Created
 	}
 	output := []any{}
+	if r.Reasoning != "" {
+		output = append(output, reasoningItem(r.ID, r.Reasoning))
+	}
 	if r.Text != "" {
 		output = append(output, messageItem(r.ID, "completed", r.Text))
 	}
@@ -406,6 +409,8 @@ type ResponsesEncoder struct {
 	started bool
 	output  []any // finished items
 	msgIdx  int   // output index of the open message item, -1 when none
+	rsIdx   int   // output index of the open reasoning item, -1 when none
+	rsText  strings.Builder
 	text    strings.Builder
 	calls   map[int]*openCall
 	order   []int
@@ -434,14 +439,54 @@ func (e *ResponsesEncoder) start(dst []byte) []byte {
 	if e.started {
 		return dst
 	}
-	e.started, e.msgIdx = true, -1
+	e.started, e.msgIdx, e.rsIdx = true, -1, -1
 	e.calls = map[int]*openCall{}
 	obj := responseObject(e.ID, e.Model, e.Created, "in_progress", []any{}, nil, "")
 	dst = e.event(dst, "response.created", map[string]any{"response": obj})
 	return e.event(dst, "response.in_progress", map[string]any{"response": obj})
 }
 
-func (e *ResponsesEncoder) nextIndex() int { return len(e.output) + len(e.order) + btoi(e.msgIdx >= 0) }
+func (e *ResponsesEncoder) nextIndex() int {
+	return len(e.output) + len(e.order) + btoi(e.msgIdx >= 0) + btoi(e.rsIdx >= 0)
+}
+
+// reasoningItem is a reasoning output item whose summary is the upstream's
+// visible reasoning (Codex shows it as the model's thinking).
+func reasoningItem(id, text string) map[string]any {
+	summary := []any{}
+	if text != "" {
+		summary = append(summary, map[string]any{"type": "summary_text", "text": text})
+	}
+	return map[string]any{"type": "reasoning", "id": responsesID("rs_", id), "summary": summary}
+}
+
+func (e *ResponsesEncoder) reasoningDelta(dst []byte, delta string) []byte {
+	itemID := responsesID("rs_", e.ID)
+	if e.rsIdx < 0 {
+		e.rsIdx = e.nextIndex()
+		dst = e.event(dst, "response.output_item.added", map[string]any{"output_index": e.rsIdx, "item": reasoningItem(e.ID, "")})
+		dst = e.event(dst, "response.reasoning_summary_part.added", map[string]any{"item_id": itemID, "output_index": e.rsIdx,
+			"summary_index": 0, "part": map[string]any{"type": "summary_text", "text": ""}})
+	}
+	e.rsText.WriteString(delta)
+	return e.event(dst, "response.reasoning_summary_text.delta", map[string]any{"item_id": itemID, "output_index": e.rsIdx, "summary_index": 0, "delta": delta})
+}
+
+func (e *ResponsesEncoder) closeReasoning(dst []byte) []byte {
+	if e.rsIdx < 0 {
+		return dst
+	}
+	itemID := responsesID("rs_", e.ID)
+	text := e.rsText.String()
+	dst = e.event(dst, "response.reasoning_summary_text.done", map[string]any{"item_id": itemID, "output_index": e.rsIdx, "summary_index": 0, "text": text})
+	dst = e.event(dst, "response.reasoning_summary_part.done", map[string]any{"item_id": itemID, "output_index": e.rsIdx, "summary_index": 0,
+		"part": map[string]any{"type": "summary_text", "text": text}})
+	item := reasoningItem(e.ID, text)
+	dst = e.event(dst, "response.output_item.done", map[string]any{"output_index": e.rsIdx, "item": item})
+	e.output = append(e.output, item)
+	e.rsIdx = -1
+	return dst
+}
 
 func btoi(b bool) int {
 	if b {
@@ -469,6 +514,12 @@ func (e *ResponsesEncoder) closeMessage(dst []byte) []byte {
 // Chunk appends the events of one chunk.
 func (e *ResponsesEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 	dst = e.start(dst)
+	if c.Reasoning != "" && e.msgIdx < 0 && len(e.order) == 0 {
+		dst = e.reasoningDelta(dst, c.Reasoning)
+	}
+	if c.Text != "" || len(c.ToolCalls) > 0 {
+		dst = e.closeReasoning(dst)
+	}
 	if c.Text != "" {
 		itemID := responsesID("msg_", e.ID)
 		if e.msgIdx < 0 && e.text.Len() == 0 {
@@ -506,6 +557,7 @@ func (e *ResponsesEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 // Finish closes the open items and appends response.completed.
 func (e *ResponsesEncoder) Finish(dst []byte, u provider.Usage) []byte {
 	dst = e.start(dst)
+	dst = e.closeReasoning(dst)
 	dst = e.closeMessage(dst)
 	for _, idx := range e.order {
 		oc := e.calls[idx]
