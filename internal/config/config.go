@@ -471,12 +471,3 @@ func (f *File) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

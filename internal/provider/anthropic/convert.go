@@ -519,11 +519,6 @@ var (
 		"top_p": true, "top_k": true, "stop_sequences": true, "stream": true, "tools": true, "tool_choice": true,
 		"metadata": true, "thinking": true, "output_config": true}
 	inIgnored = map[string]bool{"service_tier": true}
-	// inDropped have no equivalent elsewhere and change nothing a client
-	// relies on (Claude Code sends them on every call): left out, named in
-	// the DroppedHeader. Any other unknown member is dropped the same way,
-	// since Anthropic's clients send betas servers may ignore.
-	inDropped = map[string]bool{"context_management": true, "container": true, "mcp_servers": true}
 )
 
 // ParseRequest reads a Messages API request into the neutral form. It is
@@ -539,6 +534,10 @@ func ParseRequest(body []byte) (*provider.ChatRequest, error) {
 	}
 	r := &provider.ChatRequest{Model: in.Model, Temperature: in.Temperature, TopP: in.TopP, TopK: in.TopK,
 		Stop: in.StopSequences, Stream: in.Stream, IncludeUsage: true}
+	// Members with no neutral form (context_management, container,
+	// mcp_servers, future betas) change nothing a client relies on, and
+	// Claude Code sends some on every call: left out, named in the
+	// DroppedHeader, never refused.
 	for k, v := range members {
 		if !inMapped[k] && !inIgnored[k] && string(v) != "null" {
 			r.Dropped = append(r.Dropped, k)
