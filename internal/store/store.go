@@ -139,7 +139,8 @@ type Channel struct {
 	// default).
 	APIVersion string
 	// LastTest is the report of the channel's last test (JSON; "" = never
-	// tested), shown by GET /admin/v1/channels.
+	// tested), shown by GET /admin/v1/channels. UpsertChannel keeps the
+	// stored one on a replace; SetChannelLastTest writes it.
 	LastTest string
 	// DisabledReason says why a channel was taken out of rotation when the
 	// gateway did it (an upstream refused its credential); "" otherwise.

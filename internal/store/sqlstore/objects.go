@@ -99,7 +99,9 @@ func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
 	return out, rows.Err()
 }
 
-// UpsertChannel creates or replaces a channel.
+// UpsertChannel creates or replaces a channel. Its last test is kept on a
+// replace (KEYGATE_CONFIG is applied at every start); SetChannelLastTest
+// writes it.
 func (s *Store) UpsertChannel(ctx context.Context, c store.Channel) error {
 	mm := c.ModelMap
 	if mm == nil {
@@ -110,7 +112,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET type = excluded.type, base_url = excluded.base_url, api_key_sealed = excluded.api_key_sealed,
  api_key_env = excluded.api_key_env, models = excluded.models, model_map = excluded.model_map, groups_json = excluded.groups_json,
  priority = excluded.priority, weight = excluded.weight, enabled = excluded.enabled, managed_by = excluded.managed_by, updated_at = excluded.updated_at,
- limits_json = excluded.limits_json, api_version = excluded.api_version, last_test = excluded.last_test`,
+ limits_json = excluded.limits_json, api_version = excluded.api_version`,
 		c.Name, c.Type, c.BaseURL, c.APIKeySealed, c.APIKeyEnv, jsonText(nonNil(c.Models)), jsonText(mm), jsonText(nonNil(c.Groups)),
 		c.Priority, c.Weight, boolInt(c.Enabled), c.ManagedBy, ms(time.Now()), jsonText(channelLimits{
 			ConnectMS: c.ConnectTimeout.Milliseconds(), FirstByteMS: c.FirstByteTimeout.Milliseconds(),

@@ -46,7 +46,11 @@ func Run(t *testing.T, st store.Store) {
 		}
 		must(t, st.UpsertChannel(ctx, store.Channel{Name: "c1", Type: "openai", BaseURL: "http://x/v1", Models: []string{"m1"},
 			ModelMap: map[string]string{"m1": "up-m1"}, Groups: []string{"g1"}, Priority: 3, Weight: 2, Enabled: true,
-			APIVersion: "2024-10-21", LastTest: `{"ok":true}`}))
+			APIVersion: "2024-10-21"}))
+		must(t, st.SetChannelLastTest(ctx, "c1", `{"ok":true}`))
+		must(t, st.UpsertChannel(ctx, store.Channel{Name: "c1", Type: "openai", BaseURL: "http://x/v1", Models: []string{"m1"},
+			ModelMap: map[string]string{"m1": "up-m1"}, Groups: []string{"g1"}, Priority: 3, Weight: 2, Enabled: true,
+			APIVersion: "2024-10-21"})) // applied again, as KEYGATE_CONFIG is at every start: the last test stays
 		cs, err := st.ListChannels(ctx)
 		must(t, err)
 		if len(cs) != 1 || cs[0].ModelMap["m1"] != "up-m1" || !cs[0].Enabled || cs[0].Priority != 3 ||
