@@ -374,6 +374,8 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 	dec := req.Native.NewDecoder()
 	tee := &teeReader{r: resp.Body, w: w}
 	sr := provider.NewSSEReader(tee)
+	est := getEstimator()
+	defer estPool.Put(est)
 	for {
 		ev, data, err := sr.Next()
 		if tee.werr != nil {
@@ -382,7 +384,7 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 		if err == nil {
 			req.wd.tick()
 			_, _ = dec.Decode(ev, data) // it tracks usage and the terminal event
-			res.OutputBytes += usage.GeneratedBytes(data)
+			res.OutputBytes += est.Count(data)
 			if res.TTFB == 0 {
 				res.TTFB = time.Since(start)
 			}

@@ -161,6 +161,17 @@ const streamBufSize = 8 << 10
 
 var bufPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, streamBufSize) }}
 
+// estPool holds the per-stream estimators (usage.Estimator, under 1 KiB):
+// the fallback count of a stream's generated text, read only when the
+// upstream sends no usage.
+var estPool = sync.Pool{New: func() any { return new(usage.Estimator) }}
+
+func getEstimator() *usage.Estimator {
+	e := estPool.Get().(*usage.Estimator)
+	e.Reset()
+	return e
+}
+
 // errClientGone marks a call the client abandoned.
 var errClientGone = errors.New("client closed the connection")
 
@@ -488,6 +499,8 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 	br := bufPool.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); bufPool.Put(br) }()
+	est := getEstimator()
+	defer estPool.Put(est)
 
 	sawDone, skipBlank, midLine, pending := false, false, false, false
 	for {
@@ -518,15 +531,20 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 					if req.StripUsage && bytes.Contains(payload, emptyChoices) {
 						skipBlank, drop = true, true
 					}
-					res.OutputBytes += usage.GeneratedBytes(payload)
+					if !res.HasUsage {
+						res.OutputBytes += est.Count(payload)
+					}
 				case bytes.Contains(payload, errorField):
 					// An error event may quote the channel credential (as a
 					// 4xx body may): it reaches the client scrubbed.
 					if s := provider.Scrub(string(line), req.credential); s != string(line) {
 						line = []byte(s)
 					}
-				default:
-					res.OutputBytes += usage.GeneratedBytes(payload)
+				case !res.HasUsage:
+					// The estimate is read only when no usage came: once
+					// one did (Gemini sends it in every event), counting
+					// stops.
+					res.OutputBytes += est.Count(payload)
 				}
 			}
 			if !drop {

@@ -2,6 +2,8 @@ package usage
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/keygate/keygate/internal/jsonscan"
 )
@@ -21,6 +23,87 @@ import (
 // and the whole response when done), so in a Responses event (a "type"
 // of "response.…") only the "delta" strings count.
 func GeneratedBytes(b []byte) int {
+	var w walker
+	w.walk(b, nil)
+	return w.result()
+}
+
+// Estimator is GeneratedBytes for the events of one stream, at a fraction
+// of the cost: consecutive events of a stream share their envelope (id,
+// object, created, model, "choices":[{"index":0,"delta":{ …), so it keeps
+// the first bytes of the last event with the points its walk passed, and
+// resumes the next event's walk from the last point whose bytes are the
+// same, instead of reading the envelope again. Count gives exactly what
+// GeneratedBytes gives. The zero value is ready; reset it (or use a new
+// one) for another stream. Not safe for concurrent use.
+type Estimator struct {
+	n      int // bytes of prefix kept
+	ncp    int
+	prefix [estPrefix]byte
+	cps    [estCheckpoints]walker
+}
+
+const (
+	estPrefix      = 256
+	estCheckpoints = 12
+)
+
+// Reset forgets the last event, for another stream.
+func (e *Estimator) Reset() { e.n, e.ncp = 0, 0 }
+
+// Count returns GeneratedBytes(b).
+func (e *Estimator) Count(b []byte) int {
+	var w walker
+	if e.ncp > 0 {
+		same := commonPrefix(b, e.prefix[:e.n])
+		k := e.ncp - 1
+		for k >= 0 && e.cps[k].hi > same {
+			k--
+		}
+		e.ncp = k + 1
+		if k >= 0 {
+			w = e.cps[k]
+		}
+	}
+	w.walk(b, e)
+	e.n = copy(e.prefix[:], b)
+	return w.result()
+}
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// walker is GeneratedBytes's walk, stopped at one point: the index i it
+// goes on from, the counts so far, and hi, the end of the bytes it has read
+// to get there (a walk over other bytes with the same b[:hi] reaches the
+// same point with the same counts).
+type walker struct {
+	i, hi, text, delta int
+	responses, done    bool
+}
+
+func (w *walker) result() int {
+	if w.responses {
+		return w.delta
+	}
+	return w.text
+}
+
+// walk goes on from w.i to the end of b. With e, it records the points it
+// passes while their bytes fit in e's prefix.
+func (w *walker) walk(b []byte, e *Estimator) {
 	// One flat pass from colon to colon (bytes.IndexByte finds each): a
 	// colon right after a quoted name ends a member's key, and the value
 	// after a text key is counted. No recursion and no allocation: on the
@@ -28,64 +111,79 @@ func GeneratedBytes(b []byte) int {
 	// told apart by what precedes it; one that still looks like a key (a
 	// quoted text key, then a colon, inside a string) can only misplace a
 	// few bytes of an estimate.
-	text, delta, responses := 0, 0, false
-	for i := 0; ; {
-		c := bytes.IndexByte(b[i:], ':')
-		if c < 0 {
-			break
-		}
-		c += i
-		i = c + 1
-		ke := c - 1 // the key's closing quote
-		for ke >= 0 && (b[ke] == ' ' || b[ke] == '\t' || b[ke] == '\n' || b[ke] == '\r') {
-			ke--
-		}
-		if ke < 1 || b[ke] != '"' {
-			continue
-		}
-		ks := bytes.LastIndexByte(b[max(0, ke-maxTextKey-1):ke], '"')
-		if ks < 0 {
-			continue // longer than any key counted
-		}
-		key := b[max(0, ke-maxTextKey-1)+ks+1 : ke]
-		v := jsonscan.Space(b, c+1)
-		if v >= len(b) {
-			break
-		}
-		switch b[v] {
-		case '"':
-			switch string(key) {
-			case "content", "text", "reasoning", "reasoning_content", "refusal", "arguments", "partial_json", "thinking":
-				ve := stringEnd(b, v)
-				if ve < 0 {
-					return text
-				}
-				text += ve - v - 2
-				i = ve
-			case "delta":
-				ve := stringEnd(b, v)
-				if ve < 0 {
-					return text
-				}
-				delta += ve - v - 2
-				i = ve
-			case "type":
-				responses = responses || bytes.HasPrefix(b[v+1:], responsesType)
-			}
-		case '{', '[':
-			switch string(key) {
-			case "args", "input": // a tool call's arguments as JSON (Gemini, Anthropic)
-				if ve, ok := jsonscan.Value(b, v); ok {
-					text += compactLen(b[v:ve])
-					i = ve
-				}
-			}
+	for !w.done {
+		w.step(b)
+		if e != nil && !w.done && e.ncp < estCheckpoints && w.hi <= estPrefix {
+			e.cps[e.ncp] = *w
+			e.ncp++
 		}
 	}
-	if responses {
-		return delta
+}
+
+// step walks to the next colon and past the value it introduces, when that
+// is counted.
+func (w *walker) step(b []byte) {
+	i := w.i
+	c := bytes.IndexByte(b[i:], ':')
+	if c < 0 {
+		w.done = true
+		return
 	}
-	return text
+	c += i
+	w.i, w.hi = c+1, max(w.hi, c+1)
+	ke := c - 1 // the key's closing quote
+	for ke >= 0 && (b[ke] == ' ' || b[ke] == '\t' || b[ke] == '\n' || b[ke] == '\r') {
+		ke--
+	}
+	if ke < 1 || b[ke] != '"' {
+		return
+	}
+	ks := bytes.LastIndexByte(b[max(0, ke-maxTextKey-1):ke], '"')
+	if ks < 0 {
+		return // longer than any key counted
+	}
+	key := b[max(0, ke-maxTextKey-1)+ks+1 : ke]
+	v := jsonscan.Space(b, c+1)
+	if v >= len(b) {
+		w.done = true
+		return
+	}
+	w.hi = max(w.hi, v+1)
+	switch b[v] {
+	case '"':
+		switch string(key) {
+		case "content", "text", "reasoning", "reasoning_content", "refusal", "arguments", "partial_json", "thinking":
+			ve := stringEnd(b, v)
+			if ve < 0 {
+				w.done = true
+				w.responses = false // an unended string: the count so far, as text
+				return
+			}
+			w.text += ve - v - 2
+			w.i, w.hi = ve, max(w.hi, ve)
+		case "delta":
+			ve := stringEnd(b, v)
+			if ve < 0 {
+				w.done = true
+				w.responses = false
+				return
+			}
+			w.delta += ve - v - 2
+			w.i, w.hi = ve, max(w.hi, ve)
+		case "type":
+			w.hi = max(w.hi, min(len(b), v+1+len(responsesType)))
+			w.responses = w.responses || bytes.HasPrefix(b[v+1:], responsesType)
+		}
+	case '{', '[':
+		switch string(key) {
+		case "args", "input": // a tool call's arguments as JSON (Gemini, Anthropic)
+			if ve, ok := jsonscan.Value(b, v); ok {
+				w.text += compactLen(b[v:ve])
+				w.i = ve
+			}
+			w.hi = len(b) // Value read to the end, or to where it failed
+		}
+	}
 }
 
 // maxTextKey is the length of the longest key GeneratedBytes looks for
