@@ -133,8 +133,14 @@ func (k *Checker) client() *http.Client {
 	if k.HTTP != nil {
 		return k.HTTP
 	}
-	return http.DefaultClient
+	return noRedirects
 }
+
+// noRedirects is the client of a Checker given none. Like the relay's, it
+// never follows an upstream's redirect: Go would re-send x-api-key and
+// x-goog-api-key (it strips only Authorization) to wherever it pointed. The
+// 3xx answer is judged as it is.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // Errors of ListModels, to tell the cases apart.
 var (
