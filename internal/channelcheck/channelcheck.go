@@ -200,7 +200,7 @@ func (k *Checker) ListModels(ctx context.Context, ch Channel, timeout time.Durat
 			return nil, &ListError{Kind: ErrUnreachable, Detail: err.Error()}
 		}
 		switch {
-		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		case status == http.StatusUnauthorized || status == http.StatusForbidden || geminiKeyRefused(typ(ch), status, body):
 			return nil, &ListError{Kind: ErrCredential, Status: status, Detail: upstreamWords(body, ch.APIKey)}
 		case status != http.StatusOK:
 			return nil, &ListError{Kind: ErrWrongType, Status: status,
@@ -218,6 +218,13 @@ func (k *Checker) ListModels(ctx context.Context, ch Channel, timeout time.Durat
 		next = more
 	}
 	return out, nil
+}
+
+// geminiKeyRefused tells Google's "API key not valid" (a 400, not a 401)
+// from a request it judged wrong.
+func geminiKeyRefused(t string, status int, body []byte) bool {
+	return t == "gemini" && status == http.StatusBadRequest &&
+		(bytes.Contains(body, []byte("API_KEY_INVALID")) || bytes.Contains(body, []byte("API key not valid")))
 }
 
 func listShape(ch Channel) string {
@@ -399,8 +406,13 @@ func (k *Checker) call(ctx context.Context, ch Channel, model string, timeout ti
 		body, _ = json.Marshal(map[string]any{"max_tokens": 1, "messages": []map[string]string{{"role": "user", "content": "ping"}}})
 	case "gemini":
 		bu, _ := url.Parse(base)
-		u = gemini.URL(bu, up, "generateContent")
-		body = []byte(`{"contents":[{"role":"user","parts":[{"text":"ping"}]}],"generationConfig":{"maxOutputTokens":1}}`)
+		if strings.Contains(up, "embed") {
+			u = gemini.URL(bu, up, "embedContent")
+			body = []byte(`{"content":{"parts":[{"text":"ping"}]}}`)
+		} else {
+			u = gemini.URL(bu, up, "generateContent")
+			body = []byte(`{"contents":[{"role":"user","parts":[{"text":"ping"}]}],"generationConfig":{"maxOutputTokens":1}}`)
+		}
 	default:
 		if strings.Contains(up, "embed") {
 			// An embeddings model takes no chat call; one short input is its

@@ -191,3 +191,40 @@ func TestCheckAzureChannel(t *testing.T) {
 		t.Fatalf("azure check with a wrong key: %+v", r)
 	}
 }
+
+// Anthropic and Gemini channels are checked in their own shapes, against
+// the built-in fakes: list, credential (Google refuses a key with a 400),
+// and a 1-token call per model (an embeddings model gets embedContent).
+func TestCheckAnthropicAndGemini(t *testing.T) {
+	for _, tc := range []struct {
+		typ     string
+		handler http.Handler
+		base    string
+		models  []string
+	}{
+		{"anthropic", mockupstream.NewAnthropic(mockupstream.Options{APIKey: goodKey}), "/v1", []string{"claude-mock"}},
+		{"gemini", mockupstream.NewGemini(mockupstream.Options{APIKey: goodKey}), "/v1beta", []string{"gemini-mock", "gemini-mock-embed"}},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			k := &Checker{}
+			ch := Channel{Name: tc.typ, Type: tc.typ, BaseURL: srv.URL + tc.base, APIKey: goodKey, Models: tc.models}
+			if r := k.Run(context.Background(), ch, Options{}); !r.OK || len(r.Calls) != len(tc.models) {
+				t.Fatalf("good %s channel: %+v", tc.typ, r)
+			}
+			bad := ch
+			bad.APIKey = "wrong-key-for-the-fake-0123456789"
+			r := k.Run(context.Background(), bad, Options{})
+			if r.OK || !r.Reachable.OK || r.Credential.OK || len(r.Calls) != 0 {
+				t.Fatalf("%s with a wrong key: %+v", tc.typ, r)
+			}
+			noSecret(t, r, bad.APIKey)
+			lacking := ch
+			lacking.Models = append([]string{"no-such-model"}, ch.Models...)
+			if r := k.Run(context.Background(), lacking, Options{}); r.OK || !slices.Equal(r.Models.Missing, []string{"no-such-model"}) {
+				t.Fatalf("%s with a model it lacks: %+v", tc.typ, r.Models)
+			}
+		})
+	}
+}
