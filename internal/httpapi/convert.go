@@ -41,6 +41,7 @@ func (s *Server) relayCall(w http.ResponseWriter, r *http.Request, sc *Scope, m 
 		return err
 	}
 	var res relay.Result
+	req.AcceptLanguage = r.Header["Accept-Language"] // a map read; parsed only if a stream breaks
 	rerr := s.Relay.Do(r.Context(), w, req, &res)
 	sctx := context.WithoutCancel(r.Context())
 	s.settle(sc, req, &res, m.Prices(), g.PriceMultiplier)

@@ -107,3 +107,21 @@ func TestErrorsInChinese(t *testing.T) {
 		})
 	}
 }
+
+// A stream the upstream cuts short ends with an error event in the
+// reader's language too.
+func TestStreamCutInChinese(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	k := g.CreateKey(nil)
+	body := `{"model":"mock-stream-cut","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	for lang, want := range map[string]string{"": "The upstream stream ended before it was complete.", "zh-CN": "上游的流式响应在完成前就结束了。"} {
+		h := http.Header{"Authorization": {"Bearer " + k.Key}, "Content-Type": {"application/json"}}
+		if lang != "" {
+			h.Set("Accept-Language", lang)
+		}
+		_, b := g.Do("POST", "/v1/chat/completions", h, body)
+		if !strings.Contains(string(b), want) || !strings.Contains(string(b), `"code":"upstream_error"`) {
+			t.Errorf("%q: the stream does not end with %q:\n%s", lang, want, b)
+		}
+	}
+}

@@ -106,6 +106,7 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 			req.Body, req.StripUsage = b, !in.IncludeUsage
 		}
 		var res relay.Result
+		req.AcceptLanguage = r.Header["Accept-Language"] // a map read; parsed only if a stream breaks
 		rerr := s.Relay.Do(r.Context(), w, &req, &res)
 		// Settle on a context that outlives the client: a client that hung up
 		// is still billed for what was produced.

@@ -54,6 +54,9 @@ type Request struct {
 	DefaultMaxTokens int
 	// Route names the client's route in messages ("/v1/embeddings").
 	Route string
+	// AcceptLanguage is the client's Accept-Language header as it came (not
+	// parsed): read only to word the error event of a stream cut short.
+	AcceptLanguage []string
 
 	chat    *provider.ChatRequest
 	chatErr error
@@ -593,7 +596,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
 		// Tell the SDK the stream failed instead of letting it look complete.
 		e := apierr.T(apierr.UpstreamError, i18n.M("relay.stream_cut"), i18n.M("relay.stream_cut.hint"))
-		_, _ = fmt.Fprintf(w, "data: %s\n\n", apierr.Body(e, ""))
+		_, _ = fmt.Fprintf(w, "data: %s\n\n", apierr.BodyIn(e, "", i18n.FromAcceptLanguage(req.AcceptLanguage)))
 		_ = rc.Flush()
 		return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
 	}
