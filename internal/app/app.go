@@ -33,6 +33,7 @@ import (
 	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/store/sqlstore"
+	"github.com/keygate/keygate/internal/ui"
 	"github.com/keygate/keygate/internal/webhook"
 )
 
@@ -45,6 +46,7 @@ type App struct {
 	Server  *httpapi.Server
 	// Admin serves the admin API, mounted on Server's router.
 	Admin *admin.Server
+	UI    *ui.Server // the web dashboard under /ui/
 	// Service makes every state change the admin API asks for.
 	Service *service.Service
 	log     *slog.Logger
@@ -156,7 +158,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	// The services read the admin clock, so a test's clock reaches them too.
 	a.Service = &service.Service{Store: st, Catalog: cat, Now: func() time.Time { return a.Admin.Now() }, Log: log}
 	a.Admin.Svc = a.Service
-	a.Server.Mounts = []httpapi.Mount{a.Admin}
+	// The dashboard (/ui/) serves every read and change through the admin routes.
+	a.UI = &ui.Server{Store: st, Admin: a.Admin, Log: log, TrustedProxies: cfg.TrustedProxies, Now: func() time.Time { return a.Admin.Now() }}
+	a.Server.Mounts = []httpapi.Mount{a.Admin, a.UI}
 	a.Server.Relay.OnChannelDisabled = a.Admin.ChannelDisabled
 	if cfg.AdminToken != "" {
 		a.Admin.AdminTokenHash = keys.Hash(cfg.AdminToken)

@@ -115,8 +115,8 @@ func TestCatalogueComplete(t *testing.T) {
 		if !slices.Equal(en, zh) {
 			t.Errorf("%s: placeholders differ: en %q, zh-CN %q", k, en, zh)
 		}
-		if strings.Contains(tx.EN, "dashboard") || strings.Contains(tx.ZH, "控制台") {
-			t.Errorf("%s names a dashboard, which does not exist yet", k)
+		if !strings.HasPrefix(string(k), "ui.") && (strings.Contains(tx.EN, "dashboard") || strings.Contains(tx.ZH, "控制台")) {
+			t.Errorf("%s names the dashboard; only its own texts (ui.*) should", k)
 		}
 	}
 }
@@ -219,6 +219,9 @@ func TestCallSites(t *testing.T) {
 		s := string(k)
 		if strings.HasPrefix(s, "code.") {
 			continue // looked up by a computed key
+		}
+		if strings.HasPrefix(s, "ui.") {
+			continue // the dashboard's templates use them; internal/ui's TestTemplateTexts checks them
 		}
 		if !used[k] && !joins[k] {
 			t.Errorf("%s is in the catalogue but no code uses it", k)
