@@ -50,7 +50,8 @@ func Apply(ctx context.Context, st store.Store, box *secretbox.Box, f *config.Fi
 		sc := store.Channel{Name: c.Name, Type: c.Type, BaseURL: c.BaseURL, APIKeyEnv: c.APIKeyEnv, Models: c.Models,
 			ModelMap: c.ModelMap, Groups: c.Groups, Priority: c.Priority, Weight: max(c.Weight, 1), Enabled: !c.Disabled,
 			ManagedBy: managedBy, APIVersion: c.APIVersion, ChannelLimits: store.ChannelLimits{ConnectTimeout: c.Timeouts.Connect,
-				FirstByteTimeout: c.Timeouts.FirstByte, IdleTimeout: c.Timeouts.Idle, MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs}}
+				FirstByteTimeout: c.Timeouts.FirstByte, IdleTimeout: c.Timeouts.Idle, MaxConcurrency: c.MaxConcurrency, MaxJobs: c.MaxJobs,
+				MaxAttempts: c.MaxAttempts, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown}}
 		if c.APIKey != "" {
 			if box == nil {
 				return fmt.Errorf("channel %s: api_key cannot be stored without KEYGATE_SECRET_KEY; set it, or use api_key_env", c.Name)

@@ -325,6 +325,12 @@ type ChannelSpec struct {
 	// metadata service (refused by default: CheckChannelHost). Loopback
 	// and private ranges need no such flag.
 	AllowPrivate bool `yaml:"allow_private"`
+	// MaxAttempts bounds the channels one call tries when this one is
+	// first; BreakerFailures and BreakerCooldown tune its breaker (0: the
+	// gateway's defaults: 3 attempts, 3 consecutive failures, 30s).
+	MaxAttempts     int           `yaml:"max_attempts"`
+	BreakerFailures int           `yaml:"breaker_failures"`
+	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
 }
 
 // ModelSpec declares a catalogue model and its prices (USD).
@@ -453,6 +459,9 @@ func (f *File) Validate() error {
 		}
 		if c.APIKey != "" && c.APIKeyEnv != "" {
 			errs = append(errs, fmt.Errorf("%s: set api_key or api_key_env, not both", where))
+		}
+		if c.MaxAttempts < 0 || c.BreakerFailures < 0 || c.BreakerCooldown < 0 {
+			errs = append(errs, fmt.Errorf("%s: max_attempts, breaker_failures and breaker_cooldown must not be negative", where))
 		}
 		if c.APIVersion != "" && c.Type != "azure" {
 			errs = append(errs, fmt.Errorf("%s: api_version is for azure channels only", where))
