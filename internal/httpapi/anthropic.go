@@ -11,6 +11,7 @@ import (
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/anthropic"
+	"github.com/keygate/keygate/internal/provider/registry"
 	"github.com/keygate/keygate/internal/relay"
 	"github.com/keygate/keygate/internal/usage"
 )
@@ -118,11 +119,9 @@ func (s *Server) anthropicCountTokens(w http.ResponseWriter, r *http.Request, sc
 	if err != nil {
 		return err
 	}
-	var native []*catalog.Channel
-	for _, c := range chs {
-		if c.Type == relay.TypeAnthropic {
-			native = append(native, c)
-		}
+	var native []*catalog.Channel // Anthropic channels count natively (the registry's CountTokens)
+	if t, _ := registry.Lookup(relay.TypeAnthropic); t.Caps.CountTokens {
+		native = ofType(chs, relay.TypeAnthropic)
 	}
 	if len(native) > 0 {
 		w.Header().Set(TokenCountHeader, "upstream")

@@ -13,6 +13,7 @@ import (
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/provider/gemini"
+	"github.com/keygate/keygate/internal/provider/registry"
 	"github.com/keygate/keygate/internal/relay"
 	"github.com/keygate/keygate/internal/usage"
 )
@@ -126,7 +127,8 @@ func (s *Server) geminiCountTokens(w http.ResponseWriter, r *http.Request, sc *S
 	}
 	defer bodyPool.Put(buf)
 	body := buf.Bytes()
-	if native := ofType(chs, relay.TypeGemini); len(native) > 0 {
+	if t, _ := registry.Lookup(relay.TypeGemini); t.Caps.CountTokens && len(ofType(chs, relay.TypeGemini)) > 0 {
+		native := ofType(chs, relay.TypeGemini)
 		w.Header().Set(TokenCountHeader, "upstream")
 		req := relay.Request{Body: body, Model: m.Name, BodyModel: model, Channels: native, Route: r.URL.Path,
 			Native: &relay.Native{ChannelType: relay.TypeGemini,
