@@ -100,6 +100,15 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 		led.Primary = &ledger.Redis{Client: sc.redis, Pending: sc.pending, Log: a.log}
 		led.Fallback = a.dbLedger(ctx, st)
 		sc.bus = events.NewRedis(sc.redis)
+		if postgres {
+			// Events travel on both, so revocation keeps its second while
+			// Redis is down (docs/scale-out.md).
+			pg, err := events.NewPostgres(ctx, a.Config.Database)
+			if err != nil {
+				return err
+			}
+			sc.bus = events.NewBoth(sc.bus.(*events.Redis), pg)
+		}
 	case postgres:
 		led.Primary = a.dbLedger(ctx, st)
 		bus, err := events.NewPostgres(ctx, a.Config.Database)

@@ -3,9 +3,10 @@
 // every instance within a second, and channel, model, group, project and
 // member changes spread likewise.
 //
-// A Bus publishes and delivers events: Redis pub/sub when KEYGATE_REDIS is
-// set, PostgreSQL LISTEN/NOTIFY when only PostgreSQL is, or in-process for
-// a single SQLite instance. Every event carries a sequence number from the
+// A Bus publishes and delivers events: Redis pub/sub and PostgreSQL
+// LISTEN/NOTIFY together (Both) when KEYGATE_REDIS is set with PostgreSQL,
+// so either alone keeps revocation within a second; LISTEN/NOTIFY when only
+// PostgreSQL is; in-process for a single SQLite instance. Every event carries a sequence number from the
 // shared engine; Node records the last one applied, for /healthz. Missed
 // events (a broken connection) are covered by the catalog's periodic
 // re-read of the database.
