@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
@@ -180,7 +181,14 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	w.WriteHeader(http.StatusOK)
 	res.Written = true
 	rc := http.NewResponseController(w)
-	buf := make([]byte, 0, 4096)
+	bp := chunkBufPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= 64<<10 { // one huge event does not stay pooled
+			*bp = buf[:0]
+			chunkBufPool.Put(bp)
+		}
+	}()
 	// A chunk is written at once and flushed when the upstream has nothing
 	// more ready (the stream's idle hook), so events that arrived together
 	// leave in one write and none waits on a silent upstream. Streams
@@ -359,6 +367,9 @@ func (rl *Relay) networkErr(ctx context.Context, ch *catalog.Channel, err error)
 	}
 	return &attemptErr{err: apierr.T(code, msg, i18n.M("relay.network.hint")).WithCause(err), reason: reason, verdict: broke}
 }
+
+// chunkBufPool holds the buffers converted streams encode their chunks in.
+var chunkBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // streamNative relays a stream of the client's own non-OpenAI format byte
 // for byte, flushing at each event, while its decoder watches for usage and

@@ -400,30 +400,77 @@ type StreamEncoder struct {
 	Model        string
 	Created      int64
 	IncludeUsage bool
+
+	head []byte // the bytes every chunk starts with, made by the first
 }
 
-// Chunk appends one chunk event.
+// Chunk appends one chunk event, by appending bytes (it runs for every
+// event of a converted stream): the bytes json.Marshal gives for the chunk,
+// with OpenAI's empty delta ({}) in a chunk that carries no role, text or
+// tool call (the last one, with its finish_reason).
 func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
-	d := &responseMessage{Role: c.Role}
-	if c.Text != "" || c.Role != "" {
-		t := c.Text
-		d.Content = &t
+	if e.head == nil {
+		h := append([]byte(`data: {"id":`), provider.AppendString(nil, e.ID)...)
+		h = append(h, `,"object":"chat.completion.chunk","created":`...)
+		h = strconv.AppendInt(h, e.Created, 10)
+		h = append(h, `,"model":`...)
+		h = provider.AppendString(h, e.Model)
+		e.head = append(h, `,"choices":[{"index":0,"delta":{`...)
 	}
-	for _, tc := range c.ToolCalls {
-		idx := tc.Index
-		x := chatToolCall{Index: &idx, ID: tc.ID}
-		if tc.ID != "" {
-			x.Type = "function"
+	dst = append(dst, e.head...)
+	n := len(dst)
+	if c.Role != "" {
+		dst = append(dst, `"role":`...)
+		dst = provider.AppendString(dst, c.Role)
+	}
+	switch {
+	case c.Text != "" || c.Role != "":
+		dst = comma(dst, n)
+		dst = append(dst, `"content":`...)
+		dst = provider.AppendString(dst, c.Text)
+	case len(c.ToolCalls) > 0:
+		dst = append(dst, `"content":null`...)
+	}
+	if len(c.ToolCalls) > 0 {
+		dst = append(dst, `,"tool_calls":[`...)
+		for i, tc := range c.ToolCalls {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"index":`...)
+			dst = strconv.AppendInt(dst, int64(tc.Index), 10)
+			if tc.ID != "" {
+				dst = append(dst, `,"id":`...)
+				dst = provider.AppendString(dst, tc.ID)
+				dst = append(dst, `,"type":"function"`...)
+			}
+			dst = append(dst, `,"function":{`...)
+			if tc.Name != "" {
+				dst = append(dst, `"name":`...)
+				dst = provider.AppendString(dst, tc.Name)
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"arguments":`...)
+			dst = provider.AppendString(dst, tc.Arguments)
+			dst = append(dst, "}}"...)
 		}
-		x.Function.Name, x.Function.Arguments = tc.Name, tc.Arguments
-		d.ToolCalls = append(d.ToolCalls, x)
+		dst = append(dst, ']')
 	}
-	ch := chatChoice{Delta: d}
+	dst = append(dst, `},"logprobs":null,"finish_reason":`...)
 	if c.FinishReason != "" {
-		fr := c.FinishReason
-		ch.FinishReason = &fr
+		dst = provider.AppendString(dst, c.FinishReason)
+	} else {
+		dst = append(dst, "null"...)
 	}
-	return e.event(dst, chatResponse{ID: e.ID, Object: "chat.completion.chunk", Created: e.Created, Model: e.Model, Choices: []chatChoice{ch}})
+	return append(dst, "}],\"system_fingerprint\":null}\n\n"...)
+}
+
+// comma appends a member separator unless the object's members start at n.
+func comma(dst []byte, n int) []byte {
+	if len(dst) > n {
+		return append(dst, ',')
+	}
+	return dst
 }
 
 // Finish appends the usage chunk (when the client asked for it) and [DONE].
