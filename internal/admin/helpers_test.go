@@ -110,6 +110,7 @@ type gateway struct {
 	Logs   *syncBuffer
 	Hooks  *hookReceiver
 	Seen   []response // every answer, for the no-plaintext property test
+	seenMu sync.Mutex // do may run on several goroutines (concurrent-removal tests)
 	closed bool
 }
 
@@ -216,7 +217,9 @@ func (g *gateway) do(method, path string, hdr http.Header, body []byte) response
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	r := response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	g.seenMu.Lock()
 	g.Seen = append(g.Seen, r)
+	g.seenMu.Unlock()
 	return r
 }
 
