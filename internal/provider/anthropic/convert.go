@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/keygate/keygate/internal/jsonscan"
 	"github.com/keygate/keygate/internal/provider"
 )
 
@@ -405,6 +406,28 @@ func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUs
 
 // Decode reads one event.
 func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
+	if index, typ, text, ok := scanBlockDelta(data); ok {
+		// Most of a stream: read with the hot-path scanner.
+		switch typ {
+		case "text_delta":
+			if len(text) == 0 {
+				return nil, nil
+			}
+			return &provider.ChatChunk{ID: d.id, Model: d.model, Text: string(text)}, nil
+		case "input_json_delta":
+			n, ok := d.tools[index]
+			if !ok || len(text) == 0 {
+				return nil, nil
+			}
+			return &provider.ChatChunk{ID: d.id, Model: d.model, ToolCalls: []provider.ToolCallDelta{{Index: n, Arguments: string(text)}}}, nil
+		}
+		return nil, nil
+	}
+	return d.decodeEvent(data)
+}
+
+// decodeEvent reads one event with encoding/json.
+func (d *StreamDecoder) decodeEvent(data []byte) (*provider.ChatChunk, error) {
 	var ev streamEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return nil, fmt.Errorf("decode Anthropic stream event: %w", err)
@@ -490,6 +513,72 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		return nil, e
 	}
 	return nil, nil // ping, content_block_stop, unknown future events
+}
+
+// scanBlockDelta reads a content_block_delta event of text or tool-call
+// JSON with jsonscan instead of encoding/json: its index, the delta's type
+// and its text (text_delta) or partial_json (input_json_delta). It is not
+// ok for any other event, and for anything encoding/json could read
+// differently (a member named in another case, a value of another kind, a
+// delta of another type): Decode then reads it with encoding/json.
+func scanBlockDelta(data []byte) (index int, typ string, text []byte, ok bool) {
+	var isDelta, fine bool
+	var dl []byte
+	start := jsonscan.Space(data, 0)
+	end, valid := jsonscan.Members(data, start, func(key, val []byte) bool {
+		switch string(key) {
+		case "type":
+			t, ok := jsonscan.String(val)
+			isDelta = ok && string(t) == "content_block_delta"
+			return isDelta
+		case "index":
+			index, fine = jsonscan.Int(val)
+			return fine
+		case "delta":
+			dl = val
+			return len(val) > 0 && val[0] == '{'
+		}
+		return !foldsTo(key, "type", "index", "delta", "message", "content_block", "usage", "error")
+	})
+	if !valid || !isDelta || !fine || dl == nil || jsonscan.Space(data, end) != len(data) {
+		return 0, "", nil, false
+	}
+	var dtype, dtext, djson []byte
+	var textOK, jsonOK bool
+	if _, valid = jsonscan.Members(dl, 0, func(key, val []byte) bool {
+		switch string(key) {
+		case "type":
+			dtype, ok = jsonscan.String(val)
+			return ok
+		case "text":
+			dtext, textOK = jsonscan.String(val)
+			return textOK
+		case "partial_json":
+			djson, jsonOK = jsonscan.String(val)
+			return jsonOK
+		}
+		return !foldsTo(key, "type", "text", "partial_json", "stop_reason")
+	}); !valid {
+		return 0, "", nil, false
+	}
+	switch string(dtype) {
+	case "text_delta":
+		return index, "text_delta", dtext, true
+	case "input_json_delta":
+		return index, "input_json_delta", djson, true
+	}
+	return 0, "", nil, false
+}
+
+// foldsTo reports whether key is one of names in another case, which
+// encoding/json would read as that name.
+func foldsTo(key []byte, names ...string) bool {
+	for _, n := range names {
+		if len(key) == len(n) && strings.EqualFold(string(key), n) {
+			return true
+		}
+	}
+	return false
 }
 
 // --- inbound: a Claude client's request and the answer rendered for it ---
