@@ -1,20 +1,29 @@
 package scaletest
 
 import (
+	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/redis/go-redis/v9"
 
+	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/testgw"
 )
 
@@ -192,8 +201,8 @@ type load struct {
 	wg   sync.WaitGroup
 }
 
-func rawCall(g *testgw.Gateway, key string) (int, string, error) {
-	req, _ := http.NewRequest("POST", g.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+func rawCall(base, key string) (int, string, error) {
+	req, _ := http.NewRequest("POST", base+"/v1/chat/completions", strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
@@ -211,33 +220,49 @@ func rawCall(g *testgw.Gateway, key string) (int, string, error) {
 	return resp.StatusCode, e.Error.Code, nil
 }
 
-// startLoad runs one worker per (instance, key) pair, each calling in a
-// loop; the loop is bounded by limit whatever the test does.
-func startLoad(gs []*testgw.Gateway, insts []int, keys []string, limit time.Duration) *load {
+// target is one worker of a load: key called on the instance at url.
+type target struct {
+	inst int
+	url  string
+	key  string
+}
+
+// every returns a target for each key on each of gs.
+func every(gs []*testgw.Gateway, keys ...string) []target {
+	var ts []target
+	for i, g := range gs {
+		for _, k := range keys {
+			ts = append(ts, target{i, g.URL, k})
+		}
+	}
+	return ts
+}
+
+// startLoad runs one worker per target, each calling in a loop; the loop
+// is bounded by limit whatever the test does.
+func startLoad(ts []target, limit time.Duration) *load {
 	l := &load{stop: make(chan struct{})}
 	deadline := time.Now().Add(limit)
-	for _, i := range insts {
-		for _, k := range keys {
-			l.wg.Add(1)
-			go func() {
-				defer l.wg.Done()
-				for time.Now().Before(deadline) {
-					select {
-					case <-l.stop:
-						return
-					default:
-					}
-					o := outcome{inst: i, key: k, sent: time.Now()}
-					o.status, o.code, o.err = rawCall(gs[i], k)
-					l.mu.Lock()
-					l.out = append(l.out, o)
-					l.mu.Unlock()
-					if o.err != nil {
-						time.Sleep(20 * time.Millisecond) // a dead instance: do not spin
-					}
+	for _, tg := range ts {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for time.Now().Before(deadline) {
+				select {
+				case <-l.stop:
+					return
+				default:
 				}
-			}()
-		}
+				o := outcome{inst: tg.inst, key: tg.key, sent: time.Now()}
+				o.status, o.code, o.err = rawCall(tg.url, tg.key)
+				l.mu.Lock()
+				l.out = append(l.out, o)
+				l.mu.Unlock()
+				if o.err != nil {
+					time.Sleep(20 * time.Millisecond) // a dead instance: do not spin
+				}
+			}
+		}()
 	}
 	return l
 }
@@ -284,7 +309,7 @@ func TestChaosRedisRestartedUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	l := startLoad(gs, []int{0, 1, 2}, []string{steady.Key, victim.Key, later.Key}, 60*time.Second)
+	l := startLoad(every(gs, steady.Key, victim.Key, later.Key), 60*time.Second)
 	l.waitCalls(t, 30)
 	r.kill()
 	t.Log("Redis killed under load")
@@ -347,4 +372,271 @@ func TestChaosRedisRestartedUnderLoad(t *testing.T) {
 		counts[map[bool]string{true: "answered 200", false: "refused"}[o.status == 200]]++
 	}
 	t.Logf("%d calls under load: %v", len(out), counts)
+}
+
+// PostgreSQL unreachable under load (a proxy in front of it is cut, every
+// connection dropped, until every instance has seen a refresh fail), with
+// Redis up: calls on known keys keep being answered, budgeted ones too
+// (Redis holds the budget); /readyz says 503; nothing answers 500. After
+// it returns, every answered call has its request log row and the key's
+// spend in the database equals the sum of its rows.
+func TestChaosPostgresUnreachableUnderLoad(t *testing.T) {
+	pg := testPostgres(t)
+	r := newPrivateRedis(t)
+	direct := testgw.FreshSchema(t, pg)
+	dsn, proxy := viaProxy(t, direct, func(target string) *pgProxy { return newPGProxy(t, target) })
+	gs := clusterOn(t, 3, dsn, "redis://"+r.addr()+"/0")
+	plain := gs[0].CreateKey(nil)
+	const limit = 10.0
+	budgeted := gs[0].CreateKey(map[string]any{"budget": map[string]any{"limit_usd": limit, "period": "monthly"}})
+	warm := map[string]int{} // answered calls before the load
+	for _, g := range gs {
+		for _, k := range []string{plain.Key, budgeted.Key} {
+			if _, ok := waitFor(time.Second, func() bool { return call(t, g, k, chatBody).status == 200 }); !ok {
+				t.Fatalf("%s does not accept a new key within 1 s", g.URL)
+			}
+			warm[k]++
+		}
+	}
+	l := startLoad(every(gs, plain.Key, budgeted.Key), 60*time.Second)
+	l.waitCalls(t, 30)
+	proxy.cut()
+	t.Log("PostgreSQL cut off")
+	for i, g := range gs {
+		// The outage lasts until each instance's periodic refresh has failed.
+		if _, ok := waitFor(10*time.Second, func() bool { return g.App.Catalog.StaleFor() > 0 }); !ok {
+			t.Fatalf("instance %d did not notice PostgreSQL was gone within 10 s", i+1)
+		}
+	}
+	resp, err := client.Get(gs[1].URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Errorf("/readyz with PostgreSQL unreachable: %d, want 503", resp.StatusCode)
+	}
+	l.waitCalls(t, 30)
+	cutCalls := l.count()
+	proxy.restore()
+	t.Log("PostgreSQL reachable again")
+	l.waitCalls(t, 30)
+	out := l.end()
+
+	answered := map[string]int{}
+	for _, o := range out {
+		switch {
+		case o.err != nil:
+			t.Errorf("instance %d gave no answer: %v", o.inst+1, o.err)
+		case o.status != 200:
+			t.Errorf("instance %d: %d %s", o.inst+1, o.status, o.code)
+		default:
+			answered[o.key]++
+		}
+	}
+	t.Logf("%d calls under load (%d by the time PostgreSQL returned), %d answered", len(out), cutCalls, answered[plain.Key]+answered[budgeted.Key])
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for i, g := range gs {
+		if err := g.App.Logs.Flush(ctx); err != nil {
+			t.Fatalf("instance %d: request logs not stored: %v", i+1, err)
+		}
+	}
+	db, err := sql.Open("pgx", direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT key_id, status, cost_usd FROM request_logs WHERE key_id IN ($1, $2)`, plain.ID, budgeted.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]int{}
+	var rowSpend int64
+	for rows.Next() {
+		var id string
+		var status int
+		var cost float64
+		if err := rows.Scan(&id, &status, &cost); err != nil {
+			t.Fatal(err)
+		}
+		if status == 200 {
+			stored[id]++
+		}
+		if id == budgeted.ID {
+			rowSpend += ledger.FromUSD(cost)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []testgw.CreatedKey{plain, budgeted} {
+		if want := answered[k.Key] + warm[k.Key]; stored[k.ID] != want {
+			t.Errorf("key %s: %d request log rows of answered calls, want %d (%d lost)", k.ID, stored[k.ID], want, want-stored[k.ID])
+		}
+	}
+	// Spend made while the database was away waits in memory and is
+	// written within a second or two of its return.
+	b := ledger.Budget{Scope: ledger.ScopeKey, Subject: budgeted.ID, Period: ledger.Monthly, Limit: ledger.FromUSD(limit)}
+	w, _ := ledger.WindowOf(b, time.Now())
+	var spent int64
+	if _, ok := waitFor(10*time.Second, func() bool {
+		spent, _, err = gs[0].App.Ledger.Fallback.Spent(ctx, w)
+		return err == nil && spent == rowSpend
+	}); !ok {
+		t.Fatalf("spend in the database %d nano-USD (%v), sum of the key's rows %d, 10 s after PostgreSQL returned", spent, err, rowSpend)
+	}
+	t.Logf("rows %v, spend = sum of rows = $%.6f", stored, ledger.ToUSD(spent))
+}
+
+// TestChaosChildGateway is the instance TestChaosInstanceKilledUnderLoad
+// kills: a gateway in a process of its own that prints its URL and serves
+// until SIGKILL. It does nothing unless run by that test.
+func TestChaosChildGateway(t *testing.T) {
+	dsn := os.Getenv("KEYGATE_CHAOS_CHILD_DSN")
+	if dsn == "" {
+		t.Skip("run by TestChaosInstanceKilledUnderLoad")
+	}
+	// The channels are shared in the database: the child's configuration
+	// names the parent's mock upstream, so killing the child does not take
+	// the upstream of every instance with it.
+	cfg := strings.ReplaceAll(testgw.DefaultConfig, "{{UPSTREAM}}", os.Getenv("KEYGATE_CHAOS_CHILD_UPSTREAM"))
+	g := testgw.Start(t, testgw.Options{DSN: dsn, Config: cfg, Redis: os.Getenv("KEYGATE_CHAOS_CHILD_REDIS"), Configure: func(c *config.Config) {
+		c.RefreshInterval = 2 * time.Second
+		c.LogSpool = os.Getenv("KEYGATE_CHAOS_CHILD_SPOOL")
+	}})
+	fmt.Printf("GATEWAY %s\n", g.URL)
+	select {} // until SIGKILL (bounded by the parent's -test.timeout)
+}
+
+// startChild runs TestChaosChildGateway on dsn and redisURL and returns
+// its URL and a kill -9.
+func startChild(t *testing.T, dsn, redisURL, upstream string) (string, func()) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChaosChildGateway$", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), "KEYGATE_CHAOS_CHILD_DSN="+dsn, "KEYGATE_CHAOS_CHILD_REDIS="+redisURL, "KEYGATE_CHAOS_CHILD_UPSTREAM="+upstream,
+		"KEYGATE_CHAOS_CHILD_SPOOL="+filepath.Join(t.TempDir(), "child.logspool"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	kill := func() {
+		if !killed {
+			killed = true
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+	}
+	t.Cleanup(kill)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "GATEWAY "); ok {
+				found <- u
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			t.Fatal("the child gateway exited without printing its URL")
+		}
+		return u, kill
+	case <-time.After(30 * time.Second):
+		t.Fatal("the child gateway did not start within 30 s")
+	}
+	return "", nil
+}
+
+// An instance killed (SIGKILL) under load: the other two keep answering
+// every call, revocation among them still takes under 1 s, and every call
+// they answered has its request log row.
+func TestChaosInstanceKilledUnderLoad(t *testing.T) {
+	if os.Getenv("KEYGATE_CHAOS_CHILD_DSN") != "" {
+		t.Skip("in the child")
+	}
+	pg := testPostgres(t)
+	r := newPrivateRedis(t)
+	direct := testgw.FreshSchema(t, pg)
+	redisURL := "redis://" + r.addr() + "/0"
+	gs := clusterOn(t, 2, direct, redisURL)
+	childURL, kill := startChild(t, direct, redisURL, gs[0].Upstream.URL)
+	connected(t, gs, true, 3)
+	steady, victim, onChild := gs[0].CreateKey(nil), gs[0].CreateKey(nil), gs[0].CreateKey(nil)
+	warm := map[string]int{}
+	accepts := func(url, key string) {
+		if _, ok := waitFor(time.Second, func() bool { st, _, _ := rawCall(url, key); return st == 200 }); !ok {
+			t.Fatalf("%s does not accept a new key within 1 s", url)
+		}
+		warm[key]++
+	}
+	for _, g := range gs {
+		accepts(g.URL, steady.Key)
+		accepts(g.URL, victim.Key)
+	}
+	accepts(childURL, onChild.Key)
+	l := startLoad(append(every(gs, steady.Key, victim.Key), target{2, childURL, onChild.Key}), 60*time.Second)
+	l.waitCalls(t, 60)
+	kill()
+	killedAt := time.Now()
+	t.Log("instance 3 killed under load")
+	l.waitCalls(t, 60)
+	if st := gs[0].Admin("POST", "/admin/v1/keys/"+victim.ID+"/disable", map[string]any{"reason": "chaos"}, nil); st != 200 {
+		t.Fatalf("disable: %d", st)
+	}
+	victimAt := time.Now()
+	if _, ok := waitFor(time.Second, func() bool { return call(t, gs[1], victim.Key, chatBody).code == "key_disabled" }); !ok {
+		t.Errorf("instance 2 still accepts a key disabled on instance 1 1 s ago, after instance 3 was killed")
+	}
+	l.waitCalls(t, 60)
+	out := l.end()
+
+	answered := map[string]int{}
+	childLost := 0
+	for _, o := range out {
+		switch {
+		case o.inst == 2:
+			if o.err != nil && o.sent.Before(killedAt.Add(-time.Second)) {
+				t.Errorf("the child failed a call sent well before it was killed: %v", o.err)
+			}
+			if o.err != nil {
+				childLost++
+			}
+		case o.err != nil:
+			t.Errorf("instance %d gave no answer after instance 3 was killed: %v", o.inst+1, o.err)
+		case o.key == victim.Key && o.status == 200 && o.sent.After(victimAt.Add(time.Second)):
+			t.Errorf("instance %d accepted a call sent %v after its key was disabled", o.inst+1, o.sent.Sub(victimAt))
+		case o.status == 200:
+			answered[o.key]++
+		case o.key != victim.Key || o.code != "key_disabled":
+			t.Errorf("instance %d: %d %s", o.inst+1, o.status, o.code)
+		}
+	}
+	t.Logf("%d calls under load; the survivors answered %d on the steady key; calls to the killed instance without an answer: %d", len(out), answered[steady.Key], childLost)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, g := range gs {
+		if err := g.App.Logs.Flush(ctx); err != nil {
+			t.Fatalf("instance %d: request logs not stored: %v", i+1, err)
+		}
+	}
+	db, err := sql.Open("pgx", direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stored int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM request_logs WHERE key_id = $1 AND status = 200`, steady.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if want := answered[steady.Key] + warm[steady.Key]; stored != want {
+		t.Errorf("the survivors answered %d calls on the steady key and stored %d rows", want, stored)
+	}
 }

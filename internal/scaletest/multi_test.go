@@ -103,13 +103,25 @@ func testPostgres(t *testing.T) string {
 func clusterOn(t *testing.T, n int, dsn, redisURL string) []*testgw.Gateway {
 	gs := make([]*testgw.Gateway, n)
 	for i := range gs {
-		gs[i] = testgw.Start(t, testgw.Options{DSN: dsn, Redis: redisURL, Configure: func(c *config.Config) {
-			c.RefreshInterval = 2 * time.Second // the safety net behind events
-		}})
+		gs[i] = startOn(t, dsn, redisURL)
 	}
+	connected(t, gs, redisURL != "", n)
+	return gs
+}
+
+// startOn starts one gateway of a cluster.
+func startOn(t *testing.T, dsn, redisURL string) *testgw.Gateway {
+	return testgw.Start(t, testgw.Options{DSN: dsn, Redis: redisURL, Configure: func(c *config.Config) {
+		c.RefreshInterval = 2 * time.Second // the safety net behind events
+	}})
+}
+
+// connected waits (at most 5 s) until gs have their change events
+// connected and, with Redis, each sees n instances.
+func connected(t *testing.T, gs []*testgw.Gateway, redis bool, n int) {
 	if _, ok := waitFor(5*time.Second, func() bool {
 		for _, g := range gs {
-			if h := healthz(t, g); !h.EventsConnected || redisURL != "" && h.Instances != n {
+			if h := healthz(t, g); !h.EventsConnected || redis && h.Instances != n {
 				return false
 			}
 		}
@@ -117,7 +129,6 @@ func clusterOn(t *testing.T, n int, dsn, redisURL string) []*testgw.Gateway {
 	}); !ok {
 		t.Fatalf("the %d instances did not connect their change events (and see each other) within 5 s", n)
 	}
-	return gs
 }
 
 func TestThreeInstancesActAsOne(t *testing.T) {
