@@ -24,7 +24,30 @@ type SSEReader struct {
 	// then, so it never holds a chunk back while the upstream is silent,
 	// yet sends the events that arrived together in one write.
 	idle func()
+	// raw, while capturing, keeps every byte read since the last TakeRaw,
+	// whole lines with their terminators.
+	capture bool
+	raw     []byte
 }
+
+// Capture makes the reader keep the bytes it reads, for TakeRaw: a relay
+// that passes a stream through as the upstream wrote it writes them out
+// after each event (or when the upstream goes quiet), so it can inspect
+// what it forwards.
+func (s *SSEReader) Capture() { s.capture = true }
+
+// TakeRaw returns the bytes read since the previous call, whole lines only
+// (a line is never split across two calls). The slice is valid until the
+// next read.
+func (s *SSEReader) TakeRaw() []byte {
+	b := s.raw
+	s.raw = s.raw[:0]
+	return b
+}
+
+// OnIdle makes the reader call f before each read that would wait for the
+// upstream.
+func (s *SSEReader) OnIdle(f func()) { s.idle = f }
 
 // NewSSEReader reads events from r.
 func NewSSEReader(r io.Reader) *SSEReader {
@@ -89,7 +112,6 @@ func (s *SSEReader) Next() (event string, data []byte, err error) {
 	}
 }
 
-// readLine returns one line without its terminator (\n, \r\n or \r).
 // lineBuffered reports whether a whole line is already buffered, so the
 // next ReadSlice returns without reading from the upstream.
 func (s *SSEReader) lineBuffered() bool {
@@ -101,6 +123,7 @@ func (s *SSEReader) lineBuffered() bool {
 	return bytes.IndexByte(b, '\n') >= 0
 }
 
+// readLine returns one line without its terminator (\n, \r\n or \r).
 func (s *SSEReader) readLine() ([]byte, error) {
 	var long []byte
 	for {
@@ -108,6 +131,9 @@ func (s *SSEReader) readLine() ([]byte, error) {
 			s.idle()
 		}
 		chunk, err := s.br.ReadSlice('\n')
+		if s.capture {
+			s.raw = append(s.raw, chunk...)
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			long = append(long, chunk...)
 			if len(long) > MaxEventBytes {

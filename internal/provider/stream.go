@@ -64,7 +64,7 @@ func (s *SSEStream) Recv() (*ChatChunk, error) {
 // upstream. A relay that writes converted chunks without flushing uses it
 // to flush exactly when nothing more is ready, as the pass-through path
 // does at an event boundary with nothing buffered.
-func (s *SSEStream) OnIdle(f func()) { s.r.idle = f }
+func (s *SSEStream) OnIdle(f func()) { s.r.OnIdle(f) }
 
 // Usage returns the usage the decoder saw.
 func (s *SSEStream) Usage() (Usage, bool) { return s.dec.Usage() }

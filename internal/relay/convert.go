@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -383,13 +384,42 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 	res.Written = true
 	rc := http.NewResponseController(w)
 	dec := req.Native.NewDecoder()
-	tee := &teeReader{r: resp.Body, w: w}
-	sr := provider.NewSSEReader(tee)
+	sr := provider.NewSSEReader(resp.Body)
+	sr.Capture()
+	// The upstream's bytes go out as it wrote them, whole lines at a time:
+	// after each event, and before any read that would wait (so a comment
+	// or a partial event is never held back). Text that may be an error
+	// is scrubbed of the channel credential first, as on the OpenAI path;
+	// a credential never spans lines, so a line-aligned write holds it whole.
+	var werr error
+	pending := false
+	forward := func() {
+		raw := sr.TakeRaw()
+		if len(raw) == 0 || werr != nil {
+			return
+		}
+		if bytes.Contains(raw, errorWord) {
+			if s := provider.Scrub(string(raw), req.credential); s != string(raw) {
+				raw = []byte(s)
+			}
+		}
+		if _, werr = w.Write(raw); werr == nil {
+			pending = true
+		}
+	}
+	sr.OnIdle(func() {
+		forward()
+		if pending && werr == nil {
+			pending = false
+			werr = rc.Flush()
+		}
+	})
 	est := getEstimator()
 	defer estPool.Put(est)
 	for {
 		ev, data, err := sr.Next()
-		if tee.werr != nil {
+		forward()
+		if werr != nil {
 			return rl.clientGone(res)
 		}
 		if err == nil {
@@ -398,9 +428,6 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 			res.OutputBytes += est.Count(data)
 			if res.TTFB == 0 {
 				res.TTFB = time.Since(start)
-			}
-			if ferr := rc.Flush(); ferr != nil {
-				return rl.clientGone(res)
 			}
 			continue
 		}
@@ -434,23 +461,11 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 	}
 }
 
-// teeReader writes what it reads to the client: the bytes go out exactly as
-// the upstream sent them, and the SSE reader parses the same bytes.
-type teeReader struct {
-	r    io.Reader
-	w    io.Writer
-	werr error
-}
-
-func (t *teeReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if n > 0 && t.werr == nil {
-		if _, werr := t.w.Write(p[:n]); werr != nil {
-			t.werr = werr
-		}
-	}
-	return n, err
-}
+// errorWord marks forwarded stream text that may quote the upstream's
+// error, and so the channel credential: every vendor's error event names
+// "error" (Anthropic's event: error, Gemini's and Responses' "error"
+// members).
+var errorWord = []byte("error")
 
 // upstreamRejected is the client's error for an upstream 4xx the gateway
 // passed a request to: the upstream's own words (credential scrubbed) and

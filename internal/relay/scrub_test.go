@@ -14,6 +14,7 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/provider/anthropic"
 )
 
 // scrubCred has the characters that JSON, URL and base64 encodings change.
@@ -138,4 +139,38 @@ func TestStreamErrorEventScrubbed(t *testing.T) {
 		t.Fatalf("client stream: %s", rec.Body.String())
 	}
 	assertNoCredential(t, "client stream", rec.Body.String())
+}
+
+// A native stream (an Anthropic client on an Anthropic channel) is passed
+// through as the upstream wrote it, except that an error event quoting the
+// channel credential, raw or JSON-escaped, reaches the client scrubbed; the
+// events around it are untouched.
+func TestNativeStreamErrorEventScrubbed(t *testing.T) {
+	before := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":3}}}\n\n" +
+		": keep-alive\n\n"
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, before+
+			"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"key "+scrubCred+
+			" or "+strings.ReplaceAll(scrubCred, "/", `\/`)+" is overloaded\"}}\n\n")
+	}))
+	defer up.Close()
+	ch := channel(t, "c", up.URL, 0)
+	ch.Type = TypeAnthropic
+	ch.APIKey = scrubCred
+	rec := httptest.NewRecorder()
+	var res Result
+	_ = newRelay().Do(context.Background(), rec, &Request{Path: "/messages", Body: []byte(`{"model":"m"}`), Model: "m", BodyModel: "m",
+		Stream: true, Channels: []*catalog.Channel{ch},
+		Native: &Native{ChannelType: TypeAnthropic, ModelInBody: true,
+			URL:        func(base *url.URL, _ string) string { return base.String() + "/v1/messages" },
+			NewDecoder: func() provider.Decoder { return &anthropic.StreamDecoder{} }}}, &res)
+	got := rec.Body.String()
+	if !strings.HasPrefix(got, before) {
+		t.Fatalf("the events before the error were not passed through as written:\n%s", got)
+	}
+	if strings.Count(got, "[channel credential]") != 2 || !strings.Contains(got, "is overloaded") {
+		t.Fatalf("client stream: %s", got)
+	}
+	assertNoCredential(t, "client stream", got)
 }
