@@ -165,6 +165,12 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /ui/keys/{id}/replace", s.page(s.replaceKey))
 	mux.Handle("GET /ui/incidents/{id}", s.page(s.incidentPage))
 	mux.Handle("GET /ui/logs", s.page(s.logsPage))
+	mux.Handle("GET /ui/usage", s.page(s.usagePage))
+	mux.Handle("GET /ui/usage.csv", s.page(s.usageCSV))
+	mux.Handle("GET /ui/channels", s.page(s.channelsPage))
+	mux.Handle("POST /ui/channels/{name}/disable", s.page(s.channelAction("disable")))
+	mux.Handle("POST /ui/channels/{name}/enable", s.page(s.channelAction("enable")))
+	mux.Handle("POST /ui/channels/{name}/test", s.page(s.channelAction("test")))
 	mux.Handle("GET /ui/requests/{request_id}", s.page(s.evidencePage))
 	mux.Handle("/ui/", s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)

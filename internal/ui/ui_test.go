@@ -404,3 +404,106 @@ func TestLeakFlow(t *testing.T) {
 		t.Fatalf("incident record:\n%s", rec)
 	}
 }
+
+func TestUsagePageAndCSV(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	k := g.CreateKey(map[string]any{"project": "demo"})
+	for i := 0; i < 2; i++ {
+		if r, body := g.Do("POST", "/v1/chat/completions", testgw.Bearer(k.Key), `{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}`); r.StatusCode != 200 {
+			t.Fatalf("call: %d %s", r.StatusCode, body)
+		}
+	}
+	g.Logs("key_id="+k.ID, 2)
+	b := newBrowser(t, g)
+	b.signIn(url.Values{"token": {testgw.AdminToken}})
+	_, page := b.get("/ui/usage?by=model")
+	if !strings.Contains(page, "mock-gpt") || !strings.Contains(page, "<svg") {
+		t.Fatalf("usage by model:\n%s", page)
+	}
+	resp, csvText := b.get("/ui/usage.csv?by=key")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := strings.Split(strings.TrimSpace(csvText), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "key,requests,") || !strings.Contains(lines[1], k.ID) || !strings.Contains(lines[1], ",2,") {
+		t.Fatalf("csv by key:\n%s", csvText)
+	}
+	if plainRe.MatchString(csvText) {
+		t.Fatal("the CSV has a key's plaintext")
+	}
+}
+
+func TestChannelsPageDisableEnableAndViewerRefused(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	b := newBrowser(t, g)
+	b.signIn(url.Values{"token": {testgw.AdminToken}})
+	_, page := b.get("/ui/channels")
+	if !strings.Contains(page, `id="ch-mock"`) || !strings.Contains(page, "/ui/channels/mock/test") {
+		t.Fatalf("channels page:\n%s", page)
+	}
+	if strings.Contains(page, testgw.UpstreamKey) {
+		t.Fatal("the channels page shows the upstream credential")
+	}
+	resp, _ := b.post("/ui/channels", "/ui/channels/mock/disable", url.Values{"reason": {"maintenance"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable channel: %d", resp.StatusCode)
+	}
+	var ch struct {
+		Enabled        bool   `json:"enabled"`
+		DisabledReason string `json:"disabled_reason"`
+	}
+	g.Admin("GET", "/admin/v1/channels/mock", nil, &ch)
+	if ch.Enabled || !strings.Contains(ch.DisabledReason, "maintenance") {
+		t.Fatalf("after the dashboard's disable: %+v", ch)
+	}
+	resp, _ = b.post("/ui/channels", "/ui/channels/mock/test", url.Values{})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("test channel: %d", resp.StatusCode)
+	}
+	if _, page = b.get("/ui/channels"); !strings.Contains(page, "Test report") {
+		t.Fatal("no test report after the test")
+	}
+	createMember(t, g, "look@example.com", "viewer", "viewer-passphrase-1")
+	v := newBrowser(t, g)
+	v.signIn(url.Values{"email": {"look@example.com"}, "password": {"viewer-passphrase-1"}})
+	if _, vp := v.get("/ui/channels"); strings.Contains(vp, "/ui/channels/mock/enable") {
+		t.Error("a viewer sees the enable control")
+	}
+	resp, _ = v.post("/ui/channels", "/ui/channels/mock/enable", url.Values{})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer's enable: %d, want 403", resp.StatusCode)
+	}
+	g.Admin("GET", "/admin/v1/channels/mock", nil, &ch)
+	if ch.Enabled {
+		t.Fatal("a viewer's refused enable enabled the channel")
+	}
+}
+
+func TestRotateWithGraceShowsNewKeyOnceAndTheReport(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	k := g.CreateKey(map[string]any{"project": "demo"})
+	b := newBrowser(t, g)
+	b.signIn(url.Values{"token": {testgw.AdminToken}})
+	resp, _ := b.post("/ui/keys/"+k.ID, "/ui/keys/"+k.ID+"/rotate", url.Values{"grace_seconds": {"86400"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rotate: %d", resp.StatusCode)
+	}
+	shown := resp.Header.Get("Location")
+	_, page := b.get(shown)
+	plain := plainRe.FindString(page)
+	if plain == "" || plain == k.Key {
+		t.Fatalf("rotation page lacks the new key:\n%s", page)
+	}
+	if _, again := b.get(shown); strings.Contains(again, plain) {
+		t.Fatal("the rotated key was shown twice")
+	}
+	for _, key := range []string{k.Key, plain} { // the old key works during its grace window
+		if r, _ := g.Do("GET", "/v1/models", testgw.Bearer(key), ""); r.StatusCode != 200 {
+			t.Fatalf("%s refused during the grace window: %d", key[:12], r.StatusCode)
+		}
+	}
+	_, old := b.get("/ui/keys/" + k.ID)
+	if !strings.Contains(old, `id="rotation"`) || !strings.Contains(old, `http-equiv="refresh"`) {
+		t.Fatalf("old key page lacks the refreshing rotation report:\n%s", old)
+	}
+}
