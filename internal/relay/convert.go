@@ -122,7 +122,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	start := time.Now()
 	if !req.Stream {
 		resp, err := p.Chat(ctx, cred, &cr)
-		rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
+		rl.Metrics.Upstream(ch.Name).Observe(time.Since(start).Seconds())
 		if err != nil {
 			return rl.providerErr(ctx, ch, res, err)
 		}
@@ -157,7 +157,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		return rl.providerErr(ctx, ch, res, err)
 	}
 	defer st.Close()
-	rl.Metrics.UpstreamLatency.WithLabelValues(ch.Name).Observe(time.Since(start).Seconds())
+	rl.Metrics.Upstream(ch.Name).Observe(time.Since(start).Seconds())
 	// Pull the first chunk before answering: until a byte is written, a
 	// failure can still move to the next channel.
 	first, err := st.Recv()

@@ -474,14 +474,27 @@ func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUs
 
 // Decode reads one event's data.
 func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
-	var in response
-	if err := json.Unmarshal(data, &in); err != nil {
-		typ, msg := ParseError(data)
-		if msg != "" {
-			return nil, &provider.UpstreamError{Status: 500, Type: typ, Message: msg}
+	in, ok := scanResponse(data) // the hot path: most chunks are text
+	if !ok {
+		in = response{}
+		if err := json.Unmarshal(data, &in); err != nil {
+			return nil, decodeErr(data, err)
 		}
-		return nil, fmt.Errorf("decode Gemini stream chunk: %w", err)
 	}
+	return d.chunk(&in), nil
+}
+
+// decodeErr is the error of a stream chunk encoding/json could not read.
+func decodeErr(data []byte, err error) error {
+	typ, msg := ParseError(data)
+	if msg != "" {
+		return &provider.UpstreamError{Status: 500, Type: typ, Message: msg}
+	}
+	return fmt.Errorf("decode Gemini stream chunk: %w", err)
+}
+
+// chunk is the neutral chunk of one decoded stream chunk.
+func (d *StreamDecoder) chunk(in *response) *provider.ChatChunk {
 	if in.UsageMetadata != nil {
 		d.usage, d.hasUsage = in.UsageMetadata.neutral(), true
 	}
@@ -494,12 +507,12 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		if in.PromptFeedback != nil && in.PromptFeedback.BlockReason != "" {
 			d.done = true
 			c.FinishReason = provider.FinishContentFilter
-			return c, nil
+			return c
 		}
 		if c.Role != "" {
-			return c, nil
+			return c
 		}
-		return nil, nil
+		return nil
 	}
 	cand := in.Candidates[0]
 	if cand.Content != nil {
@@ -523,9 +536,9 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		c.FinishReason = finishReason(cand.FinishReason, d.calls > 0)
 	}
 	if c.Role == "" && c.Text == "" && c.Reasoning == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" {
-		return nil, nil
+		return nil
 	}
-	return c, nil
+	return c
 }
 
 // --- inbound: a Gemini client's request and the answer rendered for it ---

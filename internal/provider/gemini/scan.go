@@ -1,0 +1,159 @@
+package gemini
+
+import (
+	"strings"
+
+	"github.com/keygate/keygate/internal/jsonscan"
+)
+
+// scanResponse reads a stream chunk of text parts with jsonscan instead of
+// encoding/json (the hot path of a converted Gemini stream). It is not ok
+// for whatever encoding/json could read differently or that it does not
+// read itself — a member named in another case or twice, a null or a value
+// of another kind, a part other than text (function calls, data), prompt
+// feedback, trailing bytes — and the caller then uses encoding/json.
+func scanResponse(data []byte) (response, bool) {
+	var r response
+	var seen [4]bool
+	end, ok := jsonscan.Members(data, jsonscan.Space(data, 0), func(key, val []byte) bool {
+		switch k := string(key); k {
+		case "candidates":
+			return once(&seen[0]) && scanArray(val, func(v []byte) bool {
+				c, ok := scanCandidate(v)
+				r.Candidates = append(r.Candidates, c)
+				return ok
+			})
+		case "usageMetadata":
+			if !once(&seen[1]) {
+				return false
+			}
+			u, ok := scanUsage(val)
+			r.UsageMetadata = u
+			return ok
+		case "modelVersion":
+			return once(&seen[2]) && scanStr(val, &r.ModelVersion)
+		case "responseId":
+			return once(&seen[3]) && scanStr(val, &r.ResponseID)
+		}
+		return !folds(key, "candidates", "usageMetadata", "modelVersion", "responseId", "promptFeedback")
+	})
+	return r, ok && jsonscan.Space(data, end) == len(data)
+}
+
+func scanCandidate(b []byte) (candidate, bool) {
+	var c candidate
+	var seen [3]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		switch string(key) {
+		case "content":
+			if !once(&seen[0]) {
+				return false
+			}
+			ct, ok := scanContent(val)
+			c.Content = ct
+			return ok
+		case "finishReason":
+			return once(&seen[1]) && scanStr(val, &c.FinishReason)
+		case "index":
+			var ok bool
+			c.Index, ok = jsonscan.Int(val)
+			return once(&seen[2]) && ok
+		}
+		return !folds(key, "content", "finishReason", "index")
+	})
+	return c, ok
+}
+
+func scanContent(b []byte) (*content, bool) {
+	c := &content{}
+	var seen [2]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		switch string(key) {
+		case "role":
+			return once(&seen[0]) && scanStr(val, &c.Role)
+		case "parts":
+			return once(&seen[1]) && scanArray(val, func(v []byte) bool {
+				p, ok := scanPart(v)
+				c.Parts = append(c.Parts, p)
+				return ok
+			})
+		}
+		return !folds(key, "role", "parts")
+	})
+	return c, ok
+}
+
+func scanPart(b []byte) (part, bool) {
+	var p part
+	var seen [2]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		switch string(key) {
+		case "text":
+			var s string
+			if !once(&seen[0]) || !scanStr(val, &s) {
+				return false
+			}
+			p.Text = &s
+			return true
+		case "thought":
+			p.Thought = string(val) == "true"
+			return once(&seen[1]) && (p.Thought || string(val) == "false")
+		}
+		return !folds(key, "text", "thought", "inlineData", "fileData", "functionCall", "functionResponse", "thoughtSignature")
+	})
+	return p, ok
+}
+
+func scanUsage(b []byte) (*usageMetadata, bool) {
+	u := &usageMetadata{}
+	names := [...]string{"promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "totalTokenCount"}
+	fields := [...]*int{&u.PromptTokenCount, &u.CachedContentTokenCount, &u.ToolUsePromptTokenCount, &u.CandidatesTokenCount, &u.ThoughtsTokenCount, &u.TotalTokenCount}
+	var seen [len(names)]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		for i, n := range names {
+			if string(key) == n {
+				var ok bool
+				*fields[i], ok = jsonscan.Int(val)
+				return once(&seen[i]) && ok
+			}
+		}
+		return !folds(key, names[:]...)
+	})
+	return u, ok
+}
+
+// scanArray calls fn with each element of the array b; not ok for anything
+// else (null included).
+func scanArray(b []byte, fn func(v []byte) bool) bool {
+	_, ok := jsonscan.Elements(b, 0, func(start, end int) bool { return fn(b[start:end]) })
+	return ok
+}
+
+// scanStr decodes the JSON string b into s; not ok for anything else.
+func scanStr(b []byte, s *string) bool {
+	v, ok := jsonscan.String(b)
+	if ok {
+		*s = string(v)
+	}
+	return ok
+}
+
+// once marks a member seen; not ok the second time.
+func once(seen *bool) bool {
+	if *seen {
+		return false
+	}
+	*seen = true
+	return true
+}
+
+// folds reports whether key is one of names, or one in another case (which
+// encoding/json reads as that name).
+func folds(key []byte, names ...string) bool {
+	for _, n := range names {
+		if len(key) == len(n) && strings.EqualFold(string(key), n) {
+			return true
+		}
+	}
+	return false
+}

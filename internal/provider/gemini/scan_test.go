@@ -1,0 +1,65 @@
+package gemini
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/keygate/keygate/internal/provider"
+)
+
+// decodeJSON is Decode reading every chunk with encoding/json, the
+// reference for the scanner.
+func decodeJSON(d *StreamDecoder, data []byte) (*provider.ChatChunk, error) {
+	var in response
+	if err := json.Unmarshal(data, &in); err != nil {
+		return nil, decodeErr(data, err)
+	}
+	return d.chunk(&in), nil
+}
+
+// Decode reads text chunks with jsonscan and the rest with encoding/json;
+// for any bytes it gives what encoding/json's reading gives.
+func FuzzDecodeScan(f *testing.F) {
+	for _, s := range []string{
+		`{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"totalTokenCount":11},"modelVersion":"gemini-2.0-flash","responseId":"r1"}`,
+		`{"candidates":[{"content":{"parts":[{"text":"think","thought":true},{"text":"\u00e9 \xff"}]},"finishReason":"STOP"}]}`,
+		`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}}]}`,
+		`{"candidates":[{"content":{"parts":[{"Text":"x"}]}}]}`,
+		`{"candidates":[{"content":{"parts":[{"text":"a","text":"b"}]}}]}`,
+		`{"candidates":[],"promptFeedback":{"blockReason":"SAFETY"}}`,
+		`{"candidates":null,"usageMetadata":{"promptTokenCount":1}}`,
+		`{"candidates":[{"content":{"parts":[{"text":null}]}}]} x`,
+		`{"usageMetadata":{"promptTokenCount":1e3}}`,
+		`{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, started := range []bool{false, true} {
+			fast, slow := &StreamDecoder{started: started}, &StreamDecoder{started: started}
+			c1, err1 := fast.Decode("", data)
+			c2, err2 := decodeJSON(slow, data)
+			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q: Decode %+v, %v; encoding/json %+v, %v", data, c1, err1, c2, err2)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeText(b *testing.B) {
+	data := []byte(`{"candidates":[{"content":{"parts":[{"text":"Hello, world"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"totalTokenCount":11},"modelVersion":"gemini-2.0-flash","responseId":"r1"}`)
+	d := &StreamDecoder{started: true}
+	b.Run("scan", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = d.Decode("", data)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = decodeJSON(d, data)
+		}
+	})
+}
