@@ -2,7 +2,8 @@
 // Run by e2e/ui/ui_test.go, which starts the gateway and checks the summary
 // this prints as its last line. Screenshots go to SHOT_DIR (a temp dir).
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const base = process.env.KEYGATE_URL;
@@ -11,7 +12,8 @@ const shots = process.env.SHOT_DIR;
 const support = { email: process.env.SUPPORT_EMAIL, password: process.env.SUPPORT_PASSWORD };
 mkdirSync(shots, { recursive: true });
 
-const out = { problems: [], cspViolations: [], outsideRequests: [], widths: {} };
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const out = { axe: {}, problems: [], cspViolations: [], outsideRequests: [], widths: {} };
 const check = (cond, what) => { if (!cond) out.problems.push(what); };
 
 const browser = await chromium.launch({
@@ -28,6 +30,15 @@ async function newPage(width = 1280) {
   page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) out.cspViolations.push(m.text()); });
   page.on("request", (r) => { if (!r.url().startsWith(base)) out.outsideRequests.push(r.url()); });
   return page;
+}
+
+// axe runs through the DevTools protocol (page.evaluate), which the page's
+// CSP does not govern; the pages themselves never load it.
+async function axeCheck(page, name) {
+  await page.evaluate(axeSource);
+  const res = await page.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "best-practice"] }));
+  const bad = res.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  out.axe[name] = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.length} × ${v.nodes[0]?.target?.join(" ")}`);
 }
 
 async function shot(page, name) { await page.screenshot({ path: join(shots, name + ".png"), fullPage: true }); }
@@ -118,7 +129,14 @@ try {
   await page.waitForSelector("#incident-title");
   out.leak = { clicks, ms: Date.now() - started, title: await page.textContent("#incident-title") };
   await shot(page, "incident");
+  await axeCheck(page, "incident");
   out.replacementWorks = (await apiStatus(replacement)).status;
+
+  // Accessibility: no serious or critical axe violation on the main pages.
+  for (const p of ["/ui/keys", "/ui/logs", "/ui/usage", "/ui/channels", "/ui/incidents"]) {
+    await page.goto(base + p);
+    await axeCheck(page, p);
+  }
 
   // Widths: no horizontal scrolling at 1280 and 390 px.
   for (const w of [1280, 390]) {
@@ -147,6 +165,7 @@ try {
   // Support: no change control, and a forged POST is refused.
   const sp = await newPage();
   await sp.goto(base + "/ui/signin");
+  await axeCheck(sp, "/ui/signin");
   await sp.fill("#email", support.email);
   await sp.fill("#password", support.password);
   await sp.click("#signin-password");

@@ -51,11 +51,12 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(outb)), "\n")
 	var out struct {
-		Problems        []string       `json:"problems"`
-		CSPViolations   []string       `json:"cspViolations"`
-		OutsideRequests []string       `json:"outsideRequests"`
-		Widths          map[string]int `json:"widths"`
-		KeyWorks        int            `json:"keyWorks"`
+		Axe             map[string][]string `json:"axe"`
+		Problems        []string            `json:"problems"`
+		CSPViolations   []string            `json:"cspViolations"`
+		OutsideRequests []string            `json:"outsideRequests"`
+		Widths          map[string]int      `json:"widths"`
+		KeyWorks        int                 `json:"keyWorks"`
 		AfterDisable    struct {
 			Status int    `json:"status"`
 			Code   string `json:"code"`
@@ -103,6 +104,19 @@ func TestDashboardInABrowser(t *testing.T) {
 			out.SupportControls, out.SupportCreateForm, out.SupportForgedStatus)
 	}
 	t.Logf("widths (overflow px): %v", out.Widths)
+	if len(out.Axe) < 7 {
+		t.Errorf("axe ran on %d pages, want 7", len(out.Axe))
+	}
+	pages := make([]string, 0, len(out.Axe))
+	for page := range out.Axe {
+		pages = append(pages, page)
+	}
+	t.Logf("axe (wcag2a, wcag2aa, best-practice; serious and critical fail) ran on %v", pages)
+	for page, v := range out.Axe {
+		for _, x := range v {
+			t.Errorf("axe on %s: %s", page, x)
+		}
+	}
 }
 
 func fileMissing(p string) bool { _, err := os.Stat(p); return err != nil }

@@ -192,4 +192,13 @@ var uiTexts = map[Key]Text{
 	"ui.channels.report":       {"Test report", "测试报告"},
 	"ui.channels.models":       {"Models:", "模型："},
 	"ui.channels.test":         {"Test now", "立即测试"},
+	"ui.nav.incidents":         {"Incidents", "事件"},
+	"ui.keys.delete":           {"Delete", "删除"},
+	"ui.keys.delete_confirm": {
+		"Yes, delete this key for good (it will be refused as deleted; this cannot be undone)",
+		"是的，永久删除该密钥（之后将以“已删除”被拒绝；无法撤销）"},
+	"ui.keys.delete_unconfirmed":    {"Tick the confirmation to delete the key; nothing was changed.", "请勾选确认后再删除密钥；未做任何更改。"},
+	"ui.incidents.state.unresolved": {"unresolved", "未解决"},
+	"ui.incidents.state.all":        {"all", "全部"},
+	"ui.incidents.none":             {"No incidents.", "没有事件。"},
 }

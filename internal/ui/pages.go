@@ -410,3 +410,41 @@ func budgetOf(k wire.KeyView) *budgetBar {
 	b.Pct = int(b.Spent / b.Limit * 100)
 	return b
 }
+
+// deleteKey deletes a key (the row stays as a tombstone, so its owner is
+// told "deleted"); the form must tick the confirmation.
+func (s *Server) deleteKey(q *req) error {
+	id := q.r.PathValue("id")
+	if q.r.PostFormValue("confirm") != "yes" {
+		return &apiError{Status: 400, Code: "invalid_request", Message: i18n.M("ui.keys.delete_unconfirmed").Render(q.lang)}
+	}
+	if err := q.call("DELETE", "/admin/v1/keys/"+url.PathEscape(id), nil, nil); err != nil {
+		return err
+	}
+	q.redirect("/ui/keys/" + url.PathEscape(id))
+	return nil
+}
+
+func (s *Server) incidentsPage(q *req) error {
+	state := q.r.URL.Query().Get("state")
+	if state == "" {
+		state = "unresolved"
+	}
+	var list struct {
+		Data []struct {
+			ID            string     `json:"id"`
+			Title         string     `json:"title"`
+			State         string     `json:"state"`
+			Project       string     `json:"project"`
+			Owner         string     `json:"owner"`
+			CreatedAt     time.Time  `json:"created_at"`
+			NextReview    *time.Time `json:"next_review"`
+			ReviewOverdue bool       `json:"review_overdue"`
+		} `json:"data"`
+	}
+	if err := q.call("GET", "/admin/v1/incidents?limit=200&state="+url.QueryEscape(state), nil, &list); err != nil {
+		return err
+	}
+	q.render(200, "incidents", map[string]any{"Incidents": list.Data, "State": state})
+	return nil
+}

@@ -160,6 +160,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /ui/keys/{id}/disable", s.page(s.disableKey))
 	mux.Handle("POST /ui/keys/{id}/enable", s.page(s.enableKey))
 	mux.Handle("POST /ui/keys/{id}/rotate", s.page(s.rotateKey))
+	mux.Handle("POST /ui/keys/{id}/delete", s.page(s.deleteKey))
+	mux.Handle("GET /ui/incidents", s.page(s.incidentsPage))
 	mux.Handle("POST /ui/keys/{id}/leak", s.page(s.leakKey))
 	mux.Handle("GET /ui/keys/{id}/leak", s.page(s.leakPage))
 	mux.Handle("POST /ui/keys/{id}/replace", s.page(s.replaceKey))

@@ -507,3 +507,27 @@ func TestRotateWithGraceShowsNewKeyOnceAndTheReport(t *testing.T) {
 		t.Fatalf("old key page lacks the refreshing rotation report:\n%s", old)
 	}
 }
+
+func TestDeleteNeedsConfirmationAndIncidentsList(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	k := g.CreateKey(map[string]any{"project": "demo"})
+	b := newBrowser(t, g)
+	b.signIn(url.Values{"token": {testgw.AdminToken}})
+	if resp, _ := b.post("/ui/keys/"+k.ID, "/ui/keys/"+k.ID+"/delete", url.Values{}); resp.StatusCode != 400 {
+		t.Fatalf("unconfirmed delete: %d, want 400", resp.StatusCode)
+	}
+	if r, _ := g.Do("GET", "/v1/models", testgw.Bearer(k.Key), ""); r.StatusCode != 200 {
+		t.Fatalf("an unconfirmed delete deleted: %d", r.StatusCode)
+	}
+	if resp, _ := b.post("/ui/keys/"+k.ID, "/ui/keys/"+k.ID+"/delete", url.Values{"confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if r, body := g.Do("GET", "/v1/models", testgw.Bearer(k.Key), ""); r.StatusCode != 401 || !strings.Contains(string(body), "deleted") {
+		t.Fatalf("deleted key: %d %s", r.StatusCode, body)
+	}
+	k2 := g.CreateKey(map[string]any{"project": "demo"})
+	b.post("/ui/keys/"+k2.ID, "/ui/keys/"+k2.ID+"/leak", url.Values{"reason": {"leak: test"}})
+	if _, page := b.get("/ui/incidents"); !strings.Contains(page, k2.ID) {
+		t.Fatalf("incidents list lacks the leak's incident:\n%s", page)
+	}
+}
