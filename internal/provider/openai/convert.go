@@ -691,10 +691,18 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		d.done = true
 		return nil, nil
 	}
-	var in upstreamResponse
-	if err := json.Unmarshal(data, &in); err != nil {
-		return nil, fmt.Errorf("decode OpenAI stream chunk: %w", err)
+	in, ok := scanChunk(data) // the hot path: most chunks are text
+	if !ok {
+		in = upstreamResponse{}
+		if err := json.Unmarshal(data, &in); err != nil {
+			return nil, fmt.Errorf("decode OpenAI stream chunk: %w", err)
+		}
 	}
+	return d.chunk(&in)
+}
+
+// chunk is the neutral chunk of one decoded stream chunk.
+func (d *StreamDecoder) chunk(in *upstreamResponse) (*provider.ChatChunk, error) {
 	if in.Error != nil {
 		// A failure after the 200 (vLLM and others send [DONE] after it):
 		// the upstream failed, as a 5xx would have said before the stream.
