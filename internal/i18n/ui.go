@@ -201,4 +201,9 @@ var uiTexts = map[Key]Text{
 	"ui.incidents.state.unresolved": {"unresolved", "未解决"},
 	"ui.incidents.state.all":        {"all", "全部"},
 	"ui.incidents.none":             {"No incidents.", "没有事件。"},
+	"ui.nav.audit":                  {"Audit log", "审计日志"},
+	"ui.audit.filter.actor":         {"Actor", "操作者"},
+	"ui.audit.filter.action":        {"Action", "操作"},
+	"ui.audit.filter.object":        {"Object", "对象"},
+	"ui.audit.detail":               {"Detail", "详情"},
 }

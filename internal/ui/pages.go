@@ -91,8 +91,9 @@ var funcs = template.FuncMap{
 		}
 		return "—"
 	},
-	"budget": budgetOf,
-	"list":   func(s ...string) []string { return s },
+	"budget":    budgetOf,
+	"list":      func(s ...string) []string { return s },
+	"hasPrefix": strings.HasPrefix,
 	"deref": func(v *float64) float64 {
 		if v == nil {
 			return 0
@@ -446,5 +447,26 @@ func (s *Server) incidentsPage(q *req) error {
 		return err
 	}
 	q.render(200, "incidents", map[string]any{"Incidents": list.Data, "State": state})
+	return nil
+}
+
+// auditPage is the audit log, filtered by actor, action or object.
+func (s *Server) auditPage(q *req) error {
+	in := q.r.URL.Query()
+	out := url.Values{"limit": {"200"}}
+	filters := map[string]string{}
+	for _, f := range []string{"actor", "action", "object"} {
+		if v := strings.TrimSpace(in.Get(f)); v != "" {
+			out.Set(f, v)
+			filters[f] = v
+		}
+	}
+	var list struct {
+		Data []wire.AuditView `json:"data"`
+	}
+	if err := q.call("GET", "/admin/v1/audit?"+out.Encode(), nil, &list); err != nil {
+		return err
+	}
+	q.render(200, "audit", map[string]any{"Events": list.Data, "Filters": filters})
 	return nil
 }

@@ -162,6 +162,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /ui/keys/{id}/rotate", s.page(s.rotateKey))
 	mux.Handle("POST /ui/keys/{id}/delete", s.page(s.deleteKey))
 	mux.Handle("GET /ui/incidents", s.page(s.incidentsPage))
+	mux.Handle("GET /ui/audit", s.page(s.auditPage))
 	mux.Handle("POST /ui/keys/{id}/leak", s.page(s.leakKey))
 	mux.Handle("GET /ui/keys/{id}/leak", s.page(s.leakPage))
 	mux.Handle("POST /ui/keys/{id}/replace", s.page(s.replaceKey))

@@ -531,3 +531,37 @@ func TestDeleteNeedsConfirmationAndIncidentsList(t *testing.T) {
 		t.Fatalf("incidents list lacks the leak's incident:\n%s", page)
 	}
 }
+
+func TestAuditPageAndRotationReportFollowsAClient(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	k := g.CreateKey(map[string]any{"project": "demo"})
+	b := newBrowser(t, g)
+	b.signIn(url.Values{"token": {testgw.AdminToken}})
+	call := func(key string) {
+		t.Helper()
+		h := testgw.Bearer(key)
+		h.Set("X-Client-Name", "billing-worker")
+		if r, body := g.Do("POST", "/v1/chat/completions", h, `{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}`); r.StatusCode != 200 {
+			t.Fatalf("call: %d %s", r.StatusCode, body)
+		}
+	}
+	call(k.Key)
+	g.Logs("key_id="+k.ID, 1)
+	resp, _ := b.post("/ui/keys/"+k.ID, "/ui/keys/"+k.ID+"/rotate", url.Values{"grace_seconds": {"3600"}})
+	_, shown := b.get(resp.Header.Get("Location"))
+	plain := plainRe.FindString(shown)
+	_, before := b.get("/ui/keys/" + k.ID)
+	if !strings.Contains(before, "billing-worker") || !strings.Contains(before, "✗") {
+		t.Fatalf("rotation report before the client moved:\n%s", before)
+	}
+	call(plain)
+	g.Logs("key_id="+strings.Split(strings.TrimPrefix(resp.Header.Get("Location"), "/ui/keys/"), "/")[0], 1)
+	_, after := b.get("/ui/keys/" + k.ID)
+	if !strings.Contains(after, "✓") || strings.Contains(after, `http-equiv="refresh"`) {
+		t.Fatalf("rotation report after the client moved (all migrated: no more refresh):\n%s", after)
+	}
+	_, audit := b.get("/ui/audit?object=" + k.ID)
+	if !strings.Contains(audit, "key.rotate") || !strings.Contains(audit, "127.0.0.1") {
+		t.Fatalf("audit page:\n%s", audit)
+	}
+}
