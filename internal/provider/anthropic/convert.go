@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/keygate/keygate/internal/jsonscan"
@@ -852,6 +853,21 @@ func (e *StreamEncoder) event(dst []byte, typ string, v any) []byte {
 	return append(dst, "\n\n"...)
 }
 
+// blockDelta appends a content_block_delta event by appending bytes (most
+// of a stream is these): the bytes event gives for the map of it, whose
+// keys json.Marshal sorts (key sorts before "type" for each delta type).
+func blockDelta(dst []byte, index int, typ, key, text string) []byte {
+	dst = append(dst, "event: content_block_delta\ndata: {\"delta\":{\""...)
+	dst = append(dst, key...)
+	dst = append(dst, `":`...)
+	dst = provider.AppendString(dst, text)
+	dst = append(dst, `,"type":"`...)
+	dst = append(dst, typ...)
+	dst = append(dst, `"},"index":`...)
+	dst = strconv.AppendInt(dst, int64(index), 10)
+	return append(dst, ",\"type\":\"content_block_delta\"}\n\n"...)
+}
+
 func (e *StreamEncoder) start(dst []byte) []byte {
 	if e.started {
 		return dst
@@ -881,8 +897,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": e.open,
 				"content_block": map[string]any{"type": "thinking", "thinking": "", "signature": ""}})
 		}
-		dst = e.event(dst, "content_block_delta", map[string]any{"type": "content_block_delta", "index": e.open,
-			"delta": map[string]any{"type": "thinking_delta", "thinking": c.Reasoning}})
+		dst = blockDelta(dst, e.open, "thinking_delta", "thinking", c.Reasoning)
 	}
 	if c.Text != "" {
 		if e.open < 0 || !e.openIsTxt {
@@ -892,8 +907,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": e.open,
 				"content_block": map[string]any{"type": "text", "text": ""}})
 		}
-		dst = e.event(dst, "content_block_delta", map[string]any{"type": "content_block_delta", "index": e.open,
-			"delta": map[string]any{"type": "text_delta", "text": c.Text}})
+		dst = blockDelta(dst, e.open, "text_delta", "text", c.Text)
 	}
 	for _, tc := range c.ToolCalls {
 		bi, known := e.toolBlock[tc.Index]
@@ -907,8 +921,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 				"content_block": map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Name, "input": map[string]any{}}})
 		}
 		if tc.Arguments != "" {
-			dst = e.event(dst, "content_block_delta", map[string]any{"type": "content_block_delta", "index": bi,
-				"delta": map[string]any{"type": "input_json_delta", "partial_json": tc.Arguments}})
+			dst = blockDelta(dst, bi, "input_json_delta", "partial_json", tc.Arguments)
 		}
 	}
 	if c.FinishReason != "" {

@@ -2,7 +2,9 @@ package anthropic
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Decode reads content_block_delta events with jsonscan and everything else
@@ -50,6 +52,23 @@ func BenchmarkDecodeTextDelta(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _ = d.decodeEvent(data)
+		}
+	})
+}
+
+// blockDelta appends what json.Marshal of the event's map gave.
+func FuzzBlockDelta(f *testing.F) {
+	f.Add(0, "text_delta", "text", "Hello <&> \u2028 \xff")
+	f.Add(3, "thinking_delta", "thinking", "hm")
+	f.Add(-1, "input_json_delta", "partial_json", `{"a":`)
+	f.Fuzz(func(t *testing.T, index int, typ, key, text string) {
+		if key >= "type" || strings.ContainsAny(key+typ, "\"\\<>&") || !utf8.ValidString(key+typ) || strings.ContainsFunc(key+typ, func(r rune) bool { return r < 0x20 || r == '\u2028' || r == '\u2029' }) {
+			t.Skip() // the encoder's keys and types are its own constants
+		}
+		want := (&StreamEncoder{}).event([]byte("x"), "content_block_delta", map[string]any{"type": "content_block_delta", "index": index,
+			"delta": map[string]any{"type": typ, key: text}})
+		if got := blockDelta([]byte("x"), index, typ, key, text); string(got) != string(want) {
+			t.Fatalf("\n%s\nwant\n%s", got, want)
 		}
 	})
 }
