@@ -25,7 +25,7 @@ var dummyHash = sync.OnceValue(func() string {
 })
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.current(r); ok {
+	if _, _, ok := s.current(r); ok {
 		http.Redirect(w, r, "/ui/keys", http.StatusSeeOther)
 		return
 	}

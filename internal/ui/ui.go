@@ -209,11 +209,12 @@ func (s *Server) secure(h http.Handler) http.Handler {
 
 // req is one dashboard request: the session and the reader's language.
 type req struct {
-	s    *Server
-	w    http.ResponseWriter
-	r    *http.Request
-	sess *session
-	lang i18n.Lang
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	sess  *session
+	actor admin.Actor // the session's actor, read at the start of this request
+	lang  i18n.Lang
 }
 
 // page wraps a handler that needs a session: without one (or with one
@@ -222,7 +223,7 @@ type req struct {
 func (s *Server) page(h func(*req) error) http.Handler {
 	return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := &req{s: s, w: w, r: r, lang: s.lang(r)}
-		sess, ok := s.current(r)
+		sess, actor, ok := s.current(r)
 		if !ok {
 			if r.Method == http.MethodPost {
 				s.clearCookie(w, r, cookieSession)
@@ -233,7 +234,7 @@ func (s *Server) page(h func(*req) error) http.Handler {
 			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
 			return
 		}
-		q.sess = sess
+		q.sess, q.actor = sess, actor
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := r.ParseForm(); err != nil || !sameOrigin(r) ||
@@ -261,10 +262,10 @@ func sameOrigin(r *http.Request) bool {
 // current returns the request's live session. A session ends when it is
 // idle or old, or when its member was disabled, deleted, re-tokened or
 // given a new password since sign-in.
-func (s *Server) current(r *http.Request) (*session, bool) {
+func (s *Server) current(r *http.Request) (*session, admin.Actor, bool) {
 	c, err := r.Cookie(cookieSession)
 	if err != nil || c.Value == "" {
-		return nil, false
+		return nil, admin.Actor{}, false
 	}
 	h := sha256.Sum256([]byte(c.Value))
 	now := s.Now()
@@ -276,8 +277,9 @@ func (s *Server) current(r *http.Request) (*session, bool) {
 	}
 	s.mu.Unlock()
 	if sess == nil {
-		return nil, false
+		return nil, admin.Actor{}, false
 	}
+	var fresh *admin.Actor
 	if sess.memberID != "" {
 		m, err := s.Store.GetMember(r.Context(), sess.memberID)
 		if err != nil || m.Disabled || m.TokenHash != sess.tokenHash || m.PasswordHash != sess.pwHash {
@@ -287,14 +289,19 @@ func (s *Server) current(r *http.Request) (*session, bool) {
 			s.mu.Lock()
 			delete(s.sessions, h)
 			s.mu.Unlock()
-			return nil, false
+			return nil, admin.Actor{}, false
 		}
-		sess.actor = admin.Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}
+		fresh = &admin.Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}
 	}
+	// Requests of one session run concurrently: its fields change under s.mu
+	// only, and each request works with its own copy of the actor.
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	sess.seen = now
-	s.mu.Unlock()
-	return sess, true
+	if fresh != nil {
+		sess.actor = *fresh // role and projects as they are now
+	}
+	return sess, sess.actor, true
 }
 
 func randomToken() string {
@@ -451,7 +458,7 @@ func (q *req) call(method, path string, body, out any) error {
 		}
 		rd = bytes.NewReader(b)
 	}
-	ar, err := http.NewRequestWithContext(admin.AsActor(q.r.Context(), q.sess.actor), method, path, rd)
+	ar, err := http.NewRequestWithContext(admin.AsActor(q.r.Context(), q.actor), method, path, rd)
 	if err != nil {
 		return err
 	}
@@ -502,7 +509,7 @@ func (q *req) render(status int, name string, data map[string]any) {
 	}
 	p := &view{Lang: q.lang, Path: q.r.URL.RequestURI(), Data: data, Now: q.s.Now().UTC()}
 	if q.sess != nil {
-		p.CSRF, p.Actor = q.sess.csrf, q.sess.actor
+		p.CSRF, p.Actor = q.sess.csrf, q.actor
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, p); err != nil {

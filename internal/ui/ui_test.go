@@ -565,3 +565,30 @@ func TestAuditPageAndRotationReportFollowsAClient(t *testing.T) {
 		t.Fatalf("audit page:\n%s", audit)
 	}
 }
+
+// Requests of one session run at the same time (a browser loads pages in
+// parallel); under -race this finds unguarded session fields.
+func TestOneSessionConcurrentRequests(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	createMember(t, g, "busy@example.com", "admin", "admin-passphrase-1")
+	b := newBrowser(t, g)
+	b.signIn(url.Values{"email": {"busy@example.com"}, "password": {"admin-passphrase-1"}})
+	done := make(chan int, 32)
+	for i := 0; i < 32; i++ {
+		go func() {
+			req, _ := http.NewRequest("GET", g.URL+"/ui/logs", nil)
+			resp, err := b.c.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	for i := 0; i < 32; i++ {
+		if st := <-done; st != 200 {
+			t.Errorf("concurrent request: %d", st)
+		}
+	}
+}
