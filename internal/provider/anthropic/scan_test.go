@@ -62,7 +62,7 @@ func FuzzBlockDelta(f *testing.F) {
 	f.Add(3, "thinking_delta", "thinking", "hm")
 	f.Add(-1, "input_json_delta", "partial_json", `{"a":`)
 	f.Fuzz(func(t *testing.T, index int, typ, key, text string) {
-		if key >= "type" || strings.ContainsAny(key+typ, "\"\\<>&") || !utf8.ValidString(key+typ) || strings.ContainsFunc(key+typ, func(r rune) bool { return r < 0x20 || r == '\u2028' || r == '\u2029' }) {
+		if key >= "type" || strings.ContainsAny(key+typ, "\"\\<>&") || !utf8.ValidString(key) || !utf8.ValidString(typ) || strings.ContainsFunc(key+typ, func(r rune) bool { return r < 0x20 || r == '\u2028' || r == '\u2029' }) {
 			t.Skip() // the encoder's keys and types are its own constants
 		}
 		want := (&StreamEncoder{}).event([]byte("x"), "content_block_delta", map[string]any{"type": "content_block_delta", "index": index,
