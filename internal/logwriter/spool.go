@@ -2,7 +2,6 @@ package logwriter
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -42,9 +41,8 @@ type spool struct {
 	mem  []byte   // the current segment's mapping, when mapped
 	off  int      // bytes of mem used
 	seg  *segment
-	next int64 // the next segment's number
-	buf  bytes.Buffer
-	enc  *json.Encoder
+	next int64                 // the next segment's number
+	buf  []byte                // the row being written
 	err  atomic.Pointer[error] // the last write error, said once
 }
 
@@ -93,7 +91,6 @@ func openSpool(path string, first int64) (*spool, error) {
 		}
 	}
 	sp := &spool{path: path, next: first}
-	sp.enc = json.NewEncoder(&sp.buf)
 	if err := sp.rotate(); err != nil {
 		return nil, err
 	}
@@ -153,14 +150,14 @@ func (sp *spool) put(b []byte) (int, error) {
 func (sp *spool) append(r *store.RequestLog) *segment {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	sp.buf.Reset()
-	if err := sp.enc.Encode(r); err != nil {
+	var ok bool
+	if sp.buf, ok = appendRow(sp.buf[:0], r); !ok {
 		return nil
 	}
 	if sp.seg == nil {
 		return nil // closed
 	}
-	n, err := sp.put(sp.buf.Bytes())
+	n, err := sp.put(sp.buf)
 	if err != nil {
 		sp.err.Store(&err)
 		return nil
