@@ -38,6 +38,7 @@ func GeneratedBytes(b []byte) int {
 // one) for another stream. Not safe for concurrent use.
 type Estimator struct {
 	n      int // bytes of prefix kept
+	last   int // length of the last event (may exceed the prefix kept)
 	ncp    int
 	prefix [estPrefix]byte
 	cps    [estCheckpoints]walker
@@ -49,7 +50,7 @@ const (
 )
 
 // Reset forgets the last event, for another stream.
-func (e *Estimator) Reset() { e.n, e.ncp = 0, 0 }
+func (e *Estimator) Reset() { e.n, e.last, e.ncp = 0, 0, 0 }
 
 // Count returns GeneratedBytes(b).
 func (e *Estimator) Count(b []byte) int {
@@ -57,7 +58,10 @@ func (e *Estimator) Count(b []byte) int {
 	if e.ncp > 0 {
 		same := commonPrefix(b, e.prefix[:e.n])
 		k := e.ncp - 1
-		for k >= 0 && e.cps[k].hi > same {
+		// A point reached by reading the whole last event may owe its
+		// counts to that event ending there (a value cut short): only
+		// points short of its end carry over.
+		for k >= 0 && (e.cps[k].hi > same || e.cps[k].hi >= e.last) {
 			k--
 		}
 		e.ncp = k + 1
@@ -66,7 +70,7 @@ func (e *Estimator) Count(b []byte) int {
 		}
 	}
 	w.walk(b, e)
-	e.n = copy(e.prefix[:], b)
+	e.n, e.last = copy(e.prefix[:], b), len(b)
 	return w.result()
 }
 
