@@ -75,11 +75,29 @@ func (s *Server) adminRoutes(mux router) {
 	}))
 }
 
+// serve is the one way this package's handlers answer: an error is mapped
+// to the catalogue by service.Err (an error without a catalogue code is the
+// store failing: 503 service_unavailable with Retry-After) and rendered by
+// httpapi.Fail, the gateway's one error renderer.
+func (s *Server) serve(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return httpapi.Serve(s.Log, func(w http.ResponseWriter, r *http.Request, _ *httpapi.Scope) error {
+		err := h(w, r)
+		if err == nil {
+			return nil
+		}
+		var ae *apierr.Error
+		if !errors.As(err, &ae) {
+			s.Log.Warn("admin request failed: the store did not answer", "path", r.URL.Path, "err", err)
+		}
+		return service.Err(err)
+	})
+}
+
 // admin authenticates the admin API — the bootstrap owner token or a
 // member's personal access token; API keys never authenticate here — and
 // then authorizes the call by the route's rule (authz.go).
 func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Handler {
-	return httpapi.Serve(s.Log, func(w http.ResponseWriter, r *http.Request, _ *httpapi.Scope) error {
+	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		a := actorFrom(r.Context()) // set by AsActor (in-process callers only)
 		if a.Role == "" {
 			var err error
@@ -91,16 +109,7 @@ func (s *Server) admin(h func(http.ResponseWriter, *http.Request) error) http.Ha
 		if err := s.authorize(r, a); err != nil {
 			return err
 		}
-		// An error without a catalogue code is the store failing: 503
-		// service_unavailable with Retry-After, mapped here once.
-		if err := h(w, r); err != nil {
-			var ae *apierr.Error
-			if !errors.As(err, &ae) {
-				s.Log.Warn("admin request failed: the store did not answer", "path", r.URL.Path, "err", err)
-			}
-			return service.Err(err)
-		}
-		return nil
+		return h(w, r)
 	})
 }
 
@@ -125,7 +134,7 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 		return Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return Actor{}, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_gateway_cannot_check_admin"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
+		return Actor{}, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_gateway_cannot_check_admin"), i18n.M("admin.retry_shortly.hint")).WithCause(err).WithHeader("Retry-After", service.RetryAfter)
 	}
 	if strings.HasPrefix(tok, keys.PrefixPAT) {
 		if m, err := s.Store.GetMemberByTokenHash(r.Context(), revokedTokenMark(fmt.Sprintf("%x", h))); err == nil {

@@ -31,16 +31,17 @@ const LeakActor = "secret-scanning"
 // alone changed, before the signature over the raw body verifies. Each
 // reported token that is one of our keys is disabled at once; the answer
 // labels every token true or false positive by its SHA-256 only. A replayed
-// report changes nothing and notifies nobody a second time.
-func (s *Server) leakedKeys(w http.ResponseWriter, r *http.Request) {
-	sc := httpapi.ScopeFrom(r.Context())
-	if err := s.handleLeakReport(w, r); err != nil {
-		if e := apierr.From(err); e.Code != apierr.Internal {
-			s.Log.Warn("secret-scanning report refused", "request_id", sc.RequestID, "code", e.Code, "reason", e.Message,
-				"source_ip", s.clientAddr(r).String())
+// report changes nothing and notifies nobody a second time. Its errors are
+// rendered like every admin route's (Server.serve).
+func (s *Server) leakedKeys(w http.ResponseWriter, r *http.Request) error {
+	err := s.handleLeakReport(w, r)
+	if err != nil {
+		if e := apierr.From(service.Err(err)); e.Code != apierr.Internal {
+			s.Log.Warn("secret-scanning report refused", "request_id", httpapi.ScopeFrom(r.Context()).RequestID, "code", e.Code,
+				"reason", e.Message, "source_ip", s.clientAddr(r).String())
 		}
-		httpapi.Fail(s.Log, w, r, sc, err)
 	}
+	return err
 }
 
 func (s *Server) handleLeakReport(w http.ResponseWriter, r *http.Request) error {

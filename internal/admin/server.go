@@ -61,7 +61,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	}
 	s.adminRoutes(mux)
 	// Secret-scanning partner reports: signature checked, keys disabled.
-	mux.HandleFunc("POST /security/v1/leaked-keys", s.leakedKeys)
+	mux.Handle("POST /security/v1/leaked-keys", s.serve(s.leakedKeys))
 }
 
 func (s *Server) clientAddr(r *http.Request) netip.Addr {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/keys"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/testgw"
 )
@@ -136,6 +137,22 @@ func (s *faultStore) GetProject(ctx context.Context, name string) (store.Project
 		return store.Project{}, errInjected
 	}
 	return s.Store.GetProject(ctx, name)
+}
+
+// Reads fail only while the database is down.
+
+func (s *faultStore) GetKeyByHash(ctx context.Context, hash string) (store.Key, error) {
+	if s.f.isDown() {
+		return store.Key{}, errInjected
+	}
+	return s.Store.GetKeyByHash(ctx, hash)
+}
+
+func (s *faultStore) GetMemberByTokenHash(ctx context.Context, hash string) (store.Member, error) {
+	if s.f.isDown() {
+		return store.Member{}, errInjected
+	}
+	return s.Store.GetMemberByTokenHash(ctx, hash)
 }
 
 func (s *faultStore) UpsertProject(ctx context.Context, p store.Project) error {
@@ -341,6 +358,33 @@ func TestAdminWriteDuringOutage(t *testing.T) {
 		expect(t, c.what+" with the store down", r, 503, "service_unavailable")
 		if r.Header.Get("Retry-After") == "" {
 			t.Fatalf("%s with the store down: no Retry-After", c.what)
+		}
+	}
+}
+
+// TestStoreOutageAnswersAlike: every admin-package route renders a store
+// outage the same way — 503 service_unavailable with Retry-After — the
+// secret-scanning report (an unknown token needs a store read) and the
+// check of a member's token included.
+func TestStoreOutageAnswersAlike(t *testing.T) {
+	sc := newScanner(t, "gh-current")
+	g := startGateway(t, func(c *config.Config) { c.ScanningKeys = keyFile(t, sc) })
+	r := g.admin("POST", "/admin/v1/members", map[string]any{"email": "outage@example.com", "role": "admin"})
+	expect(t, "create member", r, 201, "")
+	var m struct {
+		Token string `json:"token"`
+	}
+	r.json(t, &m)
+	f := inject(g)
+	unknown, _ := keys.Generate(keys.PrefixLive)
+	f.set(func(f *faults) { f.down = true })
+	for what, r := range map[string]response{
+		"leak report of an uncached key": g.report(t, sc, "gh-current", reportBody(unknown)),
+		"member token check":             g.do("GET", "/admin/v1/members/me", http.Header{"Authorization": {"Bearer " + m.Token}}, nil),
+	} {
+		expect(t, what+" with the store down", r, 503, "service_unavailable")
+		if r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s with the store down: no Retry-After", what)
 		}
 	}
 }

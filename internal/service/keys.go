@@ -17,20 +17,12 @@ import (
 // remembered; after it the same key starts a new rotation.
 const IdempotencyTTL = 24 * time.Hour
 
-// KeyNotFound is the error of a key id that names no key.
-func KeyNotFound(id string) error {
-	return apierr.T(apierr.NotFound, i18n.M("admin.no_key_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_keys_lists.hint"))
-}
-
 func conflict(msg, hint i18n.Message) error { return apierr.T(apierr.Conflict, msg, hint) }
 
 // getKey reads key id inside tx, mapping a missing key to not_found.
 func getKey(ctx context.Context, tx store.Store, id string) (store.Key, error) {
 	k, err := tx.GetKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return k, KeyNotFound(id)
-	}
-	return k, err
+	return k, found(err, KeyNotFound(id))
 }
 
 // retryConflicts runs fn again (up to 3 times) when it lost a version race
@@ -158,7 +150,7 @@ func (s *Service) rotate(ctx context.Context, tx store.Store, who Who, id string
 				}
 				rot.Old, rot.New, rot.Replayed = old, nk, true
 				return nil
-			case !errors.Is(err, store.ErrNotFound):
+			case !missing(err):
 				return err
 			}
 			// The claim's work never finished (a claim stored outside a

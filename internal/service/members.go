@@ -2,10 +2,7 @@ package service
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
-	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/store"
 )
@@ -13,11 +10,6 @@ import (
 // ownersLock serializes the changes that could remove the last enabled
 // owner, across instances.
 const ownersLock = "members:owners"
-
-// MemberNotFound is the error of a member id that names no member.
-func MemberNotFound(id string) error {
-	return apierr.T(apierr.NotFound, i18n.M("admin.no_member_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_members_lists.hint"))
-}
 
 // keepAnOwner refuses a change that would leave no enabled owner besides
 // id. It runs inside the change's transaction, under ownersLock, so two
@@ -52,10 +44,8 @@ func (s *Service) UpdateMember(ctx context.Context, who Who, before, m store.Mem
 				return err
 			}
 		}
-		if err := tx.UpdateMember(ctx, m); errors.Is(err, store.ErrNotFound) {
-			return MemberNotFound(m.ID)
-		} else if err != nil {
-			return err
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return found(err, MemberNotFound(m.ID))
 		}
 		return s.audit(ctx, tx, who, "member.update", m.ID, detail)
 	})
@@ -70,20 +60,16 @@ func (s *Service) DeleteMember(ctx context.Context, who Who, id string) (store.M
 		if err = tx.Lock(ctx, ownersLock); err != nil {
 			return err
 		}
-		if m, err = tx.GetMember(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return MemberNotFound(id)
-		} else if err != nil {
-			return err
+		if m, err = tx.GetMember(ctx, id); err != nil {
+			return found(err, MemberNotFound(id))
 		}
 		if m.Role == store.RoleOwner && !m.Disabled {
 			if err := keepAnOwner(ctx, tx, m.ID); err != nil {
 				return err
 			}
 		}
-		if err := tx.DeleteMember(ctx, m.ID); errors.Is(err, store.ErrNotFound) {
-			return MemberNotFound(m.ID)
-		} else if err != nil {
-			return err
+		if err := tx.DeleteMember(ctx, m.ID); err != nil {
+			return found(err, MemberNotFound(m.ID))
 		}
 		return s.audit(ctx, tx, who, "member.delete", m.ID, map[string]any{"email": m.Email, "role": m.Role})
 	})

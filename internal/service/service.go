@@ -41,36 +41,6 @@ type Who struct {
 	SourceIP string
 }
 
-// ErrNoChange, returned by a change function, leaves the object as it is
-// and answers with it (an idempotent repeat): nothing is written or audited.
-var ErrNoChange = errors.New("no change")
-
-// RetryAfter is the Retry-After (seconds) of a change refused because the
-// store is unreachable.
-const RetryAfter = "5"
-
-// Unavailable is the error of a change refused because the store failed:
-// 503 service_unavailable with Retry-After, nothing applied.
-func Unavailable(err error) error {
-	return apierr.T(apierr.ServiceUnavailable, i18n.M("svc.the_gateway_s_database_did"), i18n.M("svc.retry_shortly_retry_after_get.hint")).WithCause(err).WithHeader("Retry-After", RetryAfter)
-}
-
-// Err maps an error to the catalogue, once: an *apierr.Error is kept,
-// store.ErrConflict becomes conflict, anything else is the store failing.
-func Err(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae *apierr.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	if errors.Is(err, store.ErrConflict) {
-		return apierr.T(apierr.Conflict, i18n.M("svc.another_change_of_the_same"), i18n.M("svc.read_the_object_again_and.hint")).WithCause(err)
-	}
-	return Unavailable(err)
-}
-
 func (s *Service) now() time.Time {
 	if s.Now == nil {
 		return time.Now().UTC()
