@@ -353,8 +353,11 @@ func parseTimeParam(q map[string][]string, name string) (time.Time, error) {
 func (s *Server) queryLogs(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.LogFilter{KeyID: q.Get("key_id"), Project: q.Get("project"), Projects: s.visibleProjects(r), Model: q.Get("model"),
-		Code: q.Get("error_code")}
+		Code: q.Get("error_code"), Charged: q.Get("charged")}
 	var err error
+	if v := f.Charged; v != "" && v != "yes" && v != "no" && v != "refunded" {
+		return invalid("charged", i18n.M("admin.logs.charged_is_not_a_value", i18n.Q("value", truncate(v, 40))), i18n.M("admin.logs.charged_values.hint"))
+	}
 	if f.Member, err = s.memberParam(r.Context(), q.Get("member")); err != nil {
 		return err
 	}

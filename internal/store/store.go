@@ -268,9 +268,12 @@ type LogFilter struct {
 	Model    string
 	Status   int
 	Code     string
-	Since    time.Time
-	Until    time.Time
-	Limit    int
+	// Charged, when set, keeps rows with this charged value (yes, no,
+	// refunded).
+	Charged string
+	Since   time.Time
+	Until   time.Time
+	Limit   int
 }
 
 // AuditEvent records who did what to which object, from where.
@@ -406,4 +409,5 @@ type Store interface {
 
 	InsertAudit(ctx context.Context, e AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	UISessionStore
 }

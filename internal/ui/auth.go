@@ -63,73 +63,72 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.signInForm(w, r, http.StatusTooManyRequests, i18n.M("ui.signin.rate_limited"))
 		return
 	}
-	sess, problem, err := s.authenticate(r)
+	memberID, fp, problem, err := s.authenticate(r)
 	if err != nil {
 		s.Log.Warn("dashboard sign-in: the store did not answer", "err", err)
 		s.signInForm(w, r, http.StatusServiceUnavailable, i18n.M("ui.signin.unavailable"))
 		return
 	}
-	if sess == nil {
+	if fp == "" {
 		s.signInForm(w, r, http.StatusUnauthorized, problem)
 		return
 	}
+	id, err := s.newSession(r.Context(), memberID, fp)
+	if err != nil {
+		s.Log.Warn("dashboard sign-in: cannot store the session", "err", err)
+		s.signInForm(w, r, http.StatusServiceUnavailable, i18n.M("ui.signin.unavailable"))
+		return
+	}
 	s.clearCookie(w, r, cookiePre)
-	s.setCookie(w, r, cookieSession, s.newSession(sess), 0)
+	s.setCookie(w, r, cookieSession, id, 0)
 	http.Redirect(w, r, "/ui/keys", http.StatusSeeOther)
 }
 
-// authenticate returns the session of a valid credential, or nil and what
-// to tell the person. The message never says which half was wrong.
-func (s *Server) authenticate(r *http.Request) (*session, i18n.Message, error) {
+// authenticate returns the member id ("" for the bootstrap owner) and the
+// credentials' fingerprint of a valid credential, or no fingerprint and
+// what to tell the person. The message never says which half was wrong.
+func (s *Server) authenticate(r *http.Request) (memberID, fingerprint string, problem i18n.Message, err error) {
 	ctx := r.Context()
 	if tok := strings.TrimSpace(r.PostFormValue("token")); tok != "" {
 		if strings.HasPrefix(tok, keys.PrefixLive) || strings.HasPrefix(tok, keys.PrefixTest) {
-			return nil, i18n.M("ui.signin.api_key"), nil
+			return "", "", i18n.M("ui.signin.api_key"), nil
 		}
 		h := sha256.Sum256([]byte(tok))
 		var zero [32]byte
 		if s.Admin.AdminTokenHash != zero && subtle.ConstantTimeCompare(h[:], s.Admin.AdminTokenHash[:]) == 1 {
-			return &session{actor: admin.Actor{ID: "bootstrap", Role: store.RoleOwner}}, i18n.Message{}, nil
+			return "", s.bootstrapFingerprint(), i18n.Message{}, nil
 		}
 		m, err := s.Store.GetMemberByTokenHash(ctx, fmt.Sprintf("%x", h))
 		if errors.Is(err, store.ErrNotFound) || err == nil && m.Disabled {
-			return nil, i18n.M("ui.signin.bad_token"), nil
+			return "", "", i18n.M("ui.signin.bad_token"), nil
 		}
 		if err != nil {
-			return nil, i18n.Message{}, err
+			return "", "", i18n.Message{}, err
 		}
-		return memberSession(m), i18n.Message{}, nil
+		return m.ID, memberFingerprint(m), i18n.Message{}, nil
 	}
 	email, pw := strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("password")
 	if email == "" || pw == "" {
-		return nil, i18n.M("ui.signin.missing"), nil
+		return "", "", i18n.M("ui.signin.missing"), nil
 	}
 	m, err := s.Store.GetMemberByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash()), []byte(pw))
-		return nil, i18n.M("ui.signin.bad_password"), nil
+		return "", "", i18n.M("ui.signin.bad_password"), nil
 	}
 	if err != nil {
-		return nil, i18n.Message{}, err
+		return "", "", i18n.Message{}, err
 	}
 	if !admin.CheckMemberPassword(m, pw) {
-		return nil, i18n.M("ui.signin.bad_password"), nil
+		return "", "", i18n.M("ui.signin.bad_password"), nil
 	}
-	return memberSession(m), i18n.Message{}, nil
+	return m.ID, memberFingerprint(m), i18n.Message{}, nil
 }
 
-func memberSession(m store.Member) *session {
-	return &session{actor: admin.Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects},
-		memberID: m.ID, tokenHash: m.TokenHash, pwHash: m.PasswordHash}
-}
-
-// signOut ends the session.
+// endSession signs the browser out: the row, its reveals and the cookie.
 func (q *req) endSession() {
-	if c, err := q.r.Cookie(cookieSession); err == nil {
-		h := sha256.Sum256([]byte(c.Value))
-		q.s.mu.Lock()
-		delete(q.s.sessions, h)
-		q.s.mu.Unlock()
+	if q.sess != nil {
+		q.s.dropSession(q.r.Context(), q.sess.hash)
 	}
 	q.s.clearCookie(q.w, q.r, cookieSession)
 }

@@ -176,32 +176,49 @@ func (s *Server) createKey(q *req) error {
 // sends the browser there. Reading it deletes it, so a reload, the back
 // button or any later page finds nothing.
 func (q *req) reveal(keyID string, rv reveal) {
+	q.redirect("/ui/keys/" + url.PathEscape(keyID) + "/shown/" + q.keep(rv))
+}
+
+// keep holds rv for the session's next page and returns its id.
+func (q *req) keep(rv reveal) string {
 	id := randomToken()[:22]
 	now := q.s.Now()
 	rv.at = now
 	q.s.mu.Lock()
-	if q.sess.reveals == nil {
-		q.sess.reveals = map[string]reveal{}
-	}
-	for k, o := range q.sess.reveals {
-		if now.Sub(o.at) > revealLifetime {
-			delete(q.sess.reveals, k)
+	defer q.s.mu.Unlock()
+	for h, m := range q.s.reveals { // bounded by their lifetime
+		for k, o := range m {
+			if now.Sub(o.at) > revealLifetime {
+				delete(m, k)
+			}
+		}
+		if len(m) == 0 {
+			delete(q.s.reveals, h)
 		}
 	}
-	q.sess.reveals[id] = rv
+	m := q.s.reveals[q.sess.hash]
+	if m == nil {
+		m = map[string]reveal{}
+		q.s.reveals[q.sess.hash] = m
+	}
+	m[id] = rv
+	return id
+}
+
+// take returns and forgets the session's reveal id.
+func (q *req) take(id string) (reveal, bool) {
+	q.s.mu.Lock()
+	rv, ok := q.s.reveals[q.sess.hash][id]
+	delete(q.s.reveals[q.sess.hash], id)
 	q.s.mu.Unlock()
-	q.redirect("/ui/keys/" + url.PathEscape(keyID) + "/shown/" + id)
+	if ok && q.s.Now().Sub(rv.at) > revealLifetime {
+		ok = false
+	}
+	return rv, ok
 }
 
 func (s *Server) shownPage(q *req) error {
-	id := q.r.PathValue("reveal")
-	s.mu.Lock()
-	rv, ok := q.sess.reveals[id]
-	delete(q.sess.reveals, id)
-	s.mu.Unlock()
-	if ok && s.Now().Sub(rv.at) > revealLifetime {
-		ok = false
-	}
+	rv, ok := q.take(q.r.PathValue("reveal"))
 	data := map[string]any{"KeyID": q.r.PathValue("id"), "Gone": !ok}
 	if ok {
 		data["Plain"], data["Display"], data["Note"], data["Incident"] = rv.plain, rv.display, rv.note, rv.incident
@@ -356,7 +373,11 @@ func (s *Server) incidentPage(q *req) error {
 }
 
 // logFilters are the request log filters the logs page passes on.
-var logFilters = []string{"key_id", "member", "model", "status", "error_code", "since", "until"}
+var logFilters = []string{"key_id", "member", "model", "status", "error_code", "since", "until", "charged"}
+
+// chargedValues are the charged filter's choices (a request log row's
+// charged field).
+var chargedValues = []string{"yes", "no", "refunded"}
 
 func (s *Server) logsPage(q *req) error {
 	in := q.r.URL.Query()
@@ -371,7 +392,7 @@ func (s *Server) logsPage(q *req) error {
 	var logs struct {
 		Data []wire.LogView `json:"data"`
 	}
-	data := map[string]any{"Filters": filters}
+	data := map[string]any{"Filters": filters, "ChargedValues": chargedValues}
 	if err := q.call("GET", "/admin/v1/logs?"+out.Encode(), nil, &logs); err != nil {
 		data["Problem"] = err.Error()
 	}

@@ -12,19 +12,23 @@
 // Sign-in is by email and password (the member's bcrypt hash) or by a
 // personal access token (kg_pat_… or KEYGATE_ADMIN_TOKEN). A session is a
 // random id in an HttpOnly, SameSite=Strict cookie (Secure behind TLS),
-// kept in memory only as its SHA-256; each request re-reads the member and
-// ends the session when it was disabled, re-tokened or given a new
-// password. Every POST carries the session's CSRF token; sign-in attempts
+// stored in the database only as its SHA-256 (ui_sessions), so every
+// instance knows it and it outlives a restart; each request re-reads the
+// member and ends the session when it was disabled, deleted, re-tokened or
+// given a new password. Every POST carries the session's CSRF token, a
+// digest of the cookie's value that is stored nowhere; sign-in attempts
 // are rate-limited per source address.
 package ui
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +61,12 @@ const (
 	sessionIdle    = 2 * time.Hour
 	sessionMax     = 12 * time.Hour
 	revealLifetime = 10 * time.Minute
-	maxSessions    = 10000
+	maxLimiters    = 10000
+	// touchEvery bounds the writes that keep a session alive: its last
+	// use is stored at most once a minute.
+	touchEvery = time.Minute
+	// sweepEvery bounds how often a sign-in removes expired sessions.
+	sweepEvery = 10 * time.Minute
 )
 
 // Cookie names.
@@ -83,23 +92,20 @@ type Server struct {
 	api      *http.ServeMux
 	pages    map[string]*template.Template
 	mu       sync.Mutex
-	sessions map[[32]byte]*session
 	limiters map[netip.Addr]*rate.Limiter
+	// reveals hold a key's or a token's plaintext between the POST that
+	// made it and the one page that shows it, by session id hash; reading
+	// one deletes it. They stay in this instance's memory only: a
+	// plaintext is never written to the database.
+	reveals   map[string]map[string]reveal
+	lastSweep time.Time
 }
 
-// session is one signed-in browser. Its id is known only to the browser;
-// the server keeps the id's SHA-256 as the map key.
+// session is one signed-in browser, as one request sees it.
 type session struct {
-	actor     admin.Actor
-	memberID  string // "" for KEYGATE_ADMIN_TOKEN
-	tokenHash string // the member's token hash at sign-in
-	pwHash    string // the member's password hash at sign-in
-	csrf      string
-	created   time.Time
-	seen      time.Time
-	// reveals hold a key's plaintext between the POST that made it and
-	// the one page that shows it; reading one deletes it.
-	reveals map[string]reveal
+	hash  string // hex SHA-256 of the cookie's value: the row's key
+	csrf  string // derived from the cookie's value, stored nowhere
+	actor admin.Actor
 }
 
 type reveal struct {
@@ -120,8 +126,8 @@ func (s *Server) init() {
 		}
 		s.api = http.NewServeMux()
 		s.Admin.Routes(s.api)
-		s.sessions = map[[32]byte]*session{}
 		s.limiters = map[netip.Addr]*rate.Limiter{}
+		s.reveals = map[string]map[string]reveal{}
 		s.pages = parsePages()
 	})
 }
@@ -261,47 +267,77 @@ func sameOrigin(r *http.Request) bool {
 
 // current returns the request's live session. A session ends when it is
 // idle or old, or when its member was disabled, deleted, re-tokened or
-// given a new password since sign-in.
+// given a new password since sign-in (its credentials' fingerprint no
+// longer matches), or, for the bootstrap owner, when KEYGATE_ADMIN_TOKEN
+// changed. An ended session's row is deleted.
 func (s *Server) current(r *http.Request) (*session, admin.Actor, bool) {
 	c, err := r.Cookie(cookieSession)
-	if err != nil || c.Value == "" {
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return nil, admin.Actor{}, false
 	}
-	h := sha256.Sum256([]byte(c.Value))
-	now := s.Now()
-	s.mu.Lock()
-	sess := s.sessions[h]
-	if sess != nil && (now.Sub(sess.seen) > sessionIdle || now.Sub(sess.created) > sessionMax) {
-		delete(s.sessions, h)
-		sess = nil
-	}
-	s.mu.Unlock()
-	if sess == nil {
+	ctx := r.Context()
+	h := hashID(c.Value)
+	now := s.Now().UTC()
+	row, err := s.Store.GetUISession(ctx, h, now)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.Log.Warn("dashboard: cannot read the session; signing out", "err", err)
+		}
 		return nil, admin.Actor{}, false
 	}
-	var fresh *admin.Actor
-	if sess.memberID != "" {
-		m, err := s.Store.GetMember(r.Context(), sess.memberID)
-		if err != nil || m.Disabled || m.TokenHash != sess.tokenHash || m.PasswordHash != sess.pwHash {
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				s.Log.Warn("dashboard: cannot check the session's member; signing out", "err", err)
-			}
-			s.mu.Lock()
-			delete(s.sessions, h)
-			s.mu.Unlock()
+	var actor admin.Actor
+	ended := false
+	if row.MemberID == "" {
+		ended = row.Fingerprint != s.bootstrapFingerprint()
+		actor = admin.Actor{ID: "bootstrap", Role: store.RoleOwner}
+	} else {
+		m, err := s.Store.GetMember(ctx, row.MemberID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.Log.Warn("dashboard: cannot check the session's member; signing out", "err", err)
 			return nil, admin.Actor{}, false
 		}
-		fresh = &admin.Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}
+		ended = err != nil || m.Disabled || subtle.ConstantTimeCompare([]byte(row.Fingerprint), []byte(memberFingerprint(m))) != 1
+		actor = admin.Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects} // role and projects as they are now
 	}
-	// Requests of one session run concurrently: its fields change under s.mu
-	// only, and each request works with its own copy of the actor.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess.seen = now
-	if fresh != nil {
-		sess.actor = *fresh // role and projects as they are now
+	if ended {
+		s.dropSession(ctx, h)
+		return nil, admin.Actor{}, false
 	}
-	return sess, sess.actor, true
+	if now.Sub(row.SeenAt) >= touchEvery {
+		exp := now.Add(sessionIdle)
+		if end := row.CreatedAt.Add(sessionMax); end.Before(exp) {
+			exp = end
+		}
+		if err := s.Store.TouchUISession(ctx, h, now, exp); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.Log.Warn("dashboard: cannot record the session's use", "err", err)
+		}
+	}
+	return &session{hash: h, csrf: csrfOf(c.Value), actor: actor}, actor, true
+}
+
+// hashID is the stored form of a session cookie's value.
+func hashID(v string) string {
+	h := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(h[:])
+}
+
+// csrfOf is the session's CSRF token: a digest of the cookie's value under
+// another label, so neither the table nor the page reveals the other.
+func csrfOf(v string) string {
+	h := sha256.Sum256([]byte("keygate-ui-csrf\x00" + v))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// memberFingerprint digests the credentials a member signs in with: it
+// changes with a new token or a new password.
+func memberFingerprint(m store.Member) string {
+	h := sha256.Sum256([]byte("member\x00" + m.ID + "\x00" + m.TokenHash + "\x00" + m.PasswordHash))
+	return hex.EncodeToString(h[:])
+}
+
+func (s *Server) bootstrapFingerprint() string {
+	h := sha256.Sum256(append([]byte("bootstrap\x00"), s.Admin.AdminTokenHash[:]...))
+	return hex.EncodeToString(h[:])
 }
 
 func randomToken() string {
@@ -312,28 +348,41 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newSession stores a session and returns the cookie value.
-func (s *Server) newSession(sess *session) string {
+// newSession stores a session for memberID ("" for the bootstrap owner)
+// with the fingerprint of its credentials and returns the cookie value.
+// Now and then it also removes the sessions that have expired.
+func (s *Server) newSession(ctx context.Context, memberID, fingerprint string) (string, error) {
 	id := randomToken()
-	now := s.Now()
-	sess.created, sess.seen, sess.csrf = now, now, randomToken()
+	now := s.Now().UTC()
+	row := store.UISession{IDHash: hashID(id), MemberID: memberID, Fingerprint: fingerprint,
+		CreatedAt: now, SeenAt: now, ExpiresAt: now.Add(min(sessionIdle, sessionMax))}
+	if err := s.Store.CreateUISession(ctx, row); err != nil {
+		return "", err
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.sessions) >= maxSessions {
-		for h, o := range s.sessions { // drop the expired ones; then the oldest half
-			if now.Sub(o.seen) > sessionIdle || now.Sub(o.created) > sessionMax {
-				delete(s.sessions, h)
-			}
-		}
-		for h := range s.sessions {
-			if len(s.sessions) < maxSessions/2 {
-				break
-			}
-			delete(s.sessions, h)
+	sweep := now.Sub(s.lastSweep) >= sweepEvery
+	if sweep {
+		s.lastSweep = now
+	}
+	s.mu.Unlock()
+	if sweep {
+		if n, err := s.Store.DeleteExpiredUISessions(ctx, now); err != nil {
+			s.Log.Warn("dashboard: cannot remove expired sessions", "err", err)
+		} else if n > 0 {
+			s.Log.Info("dashboard: removed expired sessions", "n", n)
 		}
 	}
-	s.sessions[sha256.Sum256([]byte(id))] = sess
-	return id
+	return id, nil
+}
+
+// dropSession deletes a session's row and its pending reveals.
+func (s *Server) dropSession(ctx context.Context, h string) {
+	if err := s.Store.DeleteUISession(context.WithoutCancel(ctx), h); err != nil {
+		s.Log.Warn("dashboard: cannot delete an ended session", "err", err)
+	}
+	s.mu.Lock()
+	delete(s.reveals, h)
+	s.mu.Unlock()
 }
 
 // secureCookie: the browser reached us over TLS (directly or through a
@@ -380,7 +429,7 @@ func (s *Server) allow(addr netip.Addr) bool {
 	defer s.mu.Unlock()
 	l := s.limiters[addr]
 	if l == nil {
-		if len(s.limiters) >= maxSessions { // bounded: forget every full bucket
+		if len(s.limiters) >= maxLimiters { // bounded: forget every full bucket
 			for a, o := range s.limiters {
 				if o.Tokens() >= float64(s.SignInBurst) {
 					delete(s.limiters, a)

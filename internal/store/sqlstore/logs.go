@@ -203,6 +203,9 @@ func (s *Store) QueryLogs(ctx context.Context, f store.LogFilter) ([]store.Reque
 	if f.Code != "" {
 		add(`error_code = ?`, f.Code)
 	}
+	if f.Charged != "" {
+		add(`charged = ?`, f.Charged)
+	}
 	if !f.Since.IsZero() {
 		add(`time >= ?`, ms(f.Since))
 	}

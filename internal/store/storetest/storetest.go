@@ -192,7 +192,7 @@ func Run(t *testing.T, st store.Store) {
 			rows = append(rows, store.RequestLog{RequestID: fmt.Sprintf("req_%03d", i), Time: now.Add(time.Duration(i) * time.Millisecond),
 				KeyID: "key_1", Model: "m1", Status: 200, InputTokens: i, CostUSD: 0.001, Charged: "yes", Stream: i%2 == 0})
 		}
-		rows[3].Status, rows[3].ErrorCode = 401, "key_disabled"
+		rows[3].Status, rows[3].ErrorCode, rows[3].Charged = 401, "key_disabled", "no"
 		must(t, st.InsertLogs(ctx, rows))
 		must(t, st.InsertLogs(ctx, rows[:10]))  // a retried batch duplicates nothing
 		must(t, st.InsertLogs(ctx, rows[:150])) // also through the prepared statement
@@ -208,6 +208,11 @@ func Run(t *testing.T, st store.Store) {
 		must(t, err)
 		if len(bad) != 1 || bad[0].ErrorCode != "key_disabled" {
 			t.Fatalf("status filter: %+v", bad)
+		}
+		unbilled, err := st.QueryLogs(ctx, store.LogFilter{KeyID: "key_1", Charged: "no"})
+		must(t, err)
+		if len(unbilled) != 1 || unbilled[0].RequestID != "req_003" {
+			t.Fatalf("charged filter: %d rows, want req_003 only", len(unbilled))
 		}
 		window, err := st.QueryLogs(ctx, store.LogFilter{Since: now.Add(10 * time.Millisecond), Until: now.Add(20 * time.Millisecond)})
 		must(t, err)
@@ -235,6 +240,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("rotation usage", func(t *testing.T) { runRotationUsage(t, st) })
 	t.Run("transactions", func(t *testing.T) { runTx(t, st) })
 	t.Run("lapsing claims", func(t *testing.T) { runClaimFor(t, st) })
+	t.Run("dashboard sessions", func(t *testing.T) { runUISessions(t, st) })
 }
 
 func must(t *testing.T, err error) {
