@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/testredis"
 )
 
 // A hold left by an instance killed mid-call lapses on its own HoldFor,
@@ -90,5 +91,66 @@ func TestRestartReleasesOwnHolds(t *testing.T) {
 				t.Fatalf("spent %d, %v; want $0.004", spent, err)
 			}
 		})
+	}
+}
+
+// In Redis too, each hold has its own expiry: the hold of an instance
+// killed mid-call lapses after HoldFor while other instances' reservations
+// keep arriving on the same budget every 50 ms (a shared expiry on the
+// budget was pushed forward by each of them, so the leaked hold held the
+// budget for as long as traffic lasted).
+func TestRedisLeakedHoldLapsesUnderTraffic(t *testing.T) {
+	c := testredis.Client(t, 12)
+	st := openStores(t)["sqlite"]
+	ctx := context.Background()
+	budget := []ledger.Budget{{Scope: ledger.ScopeKey, Subject: "key_redis_hold", Period: ledger.Monthly, Limit: ledger.FromUSD(0.05)}}
+	mk := func() *ledger.Ledger {
+		return &ledger.Ledger{Primary: &ledger.Redis{Client: c, Pending: ledger.NewPending(st, nil), HoldFor: time.Second}}
+	}
+	killed := mk()
+	if _, err := killed.Reserve(ctx, budget, ledger.FromUSD(0.0417)); err != nil {
+		t.Fatal(err)
+	}
+	// The holder dies: its reservation is never settled.
+	live := mk()
+	var ex *ledger.Exhausted
+	if _, err := live.Reserve(ctx, budget, ledger.FromUSD(0.045)); !errors.As(err, &ex) || ex.Reserved != ledger.FromUSD(0.0417) {
+		t.Fatalf("while the holder's hold is fresh: %v, want Exhausted with $0.0417 held", err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for calls := 0; ; calls++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d reservations over 15 s the killed holder's hold (HoldFor 1 s) still holds the budget: %v", calls, ex)
+		}
+		r, err := live.Reserve(ctx, budget, ledger.FromUSD(0.001))
+		if err != nil {
+			t.Fatalf("steady traffic: %v", err)
+		}
+		if err := r.Settle(ctx, ledger.FromUSD(0.0001)); err != nil {
+			t.Fatal(err)
+		}
+		big, err := live.Reserve(ctx, budget, ledger.FromUSD(0.045))
+		if err == nil {
+			_ = big.Settle(ctx, 0)
+			break
+		}
+		if !errors.As(err, &ex) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A hold settled after it lapsed is not taken out twice: a fresh hold
+	// of the live instance still counts in full.
+	r1, err := live.Reserve(ctx, budget, ledger.FromUSD(0.02))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := ledger.WindowOf(budget[0], time.Now())
+	if _, held, err := live.Primary.Spent(ctx, w); err != nil || held != ledger.FromUSD(0.02) {
+		t.Fatalf("held %d, %v; want only the live $0.02", held, err)
+	}
+	_ = r1.Settle(ctx, 0)
+	if _, held, err := live.Primary.Spent(ctx, w); err != nil || held != 0 {
+		t.Fatalf("held %d after every live call settled, %v; want 0", held, err)
 	}
 }

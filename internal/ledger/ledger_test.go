@@ -22,7 +22,7 @@ import (
 
 // openStores opens a fresh SQLite file, and a fresh PostgreSQL schema when
 // KEYGATE_TEST_POSTGRES is set.
-func openStores(t *testing.T) map[string]*sqlstore.Store {
+func openStores(t testing.TB) map[string]*sqlstore.Store {
 	t.Helper()
 	dsns := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "keygate.db")}
 	if pg := os.Getenv("KEYGATE_TEST_POSTGRES"); pg != "" {
@@ -42,7 +42,7 @@ func openStores(t *testing.T) map[string]*sqlstore.Store {
 	return out
 }
 
-func freshSchema(t *testing.T, dsn string) string {
+func freshSchema(t testing.TB, dsn string) string {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -6,51 +6,85 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/keygate/keygate/internal/ids"
 )
 
-// reserveScript holds ARGV[1] on every budget hash in KEYS if it fits each
-// limit (ARGV[2+2i-1]), all or none. A hash holds s (spend), r (held by
-// calls in flight) and u (when the holds lapse, ms on Redis' clock: holds
-// of an instance that died mid-call do not hold the budget forever). A
+// reserveScript holds ARGV[1] on every budget hash in KEYS[1..n] if it fits
+// each limit (ARGV[4+2(i-1)]), all or none. A hash holds s (spend) and r
+// (held by calls in flight); KEYS[n+i] is the budget's sorted set of holds,
+// each member "id:amount" scored by when it lapses (ms on Redis' clock), so
+// the hold of an instance that died mid-call lapses on its own expiry
+// however much traffic follows: every call trims the lapsed holds (at most
+// 64 per budget and call) out of r. A hash from before per-hold expiry
+// carries one shared lapse time u; once it passes, r is reset as then. A
 // missing hash answers {-1, i}: the caller seeds it from the database.
 var reserveScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local amt, hold = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 1, #KEYS do
+local amt, hold, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local n = #KEYS / 2
+for i = 1, n do
   if redis.call('EXISTS', KEYS[i]) == 0 then return {-1, i - 1, 0, 0} end
 end
 local held = {}
-for i = 1, #KEYS do
+for i = 1, n do
   local v = redis.call('HMGET', KEYS[i], 's', 'r', 'u')
-  local s, r, u = tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')
-  if u < now then r = 0 end
-  local lim = tonumber(ARGV[1 + 2 * i])
+  local s, r = tonumber(v[1] or '0'), tonumber(v[2] or '0')
+  local trimmed = false
+  if v[3] and tonumber(v[3]) < now then
+    r = 0
+    redis.call('DEL', KEYS[n + i])
+    redis.call('HDEL', KEYS[i], 'u')
+    trimmed = true
+  end
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[n + i], '-inf', '(' .. now, 'LIMIT', 0, 64)
+  if #gone > 0 then
+    for _, m in ipairs(gone) do
+      r = r - tonumber(string.match(m, ':(%d+)$') or '0')
+    end
+    redis.call('ZREM', KEYS[n + i], unpack(gone))
+    trimmed = true
+  end
+  if r < 0 then r = 0 end
+  if trimmed then redis.call('HSET', KEYS[i], 'r', string.format('%d', r)) end
+  local lim = tonumber(ARGV[2 + 2 * i])
   if s >= lim or s + r + amt > lim then return {0, i - 1, s, r} end
   held[i] = r
 end
-for i = 1, #KEYS do
-  redis.call('HSET', KEYS[i], 'r', string.format('%d', held[i] + amt), 'u', string.format('%d', now + hold))
-  local ttl = tonumber(ARGV[2 + 2 * i])
+for i = 1, n do
+  redis.call('HSET', KEYS[i], 'r', string.format('%d', held[i] + amt))
+  local ttl = tonumber(ARGV[3 + 2 * i])
+  if amt > 0 then
+    redis.call('ZADD', KEYS[n + i], now + hold, id .. ':' .. ARGV[1])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[n + i], ttl) end
+  end
   if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 return {1, 0, 0, 0}
 `)
 
-// settleScript releases ARGV[1] and adds ARGV[2] to the spend of every
-// budget hash in KEYS, answering each spend after it (-1 when the hash is
-// gone: the database has the spend and will seed it again).
+// settleScript releases hold ARGV[1] ("id:amount") and adds ARGV[2] to
+// the spend of every budget hash in KEYS[1..n], answering each spend after
+// it (-1 when the hash is gone: the database has the spend and will seed
+// it again). A hold that already lapsed (trimmed by a reservation) was
+// taken out of r then, and is not taken out twice.
 var settleScript = redis.NewScript(`
+local n = #KEYS / 2
+local amt = tonumber(ARGV[3])
 local out = {}
-for i = 1, #KEYS do
+for i = 1, n do
   if redis.call('EXISTS', KEYS[i]) == 1 then
-    local r = tonumber(redis.call('HGET', KEYS[i], 'r') or '0') - tonumber(ARGV[1])
-    if r < 0 then r = 0 end
-    redis.call('HSET', KEYS[i], 'r', string.format('%d', r))
+    if amt > 0 and redis.call('ZREM', KEYS[n + i], ARGV[1]) == 1 then
+      local r = tonumber(redis.call('HGET', KEYS[i], 'r') or '0') - amt
+      if r < 0 then r = 0 end
+      redis.call('HSET', KEYS[i], 'r', string.format('%d', r))
+    end
     out[i] = redis.call('HINCRBY', KEYS[i], 's', ARGV[2])
   else
     out[i] = -1
@@ -103,18 +137,30 @@ func (r *Redis) seed(ctx context.Context, w Window, ttl time.Duration) error {
 	return err
 }
 
+// holdKey is the sorted set of a budget hash's holds.
+func holdKey(k string) string { return k + ":h" }
+
+// holdSeq numbers this process's Redis holds; with the random prefix of
+// ids.Request they are unique across instances without a syscall.
+var (
+	holdSeq    atomic.Uint64
+	holdPrefix = ids.New("hold") + "."
+)
+
 // Reserve implements Backend.
 func (r *Redis) Reserve(ctx context.Context, res *Reservation) error {
 	hold := r.HoldFor
 	if hold <= 0 {
 		hold = 15 * time.Minute
 	}
-	keys := make([]string, res.N)
-	args := make([]any, 2, 2+2*res.N)
-	args[0], args[1] = res.Amount, hold.Milliseconds()
+	keys := make([]string, 2*res.N)
+	res.holdID = holdPrefix + strconv.FormatUint(holdSeq.Add(1), 36)
+	args := make([]any, 3, 3+2*res.N)
+	args[0], args[1], args[2] = res.Amount, hold.Milliseconds(), res.holdID
 	ttls := make([]time.Duration, res.N)
 	for i := 0; i < res.N; i++ {
 		keys[i] = r.key(res.Windows[i])
+		keys[res.N+i] = holdKey(keys[i])
 		if !res.Ends[i].IsZero() {
 			// Keep a window a day past its end: late settles still find it.
 			ttls[i] = time.Until(res.Ends[i]) + 24*time.Hour
@@ -149,12 +195,14 @@ func (r *Redis) Reserve(ctx context.Context, res *Reservation) error {
 // so a Redis failure here loses nothing; the hold then lapses by itself.
 func (r *Redis) Settle(ctx context.Context, res *Reservation, actual int64) ([MaxBudgets]int64, error) {
 	var after [MaxBudgets]int64
-	keys := make([]string, res.N)
+	keys := make([]string, 2*res.N)
 	for i := 0; i < res.N; i++ {
 		r.Pending.Add(res.Windows[i], actual)
 		keys[i] = r.key(res.Windows[i])
+		keys[res.N+i] = holdKey(keys[i])
 	}
-	v, err := settleScript.Run(ctx, r.Client, keys, res.Amount, actual).Int64Slice()
+	amount := strconv.FormatInt(res.Amount, 10)
+	v, err := settleScript.Run(ctx, r.Client, keys, res.holdID+":"+amount, actual, amount).Int64Slice()
 	if err != nil || len(v) != res.N {
 		if r.Log != nil {
 			r.Log.Warn("budget hold in Redis not released (it lapses by itself); the spend is recorded in the database", "err", err)
