@@ -3,12 +3,14 @@ package events
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
@@ -19,6 +21,13 @@ type Postgres struct {
 	dsn     string
 	db      *sql.DB
 	channel string
+	// Keepalive is how long the listening connection may be silent before
+	// it is pinged (default 300 ms); a ping unanswered within PingTimeout
+	// (default 500 ms) means the connection died without closing (a
+	// half-open TCP connection, a NAT or proxy that dropped it): it is
+	// replaced and what it missed re-read, so revocation through
+	// PostgreSQL stays within about a second.
+	Keepalive, PingTimeout time.Duration
 }
 
 // NewPostgres connects the publishing side and creates the sequence.
@@ -60,33 +69,68 @@ func (p *Postgres) Publish(ctx context.Context, instance, kind, id string) (int6
 
 // Run implements Bus on a dedicated connection.
 func (p *Postgres) Run(ctx context.Context, fn func(Event), connected func(bool)) {
+	idle, pingFor := p.Keepalive, p.PingTimeout
+	if idle <= 0 {
+		idle = 300 * time.Millisecond
+	}
+	if pingFor <= 0 {
+		pingFor = 500 * time.Millisecond
+	}
 	for ctx.Err() == nil {
-		conn, err := pgx.Connect(ctx, p.dsn)
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		conn, err := pgx.Connect(cctx, p.dsn)
+		if err == nil {
+			_, err = conn.Exec(cctx, "LISTEN "+p.channel)
+			if err != nil {
+				closeConn(conn)
+			}
+		}
+		cancel()
 		if err != nil {
 			connected(false)
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		if _, err := conn.Exec(ctx, "LISTEN "+p.channel); err != nil {
-			conn.Close(context.Background())
-			connected(false)
-			sleep(ctx, 500*time.Millisecond)
-			continue
-		}
 		connected(true)
-		for {
-			n, err := conn.WaitForNotification(ctx)
-			if err != nil {
-				break
-			}
-			if ev, err := decode(n.Payload); err == nil {
-				fn(ev)
-			}
-		}
-		conn.Close(context.Background())
+		p.listen(ctx, conn, fn, idle, pingFor)
+		closeConn(conn)
 		connected(false)
 		sleep(ctx, 200*time.Millisecond)
 	}
+}
+
+// listen delivers notifications until the connection fails, ctx ends, or
+// the connection, silent for idle, does not answer a ping within pingFor.
+func (p *Postgres) listen(ctx context.Context, conn *pgx.Conn, fn func(Event), idle, pingFor time.Duration) {
+	for {
+		wctx, cancel := context.WithTimeout(ctx, idle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err == nil {
+			if ev, err := decode(n.Payload); err == nil {
+				fn(ev)
+			}
+			continue
+		}
+		if ctx.Err() != nil || !pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		// Silent for idle: a live connection answers a ping at once.
+		pctx, cancel := context.WithTimeout(ctx, pingFor)
+		err = conn.Ping(pctx)
+		cancel()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// closeConn closes a listening connection without waiting on one that
+// stopped answering.
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_ = conn.Close(ctx)
 }
 
 // Name implements Bus.
