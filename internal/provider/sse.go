@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 )
 
 // MaxEventBytes bounds one SSE event: an upstream that sends a larger one is
@@ -49,9 +50,37 @@ func (s *SSEReader) TakeRaw() []byte {
 // upstream.
 func (s *SSEReader) OnIdle(f func()) { s.idle = f }
 
-// NewSSEReader reads events from r.
+// sseBufSize is a reader's line buffer: every line up to this size is read
+// in place, a longer one is gathered (rare: Anthropic and OpenAI send big
+// tool arguments in small deltas). It is held for the whole life of a
+// stream, so it is what each open converted stream costs.
+const sseBufSize = 8 << 10
+
+// sseBufs holds the line buffers of released readers: a converted stream
+// otherwise allocated (and the GC cleared) 16 KiB per call.
+var sseBufs = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, sseBufSize) }}
+
+// ErrReaderReleased is what a reader returns once Release gave its buffer
+// back.
+var ErrReaderReleased = errors.New("SSE reader used after release")
+
+// NewSSEReader reads events from r. Call Release when done with it.
 func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{br: bufio.NewReaderSize(r, 16<<10)}
+	br := sseBufs.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &SSEReader{br: br}
+}
+
+// Release returns the reader's buffer for another stream; any later read
+// returns ErrReaderReleased. It must not be called while a read is under
+// way, and the slices Next and TakeRaw returned are invalid after it.
+func (s *SSEReader) Release() {
+	if s.br == nil {
+		return
+	}
+	s.br.Reset(nil)
+	sseBufs.Put(s.br)
+	s.br = nil
 }
 
 // Next returns the next event's type ("" when the event had no event: line)
@@ -115,6 +144,9 @@ func (s *SSEReader) Next() (event string, data []byte, err error) {
 // lineBuffered reports whether a whole line is already buffered, so the
 // next ReadSlice returns without reading from the upstream.
 func (s *SSEReader) lineBuffered() bool {
+	if s.br == nil {
+		return false
+	}
 	n := s.br.Buffered()
 	if n == 0 {
 		return false
@@ -127,6 +159,9 @@ func (s *SSEReader) lineBuffered() bool {
 func (s *SSEReader) readLine() ([]byte, error) {
 	var long []byte
 	for {
+		if s.br == nil {
+			return nil, ErrReaderReleased
+		}
 		if s.idle != nil && !s.lineBuffered() {
 			s.idle()
 		}

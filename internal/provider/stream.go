@@ -69,8 +69,13 @@ func (s *SSEStream) OnIdle(f func()) { s.r.OnIdle(f) }
 // Usage returns the usage the decoder saw.
 func (s *SSEStream) Usage() (Usage, bool) { return s.dec.Usage() }
 
-// Close releases the body.
-func (s *SSEStream) Close() error { return s.body.Close() }
+// Close releases the body and the reader's buffer. The stream must not be
+// read during or after it.
+func (s *SSEStream) Close() error {
+	err := s.body.Close()
+	s.r.Release()
+	return err
+}
 
 // ErrorParser reads an upstream error body into its type and message.
 type ErrorParser func(body []byte) (typ, msg string)

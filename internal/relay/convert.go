@@ -385,6 +385,7 @@ func (rl *Relay) streamNative(ctx context.Context, w http.ResponseWriter, resp *
 	rc := http.NewResponseController(w)
 	dec := req.Native.NewDecoder()
 	sr := provider.NewSSEReader(resp.Body)
+	defer sr.Release()
 	sr.Capture()
 	// The upstream's bytes go out as it wrote them, whole lines at a time:
 	// after each event, and before any read that would wait (so a comment
