@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 // adminClient is a small client of the admin API. State-changing commands
@@ -18,6 +19,7 @@ import (
 type adminClient struct {
 	base  string
 	token string
+	lang  i18n.Lang
 	http  *http.Client
 }
 
@@ -38,10 +40,22 @@ func newAdminClient(addr string) (*adminClient, error) {
 	}
 	tok := strings.TrimSpace(getenv("KEYGATE_ADMIN_TOKEN"))
 	if tok == "" {
-		return nil, errors.New("KEYGATE_ADMIN_TOKEN is not set: export the owner token the gateway printed on first start (or a member's kg_pat_ token)")
+		return nil, errors.New(i18n.M("cli.no_token").Render(cliLang()))
 	}
-	return &adminClient{base: strings.TrimRight(addr, "/"), token: tok, http: &http.Client{Timeout: 60 * time.Second}}, nil
+	return &adminClient{base: strings.TrimRight(addr, "/"), token: tok, lang: cliLang(), http: &http.Client{Timeout: 60 * time.Second}}, nil
 }
+
+// wrapErr is an error whose text is msg (already in the reader's language)
+// and which still unwraps to err, so callers can test for its cause.
+func wrapErr(msg string, err error) error { return &wrappedErr{msg, err} }
+
+type wrappedErr struct {
+	msg string
+	err error
+}
+
+func (e *wrappedErr) Error() string { return e.msg }
+func (e *wrappedErr) Unwrap() error { return e.err }
 
 // apiError is an error answer of the gateway.
 type apiError struct {
@@ -53,15 +67,16 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string {
+	l := cliLang()
 	s := e.Message
 	if e.Code != "" {
 		s += " (" + e.Code + ")"
 	}
 	if e.Hint != "" {
-		s += "\n  hint: " + e.Hint
+		s += "\n  " + i18n.M("cli.error.hint", i18n.S("hint", e.Hint)).Render(l)
 	}
 	if e.Request != "" {
-		s += "\n  request id: " + e.Request
+		s += "\n  " + i18n.M("cli.error.request_id", i18n.S("id", e.Request)).Render(l)
 	}
 	return s
 }
@@ -78,24 +93,27 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return nil, fmt.Errorf("KEYGATE_ADDR %q is not a usable URL: %w", c.base, err)
+		return nil, wrapErr(i18n.M("cli.bad_addr", i18n.Q("addr", c.base), i18n.S("err", err.Error())).Render(c.lang), err)
 	}
 	for k, vs := range hdr {
 		req.Header[k] = vs
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("User-Agent", "keygate-cli")
+	if req.Header.Get("Accept-Language") == "" {
+		req.Header.Set("Accept-Language", string(c.lang))
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the gateway at %s (KEYGATE_ADDR): %w", c.base, err)
+		return nil, wrapErr(i18n.M("cli.unreachable", i18n.S("addr", c.base), i18n.S("err", err.Error())).Render(c.lang), err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return resp.Header, fmt.Errorf("read the gateway's answer: %w", err)
+		return resp.Header, wrapErr(i18n.M("cli.read_answer", i18n.S("err", err.Error())).Render(c.lang), err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -107,8 +125,9 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 			} `json:"error"`
 		}
 		if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
-			return resp.Header, &apiError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s answered %s", method, path, resp.Status),
-				Hint: "check that KEYGATE_ADDR points at a keygate gateway"}
+			return resp.Header, &apiError{Status: resp.StatusCode,
+				Message: i18n.M("cli.not_keygate", i18n.S("method", method), i18n.S("path", path), i18n.S("status", resp.Status)).Render(c.lang),
+				Hint:    i18n.M("cli.not_keygate.hint").Render(c.lang)}
 		}
 		return resp.Header, &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Hint: e.Error.Hint,
 			Request: e.Error.RequestID}
@@ -119,7 +138,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 			return resp.Header, nil
 		}
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.Header, fmt.Errorf("decode the gateway's answer to %s %s: %w", method, path, err)
+			return resp.Header, wrapErr(i18n.M("cli.decode_answer", i18n.S("method", method), i18n.S("path", path), i18n.S("err", err.Error())).Render(c.lang), err)
 		}
 	}
 	return resp.Header, nil

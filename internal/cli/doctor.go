@@ -50,7 +50,7 @@ asked for its messages and hints in the same language.`,
 			if baseURL == "" {
 				baseURL = doctorEnv("KEYGATE_BASE_URL", "OPENAI_BASE_URL")
 			}
-			lang := doctorLang()
+			lang := cliLang()
 			if baseURL == "" {
 				return &exitError{code: 2, msg: i18n.M("doctor.cli.no_base").Render(lang)}
 			}
@@ -69,18 +69,6 @@ asked for its messages and hints in the same language.`,
 	f.StringVar(&model, "model", "", "model to check (default: the first one the key may use)")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each HTTP request")
 	return cmd
-}
-
-// doctorLang is the language of doctor's output: KEYGATE_LANG, else the
-// locale in POSIX order (LC_ALL, LC_MESSAGES, LANG); English otherwise.
-func doctorLang() i18n.Lang {
-	for _, name := range []string{"KEYGATE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := getenv(name); v != "" {
-			l, _ := i18n.Parse(v)
-			return l
-		}
-	}
-	return i18n.EN
 }
 
 // doctorEnv returns the first non-empty environment variable of names.

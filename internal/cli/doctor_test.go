@@ -27,8 +27,8 @@ func TestDoctorLang(t *testing.T) {
 		t.Setenv("LC_ALL", tc.lcAll)
 		t.Setenv("LC_MESSAGES", tc.lcMessages)
 		t.Setenv("LANG", tc.lang)
-		if got := doctorLang(); got != tc.want {
-			t.Errorf("%+v: doctorLang() = %s, want %s", tc, got, tc.want)
+		if got := cliLang(); got != tc.want {
+			t.Errorf("%+v: cliLang() = %s, want %s", tc, got, tc.want)
 		}
 	}
 }

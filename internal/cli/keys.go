@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/wire"
 )
 
@@ -127,43 +128,48 @@ func orDash(s string) string {
 }
 
 func writeKeyDetail(w io.Writer, k wire.KeyView) {
+	l := cliLang()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
-	row("id", k.ID)
-	row("display", k.Display)
-	row("env", k.Env)
-	row("state", k.State)
+	row := func(label i18n.Message, v string) { fmt.Fprintf(tw, "%s\t%s\n", label.Render(l), v) }
+	by := func(t *time.Time, who string) string {
+		return i18n.M("cli.key.by", i18n.S("when", fmtTime(t)), i18n.S("who", orDash(who))).Render(l)
+	}
+	row(i18n.M("cli.key.id"), k.ID)
+	row(i18n.M("cli.key.display"), k.Display)
+	row(i18n.M("cli.key.env"), k.Env)
+	row(i18n.M("cli.key.state"), k.State)
 	if k.StateAt != nil {
-		row("state since", fmtTime(k.StateAt)+" by "+orDash(k.StateBy))
+		row(i18n.M("cli.key.state_since"), by(k.StateAt, k.StateBy))
 	}
 	if k.StateReason != "" {
-		row("reason", k.StateReason)
+		row(i18n.M("cli.key.reason"), k.StateReason)
 	}
 	if k.GraceUntil != nil {
-		row("grace until", fmtTime(k.GraceUntil))
+		row(i18n.M("cli.key.grace_until"), fmtTime(k.GraceUntil))
 	}
 	if k.ReplacedBy != "" {
-		row("replaced by", k.ReplacedBy)
+		row(i18n.M("cli.key.replaced_by"), k.ReplacedBy)
 	}
 	if k.RotatedFrom != "" {
-		row("rotated from", k.RotatedFrom)
+		row(i18n.M("cli.key.rotated_from"), k.RotatedFrom)
 	}
-	row("name", orDash(k.Name))
-	row("project", k.Project)
-	row("group", k.Group)
-	row("models", orDash(strings.Join(k.Models, ", ")))
-	row("allowed ips", orDash(strings.Join(k.AllowedIPs, ", ")))
-	row("expires", fmtTime(k.ExpiresAt))
+	row(i18n.M("cli.key.name"), orDash(k.Name))
+	row(i18n.M("cli.key.project"), k.Project)
+	row(i18n.M("cli.key.group"), k.Group)
+	row(i18n.M("cli.key.models"), orDash(strings.Join(k.Models, ", ")))
+	row(i18n.M("cli.key.allowed_ips"), orDash(strings.Join(k.AllowedIPs, ", ")))
+	row(i18n.M("cli.key.expires"), fmtTime(k.ExpiresAt))
 	if k.Budget != nil {
-		row("budget", fmt.Sprintf("$%.2f %s", k.Budget.LimitUSD, k.Budget.Period))
+		row(i18n.M("cli.key.budget"), i18n.M("cli.key.budget_value",
+			i18n.S("usd", strconv.FormatFloat(k.Budget.LimitUSD, 'f', 2, 64)), i18n.S("period", k.Budget.Period)).Render(l))
 	}
 	if k.RPM > 0 || k.TPM > 0 {
-		row("limits", fmt.Sprintf("%d rpm, %d tpm", k.RPM, k.TPM))
+		row(i18n.M("cli.key.limits"), i18n.M("cli.key.limits_value", i18n.N("rpm", k.RPM), i18n.N("tpm", k.TPM)).Render(l))
 	}
 	if k.Concurrency > 0 {
-		row("concurrency", fmt.Sprintf("%d calls in flight per instance", k.Concurrency))
+		row(i18n.M("cli.key.concurrency"), i18n.M("cli.key.concurrency_value", i18n.N("n", k.Concurrency)).Render(l))
 	}
-	row("created", fmtTime(&k.CreatedAt)+" by "+orDash(k.CreatedBy))
+	row(i18n.M("cli.key.created"), by(&k.CreatedAt, k.CreatedBy))
 	tw.Flush()
 }
 
@@ -173,7 +179,7 @@ func printSecretOnce(w io.Writer, k wire.KeyView) {
 	if k.Key == "" {
 		return
 	}
-	fmt.Fprintf(w, "\nThe key is shown ONCE; store it in your secret manager now:\n\n    %s\n\n", k.Key)
+	fmt.Fprintf(w, "\n%s\n\n    %s\n\n", i18n.M("cli.key.shown_once").Render(cliLang()), k.Key)
 }
 
 func keyFlags(cmd *cobra.Command) {
@@ -293,7 +299,7 @@ func keysListCmd(af *adminFlags) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tKEY\tENV\tSTATE\tPROJECT\tGROUP\tNAME\tEXPIRES\tCREATED")
+				fmt.Fprintln(tw, i18n.M("cli.key.list_header").Render(cliLang()))
 				for _, k := range out.Data {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Display, k.Env, k.State, k.Project, k.Group,
 						orDash(k.Name), fmtTime(k.ExpiresAt), k.CreatedAt.UTC().Format("2006-01-02 15:04"))
@@ -331,7 +337,7 @@ func keysUpdateCmd(af *adminFlags) *cobra.Command {
 				return err
 			}
 			if len(body) == 0 {
-				return errors.New("nothing to change: pass at least one of --name, --group, --models, --allowed-ips, --expires, --budget-usd, --rpm, --tpm, --concurrency")
+				return errors.New(i18n.M("cli.key.nothing_to_change").Render(cliLang()))
 			}
 			return af.call(cmd, "PATCH", "/admin/v1/keys/"+url.PathEscape(args[0]), body, nil, printKey)
 		},
@@ -406,9 +412,11 @@ idempotent: it is retried once on a network error with the same Idempotency-Key.
 				if err := json.Unmarshal(raw, &v); err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "Rotated %s (%s) → %s (%s).\n", v.OldKey.ID, v.OldKey.Display, v.ID, v.Display)
+				l := cliLang()
+				fmt.Fprintln(w, i18n.M("cli.rotate.done", i18n.S("old", v.OldKey.ID), i18n.S("old_display", v.OldKey.Display),
+					i18n.S("new", v.ID), i18n.S("new_display", v.Display)).Render(l))
 				if v.OldKey.State == "rotated" && v.OldKey.GraceUntil != nil {
-					fmt.Fprintf(w, "The old key works until %s, then answers key_rotated.\n", fmtTime(v.OldKey.GraceUntil))
+					fmt.Fprintln(w, i18n.M("cli.rotate.grace", i18n.S("until", fmtTime(v.OldKey.GraceUntil))).Render(l))
 				}
 				if v.Note != "" {
 					fmt.Fprintln(w, v.Note)
@@ -421,7 +429,7 @@ idempotent: it is retried once on a network error with the same Idempotency-Key.
 			err := af.call(cmd, "POST", path, body, hdr, human)
 			var ae *apiError
 			if err != nil && !errors.As(err, &ae) && cmd.Context().Err() == nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "keygate: rotation call failed, retrying once with the same Idempotency-Key:", err)
+				fmt.Fprintln(cmd.ErrOrStderr(), i18n.M("cli.rotate.retry", i18n.S("err", err.Error())).Render(cliLang()))
 				err = af.call(cmd, "POST", path, body, hdr, human)
 			}
 			return err
@@ -469,66 +477,70 @@ func keysImpactCmd(af *adminFlags) *cobra.Command {
 // writeImpact prints the report as a summary an owner can paste into a
 // ticket: plain text, display forms only.
 func writeImpact(w io.Writer, r wire.ImpactReport) {
+	l := cliLang()
+	usd := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	k := r.Key
-	fmt.Fprintf(w, "Impact report for key %s (%s)\n", k.Display, r.KeyID)
-	fmt.Fprintf(w, "  project %s · group %s · env %s · state %s", k.Project, k.Group, k.Env, k.State)
+	fmt.Fprintln(w, i18n.M("cli.impact.title", i18n.S("display", k.Display), i18n.S("id", r.KeyID)).Render(l))
+	fmt.Fprint(w, "  "+i18n.M("cli.impact.key", i18n.S("project", k.Project), i18n.S("group", k.Group), i18n.S("env", k.Env), i18n.S("state", k.State)).Render(l))
 	if k.StateAt != nil && k.State != "active" {
-		fmt.Fprintf(w, " since %s", fmtTime(k.StateAt))
+		fmt.Fprint(w, i18n.M("cli.impact.since", i18n.S("when", fmtTime(k.StateAt))).Render(l))
 	}
 	fmt.Fprintln(w)
 	if k.StateReason != "" {
-		fmt.Fprintf(w, "  reason: %s\n", k.StateReason)
+		fmt.Fprintln(w, "  "+i18n.M("cli.impact.reason", i18n.S("reason", k.StateReason)).Render(l))
 	}
 	if k.ReplacedBy != "" {
-		fmt.Fprintf(w, "  replaced by: %s\n", k.ReplacedBy)
+		fmt.Fprintln(w, "  "+i18n.M("cli.impact.replaced_by", i18n.S("id", k.ReplacedBy)).Render(l))
 	}
-	fmt.Fprintf(w, "Window: %s → %s\n\n", r.Since.UTC().Format(time.RFC3339), r.Until.UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "Requests: %d   Spend: $%.4f   Refused after disable/rotation: %d\n", r.Requests, r.SpendUSD, r.RejectedAfterDisable)
-	fmt.Fprintf(w, "Baseline before the window: %d requests (%.2f/hour)\n", r.Baseline.Requests, r.Baseline.RequestsPerHour)
+	fmt.Fprintf(w, "%s\n\n", i18n.M("cli.impact.window", i18n.S("since", stamp(r.Since)), i18n.S("until", stamp(r.Until))).Render(l))
+	fmt.Fprintln(w, i18n.M("cli.impact.totals", i18n.N("requests", int(r.Requests)), i18n.S("spend", usd(r.SpendUSD)),
+		i18n.N("refused", int(r.RejectedAfterDisable))).Render(l))
+	fmt.Fprintln(w, i18n.M("cli.impact.baseline", i18n.N("requests", int(r.Baseline.Requests)),
+		i18n.S("per_hour", strconv.FormatFloat(r.Baseline.RequestsPerHour, 'f', 2, 64))).Render(l))
 	if len(r.Anomalies) > 0 {
-		fmt.Fprintln(w, "\nAnomalies:")
+		fmt.Fprintln(w, "\n"+i18n.M("cli.impact.anomalies").Render(l))
 		for _, a := range r.Anomalies {
 			fmt.Fprintf(w, "  ! %-18s %s\n", a.Kind, a.Message)
 		}
 	}
 	if len(r.ByIP) > 0 {
-		fmt.Fprintln(w, "\nBy source address:")
+		fmt.Fprintln(w, "\n"+i18n.M("cli.impact.by_ip").Render(l))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  IP\tREQUESTS\tREFUSED\tFIRST SEEN\tLAST SEEN\tNEW")
+		fmt.Fprintln(tw, i18n.M("cli.impact.ip_header").Render(l))
 		for _, ip := range r.ByIP {
 			isNew := ""
 			if ip.New {
-				isNew = "NEW"
+				isNew = i18n.M("cli.impact.new").Render(l)
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", orDash(ip.IP), ip.Requests, ip.Rejected, ip.FirstSeen.UTC().Format(time.RFC3339),
-				ip.LastSeen.UTC().Format(time.RFC3339), isNew)
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", orDash(ip.IP), ip.Requests, ip.Rejected, stamp(ip.FirstSeen), stamp(ip.LastSeen), isNew)
 		}
 		tw.Flush()
 	}
 	if len(r.ByModel) > 0 {
-		fmt.Fprintln(w, "\nBy model:")
+		fmt.Fprintln(w, "\n"+i18n.M("cli.impact.by_model").Render(l))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, m := range r.ByModel {
-			fmt.Fprintf(tw, "  %s\t%d requests\t$%.4f\n", orDash(m.Model), m.Requests, m.SpendUSD)
+			fmt.Fprintf(tw, "  %s\t%s\t$%s\n", orDash(m.Model), i18n.M("cli.impact.requests", i18n.N("n", int(m.Requests))).Render(l), usd(m.SpendUSD))
 		}
 		tw.Flush()
 	}
 	if len(r.UserAgents) > 0 {
-		fmt.Fprintln(w, "\nUser agents:")
+		fmt.Fprintln(w, "\n"+i18n.M("cli.impact.user_agents").Render(l))
 		for _, u := range r.UserAgents {
 			fmt.Fprintf(w, "  %6d  %s\n", u.Requests, orDash(u.UserAgent))
 		}
 	}
 	if len(r.ByHour) > 0 {
-		fmt.Fprintln(w, "\nBy hour (UTC):")
+		fmt.Fprintln(w, "\n"+i18n.M("cli.impact.by_hour").Render(l))
 		for _, h := range r.ByHour {
-			fmt.Fprintf(w, "  %s  %6d requests  $%.4f\n", h.Hour, h.Requests, h.SpendUSD)
+			fmt.Fprintf(w, "  %s  %s  $%s\n", h.Hour, i18n.M("cli.impact.requests", i18n.N("n", int(h.Requests))).Render(l), usd(h.SpendUSD))
 		}
 	}
 	if len(r.RejectedAttempts) > 0 {
-		fmt.Fprintln(w, "\nLatest refused attempts:")
+		fmt.Fprintln(w, "\n"+i18n.M("cli.impact.refused").Render(l))
 		for _, a := range r.RejectedAttempts {
-			fmt.Fprintf(w, "  %s  %-15s  %-16s  %s  %s\n", a.Time.UTC().Format(time.RFC3339), a.IP, a.Code, a.RequestID, orDash(a.UserAgent))
+			fmt.Fprintf(w, "  %s  %-15s  %-16s  %s  %s\n", stamp(a.Time), a.IP, a.Code, a.RequestID, orDash(a.UserAgent))
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 // Run executes the command line and returns the process exit code.
@@ -57,3 +59,16 @@ func newRootCmd() *cobra.Command {
 }
 
 func getenv(name string) string { return os.Getenv(name) }
+
+// cliLang is the language of what the command line prints, and the one it
+// asks the gateway to answer in (Accept-Language): KEYGATE_LANG, else the
+// locale in POSIX order (LC_ALL, LC_MESSAGES, LANG); English otherwise.
+func cliLang() i18n.Lang {
+	for _, name := range []string{"KEYGATE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(name); v != "" {
+			l, _ := i18n.Parse(v)
+			return l
+		}
+	}
+	return i18n.EN
+}

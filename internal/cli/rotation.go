@@ -3,13 +3,17 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/incident"
 	"github.com/keygate/keygate/internal/wire"
 )
@@ -61,8 +65,8 @@ has migrated (exit 0) or you stop it.`,
 					last = buf.Bytes()
 				}
 				if rep.AllMigrated {
-					fmt.Fprintf(cmd.OutOrStdout(), "\nAll %d known clients use %s. Retire the old key now: keygate keys retire %s\n",
-						len(rep.Clients), rep.NewKeyID, rep.OldKeyID)
+					fmt.Fprintf(cmd.OutOrStdout(), "\n%s\n", i18n.M("cli.rotation.all_done", i18n.N("n", len(rep.Clients)),
+						i18n.S("new", rep.NewKeyID), i18n.S("old", rep.OldKeyID)).Render(cliLang()))
 					return nil
 				}
 				select {
@@ -78,13 +82,23 @@ has migrated (exit 0) or you stop it.`,
 	return cmd
 }
 
-// stripAgo drops the "N min ago" parts so a redraw happens on real change
-// only.
+// stripAgo drops the "last call N min ago" parts so a redraw happens on
+// real change only.
 func stripAgo(b []byte) []byte {
+	marks := [][]byte{}
+	for _, l := range i18n.Langs {
+		if m, ok := i18n.Lookup("cli.rotation.last_call", l); ok {
+			if i := strings.IndexByte(m, '{'); i > 0 {
+				marks = append(marks, []byte(m[:i]))
+			}
+		}
+	}
 	var out []byte
 	for _, l := range bytes.Split(b, []byte("\n")) {
-		if i := bytes.Index(l, []byte("last call")); i >= 0 {
-			l = l[:i]
+		for _, m := range marks {
+			if i := bytes.Index(l, m); i >= 0 {
+				l = l[:i]
+			}
 		}
 		out = append(append(out, l...), '\n')
 	}
@@ -100,63 +114,116 @@ func printRotation(w io.Writer, raw json.RawMessage, now time.Time) error {
 	return nil
 }
 
-// writeRotation prints the rotation as a checklist.
+// writeRotation prints the rotation as a checklist, with its summary and
+// next step in the reader's language (built from the report's fields, not
+// from the server's English summary).
 func writeRotation(w io.Writer, r wire.RotationReport, now time.Time) {
-	fmt.Fprintf(w, "Rotation %s (%s) → %s (%s)\n", r.OldKeyID, r.OldKeyDisplay, r.NewKeyID, r.NewKeyDisplay)
+	l := cliLang()
+	fmt.Fprintln(w, i18n.M("cli.rotation.title", i18n.S("old", r.OldKeyID), i18n.S("old_display", r.OldKeyDisplay),
+		i18n.S("new", r.NewKeyID), i18n.S("new_display", r.NewKeyDisplay)).Render(l))
 	switch {
 	case r.OldKeyState == "disabled":
-		fmt.Fprintln(w, "  the old key is disabled: every call with it is refused")
+		fmt.Fprintln(w, "  "+i18n.M("cli.rotation.old_disabled").Render(l))
 	case r.GraceDeadline != nil && r.GraceOver:
-		fmt.Fprintf(w, "  grace window ended %s (%s)\n", fmtTime(r.GraceDeadline), since(now, *r.GraceDeadline))
+		fmt.Fprintln(w, "  "+i18n.M("cli.rotation.grace_ended", i18n.S("when", fmtTime(r.GraceDeadline)), i18n.S("ago", since(now, *r.GraceDeadline))).Render(l))
 	case r.GraceDeadline != nil:
-		fmt.Fprintf(w, "  old key accepted until %s (%s left)\n", fmtTime(r.GraceDeadline), r.GraceDeadline.Sub(now).Round(time.Minute))
+		fmt.Fprintln(w, "  "+i18n.M("cli.rotation.grace_left", i18n.S("when", fmtTime(r.GraceDeadline)),
+			i18n.S("left", r.GraceDeadline.Sub(now).Round(time.Minute).String())).Render(l))
 	}
-	fmt.Fprintf(w, "  %d of %d clients migrated\n\n", r.Migrated, len(r.Clients))
+	fmt.Fprintf(w, "  %s\n\n", i18n.M("cli.rotation.migrated", i18n.N("migrated", r.Migrated), i18n.N("total", len(r.Clients))).Render(l))
 	for _, c := range r.Clients {
 		box := "[ ]"
 		if c.Migrated {
 			box = "[x]"
 		}
 		fmt.Fprintf(w, "  %s %s\n", box, incident.ClientLabel(c.IP, c.UserAgent, c.Client))
-		old := fmt.Sprintf("old key: %d calls", c.CallsOld)
+		old := i18n.M("cli.rotation.old_calls", i18n.N("n", int(c.CallsOld))).Render(l)
 		if c.LastSeenOld != nil {
-			old += ", last call " + since(now, *c.LastSeenOld)
+			old += i18n.M("cli.rotation.last_call", i18n.S("ago", since(now, *c.LastSeenOld))).Render(l)
 		}
 		if c.CallsNew > 0 {
-			old = fmt.Sprintf("new key: %d calls · ", c.CallsNew) + old
+			old = i18n.M("cli.rotation.new_calls", i18n.N("n", int(c.CallsNew))).Render(l) + old
 		}
 		fmt.Fprintf(w, "      %s\n", old)
 		if c.StillUsesOld {
-			fmt.Fprintln(w, "      ! used the old key again after switching: another process on this host still has it")
+			fmt.Fprintln(w, "      "+i18n.M("cli.rotation.still_old").Render(l))
 		}
 		for i, rc := range c.RefusedCalls {
 			if i == 5 {
-				fmt.Fprintf(w, "      … and %d more refused calls\n", len(c.RefusedCalls)-5)
+				fmt.Fprintln(w, "      "+i18n.M("cli.rotation.more_refused", i18n.N("n", len(c.RefusedCalls)-5)).Render(l))
 				break
 			}
-			fmt.Fprintf(w, "      refused %s (%s) %s\n", rc.Time.UTC().Format(time.RFC3339), rc.Code, rc.RequestID)
+			fmt.Fprintln(w, "      "+i18n.M("cli.rotation.refused", i18n.S("when", rc.Time.UTC().Format(time.RFC3339)),
+				i18n.S("code", rc.Code), i18n.S("request_id", rc.RequestID)).Render(l))
 		}
 	}
 	if len(r.Clients) > 0 {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "%s\nNext: %s\n", r.Summary, r.Next)
+	fmt.Fprintln(w, rotationSummary(r, now).Render(l))
+	fmt.Fprintln(w, i18n.M("cli.rotation.next", i18n.Sub("next", rotationNext(r))).Render(l))
+}
+
+// rotationSummary says how far the migration is: who still uses the old
+// key, at most five of them by name.
+func rotationSummary(r wire.RotationReport, now time.Time) i18n.Message {
+	if len(r.Clients) == 0 {
+		return i18n.M("cli.rotation.none", i18n.S("display", r.OldKeyDisplay), i18n.S("since", r.Since.UTC().Format(time.RFC3339)))
+	}
+	var still []i18n.Arg
+	for _, c := range r.Clients {
+		if c.Migrated {
+			continue
+		}
+		if len(still) == 5 {
+			still = append(still, i18n.Sub("", i18n.M("cli.rotation.and_more", i18n.N("n", len(r.Clients)-r.Migrated-5))))
+			break
+		}
+		label := incident.ClientLabel(c.IP, c.UserAgent, c.Client)
+		if c.LastSeenOld != nil {
+			still = append(still, i18n.Sub("", i18n.M("cli.rotation.client_last_call", i18n.S("client", label), i18n.S("ago", since(now, *c.LastSeenOld)))))
+		} else {
+			still = append(still, i18n.S("", label))
+		}
+	}
+	var tail i18n.Message
+	if len(still) > 0 {
+		tail = i18n.M("cli.rotation.still_on_old", i18n.List("clients", "cred.list.sep", still...))
+	}
+	return i18n.M("cli.rotation.summary", i18n.N("migrated", r.Migrated), i18n.N("total", len(r.Clients)), i18n.Sub("still", tail))
+}
+
+// rotationNext is the one thing to do next, as the CLI spells it.
+func rotationNext(r wire.RotationReport) i18n.Message {
+	deadline := fmtTime(r.GraceDeadline)
+	switch {
+	case r.OldKeyState == "disabled":
+		return i18n.M("cli.rotation.next.disabled", i18n.S("new", r.NewKeyID))
+	case r.GraceOver && r.Remaining > 0:
+		return i18n.M("cli.rotation.next.over_remaining", i18n.N("n", r.Remaining), i18n.S("new", r.NewKeyID), i18n.S("old", r.OldKeyID))
+	case r.GraceOver:
+		return i18n.M("cli.rotation.next.over")
+	case r.AllMigrated || len(r.Clients) == 0:
+		return i18n.M("cli.rotation.next.all_migrated", i18n.S("old", r.OldKeyID), i18n.S("deadline", deadline))
+	}
+	return i18n.M("cli.rotation.next.waiting", i18n.S("new", r.NewKeyID), i18n.S("old", r.OldKeyID), i18n.S("deadline", deadline))
 }
 
 // since says how long ago t was, for people.
 func since(now, t time.Time) string {
+	l := cliLang()
 	d := now.Sub(t)
 	switch {
 	case d < 0:
-		return "in " + (-d).Round(time.Minute).String()
+		return i18n.M("cli.ago.future", i18n.S("d", (-d).Round(time.Minute).String())).Render(l)
 	case d < time.Minute:
-		return "just now"
+		return i18n.M("cli.ago.now").Render(l)
 	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+		return i18n.M("cli.ago.minutes", i18n.N("n", int(d.Minutes()))).Render(l)
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%.0f h ago", d.Hours())
+		return i18n.M("cli.ago.hours", i18n.S("n", strconv.FormatFloat(d.Hours(), 'f', 0, 64))).Render(l)
 	}
-	return fmt.Sprintf("%.0f days ago", d.Hours()/24)
+	return i18n.M("cli.ago.days", i18n.S("n", strconv.FormatFloat(d.Hours()/24, 'f', 0, 64))).Render(l)
 }
 
 func keysGraceCmd(af *adminFlags) *cobra.Command {
@@ -170,11 +237,11 @@ func keysGraceCmd(af *adminFlags) *cobra.Command {
 			body := map[string]any{"force": force}
 			switch {
 			case (forDur == "") == (until == ""):
-				return fmt.Errorf("give the new deadline with --for DURATION (from now: 2h, 1d, 0 to end it) or --until TIME")
+				return errors.New(i18n.M("cli.rotation.grace_flags").Render(cliLang()))
 			case forDur != "":
 				d, err := parseDays(forDur)
 				if err != nil || d < 0 {
-					return fmt.Errorf("--for %q is not a duration such as 90m, 24h or 2d", forDur)
+					return errors.New(i18n.M("cli.rotation.bad_for", i18n.Q("value", forDur)).Render(cliLang()))
 				}
 				body["grace_seconds"] = int64(d / time.Second)
 			default:
@@ -203,7 +270,7 @@ func keysRetireCmd(af *adminFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return af.call(cmd, "POST", "/admin/v1/keys/"+url.PathEscape(args[0])+"/retire", map[string]any{"force": force}, nil,
 				func(w io.Writer, raw json.RawMessage) error {
-					fmt.Fprintln(w, "The old key is retired: its calls are now refused with key_rotated.")
+					fmt.Fprintln(w, i18n.M("cli.rotation.retired").Render(cliLang()))
 					return printRotation(w, raw, time.Now())
 				})
 		},

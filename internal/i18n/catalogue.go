@@ -23,7 +23,16 @@ func (t Text) In(l Lang) string {
 // credential, auth, …); a key defined twice is a programming error.
 var catalogue = func() map[Key]Text {
 	m := map[Key]Text{}
-	for _, table := range []map[Key]Text{codeTexts, credentialTexts, runeTexts, authTexts, limitTexts, requestTexts, relayTexts, mediaTexts, adminTexts, serviceTexts, docsTexts, doctorTexts, uiTexts} {
+	// One table per line, so that areas adding their table do not collide.
+	for _, table := range []map[Key]Text{
+		codeTexts, credentialTexts, runeTexts, authTexts, limitTexts, requestTexts, relayTexts, mediaTexts,
+		adminTexts,
+		serviceTexts,
+		docsTexts,
+		doctorTexts,
+		uiTexts,
+		cliTexts,
+	} {
 		for k, t := range table {
 			if _, dup := m[k]; dup {
 				panic(fmt.Sprintf("i18n: key %q defined twice", k))
