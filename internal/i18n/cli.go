@@ -123,7 +123,7 @@ var cliTexts = map[Key]Text{
 	"cli.rotation.still_on_old": {
 		"; still on the old key: {clients}",
 		"；仍在使用旧密钥：{clients}"},
-	"cli.rotation.and_more": {"and {n} more", "另外 {n} 个"},
+	"cli.rotation.and_more":         {"and {n} more", "另外 {n} 个"},
 	"cli.rotation.client_last_call": {"{client} (last call {ago})", "{client}（最近一次调用 {ago}）"},
 	"cli.rotation.all_done": {
 		"All {n} known clients use {new}. Retire the old key now: keygate keys retire {old}",
