@@ -9,10 +9,8 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -21,7 +19,6 @@ import (
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/catalog"
 	"github.com/keygate/keygate/internal/channelcheck"
-	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/pricing"
@@ -49,39 +46,8 @@ func (s *Server) channelRoutes(mux router) {
 	mux.Handle("DELETE /admin/v1/models/{name}", s.admin(s.deleteModel))
 }
 
-// change applies one change and its audit row in one transaction (the
-// service layer), then reloads this instance's catalogue (the change event
-// reloads the others).
-func (s *Server) change(r *http.Request, action, object string, detail map[string]any, fn func(tx store.Store) error) error {
-	if err := s.Svc.Apply(r.Context(), s.who(r), action, object, detail, fn); err != nil {
-		return err
-	}
-	if s.Catalog != nil {
-		if err := s.Catalog.Reload(context.WithoutCancel(r.Context())); err != nil {
-			s.Log.Warn("catalogue reload after a change failed; the periodic refresh will catch up", "object", object, "err", err)
-		}
-	}
-	return nil
-}
-
-func channelNotFound(name string) error {
-	return apierr.T(apierr.NotFound, i18n.M("admin.no_channel_is_named", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_channels_lists.hint"))
-}
-
-func modelNotFound(name string) error {
-	return apierr.T(apierr.NotFound, i18n.M("admin.no_model_is_declared_as", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_models_lists.hint"))
-}
-
 func (s *Server) loadChannel(r *http.Request) (store.Channel, error) {
-	name := r.PathValue("name")
-	c, err := s.Store.GetChannel(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, channelNotFound(name)
-	}
-	if err != nil {
-		return c, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_channel_could_not_be"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
-	}
-	return c, nil
+	return s.Svc.GetChannel(r.Context(), r.PathValue("name"))
 }
 
 // credentialKind names a credential's family by its well-known prefix.
@@ -174,9 +140,9 @@ func (s *Server) liveChannels() map[string]*catalog.Channel {
 // half_open, disabled), last error, success rate, latency p50/p95 and last
 // test.
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) error {
-	chs, err := s.Store.ListChannels(r.Context())
+	chs, err := s.Svc.ListChannels(r.Context())
 	if err != nil {
-		return apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_channel_list_could_not"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
+		return err
 	}
 	live := s.liveChannels()
 	out := make([]wire.ChannelView, 0, len(chs))
@@ -196,9 +162,14 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// applyChannel writes the fields req sets into c and validates the result;
-// it returns what changed, for the audit row (never a credential).
-func (s *Server) applyChannel(ctx context.Context, c *store.Channel, req wire.ChannelRequest) (map[string]any, error) {
+// channelEdit returns the edit that writes the fields req sets into a
+// channel (the service validates the result); the edit returns what it
+// set, for the audit row (never a credential).
+func (s *Server) channelEdit(req wire.ChannelRequest) service.ChannelEdit {
+	return func(c *store.Channel) (map[string]any, error) { return s.applyChannel(c, req) }
+}
+
+func (s *Server) applyChannel(c *store.Channel, req wire.ChannelRequest) (map[string]any, error) {
 	audit := map[string]any{}
 	set := func(name string, v any) { audit[name] = v }
 	if req.Type != nil {
@@ -286,57 +257,7 @@ func (s *Server) applyChannel(ctx context.Context, c *store.Channel, req wire.Ch
 			set(f.name, *f.p)
 		}
 	}
-	return audit, s.validateChannel(ctx, c)
-}
-
-// validateChannel applies the rules KEYGATE_CONFIG's channels follow.
-func (s *Server) validateChannel(ctx context.Context, c *store.Channel) error {
-	if c.Type == "" {
-		c.Type = "openai"
-	}
-	if !slices.Contains(config.ChannelTypes, c.Type) {
-		return invalid("type", i18n.M("admin.channel_type_is_not_supported", i18n.Q("type", fmt.Sprint(c.Type))), i18n.M("admin.use_one_of.hint", i18n.S("channel_types", strings.Join(config.ChannelTypes, ", "))))
-	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return invalid("base_url", i18n.M("admin.base_url_is_not_an", i18n.Q("base_url", fmt.Sprint(c.BaseURL))), i18n.M("admin.give_the_upstream_s_api.hint"))
-	}
-	if err := config.CheckChannelHost(c.BaseURL, false); err != nil { // allow_private exists only in KEYGATE_CONFIG
-		return invalid("base_url", i18n.M("admin.in_keygate_config", i18n.S("value", err.Error())), i18n.M("admin.give_the_upstream_s_api.hint2"))
-	}
-	if u.User != nil || u.RawQuery != "" {
-		return invalid("base_url", i18n.M("admin.base_url_must_not_carry"), i18n.M("admin.give_the_credential_as_api.hint"))
-	}
-	if len(c.Models) == 0 {
-		return invalid("models", i18n.M("admin.models_is_empty"), i18n.M("admin.list_the_models_this_channel.hint"))
-	}
-	for _, m := range c.Models {
-		if strings.TrimSpace(m) == "" || m == "*" {
-			return invalid("models", i18n.M("admin.is_not_a_model_name", i18n.Q("value", fmt.Sprint(m))), i18n.M("admin.list_the_models_by_name.hint"))
-		}
-	}
-	if c.APIVersion != "" && c.Type != "azure" {
-		return invalid("api_version", i18n.M("admin.api_version_is_for_azure"), i18n.M("admin.remove_it_or_set_type.hint"))
-	}
-	if c.Weight == 0 {
-		c.Weight = 1
-	}
-	if c.Weight < 0 || c.ConnectTimeout < 0 || c.FirstByteTimeout < 0 || c.IdleTimeout < 0 || c.MaxConcurrency < 0 ||
-		c.MaxAttempts < 0 || c.BreakerFailures < 0 || c.BreakerCooldown < 0 {
-		return invalid("", i18n.M("admin.weights_timeouts_and_limits_must"), i18n.M("admin.use_0_for_the_gateway.hint"))
-	}
-	if len(c.Groups) > 0 {
-		gs, err := s.Store.ListGroups(ctx)
-		if err != nil {
-			return apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_groups_could_not_be"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
-		}
-		for _, g := range c.Groups {
-			if !slices.ContainsFunc(gs, func(x store.Group) bool { return x.Name == g }) {
-				return invalid("groups", i18n.M("admin.group_does_not_exist2", i18n.Q("value", fmt.Sprint(g))), i18n.M("admin.get_admin_v1_groups_lists.hint"))
-			}
-		}
-	}
-	return nil
+	return audit, nil
 }
 
 func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
@@ -344,29 +265,11 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if !objectName.MatchString(req.Name) {
-		return invalid("name", i18n.M("admin.channel_name_is_not_valid", i18n.Q("name", fmt.Sprint(req.Name))), i18n.M("admin.use_1_64_letters_digits.hint"))
-	}
-	c := store.Channel{Name: req.Name, Enabled: true, ManagedBy: ManagedByAPI}
-	audit, err := s.applyChannel(r.Context(), &c, req)
+	c, err := s.Svc.CreateChannel(r.Context(), s.who(r), req.Name, s.channelEdit(req))
 	if err != nil {
 		return err
 	}
-	if err := s.change(r, "channel.create", "channel:"+c.Name, audit, func(tx store.Store) error {
-		if _, err := tx.GetChannel(r.Context(), c.Name); err == nil {
-			return conflict(i18n.M("admin.a_channel_named_already_exists", i18n.Q("name", fmt.Sprint(c.Name))), i18n.M("admin.change_it_with_patch_admin.hint", i18n.S("name2", c.Name)))
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return tx.UpsertChannel(r.Context(), c)
-	}); err != nil {
-		return err
-	}
-	got, err := s.Store.GetChannel(r.Context(), c.Name)
-	if err != nil {
-		got = c
-	}
-	writeJSON(w, http.StatusCreated, s.viewChannel(got, s.liveChannels()))
+	writeJSON(w, http.StatusCreated, s.viewChannel(c, s.liveChannels()))
 	return nil
 }
 
@@ -375,47 +278,16 @@ func (s *Server) patchChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	c, err := s.loadChannel(r)
+	c, err := s.Svc.UpdateChannel(r.Context(), s.who(r), r.PathValue("name"), req.Name, s.channelEdit(req))
 	if err != nil {
 		return err
-	}
-	if err := refuseConfigManaged("Channel", c.Name, c.ManagedBy); err != nil {
-		return err
-	}
-	if req.Name != "" && req.Name != c.Name {
-		return invalid("name", i18n.M("admin.a_channel_cannot_be_renamed"), i18n.M("admin.create_a_new_channel_and.hint"))
-	}
-	audit, err := s.applyChannel(r.Context(), &c, req)
-	if err != nil {
-		return err
-	}
-	if err := s.change(r, "channel.update", "channel:"+c.Name, audit, func(tx store.Store) error { return tx.UpsertChannel(r.Context(), c) }); err != nil {
-		return err
-	}
-	if got, err := s.Store.GetChannel(r.Context(), c.Name); err == nil {
-		c = got
 	}
 	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
 	return nil
 }
 
 func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.loadChannel(r)
-	if err != nil {
-		return err
-	}
-	if err := refuseConfigManaged("Channel", c.Name, c.ManagedBy); err != nil {
-		return err
-	}
-	err = s.change(r, "channel.delete", "channel:"+c.Name, map[string]any{"type": c.Type, "base_url": c.BaseURL, "models": c.Models},
-		func(tx store.Store) error {
-			if err := tx.DeleteChannel(r.Context(), c.Name); errors.Is(err, store.ErrNotFound) {
-				return channelNotFound(c.Name)
-			} else {
-				return err
-			}
-		})
-	if err != nil {
+	if err := s.Svc.DeleteChannel(r.Context(), s.who(r), r.PathValue("name")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -430,18 +302,8 @@ func (s *Server) disableChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptional(r, &body); err != nil {
 		return err
 	}
-	c, err := s.loadChannel(r)
+	c, err := s.Svc.DisableChannel(r.Context(), s.who(r), r.PathValue("name"), cleanText(body.Reason, 500))
 	if err != nil {
-		return err
-	}
-	reason := cleanText(body.Reason, 500)
-	c.Enabled = false
-	c.DisabledReason = "disabled by " + actorFrom(r.Context()).String()
-	if reason != "" {
-		c.DisabledReason += ": " + reason
-	}
-	if err := s.change(r, "channel.disable", "channel:"+c.Name, map[string]any{"reason": reason},
-		func(tx store.Store) error { return tx.UpsertChannel(r.Context(), c) }); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
@@ -451,23 +313,9 @@ func (s *Server) disableChannel(w http.ResponseWriter, r *http.Request) error {
 // enableChannel puts a channel back into rotation on every instance, with
 // a fresh breaker: after the operator fixed its credential or upstream.
 func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.loadChannel(r)
+	c, err := s.Svc.EnableChannel(r.Context(), s.who(r), r.PathValue("name"))
 	if err != nil {
 		return err
-	}
-	wasDisabled := !c.Enabled
-	if lc, ok := s.liveChannels()[c.Name]; ok {
-		_, off := lc.Disabled()
-		wasDisabled = wasDisabled || off
-		lc.Enable()
-	}
-	c.Enabled, c.DisabledReason = true, ""
-	if err := s.change(r, "channel.enable", "channel:"+c.Name, map[string]any{"was_disabled": wasDisabled},
-		func(tx store.Store) error { return tx.UpsertChannel(r.Context(), c) }); err != nil {
-		return err
-	}
-	if got, err := s.Store.GetChannel(r.Context(), c.Name); err == nil {
-		c = got
 	}
 	writeJSON(w, http.StatusOK, s.viewChannel(c, s.liveChannels()))
 	return nil
@@ -520,9 +368,8 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) error {
 	b, _ := json.Marshal(rep)
 	// The report is answered even when it cannot be kept; the audit row and
 	// the last test are written together or not at all.
-	if err := s.Svc.Apply(context.WithoutCancel(r.Context()), s.who(r), "channel.test", "channel:"+c.Name,
-		map[string]any{"ok": rep.OK, "model": body.Model, "calls": len(rep.Calls)},
-		func(tx store.Store) error { return tx.SetChannelLastTest(r.Context(), c.Name, string(b)) }); err != nil {
+	if err := s.Svc.RecordChannelTest(context.WithoutCancel(r.Context()), s.who(r), c.Name, string(b),
+		map[string]any{"ok": rep.OK, "model": body.Model, "calls": len(rep.Calls)}); err != nil {
 		s.Log.Warn("channel test could not be kept as the last test", "channel", c.Name, "err", err)
 	}
 	writeJSON(w, http.StatusOK, rep)
@@ -570,21 +417,7 @@ func (s *Server) ChannelDisabled(channel string, status int, reason string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		detail := map[string]any{"upstream_status": status, "reason": reason,
-			"fix": "correct the channel's api_key, then POST /admin/v1/channels/" + channel + "/enable"}
-		// The stored disable (seen by every instance) and its audit row go
-		// together; a definition changed since the relay judged it (an
-		// operator's fix) is left alone, and only the refusal is audited.
-		err := s.Svc.Apply(ctx, service.Who{Actor: "gateway"}, "channel.disable", "channel:"+channel, detail, func(tx store.Store) error {
-			c, err := tx.GetChannel(ctx, channel)
-			if err != nil || !c.Enabled || !c.UpdatedAt.Equal(seen) {
-				return nil
-			}
-			c.Enabled = false
-			c.DisabledReason = catalog.DisabledByGateway + fmt.Sprintf("the upstream answered %d to the channel credential: %s", status, reason)
-			return tx.UpsertChannel(ctx, c)
-		})
-		if err != nil {
+		if err := s.Svc.DisabledByUpstream(ctx, channel, seen, status, reason); err != nil {
 			s.Log.Error("the disabled channel could not be stored with its audit row; other instances disable it when their own calls fail",
 				"channel", channel, "err", err)
 		}
@@ -599,9 +432,9 @@ func (s *Server) ChannelDisabled(channel string, status int, reason string) {
 // ---- models ----
 
 func (s *Server) viewModels(ctx context.Context) ([]wire.ModelView, error) {
-	declared, err := s.Store.ListModels(ctx)
+	declared, err := s.Svc.ListModels(ctx)
 	if err != nil {
-		return nil, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_model_list_could_not"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
+		return nil, err
 	}
 	byName := map[string]store.Model{}
 	for _, m := range declared {
@@ -670,66 +503,15 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
 	return apierr.T(apierr.NotFound, i18n.M("admin.no_model_is_declared_or", i18n.Q("name", fmt.Sprint(name))), i18n.M("admin.get_admin_v1_models_lists.hint2"))
 }
 
-func applyModel(m *store.Model, req wire.ModelRequest) (map[string]any, error) {
-	audit := map[string]any{}
-	if req.Aliases != nil {
-		m.Aliases = *req.Aliases
-		audit["aliases"] = m.Aliases
-	}
-	if req.MaxOutput != nil {
-		m.MaxOutput = *req.MaxOutput
-		audit["max_output"] = m.MaxOutput
-	}
-	for _, f := range []struct {
-		name string
-		p    *float64
-		dst  *float64
-	}{{"input_per_mtok", req.InputPerMTok, &m.InputPerMTok}, {"output_per_mtok", req.OutputPerMTok, &m.OutputPerMTok},
-		{"cached_input_per_mtok", req.CachedInputPerMTok, &m.CachedInputPerMTok}, {"cache_write_per_mtok", req.CacheWritePerMTok, &m.CacheWritePerMTok},
-		{"per_image", req.PerImage, &m.PerImage}, {"per_video_second", req.PerVideoSecond, &m.PerVideoSecond}} {
-		if f.p != nil {
-			if *f.p < 0 {
-				return nil, invalid(f.name, i18n.M("admin.must_not_be_negative", i18n.S("name", f.name)), i18n.M("admin.prices_are_usd_0_means.hint"))
-			}
-			*f.dst = *f.p
-			audit[f.name] = *f.p
-		}
-	}
-	if m.MaxOutput < 0 {
-		return nil, invalid("max_output", i18n.M("admin.max_output_must_not_be"), i18n.M("admin.use_0_for_no_cap.hint"))
-	}
-	for _, a := range m.Aliases {
-		if strings.TrimSpace(a) == "" || a == m.Name {
-			return nil, invalid("aliases", i18n.M("admin.alias_is_not_valid", i18n.Q("alias", a)), i18n.M("admin.aliases_are_other_names_of.hint"))
-		}
-	}
-	return audit, nil
-}
-
 func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
 	var req wire.ModelRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if strings.TrimSpace(req.Name) == "" || strings.ContainsAny(req.Name, " \t\r\n") || len(req.Name) > 128 {
-		return invalid("name", i18n.M("admin.model_name_is_not_valid", i18n.Q("name", fmt.Sprint(req.Name))), i18n.M("admin.use_the_name_clients_send.hint"))
-	}
-	m := store.Model{Name: req.Name, ManagedBy: ManagedByAPI}
-	audit, err := applyModel(&m, req)
-	if err != nil {
+	if err := s.Svc.CreateModel(r.Context(), s.who(r), req); err != nil {
 		return err
 	}
-	if err := s.change(r, "model.create", "model:"+m.Name, audit, func(tx store.Store) error {
-		if _, err := tx.GetModel(r.Context(), m.Name); err == nil {
-			return conflict(i18n.M("admin.model_is_already_declared", i18n.Q("name", fmt.Sprint(m.Name))), i18n.M("admin.change_it_with_patch_admin.hint2", i18n.S("name2", m.Name)))
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return tx.UpsertModel(r.Context(), m)
-	}); err != nil {
-		return err
-	}
-	v, err := s.modelView(r.Context(), m.Name)
+	v, err := s.modelView(r.Context(), req.Name)
 	if err != nil {
 		return err
 	}
@@ -752,41 +534,16 @@ func (s *Server) modelView(ctx context.Context, name string) (wire.ModelView, er
 
 func priceCatalogueDate() string { return pricing.Builtin().Date }
 
-func (s *Server) loadModel(r *http.Request) (store.Model, error) {
-	name := r.PathValue("name")
-	m, err := s.Store.GetModel(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return m, modelNotFound(name)
-	}
-	if err != nil {
-		return m, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_model_could_not_be"), i18n.M("admin.retry_shortly.hint")).WithCause(err)
-	}
-	return m, nil
-}
-
 func (s *Server) patchModel(w http.ResponseWriter, r *http.Request) error {
 	var req wire.ModelRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	m, err := s.loadModel(r)
-	if err != nil {
+	name := r.PathValue("name")
+	if err := s.Svc.UpdateModel(r.Context(), s.who(r), name, req); err != nil {
 		return err
 	}
-	if err := refuseConfigManaged("Model", m.Name, m.ManagedBy); err != nil {
-		return err
-	}
-	if req.Name != "" && req.Name != m.Name {
-		return invalid("name", i18n.M("admin.a_model_cannot_be_renamed"), i18n.M("admin.add_the_new_name_as.hint"))
-	}
-	audit, err := applyModel(&m, req)
-	if err != nil {
-		return err
-	}
-	if err := s.change(r, "model.update", "model:"+m.Name, audit, func(tx store.Store) error { return tx.UpsertModel(r.Context(), m) }); err != nil {
-		return err
-	}
-	v, err := s.modelView(r.Context(), m.Name)
+	v, err := s.modelView(r.Context(), name)
 	if err != nil {
 		return err
 	}
@@ -795,22 +552,7 @@ func (s *Server) patchModel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.loadModel(r)
-	if err != nil {
-		return err
-	}
-	if err := refuseConfigManaged("Model", m.Name, m.ManagedBy); err != nil {
-		return err
-	}
-	err = s.change(r, "model.delete", "model:"+m.Name, map[string]any{"input_per_mtok": m.InputPerMTok, "output_per_mtok": m.OutputPerMTok},
-		func(tx store.Store) error {
-			if err := tx.DeleteModel(r.Context(), m.Name); errors.Is(err, store.ErrNotFound) {
-				return modelNotFound(m.Name)
-			} else {
-				return err
-			}
-		})
-	if err != nil {
+	if err := s.Svc.DeleteModel(r.Context(), s.who(r), r.PathValue("name")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -1,15 +1,14 @@
 package admin
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/wire"
 )
@@ -55,7 +54,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	if f.Since, err = parseTimeParam(q, "since"); err != nil {
 		return err
 	}
-	list, err := s.Store.ListJobs(r.Context(), f)
+	list, err := s.Svc.ListJobs(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -67,18 +66,14 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// job loads a job the caller may see; another project's job is not found.
-func (s *Server) job(r *http.Request) (store.Job, error) {
-	id := r.PathValue("id")
-	j, err := s.Store.GetJob(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !s.canSeeProject(actorFrom(r.Context()), j.Project) {
-		return j, apierr.T(apierr.NotFound, i18n.M("admin.no_job", i18n.Q("id", fmt.Sprint(truncate(id, 80)))), i18n.M("admin.get_admin_v1_jobs_lists.hint"))
-	}
-	return j, err
+// visible says which projects' objects the caller sees.
+func (s *Server) visible(r *http.Request) service.Visible {
+	a := actorFrom(r.Context())
+	return func(p string) bool { return s.canSeeProject(a, p) }
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) error {
-	j, err := s.job(r)
+	j, err := s.Svc.GetJob(r.Context(), r.PathValue("id"), s.visible(r))
 	if err != nil {
 		return err
 	}
@@ -87,18 +82,14 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) error {
-	j, err := s.job(r)
+	var e service.JobCanceller
+	if s.Jobs != nil {
+		e = s.Jobs
+	}
+	j, err := s.Svc.CancelJob(r.Context(), s.who(r), e, r.PathValue("id"), s.visible(r))
 	if err != nil {
 		return err
 	}
-	if s.Jobs == nil {
-		return apierr.T(apierr.ServiceUnavailable, i18n.M("admin.this_gateway_runs_no_job"), i18n.Message{})
-	}
-	got, err := s.Jobs.Cancel(r.Context(), j.ID)
-	if err != nil {
-		return err
-	}
-	s.audit(r, "job.cancel", "job:"+j.ID, map[string]any{"project": j.Project, "key_id": j.KeyID, "was": j.State, "now": got.State})
-	writeJSON(w, http.StatusOK, viewJob(&got))
+	writeJSON(w, http.StatusOK, viewJob(&j))
 	return nil
 }

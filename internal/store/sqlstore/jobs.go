@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,7 +103,7 @@ func (s *Store) CreateJob(ctx context.Context, j *store.Job, log *store.RequestL
 	return nil
 }
 
-func (s *Store) addWindowSpend(ctx context.Context, tx *sql.Tx, ws []store.JobWindow, delta, now int64) error {
+func (s *Store) addWindowSpend(ctx context.Context, tx querier, ws []store.JobWindow, delta, now int64) error {
 	if delta == 0 {
 		return nil
 	}
@@ -251,8 +250,12 @@ func (s *Store) UpdateJob(ctx context.Context, id, from, owner string, u store.J
 }
 
 // FinishJob implements store.JobStore.
+// Inside a Tx it joins that transaction (the admin cancel writes its audit
+// row with it), so it must not leave a write behind when it reports false:
+// an already settled job is found before anything is written, and a
+// settlement that lands between the two is ErrConflict (rolling it all back).
 func (s *Store) FinishJob(ctx context.Context, id, from string, f store.JobFinal, now time.Time) (bool, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("finish job %s: %w", id, err)
 	}
@@ -263,6 +266,16 @@ func (s *Store) FinishJob(ctx context.Context, id, from string, f store.JobFinal
 	}
 	if j.State != from {
 		return false, nil
+	}
+	nested := s.tx != nil
+	if nested {
+		var settled int
+		if err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM job_ledger WHERE job_id = ? AND kind = 'final'`), id).Scan(&settled); err != nil {
+			return false, fmt.Errorf("finish job %s: ledger: %w", id, err)
+		}
+		if settled > 0 {
+			return false, nil
+		}
 	}
 	charged := min(max(f.ChargedNano, 0), j.ReservedNano)
 	n := ms(now)
@@ -283,6 +296,9 @@ func (s *Store) FinishJob(ctx context.Context, id, from string, f store.JobFinal
 		return false, fmt.Errorf("finish job %s: ledger: %w", id, err)
 	}
 	if k, err := res.RowsAffected(); err != nil || k != 1 {
+		if err == nil && nested {
+			err = fmt.Errorf("finish job %s: settled meanwhile: %w", id, store.ErrConflict)
+		}
 		return false, err // already settled: change nothing
 	}
 	if err := s.addWindowSpend(ctx, tx, j.Windows, charged-j.ReservedNano, n); err != nil {
