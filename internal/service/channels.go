@@ -8,7 +8,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -38,7 +37,7 @@ func modelLock(name string) string   { return "model:" + name }
 
 func getChannel(ctx context.Context, st store.Store, name string) (store.Channel, error) {
 	c, err := st.GetChannel(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
+	if missing(err) {
 		return c, ChannelNotFound(name)
 	}
 	return c, err
@@ -152,7 +151,7 @@ func (s *Service) CreateChannel(ctx context.Context, who Who, name string, edit 
 		}
 		if _, err := tx.GetChannel(ctx, name); err == nil {
 			return conflict(i18n.M("admin.a_channel_named_already_exists", i18n.Q("name", name)), i18n.M("admin.change_it_with_patch_admin.hint", i18n.S("name2", name)))
-		} else if !errors.Is(err, store.ErrNotFound) {
+		} else if !missing(err) {
 			return err
 		}
 		out, err = s.saveChannel(ctx, tx, who, c, "channel.create", detail)
@@ -209,7 +208,7 @@ func (s *Service) DeleteChannel(ctx context.Context, who Who, name string) error
 		if err := refuseConfigManaged("Channel", c.Name, c.ManagedBy); err != nil {
 			return err
 		}
-		if err := tx.DeleteChannel(ctx, c.Name); errors.Is(err, store.ErrNotFound) {
+		if err := tx.DeleteChannel(ctx, c.Name); missing(err) {
 			return ChannelNotFound(c.Name)
 		} else if err != nil {
 			return err
@@ -288,7 +287,7 @@ func (s *Service) EnableChannel(ctx context.Context, who Who, name string) (stor
 // test, with its audit row (channel.test), together or not at all.
 func (s *Service) RecordChannelTest(ctx context.Context, who Who, name, report string, detail map[string]any) error {
 	return s.tx(ctx, func(tx store.Store) error {
-		if err := tx.SetChannelLastTest(ctx, name, report); errors.Is(err, store.ErrNotFound) {
+		if err := tx.SetChannelLastTest(ctx, name, report); missing(err) {
 			return ChannelNotFound(name)
 		} else if err != nil {
 			return err
@@ -316,7 +315,7 @@ func (s *Service) DisabledByUpstream(ctx context.Context, channel string, seen t
 			if err := tx.UpsertChannel(ctx, c); err != nil {
 				return err
 			}
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		} else if err != nil && !missing(err) {
 			return err
 		}
 		return s.audit(ctx, tx, Who{Actor: "gateway"}, "channel.disable", "channel:"+channel, detail)
@@ -332,7 +331,7 @@ func (s *Service) DisabledByUpstream(ctx context.Context, channel string, seen t
 
 func getModel(ctx context.Context, st store.Store, name string) (store.Model, error) {
 	m, err := st.GetModel(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
+	if missing(err) {
 		return m, ModelNotFound(name)
 	}
 	return m, err
@@ -398,7 +397,7 @@ func (s *Service) CreateModel(ctx context.Context, who Who, req wire.ModelReques
 		}
 		if _, err := tx.GetModel(ctx, name); err == nil {
 			return conflict(i18n.M("admin.model_is_already_declared", i18n.Q("name", name)), i18n.M("admin.change_it_with_patch_admin.hint2", i18n.S("name2", name)))
-		} else if !errors.Is(err, store.ErrNotFound) {
+		} else if !missing(err) {
 			return err
 		}
 		if err := tx.UpsertModel(ctx, m); err != nil {
@@ -460,7 +459,7 @@ func (s *Service) DeleteModel(ctx context.Context, who Who, name string) error {
 		if err := refuseConfigManaged("Model", m.Name, m.ManagedBy); err != nil {
 			return err
 		}
-		if err := tx.DeleteModel(ctx, m.Name); errors.Is(err, store.ErrNotFound) {
+		if err := tx.DeleteModel(ctx, m.Name); missing(err) {
 			return ModelNotFound(m.Name)
 		} else if err != nil {
 			return err

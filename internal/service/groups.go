@@ -12,8 +12,9 @@ import (
 	"github.com/keygate/keygate/internal/store"
 )
 
-// GroupNotFound is the error of a name that names no group.
-func GroupNotFound(name string) error {
+// groupMissing is the error of a group route's name that names no group
+// (GroupNotFound is a key's group).
+func groupMissing(name string) error {
 	return apierr.T(apierr.NotFound, i18n.M("admin.group_does_not_exist3", i18n.Q("name", name)), i18n.M("admin.get_admin_v1_groups_lists.hint2"))
 }
 
@@ -80,7 +81,7 @@ func findGroup(ctx context.Context, st store.Store, name string) (store.Group, e
 	if i := slices.IndexFunc(gs, func(g store.Group) bool { return g.Name == name }); i >= 0 {
 		return gs[i], nil
 	}
-	return store.Group{}, GroupNotFound(name)
+	return store.Group{}, groupMissing(name)
 }
 
 // CreateGroup creates group name (managed by the API) with its audit row

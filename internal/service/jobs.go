@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/i18n"
@@ -25,7 +24,7 @@ type Visible func(project string) bool
 
 func getJob(ctx context.Context, st store.Store, id string, visible Visible) (store.Job, error) {
 	j, err := st.GetJob(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && visible != nil && !visible(j.Project) {
+	if missing(err) || err == nil && visible != nil && !visible(j.Project) {
 		return j, JobNotFound(id)
 	}
 	return j, err

@@ -8,7 +8,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -72,11 +71,6 @@ func refuseConfigManaged(kind, name, managedBy string) error {
 		return nil
 	}
 	return conflict(i18n.M("admin.is_declared_in_keygate_config", i18n.S("kind", kind), i18n.Q("name", name)), i18n.M("admin.change_it_in_the_configuration.hint"))
-}
-
-// ProjectNotFound is the error of a name that names no project.
-func ProjectNotFound(name string) error {
-	return apierr.T(apierr.NotFound, i18n.M("admin.project_does_not_exist", i18n.Q("name", name)), i18n.M("admin.get_admin_v1_projects_lists.hint"))
 }
 
 func projectLock(name string) string { return "project:" + name }
@@ -147,10 +141,7 @@ func (s *Service) GetProject(ctx context.Context, name string) (store.Project, e
 
 func getProject(ctx context.Context, st store.Store, name string) (store.Project, error) {
 	p, err := st.GetProject(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, ProjectNotFound(name)
-	}
-	return p, err
+	return p, found(err, ProjectNotFound(name))
 }
 
 // CreateProject creates project name (managed by the API) with its audit
@@ -171,7 +162,7 @@ func (s *Service) CreateProject(ctx context.Context, who Who, name string, pt Pr
 		}
 		if _, err := tx.GetProject(ctx, name); err == nil {
 			return conflict(i18n.M("admin.project_already_exists", i18n.Q("name", name)), i18n.M("admin.change_it_with_patch_admin.hint3", i18n.S("name2", name)))
-		} else if !errors.Is(err, store.ErrNotFound) {
+		} else if !missing(err) {
 			return err
 		}
 		return s.saveProject(ctx, tx, who, p, "project.create", detail, &out)
