@@ -218,6 +218,14 @@ func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx)
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.logs.mu.Lock()
+	if s.logs.full != nil {
+		// Prepared on the driver's connection (logs.go): SQLite keeps a
+		// connection with a statement open until the statement is closed.
+		_ = s.logs.full.Close()
+		s.logs.full, s.logs.conn = nil, nil
+	}
+	s.logs.mu.Unlock()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
