@@ -204,7 +204,11 @@ func TestPermanentRefusalKeepsEveryGoodRow(t *testing.T) {
 	st := &poisonStore{}
 	var logs strings.Builder
 	var mu sync.Mutex
-	w := newWriter(st, slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)), 0, 500, time.Hour)
+	// A batch larger than the rows written: the writer stores nothing
+	// before Flush asks, so both refusals fall within the Flush (with a
+	// batch of 500 the loop could store the full batch, and drop one of the
+	// bad rows, before Flush began counting).
+	w := newWriter(st, slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)), 0, 1000, time.Hour)
 	for i := range 500 {
 		id := fmt.Sprintf("req_%03d", i)
 		if i == 17 || i == 333 {
