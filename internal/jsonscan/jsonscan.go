@@ -6,7 +6,10 @@
 // as not ok, and callers fall back to encoding/json.
 package jsonscan
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // maxDepth bounds nesting exactly as encoding/json does (10,000 levels,
 // the outermost counted), so the scanner and encoding/json agree on which
@@ -277,6 +280,13 @@ func literal(b []byte, i int, lit string) (int, bool) {
 // UTF-8 is accepted, as encoding/json accepts it.
 func str(b []byte, i int) (int, bool) {
 	for j := i + 1; j < len(b); j++ {
+		// Most of a string is plain bytes: skip them a table lookup each.
+		for j < len(b) && !special[b[j]] {
+			j++
+		}
+		if j >= len(b) {
+			break
+		}
 		c := b[j]
 		switch {
 		case c == '"':
@@ -307,6 +317,16 @@ func str(b []byte, i int) (int, bool) {
 	}
 	return len(b), false
 }
+
+// special marks the bytes str must look at: the closing quote, an escape
+// and the control characters a string may not hold.
+var special = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
@@ -347,4 +367,27 @@ func number(b []byte, i int) (int, bool) {
 		}
 	}
 	return i, true
+}
+
+// Folds reports whether encoding/json, decoding into a struct, reads the
+// member name key as the field name name (ASCII): the same name in any
+// case, including through the non-ASCII letters that fold to ASCII ones
+// ("ſ" to s, the Kelvin sign to k), which make key longer than name.
+func Folds(key []byte, name string) bool {
+	switch {
+	case len(key) < len(name):
+		return false
+	case len(key) > len(name) && !hasNonASCII(key):
+		return false
+	}
+	return bytes.EqualFold(key, []byte(name))
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -97,6 +98,39 @@ func FuzzValid(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := Valid(b), json.Valid(b); got != want {
 			t.Fatalf("%q: scanner valid=%v, encoding/json %v", b, got, want)
+		}
+	})
+}
+
+// Folds agrees with encoding/json on which member names fill a field.
+func FuzzFolds(f *testing.F) {
+	for _, s := range []string{"model", "Model", "MODEL", "mode", "models", "\u017fsage", "u\u017fage", "content_bloc\u212a", "content_block", "\xffusage", "us\u0130ge"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, key []byte) {
+		for _, name := range []string{"usage", "model", "content_block", "index", "partial_json"} {
+			doc, err := json.Marshal(map[string]int{string(key): 1})
+			if err != nil {
+				t.Skip()
+			}
+			var v map[string]int
+			if json.Unmarshal(doc, &v) != nil {
+				t.Skip()
+			}
+			key := []byte(func() string {
+				for k := range v {
+					return k
+				}
+				return ""
+			}()) // the name as encoding/json reads it (invalid UTF-8 replaced)
+			field := reflect.StructOf([]reflect.StructField{{Name: "F", Type: reflect.TypeFor[int](), Tag: reflect.StructTag(`json:"` + name + `"`)}})
+			p := reflect.New(field)
+			if err := json.Unmarshal(doc, p.Interface()); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := Folds(key, name), p.Elem().Field(0).Int() == 1; got != want {
+				t.Fatalf("Folds(%q, %q) = %v; encoding/json fills the field: %v", key, name, got, want)
+			}
 		}
 	})
 }

@@ -575,7 +575,7 @@ func scanBlockDelta(data []byte) (index int, typ string, text []byte, ok bool) {
 // encoding/json would read as that name.
 func foldsTo(key []byte, names ...string) bool {
 	for _, n := range names {
-		if len(key) == len(n) && strings.EqualFold(string(key), n) {
+		if jsonscan.Folds(key, n) {
 			return true
 		}
 	}
@@ -868,19 +868,71 @@ func blockDelta(dst []byte, index int, typ, key, text string) []byte {
 	return append(dst, ",\"type\":\"content_block_delta\"}\n\n"...)
 }
 
+// The events of every stream are appended as bytes too, each exactly as
+// event renders its map (TestStreamEventsAsMarshalled, FuzzStreamEvents):
+// json.Marshal sorts map keys, and writes a struct's fields in order.
+
+// messageStart appends message_start: a response with no content, no
+// stop reason and zero usage.
+func messageStart(dst []byte, id, model string) []byte {
+	dst = append(dst, "event: message_start\ndata: {\"message\":{\"id\":"...)
+	dst = provider.AppendString(dst, messageID(id))
+	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
+	dst = provider.AppendString(dst, model)
+	return append(dst, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0}},"type":"message_start"}`+"\n\n"...)
+}
+
+// blockStart appends content_block_start of a text or thinking block.
+func blockStart(dst []byte, index int, thinking bool) []byte {
+	dst = append(dst, "event: content_block_start\ndata: {\"content_block\":"...)
+	if thinking {
+		dst = append(dst, `{"signature":"","thinking":"","type":"thinking"}`...)
+	} else {
+		dst = append(dst, `{"text":"","type":"text"}`...)
+	}
+	dst = append(dst, `,"index":`...)
+	dst = strconv.AppendInt(dst, int64(index), 10)
+	return append(dst, ",\"type\":\"content_block_start\"}\n\n"...)
+}
+
+// blockStop appends content_block_stop.
+func blockStop(dst []byte, index int) []byte {
+	dst = append(dst, "event: content_block_stop\ndata: {\"index\":"...)
+	dst = strconv.AppendInt(dst, int64(index), 10)
+	return append(dst, ",\"type\":\"content_block_stop\"}\n\n"...)
+}
+
+// messageEnd appends message_delta (the stop reason and usage, as
+// wireUsage gives it) and message_stop.
+func messageEnd(dst []byte, stop string, u usage) []byte {
+	dst = append(dst, "event: message_delta\ndata: {\"delta\":{\"stop_reason\":"...)
+	dst = provider.AppendString(dst, stop)
+	dst = append(dst, `,"stop_sequence":null},"type":"message_delta","usage":{"input_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.InputTokens), 10)
+	dst = append(dst, `,"output_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.OutputTokens), 10)
+	if u.CacheCreationInputTokens != 0 {
+		dst = append(dst, `,"cache_creation_input_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(u.CacheCreationInputTokens), 10)
+	}
+	if u.CacheReadInputTokens != 0 {
+		dst = append(dst, `,"cache_read_input_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(u.CacheReadInputTokens), 10)
+	}
+	return append(dst, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
+}
+
 func (e *StreamEncoder) start(dst []byte) []byte {
 	if e.started {
 		return dst
 	}
 	e.started, e.open = true, -1
-	e.toolBlock = map[int]int{}
-	msg := response{ID: messageID(e.ID), Type: "message", Role: "assistant", Model: e.Model, Content: []block{}}
-	return e.event(dst, "message_start", map[string]any{"type": "message_start", "message": msg})
+	return messageStart(dst, e.ID, e.Model)
 }
 
 func (e *StreamEncoder) closeBlock(dst []byte) []byte {
 	if e.open >= 0 {
-		dst = e.event(dst, "content_block_stop", map[string]any{"type": "content_block_stop", "index": e.open})
+		dst = blockStop(dst, e.open)
 		e.open = -1
 	}
 	return dst
@@ -894,8 +946,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 			dst = e.closeBlock(dst)
 			e.open, e.openIsTxt, e.openThink = e.next, false, true
 			e.next++
-			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": e.open,
-				"content_block": map[string]any{"type": "thinking", "thinking": "", "signature": ""}})
+			dst = blockStart(dst, e.open, true)
 		}
 		dst = blockDelta(dst, e.open, "thinking_delta", "thinking", c.Reasoning)
 	}
@@ -904,8 +955,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 			dst = e.closeBlock(dst)
 			e.open, e.openIsTxt, e.openThink = e.next, true, false
 			e.next++
-			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": e.open,
-				"content_block": map[string]any{"type": "text", "text": ""}})
+			dst = blockStart(dst, e.open, false)
 		}
 		dst = blockDelta(dst, e.open, "text_delta", "text", c.Text)
 	}
@@ -915,6 +965,9 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 			dst = e.closeBlock(dst)
 			bi = e.next
 			e.next++
+			if e.toolBlock == nil {
+				e.toolBlock = map[int]int{}
+			}
 			e.toolBlock[tc.Index] = bi
 			e.open, e.openIsTxt, e.openThink = bi, false, false
 			dst = e.event(dst, "content_block_start", map[string]any{"type": "content_block_start", "index": bi,
@@ -935,10 +988,7 @@ func (e *StreamEncoder) Chunk(dst []byte, c *provider.ChatChunk) []byte {
 func (e *StreamEncoder) Finish(dst []byte, u provider.Usage) []byte {
 	dst = e.start(dst)
 	dst = e.closeBlock(dst)
-	dst = e.event(dst, "message_delta", map[string]any{"type": "message_delta",
-		"delta": map[string]any{"stop_reason": stopReason(e.stop), "stop_sequence": nil},
-		"usage": wireUsage(u)})
-	return e.event(dst, "message_stop", map[string]any{"type": "message_stop"})
+	return messageEnd(dst, stopReason(e.stop), wireUsage(u))
 }
 
 // Fail appends an error event, which the Claude SDKs raise as an error.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/keygate/keygate/internal/provider"
 )
 
 // Decode reads content_block_delta events with jsonscan and everything else
@@ -23,6 +25,10 @@ func FuzzDecodeScan(f *testing.F) {
 		`{"type":"content_block_delta","index":1e0,"delta":{"type":"text_delta","text":"a"}}`,
 		`{"type":"content_block_delta","index":0,"delta":null}`,
 		`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}`,
+		// encoding/json reads "uſage" as usage (ſ folds to s): a number
+		// there is an error, not a member to skip.
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"},"u\u017fage":5}`,
+		"{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"},\"u\u017fage\":5}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -69,6 +75,44 @@ func FuzzBlockDelta(f *testing.F) {
 			"delta": map[string]any{"type": typ, key: text}})
 		if got := blockDelta([]byte("x"), index, typ, key, text); string(got) != string(want) {
 			t.Fatalf("\n%s\nwant\n%s", got, want)
+		}
+	})
+}
+
+// The events every stream has are appended as bytes, exactly as event
+// renders them from maps through json.Marshal.
+func FuzzStreamEvents(f *testing.F) {
+	f.Add("chatcmpl-1", "mock-gpt", 0, 12, 9, 0, 0, "stop")
+	f.Add("msg_x", "m <&> \u2028 \xff", 3, 0, 1000, 200, 30, "length")
+	f.Add("", "", -1, -5, -2, 1, -1, "tool_calls")
+	f.Fuzz(func(t *testing.T, id, model string, index, in, out, read, write int, finish string) {
+		got := messageStart([]byte("x"), id, model)
+		want := (&StreamEncoder{}).event([]byte("x"), "message_start", map[string]any{"type": "message_start",
+			"message": response{ID: messageID(id), Type: "message", Role: "assistant", Model: model, Content: []block{}}})
+		if string(got) != string(want) {
+			t.Fatalf("message_start\n%s\nwant\n%s", got, want)
+		}
+		for _, thinking := range []bool{false, true} {
+			cb := map[string]any{"type": "text", "text": ""}
+			if thinking {
+				cb = map[string]any{"type": "thinking", "thinking": "", "signature": ""}
+			}
+			want = (&StreamEncoder{}).event([]byte("x"), "content_block_start", map[string]any{"type": "content_block_start", "index": index, "content_block": cb})
+			if got := blockStart([]byte("x"), index, thinking); string(got) != string(want) {
+				t.Fatalf("content_block_start\n%s\nwant\n%s", got, want)
+			}
+		}
+		want = (&StreamEncoder{}).event([]byte("x"), "content_block_stop", map[string]any{"type": "content_block_stop", "index": index})
+		if got := blockStop([]byte("x"), index); string(got) != string(want) {
+			t.Fatalf("content_block_stop\n%s\nwant\n%s", got, want)
+		}
+		u := wireUsage(provider.Usage{InputTokens: in, OutputTokens: out, CachedInputTokens: read, CacheWriteTokens: write})
+		e := &StreamEncoder{}
+		want = e.event([]byte("x"), "message_delta", map[string]any{"type": "message_delta",
+			"delta": map[string]any{"stop_reason": stopReason(finish), "stop_sequence": nil}, "usage": u})
+		want = e.event(want, "message_stop", map[string]any{"type": "message_stop"})
+		if got := messageEnd([]byte("x"), stopReason(finish), u); string(got) != string(want) {
+			t.Fatalf("message_delta, message_stop\n%s\nwant\n%s", got, want)
 		}
 	})
 }

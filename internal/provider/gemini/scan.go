@@ -1,8 +1,6 @@
 package gemini
 
 import (
-	"strings"
-
 	"github.com/keygate/keygate/internal/jsonscan"
 )
 
@@ -151,7 +149,7 @@ func once(seen *bool) bool {
 // encoding/json reads as that name).
 func folds(key []byte, names ...string) bool {
 	for _, n := range names {
-		if len(key) == len(n) && strings.EqualFold(string(key), n) {
+		if jsonscan.Folds(key, n) {
 			return true
 		}
 	}

@@ -609,21 +609,23 @@ func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 }
 
 type upstreamResponse struct {
-	ID      string `json:"id"`
-	Model   string `json:"model"`
-	Created int64  `json:"created"`
-	Choices []struct {
-		Index        int `json:"index"`
-		Message      *upstreamMessage
-		Delta        *upstreamMessage
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *chatUsage `json:"usage"`
+	ID      string           `json:"id"`
+	Model   string           `json:"model"`
+	Created int64            `json:"created"`
+	Choices []upstreamChoice `json:"choices"`
+	Usage   *chatUsage       `json:"usage"`
 	// Error is an error object sent in place of a stream chunk.
 	Error *struct {
 		Type    string `json:"type"`
 		Message string `json:"message"`
 	} `json:"error"`
+}
+
+type upstreamChoice struct {
+	Index        int `json:"index"`
+	Message      *upstreamMessage
+	Delta        *upstreamMessage
+	FinishReason *string `json:"finish_reason"`
 }
 
 type upstreamMessage struct {
@@ -673,6 +675,7 @@ type StreamDecoder struct {
 	done     bool
 	usage    provider.Usage
 	hasUsage bool
+	scratch  chunkScratch // the scanner's reused parts, not state
 }
 
 var _ provider.Decoder = (*StreamDecoder)(nil)
@@ -691,7 +694,7 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		d.done = true
 		return nil, nil
 	}
-	in, ok := scanChunk(data) // the hot path: most chunks are text
+	in, ok := scanChunk(data, &d.scratch) // the hot path: most chunks are text
 	if !ok {
 		in = upstreamResponse{}
 		if err := json.Unmarshal(data, &in); err != nil {

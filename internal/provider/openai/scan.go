@@ -6,42 +6,60 @@ import (
 	"github.com/keygate/keygate/internal/jsonscan"
 )
 
+// chunkScratch is what scanChunk reuses from one chunk to the next, so a
+// text chunk costs its text and little more: the choice, its delta and the
+// strings its pointers point to, and the id and model strings, which every
+// chunk of a stream repeats. What scanChunk returns points into it and is
+// valid until the next call.
+type chunkScratch struct {
+	id, model string
+	choice    [1]upstreamChoice
+	delta     upstreamMessage
+	strs      [4]string // content, reasoning_content, reasoning, refusal
+	finish    string
+	usage     chatUsage
+	details   [2]tokenDetails
+}
+
 // scanChunk reads a stream chunk with jsonscan instead of encoding/json
 // (the hot path of an OpenAI stream converted for another client): its id,
-// model, created, usage when null, and choices whose delta holds role,
-// content, reasoning and refusal. It is not ok for whatever encoding/json
-// could read differently or that it does not read itself — a member named
-// in another case or twice, a value of another kind, tool calls, a
-// message, usage or error objects, trailing bytes — and the caller then
+// model, created, usage (null or the counts), and choices whose delta
+// holds role, content, reasoning and refusal. It is not ok for whatever
+// encoding/json could read differently or that it does not read itself —
+// a member named in another case or twice, a value of another kind, tool
+// calls, a message, error objects, trailing bytes — and the caller then
 // uses encoding/json.
-func scanChunk(data []byte) (upstreamResponse, bool) {
+func scanChunk(data []byte, s *chunkScratch) (upstreamResponse, bool) {
 	var r upstreamResponse
 	var seen [5]bool
 	end, ok := jsonscan.Members(data, jsonscan.Space(data, 0), func(key, val []byte) bool {
 		switch string(key) {
 		case "id":
-			return once(&seen[0]) && scanStr(val, &r.ID)
+			return once(&seen[0]) && scanRepeated(val, &s.id, &r.ID)
 		case "model":
-			return once(&seen[1]) && scanStr(val, &r.Model)
+			return once(&seen[1]) && scanRepeated(val, &s.model, &r.Model)
 		case "created":
 			var ok bool
 			r.Created, ok = scanInt64(val)
 			return once(&seen[2]) && ok
 		case "usage":
-			return once(&seen[3]) && string(val) == "null"
+			if !once(&seen[3]) {
+				return false
+			}
+			if string(val) == "null" {
+				return true
+			}
+			r.Usage = &s.usage
+			return scanUsage(val, s)
 		case "choices":
 			if !once(&seen[4]) {
 				return false
 			}
-			r.Choices = r.Choices[:0:0]
+			r.Choices = s.choice[:0]
 			_, ok := jsonscan.Elements(val, 0, func(start, end int) bool {
-				r.Choices = append(r.Choices, struct {
-					Index        int `json:"index"`
-					Message      *upstreamMessage
-					Delta        *upstreamMessage
-					FinishReason *string `json:"finish_reason"`
-				}{})
+				r.Choices = append(r.Choices, upstreamChoice{})
 				c := &r.Choices[len(r.Choices)-1]
+				first := len(r.Choices) == 1 // the scratch delta serves the first choice
 				var seen [3]bool
 				_, ok := jsonscan.Members(val[start:end], 0, func(key, val []byte) bool {
 					switch string(key) {
@@ -54,10 +72,16 @@ func scanChunk(data []byte) (upstreamResponse, bool) {
 							return false
 						}
 						var ok bool
-						c.Delta, ok = scanDelta(val)
+						c.Delta, ok = scanDelta(val, s, first)
 						return ok
 					case "finish_reason":
-						return once(&seen[2]) && scanStrPtr(val, &c.FinishReason)
+						if !once(&seen[2]) {
+							return false
+						}
+						if !first {
+							return scanStrPtr(val, &c.FinishReason)
+						}
+						return scanStrInto(val, &s.finish, &c.FinishReason)
 					}
 					return !folds(key, "index", "message", "delta", "finish_reason")
 				})
@@ -70,28 +94,89 @@ func scanChunk(data []byte) (upstreamResponse, bool) {
 	return r, ok && jsonscan.Space(data, end) == len(data)
 }
 
-func scanDelta(b []byte) (*upstreamMessage, bool) {
+// scanDelta reads a delta; the first choice's goes in s.
+func scanDelta(b []byte, s *chunkScratch, first bool) (*upstreamMessage, bool) {
 	if string(b) == "null" {
 		return nil, true
 	}
-	m := &upstreamMessage{}
+	var m *upstreamMessage
+	var strs *[4]string
+	if first {
+		s.delta = upstreamMessage{}
+		m, strs = &s.delta, &s.strs
+	} else {
+		m, strs = &upstreamMessage{}, new([4]string)
+	}
 	var seen [5]bool
 	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
 		switch string(key) {
 		case "role":
 			return once(&seen[0]) && string(val) != "null" && scanStr(val, &m.Role)
 		case "content":
-			return once(&seen[1]) && scanStrPtr(val, &m.Content)
+			return once(&seen[1]) && scanStrInto(val, &strs[0], &m.Content)
 		case "reasoning_content":
-			return once(&seen[2]) && scanStrPtr(val, &m.ReasoningContent)
+			return once(&seen[2]) && scanStrInto(val, &strs[1], &m.ReasoningContent)
 		case "reasoning":
-			return once(&seen[3]) && scanStrPtr(val, &m.Reasoning)
+			return once(&seen[3]) && scanStrInto(val, &strs[2], &m.Reasoning)
 		case "refusal":
-			return once(&seen[4]) && scanStrPtr(val, &m.Refusal)
+			return once(&seen[4]) && scanStrInto(val, &strs[3], &m.Refusal)
 		}
 		return !folds(key, "role", "content", "reasoning_content", "reasoning", "refusal", "tool_calls")
 	})
 	return m, ok
+}
+
+// scanUsage reads a usage object into s.usage: the counts as integers,
+// the details objects (or null) with theirs. Anything else a member could
+// hold is not ok.
+func scanUsage(b []byte, s *chunkScratch) bool {
+	s.usage = chatUsage{}
+	var seen [5]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		var ok bool
+		switch string(key) {
+		case "prompt_tokens":
+			s.usage.PromptTokens, ok = jsonscan.Int(val)
+			return once(&seen[0]) && ok
+		case "completion_tokens":
+			s.usage.CompletionTokens, ok = jsonscan.Int(val)
+			return once(&seen[1]) && ok
+		case "total_tokens":
+			s.usage.TotalTokens, ok = jsonscan.Int(val)
+			return once(&seen[2]) && ok
+		case "prompt_tokens_details":
+			return once(&seen[3]) && scanDetails(val, &s.details[0], &s.usage.PromptTokensDetails)
+		case "completion_tokens_details":
+			return once(&seen[4]) && scanDetails(val, &s.details[1], &s.usage.CompletionTokensDetails)
+		}
+		return !folds(key, "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details")
+	})
+	return ok
+}
+
+// scanDetails reads a token details object (or null) into d, pointed to
+// by *p.
+func scanDetails(b []byte, d *tokenDetails, p **tokenDetails) bool {
+	if string(b) == "null" {
+		*p = nil
+		return true
+	}
+	*d = tokenDetails{}
+	var seen [2]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		var ok bool
+		switch string(key) {
+		case "cached_tokens":
+			d.CachedTokens, ok = jsonscan.Int(val)
+			return once(&seen[0]) && ok
+		case "reasoning_tokens":
+			d.ReasoningTokens, ok = jsonscan.Int(val)
+			return once(&seen[1]) && ok
+		}
+		return !folds(key, "cached_tokens", "reasoning_tokens")
+	})
+	*p = d
+	return ok
 }
 
 // scanStr decodes the JSON string b into s; not ok for anything else.
@@ -103,17 +188,36 @@ func scanStr(b []byte, s *string) bool {
 	return ok
 }
 
+// scanRepeated decodes the JSON string b into *out, reusing *last when it
+// holds the same text (a stream's id and model repeat in every chunk).
+func scanRepeated(b []byte, last, out *string) bool {
+	v, ok := jsonscan.String(b)
+	if !ok {
+		return false
+	}
+	if string(v) != *last {
+		*last = string(v)
+	}
+	*out = *last
+	return true
+}
+
 // scanStrPtr decodes a JSON string or null into *p.
 func scanStrPtr(b []byte, p **string) bool {
+	return scanStrInto(b, new(string), p)
+}
+
+// scanStrInto decodes a JSON string into *slot and points *p at it, or a
+// null into a nil *p.
+func scanStrInto(b []byte, slot *string, p **string) bool {
 	if string(b) == "null" {
 		*p = nil
 		return true
 	}
-	var s string
-	if !scanStr(b, &s) {
+	if !scanStr(b, slot) {
 		return false
 	}
-	*p = &s
+	*p = slot
 	return true
 }
 
@@ -149,7 +253,7 @@ func once(seen *bool) bool {
 // encoding/json reads as that name).
 func folds(key []byte, names ...string) bool {
 	for _, n := range names {
-		if len(key) == len(n) && strings.EqualFold(string(key), n) {
+		if jsonscan.Folds(key, n) {
 			return true
 		}
 	}
