@@ -65,6 +65,12 @@ type Config struct {
 	// measurement: that many slow streams held open at once through each
 	// target, and the resident set it costs.
 	OpenStreams int
+	// Check runs every measurement issue 20 sets a target for — plain and
+	// streamed calls with the converted paths, TTFB at concurrency 10, 1,000
+	// and 5,000 open streams — one after the other, and ends with each
+	// target's figure and whether it is met. Duration, Rounds and Warmup
+	// apply to each throughput run.
+	Check bool
 }
 
 // Converted paths Config.Convert accepts.
@@ -131,6 +137,9 @@ func (c Config) validate() error {
 	if c.OpenStreams < 0 || c.OpenStreams > 20000 {
 		errs = append(errs, fmt.Errorf("open streams %d: want 0 to 20000", c.OpenStreams))
 	}
+	if c.Check && (c.OpenStreams > 0 || len(c.Convert) > 0 || c.Stream || len(c.Targets) != 2) {
+		errs = append(errs, errors.New("the check chooses its own modes and targets: drop --stream, --convert, --open-streams and --targets"))
+	}
 	if c.OpenStreams > 0 && len(c.Convert) > 0 {
 		errs = append(errs, errors.New("open streams measure the pass-through path: drop the converted paths"))
 	}
@@ -161,13 +170,23 @@ type benchTarget struct {
 // error when a child fails to start or the targets do not answer a first
 // request; failed requests during the rounds are reported, not returned.
 // Children are stopped before Run returns, also when ctx is cancelled.
-func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
+func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	if cfg.Check {
+		return runCheck(ctx, cfg, out)
+	}
+	_, _, err := runOnce(ctx, cfg, out)
+	return err
+}
+
+// runOnce is one run: the report written to out, and its measurements
+// returned for the targets' verdicts.
+func runOnce(ctx context.Context, cfg Config, out io.Writer) (sums []*summary, open []openResult, err error) {
 	if err := cfg.validate(); err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
 	dir, err := os.MkdirTemp(cfg.TempDir, "keygate-bench-")
 	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
 	r := &run{cfg: cfg, out: out, dir: dir}
 	defer func() {
@@ -185,28 +204,28 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	}()
 
 	if err := r.start(ctx); err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
 	if err := r.preflight(ctx); err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
 	if cfg.OpenStreams > 0 {
 		res, err := r.openStreams(ctx)
 		reportOpenStreams(out, cfg, res)
 		if err != nil {
-			return fmt.Errorf("bench: %w", err)
+			return nil, res, fmt.Errorf("bench: %w", err)
 		}
-		return nil
+		return nil, res, nil
 	}
 	rows, err := r.measure(ctx)
 	report(out, cfg, rows)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("bench: interrupted after %d complete measurement(s): %w", len(rows), err)
+			return nil, nil, fmt.Errorf("bench: interrupted after %d complete measurement(s): %w", len(rows), err)
 		}
-		return fmt.Errorf("bench: %w", err)
+		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
-	return nil
+	return summarize(rows), nil, nil
 }
 
 func (r *run) spawn(name string, args, env []string) (*child, error) {

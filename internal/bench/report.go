@@ -173,7 +173,8 @@ func report(out io.Writer, cfg Config, rows []row) {
 		ms(percentile(gateway.latencies, 50)-percentile(proxy.latencies, 50)),
 		ms(percentile(gateway.latencies, 99)), ms(percentile(proxy.latencies, 99)))
 	if cfg.Stream {
-		fmt.Fprintf(out, "  TTFB p50          %s vs %s\n", ms(percentile(gateway.ttfb, 50)), ms(percentile(proxy.ttfb, 50)))
+		g, p := percentile(gateway.ttfb, 50), percentile(proxy.ttfb, 50)
+		fmt.Fprintf(out, "  TTFB p50          %s vs %s (%+.3fms)\n", ms(g), ms(p), float64(g-p)/float64(time.Millisecond))
 	}
 	reportConverted(out, sums, gateway)
 }

@@ -27,7 +27,7 @@ Prints requests/s, latency percentiles, errors and CPU time per request for
 each round, and the gateway/bare ratios. Each run takes about
 (warm-up + rounds × duration) × targets.`,
 		Example: "  keygate bench --duration 5s\n  keygate bench --stream --concurrency 20\n" +
-			"  keygate bench --stream --convert anthropic,gemini,messages\n  keygate bench --open-streams 1000",
+			"  keygate bench --stream --convert anthropic,gemini,messages\n  keygate bench --open-streams 1000\n  keygate bench --check --duration 5s",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			exe, err := os.Executable()
@@ -62,6 +62,7 @@ each round, and the gateway/bare ratios. Each run takes about
 	f.BoolVar(&cfg.KeepTemp, "keep-temp", false, "keep the temp directory with the children's logs and database")
 	f.StringVar(&convert, "convert", "", "also measure converted paths on the gateway, against its pass-through: anthropic, gemini, messages (comma-separated)")
 	f.IntVar(&cfg.OpenStreams, "open-streams", 0, "instead of throughput, hold this many slow streams open through each target and report the memory they cost")
+	f.BoolVar(&cfg.Check, "check", false, "run every measurement issue 20 has a target for (plain and streamed, converted paths, TTFB at concurrency 10, 1,000 and 5,000 open streams) and print each target's verdict")
 	f.StringVar(&cfg.Pprof, "pprof", "", "serve the gateway's profiler on this loopback address (KEYGATE_PPROF), e.g. 127.0.0.1:6060")
 	return cmd
 }
