@@ -424,6 +424,9 @@ func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, erro
 		}
 		return nil, nil
 	}
+	if c, ok := d.scanEvent(data); ok {
+		return c, nil
+	}
 	return d.decodeEvent(data)
 }
 
@@ -484,25 +487,9 @@ func (d *StreamDecoder) decodeEvent(data []byte) (*provider.ChatChunk, error) {
 		}
 		return nil, nil // thinking, signature, citations: nothing for a chat client
 	case "message_delta":
-		if ev.Usage != nil {
-			d.usage.OutputTokens = ev.Usage.OutputTokens
-			if ev.Usage.input() > 0 {
-				// Newer message_delta events repeat the input counts, all
-				// cumulative: a count only grows, and one left out keeps
-				// what message_start said.
-				u := &d.usage
-				read, write := max(u.CachedInputTokens, ev.Usage.CacheReadInputTokens), max(u.CacheWriteTokens, ev.Usage.CacheCreationInputTokens)
-				plain := max(u.InputTokens-u.CachedInputTokens-u.CacheWriteTokens, ev.Usage.InputTokens)
-				u.InputTokens, u.CachedInputTokens, u.CacheWriteTokens = plain+read+write, read, write
-			}
-			d.hasUsage = true
-		}
 		var dl delta
 		_ = json.Unmarshal(ev.Delta, &dl)
-		if dl.StopReason != nil {
-			return &provider.ChatChunk{ID: d.id, Model: d.model, FinishReason: finishReason(*dl.StopReason)}, nil
-		}
-		return nil, nil
+		return d.messageDelta(ev.Usage, dl.StopReason), nil
 	case "message_stop":
 		d.done = true
 		return nil, nil
@@ -514,6 +501,207 @@ func (d *StreamDecoder) decodeEvent(data []byte) (*provider.ChatChunk, error) {
 		return nil, e
 	}
 	return nil, nil // ping, content_block_stop, unknown future events
+}
+
+// messageDelta takes in a message_delta event's usage and stop reason.
+func (d *StreamDecoder) messageDelta(eu *usage, stop *string) *provider.ChatChunk {
+	if eu != nil {
+		d.usage.OutputTokens = eu.OutputTokens
+		if eu.input() > 0 {
+			// Newer message_delta events repeat the input counts, all
+			// cumulative: a count only grows, and one left out keeps
+			// what message_start said.
+			u := &d.usage
+			read, write := max(u.CachedInputTokens, eu.CacheReadInputTokens), max(u.CacheWriteTokens, eu.CacheCreationInputTokens)
+			plain := max(u.InputTokens-u.CachedInputTokens-u.CacheWriteTokens, eu.InputTokens)
+			u.InputTokens, u.CachedInputTokens, u.CacheWriteTokens = plain+read+write, read, write
+		}
+		d.hasUsage = true
+	}
+	if stop != nil {
+		return &provider.ChatChunk{ID: d.id, Model: d.model, FinishReason: finishReason(*stop)}
+	}
+	return nil
+}
+
+// scanEvent reads the other events of a text stream with jsonscan —
+// ping, content_block_start of a text block, content_block_stop,
+// message_delta and message_stop — and is not ok for any other event or
+// anything encoding/json could read differently (a member it reads named
+// in another case or twice, a value of another kind, a member of the
+// event it does not check): decodeEvent then reads it. ok with a nil
+// chunk is an event with nothing for the client.
+func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
+	var typ, index, dl, block, eu []byte
+	var seen [5]bool
+	end, valid := jsonscan.Members(data, jsonscan.Space(data, 0), func(key, val []byte) bool {
+		switch string(key) {
+		case "type":
+			typ = val
+			return once(&seen[0])
+		case "index":
+			index = val
+			return once(&seen[1])
+		case "delta":
+			dl = val
+			return once(&seen[2])
+		case "content_block":
+			block = val
+			return once(&seen[3])
+		case "usage":
+			eu = val
+			return once(&seen[4])
+		}
+		// message and error are left to encoding/json, as is any name
+		// it would read as one of these.
+		return !foldsTo(key, "type", "index", "delta", "message", "content_block", "usage", "error")
+	})
+	if !valid || jsonscan.Space(data, end) != len(data) || typ == nil {
+		return nil, false
+	}
+	t, ok := jsonscan.String(typ)
+	if !ok {
+		return nil, false
+	}
+	if index != nil { // an int for encoding/json, or its error
+		if _, ok := jsonscan.Int(index); !ok {
+			return nil, false
+		}
+	}
+	// Members the event's type has no use for must still decode (or
+	// encoding/json fails the event): only a delta, raw bytes, always does.
+	switch string(t) {
+	case "ping", "content_block_stop", "message_stop":
+		if block != nil || eu != nil {
+			return nil, false
+		}
+		if string(t) == "message_stop" {
+			d.done = true
+		}
+		return nil, true
+	case "content_block_start":
+		if eu != nil || block == nil {
+			return nil, false
+		}
+		text, ok := scanTextBlock(block)
+		if !ok {
+			return nil, false
+		}
+		if text == nil || len(*text) == 0 {
+			return nil, true
+		}
+		return &provider.ChatChunk{ID: d.id, Model: d.model, Text: *text}, true
+	case "message_delta":
+		if block != nil {
+			return nil, false
+		}
+		var u *usage
+		if eu != nil && string(eu) != "null" {
+			u = new(usage)
+			if !scanUsage(eu, u) {
+				return nil, false
+			}
+		}
+		var stop *string
+		if dl != nil && string(dl) != "null" {
+			if stop, ok = scanStopReason(dl); !ok {
+				return nil, false
+			}
+		}
+		return d.messageDelta(u, stop), true
+	}
+	return nil, false
+}
+
+// scanTextBlock reads a content_block of type text: its text (nil when
+// null or absent). Not ok for another type or a member of the block
+// struct it does not check.
+func scanTextBlock(b []byte) (*string, bool) {
+	var typ []byte
+	var text *string
+	var seen [2]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		switch string(key) {
+		case "type":
+			var ok bool
+			typ, ok = jsonscan.String(val)
+			return once(&seen[0]) && ok
+		case "text":
+			if !once(&seen[1]) {
+				return false
+			}
+			if string(val) == "null" {
+				text = nil
+				return true
+			}
+			v, ok := jsonscan.String(val)
+			s := string(v)
+			text = &s
+			return ok
+		}
+		return !foldsTo(key, "type", "text", "source", "id", "name", "input", "tool_use_id", "content", "is_error", "thinking", "signature")
+	})
+	return text, ok && string(typ) == "text"
+}
+
+// scanUsage reads a usage object's counts into u.
+func scanUsage(b []byte, u *usage) bool {
+	var seen [4]bool
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		var ok bool
+		switch string(key) {
+		case "input_tokens":
+			u.InputTokens, ok = jsonscan.Int(val)
+			return once(&seen[0]) && ok
+		case "output_tokens":
+			u.OutputTokens, ok = jsonscan.Int(val)
+			return once(&seen[1]) && ok
+		case "cache_creation_input_tokens":
+			u.CacheCreationInputTokens, ok = jsonscan.Int(val)
+			return once(&seen[2]) && ok
+		case "cache_read_input_tokens":
+			u.CacheReadInputTokens, ok = jsonscan.Int(val)
+			return once(&seen[3]) && ok
+		}
+		return !foldsTo(key, "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+	})
+	return ok
+}
+
+// scanStopReason reads a message_delta's delta for its stop_reason
+// (a string, or nil for null or absent). The delta's other members are
+// read by encoding/json with their errors ignored, so only stop_reason
+// (and any name read as it) matters.
+func scanStopReason(b []byte) (*string, bool) {
+	var stop *string
+	seen := false
+	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+		switch string(key) {
+		case "stop_reason":
+			if seen {
+				return false
+			}
+			seen = true
+			if string(val) == "null" {
+				return true
+			}
+			v, ok := jsonscan.String(val)
+			s := string(v)
+			stop = &s
+			return ok
+		}
+		return !foldsTo(key, "stop_reason")
+	})
+	return stop, ok
+}
+
+// once marks a member seen; not ok the second time.
+func once(seen *bool) bool {
+	if *seen {
+		return false
+	}
+	*seen = true
+	return true
 }
 
 // scanBlockDelta reads a content_block_delta event of text or tool-call
