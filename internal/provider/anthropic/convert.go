@@ -532,8 +532,8 @@ func (d *StreamDecoder) messageDelta(eu *usage, stop *string) *provider.ChatChun
 // event it does not check): decodeEvent then reads it. ok with a nil
 // chunk is an event with nothing for the client.
 func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
-	var typ, index, dl, block, eu []byte
-	var seen [5]bool
+	var typ, index, dl, block, eu, msg []byte
+	var seen [6]bool
 	end, valid := jsonscan.Members(data, jsonscan.Space(data, 0), func(key, val []byte) bool {
 		switch string(key) {
 		case "type":
@@ -551,9 +551,12 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 		case "usage":
 			eu = val
 			return once(&seen[4])
+		case "message":
+			msg = val
+			return once(&seen[5])
 		}
-		// message and error are left to encoding/json, as is any name
-		// it would read as one of these.
+		// error is left to encoding/json, as is any name it would read
+		// as one of these.
 		return !foldsTo(key, "type", "index", "delta", "message", "content_block", "usage", "error")
 	})
 	if !valid || jsonscan.Space(data, end) != len(data) || typ == nil {
@@ -571,8 +574,20 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 	// Members the event's type has no use for must still decode (or
 	// encoding/json fails the event): only a delta, raw bytes, always does.
 	switch string(t) {
+	case "message_start":
+		if block != nil || eu != nil || msg == nil {
+			return nil, false
+		}
+		id, model, u, ok := scanMessageStart(msg)
+		if !ok {
+			return nil, false
+		}
+		d.id, d.model = id, model
+		d.usage = u.neutral()
+		d.hasUsage = true
+		return &provider.ChatChunk{ID: d.id, Model: d.model, Role: provider.RoleAssistant}, true
 	case "ping", "content_block_stop", "message_stop":
-		if block != nil || eu != nil {
+		if block != nil || eu != nil || msg != nil {
 			return nil, false
 		}
 		if string(t) == "message_stop" {
@@ -580,7 +595,7 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 		}
 		return nil, true
 	case "content_block_start":
-		if eu != nil || block == nil {
+		if eu != nil || msg != nil || block == nil {
 			return nil, false
 		}
 		text, ok := scanTextBlock(block)
@@ -592,7 +607,7 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 		}
 		return &provider.ChatChunk{ID: d.id, Model: d.model, Text: *text}, true
 	case "message_delta":
-		if block != nil {
+		if block != nil || msg != nil {
 			return nil, false
 		}
 		var u *usage
@@ -611,6 +626,45 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 		return d.messageDelta(u, stop), true
 	}
 	return nil, false
+}
+
+// scanMessageStart reads message_start's message: its id, model and usage.
+// Not ok when it has content (a block list encoding/json must check), or a
+// member of the response struct of another kind.
+func scanMessageStart(b []byte) (id, model string, u usage, ok bool) {
+	var seen [8]bool
+	str := func(val []byte, dst *string, nullOK bool) bool {
+		if nullOK && string(val) == "null" {
+			return true
+		}
+		v, ok := jsonscan.String(val)
+		if ok && dst != nil {
+			*dst = string(v)
+		}
+		return ok
+	}
+	_, ok = jsonscan.Members(b, 0, func(key, val []byte) bool {
+		switch string(key) {
+		case "id":
+			return once(&seen[0]) && str(val, &id, true)
+		case "model":
+			return once(&seen[1]) && str(val, &model, true)
+		case "type":
+			return once(&seen[2]) && str(val, nil, true)
+		case "role":
+			return once(&seen[3]) && str(val, nil, true)
+		case "stop_reason":
+			return once(&seen[4]) && str(val, nil, true)
+		case "stop_sequence":
+			return once(&seen[5]) && str(val, nil, true)
+		case "content":
+			return once(&seen[6]) && (string(val) == "null" || string(val) == "[]")
+		case "usage":
+			return once(&seen[7]) && (string(val) == "null" || scanUsage(val, &u))
+		}
+		return !foldsTo(key, "id", "type", "role", "model", "content", "stop_reason", "stop_sequence", "usage")
+	})
+	return id, model, u, ok
 }
 
 // scanTextBlock reads a content_block of type text: its text (nil when
