@@ -152,9 +152,56 @@ func (s *Server) usagePage(q *req) error {
 	if err != nil {
 		return err
 	}
-	q.render(200, "usage", map[string]any{"Rows": rows, "Total": total, "By": by, "Groups": usageGroups,
-		"Since": params.Get("since"), "Until": params.Get("until"), "CSV": "/ui/usage.csv?" + q.r.URL.RawQuery})
+	data := map[string]any{"Rows": rows, "Total": total, "By": by, "Groups": usageGroups,
+		"Since": params.Get("since"), "Until": params.Get("until"), "CSV": "/ui/usage.csv?" + q.r.URL.RawQuery,
+		"Budgets": q.budgets()}
+	if by == "day" && len(rows) > 0 {
+		data["Chart"] = dayChart(rows)
+	}
+	q.render(200, "usage", data)
 	return nil
+}
+
+// chart is the usage page's column chart of spend per day (SVG drawn on
+// the server).
+type chart struct {
+	W, H int
+	Bars []chartBar
+	Max  float64
+}
+
+type chartBar struct {
+	X, Y, W, H int
+	Label      string // shown under every few bars
+	Title      string
+}
+
+func dayChart(rows []usageRow) chart {
+	const step, barW, plotH = 24, 18, 100
+	c := chart{W: len(rows)*step + 8, H: plotH + 30}
+	for _, r := range rows {
+		c.Max = max(c.Max, r.CostUSD)
+	}
+	every := max(1, len(rows)/12)
+	for i, r := range rows {
+		h := 0
+		if c.Max > 0 {
+			h = int(r.CostUSD / c.Max * plotH)
+		}
+		if h == 0 && r.Requests > 0 {
+			h = 1 // a day with calls is never invisible
+		}
+		b := chartBar{X: 4 + i*step, W: barW, H: h, Y: 4 + plotH - h,
+			Title: fmt.Sprintf("%s: $%.4f, %d", r.Label, r.CostUSD, r.Requests)}
+		if i%every == 0 {
+			b.Label = r.Label
+			if len(r.Label) == len("2006-01-02") {
+				b.Label = r.Label[5:] // month-day
+			}
+		}
+		c.Bars = append(c.Bars, b)
+	}
+	return c
 }
 
 // usageCSV is the usage page's table as CSV.
