@@ -245,6 +245,7 @@ var uiTexts = map[Key]Text{
 	"ui.projects.test_models":       {"Test key models", "测试密钥可用模型"},
 	"ui.projects.managed_by":        {"Managed by", "管理方式"},
 	"ui.projects.set_budget":        {"Budget (0 removes it)", "预算（填 0 删除）"},
+	"ui.projects.in_config":         {"Declared in the configuration file: change it there.", "在配置文件中声明：请在那里修改。"},
 	"ui.projects.create":            {"Create a project", "创建项目"},
 	"ui.groups.title":               {"Groups", "分组"},
 	"ui.groups.models":              {"Models", "模型"},

@@ -178,7 +178,7 @@ type chartBar struct {
 
 func dayChart(rows []usageRow) chart {
 	const step, barW, plotH = 24, 18, 100
-	c := chart{W: len(rows)*step + 8, H: plotH + 30}
+	c := chart{W: max(len(rows)*step+8, 600), H: plotH + 30} // a short range keeps its bars narrow
 	for _, r := range rows {
 		c.Max = max(c.Max, r.CostUSD)
 	}
