@@ -57,9 +57,20 @@ async function apiStatus(key, path = "/v1/models") {
   return { status: r.status, code: body?.error?.code ?? "" };
 }
 
-async function createKey(page, name) {
+// waitLogs waits (bounded) for a key's request log rows, which are
+// written asynchronously: for the rows themselves, not a length of time.
+async function waitLogs(keyId, n) {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(base + "/admin/v1/logs?key_id=" + keyId, { headers: { Authorization: "Bearer " + ownerToken } });
+    if (((await r.json()).data?.length ?? 0) >= n) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+async function createKey(page, name, budgetUSD = "") {
   await page.goto(base + "/ui/keys");
   await page.fill("#name", name);
+  if (budgetUSD) { await page.fill("#budget_usd", budgetUSD); await page.selectOption("#budget_period", "daily"); }
   await page.click("#create-submit");
   await page.waitForURL("**/shown/**");
   return (await page.textContent("#new-key")).trim();
@@ -132,8 +143,72 @@ try {
   await axeCheck(page, "incident");
   out.replacementWorks = (await apiStatus(replacement)).status;
 
+  // Rotation: a simulated client calls with the old key, the key is
+  // rotated with a grace window, the client moves to the new key, and the
+  // old key's page — left open — refreshes itself into "migrated".
+  const oldKey = await createKey(page, "rotating", "5");
+  const oldId = new URL(page.url()).pathname.split("/")[3];
+  const clientCall = (key) => fetch(base + "/v1/chat/completions", {
+    method: "POST", headers: { Authorization: "Bearer " + key, "Content-Type": "application/json", "X-Client-Name": "nightly-report" },
+    body: JSON.stringify({ model: "mock-gpt", messages: [{ role: "user", content: "hi" }] }),
+  }).then((r) => r.status);
+  check((await clientCall(oldKey)) === 200, "the client's call with the old key failed");
+  await waitLogs(oldId, 1);
+  await page.goto(base + "/ui/keys/" + oldId);
+  await page.selectOption("#grace", "3600");
+  await page.click("#rotate-submit");
+  await page.waitForURL("**/shown/**");
+  const newKey = (await page.textContent("#new-key")).trim();
+  const newId = new URL(page.url()).pathname.split("/")[3];
+  await page.goto(base + "/ui/keys/" + oldId);
+  const row = () => page.textContent("#rotation tbody tr:has-text('nightly-report')").catch(() => "");
+  const before = await row();
+  check(before.includes("✗"), "rotation report before the move does not show the client on the old key: " + before);
+  out.rotation = { before: before.replace(/\s+/g, " ").trim() };
+  await shot(page, "rotation-before");
+  check((await clientCall(newKey)) === 200, "the client's call with the new key failed");
+  await waitLogs(newId, 1);
+  // No reload from the test: the page's own refresh must bring the change.
+  let migrated = false;
+  for (let i = 0; i < 3 && !migrated; i++) { // the page refreshes itself every 15 s
+    await page.waitForEvent("load", { timeout: 20000 }).catch(() => {});
+    migrated = (await row()).includes("✓");
+  }
+  check(migrated, "the rotation report did not refresh itself to show the client migrated");
+  out.rotation.after = (await row()).replace(/\s+/g, " ").trim();
+  out.rotation.summary = (await page.textContent("#rotation-summary").catch(() => "")).trim();
+  await shot(page, "rotation-after");
+
+  // The new pages: members (invite, token shown once), projects and
+  // groups, jobs (a running video job cancelled).
+  await page.goto(base + "/ui/members");
+  await page.fill("#new-email", "browser-member@example.com");
+  await page.selectOption("#new-projects", ["demo"]);
+  await page.click("#create-member-submit");
+  await page.waitForURL("**/token/**");
+  const pat = (await page.textContent("#new-token")).trim();
+  check(/^kg_pat_/.test(pat), "the invited member's token is not shown");
+  await page.reload();
+  check(await page.isVisible("#gone") && !(await page.content()).includes(pat), "the member's token is shown again after reload");
+  await page.goto(base + "/ui/members");
+  check((await page.textContent("#members")).includes("browser-member@example.com"), "the invited member is not listed");
+  const job = await fetch(base + "/v1/videos", {
+    method: "POST", headers: { Authorization: "Bearer " + newKey, "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "mock-video", prompt: "waves mock:hang", seconds: "4" }),
+  }).then((r) => r.json());
+  check(/^video_/.test(job.id || ""), "no video job: " + JSON.stringify(job).slice(0, 200));
+  await page.goto(base + "/ui/jobs");
+  check(await page.isVisible(`#j-${job.id} .job-cancel`), "the running job has no cancel control");
+  await page.click(`#j-${job.id} .job-cancel`);
+  await page.waitForSelector(`#j-${job.id} .job-cancelled`);
+  out.jobCancelled = await page.locator(`#j-${job.id} .job-cancel`).count() === 0;
+  await shot(page, "jobs");
+  await page.goto(base + "/ui/usage");
+  out.budgetMarks = await page.locator("#budgets svg .mark").count();
+  await shot(page, "usage");
+
   // Accessibility: no serious or critical axe violation on the main pages.
-  for (const p of ["/ui/keys", "/ui/logs", "/ui/usage", "/ui/channels", "/ui/incidents"]) {
+  for (const p of ["/ui/keys", "/ui/logs", "/ui/usage", "/ui/channels", "/ui/incidents", "/ui/members", "/ui/projects", "/ui/jobs", "/ui/keys/" + oldId]) {
     await page.goto(base + p);
     await axeCheck(page, p);
   }
@@ -141,13 +216,13 @@ try {
   // Widths: no horizontal scrolling at 1280 and 390 px.
   for (const w of [1280, 390]) {
     await page.setViewportSize({ width: w, height: 900 });
-    for (const p of ["/ui/keys", "/ui/logs", page.url().replace(base, "")]) {
+    for (const p of ["/ui/keys", "/ui/logs", "/ui/usage", "/ui/members", "/ui/projects", "/ui/jobs", "/ui/keys/" + oldId]) {
       await page.goto(base + p);
       const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      out.widths[`${w} ${p.split("/").slice(0, 3).join("/")}`] = over;
+      out.widths[`${w} ${p.replace(/key_[0-9a-z]+/, "{id}")}`] = over;
       check(over <= 0, `${p} scrolls sideways at ${w}px by ${over}px`);
+      await shot(page, p.split("/").slice(2).join("-") + "-" + w);
     }
-    await shot(page, "keys-" + w);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 
@@ -161,6 +236,14 @@ try {
   await page.waitForSelector("html[lang=zh-CN]");
   out.zhHeading = (await page.textContent("h1")).trim();
   await shot(page, "keys-zh");
+  out.zhHeadings = {};
+  for (const p of ["/ui/members", "/ui/projects", "/ui/jobs", "/ui/usage"]) {
+    await page.goto(base + p);
+    out.zhHeadings[p] = (await page.textContent("h1")).trim();
+    await shot(page, p.split("/")[2] + "-zh");
+  }
+  out.zhJobState = (await page.goto(base + "/ui/jobs").then(() => page.textContent(`#j-${job.id} .job-cancelled .job-state`))).trim();
+  await page.click("#lang-switch"); // back to English for the rest
 
   // Support: no change control, and a forged POST is refused.
   const sp = await newPage();
@@ -177,6 +260,13 @@ try {
   const id = (await sp.getAttribute("#keys tbody tr", "data-key-id"));
   const forged = await sp.request.post(base + `/ui/keys/${id}/enable`, { form: { csrf }, maxRedirects: 0 });
   out.supportForgedStatus = forged.status();
+  out.supportMembersStatus = (await sp.goto(base + "/ui/members")).status();
+  await sp.goto(base + "/ui/projects");
+  out.supportOrgControls = await sp.locator("main form[method=post]").count();
+  await sp.goto(base + "/ui/jobs");
+  out.supportOrgControls += await sp.locator("main form[method=post], .job-cancel").count();
+  const forgedCancel = await sp.request.post(base + `/ui/jobs/${job.id}/cancel`, { form: { csrf }, maxRedirects: 0 });
+  out.supportForgedCancel = forgedCancel.status();
   await shot(sp, "support-key");
 } catch (e) {
   try { const pages = browser.contexts().flatMap((c) => c.pages()); for (const [i, p] of pages.entries()) { await shot(p, "failure-" + i); out.problems.push("page " + i + " at " + p.url() + ": " + (await p.textContent("main").catch(() => "")).slice(0, 400)); } } catch {}
