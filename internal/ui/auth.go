@@ -125,7 +125,8 @@ func (s *Server) authenticate(r *http.Request) (memberID, fingerprint string, pr
 	return m.ID, memberFingerprint(m), i18n.Message{}, nil
 }
 
-// endSession signs the browser out: the row, its reveals and the cookie.
+// endSession signs the browser out: the row and the cookie (a pending
+// reveal cannot be opened without the session's cookie).
 func (q *req) endSession() {
 	if q.sess != nil {
 		q.s.dropSession(q.r.Context(), q.sess.hash)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -97,7 +98,7 @@ func (s *Server) createMember(q *req) error {
 	if err := q.call("POST", "/admin/v1/members", body, &m); err != nil {
 		return err
 	}
-	q.redirect("/ui/members/" + url.PathEscape(m.ID) + "/token/" + q.keep(reveal{plain: m.Token, keyID: m.ID, display: m.Email}))
+	q.redirect("/ui/members/" + url.PathEscape(m.ID) + "/token/" + q.keep("member", reveal{Plain: m.Token, ID: m.ID, Display: m.Email}))
 	return nil
 }
 
@@ -119,6 +120,9 @@ func (s *Server) patchMember(q *req) error {
 	if err := q.call("PATCH", "/admin/v1/members/"+url.PathEscape(id), body, nil); err != nil {
 		return err
 	}
+	if body["disabled"] == true {
+		q.endMemberSessions(id)
+	}
 	if id == q.actor.ID && body["disabled"] == true {
 		q.endSession() // it ended anyway: the next request would find it so
 		q.redirect("/ui/signin")
@@ -138,22 +142,37 @@ func (s *Server) retokenMember(q *req) error {
 	if err := q.call("POST", "/admin/v1/members/"+url.PathEscape(id)+"/token", nil, &m); err != nil {
 		return err
 	}
-	rv := reveal{plain: m.Token, keyID: m.ID, display: m.Email}
+	rv := reveal{Plain: m.Token, ID: m.ID, Display: m.Email}
+	q.endMemberSessions(id)
 	if id == q.actor.ID {
 		q.endSession()
-		q.render(200, "token", map[string]any{"MemberID": id, "Plain": rv.plain, "Email": rv.display, "Self": true})
+		q.render(200, "token", map[string]any{"MemberID": id, "Plain": rv.Plain, "Email": rv.Display, "Self": true})
 		q.sess = nil
 		return nil
 	}
-	q.redirect("/ui/members/" + url.PathEscape(id) + "/token/" + q.keep(rv))
+	q.redirect("/ui/members/" + url.PathEscape(id) + "/token/" + q.keep("member", rv))
 	return nil
 }
 
+// endMemberSessions deletes a member's dashboard sessions at once after a
+// change that ends them (disabled, new token). Every request checks the
+// member anyway, so a session the change leaves behind (the change made
+// through the API or the CLI, or this delete failing) is refused and
+// deleted at its next use; this only keeps the table from holding them
+// until they expire.
+func (q *req) endMemberSessions(id string) {
+	if n, err := q.s.Store.DeleteMemberUISessions(context.WithoutCancel(q.r.Context()), id); err != nil {
+		q.s.Log.Warn("dashboard: cannot delete the member's sessions; they end at their next use", "member", id, "err", err)
+	} else if n > 0 {
+		q.s.Log.Info("dashboard: ended the member's sessions", "member", id, "n", n)
+	}
+}
+
 func (s *Server) tokenPage(q *req) error {
-	rv, ok := q.take(q.r.PathValue("reveal"))
+	rv, ok := q.take("member", q.r.PathValue("id"), q.r.PathValue("reveal"))
 	data := map[string]any{"MemberID": q.r.PathValue("id"), "Gone": !ok}
 	if ok {
-		data["Plain"], data["Email"] = rv.plain, rv.display
+		data["Plain"], data["Email"] = rv.Plain, rv.Display
 	}
 	q.render(200, "token", data)
 	return nil

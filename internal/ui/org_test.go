@@ -1,13 +1,17 @@
 package ui_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/testgw"
 )
 
@@ -70,6 +74,10 @@ func TestMembersPageInviteRoleDisableRetoken(t *testing.T) {
 	if r, _ := owner.post("/ui/members", "/ui/members/"+id, url.Values{"action": {"disable"}}); r.StatusCode != http.StatusSeeOther || !get().Disabled {
 		t.Fatalf("disable: %d %+v", r.StatusCode, get())
 	}
+	// The disable deleted the member's session rows at once, before their next use.
+	if _, err := g.App.Store.GetUISession(context.Background(), hexHash(sessionCookie(t, byPassword)), time.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the disabled member's session row is still there: %v", err)
+	}
 	if r, _ := byPassword.get("/ui/keys"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the disabled member's session still works: %d", r.StatusCode)
 	}
@@ -83,6 +91,9 @@ func TestMembersPageInviteRoleDisableRetoken(t *testing.T) {
 	}
 	if _, page := owner.get(resp.Header.Get("Location")); tokenRe.FindStringSubmatch(page) == nil || tokenRe.FindStringSubmatch(page)[1] == tm[1] {
 		t.Fatal("no new token shown")
+	}
+	if _, err := g.App.Store.GetUISession(context.Background(), hexHash(sessionCookie(t, byPassword)), time.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the re-tokened member's session row is still there: %v", err)
 	}
 	if r, _ := byPassword.get("/ui/keys"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the re-tokened member's session still works: %d", r.StatusCode)

@@ -168,7 +168,7 @@ func (s *Server) createKey(q *req) error {
 	if err := q.call("POST", "/admin/v1/keys", body, &k); err != nil {
 		return err
 	}
-	q.reveal(k.ID, reveal{plain: k.Key, keyID: k.ID, display: k.Display})
+	q.reveal(k.ID, reveal{Plain: k.Key, ID: k.ID, Display: k.Display})
 	return nil
 }
 
@@ -176,52 +176,15 @@ func (s *Server) createKey(q *req) error {
 // sends the browser there. Reading it deletes it, so a reload, the back
 // button or any later page finds nothing.
 func (q *req) reveal(keyID string, rv reveal) {
-	q.redirect("/ui/keys/" + url.PathEscape(keyID) + "/shown/" + q.keep(rv))
-}
-
-// keep holds rv for the session's next page and returns its id.
-func (q *req) keep(rv reveal) string {
-	id := randomToken()[:22]
-	now := q.s.Now()
-	rv.at = now
-	q.s.mu.Lock()
-	defer q.s.mu.Unlock()
-	for h, m := range q.s.reveals { // bounded by their lifetime
-		for k, o := range m {
-			if now.Sub(o.at) > revealLifetime {
-				delete(m, k)
-			}
-		}
-		if len(m) == 0 {
-			delete(q.s.reveals, h)
-		}
-	}
-	m := q.s.reveals[q.sess.hash]
-	if m == nil {
-		m = map[string]reveal{}
-		q.s.reveals[q.sess.hash] = m
-	}
-	m[id] = rv
-	return id
-}
-
-// take returns and forgets the session's reveal id.
-func (q *req) take(id string) (reveal, bool) {
-	q.s.mu.Lock()
-	rv, ok := q.s.reveals[q.sess.hash][id]
-	delete(q.s.reveals[q.sess.hash], id)
-	q.s.mu.Unlock()
-	if ok && q.s.Now().Sub(rv.at) > revealLifetime {
-		ok = false
-	}
-	return rv, ok
+	rv.ID = keyID
+	q.redirect("/ui/keys/" + url.PathEscape(keyID) + "/shown/" + q.keep("key", rv))
 }
 
 func (s *Server) shownPage(q *req) error {
-	rv, ok := q.take(q.r.PathValue("reveal"))
+	rv, ok := q.take("key", q.r.PathValue("id"), q.r.PathValue("reveal"))
 	data := map[string]any{"KeyID": q.r.PathValue("id"), "Gone": !ok}
 	if ok {
-		data["Plain"], data["Display"], data["Note"], data["Incident"] = rv.plain, rv.display, rv.note, rv.incident
+		data["Plain"], data["Display"], data["Note"], data["Incident"] = rv.Plain, rv.Display, rv.Note, rv.Incident
 		data["BaseURL"] = baseURL(q.r, s)
 	}
 	q.render(200, "shown", data)
@@ -289,7 +252,7 @@ func (s *Server) rotateKey(q *req) error {
 	if err := q.call("POST", "/admin/v1/keys/"+url.PathEscape(id)+"/rotate", map[string]any{"grace_seconds": grace}, &rot); err != nil {
 		return err
 	}
-	q.reveal(rot.ID, reveal{plain: rot.Key, keyID: rot.ID, display: rot.Display, note: rot.Note})
+	q.reveal(rot.ID, reveal{Plain: rot.Key, Display: rot.Display, Note: rot.Note})
 	return nil
 }
 
@@ -359,7 +322,7 @@ func (s *Server) replaceKey(q *req) error {
 	if err := q.call("GET", "/admin/v1/incidents?state=all&limit=1&key_id="+url.QueryEscape(id), nil, &incs); err == nil && len(incs.Data) > 0 {
 		inc = incs.Data[0].ID
 	}
-	q.reveal(rot.ID, reveal{plain: rot.Key, keyID: rot.ID, display: rot.Display, note: rot.Note, incident: inc})
+	q.reveal(rot.ID, reveal{Plain: rot.Key, Display: rot.Display, Note: rot.Note, Incident: inc})
 	return nil
 }
 

@@ -121,3 +121,58 @@ func TestExpiredSessionsRefusedAndRemoved(t *testing.T) {
 		t.Fatalf("new session: %d", r.StatusCode)
 	}
 }
+
+// A key made through one instance is shown once by another (the page after
+// the POST may be served by any of them): the plaintext travels sealed in
+// a cookie under the session, and is in neither the database nor a log.
+func TestNewKeyShownOnceByAnotherInstance(t *testing.T) {
+	dsn := "sqlite:" + t.TempDir() + "/keygate.db"
+	g1 := testgw.Start(t, testgw.Options{DSN: dsn})
+	g2 := testgw.Start(t, testgw.Options{DSN: dsn})
+	b1 := newBrowser(t, g1)
+	b1.signIn(url.Values{"token": {testgw.AdminToken}})
+	resp, _ := b1.post("/ui/keys", "/ui/keys", url.Values{"project": {"demo"}, "name": {"roaming"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	shown := resp.Header.Get("Location")
+	var sealed *http.Cookie
+	for _, c := range resp.Cookies() {
+		if strings.HasPrefix(c.Name, "kg_ui_rv_") {
+			sealed = c
+		}
+	}
+	if sealed == nil || !sealed.HttpOnly || sealed.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("reveal cookie %+v: want HttpOnly, SameSite=Strict", sealed)
+	}
+	if strings.Contains(sealed.Value, "kg_live_") {
+		t.Fatal("the reveal cookie carries the key in clear")
+	}
+	// The same browser, now routed to the other instance.
+	b2 := newBrowser(t, g2)
+	u2, _ := url.Parse(g2.URL + "/ui/")
+	u1, _ := url.Parse(g1.URL + "/ui/")
+	var moved []*http.Cookie
+	for _, c := range b1.c.Jar.Cookies(u1) { // a jar gives name and value only
+		moved = append(moved, &http.Cookie{Name: c.Name, Value: c.Value, Path: "/ui/"})
+	}
+	b2.c.Jar.SetCookies(u2, moved)
+	_, page := b2.get(shown)
+	plain := plainRe.FindString(page)
+	if plain == "" {
+		t.Fatalf("the other instance does not show the new key:\n%s", page)
+	}
+	if _, again := b2.get(shown); strings.Contains(again, plain) || !strings.Contains(again, `id="gone"`) {
+		t.Fatal("the key is shown a second time")
+	}
+	// A reveal cookie replayed under another session opens nothing.
+	b3 := newBrowser(t, g1)
+	b3.signIn(url.Values{"token": {testgw.AdminToken}})
+	b3.c.Jar.SetCookies(u1, []*http.Cookie{{Name: sealed.Name, Value: sealed.Value, Path: "/ui/"}})
+	if _, other := b3.get(shown); strings.Contains(other, plain) {
+		t.Fatal("another session opened the reveal cookie")
+	}
+	if r, _ := g1.Do("POST", "/v1/chat/completions", testgw.Bearer(plain), `{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}`); r.StatusCode != 200 {
+		t.Fatalf("the shown key does not work: %d", r.StatusCode)
+	}
+}

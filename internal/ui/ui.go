@@ -88,29 +88,20 @@ type Server struct {
 	SignInRate  rate.Limit
 	SignInBurst int
 
-	once     sync.Once
-	api      *http.ServeMux
-	pages    map[string]*template.Template
-	mu       sync.Mutex
-	limiters map[netip.Addr]*rate.Limiter
-	// reveals hold a key's or a token's plaintext between the POST that
-	// made it and the one page that shows it, by session id hash; reading
-	// one deletes it. They stay in this instance's memory only: a
-	// plaintext is never written to the database.
-	reveals   map[string]map[string]reveal
+	once      sync.Once
+	api       *http.ServeMux
+	pages     map[string]*template.Template
+	mu        sync.Mutex
+	limiters  map[netip.Addr]*rate.Limiter
 	lastSweep time.Time
 }
 
 // session is one signed-in browser, as one request sees it.
 type session struct {
+	raw   string // the cookie's value, for this request only (reveal.go)
 	hash  string // hex SHA-256 of the cookie's value: the row's key
 	csrf  string // derived from the cookie's value, stored nowhere
 	actor admin.Actor
-}
-
-type reveal struct {
-	plain, keyID, display, note, incident string
-	at                                    time.Time
 }
 
 func (s *Server) init() {
@@ -127,7 +118,6 @@ func (s *Server) init() {
 		s.api = http.NewServeMux()
 		s.Admin.Routes(s.api)
 		s.limiters = map[netip.Addr]*rate.Limiter{}
-		s.reveals = map[string]map[string]reveal{}
 		s.pages = parsePages()
 	})
 }
@@ -324,7 +314,7 @@ func (s *Server) current(r *http.Request) (*session, admin.Actor, bool) {
 			s.Log.Warn("dashboard: cannot record the session's use", "err", err)
 		}
 	}
-	return &session{hash: h, csrf: csrfOf(c.Value), actor: actor}, actor, true
+	return &session{raw: c.Value, hash: h, csrf: csrfOf(c.Value), actor: actor}, actor, true
 }
 
 // hashID is the stored form of a session cookie's value.
@@ -387,14 +377,11 @@ func (s *Server) newSession(ctx context.Context, memberID, fingerprint string) (
 	return id, nil
 }
 
-// dropSession deletes a session's row and its pending reveals.
+// dropSession deletes a session's row.
 func (s *Server) dropSession(ctx context.Context, h string) {
 	if err := s.Store.DeleteUISession(context.WithoutCancel(ctx), h); err != nil {
 		s.Log.Warn("dashboard: cannot delete an ended session", "err", err)
 	}
-	s.mu.Lock()
-	delete(s.reveals, h)
-	s.mu.Unlock()
 }
 
 // secureCookie: the browser reached us over TLS (directly or through a
