@@ -15,18 +15,14 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/i18n"
-	"github.com/keygate/keygate/internal/ids"
 	"github.com/keygate/keygate/internal/incident"
 	"github.com/keygate/keygate/internal/service"
 	"github.com/keygate/keygate/internal/store"
@@ -38,8 +34,6 @@ const (
 	maxIncidentRequests = 50
 	maxIncidentText     = 10000
 	maxIncidentField    = 500
-	// leakReview is when an automatic leak incident asks to be looked at.
-	leakReview = 24 * time.Hour
 )
 
 func (s *Server) incidentRoutes(mux router) {
@@ -49,10 +43,6 @@ func (s *Server) incidentRoutes(mux router) {
 	mux.Handle("PATCH /admin/v1/incidents/{id}", s.admin(s.patchIncident))
 	mux.Handle("POST /admin/v1/incidents/{id}/notes", s.admin(s.noteIncident))
 	mux.Handle("POST /admin/v1/incidents/{id}/resolve", s.admin(s.resolveIncident))
-}
-
-func incidentNotFound(id string) error {
-	return apierr.T(apierr.NotFound, i18n.M("admin.no_incident_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_incidents_keygate.hint"))
 }
 
 // incidentBody is the body of POST and PATCH /admin/v1/incidents. On PATCH,
@@ -137,45 +127,6 @@ func lastGoodID(b *incidentBody) string {
 	return strings.TrimSpace(b.LastGood.RequestID)
 }
 
-// linkKeys loads the keys, checks the caller sees them and that they share
-// one project, and returns that project.
-func (s *Server) linkKeys(ctx context.Context, a Actor, ids []string, project string) ([]store.Key, string, error) {
-	var out []store.Key
-	for _, id := range ids {
-		id = strings.TrimSpace(id)
-		if err := s.checkKey(ctx, a, id); err != nil {
-			return nil, "", err
-		}
-		k, err := s.Store.GetKey(ctx, id)
-		if err != nil {
-			return nil, "", err
-		}
-		if project == "" {
-			project = k.Project
-		}
-		if k.Project != project {
-			return nil, "", invalid("key_ids", i18n.M("admin.key_belongs_to_project_the", i18n.S("id", fmt.Sprint(k.ID)), i18n.Q("project", fmt.Sprint(k.Project)), i18n.Q("project2", fmt.Sprint(project))), i18n.M("admin.open_one_incident_per_project.hint"))
-		}
-		out = append(out, k)
-	}
-	return out, project, nil
-}
-
-// requestEvidenceOf snapshots a request's log row, redacted.
-func (s *Server) requestEvidenceOf(ctx context.Context, a Actor, id string) (store.Evidence, error) {
-	l, err := s.Store.GetLog(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.canSeeProject(a, l.Project)) {
-		return store.Evidence{}, requestNotFound(id)
-	}
-	if err != nil {
-		return store.Evidence{}, err
-	}
-	b, _ := json.Marshal(map[string]any{"request_id": l.RequestID, "time": l.Time, "status": l.Status, "error_code": l.ErrorCode,
-		"failure_reason": cleanText(l.FailureReason, 500), "model": l.Model, "channel": l.Channel, "key_id": l.KeyID,
-		"key_display": l.KeyDisplay, "source_ip": l.SourceIP, "user_agent": l.UserAgent, "client": l.Client, "route": l.Route})
-	return store.Evidence{Kind: "request", Ref: l.RequestID, Time: s.Now().UTC(), Data: b}, nil
-}
-
 // keyEvidence snapshots a key's impact report (the last 7 days) and, when
 // it is part of a rotation, the rotation status.
 func (s *Server) keyEvidence(ctx context.Context, k store.Key) []store.Evidence {
@@ -193,6 +144,11 @@ func (s *Server) keyEvidence(ctx context.Context, k store.Key) []store.Evidence 
 	return out
 }
 
+// links are the keys and requests of b, seen as the caller sees them.
+func (s *Server) links(r *http.Request, b *incidentBody) service.IncidentLinks {
+	return service.IncidentLinks{KeyIDs: b.KeyIDs, RequestIDs: b.RequestIDs, Visible: s.visible(r), Evidence: s.keyEvidence}
+}
+
 func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) error {
 	var b incidentBody
 	if err := decodeJSON(r, &b); err != nil {
@@ -201,57 +157,14 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) error {
 	if err := b.validate(); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	a := actorFrom(ctx)
-	project := ""
+	var draft store.Incident
+	applyIncidentBody(&draft, &b)
 	if b.Project != nil {
-		project = *b.Project
+		draft.Project = *b.Project
 	}
-	ks, project, err := s.linkKeys(ctx, a, b.KeyIDs, project)
+	in, err := s.Svc.CreateIncident(r.Context(), s.who(r), service.NewIncident{Draft: draft, Links: s.links(r, &b), Note: b.Note,
+		Global: actorFrom(r.Context()).Global()})
 	if err != nil {
-		return err
-	}
-	if project != "" {
-		if err := s.checkProject(ctx, a, project); err != nil {
-			return err
-		}
-	} else if !a.Global() {
-		return invalid("project", i18n.M("admin.name_the_project_of_the"), i18n.M("admin.you_see_only_some_projects.hint"))
-	}
-	now := s.Now().UTC()
-	in := store.Incident{ID: ids.New("inc"), State: store.IncidentOpen, Origin: "manual", Project: project, OpenedBy: a.String(),
-		CreatedAt: now, UpdatedAt: now, KeyIDs: []string{}, RequestIDs: []string{}}
-	applyIncidentBody(&in, &b)
-	if in.Title == "" {
-		return invalid("title", i18n.M("admin.title_is_required"), i18n.M("admin.say_in_a_few_words.hint"))
-	}
-	for _, k := range ks {
-		if !slices.Contains(in.KeyIDs, k.ID) {
-			in.KeyIDs = append(in.KeyIDs, k.ID)
-			in.Evidence = append(in.Evidence, s.keyEvidence(ctx, k)...)
-		}
-	}
-	for _, id := range b.RequestIDs {
-		id = strings.TrimSpace(id)
-		ev, err := s.requestEvidenceOf(ctx, a, id)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(in.RequestIDs, id) {
-			in.RequestIDs = append(in.RequestIDs, id)
-			in.Evidence = append(in.Evidence, ev)
-		}
-	}
-	if err := s.Svc.Apply(ctx, s.who(r), "incident.open", in.ID, map[string]any{"title": in.Title, "keys": in.KeyIDs, "project": in.Project},
-		func(tx store.Store) error {
-			if err := tx.CreateIncident(ctx, &in); err != nil {
-				return err
-			}
-			if b.Note != "" {
-				return tx.AddIncidentNote(ctx, s.note(in.ID, a.String(), "note", b.Note))
-			}
-			return nil
-		}); err != nil {
 		return err
 	}
 	s.notifyIncident(EventIncidentOpened, in)
@@ -283,26 +196,8 @@ func applyIncidentBody(in *store.Incident, b *incidentBody) {
 	}
 }
 
-func (s *Server) note(id, author, kind, text string) store.IncidentNote {
-	return store.IncidentNote{ID: ids.New("note"), IncidentID: id, Time: s.Now().UTC(), Author: author, Kind: kind, Text: text}
-}
-
-// loadIncident returns the incident in the path if the caller may see it.
-func (s *Server) loadIncident(r *http.Request) (store.Incident, error) {
-	return s.loadIncidentFrom(r, s.Store)
-}
-
-func (s *Server) loadIncidentFrom(r *http.Request, st store.Store) (store.Incident, error) {
-	id := r.PathValue("id")
-	in, err := st.GetIncident(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.canSeeProject(actorFrom(r.Context()), in.Project)) {
-		return in, incidentNotFound(id)
-	}
-	return in, err
-}
-
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.loadIncident(r)
+	in, err := s.Svc.GetIncident(r.Context(), r.PathValue("id"), s.visible(r))
 	if err != nil {
 		return err
 	}
@@ -345,10 +240,14 @@ func (s *Server) incidentRecord(ctx context.Context, in store.Incident) (inciden
 	for _, e := range in.Evidence {
 		rec.Evidence = append(rec.Evidence, incident.Evidence{Kind: e.Kind, Ref: e.Ref, Time: e.Time, Data: e.Data})
 	}
+	tr, err := s.Svc.IncidentTrail(ctx, in)
+	if err != nil {
+		return rec, err
+	}
 	var keysNow []store.Key
 	for _, id := range in.KeyIDs {
-		k, err := s.Store.GetKey(ctx, id)
-		if err != nil {
+		k, ok := tr.Keys[id]
+		if !ok {
 			rec.Keys = append(rec.Keys, incident.KeyRef{ID: id, State: "unknown"})
 			continue
 		}
@@ -358,42 +257,24 @@ func (s *Server) incidentRecord(ctx context.Context, in store.Incident) (inciden
 	}
 	// Actions: the audit trail of the keys, their replacements and the
 	// incident, from a day before it was opened.
-	objects := append([]string{in.ID}, in.KeyIDs...)
-	for _, k := range keysNow {
-		if k.ReplacedBy != "" {
-			objects = append(objects, k.ReplacedBy)
+	for _, e := range tr.Actions {
+		d := json.RawMessage(e.Detail)
+		if !json.Valid(d) {
+			d = nil
 		}
+		rec.Actions = append(rec.Actions, incident.Action{Time: e.Time, Actor: e.Actor, Action: e.Action, Object: e.Object, Detail: d})
 	}
-	since := in.CreatedAt.Add(-24 * time.Hour)
-	for _, obj := range objects {
-		evs, err := s.Store.ListAudit(ctx, store.AuditFilter{Object: obj, Since: since, Limit: 200})
-		if err != nil {
-			return rec, err
-		}
-		for _, e := range evs {
-			d := json.RawMessage(e.Detail)
-			if !json.Valid(d) {
-				d = nil
-			}
-			rec.Actions = append(rec.Actions, incident.Action{Time: e.Time, Actor: e.Actor, Action: e.Action, Object: e.Object, Detail: d})
-		}
-	}
-	sort.SliceStable(rec.Actions, func(i, j int) bool { return rec.Actions[i].Time.Before(rec.Actions[j].Time) })
-	notes, err := s.Store.ListIncidentNotes(ctx, in.ID)
-	if err != nil {
-		return rec, err
-	}
-	for _, n := range notes {
+	for _, n := range tr.Notes {
 		rec.Notes = append(rec.Notes, incident.Note{Time: n.Time, Author: n.Author, Kind: n.Kind, Text: n.Text})
 	}
 	if in.State != store.IncidentResolved {
-		rec.Remaining = s.remaining(ctx, in, keysNow, rec.Overdue)
+		rec.Remaining = s.remaining(ctx, in, keysNow, tr.Keys, rec.Overdue)
 	}
 	return rec, nil
 }
 
 // remaining lists what is left to do, from the keys' state now.
-func (s *Server) remaining(ctx context.Context, in store.Incident, ks []store.Key, overdue bool) []string {
+func (s *Server) remaining(ctx context.Context, in store.Incident, ks []store.Key, byID map[string]store.Key, overdue bool) []string {
 	out := []string{}
 	leak := in.Origin != "manual" || strings.Contains(strings.ToLower(in.Title+" "+in.Symptom), "leak")
 	for _, k := range ks {
@@ -406,8 +287,8 @@ func (s *Server) remaining(ctx context.Context, in store.Incident, ks []store.Ke
 		if k.ReplacedBy == "" {
 			continue
 		}
-		repl, err := s.Store.GetKey(ctx, k.ReplacedBy)
-		if err != nil {
+		repl, ok := byID[k.ReplacedBy]
+		if !ok {
 			continue
 		}
 		rep, err := s.rotationReport(ctx, k, repl, defaultLookback)
@@ -454,7 +335,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Limit = n
 	}
-	list, err := s.Store.ListIncidents(r.Context(), f)
+	list, err := s.Svc.ListIncidents(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -470,35 +351,6 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// changeIncident reads the incident, applies change and writes it back
-// under its version check with the notes and the audit row change returns,
-// in one transaction (retried afresh when another writer got there first).
-func (s *Server) changeIncident(r *http.Request, change func(in *store.Incident) (service.AuditRow, []store.IncidentNote, error)) (store.Incident, error) {
-	var out store.Incident
-	err := s.Svc.Change(r.Context(), s.who(r), func(tx store.Store) (service.AuditRow, error) {
-		in, err := s.loadIncidentFrom(r, tx)
-		if err != nil {
-			return service.AuditRow{}, err
-		}
-		row, notes, err := change(&in)
-		if err != nil {
-			return row, err
-		}
-		in.UpdatedAt = s.Now().UTC()
-		if err := tx.UpdateIncident(r.Context(), &in); err != nil {
-			return row, err
-		}
-		for _, n := range notes {
-			if err := tx.AddIncidentNote(r.Context(), n); err != nil {
-				return row, err
-			}
-		}
-		out = in
-		return row, nil
-	})
-	return out, err
-}
-
 func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 	var b incidentBody
 	if err := decodeJSON(r, &b); err != nil {
@@ -510,96 +362,12 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 	if b.Project != nil {
 		return invalid("project", i18n.M("admin.the_project_of_an_incident"), i18n.M("admin.open_a_new_incident_in.hint"))
 	}
-	ctx := r.Context()
-	a := actorFrom(ctx)
-	cur, err := s.loadIncident(r)
-	if err != nil {
-		return err
-	}
-	ks, _, err := s.linkKeys(ctx, a, b.KeyIDs, cur.Project)
-	if err != nil {
-		return err
-	}
-	var evidence []store.Evidence
-	var newKeys, newReqs []string
-	for _, k := range ks {
-		if !slices.Contains(cur.KeyIDs, k.ID) && !slices.Contains(newKeys, k.ID) {
-			newKeys = append(newKeys, k.ID)
-			evidence = append(evidence, s.keyEvidence(ctx, k)...)
-		}
-	}
-	for _, id := range b.RequestIDs {
-		id = strings.TrimSpace(id)
-		if slices.Contains(cur.RequestIDs, id) || slices.Contains(newReqs, id) {
-			continue
-		}
-		ev, err := s.requestEvidenceOf(ctx, a, id)
-		if err != nil {
-			return err
-		}
-		newReqs = append(newReqs, id)
-		evidence = append(evidence, ev)
-	}
-	var changed []string
-	in, err := s.changeIncident(r, func(in *store.Incident) (service.AuditRow, []store.IncidentNote, error) {
-		before := *in
-		applyIncidentBody(in, &b)
-		// A state other than resolved reopens a resolved incident: when
-		// the problem comes back it is the same story.
-		if in.State != store.IncidentResolved {
-			in.ResolvedAt = time.Time{}
-		}
-		for _, id := range newKeys {
-			if !slices.Contains(in.KeyIDs, id) {
-				in.KeyIDs = append(in.KeyIDs, id)
-			}
-		}
-		for _, id := range newReqs {
-			if !slices.Contains(in.RequestIDs, id) {
-				in.RequestIDs = append(in.RequestIDs, id)
-			}
-		}
-		in.Evidence = append(in.Evidence, evidence...)
-		changed = diffIncident(before, *in)
-		var row service.AuditRow
-		var notes []store.IncidentNote
-		if len(changed) > 0 {
-			row = service.AuditRow{Action: "incident.update", Object: in.ID, Detail: map[string]any{"fields": changed, "state": in.State}}
-			if slices.Contains(changed, "state") {
-				notes = append(notes, s.note(in.ID, a.String(), "state", "State changed to "+in.State+"."))
-			}
-		}
-		if b.Note != "" {
-			notes = append(notes, s.note(in.ID, a.String(), "note", b.Note))
-		}
-		return row, notes, nil
-	})
+	in, err := s.Svc.UpdateIncident(r.Context(), s.who(r), r.PathValue("id"), service.IncidentPatch{
+		Apply: func(in *store.Incident) { applyIncidentBody(in, &b) }, Links: s.links(r, &b), Note: b.Note})
 	if err != nil {
 		return err
 	}
 	return s.writeIncident(w, r, in, http.StatusOK)
-}
-
-// diffIncident names the fields that differ.
-func diffIncident(a, b store.Incident) []string {
-	var out []string
-	add := func(name string, differ bool) {
-		if differ {
-			out = append(out, name)
-		}
-	}
-	add("title", a.Title != b.Title)
-	add("owner", a.Owner != b.Owner)
-	add("environment", a.Environment != b.Environment)
-	add("deployment", a.Deployment != b.Deployment)
-	add("capability", a.Capability != b.Capability)
-	add("symptom", a.Symptom != b.Symptom)
-	add("state", a.State != b.State)
-	add("next_review", !a.NextReview.Equal(b.NextReview))
-	add("last_known_good", !a.LastGoodAt.Equal(b.LastGoodAt) || a.LastGoodRequest != b.LastGoodRequest)
-	add("key_ids", len(a.KeyIDs) != len(b.KeyIDs))
-	add("request_ids", len(a.RequestIDs) != len(b.RequestIDs))
-	return out
 }
 
 type noteBody struct {
@@ -618,14 +386,8 @@ func (s *Server) noteIncident(w http.ResponseWriter, r *http.Request) error {
 	if err := checkText("text", b.Text, maxIncidentText); err != nil {
 		return err
 	}
-	in, err := s.loadIncident(r)
+	in, err := s.Svc.NoteIncident(r.Context(), s.who(r), r.PathValue("id"), b.Text, s.visible(r))
 	if err != nil {
-		return err
-	}
-	a := actorFrom(r.Context())
-	if err := s.Svc.Apply(r.Context(), s.who(r), "incident.note", in.ID, map[string]any{"bytes": len(b.Text)}, func(tx store.Store) error {
-		return tx.AddIncidentNote(r.Context(), s.note(in.ID, a.String(), "note", b.Text))
-	}); err != nil {
 		return err
 	}
 	return s.writeIncident(w, r, in, http.StatusCreated)
@@ -644,19 +406,7 @@ func (s *Server) resolveIncident(w http.ResponseWriter, r *http.Request) error {
 	if err := checkText("resolution", b.Resolution, maxIncidentText); err != nil {
 		return err
 	}
-	now := s.Now().UTC()
-	a := actorFrom(r.Context())
-	in, err := s.changeIncident(r, func(in *store.Incident) (service.AuditRow, []store.IncidentNote, error) {
-		if in.State == store.IncidentResolved {
-			return service.AuditRow{}, nil, nil
-		}
-		in.State, in.ResolvedAt = store.IncidentResolved, now
-		if b.Resolution != "" {
-			in.Resolution = b.Resolution
-		}
-		return service.AuditRow{Action: "incident.resolve", Object: in.ID, Detail: map[string]any{"title": in.Title}},
-			[]store.IncidentNote{s.note(in.ID, a.String(), "state", "Resolved.")}, nil
-	})
+	in, err := s.Svc.ResolveIncident(r.Context(), s.who(r), r.PathValue("id"), b.Resolution, s.visible(r))
 	if err != nil {
 		return err
 	}
@@ -674,52 +424,14 @@ func isLeakReason(reason string) bool {
 // adds the new report to that one's timeline. Failures are logged: a leak
 // response must never fail because of its paperwork.
 func (s *Server) leakIncident(ctx context.Context, k store.Key, origin, actor, reason string) {
-	ctx = context.WithoutCancel(ctx)
-	open, err := s.Store.ListIncidents(ctx, store.IncidentFilter{KeyID: k.ID,
-		States: []string{store.IncidentOpen, store.IncidentContained}, Limit: 1})
+	in, err := s.Svc.LeakIncident(context.WithoutCancel(ctx), service.Who{Actor: actor}, k, origin, reason, s.keyEvidence)
 	if err != nil {
-		s.Log.Error("leak incident: cannot look for an open incident", "key_id", k.ID, "err", err)
+		s.Log.Error("leak incident could not be opened or noted", "key_id", k.ID, "err", err)
 		return
 	}
-	reason = cleanText(reason, 1000)
-	if len(open) > 0 {
-		if err := s.Svc.Apply(ctx, service.Who{Actor: actor}, "incident.note", open[0].ID, map[string]any{"kind": "evidence"}, func(tx store.Store) error {
-			return tx.AddIncidentNote(ctx, s.note(open[0].ID, actor, "evidence", "Reported again: "+reason))
-		}); err != nil {
-			s.Log.Error("leak incident: the re-report could not be noted", "incident", open[0].ID, "err", err)
-		}
-		return
+	if in != nil {
+		s.notifyIncident(EventIncidentOpened, *in)
 	}
-	now := s.Now().UTC()
-	state := store.IncidentOpen
-	if k.State == store.KeyDisabled {
-		state = store.IncidentContained // the key is refused already
-	}
-	owner := ""
-	if k.Member != "" {
-		if m, err := s.Store.GetMember(ctx, k.Member); err == nil {
-			owner = m.Email
-		}
-	}
-	in := store.Incident{ID: ids.New("inc"), Title: fmt.Sprintf("Key %s (%s) leaked", k.Display, k.ID), State: state, Origin: origin,
-		Project: k.Project, Owner: owner, Environment: k.Env, Capability: capabilityOf(k), Symptom: reason, KeyIDs: []string{k.ID},
-		RequestIDs: []string{}, Evidence: s.keyEvidence(ctx, k), NextReview: now.Add(leakReview), OpenedBy: actor,
-		CreatedAt: now, UpdatedAt: now}
-	if err := s.Svc.Apply(ctx, service.Who{Actor: actor}, "incident.open", in.ID, map[string]any{"title": in.Title, "keys": in.KeyIDs, "origin": origin},
-		func(tx store.Store) error { return tx.CreateIncident(ctx, &in) }); err != nil {
-		s.Log.Error("leak incident could not be opened", "key_id", k.ID, "err", err)
-		return
-	}
-	s.notifyIncident(EventIncidentOpened, in)
-}
-
-// capabilityOf says what a key could reach, for an incident's "affected".
-func capabilityOf(k store.Key) string {
-	models := "every model of group " + k.Group
-	if len(k.Models) > 0 {
-		models = "models " + strings.Join(k.Models, ", ")
-	}
-	return fmt.Sprintf("%s in project %s (%s key)", models, k.Project, k.Env)
 }
 
 func (s *Server) notifyIncident(typ string, in store.Incident) { s.Svc.NotifyIncident(typ, in) }
