@@ -236,23 +236,53 @@ func (s *Server) settleAdmission(ctx context.Context, sc *Scope, costUSD float64
 }
 
 // rateHeaders writes OpenAI's x-ratelimit-* headers for the limits that
-// apply.
+// apply. The six values are appended into one buffer and cut from one
+// string: two allocations for all of them (the value slices and the
+// text), not one or two per value.
 func rateHeaders(h http.Header, r limit.Rule, res *limit.Result) {
-	// One backing array for all six values: one allocation, not six.
-	var vals []string
-	if r.RPM > 0 || r.TPM > 0 {
-		vals = make([]string, 6)
+	if r.RPM <= 0 && r.TPM <= 0 {
+		return
 	}
-	set := func(i int, k, v string) { vals[i] = v; h[k] = vals[i : i+1 : i+1] }
+	var buf [128]byte
+	b := buf[:0]
+	var ends [6]int
 	if r.RPM > 0 {
-		set(0, "X-Ratelimit-Limit-Requests", strconv.Itoa(r.RPM))
-		set(1, "X-Ratelimit-Remaining-Requests", strconv.Itoa(res.Requests.Remaining))
-		set(2, "X-Ratelimit-Reset-Requests", limit.FormatReset(res.Requests.Reset))
+		b = strconv.AppendInt(b, int64(r.RPM), 10)
+		ends[0] = len(b)
+		b = strconv.AppendInt(b, int64(res.Requests.Remaining), 10)
+		ends[1] = len(b)
+		b = limit.AppendReset(b, res.Requests.Reset)
+		ends[2] = len(b)
+	} else {
+		ends[0], ends[1], ends[2] = len(b), len(b), len(b)
 	}
 	if r.TPM > 0 {
-		set(3, "X-Ratelimit-Limit-Tokens", strconv.Itoa(r.TPM))
-		set(4, "X-Ratelimit-Remaining-Tokens", strconv.Itoa(res.Tokens.Remaining))
-		set(5, "X-Ratelimit-Reset-Tokens", limit.FormatReset(res.Tokens.Reset))
+		b = strconv.AppendInt(b, int64(r.TPM), 10)
+		ends[3] = len(b)
+		b = strconv.AppendInt(b, int64(res.Tokens.Remaining), 10)
+		ends[4] = len(b)
+		b = limit.AppendReset(b, res.Tokens.Reset)
+		ends[5] = len(b)
+	}
+	all := string(b)
+	vals := make([]string, 6)
+	set := func(i int, k string) {
+		from := 0
+		if i > 0 {
+			from = ends[i-1]
+		}
+		vals[i] = all[from:ends[i]]
+		h[k] = vals[i : i+1 : i+1]
+	}
+	if r.RPM > 0 {
+		set(0, "X-Ratelimit-Limit-Requests")
+		set(1, "X-Ratelimit-Remaining-Requests")
+		set(2, "X-Ratelimit-Reset-Requests")
+	}
+	if r.TPM > 0 {
+		set(3, "X-Ratelimit-Limit-Tokens")
+		set(4, "X-Ratelimit-Remaining-Tokens")
+		set(5, "X-Ratelimit-Reset-Tokens")
 	}
 }
 

@@ -7,7 +7,7 @@ package limit
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -88,13 +88,28 @@ func gcra(now, tat int64, limit, cost int) (newTAT int64, ok bool, st State) {
 
 // FormatReset renders a duration the way OpenAI's x-ratelimit-reset-*
 // headers do: "1s", "6m0s", "20ms".
-func FormatReset(d time.Duration) string {
+func FormatReset(d time.Duration) string { return string(AppendReset(nil, d)) }
+
+// AppendReset appends FormatReset(d) to b: the same text as
+// time.Duration's String of d rounded to the second ("1h0m0s"), or
+// milliseconds below a second, without its allocation.
+func AppendReset(b []byte, d time.Duration) []byte {
 	switch {
 	case d <= 0:
-		return "0s"
+		return append(b, "0s"...)
 	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	default:
-		return d.Round(time.Second).String()
+		return append(strconv.AppendInt(b, d.Milliseconds(), 10), "ms"...)
 	}
+	r := d.Round(time.Second)
+	if r%time.Second != 0 { // Round saturated: no whole seconds to print
+		return append(b, r.String()...)
+	}
+	secs := int64(r / time.Second)
+	if h := secs / 3600; h > 0 {
+		b = append(strconv.AppendInt(b, h, 10), 'h')
+	}
+	if secs >= 60 {
+		b = append(strconv.AppendInt(b, secs%3600/60, 10), 'm')
+	}
+	return append(strconv.AppendInt(b, secs%60, 10), 's')
 }

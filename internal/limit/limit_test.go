@@ -2,6 +2,7 @@ package limit
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -232,5 +233,35 @@ func TestSharedFallsBack(t *testing.T) {
 	}
 	if n != 5 || !s.Degraded() || len(downs) != 1 || !downs[0] {
 		t.Fatalf("Redis down: admitted %d (want 5 = 10 rpm / 2 instances), degraded=%v, events %v", n, s.Degraded(), downs)
+	}
+}
+
+// AppendReset writes what the fmt and time.Duration formatting it replaced
+// wrote, for every reset a limiter can produce (under a millisecond to
+// over a day).
+func TestAppendResetMatchesDurationString(t *testing.T) {
+	old := func(d time.Duration) string {
+		switch {
+		case d <= 0:
+			return "0s"
+		case d < time.Second:
+			return fmt.Sprintf("%dms", d.Milliseconds())
+		default:
+			return d.Round(time.Second).String()
+		}
+	}
+	check := func(d time.Duration) {
+		if got, want := string(AppendReset([]byte("x"), d)), "x"+old(d); got != want {
+			t.Fatalf("AppendReset(%d) = %q, want %q", d, got, want)
+		}
+	}
+	for d := -time.Second; d < 3*time.Second; d += 499 * time.Microsecond {
+		check(d)
+	}
+	for d := time.Duration(0); d < 50*time.Hour; d += 7*time.Second + 333*time.Millisecond {
+		check(d)
+	}
+	for _, d := range []time.Duration{time.Second - 1, time.Second, 59*time.Second + 500*time.Millisecond, time.Hour - time.Second/2, time.Hour, 1<<63 - 1} {
+		check(d)
 	}
 }

@@ -15,8 +15,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
@@ -136,6 +140,9 @@ type Relay struct {
 	OnChannelDisabled func(channel string, status int, reason string)
 
 	once sync.Once
+	// auths caches each channel's credential headers (auth).
+	auths sync.Map // *catalog.Channel → *chanAuth
+	authN atomic.Int64
 }
 
 // NewTransport returns the tuned transport shared by all upstream calls:
@@ -386,21 +393,26 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	if err != nil {
 		return &attemptErr{err: apierr.T(apierr.Internal, i18n.M("relay.build_failed"), i18n.Message{}).WithCause(err), final: true}
 	}
-	out.Header.Set("Content-Type", "application/json")
-	out.Header.Set("User-Agent", "keygate")
+	// The constant values are shared, read-only slices (the transport only
+	// reads a request's header), and the map is made at its final size:
+	// no allocation per header.
+	out.Header = make(http.Header, 8)
+	out.Header["Content-Type"], out.Header["User-Agent"] = hdrJSON, hdrKeygate
 	if req.Stream {
-		out.Header.Set("Accept", "text/event-stream")
+		out.Header["Accept"] = hdrEventStream
 	} else {
-		out.Header.Set("Accept", "application/json")
+		out.Header["Accept"] = hdrJSON
 	}
-	setAuth(out.Header, ch)
+	for k, vs := range rl.auth(ch) {
+		out.Header[k] = vs
+	}
 	if req.Native != nil {
 		for k, vs := range req.Native.Header {
 			out.Header[k] = vs
 		}
 	}
 	start := time.Now()
-	resp, err := rl.Client.Do(out)
+	resp, err := rl.send(out)
 	if err != nil {
 		if clientLeft(ctx) {
 			res.FailureReason = "client closed the connection before the upstream answered"
@@ -471,15 +483,113 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	return nil
 }
 
+// writeHead starts a whole answer of n bytes (-1: unknown).
 func writeHead(w http.ResponseWriter, resp *http.Response, n int) {
 	h := w.Header()
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		h.Set("Content-Type", ct)
+	if ct := resp.Header["Content-Type"]; len(ct) > 0 && ct[0] != "" {
+		h["Content-Type"] = ct[:1:1] // the upstream's own slice: no copy until WriteHeader's
 	}
-	if n >= 0 {
-		h.Set("Content-Length", strconv.Itoa(n))
+	if n > serverCountedBody {
+		h["Content-Length"] = []string{strconv.Itoa(n)}
 	}
 	w.WriteHeader(resp.StatusCode)
+}
+
+// serverCountedBody is net/http's bufferBeforeChunkingSize: a handler that
+// writes an answer of up to this many bytes in one Write, and returns
+// without flushing, gets a Content-Length computed by the server itself,
+// outside the header map. Setting it only for longer answers keeps the map
+// of a plain answer (request id, six x-ratelimit-* values, Content-Type)
+// within Go's eight-entry small map, so neither the insert nor
+// WriteHeader's copy of the map allocates a hash table (a tenth of a plain
+// call's allocated bytes). Were the server's buffer smaller, a short answer
+// would go chunked, still whole.
+const serverCountedBody = 2048
+
+var (
+	hdrJSON        = []string{"application/json"}
+	hdrEventStream = []string{"text/event-stream"}
+	hdrKeygate     = []string{"keygate"}
+	hdrNoCache     = []string{"no-cache"}
+	hdrNo          = []string{"no"}
+)
+
+// auth returns the channel's credential headers (setAuth), made once per
+// channel and credential and then shared read-only by its calls, instead
+// of a map and a "Bearer …" string per call.
+func (rl *Relay) auth(ch *catalog.Channel) http.Header {
+	if v, ok := rl.auths.Load(ch); ok {
+		if a := v.(*chanAuth); a.key == ch.APIKey && a.typ == ch.Type {
+			return a.h
+		}
+	}
+	h := make(http.Header, 2)
+	setAuth(h, ch)
+	if rl.authN.Add(1) > maxCachedAuths {
+		// Catalogue refreshes make new channel objects; the old ones'
+		// entries are dropped now and then instead of kept for ever.
+		rl.auths.Clear()
+		rl.authN.Store(1)
+	}
+	rl.auths.Store(ch, &chanAuth{key: ch.APIKey, typ: ch.Type, h: h})
+	return h
+}
+
+type chanAuth struct {
+	key, typ string
+	h        http.Header
+}
+
+const maxCachedAuths = 4096
+
+// send is rl.Client.Do(out) for the gateway's own client (NewClient: no
+// jar, no timeout, redirects refused), done as the transport's RoundTrip
+// and the refusal of a redirect here: Client.Do copies the request's
+// headers on every call for the redirects it might follow
+// (makeHeadersCopier), a few per cent of a pass-through call's CPU. Any
+// other client goes through Do.
+func (rl *Relay) send(out *http.Request) (*http.Response, error) {
+	c := rl.Client
+	if c.Jar != nil || c.Timeout != 0 || c.CheckRedirect == nil ||
+		reflect.ValueOf(c.CheckRedirect).Pointer() != reflect.ValueOf(refuseRedirect).Pointer() {
+		return c.Do(out)
+	}
+	tr := c.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	uerr := func(err error) error { return &url.Error{Op: "Post", URL: stripPassword(out.URL), Err: err} }
+	resp, err := tr.RoundTrip(out)
+	if err != nil {
+		return nil, uerr(err)
+	}
+	if resp == nil {
+		return nil, uerr(errors.New("http: RoundTripper implementation returned a nil *Response with a nil error"))
+	}
+	switch resp.StatusCode {
+	case 301, 302, 303, 307, 308: // what Client.Do would follow (a body to re-send is always there: GetBody)
+	default:
+		return resp, nil
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return resp, nil // as Client.Do: a 3xx without Location is an answer
+	}
+	resp.Body.Close()
+	target, err := out.URL.Parse(loc)
+	if err != nil {
+		return nil, uerr(fmt.Errorf("failed to parse Location header %q: %v", loc, err))
+	}
+	return nil, uerr(&RedirectError{Status: resp.StatusCode, Location: redirectTarget(target)})
+}
+
+// stripPassword is how Client.Do names a URL in its errors: a password in
+// it replaced by "***".
+func stripPassword(u *url.URL) string {
+	if _, set := u.User.Password(); set {
+		return strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1)
+	}
+	return u.String()
 }
 
 var (
@@ -493,9 +603,10 @@ var (
 // stream relays an SSE body line by line, flushing at each event boundary.
 func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.Response, req *Request, res *Result, start time.Time) *attemptErr {
 	h := w.Header()
-	h.Set("Content-Type", resp.Header.Get("Content-Type"))
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
+	if ct := resp.Header["Content-Type"]; len(ct) > 0 {
+		h["Content-Type"] = ct[:1:1]
+	}
+	h["Cache-Control"], h["X-Accel-Buffering"] = hdrNoCache, hdrNo
 	w.WriteHeader(resp.StatusCode)
 	res.Written = true
 	rc := http.NewResponseController(w)
