@@ -126,20 +126,17 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 	if s.AdminTokenHash != zero && subtle.ConstantTimeCompare(h[:], s.AdminTokenHash[:]) == 1 {
 		return Actor{ID: "bootstrap", Role: "owner"}, nil
 	}
-	m, err := s.Store.GetMemberByTokenHash(r.Context(), fmt.Sprintf("%x", h))
-	if err == nil && m.Disabled {
-		return Actor{}, apierr.T(apierr.PermissionDenied, i18n.M("admin.the_member_account_is_disabled", i18n.S("email", fmt.Sprint(m.Email))), i18n.M("admin.ask_an_owner_or_admin.hint"))
-	}
-	if err == nil {
-		return Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+	m, state, err := s.Svc.TokenMember(r.Context(), fmt.Sprintf("%x", h))
+	if err != nil {
 		return Actor{}, apierr.T(apierr.ServiceUnavailable, i18n.M("admin.the_gateway_cannot_check_admin"), i18n.M("admin.retry_shortly.hint")).WithCause(err).WithHeader("Retry-After", service.RetryAfter)
 	}
-	if strings.HasPrefix(tok, keys.PrefixPAT) {
-		if m, err := s.Store.GetMemberByTokenHash(r.Context(), revokedTokenMark(fmt.Sprintf("%x", h))); err == nil {
-			return Actor{}, apierr.T(apierr.KeyDisabled, i18n.M("admin.the_personal_access_token_of", i18n.S("tok", fmt.Sprint(keys.Display(tok))), i18n.S("email", fmt.Sprint(m.Email))), i18n.M("admin.ask_an_owner_or_admin.hint2", i18n.S("id", m.ID)))
-		}
+	switch {
+	case state == service.TokenValid && m.Disabled:
+		return Actor{}, apierr.T(apierr.PermissionDenied, i18n.M("admin.the_member_account_is_disabled", i18n.S("email", fmt.Sprint(m.Email))), i18n.M("admin.ask_an_owner_or_admin.hint"))
+	case state == service.TokenValid:
+		return Actor{ID: m.ID, Email: m.Email, Role: m.Role, Projects: m.Projects}, nil
+	case state == service.TokenRevoked && strings.HasPrefix(tok, keys.PrefixPAT):
+		return Actor{}, apierr.T(apierr.KeyDisabled, i18n.M("admin.the_personal_access_token_of", i18n.S("tok", fmt.Sprint(keys.Display(tok))), i18n.S("email", fmt.Sprint(m.Email))), i18n.M("admin.ask_an_owner_or_admin.hint2", i18n.S("id", m.ID)))
 	}
 	return Actor{}, apierr.T(apierr.InvalidAPIKey, i18n.M("admin.the_admin_token_is_not"), i18n.M("admin.use_the_keygate_admin_token.hint"))
 }
@@ -161,20 +158,8 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func viewKey(k store.Key) wire.KeyView {
-	v := wire.KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
-		Models: nonNilStrs(k.Models), AllowedIPs: nonNilStrs(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
-		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
-		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency, RequestTypes: k.RequestTypes, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
-	if k.State == store.KeyActive && !k.ExpiresAt.IsZero() && !time.Now().Before(k.ExpiresAt) {
-		// Expiry is judged from expires_at at use; show the effective state.
-		v.State, v.StateAt = store.KeyExpired, timePtr(k.ExpiresAt)
-	}
-	if k.BudgetUSD > 0 {
-		v.Budget = &wire.BudgetView{LimitUSD: k.BudgetUSD, Period: k.BudgetPeriod}
-	}
-	return v
-}
+// viewKey is k as the admin API shows it (wire.ViewKey).
+func viewKey(k store.Key) wire.KeyView { return wire.ViewKey(k, time.Now()) }
 
 func nonNilStrs(s []string) []string {
 	if s == nil {
@@ -296,7 +281,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.Store.ListKeys(r.Context(), store.KeyFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), Member: member,
+	list, err := s.Svc.Keys(r.Context(), store.KeyFilter{Project: q.Get("project"), Projects: s.visibleProjects(r), Member: member,
 		Env: q.Get("env"), State: q.Get("state"), Limit: limit})
 	if err != nil {
 		return err
@@ -310,10 +295,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
-	k, err := s.Store.GetKey(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.T(apierr.NotFound, i18n.M("admin.no_key_with_id", i18n.Q("id", fmt.Sprint(r.PathValue("id")))), i18n.M("admin.get_admin_v1_keys_lists.hint"))
-	}
+	k, err := s.Svc.Key(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -377,7 +359,7 @@ func (s *Server) queryLogs(w http.ResponseWriter, r *http.Request) error {
 			return invalid("limit", i18n.M("admin.limit_is_not_a_positive", i18n.Q("value", fmt.Sprint(v))), i18n.M("admin.use_1_to_1000.hint"))
 		}
 	}
-	rows, err := s.Store.QueryLogs(r.Context(), f)
+	rows, err := s.Svc.Logs(r.Context(), f)
 	if err != nil {
 		return err
 	}

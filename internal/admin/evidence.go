@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -35,12 +34,9 @@ func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
 	if !strings.HasPrefix(id, "req_") || len(id) > 64 {
 		return apierr.T(apierr.InvalidRequest, i18n.M("admin.is_not_a_request_id", i18n.Q("id", fmt.Sprint(keys.DisplayPresented(id)))), i18n.M("admin.a_request_id_starts_with.hint"))
 	}
-	row, err := s.Store.GetLog(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return requestNotFound(id)
-	}
+	row, err := s.Svc.Request(r.Context(), id)
 	if err != nil {
-		return fmt.Errorf("read request %s: %w", id, err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.evidence(row))
 	return nil

@@ -54,10 +54,6 @@ func (s *Server) keyLifecycleRoutes(mux router) {
 	mux.Handle("GET /admin/v1/audit", s.admin(s.listAudit))
 }
 
-func keyNotFound(id string) error {
-	return apierr.T(apierr.NotFound, i18n.M("admin.no_key_with_id", i18n.Q("id", fmt.Sprint(id))), i18n.M("admin.get_admin_v1_keys_lists.hint"))
-}
-
 // changeKey applies change to key id and writes it with its audit row
 // (action, detail) in one transaction (service.ChangeKey). change returns
 // errNoChange to answer with the key as it is (an idempotent repeat).
@@ -250,14 +246,6 @@ func (s *Server) notify(typ string, k store.Key, extra map[string]any) {
 }
 
 func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	k, err := s.Store.GetKey(ctx, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return keyNotFound(r.PathValue("id"))
-	}
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	since, err := parseTimeParam(q, "since")
 	if err != nil {
@@ -277,7 +265,7 @@ func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
 	if !since.Before(until) {
 		return invalid("since", i18n.M("admin.since_must_be_before_until"), i18n.Message{})
 	}
-	rep, err := s.impact(ctx, k, since.UTC(), until.UTC())
+	rep, err := s.Svc.KeyImpact(r.Context(), r.PathValue("id"), since.UTC(), until.UTC())
 	if err != nil {
 		return err
 	}
@@ -285,54 +273,10 @@ func (s *Server) keyImpact(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// impact is the impact report of k (service.Impact), for the incident
+// evidence.
 func (s *Server) impact(ctx context.Context, k store.Key, since, until time.Time) (*wire.ImpactReport, error) {
-	win, err := s.Store.AggregateKeyLogs(ctx, store.LogWindow{KeyID: k.ID, Since: since, Until: until,
-		Refused: refusedByState, RecentRefused: 50})
-	if err != nil {
-		return nil, err
-	}
-	base, err := s.Store.AggregateKeyLogs(ctx, store.LogWindow{KeyID: k.ID, Until: since})
-	if err != nil {
-		return nil, err
-	}
-	rep := &wire.ImpactReport{KeyID: k.ID, Env: k.Env, Key: viewKey(k), Since: since, Until: until, Requests: win.Requests,
-		SpendUSD: round6(win.SpendUSD), RejectedAfterDisable: win.Refused,
-		ByModel: []wire.ImpactModel{}, ByIP: []wire.ImpactIP{}, ByHour: []wire.ImpactHour{}, UserAgents: []wire.ImpactUA{},
-		RejectedAttempts: []wire.ImpactAttempt{}, Anomalies: []wire.Anomaly{}}
-	seenIP := make(map[string]bool, len(base.ByIP))
-	for _, g := range base.ByIP {
-		seenIP[g.Value] = true
-	}
-	for _, g := range win.ByModel {
-		rep.ByModel = append(rep.ByModel, wire.ImpactModel{Model: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
-	}
-	for _, g := range win.ByIP {
-		rep.ByIP = append(rep.ByIP, wire.ImpactIP{IP: g.Value, Requests: g.Requests, Rejected: g.Refused, FirstSeen: g.First,
-			LastSeen: g.Last, New: !seenIP[g.Value]})
-	}
-	for _, g := range win.ByHour {
-		rep.ByHour = append(rep.ByHour, wire.ImpactHour{Hour: g.Value, Requests: g.Requests, SpendUSD: round6(g.SpendUSD)})
-	}
-	for _, g := range win.UserAgents {
-		rep.UserAgents = append(rep.UserAgents, wire.ImpactUA{UserAgent: g.Value, Requests: g.Requests})
-	}
-	for _, l := range win.RecentRefused {
-		rep.RejectedAttempts = append(rep.RejectedAttempts, wire.ImpactAttempt{Time: l.Time, IP: l.SourceIP, UserAgent: l.UserAgent,
-			Code: l.ErrorCode, RequestID: l.RequestID})
-	}
-	b := anomaly.BaselineOf(base, since)
-	rep.Baseline = wire.ImpactBaseline{Requests: b.Requests, SpendUSD: round6(b.SpendUSD), RequestsPerHour: b.RequestsPerHour,
-		SpendPerHour: b.SpendPerHour}
-	if b.Requests > 0 {
-		rep.Baseline.FirstSeen = &b.FirstSeen
-	}
-	rep.Anomalies = anomaly.Find(win, base, since, until)
-	return rep, nil
-}
-
-func round6(v float64) float64 {
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 6, 64), 64)
-	return f
+	return s.Svc.Impact(ctx, k, since, until)
 }
 
 type checkBody struct {
@@ -349,21 +293,23 @@ func (s *Server) checkDigests(w http.ResponseWriter, r *http.Request) error {
 	if len(body.Digests) > 1000 {
 		return invalid("digests", i18n.M("admin.digests_in_one_call_the", i18n.S("n_digests", fmt.Sprint(len(body.Digests)))), i18n.M("admin.send_them_in_batches.hint"))
 	}
-	out := make([]wire.DigestStatus, 0, len(body.Digests))
-	for _, d := range body.Digests {
+	for i, d := range body.Digests {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if len(d) != 64 || strings.Trim(d, "0123456789abcdef") != "" {
 			return invalid("digests", i18n.M("admin.is_not_a_hex_sha", i18n.Q("value", fmt.Sprint(truncate(d, 70)))), i18n.M("admin.send_the_lowercase_hex_sha.hint"))
 		}
+		body.Digests[i] = d
+	}
+	known, err := s.Svc.KeysByDigest(r.Context(), body.Digests)
+	if err != nil {
+		return err
+	}
+	out := make([]wire.DigestStatus, 0, len(body.Digests))
+	for _, d := range body.Digests {
 		st := wire.DigestStatus{Digest: d}
-		k, err := s.Store.GetKeyByHash(r.Context(), d)
-		switch {
-		case err == nil && !s.canSeeProject(actorFrom(r.Context()), k.Project):
-			// A key of a project the caller cannot see is as unknown to it.
-		case err == nil:
+		// A key of a project the caller cannot see is as unknown to it.
+		if k, ok := known[d]; ok && s.canSeeProject(actorFrom(r.Context()), k.Project) {
 			st.Known, st.ID, st.Display, st.State, st.Project, st.Env = true, k.ID, k.Display, k.State, k.Project, k.Env
-		case !errors.Is(err, store.ErrNotFound):
-			return err
 		}
 		out = append(out, st)
 	}
@@ -383,7 +329,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 			return invalid("limit", i18n.M("admin.limit_is_not_a_number", i18n.Q("value", fmt.Sprint(v))), i18n.Message{})
 		}
 	}
-	evs, err := s.Store.ListAudit(r.Context(), f)
+	evs, err := s.Svc.AuditEvents(r.Context(), f)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/httpapi"
@@ -96,10 +95,14 @@ func (s *Server) leakOne(ctx context.Context, t leak.Token, src string) (leak.An
 	var k store.Key
 	if e, ok := s.Catalog.Keys().Get(keys.Hash(t.Token)); ok {
 		k = e.Key
-	} else if k, err = s.Store.GetKeyByHash(ctx, digest); errors.Is(err, store.ErrNotFound) {
-		return a, false, nil
-	} else if err != nil {
-		return a, false, err
+	} else {
+		known, err := s.Svc.KeysByDigest(ctx, []string{digest})
+		if err != nil {
+			return a, false, err
+		}
+		if k, ok = known[digest]; !ok {
+			return a, false, nil
+		}
 	}
 	a.Label = leak.TruePositive
 	where := cleanText(t.URL, 300)
@@ -134,12 +137,6 @@ func reportMark(digest, url string) string {
 	return digest + ":" + hex.EncodeToString(h[:16])
 }
 
-// revokedTokenMark is what a member's token hash becomes when a leak
-// report disables the token: it can never equal a presented token's
-// digest, so the token no longer authenticates, yet a replayed report and
-// the refused member are still told what happened.
-func revokedTokenMark(digest string) string { return "leaked:" + digest }
-
 // leakedPAT handles a personal access token in a report. A member's token
 // is disabled at once (its hash is replaced by a mark; an owner or admin
 // issues a new one), audited, and notified; the bootstrap owner token
@@ -157,35 +154,24 @@ func (s *Server) leakedPAT(ctx context.Context, a leak.Answer, digest string, t 
 		a.Label = leak.TruePositive
 		return a, false, s.leakedBootstrap(ctx, digest, t, display, where, source, src)
 	}
-	m, err := s.Store.GetMemberByTokenHash(ctx, digest)
-	if errors.Is(err, store.ErrNotFound) {
-		// Disabled by an earlier report: a replay answers the same and
-		// changes nothing.
-		if _, err := s.Store.GetMemberByTokenHash(ctx, revokedTokenMark(digest)); err == nil {
-			a.Label = leak.TruePositive
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return a, false, err
-		}
-		return a, false, nil
-	}
+	_, state, err := s.Svc.TokenMember(ctx, digest)
 	if err != nil {
 		return a, false, err
 	}
-	a.Label = leak.TruePositive
-	m.TokenHash = revokedTokenMark(digest)
-	gone := false
-	if err := s.Svc.Apply(ctx, service.Who{Actor: LeakActor, SourceIP: src}, "token.leaked", m.ID, map[string]any{"member": m.Email,
-		"display": display, "url": where, "source": source, "token_disabled": true}, func(tx store.Store) error {
-		err := tx.UpdateMember(ctx, m)
-		if errors.Is(err, store.ErrNotFound) {
-			gone = true // deleted meanwhile: the token is gone with it
-			return service.ErrNoChange
-		}
-		return err
-	}); err != nil {
-		return a, false, err
-	} else if gone {
+	switch state {
+	case service.TokenUnknown:
 		return a, false, nil
+	case service.TokenRevoked:
+		// Disabled by an earlier report: a replay answers the same and
+		// changes nothing.
+		a.Label = leak.TruePositive
+		return a, false, nil
+	}
+	a.Label = leak.TruePositive
+	m, revoked, err := s.Svc.RevokeLeakedToken(ctx, service.Who{Actor: LeakActor, SourceIP: src}, digest, map[string]any{
+		"display": display, "url": where, "source": source, "token_disabled": true})
+	if err != nil || !revoked {
+		return a, false, err // not revoked: deleted, re-tokened or revoked meanwhile
 	}
 	hint := "An owner or admin issues " + m.Email + " a new token: POST /admin/v1/members/" + m.ID + "/token (or keygate members token " + m.ID + ")."
 	s.Log.Warn("leaked member token disabled by a secret-scanning report", "member_id", m.ID, "token", display, "url", where)
@@ -203,16 +189,9 @@ func (s *Server) leakedBootstrap(ctx context.Context, digest string, t leak.Toke
 	hint := "Set a new KEYGATE_ADMIN_TOKEN (keygate token generate) on every instance and restart them; until then the leaked token is an owner credential."
 	// The report's claim and its audit row are one transaction: a replay
 	// finds the claim and records and sends nothing.
-	first := false
-	if err := s.Svc.Apply(ctx, service.Who{Actor: LeakActor, SourceIP: src}, "token.leaked", "bootstrap", map[string]any{"display": display,
-		"url": where, "source": source, "token_disabled": false, "action_needed": hint}, func(tx store.Store) error {
-		_, claimed, err := tx.ClaimOnce(ctx, "leak-report", reportMark(digest, t.URL), s.Now().UTC().Format(time.RFC3339))
-		if err == nil && !claimed {
-			return service.ErrNoChange
-		}
-		first = claimed
-		return err
-	}); err != nil || !first {
+	first, err := s.Svc.ReportTokenLeak(ctx, service.Who{Actor: LeakActor, SourceIP: src}, reportMark(digest, t.URL), "bootstrap",
+		map[string]any{"display": display, "url": where, "source": source, "token_disabled": false, "action_needed": hint})
+	if err != nil || !first {
 		return err
 	}
 	s.Log.Error("the bootstrap owner token (KEYGATE_ADMIN_TOKEN) was reported leaked; replace it and restart", "token", display, "url", where)

@@ -12,7 +12,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -154,14 +153,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 	if budget != nil {
 		detail["budget"] = budget
 	}
-	if err := s.Svc.Apply(r.Context(), s.who(r), "member.create", m.ID, detail, func(tx store.Store) error {
-		if err := tx.CreateMember(r.Context(), m); errors.Is(err, store.ErrConflict) {
-			return conflict(i18n.M("admin.a_member_with_email_already", i18n.Q("email", fmt.Sprint(email))), i18n.M("admin.get_admin_v1_members_lists.hint2"))
-		} else if err != nil {
-			return err
-		}
-		return nil
-	}); err != nil {
+	if err := s.Svc.CreateMember(r.Context(), s.who(r), m, detail); err != nil {
 		return err
 	}
 	m.UpdatedAt = m.CreatedAt
@@ -239,7 +231,7 @@ func CheckMemberPassword(m store.Member, password string) bool {
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
-	all, err := s.Store.ListMembers(r.Context())
+	all, err := s.Svc.Members(r.Context())
 	if err != nil {
 		return err
 	}
@@ -284,11 +276,7 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) loadMember(ctx context.Context, id string) (store.Member, error) {
-	m, err := s.Store.GetMember(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return m, memberNotFound(id)
-	}
-	return m, err
+	return s.Svc.Member(ctx, id)
 }
 
 // memberPatch is the body of PATCH /admin/v1/members/{id}; absent fields
@@ -437,15 +425,8 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, m store.Memb
 	if err != nil {
 		return fmt.Errorf("generate member token: %w", err)
 	}
-	m.TokenHash = keys.HashHex(tok)
-	if err := s.Svc.Apply(r.Context(), s.who(r), "member.token", m.ID, map[string]any{"email": m.Email}, func(tx store.Store) error {
-		if err := tx.UpdateMember(r.Context(), m); errors.Is(err, store.ErrNotFound) {
-			return memberNotFound(m.ID)
-		} else if err != nil {
-			return err
-		}
-		return nil
-	}); err != nil {
+	m, err = s.Svc.SetMemberToken(r.Context(), s.who(r), m.ID, keys.HashHex(tok))
+	if err != nil {
 		return err
 	}
 	v := viewMember(m)
@@ -491,10 +472,7 @@ func (s *Server) memberParam(ctx context.Context, ref string) (string, error) {
 	if ref == "" || !strings.Contains(ref, "@") {
 		return ref, nil
 	}
-	m, err := s.Store.GetMemberByEmail(ctx, strings.ToLower(ref))
-	if errors.Is(err, store.ErrNotFound) {
-		return "", apierr.T(apierr.NotFound, i18n.M("admin.no_member_with_email", i18n.Q("ref", fmt.Sprint(ref))), i18n.M("admin.get_admin_v1_members_lists.hint3"))
-	}
+	m, err := s.Svc.MemberByEmail(ctx, strings.ToLower(ref))
 	if err != nil {
 		return "", err
 	}
@@ -516,7 +494,7 @@ func (s *Server) auditVisibility(r *http.Request) func(object string) bool {
 		}
 		v := false
 		if strings.HasPrefix(object, "key_") {
-			k, err := s.Store.GetKey(r.Context(), object)
+			k, err := s.Svc.Key(r.Context(), object)
 			v = err == nil && s.canSeeProject(a, k.Project)
 		}
 		seen[object] = v

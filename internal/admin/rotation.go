@@ -11,7 +11,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -48,36 +47,10 @@ func (s *Server) rotationRoutes(mux router) {
 	mux.Handle("POST /admin/v1/keys/{id}/retire", s.admin(s.retireKey))
 }
 
-// notRotated answers for a key that neither replaced nor was replaced by
-// another: it exists, so the answer is a conflict with its state, not 404.
-func notRotated(k store.Key) error {
-	return conflict(i18n.M("admin.key_is_not_part_of", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.M("admin.rotate_it_first_post_admin.hint", i18n.S("id2", k.ID), i18n.S("id3", k.ID)))
-}
-
 // rotationPair resolves a key id, of either side of a rotation, to the old
-// key and its replacement.
+// key and its replacement (service.RotationPair).
 func (s *Server) rotationPair(ctx context.Context, id string) (old, repl store.Key, err error) {
-	k, err := s.Store.GetKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return old, repl, keyNotFound(id)
-	}
-	if err != nil {
-		return old, repl, err
-	}
-	switch {
-	case k.ReplacedBy != "":
-		old = k
-		repl, err = s.Store.GetKey(ctx, k.ReplacedBy)
-	case k.RotatedFrom != "":
-		repl = k
-		old, err = s.Store.GetKey(ctx, k.RotatedFrom)
-	default:
-		return old, repl, notRotated(k)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return old, repl, notRotated(k)
-	}
-	return old, repl, err
+	return s.Svc.RotationPair(ctx, id)
 }
 
 func lookbackParam(r *http.Request) (time.Duration, error) {
@@ -173,55 +146,14 @@ func (s *Server) retireKey(w http.ResponseWriter, r *http.Request) error {
 // setGrace moves the old key's grace deadline and answers with the report.
 // Ending the window while known clients still use the old key needs force.
 func (s *Server) setGrace(w http.ResponseWriter, r *http.Request, deadline time.Time, force bool, action string) error {
-	ctx := r.Context()
-	old, repl, err := s.rotationPair(ctx, r.PathValue("id"))
+	g, err := s.Svc.SetGrace(r.Context(), s.who(r), r.PathValue("id"), service.GraceChange{Deadline: deadline, Force: force, Action: action})
 	if err != nil {
 		return err
 	}
-	switch old.State {
-	case store.KeyRotated:
-	case store.KeyDisabled:
-		return conflict(i18n.M("admin.key_is_disabled_it_is", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display))), i18n.M("admin.nothing_to_do_the_report.hint", i18n.S("id2", old.ID)))
-	default:
-		return conflict(i18n.M("admin.key_is_only_a_rotated", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display)), i18n.S("state", fmt.Sprint(old.State))), i18n.Message{})
+	if g.Retired {
+		s.notify(EventKeyRetired, g.Old, map[string]any{"replacement_id": g.New.ID, "replacement_display": g.New.Display, "forced": force})
 	}
-	now := s.Now().UTC()
-	if !deadline.After(now) && !force {
-		rep, err := s.rotationReport(ctx, old, repl, defaultLookback)
-		if err != nil {
-			return err
-		}
-		if rep.Remaining > 0 {
-			return conflict(i18n.M("admin.not_retired", i18n.S("summary", fmt.Sprint(rep.Summary))), i18n.M("admin.move_them_to_first_or.hint", i18n.S("id", fmt.Sprint(repl.ID))))
-		}
-	}
-	prev := old.GraceUntil
-	k, changed, err := s.changeKey(r, old.ID, action, func(k *store.Key) error {
-		if k.State != store.KeyRotated {
-			return conflict(i18n.M("admin.key_changed_state_to_meanwhile", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("state", fmt.Sprint(k.State))), i18n.M("admin.look_at_it_again_and.hint"))
-		}
-		if k.GraceUntil.Equal(deadline) || (!deadline.After(now) && !k.GraceUntil.After(now)) {
-			return errNoChange
-		}
-		k.GraceUntil = deadline
-		return nil
-	}, func(k store.Key) map[string]any {
-		return map[string]any{"display": k.Display, "replacement": repl.ID, "grace_until": deadline,
-			"previous_grace_until": prev, "forced": force}
-	})
-	if err != nil {
-		return err
-	}
-	if changed {
-		if !deadline.After(now) {
-			s.notify(EventKeyRetired, k, map[string]any{"replacement_id": repl.ID, "replacement_display": repl.Display, "forced": force})
-		}
-	}
-	rep, err := s.rotationReport(ctx, k, repl, defaultLookback)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 200, rep)
+	writeJSON(w, 200, g.Report)
 	return nil
 }
 

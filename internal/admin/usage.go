@@ -42,18 +42,11 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) error {
 	if f.GroupBy, err = parseGroupBy(q["group_by"]); err != nil {
 		return err
 	}
-	rows, err := s.Store.UsageReport(r.Context(), f)
+	rep, err := s.Svc.UsageReport(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	emails := map[string]string{}
-	if has(f.GroupBy, "member") {
-		if ms, err := s.Store.ListMembers(r.Context()); err == nil {
-			for _, m := range ms {
-				emails[m.ID] = m.Email
-			}
-		}
-	}
+	rows, emails := rep.Rows, rep.Emails
 	var total store.UsageRow
 	out := make([]map[string]any, 0, len(rows))
 	for _, u := range rows {

@@ -402,3 +402,21 @@ func (s *Service) DeleteKey(ctx context.Context, who Who, id string) (store.Key,
 	}, Detail: func(k store.Key) map[string]any { return map[string]any{"display": k.Display} }})
 	return k, err
 }
+
+// ReportTokenLeak records, once per report (mark), that a credential the
+// gateway cannot change itself (KEYGATE_ADMIN_TOKEN, from the environment)
+// was found in public: the report's claim and its audit row (token.leaked
+// on object, detail) are one transaction, so a replay records nothing.
+// first says whether this was the first time.
+func (s *Service) ReportTokenLeak(ctx context.Context, who Who, mark, object string, detail map[string]any) (first bool, err error) {
+	err = s.tx(ctx, func(tx store.Store) error {
+		first = false
+		_, claimed, err := tx.ClaimOnce(ctx, "leak-report", mark, s.now().Format(time.RFC3339))
+		if err != nil || !claimed {
+			return err
+		}
+		first = true
+		return s.audit(ctx, tx, who, "token.leaked", object, detail)
+	})
+	return first && err == nil, err
+}

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/store"
@@ -74,4 +76,70 @@ func (s *Service) DeleteMember(ctx context.Context, who Who, id string) (store.M
 		return s.audit(ctx, tx, who, "member.delete", m.ID, map[string]any{"email": m.Email, "role": m.Role})
 	})
 	return m, err
+}
+
+// CreateMember stores m with its audit row (member.create, detail) in one
+// transaction; an email another member has is a conflict.
+func (s *Service) CreateMember(ctx context.Context, who Who, m store.Member, detail map[string]any) error {
+	return s.tx(ctx, func(tx store.Store) error {
+		if err := tx.CreateMember(ctx, m); errors.Is(err, store.ErrConflict) {
+			return conflict(i18n.M("admin.a_member_with_email_already", i18n.Q("email", fmt.Sprint(m.Email))), i18n.M("admin.get_admin_v1_members_lists.hint2"))
+		} else if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, who, "member.create", m.ID, detail)
+	})
+}
+
+// SetMemberToken gives member id the personal access token whose hex
+// SHA-256 is tokenHash (audited as member.token): the old token stops
+// working at once. Only the token changes, whatever else changed since the
+// caller read the member.
+func (s *Service) SetMemberToken(ctx context.Context, who Who, id, tokenHash string) (store.Member, error) {
+	var m store.Member
+	err := s.tx(ctx, func(tx store.Store) error {
+		var err error
+		if m, err = tx.GetMember(ctx, id); err != nil {
+			return found(err, MemberNotFound(id))
+		}
+		m.TokenHash = tokenHash
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return found(err, MemberNotFound(id))
+		}
+		return s.audit(ctx, tx, who, "member.token", m.ID, map[string]any{"email": m.Email})
+	})
+	return m, err
+}
+
+// RevokeLeakedToken disables the personal access token whose hex SHA-256
+// is digest, found in public: its hash becomes RevokedTokenMark(digest),
+// audited as token.leaked (detail plus the member's email), in one
+// transaction. revoked is false when no member has the token any more (it
+// was deleted, re-tokened or revoked meanwhile): nothing is changed then.
+func (s *Service) RevokeLeakedToken(ctx context.Context, who Who, digest string, detail map[string]any) (m store.Member, revoked bool, err error) {
+	err = s.tx(ctx, func(tx store.Store) error {
+		revoked = false
+		var err error
+		if m, err = tx.GetMemberByTokenHash(ctx, digest); missing(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		m.TokenHash = RevokedTokenMark(digest)
+		if err := tx.UpdateMember(ctx, m); missing(err) {
+			return nil // deleted meanwhile: the token is gone with it
+		} else if err != nil {
+			return err
+		}
+		d := map[string]any{"member": m.Email}
+		for n, v := range detail {
+			d[n] = v
+		}
+		revoked = true
+		return s.audit(ctx, tx, who, "token.leaked", m.ID, d)
+	})
+	if err != nil {
+		return store.Member{}, false, err
+	}
+	return m, revoked, nil
 }

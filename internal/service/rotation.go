@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/incident"
 	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/wire"
@@ -178,4 +179,98 @@ func (s *Service) CheckRotations(ctx context.Context) error {
 		s.NotifyMigrated(ctx, old, rep)
 	}
 	return nil
+}
+
+// RotationPair resolves key id, of either side of a rotation, to the old
+// key and its replacement. A key that is part of no rotation (or whose
+// other side is gone) is a conflict naming its state, not a 404: it exists.
+func (s *Service) RotationPair(ctx context.Context, id string) (old, repl store.Key, err error) {
+	k, err := s.Key(ctx, id)
+	if err != nil {
+		return old, repl, err
+	}
+	switch {
+	case k.ReplacedBy != "":
+		old = k
+		repl, err = s.Store.GetKey(ctx, k.ReplacedBy)
+	case k.RotatedFrom != "":
+		repl = k
+		old, err = s.Store.GetKey(ctx, k.RotatedFrom)
+	default:
+		return old, repl, NotRotated(k)
+	}
+	return old, repl, Err(found(err, NotRotated(k)))
+}
+
+// NotRotated is the error of a key that neither replaced nor was replaced
+// by another.
+func NotRotated(k store.Key) error {
+	return conflict(i18n.M("admin.key_is_not_part_of", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("display", fmt.Sprint(k.Display))), i18n.M("admin.rotate_it_first_post_admin.hint", i18n.S("id2", k.ID), i18n.S("id3", k.ID)))
+}
+
+// GraceChange moves the grace deadline of a rotation's old key.
+type GraceChange struct {
+	Deadline time.Time // now or past: retire the old key
+	// Force ends the window although known clients still use the old key.
+	Force  bool
+	Action string // audit action: key.grace_change or key.retire
+}
+
+// Grace is the outcome of SetGrace.
+type Grace struct {
+	Old, New store.Key
+	Changed  bool // the deadline moved
+	Retired  bool // … to now: the old key is refused from now on
+	Report   *wire.RotationReport
+}
+
+// SetGrace moves the grace deadline of the rotation key id belongs to
+// (audited as c.Action) and answers with the rotation report. Only a
+// rotated key in its window has one; ending the window while known
+// clients still use the old key needs c.Force.
+func (s *Service) SetGrace(ctx context.Context, who Who, id string, c GraceChange) (Grace, error) {
+	old, repl, err := s.RotationPair(ctx, id)
+	if err != nil {
+		return Grace{}, err
+	}
+	switch old.State {
+	case store.KeyRotated:
+	case store.KeyDisabled:
+		return Grace{}, conflict(i18n.M("admin.key_is_disabled_it_is", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display))), i18n.M("admin.nothing_to_do_the_report.hint", i18n.S("id2", old.ID)))
+	default:
+		return Grace{}, conflict(i18n.M("admin.key_is_only_a_rotated", i18n.S("id", fmt.Sprint(old.ID)), i18n.S("display", fmt.Sprint(old.Display)), i18n.S("state", fmt.Sprint(old.State))), i18n.Message{})
+	}
+	now := s.now()
+	deadline := c.Deadline
+	if !deadline.After(now) && !c.Force {
+		rep, err := s.RotationReport(ctx, old, repl, DefaultLookback)
+		if err != nil {
+			return Grace{}, err
+		}
+		if rep.Remaining > 0 {
+			return Grace{}, conflict(i18n.M("admin.not_retired", i18n.S("summary", fmt.Sprint(rep.Summary))), i18n.M("admin.move_them_to_first_or.hint", i18n.S("id", fmt.Sprint(repl.ID))))
+		}
+	}
+	prev := old.GraceUntil
+	k, changed, err := s.ChangeKey(ctx, who, old.ID, KeyChange{Action: c.Action, Change: func(k *store.Key) error {
+		if k.State != store.KeyRotated {
+			return conflict(i18n.M("admin.key_changed_state_to_meanwhile", i18n.S("id", fmt.Sprint(k.ID)), i18n.S("state", fmt.Sprint(k.State))), i18n.M("admin.look_at_it_again_and.hint"))
+		}
+		if k.GraceUntil.Equal(deadline) || (!deadline.After(now) && !k.GraceUntil.After(now)) {
+			return ErrNoChange
+		}
+		k.GraceUntil = deadline
+		return nil
+	}, Detail: func(k store.Key) map[string]any {
+		return map[string]any{"display": k.Display, "replacement": repl.ID, "grace_until": deadline,
+			"previous_grace_until": prev, "forced": c.Force}
+	}})
+	if err != nil {
+		return Grace{}, err
+	}
+	rep, err := s.RotationReport(ctx, k, repl, DefaultLookback)
+	if err != nil {
+		return Grace{}, err
+	}
+	return Grace{Old: k, New: repl, Changed: changed, Retired: changed && !deadline.After(now), Report: rep}, nil
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"github.com/keygate/keygate/internal/anomaly"
+	"github.com/keygate/keygate/internal/store"
 	"time"
 )
 
@@ -189,4 +190,34 @@ type AuditView struct {
 	Object   string          `json:"object"`
 	SourceIP string          `json:"source_ip"`
 	Detail   json.RawMessage `json:"detail"`
+}
+
+// ViewKey is k as the admin API shows it. An active key past its
+// expires_at is shown expired (expiry is judged at use, from expires_at).
+func ViewKey(k store.Key, now time.Time) KeyView {
+	v := KeyView{ID: k.ID, Display: k.Display, Env: k.Env, Name: k.Name, Project: k.Project, Group: k.Group,
+		Models: nonNil(k.Models), AllowedIPs: nonNil(k.AllowedIPs), ExpiresAt: timePtr(k.ExpiresAt), State: k.State,
+		StateAt: timePtr(k.StateAt), StateBy: k.StateBy, StateReason: k.StateReason, ReplacedBy: k.ReplacedBy,
+		RotatedFrom: k.RotatedFrom, GraceUntil: timePtr(k.GraceUntil), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency, RequestTypes: k.RequestTypes, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, UpdatedAt: k.UpdatedAt}
+	if k.State == store.KeyActive && !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
+		v.State, v.StateAt = store.KeyExpired, timePtr(k.ExpiresAt)
+	}
+	if k.BudgetUSD > 0 {
+		v.Budget = &BudgetView{LimitUSD: k.BudgetUSD, Period: k.BudgetPeriod}
+	}
+	return v
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
