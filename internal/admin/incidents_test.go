@@ -138,7 +138,7 @@ func TestLeakReportOpensIncident(t *testing.T) {
 				t.Fatalf("review notified twice")
 			}
 			found := false
-			for _, d := range g.Hooks.wait(5) {
+			for _, d := range g.Hooks.Wait(5) {
 				found = found || d.Event.Type == "incident.review_due" && d.Event.Data["incident_id"] == in.ID
 			}
 			if !found {

@@ -241,7 +241,7 @@ func TestRotationGraceWindow(t *testing.T) {
 	expect(t, "grace too long", g.admin("POST", "/admin/v1/keys/"+fourth.ID+"/rotate", map[string]any{"grace_seconds": 31 * 86400}), 400, "invalid_request")
 
 	// Webhooks: one key.rotated per rotation, signed.
-	hooks := g.Hooks.wait(4)
+	hooks := g.Hooks.Wait(4)
 	n := 0
 	for _, h := range hooks {
 		if !webhook.Verify(hookSecret, h.Body, h.Header.Get(webhook.HeaderSignature)) {
@@ -368,7 +368,7 @@ func TestExpiryNotices(t *testing.T) {
 	if n, _ := g.App.Service.NotifyExpiring(context.Background()); n != 1 {
 		t.Fatalf("after 30 h: sent %d, want the 1-day notice", n)
 	}
-	hooks := g.Hooks.wait(2)
+	hooks := g.Hooks.Wait(2)
 	var days []float64
 	for _, h := range hooks {
 		if h.Event.Type == webhook.KeyExpiring && h.Event.Data["key_id"] == k.ID {

@@ -149,9 +149,9 @@ func TestLeakReportSignedDisablesKey(t *testing.T) {
 	if len(audit.Data) != 1 || audit.Data[0].Object != k.ID || audit.Data[0].Actor != "secret-scanning" {
 		t.Fatalf("want one key.leaked audit event by secret-scanning: %+v", audit.Data)
 	}
-	g.Hooks.wait(1)
+	g.Hooks.Wait(1)
 	time.Sleep(100 * time.Millisecond) // a duplicate, if any, would arrive now
-	hooks := g.Hooks.wait(1)
+	hooks := g.Hooks.Wait(1)
 	leaked := 0
 	for _, h := range hooks {
 		if h.Event.Type == webhook.KeyLeaked {
@@ -264,7 +264,7 @@ func TestLeakReportDisablesMemberToken(t *testing.T) {
 		t.Fatalf("audit (one event, replay adds none): %s", r.Body)
 	}
 	var leaked []hookDelivery
-	for _, d := range g.Hooks.wait(1) {
+	for _, d := range g.Hooks.Wait(1) {
 		if d.Event.Type == webhook.KeyLeaked {
 			leaked = append(leaked, d)
 		}
@@ -282,7 +282,7 @@ func TestLeakReportDisablesMemberToken(t *testing.T) {
 	expect(t, "new token works", g.do("GET", "/admin/v1/members/me", http.Header{"Authorization": {"Bearer " + fresh.Token}}, nil), 200, "")
 	expect(t, "old token still refused", g.do("GET", "/admin/v1/members/me", bearer, nil), 401, "")
 
-	for _, d := range g.Hooks.wait(1) {
+	for _, d := range g.Hooks.Wait(1) {
 		if strings.Contains(string(d.Body), m.Token) || strings.Contains(string(d.Body), fresh.Token) {
 			t.Fatal("a webhook holds a token in plaintext")
 		}
@@ -305,7 +305,7 @@ func TestLeakReportOfBootstrapToken(t *testing.T) {
 	if len(ans) != 1 || ans[0].Label != leak.TruePositive {
 		t.Fatalf("answer: %s", r.Body)
 	}
-	hooks := g.Hooks.wait(1)
+	hooks := g.Hooks.Wait(1)
 	if len(hooks) != 1 || hooks[0].Event.Type != webhook.KeyLeaked || !strings.Contains(fmt.Sprint(hooks[0].Event.Data["action_needed"]), "KEYGATE_ADMIN_TOKEN") {
 		t.Fatalf("webhooks: %+v", hooks)
 	}

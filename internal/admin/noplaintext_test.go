@@ -83,7 +83,7 @@ func TestNoPlaintextKeyAnywhere(t *testing.T) {
 	g.admin("GET", "/admin/v1/audit?limit=1000", nil)
 	g.waitLogs(ks[0].ID, "key_disabled", 1)
 	g.admin("GET", "/admin/v1/logs?limit=1000", nil)
-	hooks := g.Hooks.wait(4)
+	hooks := g.Hooks.Wait(4)
 
 	// Greps for the whole key, and for its random middle (which the
 	// display form never shows), so a key cut or re-encoded is caught too.

@@ -181,7 +181,7 @@ func TestRotationAllMigratedWebhookAndRetire(t *testing.T) {
 		t.Fatal(err)
 	}
 	var migrated int
-	for _, d := range g.Hooks.wait(2) {
+	for _, d := range g.Hooks.Wait(2) {
 		if d.Event.Type == "key.rotation_migrated" {
 			migrated++
 			if d.Event.Data["key_id"] != old.ID || d.Event.Data["replacement_id"] != nk.ID {

@@ -422,7 +422,7 @@ func TestLeakReplayAfterReenable(t *testing.T) {
 		t.Fatalf("key.leaked audited %d times, want once", len(audit))
 	}
 	leaked := 0
-	for _, d := range g.Hooks.wait(1) {
+	for _, d := range g.Hooks.Wait(1) {
 		if d.Event.Type == "key.leaked" {
 			leaked++
 		}

@@ -33,7 +33,7 @@ func TestAnomalyWebhook(t *testing.T) {
 		}
 	}
 	var got []hookDelivery
-	for _, d := range g.Hooks.wait(1) {
+	for _, d := range g.Hooks.Wait(1) {
 		if d.Event.Type == webhook.KeyAnomaly {
 			got = append(got, d)
 		}
