@@ -26,7 +26,8 @@ type gateway struct {
 	t *testing.T
 }
 
-type response struct{ testgw.Response }
+// response is a testgw.Response with this package's method names.
+type response testgw.Response
 
 func startGateway(t *testing.T, tweak func(*config.Config)) *gateway {
 	t.Helper()
@@ -34,33 +35,33 @@ func startGateway(t *testing.T, tweak func(*config.Config)) *gateway {
 }
 
 func (g *gateway) do(method, path string, hdr http.Header, body []byte) response {
-	return response{g.Do(method, path, hdr, body)}
+	return response(g.Do(method, path, hdr, body))
 }
 
 // admin calls the admin API with the owner token.
 func (g *gateway) admin(method, path string, body any) response {
-	return response{g.AdminCall(method, path, body)}
+	return response(g.AdminCall(method, path, body))
 }
 
 // call uses an API key on GET /v1/models/{model}, or /v1/models for "".
-func (g *gateway) call(key, model string) response { return response{g.Call(key, model)} }
+func (g *gateway) call(key, model string) response { return response(g.Call(key, model)) }
 
-func (g *gateway) chat(key, model string) response { return response{g.Chat(key, model)} }
+func (g *gateway) chat(key, model string) response { return response(g.Chat(key, model)) }
 
 func (g *gateway) createKey(body map[string]any) keyOut { return g.NewKey(body) }
 
 // waitLogs waits for n log rows of key id with code ("" = any).
 func (g *gateway) waitLogs(keyID, code string, n int) { g.WaitLogs(keyID, code, n) }
 
-func (r response) json(t *testing.T, v any) { t.Helper(); r.JSON(t, v) }
+func (r response) json(t *testing.T, v any) { t.Helper(); testgw.Response(r).JSON(t, v) }
 
 // errCode returns the error code of an error answer.
-func (r response) errCode() string { return r.ErrCode() }
+func (r response) errCode() string { return testgw.Response(r).ErrCode() }
 
-func (r response) errMessage() string { return r.ErrMessage() }
+func (r response) errMessage() string { return testgw.Response(r).ErrMessage() }
 
 // expect fails unless r has status and (when code != "") error code.
 func expect(t *testing.T, what string, r response, status int, code string) {
 	t.Helper()
-	testgw.Expect(t, what, r.Response, status, code)
+	testgw.Expect(t, what, testgw.Response(r), status, code)
 }
