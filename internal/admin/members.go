@@ -193,6 +193,16 @@ func (s *Server) validRoleChange(a Actor, from, role string) error {
 // validProjects checks a member's project list: every project exists, and
 // the member role names at least one.
 func (s *Server) validProjects(ctx context.Context, a Actor, role string, projects []string) ([]string, error) {
+	out, err := s.knownProjects(ctx, a, projects)
+	if err != nil {
+		return nil, err
+	}
+	return out, needsProjects(role, out)
+}
+
+// knownProjects trims and de-duplicates a project list and checks that a
+// may see every project in it.
+func (s *Server) knownProjects(ctx context.Context, a Actor, projects []string) ([]string, error) {
 	var out []string
 	for _, p := range projects {
 		p = strings.TrimSpace(p)
@@ -204,10 +214,15 @@ func (s *Server) validProjects(ctx context.Context, a Actor, role string, projec
 		}
 		out = append(out, p)
 	}
-	if role == store.RoleMember && len(out) == 0 {
-		return nil, invalid("projects", i18n.M("admin.a_member_with_role_member"), i18n.M("admin.name_the_projects_they_work.hint"))
-	}
 	return out, nil
+}
+
+// needsProjects refuses a member of role member with no project.
+func needsProjects(role string, projects []string) error {
+	if role == store.RoleMember && len(projects) == 0 {
+		return invalid("projects", i18n.M("admin.a_member_with_role_member"), i18n.M("admin.name_the_projects_they_work.hint"))
+	}
+	return nil
 }
 
 func hashPassword(pw string) (string, error) {
@@ -298,72 +313,83 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	a := actorFrom(ctx)
-	m, err := s.loadMember(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	before := m
-	if err := s.validRoleChange(a, m.Role, m.Role); err != nil {
-		return err
-	}
-	changed := map[string]any{}
-	if p.Role != nil && *p.Role != m.Role {
-		if err := s.validRoleChange(a, m.Role, *p.Role); err != nil {
+	// What the body alone decides is checked (and a password hashed)
+	// before the change's transaction; what depends on the member is
+	// decided inside it, on the member as it is then.
+	var projects []string
+	var err error
+	if p.Projects != nil {
+		if projects, err = s.knownProjects(ctx, a, *p.Projects); err != nil {
 			return err
 		}
-		changed["role"] = map[string]string{"from": m.Role, "to": *p.Role}
-		m.Role = *p.Role
 	}
-	projects := m.Projects
-	if p.Projects != nil {
-		projects = *p.Projects
-	}
-	if m.Projects, err = s.validProjects(ctx, a, m.Role, projects); err != nil {
-		return err
-	}
-	if !slices.Equal(m.Projects, before.Projects) {
-		changed["projects"] = nonNilStrs(m.Projects)
-	}
+	var password *string
 	if len(p.Password) > 0 {
-		if isNull(p.Password) {
-			m.PasswordHash = ""
-		} else {
+		h := ""
+		if !isNull(p.Password) {
 			var pw string
 			if err := json.Unmarshal(p.Password, &pw); err != nil {
 				return invalid("password", i18n.M("admin.password_must_be_a_string"), i18n.Message{})
 			}
-			if m.PasswordHash, err = hashPassword(pw); err != nil {
+			if h, err = hashPassword(pw); err != nil {
 				return err
 			}
 		}
-		changed["password"] = m.PasswordHash != ""
-	}
-	if p.Disabled != nil && *p.Disabled != m.Disabled {
-		m.Disabled = *p.Disabled
-		changed["disabled"] = m.Disabled
+		password = &h
 	}
 	budget, setBudget, err := parseBudget("budget", p.Budget)
 	if err != nil {
 		return err
 	}
-	if setBudget {
-		m.BudgetUSD, m.BudgetPeriod = 0, ""
-		if budget != nil {
-			m.BudgetUSD, m.BudgetPeriod = budget.LimitUSD, budget.Period
+	m, changed, err := s.Svc.ChangeMember(ctx, s.who(r), r.PathValue("id"), func(m *store.Member) (map[string]any, error) {
+		before := *m
+		if err := s.validRoleChange(a, m.Role, m.Role); err != nil {
+			return nil, err
 		}
-		if m.BudgetUSD != before.BudgetUSD || m.BudgetPeriod != before.BudgetPeriod {
-			changed["budget"] = budget
+		changed := map[string]any{}
+		if p.Role != nil && *p.Role != m.Role {
+			if err := s.validRoleChange(a, m.Role, *p.Role); err != nil {
+				return nil, err
+			}
+			changed["role"] = map[string]string{"from": m.Role, "to": *p.Role}
+			m.Role = *p.Role
 		}
+		if p.Projects != nil {
+			m.Projects = projects
+		}
+		if err := needsProjects(m.Role, m.Projects); err != nil {
+			return nil, err
+		}
+		if !slices.Equal(m.Projects, before.Projects) {
+			changed["projects"] = nonNilStrs(m.Projects)
+		}
+		if password != nil {
+			m.PasswordHash = *password
+			changed["password"] = m.PasswordHash != ""
+		}
+		if p.Disabled != nil && *p.Disabled != m.Disabled {
+			m.Disabled = *p.Disabled
+			changed["disabled"] = m.Disabled
+		}
+		if setBudget {
+			m.BudgetUSD, m.BudgetPeriod = 0, ""
+			if budget != nil {
+				m.BudgetUSD, m.BudgetPeriod = budget.LimitUSD, budget.Period
+			}
+			if m.BudgetUSD != before.BudgetUSD || m.BudgetPeriod != before.BudgetPeriod {
+				changed["budget"] = budget
+			}
+		}
+		if len(changed) > 0 {
+			changed["email"] = m.Email
+		}
+		return changed, nil
+	})
+	if err != nil {
+		return err
 	}
-	if len(changed) > 0 {
-		changed["email"] = m.Email
-		if err := s.Svc.UpdateMember(ctx, s.who(r), before, m, changed); err != nil {
-			return err
-		}
-		if _, ok := changed["budget"]; ok {
-			s.reloadForBudget(ctx, m.ID)
-		}
-		m.UpdatedAt = s.Now().UTC()
+	if _, ok := changed["budget"]; ok {
+		s.reloadForBudget(ctx, m.ID)
 	}
 	v, err := s.viewMemberSpend(ctx, m)
 	if err != nil {

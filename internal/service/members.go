@@ -36,21 +36,39 @@ func removesOwner(before, after store.Member) bool {
 	return before.Role == store.RoleOwner && !before.Disabled && (after.Role != store.RoleOwner || after.Disabled)
 }
 
-// UpdateMember writes m (changed from before, as the caller checked) with
-// its audit row (member.update, detail) in one transaction; a change that
-// would leave no enabled owner is refused.
-func (s *Service) UpdateMember(ctx context.Context, who Who, before, m store.Member, detail map[string]any) error {
-	return s.tx(ctx, func(tx store.Store) error {
-		if removesOwner(before, m) {
-			if err := keepAnOwner(ctx, tx, m.ID); err != nil {
+// ChangeMember reads member id inside one transaction, lets change edit
+// it and name what changed (the detail of the member.update audit row;
+// empty: nothing changed and nothing is written), refuses a change that
+// would leave no enabled owner, and writes the member with its audit row.
+// The change is decided on the member as it is at that moment, so two
+// concurrent changes of different fields both stay.
+func (s *Service) ChangeMember(ctx context.Context, who Who, id string, change func(m *store.Member) (map[string]any, error)) (store.Member, map[string]any, error) {
+	var after store.Member
+	var detail map[string]any
+	err := s.tx(ctx, func(tx store.Store) error {
+		before, err := tx.GetMember(ctx, id)
+		if err != nil {
+			return found(err, MemberNotFound(id))
+		}
+		after = before
+		if detail, err = change(&after); err != nil || len(detail) == 0 {
+			return err
+		}
+		if removesOwner(before, after) {
+			if err := keepAnOwner(ctx, tx, after.ID); err != nil {
 				return err
 			}
 		}
-		if err := tx.UpdateMember(ctx, m); err != nil {
-			return found(err, MemberNotFound(m.ID))
+		if err := tx.UpdateMember(ctx, after); err != nil {
+			return found(err, MemberNotFound(id))
 		}
-		return s.audit(ctx, tx, who, "member.update", m.ID, detail)
+		after.UpdatedAt = s.now()
+		return s.audit(ctx, tx, who, "member.update", after.ID, detail)
 	})
+	if err != nil {
+		return store.Member{}, nil, err
+	}
+	return after, detail, nil
 }
 
 // DeleteMember removes member id with its audit row in one transaction; the
