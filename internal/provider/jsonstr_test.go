@@ -24,3 +24,45 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// ExtraMembers names what reading the body into a map gives, or leaves it
+// to encoding/json: it never accepts a body encoding/json refuses, and
+// never lists other names.
+func FuzzExtraMembers(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"m","messages":[],"foo":1,"bar":null}`,
+		`{"foo":1,"foo":null,"baz":{"a":[1,2]},"baz":2}`,
+		`{"a\u0062":1,"model":2}`,
+		`{"\u00e9":1}`, "{\"\xff\":1}", `[]`, `{"a":1} x`, `{"a":}`, ` {"z" : true , "y":"s"} `,
+	} {
+		f.Add([]byte(s))
+	}
+	known := func(k string) bool { return k == "model" || k == "messages" }
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := ExtraMembers(body, known)
+		var m map[string]json.RawMessage
+		err := json.Unmarshal(body, &m)
+		if !ok {
+			return // read with encoding/json
+		}
+		if err != nil || m == nil {
+			t.Fatalf("%q: scanner ok with %q, encoding/json: %v", body, got, err)
+		}
+		want := map[string]bool{}
+		for k, v := range m {
+			if !known(k) && string(v) != "null" {
+				want[k] = true
+			}
+		}
+		seen := map[string]bool{}
+		for _, k := range got {
+			if !want[k] || seen[k] {
+				t.Fatalf("%q: scanner %q, encoding/json %v", body, got, want)
+			}
+			seen[k] = true
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("%q: scanner %q, encoding/json %v", body, got, want)
+		}
+	})
+}

@@ -853,12 +853,23 @@ var (
 	inIgnored = map[string]bool{"service_tier": true}
 )
 
+func knownMember(k string) bool { return inMapped[k] || inIgnored[k] }
+
 // ParseRequest reads a Messages API request into the neutral form. It is
 // used when a Claude client's call goes to a non-Anthropic channel.
 func ParseRequest(body []byte) (*provider.ChatRequest, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(body, &members); err != nil {
-		return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+	extra, ok := provider.ExtraMembers(body, knownMember)
+	if !ok {
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(body, &members); err != nil {
+			return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+		}
+		extra = extra[:0]
+		for k, v := range members {
+			if !knownMember(k) && string(v) != "null" {
+				extra = append(extra, k)
+			}
+		}
 	}
 	var in inRequest
 	if err := json.Unmarshal(body, &in); err != nil {
@@ -870,11 +881,7 @@ func ParseRequest(body []byte) (*provider.ChatRequest, error) {
 	// mcp_servers, future betas) change nothing a client relies on, and
 	// Claude Code sends some on every call: left out, named in the
 	// DroppedHeader, never refused.
-	for k, v := range members {
-		if !inMapped[k] && !inIgnored[k] && string(v) != "null" {
-			r.Dropped = append(r.Dropped, k)
-		}
-	}
+	r.Dropped = append(r.Dropped, extra...)
 	if t := in.Thinking; t != nil {
 		switch t.Type {
 		case "enabled":

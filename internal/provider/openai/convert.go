@@ -106,12 +106,23 @@ var (
 		"prompt_cache_key": true}
 )
 
+func knownChatMember(k string) bool { return mapped[k] || ignored[k] }
+
 // ParseChatRequest reads an OpenAI chat completions request into the
 // neutral form. Parameters without a neutral form are listed in Unmapped.
 func ParseChatRequest(body []byte) (*provider.ChatRequest, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(body, &members); err != nil {
-		return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+	extra, ok := provider.ExtraMembers(body, knownChatMember)
+	if !ok {
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(body, &members); err != nil {
+			return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+		}
+		extra = extra[:0]
+		for k, v := range members {
+			if !knownChatMember(k) && string(v) != "null" {
+				extra = append(extra, k)
+			}
+		}
 	}
 	var in chatRequest
 	if err := json.Unmarshal(body, &in); err != nil {
@@ -119,12 +130,7 @@ func ParseChatRequest(body []byte) (*provider.ChatRequest, error) {
 	}
 	r := &provider.ChatRequest{Model: in.Model, Temperature: in.Temperature, TopP: in.TopP, Stream: in.Stream, User: in.User,
 		ParallelToolCalls: in.ParallelToolCalls, ReasoningEffort: in.ReasoningEffort}
-	for k, v := range members {
-		if mapped[k] || ignored[k] || string(v) == "null" {
-			continue
-		}
-		r.Unmapped = append(r.Unmapped, k)
-	}
+	r.Unmapped = append(r.Unmapped, extra...)
 	if in.N != nil && *in.N > 1 {
 		r.Unmapped = append(r.Unmapped, "n")
 	}
