@@ -225,6 +225,7 @@ var uiTexts = map[Key]Text{
 	"ui.members.actions":            {"Change", "更改"},
 	"ui.members.all_projects":       {"all projects", "全部项目"},
 	"ui.members.no_password":        {"no password: token sign-in only", "未设密码：仅可用令牌登录"},
+	"ui.members.set_password":       {"New password", "新密码"},
 	"ui.members.save":               {"Save", "保存"},
 	"ui.members.retoken":            {"New token", "重新签发令牌"},
 	"ui.members.delete_confirm":     {"Yes, remove this member", "确认删除该成员"},

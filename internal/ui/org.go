@@ -113,6 +113,8 @@ func (s *Server) patchMember(q *req) error {
 		body["disabled"] = true
 	case "enable":
 		body["disabled"] = false
+	case "password":
+		body["password"] = f.Get("password") // the admin API checks its length
 	default:
 		body["role"] = f.Get("role")
 		body["projects"] = splitList(f.Get("projects"))
@@ -123,10 +125,15 @@ func (s *Server) patchMember(q *req) error {
 	if body["disabled"] == true {
 		q.endMemberSessions(id)
 	}
-	if id == q.actor.ID && body["disabled"] == true {
-		q.endSession() // it ended anyway: the next request would find it so
+	if _, pw := body["password"]; id == q.actor.ID && (body["disabled"] == true || pw) {
+		// A new password ends the member's sessions, this one too: the
+		// next request would find it so.
+		q.endSession()
 		q.redirect("/ui/signin")
 		return nil
+	}
+	if _, pw := body["password"]; pw {
+		q.endMemberSessions(id)
 	}
 	q.redirect("/ui/members#m-" + url.QueryEscape(id))
 	return nil

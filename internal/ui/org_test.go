@@ -288,3 +288,24 @@ func TestUsageBudgetsWithMarksAndResets(t *testing.T) {
 		t.Errorf("projects page lacks the project budget")
 	}
 }
+
+// An owner without a password (the first one, made at first start) sets
+// one on the members page: it is signed out, then signs in by email.
+func TestSetOwnPasswordThenSignInByEmail(t *testing.T) {
+	g := testgw.Start(t, testgw.Options{})
+	var me struct{ ID, Token string }
+	g.Admin("POST", "/admin/v1/members", map[string]any{"email": "first@example.com", "role": "owner"}, &me)
+	b := newBrowser(t, g)
+	b.signIn(url.Values{"token": {me.Token}})
+	if r, _ := b.post("/ui/members", "/ui/members/"+me.ID, url.Values{"action": {"password"}, "password": {"short"}}); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a too short password: %d, want 400", r.StatusCode)
+	}
+	r, _ := b.post("/ui/members", "/ui/members/"+me.ID, url.Values{"action": {"password"}, "password": {"first-passphrase-1"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/ui/signin" {
+		t.Fatalf("own new password: %d %s, want 303 to the sign-in", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r, _ := b.get("/ui/keys"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("still signed in after the new password: %d", r.StatusCode)
+	}
+	b.signIn(url.Values{"email": {"first@example.com"}, "password": {"first-passphrase-1"}})
+}
