@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -24,19 +25,18 @@ import (
 // ledger, change events — and their background loops. Three setups
 // (docs/scale-out.md):
 //
-//   - SQLite: one instance; limits and budgets in memory (spend persisted
-//     every second), events in-process.
+//   - SQLite: one instance; limits and budgets in memory (spend reaches
+//     the database with the request log rows), events in-process.
 //   - PostgreSQL without Redis: budgets decided by the database (exact
 //     across instances), rate limits per instance, events by LISTEN/NOTIFY.
-//   - Redis: limits and budgets shared in Redis (budgets persisted to the
-//     database), events by pub/sub; while Redis is down, limits fall back
+//   - Redis: limits and budgets shared in Redis (spend reaches the
+//     database with the rows), events by pub/sub; while Redis is down, limits fall back
 //     to each instance's share and budgets to the database.
 type scale struct {
 	instance string
 	redis    *redis.Client
 	local    *limit.Local
 	shared   *limit.Shared
-	pending  *ledger.Pending
 	memory   *ledger.Memory
 	bus      events.Bus
 	node     *events.Node
@@ -56,7 +56,6 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 	sc := &a.scale
 	sc.instance = ids.New("ins")
 	sc.local = limit.NewLocal(nil)
-	sc.pending = ledger.NewPending(st, a.log)
 	sc.degraded = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "keygate_degraded",
 		Help: "1 while a shared part runs on its fallback: rate_limits (local share), budgets (database), events (periodic refresh only)."}, []string{"part"})
 	for _, p := range []string{"rate_limits", "budgets", "events"} {
@@ -97,7 +96,7 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 		sc.local.Divisor = sc.presence.Count
 		sc.shared = &limit.Shared{Remote: &limit.Redis{Client: sc.redis}, Local: sc.local, Log: a.log, OnFallback: flag("rate_limits")}
 		lim = sc.shared
-		led.Primary = &ledger.Redis{Client: sc.redis, Pending: sc.pending, Log: a.log}
+		led.Primary = &ledger.Redis{Client: sc.redis, Store: st, Log: a.log}
 		led.Fallback = a.dbLedger(ctx, st)
 		sc.bus = events.NewRedis(sc.redis)
 		if postgres {
@@ -117,7 +116,7 @@ func (a *App) wireScale(ctx context.Context, st *sqlstore.Store) error {
 		}
 		sc.bus = bus
 	default:
-		sc.memory = ledger.NewMemory(sc.pending)
+		sc.memory = ledger.NewMemory(st)
 		led.Primary = sc.memory
 		sc.bus = &events.Local{}
 	}
@@ -190,7 +189,6 @@ func (a *App) startScale(bg context.Context) {
 		sc.wg.Add(1)
 		go func() { defer sc.wg.Done(); f() }()
 	}
-	run(func() { sc.pending.Run(bg, time.Second) })
 	if sc.alerts != nil {
 		run(func() { sc.alerts.Run(bg) })
 	}
@@ -233,8 +231,8 @@ func (a *App) startScale(bg context.Context) {
 	})
 }
 
-// closeScale waits for the loops (bg must be cancelled), which write the
-// last spend on their way out, and closes the connections.
+// closeScale waits for the loops (bg must be cancelled) and closes the
+// connections.
 func (a *App) closeScale() {
 	sc := &a.scale
 	sc.wg.Wait()
@@ -247,7 +245,7 @@ func (a *App) closeScale() {
 }
 
 // dbLedger is the database-arbitrated ledger. Its holds carry a stable
-// owner (host and listen address), so a process of this instance killed
+// owner (host and log spool, else host and listen address), so a process of this instance killed
 // mid-call has its holds released here at the next start instead of
 // holding the budget until they expire.
 func (a *App) dbLedger(ctx context.Context, st *sqlstore.Store) *ledger.DB {
@@ -255,6 +253,15 @@ func (a *App) dbLedger(ctx context.Context, st *sqlstore.Store) *ledger.DB {
 	owner := host + "|" + a.Config.Listen
 	if _, port, _ := net.SplitHostPort(a.Config.Listen); port == "0" || port == "" {
 		owner = a.scale.instance // a port picked at start names no stable instance
+	}
+	if spool := a.Config.LogSpoolPath(); spool != "" {
+		// The request log spool is this instance's own across restarts:
+		// the next process replays its rows (each moving its settled hold
+		// into the spend) and releases the rest of its holds here.
+		if abs, err := filepath.Abs(spool); err == nil {
+			spool = abs
+		}
+		owner = host + "|" + spool
 	}
 	d := &ledger.DB{Store: st, Owner: owner}
 	if n, err := d.Release(ctx); err != nil {

@@ -210,7 +210,7 @@ func satAdd(a, b int) int {
 }
 
 // settleAdmission ends what admit held: the budget hold becomes the real
-// cost (USD), tokens beyond the admission estimate are charged to the
+// cost (USD), carried by the call's log row to the budgets' record, tokens beyond the admission estimate are charged to the
 // token rate, and the concurrency slot is freed. It runs on a context that
 // outlives the client, so a call cut short is still settled.
 func (s *Server) settleAdmission(ctx context.Context, sc *Scope, costUSD float64, tokens int) {
@@ -220,8 +220,13 @@ func (s *Server) settleAdmission(ctx context.Context, sc *Scope, costUSD float64
 	}
 	a.active = false
 	if a.res != nil {
+		// The cost goes into the budgets' record with the call's row
+		// (store.Spend), whatever the settle answers: spend and rows agree
+		// whenever the process dies.
+		actual := ledger.FromUSD(costUSD)
+		sc.Log.Spend = a.res.Spend(actual)
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := a.res.Settle(ctx, ledger.FromUSD(costUSD)); err != nil {
+		if err := a.res.Settle(ctx, actual); err != nil {
 			s.Log.Error("settling a budget reservation failed", "request_id", sc.RequestID, "key_id", a.key, "err", err)
 		}
 		cancel()

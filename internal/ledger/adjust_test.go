@@ -17,9 +17,9 @@ func TestAdjustKeepsCachesInStep(t *testing.T) {
 	ctx := context.Background()
 	st := openStores(t)["sqlite"]
 	backends := map[string]func() ledger.Backend{
-		"memory": func() ledger.Backend { return ledger.NewMemory(ledger.NewPending(st, nil)) },
+		"memory": func() ledger.Backend { return ledger.NewMemory(st) },
 		"redis": func() ledger.Backend {
-			return &ledger.Redis{Client: testredis.Client(t, 14), Pending: ledger.NewPending(st, nil)}
+			return &ledger.Redis{Client: testredis.Client(t, 14), Store: st}
 		},
 	}
 	for name, mk := range backends {

@@ -105,7 +105,7 @@ func TestRedisLeakedHoldLapsesUnderTraffic(t *testing.T) {
 	ctx := context.Background()
 	budget := []ledger.Budget{{Scope: ledger.ScopeKey, Subject: "key_redis_hold", Period: ledger.Monthly, Limit: ledger.FromUSD(0.05)}}
 	mk := func() *ledger.Ledger {
-		return &ledger.Ledger{Primary: &ledger.Redis{Client: c, Pending: ledger.NewPending(st, nil), HoldFor: time.Second}}
+		return &ledger.Ledger{Primary: &ledger.Redis{Client: c, Store: st, HoldFor: time.Second}}
 	}
 	killed := mk()
 	if _, err := killed.Reserve(ctx, budget, ledger.FromUSD(0.0417)); err != nil {

@@ -8,11 +8,19 @@
 // and period window (daily and monthly windows start at 00:00 UTC, on the
 // first of the month for monthly; total never resets).
 //
-// Three backends decide admissions: Memory (one instance; in memory, spend
-// persisted to the database every second), DB (several instances without
-// Redis, and the fallback when Redis is down; one conditional UPDATE per
-// call) and Redis (several instances; atomic Lua, spend persisted to the
-// database every second). Ledger puts a primary and a fallback together.
+// Three backends decide admissions: Memory (one instance, in memory), DB
+// (several instances without Redis, and the fallback when Redis is down;
+// one transaction per reserve and per settle) and Redis (several
+// instances; atomic Lua). Ledger puts a primary and a fallback together.
+//
+// None of them writes the spend to the database itself: a settled call's
+// cost travels with its request log row (Reservation.Spend, store.Spend)
+// and is added to the budgets in the transaction that stores the row. So
+// the recorded spend is always the sum of the stored rows, whenever a
+// process is killed: the row is spooled before it is queued, and a row
+// that never reached the spool has no spend either. Until its row is
+// stored, a settled call's cost is counted by the backend that decided it
+// (in memory, in Redis, or as a settled hold in the database).
 package ledger
 
 import (
@@ -23,6 +31,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/keygate/keygate/internal/store"
 )
 
 // Budget scopes.
@@ -65,11 +75,9 @@ type Budget struct {
 }
 
 // Window is one period of one budget; Start is unix milliseconds (0 for
-// total).
-type Window struct {
-	Scope, Subject, Period string
-	Start                  int64
-}
+// total). It is the store's type, so a request log row can carry the
+// windows its cost is added to.
+type Window = store.BudgetWindow
 
 // WindowOf returns the window of b that contains now, and when it ends
 // (zero for total).
@@ -134,7 +142,7 @@ type Reservation struct {
 	Windows [MaxBudgets]Window
 	Ends    [MaxBudgets]time.Time
 	Amount  int64
-	holdID  string // the DB backend's hold
+	holdID  string // the backend's hold (DB, Redis)
 	l       *Ledger
 	backend Backend
 	done    atomic.Bool
@@ -325,6 +333,21 @@ func (r *Reservation) Settle(ctx context.Context, actual int64) error {
 		}
 	}
 	return nil
+}
+
+// Spend is what a request log row carries of this reservation settled at
+// actual (nano-USD): its windows and, on the DB backend, the settled hold
+// that stands for the spend until the row is stored. A nil reservation
+// carries nothing.
+func (r *Reservation) Spend(actual int64) store.Spend {
+	if r == nil {
+		return store.Spend{}
+	}
+	sp := store.Spend{Nano: max(actual, 0), Windows: r.Windows[:r.N]}
+	if _, ok := r.backend.(*DB); ok {
+		sp.Hold = r.holdID
+	}
+	return sp
 }
 
 // Usage returns what b spent in its current window, and when that resets.

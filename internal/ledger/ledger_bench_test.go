@@ -13,7 +13,7 @@ import (
 func BenchmarkRedisReserveSettle(b *testing.B) {
 	c := testredis.Client(b, 12)
 	st := openStores(b)["sqlite"]
-	l := &ledger.Ledger{Primary: &ledger.Redis{Client: c, Pending: ledger.NewPending(st, nil)}}
+	l := &ledger.Ledger{Primary: &ledger.Redis{Client: c, Store: st}}
 	bs := []ledger.Budget{
 		{Scope: ledger.ScopeKey, Subject: "key_bench", Period: ledger.Monthly, Limit: 1 << 62},
 		{Scope: ledger.ScopeProject, Subject: "demo", Period: ledger.Monthly, Limit: 1 << 62},
@@ -34,7 +34,7 @@ func BenchmarkRedisReserveSettle(b *testing.B) {
 // The same on the single-instance memory backend.
 func BenchmarkMemoryReserveSettle(b *testing.B) {
 	st := openStores(b)["sqlite"]
-	l := &ledger.Ledger{Primary: ledger.NewMemory(ledger.NewPending(st, nil))}
+	l := &ledger.Ledger{Primary: ledger.NewMemory(st)}
 	bs := []ledger.Budget{
 		{Scope: ledger.ScopeKey, Subject: "key_bench", Period: ledger.Monthly, Limit: 1 << 62},
 		{Scope: ledger.ScopeProject, Subject: "demo", Period: ledger.Monthly, Limit: 1 << 62},

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/store"
 	"github.com/keygate/keygate/internal/store/sqlstore"
 	"github.com/keygate/keygate/internal/testredis"
 )
@@ -78,8 +79,9 @@ func TestWindowOf(t *testing.T) {
 // hammer runs calls parallel calls that each reserve est and settle to
 // cost (or release, for every third call: a client that left or an
 // upstream that failed) and checks that spend never passed the budget and
-// that every reservation was settled.
-func hammer(t *testing.T, l *ledger.Ledger, budgets []ledger.Budget, calls int, est, cost int64) (admitted int64) {
+// that every reservation was settled. With st, each settled call's row is
+// stored with its spend, as the log writer does.
+func hammer(t *testing.T, l *ledger.Ledger, st *sqlstore.Store, budgets []ledger.Budget, calls int, est, cost int64) (admitted int64) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var n atomic.Int64
@@ -108,6 +110,9 @@ func hammer(t *testing.T, l *ledger.Ledger, budgets []ledger.Budget, calls int, 
 			if err := r.Settle(ctx, actual); err != nil {
 				t.Errorf("settle: %v", err)
 			}
+			if st != nil {
+				storeRow(t, st, r, actual)
+			}
 		}()
 	}
 	wg.Wait()
@@ -133,18 +138,15 @@ func hammer(t *testing.T, l *ledger.Ledger, budgets []ledger.Budget, calls int, 
 func TestMemoryNeverOverspends(t *testing.T) {
 	for name, st := range openStores(t) {
 		t.Run(name, func(t *testing.T) {
-			p := ledger.NewPending(st, nil)
-			l := &ledger.Ledger{Primary: ledger.NewMemory(p)}
+			l := &ledger.Ledger{Primary: ledger.NewMemory(st)}
 			bs := []ledger.Budget{
 				{Scope: ledger.ScopeKey, Subject: "key_1", Period: ledger.Monthly, Limit: 1_000_000},
 				{Scope: ledger.ScopeProject, Subject: "demo", Period: ledger.Daily, Limit: 5_000_000},
 			}
-			hammer(t, l, bs, 400, 30_000, 25_000)
-			if err := p.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			// A new instance on the same database continues from the spend.
-			l2 := &ledger.Ledger{Primary: ledger.NewMemory(ledger.NewPending(st, nil))}
+			hammer(t, l, st, bs, 400, 30_000, 25_000)
+			// A new instance on the same database continues from the spend
+			// (the rows' spend: nothing else is written).
+			l2 := &ledger.Ledger{Primary: ledger.NewMemory(st)}
 			s1, _, _ := l.Usage(context.Background(), bs[0])
 			s2, _, _ := l2.Usage(context.Background(), bs[0])
 			if s1 != s2 || s1 == 0 {
@@ -163,14 +165,27 @@ func TestDBNeverOverspends(t *testing.T) {
 			bs := []ledger.Budget{{Scope: ledger.ScopeKey, Subject: "key_db", Period: ledger.Total, Limit: 500_000}}
 			var wg sync.WaitGroup
 			wg.Add(2)
-			go func() { defer wg.Done(); hammer(t, a, bs, 150, 20_000, 15_000) }()
-			go func() { defer wg.Done(); hammer(t, b, bs, 150, 20_000, 15_000) }()
+			go func() { defer wg.Done(); hammer(t, a, nil, bs, 150, 20_000, 15_000) }()
+			go func() { defer wg.Done(); hammer(t, b, st, bs, 150, 20_000, 15_000) }()
 			wg.Wait()
 			spent, _, _ := a.Usage(context.Background(), bs[0])
 			if spent > bs[0].Limit {
 				t.Fatalf("spent %d > %d", spent, bs[0].Limit)
 			}
 		})
+	}
+}
+
+var rowSeq atomic.Int64
+
+// storeRow stores a request log row carrying r settled at actual, as the
+// log writer does after the call.
+func storeRow(t *testing.T, st *sqlstore.Store, r *ledger.Reservation, actual int64) {
+	t.Helper()
+	row := store.RequestLog{RequestID: fmt.Sprintf("req_ledger_%d_%d", time.Now().UnixNano(), rowSeq.Add(1)), Time: time.Now(),
+		CostUSD: ledger.ToUSD(actual), Spend: r.Spend(actual)}
+	if err := st.InsertLogs(context.Background(), []store.RequestLog{row}); err != nil {
+		t.Errorf("store the row: %v", err)
 	}
 }
 
@@ -222,8 +237,7 @@ func TestRedisNeverOverspends(t *testing.T) {
 	c := testredis.Client(t, 12)
 	st := openStores(t)["sqlite"]
 	mk := func() *ledger.Ledger {
-		p := ledger.NewPending(st, nil)
-		return &ledger.Ledger{Primary: &ledger.Redis{Client: c, Pending: p}, Fallback: &ledger.DB{Store: st}}
+		return &ledger.Ledger{Primary: &ledger.Redis{Client: c, Store: st}, Fallback: &ledger.DB{Store: st}}
 	}
 	a, b := mk(), mk()
 	bs := []ledger.Budget{
@@ -232,16 +246,11 @@ func TestRedisNeverOverspends(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); hammer(t, a, bs, 200, 20_000, 18_000) }()
-	go func() { defer wg.Done(); hammer(t, b, bs, 200, 20_000, 18_000) }()
+	go func() { defer wg.Done(); hammer(t, a, st, bs, 200, 20_000, 18_000) }()
+	go func() { defer wg.Done(); hammer(t, b, st, bs, 200, 20_000, 18_000) }()
 	wg.Wait()
-	// What Redis holds reaches the database.
+	// What Redis holds reaches the database with the rows.
 	spent, _, _ := a.Usage(context.Background(), bs[0])
-	for _, l := range []*ledger.Ledger{a, b} {
-		if err := l.Primary.(*ledger.Redis).Pending.Flush(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
 	w, _ := ledger.WindowOf(bs[0], time.Now())
 	inDB, err := st.LoadSpend(context.Background(), w)
 	if err != nil || inDB != spent {
@@ -254,9 +263,8 @@ func TestRedisDownFallsBackToDatabase(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
 	st := openStores(t)["sqlite"]
-	p := ledger.NewPending(st, nil)
 	var downs []bool
-	l := &ledger.Ledger{Primary: &ledger.Redis{Client: c, Pending: p}, Fallback: &ledger.DB{Store: st}, OnFallback: func(d bool) { downs = append(downs, d) }}
+	l := &ledger.Ledger{Primary: &ledger.Redis{Client: c, Store: st}, Fallback: &ledger.DB{Store: st}, OnFallback: func(d bool) { downs = append(downs, d) }}
 	bs := []ledger.Budget{{Scope: ledger.ScopeKey, Subject: "key_f", Period: ledger.Total, Limit: 100_000}}
 	ctx := context.Background()
 	r, err := l.Reserve(ctx, bs, 30_000)
@@ -267,9 +275,7 @@ func TestRedisDownFallsBackToDatabase(t *testing.T) {
 	if err := r.Settle(ctx, 30_000); err != nil {
 		t.Fatalf("settle with Redis down: %v", err)
 	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	storeRow(t, st, r, 30_000) // the spend reaches the database with the row
 	// The database knows the $30k spent while Redis held it, and holds
 	// the budget from now on.
 	n := 0

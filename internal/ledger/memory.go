@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -12,20 +11,26 @@ import (
 )
 
 // SpendStore is the durable side of the ledger (the gateway's database).
+// Spend is added to it with the request log rows (store.Spend).
 type SpendStore interface {
 	// LoadSpend returns the recorded spend of a window (0 when none).
 	LoadSpend(ctx context.Context, w Window) (int64, error)
-	// AddSpend adds each delta to its window's spend.
-	AddSpend(ctx context.Context, deltas map[Window]int64) error
 	// ReserveSpend holds amount on every window if it fits each limit, all
 	// or none, as hold h: each hold lapses on its own holdFor after now
-	// (an instance killed mid-call), whatever traffic follows. It returns
-	// -1 and no error when everything was held, else the index of the
-	// window that did not fit with its spend and unexpired holds.
+	// (an instance killed mid-call), whatever traffic follows. Settled
+	// holds count like the others. It returns -1 and no error when
+	// everything was held, else the index of the window that did not fit
+	// with its spend and unexpired holds.
 	ReserveSpend(ctx context.Context, h Hold, ws []Window, limits []int64, amount int64, now time.Time, holdFor time.Duration) (failed int, spent, reserved int64, err error)
-	// SettleSpend releases hold holdID and adds actual to every window's
-	// spend, returning each window's spend after it.
-	SettleSpend(ctx context.Context, holdID string, ws []Window, actual int64) ([]int64, error)
+	// SettleSpend makes hold holdID of every window a settled hold of
+	// actual, kept until keepUntil (the call's row removes it when it is
+	// stored and adds actual to the spend in the same transaction), and
+	// returns each window's spend with its settled holds.
+	SettleSpend(ctx context.Context, holdID string, ws []Window, actual int64, now, keepUntil time.Time) ([]int64, error)
+	// SettledSpend returns a window's recorded spend with its unexpired
+	// settled holds (calls ended whose rows are not stored yet) and what
+	// its other unexpired holds amount to (calls in flight).
+	SettledSpend(ctx context.Context, w Window, now time.Time) (spent, inFlight int64, err error)
 	// ReleaseHolds drops every hold of owner (a previous process of this
 	// instance) and every expired hold, returning how many went.
 	ReleaseHolds(ctx context.Context, owner string, now time.Time) (int64, error)
@@ -36,102 +41,14 @@ type Hold struct{ ID, Owner string }
 
 const shards = 64
 
-// Pending collects spend not yet written to the database, and writes it
-// every interval as increments, so instances sharing a database add up.
-type Pending struct {
-	Store SpendStore
-	Log   *slog.Logger
+// Memory decides reservations in memory: the backend of a single
+// instance. A window's spend is read from the database on first use (by
+// then the spool of a killed process is replayed, so it is the sum of the
+// rows) and kept in memory after; the database gets it with the rows.
+type Memory struct {
+	Store SpendStore // nil: spend starts at 0
 	seed  maphash.Seed
 	shard [shards]struct {
-		mu sync.Mutex
-		m  map[Window]int64
-	}
-}
-
-// NewPending returns an empty buffer writing to st.
-func NewPending(st SpendStore, log *slog.Logger) *Pending {
-	p := &Pending{Store: st, Log: log, seed: maphash.MakeSeed()}
-	for i := range p.shard {
-		p.shard[i].m = map[Window]int64{}
-	}
-	return p
-}
-
-func (p *Pending) idx(w Window) int {
-	return int(maphash.Comparable(p.seed, w) % shards)
-}
-
-// Add queues delta for w.
-func (p *Pending) Add(w Window, delta int64) {
-	if delta == 0 {
-		return
-	}
-	sh := &p.shard[p.idx(w)]
-	sh.mu.Lock()
-	sh.m[w] += delta
-	sh.mu.Unlock()
-}
-
-// Get returns the spend of w not yet written.
-func (p *Pending) Get(w Window) int64 {
-	sh := &p.shard[p.idx(w)]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.m[w]
-}
-
-// Flush writes everything queued; on failure it is queued again.
-func (p *Pending) Flush(ctx context.Context) error {
-	all := map[Window]int64{}
-	for i := range p.shard {
-		sh := &p.shard[i]
-		sh.mu.Lock()
-		for w, d := range sh.m {
-			all[w] += d
-		}
-		clear(sh.m)
-		sh.mu.Unlock()
-	}
-	if len(all) == 0 {
-		return nil
-	}
-	if err := p.Store.AddSpend(ctx, all); err != nil {
-		for w, d := range all {
-			p.Add(w, d)
-		}
-		return fmt.Errorf("write budget spend to the database (kept in memory, retried): %w", err)
-	}
-	return nil
-}
-
-// Run flushes every interval until ctx ends, then once more.
-func (p *Pending) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if err := p.Flush(fctx); err != nil && p.Log != nil {
-				p.Log.Error("budget spend lost at shutdown", "err", err)
-			}
-			cancel()
-			return
-		case <-t.C:
-			if err := p.Flush(ctx); err != nil && p.Log != nil && ctx.Err() == nil {
-				p.Log.Warn("budget spend not persisted yet", "err", err)
-			}
-		}
-	}
-}
-
-// Memory decides reservations in memory: the backend of a single
-// instance. A window's spend is read from the database on first use and
-// persisted through Pending.
-type Memory struct {
-	Pending *Pending
-	seed    maphash.Seed
-	shard   [shards]struct {
 		mu sync.Mutex
 		m  map[Window]*account
 	}
@@ -144,9 +61,9 @@ type account struct {
 	reserved int64
 }
 
-// NewMemory returns a memory backend persisting through p.
-func NewMemory(p *Pending) *Memory {
-	m := &Memory{Pending: p, seed: maphash.MakeSeed()}
+// NewMemory returns a memory backend reading spend from st.
+func NewMemory(st SpendStore) *Memory {
+	m := &Memory{Store: st, seed: maphash.MakeSeed()}
 	for i := range m.shard {
 		m.shard[i].m = map[Window]*account{}
 	}
@@ -172,13 +89,12 @@ func (m *Memory) load(ctx context.Context, w Window, a *account) error {
 	if a.loaded {
 		return nil
 	}
-	if m.Pending != nil && m.Pending.Store != nil {
-		s, err := m.Pending.Store.LoadSpend(ctx, w)
+	if m.Store != nil {
+		s, err := m.Store.LoadSpend(ctx, w)
 		if err != nil {
 			return fmt.Errorf("read the spend of %s budget %q: %w", w.Scope, w.Subject, err)
 		}
-		// Spend queued but not yet written belongs to this window too.
-		a.spent = s + m.Pending.Get(w)
+		a.spent = s
 	}
 	a.loaded = true
 	return nil
@@ -221,9 +137,6 @@ func (m *Memory) Settle(_ context.Context, r *Reservation, actual int64) ([MaxBu
 		a.spent += actual
 		after[i] = a.spent
 		a.mu.Unlock()
-		if m.Pending != nil {
-			m.Pending.Add(r.Windows[i], actual)
-		}
 	}
 	return after, nil
 }
@@ -292,12 +205,16 @@ var _ Backend = (*DB)(nil)
 
 func (d *DB) windows(r *Reservation) []Window { return r.Windows[:r.N] }
 
+func (d *DB) holdFor() time.Duration {
+	if d.HoldFor <= 0 {
+		return 15 * time.Minute
+	}
+	return d.HoldFor
+}
+
 // Reserve implements Backend.
 func (d *DB) Reserve(ctx context.Context, r *Reservation) error {
-	hold := d.HoldFor
-	if hold <= 0 {
-		hold = 15 * time.Minute
-	}
+	hold := d.holdFor()
 	now := d.now()
 	var limits [MaxBudgets]int64
 	for i := 0; i < r.N; i++ {
@@ -317,10 +234,12 @@ func (d *DB) Reserve(ctx context.Context, r *Reservation) error {
 	return nil
 }
 
-// Settle implements Backend.
+// Settle implements Backend: the hold stays, settled at actual, until the
+// call's row is stored with the spend.
 func (d *DB) Settle(ctx context.Context, r *Reservation, actual int64) ([MaxBudgets]int64, error) {
 	var after [MaxBudgets]int64
-	s, err := d.Store.SettleSpend(ctx, r.holdID, d.windows(r), actual)
+	now := d.now()
+	s, err := d.Store.SettleSpend(ctx, r.holdID, d.windows(r), actual, now, now.Add(d.holdFor()))
 	if err != nil {
 		return after, fmt.Errorf("settle budget in the database: %w", err)
 	}
@@ -328,8 +247,8 @@ func (d *DB) Settle(ctx context.Context, r *Reservation, actual int64) ([MaxBudg
 	return after, nil
 }
 
-// Spent implements Backend.
+// Spent implements Backend: settled calls whose rows are not stored yet
+// are spent.
 func (d *DB) Spent(ctx context.Context, w Window) (int64, int64, error) {
-	s, err := d.Store.LoadSpend(ctx, w)
-	return s, 0, err
+	return d.Store.SettledSpend(ctx, w, d.now())
 }

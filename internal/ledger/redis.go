@@ -93,13 +93,14 @@ end
 return out
 `)
 
-// Redis decides reservations in Redis, shared by every instance on it.
-// Spend is queued in Pending and written to the database as increments, so
-// the database stays the record: it seeds Redis when a budget hash is
-// missing and takes over when Redis is down.
+// Redis decides reservations in Redis, shared by every instance on it. The
+// database stays the record (spend reaches it with the rows): it seeds
+// Redis when a budget hash is missing and takes over when Redis is down. A
+// seed lacks what the instances' log writers have not stored yet (their
+// batches, some 200 ms of calls).
 type Redis struct {
-	Client  redis.UniversalClient
-	Pending *Pending
+	Client redis.UniversalClient
+	Store  SpendStore
 	// HoldFor bounds a reservation's life (default 15 minutes).
 	HoldFor time.Duration
 	Log     *slog.Logger
@@ -122,11 +123,10 @@ func (r *Redis) key(w Window) string {
 
 // seed copies a window's spend from the database into a missing hash.
 func (r *Redis) seed(ctx context.Context, w Window, ttl time.Duration) error {
-	spent, err := r.Pending.Store.LoadSpend(ctx, w)
+	spent, err := r.Store.LoadSpend(ctx, w)
 	if err != nil {
 		return fmt.Errorf("read the spend of %s budget %q: %w", w.Scope, w.Subject, err)
 	}
-	spent += r.Pending.Get(w)
 	k := r.key(w)
 	pipe := r.Client.TxPipeline()
 	pipe.HSetNX(ctx, k, "s", spent)
@@ -191,13 +191,13 @@ func (r *Redis) Reserve(ctx context.Context, res *Reservation) error {
 	return errors.New("reserve budget in Redis: budget counters keep disappearing (is Redis evicting keys? use maxmemory-policy noeviction)")
 }
 
-// Settle implements Backend. The spend is queued for the database first,
-// so a Redis failure here loses nothing; the hold then lapses by itself.
+// Settle implements Backend. The spend reaches the database with the
+// call's row whatever Redis answers; a hold not released here lapses by
+// itself.
 func (r *Redis) Settle(ctx context.Context, res *Reservation, actual int64) ([MaxBudgets]int64, error) {
 	var after [MaxBudgets]int64
 	keys := make([]string, 2*res.N)
 	for i := 0; i < res.N; i++ {
-		r.Pending.Add(res.Windows[i], actual)
 		keys[i] = r.key(res.Windows[i])
 		keys[res.N+i] = holdKey(keys[i])
 	}
@@ -205,7 +205,7 @@ func (r *Redis) Settle(ctx context.Context, res *Reservation, actual int64) ([Ma
 	v, err := settleScript.Run(ctx, r.Client, keys, res.holdID+":"+amount, actual, amount).Int64Slice()
 	if err != nil || len(v) != res.N {
 		if r.Log != nil {
-			r.Log.Warn("budget hold in Redis not released (it lapses by itself); the spend is recorded in the database", "err", err)
+			r.Log.Warn("budget hold in Redis not released (it lapses by itself); the spend reaches the database with the request's row", "err", err)
 		}
 		return after, nil
 	}
@@ -220,8 +220,8 @@ func (r *Redis) Spent(ctx context.Context, w Window) (int64, int64, error) {
 		return 0, 0, fmt.Errorf("read budget from Redis: %w", err)
 	}
 	if v[0] == nil {
-		s, err := r.Pending.Store.LoadSpend(ctx, w)
-		return s + r.Pending.Get(w), 0, err
+		s, err := r.Store.LoadSpend(ctx, w)
+		return s, 0, err
 	}
 	s, _ := strconv.ParseInt(fmt.Sprint(v[0]), 10, 64)
 	h, _ := strconv.ParseInt(fmt.Sprint(v[1]), 10, 64)
@@ -232,9 +232,6 @@ func (r *Redis) Spent(ctx context.Context, w Window) (int64, int64, error) {
 // made meanwhile, so the counters in Redis are dropped and re-seeded from
 // it on next use.
 func (r *Redis) Resync(ctx context.Context) error {
-	if err := r.Pending.Flush(ctx); err != nil {
-		return err
-	}
 	iter := r.Client.Scan(ctx, 0, r.prefix()+"*", 500).Iterator()
 	var batch []string
 	for iter.Next(ctx) {

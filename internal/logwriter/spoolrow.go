@@ -89,5 +89,34 @@ func appendRow(dst []byte, r *store.RequestLog) (out []byte, ok bool) {
 	num("CachedInputTokens", r.CachedInputTokens)
 	num("CacheWriteTokens", r.CacheWriteTokens)
 	num("ReasoningTokens", r.ReasoningTokens)
+	if sp := &r.Spend; sp.Nano != 0 || sp.Hold != "" || sp.Windows != nil {
+		// What replay adds to the budgets with the row (store.Spend).
+		dst = append(dst, `,"Spend":{"Nano":`...)
+		dst = strconv.AppendInt(dst, sp.Nano, 10)
+		dst = append(dst, `,"Windows":`...)
+		if sp.Windows == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = append(dst, '[')
+			for i, w := range sp.Windows {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, `{"Scope":`...)
+				dst = provider.AppendString(dst, w.Scope)
+				dst = append(dst, `,"Subject":`...)
+				dst = provider.AppendString(dst, w.Subject)
+				dst = append(dst, `,"Period":`...)
+				dst = provider.AppendString(dst, w.Period)
+				dst = append(dst, `,"Start":`...)
+				dst = strconv.AppendInt(dst, w.Start, 10)
+				dst = append(dst, '}')
+			}
+			dst = append(dst, ']')
+		}
+		dst = append(dst, `,"Hold":`...)
+		dst = provider.AppendString(dst, sp.Hold)
+		dst = append(dst, '}')
+	}
 	return append(dst, '}', '\n'), true
 }

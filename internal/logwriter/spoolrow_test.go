@@ -52,8 +52,17 @@ func TestAppendRowCarriesEveryField(t *testing.T) {
 			f.SetBool(true)
 		case reflect.Slice:
 			f.Set(reflect.ValueOf([]store.Attempt{{Channel: "a", Status: 502, Code: "x", Error: "e\"", DurationMS: 1.5}}))
-		case reflect.Struct: // time.Time
-			f.Set(reflect.ValueOf(time.Date(2026, 12, 1, 11, 0, 0, 123456789, time.FixedZone("X", 3600))))
+		case reflect.Struct:
+			switch f.Type() {
+			case reflect.TypeOf(time.Time{}):
+				f.Set(reflect.ValueOf(time.Date(2026, 12, 1, 11, 0, 0, 123456789, time.FixedZone("X", 3600))))
+			case reflect.TypeOf(store.Spend{}):
+				f.Set(reflect.ValueOf(store.Spend{Nano: 12345, Hold: "hold_\"1\" \xff", Windows: []store.BudgetWindow{
+					{Scope: "key", Subject: "key_1 ü \x00", Period: "monthly", Start: 1796122757000},
+					{Scope: "project", Subject: "demo", Period: "total"}}}))
+			default:
+				t.Fatalf("field %s of type %s: teach appendRow and this test about it", v.Type().Field(i).Name, f.Type())
+			}
 		default:
 			t.Fatalf("field %s of kind %s: teach appendRow and this test about it", v.Type().Field(i).Name, f.Kind())
 		}
@@ -74,6 +83,9 @@ func FuzzAppendRow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, model, ua string, tokens int, cost float64, ms int64) {
 		r := store.RequestLog{RequestID: id, Model: model, UserAgent: ua, InputTokens: tokens, CostUSD: cost,
 			Time: time.UnixMilli(ms % 253402300799000).UTC()}
+		if tokens%2 == 1 { // a budgeted call: its spend travels with it
+			r.Spend = store.Spend{Nano: ms, Hold: ua, Windows: []store.BudgetWindow{{Scope: "key", Subject: model, Period: id, Start: ms}}}
+		}
 		if _, err := json.Marshal(r); err != nil {
 			t.Skip() // a row encoding/json refuses (NaN, a year past 9999) was never spooled
 		}

@@ -245,6 +245,29 @@ type RequestLog struct {
 	CachedInputTokens int
 	CacheWriteTokens  int
 	ReasoningTokens   int
+
+	// Spend is what the call settled against its budgets; not a column.
+	// InsertLogs adds it to each window's spend in the transaction that
+	// inserts the row (once: a row already stored adds nothing), so the
+	// budgets' recorded spend is the sum of the stored rows whenever the
+	// process dies.
+	Spend Spend
+}
+
+// BudgetWindow is one period of one budget (ledger.Window); Start is unix
+// milliseconds (0 for total).
+type BudgetWindow struct {
+	Scope, Subject, Period string
+	Start                  int64
+}
+
+// Spend is a call's settled cost on its budget windows.
+type Spend struct {
+	Nano    int64 // nano-USD
+	Windows []BudgetWindow
+	// Hold is the database hold the call's settle left in place of the
+	// spend (the ledger's DB backend), removed with the row's insert.
+	Hold string
 }
 
 // Attempt is one upstream try of a request, as the request log keeps it.

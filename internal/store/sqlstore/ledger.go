@@ -1,12 +1,20 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/store"
 )
 
 // The ledger's durable side: spend per budget window (budget_spend).
@@ -95,30 +103,224 @@ func (s *Store) ReleaseHolds(ctx context.Context, owner string, now time.Time) (
 	return res.RowsAffected()
 }
 
-// SettleSpend implements ledger.SpendStore.
-// The hold (if any: an empty id settles spend without one) is deleted in
-// the same transaction as the spend is added.
-func (s *Store) SettleSpend(ctx context.Context, holdID string, ws []ledger.Window, actual int64) ([]int64, error) {
+// SettleSpend implements ledger.SpendStore: the hold (if any: an empty id
+// has none) becomes a settled hold of actual until keepUntil; the call's
+// row moves it into budget_spend when stored (chargeLogs).
+func (s *Store) SettleSpend(ctx context.Context, holdID string, ws []ledger.Window, actual int64, now, keepUntil time.Time) ([]int64, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	now := time.Now().UnixMilli()
 	if holdID != "" {
-		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM budget_holds WHERE hold_id = ?`), holdID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.bind(`UPDATE budget_holds SET amount_nano = ?, settled = 1, expires_at = ? WHERE hold_id = ?`),
+			actual, keepUntil.UnixMilli(), holdID); err != nil {
 			return nil, err
 		}
 	}
-	q := s.bind(`INSERT INTO budget_spend (scope, subject, period, window_start, spent_nano, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (scope, subject, period, window_start) DO UPDATE SET
-  spent_nano = budget_spend.spent_nano + excluded.spent_nano, updated_at = excluded.updated_at
-RETURNING spent_nano`)
 	out := make([]int64, len(ws))
 	for i, w := range ws {
-		if err := tx.QueryRowContext(ctx, q, w.Scope, w.Subject, w.Period, w.Start, actual, now).Scan(&out[i]); err != nil {
+		if out[i], _, err = settledSpend(ctx, tx, s.bind, w, now); err != nil {
 			return nil, err
 		}
 	}
 	return out, tx.Commit()
+}
+
+// SettledSpend implements ledger.SpendStore.
+func (s *Store) SettledSpend(ctx context.Context, w ledger.Window, now time.Time) (int64, int64, error) {
+	return settledSpend(ctx, s.r, s.bind, w, now)
+}
+
+// settledSpend is a window's spend with its unexpired settled holds, and
+// its other unexpired holds.
+func settledSpend(ctx context.Context, q querier, bind func(string) string, w ledger.Window, now time.Time) (int64, int64, error) {
+	var spent, settled, inFlight int64
+	err := q.QueryRowContext(ctx, bind(`SELECT
+  COALESCE((SELECT spent_nano FROM budget_spend WHERE scope = ? AND subject = ? AND period = ? AND window_start = ?), 0),
+  COALESCE(SUM(CASE WHEN settled = 1 THEN amount_nano ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN settled = 1 THEN 0 ELSE amount_nano END), 0)
+FROM budget_holds WHERE scope = ? AND subject = ? AND period = ? AND window_start = ? AND expires_at >= ?`),
+		w.Scope, w.Subject, w.Period, w.Start, w.Scope, w.Subject, w.Period, w.Start, now.UnixMilli()).Scan(&spent, &settled, &inFlight)
+	return spent + settled, inFlight, err
+}
+
+// chargeLogs adds the spend the rows carry (store.Spend) to their budget
+// windows and deletes the settled holds that stood for it, through c — the
+// transaction inserting the rows, before it inserts them: a row already
+// stored (a replayed spool, a batch retried after a commit that did
+// happen) is skipped, so every row's spend is counted exactly once and only
+// with the row. A batch of rows without spend costs one loop over it.
+func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.RequestLog) error {
+	var charged []int
+	for i := range rows {
+		if sp := &rows[i].Spend; sp.Hold != "" || sp.Nano != 0 && len(sp.Windows) > 0 {
+			charged = append(charged, i)
+		}
+	}
+	if len(charged) == 0 {
+		return nil
+	}
+	stored := map[string]bool{}
+	const perQuery = 500
+	for start := 0; start < len(charged); start += perQuery {
+		part := charged[start:min(start+perQuery, len(charged))]
+		args := make([]any, len(part))
+		for j, i := range part {
+			args[j] = rows[i].RequestID
+		}
+		q := `SELECT request_id FROM request_logs WHERE request_id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		if err := c.ids(ctx, s.bind(q), args, func(id string) { stored[id] = true }); err != nil {
+			return err
+		}
+	}
+	deltas := map[ledger.Window]int64{}
+	var holds []any
+	for _, i := range charged {
+		r := &rows[i]
+		if stored[r.RequestID] {
+			continue
+		}
+		stored[r.RequestID] = true // a batch holding one id twice charges it once
+		if r.Spend.Nano != 0 {
+			for _, w := range r.Spend.Windows {
+				deltas[w] += r.Spend.Nano
+			}
+		}
+		if r.Spend.Hold != "" {
+			holds = append(holds, r.Spend.Hold)
+		}
+	}
+	// In one order (the ledger's), so writers of several instances never
+	// deadlock on the windows they share.
+	ws := make([]ledger.Window, 0, len(deltas))
+	for w := range deltas {
+		ws = append(ws, w)
+	}
+	slices.SortFunc(ws, func(a, b ledger.Window) int {
+		return cmp.Or(cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Period, b.Period), cmp.Compare(a.Start, b.Start))
+	})
+	now := time.Now().UnixMilli()
+	up := s.bind(upsertSpend)
+	for _, w := range ws {
+		if err := c.exec(ctx, up, []any{w.Scope, w.Subject, w.Period, w.Start, deltas[w], now}); err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(holds); start += perQuery {
+		part := holds[start:min(start+perQuery, len(holds))]
+		q := `DELETE FROM budget_holds WHERE hold_id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		if err := c.exec(ctx, s.bind(q), part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hasSpend reports whether any row carries spend for chargeLogs.
+func hasSpend(rows []store.RequestLog) bool {
+	for i := range rows {
+		if sp := &rows[i].Spend; sp.Hold != "" || sp.Nano != 0 && len(sp.Windows) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// chargeConn is the transaction chargeLogs runs in, whichever way the
+// batch is stored: database/sql, the SQLite driver's own connection, or a
+// pgx transaction around COPY.
+type chargeConn interface {
+	ids(ctx context.Context, q string, args []any, each func(string)) error
+	exec(ctx context.Context, q string, args []any) error
+}
+
+type sqlCharge struct{ tx *sql.Tx }
+
+func (c sqlCharge) ids(ctx context.Context, q string, args []any, each func(string)) error {
+	res, err := c.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	for res.Next() {
+		var id string
+		if err := res.Scan(&id); err != nil {
+			return err
+		}
+		each(id)
+	}
+	return res.Err()
+}
+
+func (c sqlCharge) exec(ctx context.Context, q string, args []any) error {
+	_, err := c.tx.ExecContext(ctx, q, args...)
+	return err
+}
+
+// liteCharge runs on the SQLite driver's connection inside its transaction.
+type liteCharge struct {
+	c interface {
+		driver.ExecerContext
+		driver.QueryerContext
+	}
+}
+
+func named(args []any) []driver.NamedValue {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return nv
+}
+
+func (c liteCharge) ids(ctx context.Context, q string, args []any, each func(string)) error {
+	res, err := c.c.QueryContext(ctx, q, named(args))
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	dest := make([]driver.Value, 1)
+	for {
+		if err := res.Next(dest); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		switch v := dest[0].(type) {
+		case string:
+			each(v)
+		case []byte:
+			each(string(v))
+		}
+	}
+}
+
+func (c liteCharge) exec(ctx context.Context, q string, args []any) error {
+	_, err := c.c.ExecContext(ctx, q, named(args))
+	return err
+}
+
+// pgxCharge runs in the pgx transaction that COPYs the batch.
+type pgxCharge struct{ tx pgx.Tx }
+
+func (c pgxCharge) ids(ctx context.Context, q string, args []any, each func(string)) error {
+	res, err := c.tx.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	for res.Next() {
+		var id string
+		if err := res.Scan(&id); err != nil {
+			return err
+		}
+		each(id)
+	}
+	return res.Err()
+}
+
+func (c pgxCharge) exec(ctx context.Context, q string, args []any) error {
+	_, err := c.tx.Exec(ctx, q, args...)
+	return err
 }

@@ -112,6 +112,7 @@ func (s *Store) insertLogsSQLite(ctx context.Context, rows []store.RequestLog) e
 			driver.ConnPrepareContext
 			driver.ConnBeginTx
 			driver.ExecerContext
+			driver.QueryerContext
 		})
 		if !ok {
 			return fmt.Errorf("the SQLite driver's connection (%T) cannot prepare, begin or execute with a context", dc)
@@ -127,6 +128,10 @@ func (s *Store) insertLogsSQLite(ctx context.Context, rows []store.RequestLog) e
 		tx, err := c.BeginTx(ctx, driver.TxOptions{})
 		if err != nil {
 			return err
+		}
+		if err := s.chargeLogs(ctx, liteCharge{c}, rows); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("add their spend to the budgets: %w", err)
 		}
 		for start := 0; start < len(rows); start += logsPerStmt {
 			chunk := rows[start:min(start+logsPerStmt, len(rows))]
@@ -176,7 +181,24 @@ func (s *Store) copyLogs(ctx context.Context, rows []store.RequestLog) error {
 		vals := make([]any, logColCount)
 		nv := make([]driver.NamedValue, 0, logColCount)
 		i := 0
-		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{"request_logs"}, logColNames, pgx.CopyFromFunc(func() ([]any, error) {
+		var copier interface {
+			CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error)
+		} = pc.Conn()
+		var tx pgx.Tx
+		if hasSpend(rows) {
+			// The rows' spend goes in with them: COPY in one transaction
+			// with chargeLogs.
+			var err error
+			if tx, err = pc.Conn().Begin(ctx); err != nil {
+				return err
+			}
+			defer tx.Rollback(context.WithoutCancel(ctx))
+			if err := s.chargeLogs(ctx, pgxCharge{tx}, rows); err != nil {
+				return fmt.Errorf("add their spend to the budgets: %w", err)
+			}
+			copier = tx
+		}
+		_, err := copier.CopyFrom(ctx, pgx.Identifier{"request_logs"}, logColNames, pgx.CopyFromFunc(func() ([]any, error) {
 			if i == len(rows) {
 				return nil, nil
 			}
@@ -187,6 +209,9 @@ func (s *Store) copyLogs(ctx context.Context, rows []store.RequestLog) error {
 			i++
 			return vals, nil
 		}))
+		if err == nil && tx != nil {
+			err = tx.Commit(ctx)
+		}
 		return err
 	})
 	var pg *pgconn.PgError
@@ -204,6 +229,9 @@ func (s *Store) insertLogsPostgres(ctx context.Context, rows []store.RequestLog)
 		return err
 	}
 	defer tx.Rollback()
+	if err := s.chargeLogs(ctx, sqlCharge{tx}, rows); err != nil {
+		return fmt.Errorf("add their spend to the budgets: %w", err)
+	}
 	args := make([]any, 0, min(len(rows), logsPerStmt)*logColCount)
 	for start := 0; start < len(rows); start += logsPerStmt {
 		chunk := rows[start:min(start+logsPerStmt, len(rows))]
