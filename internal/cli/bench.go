@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 func newBenchCmd() *cobra.Command {
 	cfg := bench.DefaultConfig()
 	var targets, convert string
+	var soak bench.SoakOptions
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure keygate's overhead against a bare reverse proxy, on this machine",
@@ -47,6 +49,9 @@ each round, and the gateway/bare ratios. Each run takes about
 				}
 			}
 			cmd.SilenceUsage = true // a failed child is not a usage error
+			if soak.Duration > 0 {
+				return bench.Soak(cmd.Context(), cfg, soak, cmd.OutOrStdout())
+			}
 			return bench.Run(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
@@ -63,6 +68,8 @@ each round, and the gateway/bare ratios. Each run takes about
 	f.StringVar(&convert, "convert", "", "also measure converted paths on the gateway, against its pass-through: anthropic, gemini, messages (comma-separated)")
 	f.IntVar(&cfg.OpenStreams, "open-streams", 0, "instead of throughput, hold this many slow streams open through each target and report the memory they cost")
 	f.BoolVar(&cfg.Check, "check", false, "run every measurement issue 20 has a target for (plain and streamed, converted paths, TTFB at concurrency 10, 1,000 and 5,000 open streams) and print each target's verdict")
+	f.DurationVar(&soak.Duration, "soak", 0, "instead of rounds, load the gateway alone for this long (10s to 2h) and report whether its memory and goroutines stay flat")
+	f.DurationVar(&soak.Every, "soak-every", 5*time.Second, "with --soak, how often to sample the gateway's resident set, goroutines and heap")
 	f.StringVar(&cfg.Pprof, "pprof", "", "serve the gateway's profiler on this loopback address (KEYGATE_PPROF), e.g. 127.0.0.1:6060")
 	return cmd
 }
