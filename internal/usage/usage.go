@@ -69,8 +69,8 @@ type details struct {
 // not the upstream's bill and is never read. Only the usage object is
 // decoded; the rest of the body is walked, not decoded.
 func FromJSON(body []byte) (Usage, bool) {
-	if u, ok := lastUsage(body); ok {
-		return u, true
+	if u, ok, known := lastUsage(body); known {
+		return u, ok
 	}
 	obj, ok := topUsage(body)
 	if !ok {
@@ -111,34 +111,45 @@ const usageKeyLen = len(`"usage"`)
 // is the top-level object: the key is preceded by '{' or ',' (so its
 // quotes are not inside a string) and its object by nothing but the
 // closing brace. Any other shape is left to topUsage.
-func lastUsage(b []byte) (Usage, bool) {
+func lastUsage(b []byte) (u Usage, ok, known bool) {
 	k := lastKey(b)
 	if k < 0 {
-		return Usage{}, false
+		return Usage{}, false, false
 	}
 	p := k - 1
 	for p >= 0 && (b[p] == ' ' || b[p] == '\t' || b[p] == '\n' || b[p] == '\r') {
 		p--
 	}
 	if p < 0 || (b[p] != '{' && b[p] != ',') {
-		return Usage{}, false
+		return Usage{}, false, false
 	}
 	i := jsonscan.Space(b, k+usageKeyLen)
 	if i >= len(b) || b[i] != ':' {
-		return Usage{}, false
+		return Usage{}, false, false
 	}
-	if i = jsonscan.Space(b, i+1); i >= len(b) || b[i] != '{' {
-		return Usage{}, false
+	if i = jsonscan.Space(b, i+1); i < len(b) && b[i] == 'n' {
+		// "usage":null closing the object: a stream chunk of a call that
+		// asked for usage (OpenAI ends every chunk so but the last). The
+		// top-level usage is null: nothing to read, and no need to walk
+		// the whole chunk to learn it.
+		if e := jsonscan.Space(b, i+len("null")); string(b[i:min(i+len("null"), len(b))]) == "null" && e < len(b) && b[e] == '}' &&
+			jsonscan.Space(b, e+1) == len(b) {
+			return Usage{}, false, true
+		}
+		return Usage{}, false, false
+	}
+	if i >= len(b) || b[i] != '{' {
+		return Usage{}, false, false
 	}
 	var w wire
 	end, ok := jsonscan.Members(b, i, w.member)
 	if !ok {
-		return Usage{}, false
+		return Usage{}, false, false
 	}
 	if e := jsonscan.Space(b, end); e >= len(b) || b[e] != '}' || jsonscan.Space(b, e+1) != len(b) {
-		return Usage{}, false
+		return Usage{}, false, false
 	}
-	return w.usage(), true
+	return w.usage(), true, true
 }
 
 // topUsage returns the value of the top-level "usage" member of the JSON

@@ -138,6 +138,33 @@ func BenchmarkFromJSON(b *testing.B) {
 	}
 }
 
+// usageNullChunk is an OpenAI stream chunk of a call that asked for usage:
+// every chunk but the last ends with "usage":null.
+const usageNullChunk = `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}],"usage":null}`
+
+// A chunk ending in "usage":null has no usage, read without walking the
+// chunk (the relay reads every chunk that names usage).
+func TestFromJSONUsageNull(t *testing.T) {
+	for _, b := range []string{usageNullChunk, `{"usage":{"prompt_tokens":9},"usage":null}`, `{"usage": null }` + "\n"} {
+		if u, ok := FromJSON([]byte(b)); ok || u != (Usage{}) {
+			t.Errorf("FromJSON(%s) = %+v, %v; want no usage", b, u, ok)
+		}
+	}
+	if u, ok := FromJSON([]byte(`{"a":{"usage":null},"usage":{"prompt_tokens":4}}`)); !ok || u.InputTokens != 4 {
+		t.Errorf("a nested null hid the top-level usage: %+v, %v", u, ok)
+	}
+}
+
+func BenchmarkFromJSONUsageNull(b *testing.B) {
+	body := []byte(usageNullChunk)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := FromJSON(body); ok {
+			b.Fatal("usage")
+		}
+	}
+}
+
 func BenchmarkCost(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
@@ -153,6 +180,11 @@ func FuzzFromJSONTopLevel(f *testing.F) {
 	f.Add([]byte(`{"a":{"usage":{"prompt_tokens":1}},"usage":{"prompt_tokens":3}}`))
 	f.Add([]byte(`{"x":"\"usage\":{\"prompt_tokens\":5}","usage":null}`))
 	f.Add([]byte(`{"m":{"usage":{"prompt_tokens":9,"completion_tokens":9}}}`))
+	f.Add([]byte(`{"usage":{"prompt_tokens":9},"usage":null}`))
+	f.Add([]byte(`{"a":{"usage":null},"usage":{"prompt_tokens":4}}`))
+	f.Add([]byte(`{"a":{"b":1,"usage":null}}`))
+	f.Add([]byte(`{"choices":[],"usage":nul}`))
+	f.Add([]byte(usageNullChunk))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var top map[string]json.RawMessage
 		if json.Unmarshal(b, &top) != nil {
