@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/internal/channelcheck"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/wire"
 )
 
@@ -52,7 +53,7 @@ func printChannels(w io.Writer, raw json.RawMessage) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tSTATE\tMODELS\tCREDENTIAL\tLAST TEST\tMANAGED BY")
+	fmt.Fprintln(tw, i18n.M("cli.channel.list_header").Render(cliLang()))
 	for _, c := range out.Data {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, channelState(c), strings.Join(c.Models, ","), c.Credential,
 			lastTest(c.LastTest), orDash(c.ManagedBy))
@@ -156,7 +157,7 @@ func (f *channelFlags) body(cmd *cobra.Command, create bool) (map[string]any, er
 	if f.apiKeyStdin {
 		k, err := readPassword(cmd)
 		if err != nil {
-			return nil, errors.New("--api-key-stdin: stdin held no credential; pipe one line, e.g. `pass show openai | keygate channels add …`")
+			return nil, errors.New(i18n.M("cli.channel.no_credential").Render(cliLang()))
 		}
 		b["api_key"] = k
 	}
@@ -244,7 +245,7 @@ func channelsUpdateCmd(af *adminFlags) *cobra.Command {
 				return err
 			}
 			if len(b) == 0 {
-				return errors.New("nothing to change: give at least one flag (keygate channels update --help)")
+				return errors.New(i18n.M("cli.channel.nothing_to_change").Render(cliLang()))
 			}
 			return af.call(cmd, "PATCH", channelPath(args[0]), b, nil, printChannel)
 		},
@@ -274,7 +275,11 @@ func channelsStateCmd(af *adminFlags, verb string) *cobra.Command {
 }
 
 // errTestFailed makes `channels test` exit non-zero when a step failed.
-var errTestFailed = errors.New("the channel test failed: see the steps above")
+type testFailed struct{}
+
+func (testFailed) Error() string { return i18n.M("cli.channel.test_failed").Render(cliLang()) }
+
+var errTestFailed error = testFailed{}
 
 func channelsTestCmd(af *adminFlags) *cobra.Command {
 	var model string
@@ -308,20 +313,23 @@ func channelsTestCmd(af *adminFlags) *cobra.Command {
 
 func mark(ok bool) string {
 	if ok {
-		return "ok  "
+		return i18n.M("cli.channel.ok").Render(cliLang())
 	}
-	return "FAIL"
+	return i18n.M("cli.channel.fail").Render(cliLang())
 }
 
 func printReport(w io.Writer, r channelcheck.Report) error {
-	fmt.Fprintf(w, "channel %s (%s), %s\n", r.Channel, r.Type, r.At.Format("2006-01-02 15:04:05Z07:00"))
+	l := cliLang()
+	fmt.Fprintln(w, i18n.M("cli.channel.report", i18n.S("name", r.Channel), i18n.S("type", r.Type),
+		i18n.S("at", r.At.Format("2006-01-02 15:04:05Z07:00"))).Render(l))
 	for _, s := range []struct {
 		name string
 		step channelcheck.Step
-	}{{"reachable ", r.Reachable}, {"credential", r.Credential}, {"models    ", r.Models.Step}} {
+	}{{i18n.M("cli.channel.reachable").Render(l), r.Reachable}, {i18n.M("cli.channel.credential").Render(l), r.Credential},
+		{i18n.M("cli.channel.models").Render(l), r.Models.Step}} {
 		fmt.Fprintf(w, "  %s  %s  %s\n", mark(s.step.OK), s.name, s.step.Detail)
 		if s.step.Fix != "" {
-			fmt.Fprintf(w, "        fix: %s\n", s.step.Fix)
+			fmt.Fprintf(w, "        %s\n", i18n.M("cli.channel.fix", i18n.S("fix", s.step.Fix)).Render(l))
 		}
 	}
 	for _, c := range r.Calls {
@@ -329,7 +337,7 @@ func printReport(w io.Writer, r channelcheck.Report) error {
 		if c.Upstream != "" {
 			name += " (" + c.Upstream + ")"
 		}
-		line := fmt.Sprintf("  %s  call      %s  %d ms", mark(c.OK), name, c.LatencyMS)
+		line := fmt.Sprintf("  %s  %s%s  %d ms", mark(c.OK), i18n.M("cli.channel.call").Render(l), name, c.LatencyMS)
 		if c.Error != "" {
 			line += "  " + c.Error
 		}
@@ -360,12 +368,12 @@ func channelsModelsCmd(af *adminFlags) *cobra.Command {
 					fmt.Fprintf(w, "+ %s\n", m)
 				}
 				for _, m := range d.Missing {
-					fmt.Fprintf(w, "- %s  (claimed, not listed by the upstream)\n", m)
+					fmt.Fprintln(w, i18n.M("cli.channel.missing", i18n.S("model", m)).Render(cliLang()))
 				}
 				if len(d.New)+len(d.Missing) == 0 {
-					fmt.Fprintf(w, "channel %s claims exactly what the upstream lists (%d models)\n", d.Channel, len(d.Listed))
+					fmt.Fprintln(w, i18n.M("cli.channel.exact", i18n.S("name", d.Channel), i18n.N("n", len(d.Listed))).Render(cliLang()))
 				} else if len(d.New) > 0 {
-					fmt.Fprintf(w, "\nNothing was added. To serve new ones: keygate channels update %s --models <the full list>\n", d.Channel)
+					fmt.Fprintf(w, "\n%s\n", i18n.M("cli.channel.nothing_added", i18n.S("name", d.Channel)).Render(cliLang()))
 				}
 				return nil
 			})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/incident"
 )
 
@@ -36,7 +38,7 @@ it leaves this machine, and again by the gateway). Refer to keys by id or displa
 func checkLocal(fields map[string]string) error {
 	for name, v := range fields {
 		if err := incident.CheckText("--"+name, v); err != nil {
-			return fmt.Errorf("%w; nothing was sent. Refer to keys by id (key_…) or display form, and if it was a real credential, disable or rotate it", err)
+			return wrapErr(i18n.M("cli.incident.secret_in_text", i18n.S("err", err.Error())).Render(cliLang()), err)
 		}
 	}
 	return nil
@@ -73,11 +75,11 @@ func incidentsListCmd(af *adminFlags) *cobra.Command {
 					return err
 				}
 				if len(out.Data) == 0 {
-					fmt.Fprintln(w, "No incidents.")
+					fmt.Fprintln(w, i18n.M("cli.incident.none").Render(cliLang()))
 					return nil
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSTATE\tOPENED\tOWNER\tPROJECT\tNEXT REVIEW\tTITLE")
+				fmt.Fprintln(tw, i18n.M("cli.incident.list_header").Render(cliLang()))
 				for _, in := range out.Data {
 					review := fmtTime(in.NextReview)
 					if in.Overdue {
@@ -188,12 +190,12 @@ func printIncidentBrief(w io.Writer, raw json.RawMessage) error {
 	}
 	fmt.Fprintf(w, "%s (%s): %s\n", in.ID, in.State, in.Title)
 	if len(in.Remaining) > 0 {
-		fmt.Fprintln(w, "What is left:")
+		fmt.Fprintln(w, i18n.M("cli.incident.left").Render(cliLang()))
 		for _, r := range in.Remaining {
 			fmt.Fprintln(w, "  - "+r)
 		}
 	}
-	fmt.Fprintf(w, "Full record: keygate incidents show %s\n", in.ID)
+	fmt.Fprintln(w, i18n.M("cli.incident.record", i18n.S("id", in.ID)).Render(cliLang()))
 	return nil
 }
 
@@ -205,7 +207,7 @@ func incidentsOpenCmd(af *adminFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(f.title) == "" {
-				return fmt.Errorf("--title is required: say in a few words what is wrong")
+				return errors.New(i18n.M("cli.incident.title_required").Render(cliLang()))
 			}
 			b, err := f.body(cmd)
 			if err != nil {
@@ -230,7 +232,7 @@ func incidentsUpdateCmd(af *adminFlags) *cobra.Command {
 				return err
 			}
 			if len(b) == 0 {
-				return fmt.Errorf("nothing to change: give at least one flag (see --help)")
+				return errors.New(i18n.M("cli.incident.nothing_to_change").Render(cliLang()))
 			}
 			return af.call(cmd, "PATCH", "/admin/v1/incidents/"+url.PathEscape(args[0]), b, nil, printIncidentBrief)
 		},
@@ -251,7 +253,7 @@ func incidentsNoteCmd(af *adminFlags) *cobra.Command {
 			}
 			return af.call(cmd, "POST", "/admin/v1/incidents/"+url.PathEscape(args[0])+"/notes", map[string]any{"text": text}, nil,
 				func(w io.Writer, raw json.RawMessage) error {
-					fmt.Fprintln(w, "Noted.")
+					fmt.Fprintln(w, i18n.M("cli.incident.noted").Render(cliLang()))
 					return printIncidentBrief(w, raw)
 				})
 		},

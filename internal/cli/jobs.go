@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/wire"
 )
 
@@ -56,11 +57,11 @@ func jobsListCmd(af *adminFlags) *cobra.Command {
 					return err
 				}
 				if len(out.Data) == 0 {
-					fmt.Fprintln(w, "No jobs.")
+					fmt.Fprintln(w, i18n.M("cli.job.none").Render(cliLang()))
 					return nil
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tPROJECT\tKEY\tMODEL\tSECONDS\tCHARGED\tCOST")
+				fmt.Fprintln(tw, i18n.M("cli.job.list_header").Render(cliLang()))
 				for _, j := range out.Data {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t$%.4f\n", j.ID, j.State, j.CreatedAt.UTC().Format(time.RFC3339),
 						j.Project, j.KeyDisplay, j.Model, j.Seconds, j.Charged, j.ChargedUSD)

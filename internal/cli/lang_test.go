@@ -61,6 +61,17 @@ func TestCLISpeaksTheReadersLanguage(t *testing.T) {
 		t.Fatalf("impact: %d\n%s", code, out)
 	}
 
+	code, out, _ = runCLI(t, "members", "create", "--email", "zh@example.com", "--role", "member", "--projects", "demo")
+	if code != 0 || !strings.Contains(out, "个人访问令牌") || !strings.Contains(out, "角色 member") {
+		t.Fatalf("members create: %d\n%s", code, out)
+	}
+	if code, out, _ = runCLI(t, "scan", t.TempDir()); code != 0 || !strings.Contains(out, "没有发现密钥") {
+		t.Fatalf("scan: %d %s", code, out)
+	}
+	if code, out, _ = runCLI(t, "incidents", "list"); code != 0 || !strings.Contains(out, "没有事件") {
+		t.Fatalf("incidents list: %d %s", code, out)
+	}
+
 	// English stays the default.
 	t.Setenv("LANG", "C.UTF-8")
 	if code, out, _ = runCLI(t, "keys", "rotation", id); code != 0 || !strings.Contains(out, "clients migrated") || containsHan(out) {

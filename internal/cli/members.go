@@ -3,15 +3,19 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 // memberOut is the admin API's member, as the CLI prints it.
@@ -80,16 +84,18 @@ func printMember(w io.Writer, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return err
 	}
-	state := "enabled"
+	l := cliLang()
+	state := i18n.M("cli.member.enabled").Render(l)
 	if m.Disabled {
-		state = "disabled"
+		state = i18n.M("cli.member.disabled").Render(l)
 	}
-	fmt.Fprintf(w, "%s  %s  role %s  projects %s  %s\n", m.ID, m.Email, m.Role, orDash(m.projects()), state)
+	fmt.Fprintln(w, i18n.M("cli.member.line", i18n.S("id", m.ID), i18n.S("email", m.Email), i18n.S("role", m.Role),
+		i18n.S("projects", orDash(m.projects())), i18n.S("state", state)).Render(l))
 	if b := m.budget(); b != "" {
-		fmt.Fprintf(w, "budget: %s\n", b)
+		fmt.Fprintln(w, i18n.M("cli.member.budget", i18n.S("budget", b)).Render(l))
 	}
 	if m.Token != "" {
-		fmt.Fprintf(w, "\nPersonal access token — shown ONCE, store it now:\n\n    %s\n\nUse it as KEYGATE_ADMIN_TOKEN for the CLI, or as the Bearer token of the admin API.\n", m.Token)
+		fmt.Fprintf(w, "\n%s\n\n    %s\n\n%s\n", i18n.M("cli.member.token_once").Render(l), m.Token, i18n.M("cli.member.token_use").Render(l))
 	}
 	return nil
 }
@@ -107,7 +113,7 @@ func readPassword(cmd *cobra.Command) (string, error) {
 	}
 	pw := strings.TrimRight(line, "\r\n")
 	if pw == "" {
-		return "", fmt.Errorf("--password-stdin: stdin held no password; pipe one line, e.g. `pass show keygate/ana | keygate members …`")
+		return "", errors.New(i18n.M("cli.member.no_password").Render(cliLang()))
 	}
 	return pw, nil
 }
@@ -158,14 +164,15 @@ func membersListCmd(af *adminFlags) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tPROJECTS\tSTATE\tPASSWORD")
+				l := cliLang()
+				fmt.Fprintln(tw, i18n.M("cli.member.list_header").Render(l))
 				for _, m := range out.Data {
-					state, pw := "enabled", "no"
+					state, pw := i18n.M("cli.member.enabled").Render(l), i18n.M("cli.member.no").Render(l)
 					if m.Disabled {
-						state = "disabled"
+						state = i18n.M("cli.member.disabled").Render(l)
 					}
 					if m.HasPassword {
-						pw = "yes"
+						pw = i18n.M("cli.member.yes").Render(l)
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Email, m.Role, orDash(m.projects()), state, pw)
 				}
@@ -203,7 +210,7 @@ func membersUpdateCmd(af *adminFlags) *cobra.Command {
 				body["projects"] = splitList(projects)
 			}
 			if disable && enable {
-				return fmt.Errorf("--disable and --enable contradict each other: choose one")
+				return errors.New(i18n.M("cli.member.enable_disable").Render(cliLang()))
 			}
 			if disable || enable {
 				body["disabled"] = disable
@@ -221,7 +228,7 @@ func membersUpdateCmd(af *adminFlags) *cobra.Command {
 				return err
 			}
 			if len(body) == 0 {
-				return fmt.Errorf("nothing to change: give --role, --projects, --disable, --enable, --password-stdin, --clear-password or --budget-usd")
+				return errors.New(i18n.M("cli.member.nothing_to_change").Render(cliLang()))
 			}
 			return af.call(cmd, "PATCH", "/admin/v1/members/"+url.PathEscape(args[0]), body, nil, printMember)
 		},
@@ -249,7 +256,7 @@ func memberBudget(cmd *cobra.Command, body map[string]any, update bool) error {
 	f := cmd.Flags()
 	if !f.Changed("budget-usd") {
 		if f.Changed("budget-period") {
-			return fmt.Errorf("--budget-period needs --budget-usd (the amount per period)")
+			return errors.New(i18n.M("cli.member.period_needs_usd").Render(cliLang()))
 		}
 		return nil
 	}
@@ -257,9 +264,9 @@ func memberBudget(cmd *cobra.Command, body map[string]any, update bool) error {
 	p, _ := f.GetString("budget-period")
 	switch {
 	case v < 0:
-		return fmt.Errorf("--budget-usd %v: a budget cannot be negative (0 removes it)", v)
+		return errors.New(i18n.M("cli.member.negative_budget", i18n.S("value", strconv.FormatFloat(v, 'g', -1, 64))).Render(cliLang()))
 	case p != "daily" && p != "monthly" && p != "total":
-		return fmt.Errorf("--budget-period %q: use daily, monthly or total", p)
+		return errors.New(i18n.M("cli.member.bad_period", i18n.Q("value", p)).Render(cliLang()))
 	case v == 0 && update:
 		body["budget"] = nil
 	case v > 0:
@@ -282,7 +289,7 @@ func membersDeleteCmd(af *adminFlags) *cobra.Command {
 				if err := json.Unmarshal(raw, &out); err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "Removed %s. %s\n", out.Email, out.Note)
+				fmt.Fprintln(w, i18n.M("cli.member.removed", i18n.S("email", out.Email), i18n.S("note", out.Note)).Render(cliLang()))
 				return nil
 			})
 		},

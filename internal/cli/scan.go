@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/scan"
 	"github.com/keygate/keygate/internal/wire"
 )
@@ -107,9 +108,10 @@ sending only their SHA-256 digests.`,
 
 func writeFindings(w io.Writer, found []scan.Finding, status map[string]wire.DigestStatus, check bool) {
 	if len(found) == 0 {
-		fmt.Fprintln(w, "No keys found.")
+		fmt.Fprintln(w, i18n.M("cli.scan.none").Render(cliLang()))
 		return
 	}
+	l := cliLang()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, f := range found {
 		kind := f.Provider
@@ -119,21 +121,21 @@ func writeFindings(w io.Writer, found []scan.Finding, status map[string]wire.Dig
 		place := fmt.Sprintf("%s:%d:%d", f.Path, f.Line, f.Column)
 		extra := ""
 		if f.Commit != "" {
-			extra = "commit " + f.Commit[:min(12, len(f.Commit))]
+			extra = i18n.M("cli.scan.commit", i18n.S("commit", f.Commit[:min(12, len(f.Commit))])).Render(l)
 		}
 		if check && f.Digest() != "" {
 			s, ok := status[f.Digest()]
 			switch {
 			case !ok || !s.Known:
-				extra += "  not issued by this gateway"
+				extra += "  " + i18n.M("cli.scan.unknown").Render(l)
 			case s.State == "active" || s.State == "rotated":
-				extra += fmt.Sprintf("  LIVE %s key %s (project %s): disable or rotate it now", s.State, s.ID, s.Project)
+				extra += "  " + i18n.M("cli.scan.live", i18n.S("state", s.State), i18n.S("id", s.ID), i18n.S("project", s.Project)).Render(l)
 			default:
-				extra += fmt.Sprintf("  %s key %s (project %s)", s.State, s.ID, s.Project)
+				extra += "  " + i18n.M("cli.scan.known", i18n.S("state", s.State), i18n.S("id", s.ID), i18n.S("project", s.Project)).Render(l)
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", place, kind, f.Display, extra)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d finding(s). Never paste a key into a ticket or chat: use the display form above or its key id.\n", len(found))
+	fmt.Fprintf(w, "\n%s\n", i18n.M("cli.scan.total", i18n.N("n", len(found))).Render(l))
 }

@@ -171,4 +171,108 @@ var cliTexts = map[Key]Text{
 	"cli.impact.user_agents": {"User agents:", "User-Agent："},
 	"cli.impact.by_hour":     {"By hour (UTC):", "按小时（UTC）："},
 	"cli.impact.refused":     {"Latest refused attempts:", "最近被拒绝的尝试："},
+	// keygate members.
+	"cli.member.enabled":  {"enabled", "已启用"},
+	"cli.member.disabled": {"disabled", "已停用"},
+	"cli.member.yes":      {"yes", "有"},
+	"cli.member.no":       {"no", "无"},
+	"cli.member.line": {
+		"{id}  {email}  role {role}  projects {projects}  {state}",
+		"{id}  {email}  角色 {role}  项目 {projects}  {state}"},
+	"cli.member.budget": {"budget: {budget}", "预算：{budget}"},
+	"cli.member.token_once": {
+		"Personal access token — shown ONCE, store it now:",
+		"个人访问令牌——只显示这一次（shown ONCE），请立即保存："},
+	"cli.member.token_use": {
+		"Use it as KEYGATE_ADMIN_TOKEN for the CLI, or as the Bearer token of the admin API.",
+		"把它用作 CLI 的 KEYGATE_ADMIN_TOKEN，或管理 API 的 Bearer 令牌。"},
+	"cli.member.list_header": {
+		"ID\tEMAIL\tROLE\tPROJECTS\tSTATE\tPASSWORD",
+		"ID\t邮箱\t角色\t项目\t状态\t密码"},
+	"cli.member.removed": {"Removed {email}. {note}", "已移除 {email}。{note}"},
+	"cli.member.no_password": {
+		"--password-stdin: stdin held no password; pipe one line, e.g. `pass show keygate/ana | keygate members …`",
+		"--password-stdin：标准输入中没有密码；请用管道传入一行，例如 `pass show keygate/ana | keygate members …`"},
+	"cli.member.enable_disable": {
+		"--disable and --enable contradict each other: choose one",
+		"--disable 与 --enable 互相矛盾：请只选一个"},
+	"cli.member.nothing_to_change": {
+		"nothing to change: give --role, --projects, --disable, --enable, --password-stdin, --clear-password or --budget-usd",
+		"没有要修改的内容：请给出 --role、--projects、--disable、--enable、--password-stdin、--clear-password 或 --budget-usd"},
+	"cli.member.period_needs_usd": {
+		"--budget-period needs --budget-usd (the amount per period)",
+		"--budget-period 需要同时给出 --budget-usd（每个周期的金额）"},
+	"cli.member.negative_budget": {
+		"--budget-usd {value}: a budget cannot be negative (0 removes it)",
+		"--budget-usd {value}：预算不能为负数（0 表示取消预算）"},
+	"cli.member.bad_period": {
+		"--budget-period {value}: use daily, monthly or total",
+		"--budget-period {value}：请使用 daily、monthly 或 total"},
+
+	// keygate scan.
+	"cli.scan.none":    {"No keys found.", "没有发现密钥。"},
+	"cli.scan.commit":  {"commit {commit}", "提交 {commit}"},
+	"cli.scan.unknown": {"not issued by this gateway", "不是本网关签发的"},
+	"cli.scan.live": {
+		"LIVE {state} key {id} (project {project}): disable or rotate it now",
+		"有效（LIVE）的 {state} 密钥 {id}（项目 {project}）：请立即停用或轮换"},
+	"cli.scan.known": {"{state} key {id} (project {project})", "{state} 密钥 {id}（项目 {project}）"},
+	"cli.scan.total": {
+		"{n} finding(s). Never paste a key into a ticket or chat: use the display form above or its key id.",
+		"共 {n} 处发现。切勿把密钥贴进工单或聊天：请使用上面的显示形式或它的密钥 ID。"},
+
+	// keygate incidents.
+	"cli.incident.secret_in_text": {
+		"{err}; nothing was sent. Refer to keys by id (key_…) or display form, and if it was a real credential, disable or rotate it",
+		"{err}；什么也没有发送。请用 ID（key_…）或显示形式指代密钥；如果那是真实凭据，请停用或轮换它"},
+	"cli.incident.none": {"No incidents.", "没有事件。"},
+	"cli.incident.list_header": {
+		"ID\tSTATE\tOPENED\tOWNER\tPROJECT\tNEXT REVIEW\tTITLE",
+		"ID\t状态\t开启时间\t负责人\t项目\t下次复查\t标题"},
+	"cli.incident.left":   {"What is left:", "尚待处理："},
+	"cli.incident.record": {"Full record: keygate incidents show {id}", "完整记录：keygate incidents show {id}"},
+	"cli.incident.title_required": {
+		"--title is required: say in a few words what is wrong",
+		"必须给出 --title：用几个词说明出了什么问题"},
+	"cli.incident.nothing_to_change": {
+		"nothing to change: give at least one flag (see --help)",
+		"没有要修改的内容：请至少给出一个参数（见 --help）"},
+	"cli.incident.noted": {"Noted.", "已记录（Noted.）"},
+
+	// keygate jobs.
+	"cli.job.none": {"No jobs.", "没有任务。"},
+	"cli.job.list_header": {
+		"ID\tSTATE\tCREATED\tPROJECT\tKEY\tMODEL\tSECONDS\tCHARGED\tCOST",
+		"ID\t状态\t创建时间\t项目\t密钥\t模型\t秒数\t计费\t费用"},
+
+	// keygate channels.
+	"cli.channel.list_header": {
+		"NAME\tTYPE\tSTATE\tMODELS\tCREDENTIAL\tLAST TEST\tMANAGED BY",
+		"名称\t类型\t状态\t模型\t凭据\t最近测试\t管理方"},
+	"cli.channel.test_failed": {
+		"the channel test failed: see the steps above",
+		"渠道测试失败：请看上面的各个步骤"},
+	"cli.channel.report":     {"channel {name} ({type}), {at}", "渠道 {name}（{type}），{at}"},
+	"cli.channel.ok":         {"ok  ", "通过"},
+	"cli.channel.fail":       {"FAIL", "失败"},
+	"cli.channel.reachable":  {"reachable ", "可访问  "},
+	"cli.channel.credential": {"credential", "凭据    "},
+	"cli.channel.models":     {"models    ", "模型    "},
+	"cli.channel.call":       {"call      ", "调用    "},
+	"cli.channel.fix":        {"fix: {fix}", "解决办法：{fix}"},
+	"cli.channel.missing": {
+		"- {model}  (claimed, not listed by the upstream)",
+		"- {model}  （已声明，但上游没有列出）"},
+	"cli.channel.exact": {
+		"channel {name} claims exactly what the upstream lists ({n} models)",
+		"渠道 {name} 声明的模型与上游列出的完全一致（{n} 个模型）"},
+	"cli.channel.nothing_added": {
+		"Nothing was added. To serve new ones: keygate channels update {name} --models <the full list>",
+		"没有添加任何模型。要提供新模型：keygate channels update {name} --models <完整列表>"},
+	"cli.channel.no_credential": {
+		"--api-key-stdin: stdin held no credential; pipe one line, e.g. `pass show openai | keygate channels add …`",
+		"--api-key-stdin：标准输入中没有凭据；请用管道传入一行，例如 `pass show openai | keygate channels add …`"},
+	"cli.channel.nothing_to_change": {
+		"nothing to change: give at least one flag (keygate channels update --help)",
+		"没有要修改的内容：请至少给出一个参数（keygate channels update --help）"},
 }
