@@ -141,12 +141,6 @@ var adminTexts = map[Key]Text{
 	"admin.get_admin_v1_models_lists.hint": {
 		"GET /admin/v1/models lists the models; a model only a channel names has no record to change: declare it with POST /admin/v1/models.",
 		"GET /admin/v1/models 会列出模型；只在渠道中出现的模型没有可修改的记录：请用 POST /admin/v1/models 声明它。"},
-	"admin.the_channel_could_not_be": {
-		"The channel could not be read from the store.",
-		"无法从存储中读取该渠道。"},
-	"admin.the_channel_list_could_not": {
-		"The channel list could not be read from the store.",
-		"无法从存储中读取渠道列表。"},
 	"admin.set_api_key_or_api": {
 		"Set api_key or api_key_env, not both.",
 		"请设置 api_key 或 api_key_env，不要同时设置两者。"},
@@ -210,9 +204,6 @@ var adminTexts = map[Key]Text{
 	"admin.use_0_for_the_gateway.hint": {
 		"Use 0 for the gateway's default.",
 		"用 0 表示使用网关的默认值。"},
-	"admin.the_groups_could_not_be": {
-		"The groups could not be read from the store.",
-		"无法从存储中读取分组。"},
 	"admin.group_does_not_exist2": {
 		"Group {value} does not exist.",
 		"分组 {value} 不存在。"},
@@ -255,9 +246,6 @@ var adminTexts = map[Key]Text{
 	"admin.post_admin_v1_channels_test.hint": {
 		"POST /admin/v1/channels/{name2}/test says which step fails and what to fix.",
 		"POST /admin/v1/channels/{name2}/test 会说明哪一步失败以及如何修复。"},
-	"admin.the_model_list_could_not": {
-		"The model list could not be read from the store.",
-		"无法从存储中读取模型列表。"},
 	"admin.no_model_is_declared_or": {
 		"No model {name} is declared or served.",
 		"没有声明或提供模型 {name}。"},
@@ -294,9 +282,6 @@ var adminTexts = map[Key]Text{
 	"admin.change_it_with_patch_admin.hint2": {
 		"Change it with PATCH /admin/v1/models/{name2}.",
 		"请用 PATCH /admin/v1/models/{name2} 修改它。"},
-	"admin.the_model_could_not_be": {
-		"The model could not be read from the store.",
-		"无法从存储中读取该模型。"},
 	"admin.a_model_cannot_be_renamed": {
 		"A model cannot be renamed: logs and keys refer to it by name.",
 		"模型不能改名：日志和密钥都按名称引用它。"},
