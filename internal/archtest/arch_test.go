@@ -94,7 +94,6 @@ var layerNames = map[int]string{layerCommand: "command", layerCLI: "cli", layerA
 var base = map[string]bool{
 	"apierr": true, "i18n": true, "ids": true, "keys": true, "jsonscan": true, "usage": true, "similar": true,
 	"secretbox": true, "metrics": true, "webhook": true, "leak": true, "pricing": true, "scan": true, "limit": true,
-	"ledger": true,
 }
 
 func layer(path string) int {
@@ -119,7 +118,10 @@ func layer(path string) int {
 		return layerHTTPAPI
 	case "service":
 		return layerService
-	case "store", "provider":
+	case "store", "provider", "ledger":
+		// The ledger is the spend counters' storage (memory, database,
+		// Redis): sqlstore implements its SpendStore, and it carries
+		// store.Spend on the request log rows.
 		return layerStore
 	}
 	if base[first] {
@@ -210,6 +212,8 @@ func TestLayerRule(t *testing.T) {
 		{"internal/service", "internal/catalog", false},
 		{"internal/catalog", "internal/store", false},
 		{"internal/store/sqlstore", "internal/ledger", false},
+		{"internal/ledger", "internal/store", false},
+		{"internal/ledger", "internal/catalog", true},
 		{"internal/relay", "internal/catalog", false},
 		{"cmd/keygate", "internal/cli", false},
 	} {
