@@ -147,11 +147,13 @@ FROM budget_holds WHERE scope = ? AND subject = ? AND period = ? AND window_star
 
 // chargeLogs adds the spend the rows carry (store.Spend) to their budget
 // windows and deletes the settled holds that stood for it, through c — the
-// transaction inserting the rows, before it inserts them: a row already
+// transaction inserting the rows (before it inserts them, unless fresh): a row already
 // stored (a replayed spool, a batch retried after a commit that did
 // happen) is skipped, so every row's spend is counted exactly once and only
-// with the row. A batch of rows without spend costs one loop over it.
-func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.RequestLog) error {
+// with the row; fresh says the caller knows every row is new (its insert
+// took them all), which saves that check. A batch of rows without spend
+// costs one loop over it.
+func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.RequestLog, fresh bool) error {
 	var charged []int
 	for i := range rows {
 		if sp := &rows[i].Spend; sp.Hold != "" || sp.Nano != 0 && len(sp.Windows) > 0 {
@@ -161,9 +163,9 @@ func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.Reque
 	if len(charged) == 0 {
 		return nil
 	}
-	stored := map[string]bool{}
+	stored := make(map[string]bool, len(charged))
 	const perQuery = 500
-	for start := 0; start < len(charged); start += perQuery {
+	for start := 0; start < len(charged) && !fresh; start += perQuery {
 		part := charged[start:min(start+perQuery, len(charged))]
 		args := make([]any, len(part))
 		for j, i := range part {

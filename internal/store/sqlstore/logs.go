@@ -125,37 +125,59 @@ func (s *Store) insertLogsSQLite(ctx context.Context, rows []store.RequestLog) e
 			}
 			s.logs.conn, s.logs.full = dc, st
 		}
-		tx, err := c.BeginTx(ctx, driver.TxOptions{})
-		if err != nil {
-			return err
-		}
-		if err := s.chargeLogs(ctx, liteCharge{c}, rows); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("add their spend to the budgets: %w", err)
-		}
-		for start := 0; start < len(rows); start += logsPerStmt {
-			chunk := rows[start:min(start+logsPerStmt, len(rows))]
-			args := s.logs.args[:0]
-			for i := range chunk {
-				args = appendLogValues(args, &chunk[i])
+		// The rows' spend goes in with them (chargeLogs). When every row
+		// was new (the INSERTs took them all: the usual case) it is added
+		// for all; otherwise the batch is done again, finding first which
+		// rows are stored already.
+		spend := hasSpend(rows)
+		for _, check := range [...]bool{false, true} {
+			tx, err := c.BeginTx(ctx, driver.TxOptions{})
+			if err != nil {
+				return err
 			}
-			s.logs.args = args
-			if len(chunk) == logsPerStmt {
-				_, err = s.logs.full.(driver.StmtExecContext).ExecContext(ctx, args)
-			} else {
-				_, err = c.ExecContext(ctx, logInsertSQL(len(chunk)), args)
+			if check {
+				if err := s.chargeLogs(ctx, liteCharge{c}, rows, false); err != nil {
+					_ = tx.Rollback()
+					return fmt.Errorf("add their spend to the budgets: %w", err)
+				}
+			}
+			var inserted int64
+			for start := 0; start < len(rows); start += logsPerStmt {
+				chunk := rows[start:min(start+logsPerStmt, len(rows))]
+				args := s.logs.args[:0]
+				for i := range chunk {
+					args = appendLogValues(args, &chunk[i])
+				}
+				s.logs.args = args
+				var res driver.Result
+				if len(chunk) == logsPerStmt {
+					res, err = s.logs.full.(driver.StmtExecContext).ExecContext(ctx, args)
+				} else {
+					res, err = c.ExecContext(ctx, logInsertSQL(len(chunk)), args)
+				}
+				if err != nil {
+					break
+				}
+				if n, rerr := res.RowsAffected(); rerr == nil {
+					inserted += n
+				}
+			}
+			clear(s.logs.args[:cap(s.logs.args)]) // drop references to the rows' strings
+			if err == nil && spend && !check {
+				if inserted != int64(len(rows)) {
+					_ = tx.Rollback()
+					continue // some were stored already: again, checking
+				}
+				err = s.chargeLogs(ctx, liteCharge{c}, rows, true)
 			}
 			if err != nil {
-				break
+				_ = tx.Rollback()
+				return err
 			}
-		}
-		clear(s.logs.args[:cap(s.logs.args)]) // drop references to the rows' strings
-		if err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
+			if err := tx.Commit(); err != nil {
+				return fmt.Errorf("commit: %w", err)
+			}
+			return nil
 		}
 		return nil
 	})
@@ -193,9 +215,6 @@ func (s *Store) copyLogs(ctx context.Context, rows []store.RequestLog) error {
 				return err
 			}
 			defer tx.Rollback(context.WithoutCancel(ctx))
-			if err := s.chargeLogs(ctx, pgxCharge{tx}, rows); err != nil {
-				return fmt.Errorf("add their spend to the budgets: %w", err)
-			}
 			copier = tx
 		}
 		_, err := copier.CopyFrom(ctx, pgx.Identifier{"request_logs"}, logColNames, pgx.CopyFromFunc(func() ([]any, error) {
@@ -210,6 +229,10 @@ func (s *Store) copyLogs(ctx context.Context, rows []store.RequestLog) error {
 			return vals, nil
 		}))
 		if err == nil && tx != nil {
+			// COPY took every row, so each is new: no need to check which.
+			if err = s.chargeLogs(ctx, pgxCharge{tx}, rows, true); err != nil {
+				return fmt.Errorf("add their spend to the budgets: %w", err)
+			}
 			err = tx.Commit(ctx)
 		}
 		return err
@@ -229,7 +252,7 @@ func (s *Store) insertLogsPostgres(ctx context.Context, rows []store.RequestLog)
 		return err
 	}
 	defer tx.Rollback()
-	if err := s.chargeLogs(ctx, sqlCharge{tx}, rows); err != nil {
+	if err := s.chargeLogs(ctx, sqlCharge{tx}, rows, false); err != nil {
 		return fmt.Errorf("add their spend to the budgets: %w", err)
 	}
 	args := make([]any, 0, min(len(rows), logsPerStmt)*logColCount)
