@@ -141,16 +141,6 @@ func (s *Server) adminAuth(r *http.Request) (Actor, error) {
 	return Actor{}, apierr.T(apierr.InvalidAPIKey, i18n.M("admin.the_admin_token_is_not"), i18n.M("admin.use_the_keygate_admin_token.hint"))
 }
 
-// audit records an event after the fact, in its own transaction. It is for
-// what happened outside the gateway's store (a channel test's upstream
-// call, a job engine's cancel); a state change writes its audit row inside
-// its own transaction through the service (service.Apply and friends).
-func (s *Server) audit(r *http.Request, action, object string, detail map[string]any) {
-	if err := s.Svc.Audit(context.WithoutCancel(r.Context()), s.who(r), action, object, detail); err != nil {
-		s.Log.Error("audit event could not be stored", "action", action, "object", object, "err", err)
-	}
-}
-
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil

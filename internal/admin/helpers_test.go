@@ -15,8 +15,6 @@ import (
 // package's short names for it, shared with the other package that drives
 // it (internal/admin, internal/httpapi).
 type (
-	clock        = testgw.Clock
-	syncBuffer   = testgw.SyncBuffer
 	hookDelivery = testgw.HookDelivery
 	keyOut       = testgw.KeyOut
 )

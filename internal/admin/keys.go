@@ -21,7 +21,6 @@ import (
 
 	"github.com/keygate/keygate/internal/wire"
 
-	"github.com/keygate/keygate/internal/anomaly"
 	"github.com/keygate/keygate/internal/apierr"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/httpapi"
@@ -39,10 +38,6 @@ type Notifier = service.Notifier
 // MaxGrace is the longest grace window a rotation may give the old key.
 const MaxGrace = 30 * 24 * time.Hour
 
-// refusedByState are the error codes of calls refused because of the key's
-// state; invalid_api_key carries a key id only for a deleted key.
-var refusedByState = anomaly.RefusedCodes
-
 func (s *Server) keyLifecycleRoutes(mux router) {
 	mux.Handle("PATCH /admin/v1/keys/{id}", s.admin(s.patchKey))
 	mux.Handle("DELETE /admin/v1/keys/{id}", s.admin(s.deleteKey))
@@ -53,17 +48,6 @@ func (s *Server) keyLifecycleRoutes(mux router) {
 	mux.Handle("POST /admin/v1/keys/check", s.admin(s.checkDigests))
 	mux.Handle("GET /admin/v1/audit", s.admin(s.listAudit))
 }
-
-// changeKey applies change to key id and writes it with its audit row
-// (action, detail) in one transaction (service.ChangeKey). change returns
-// errNoChange to answer with the key as it is (an idempotent repeat).
-func (s *Server) changeKey(r *http.Request, id, action string, change func(k *store.Key) error, detail func(k store.Key) map[string]any) (store.Key, bool, error) {
-	return s.Svc.ChangeKey(r.Context(), s.who(r), id, service.KeyChange{Action: action, Change: change, Detail: detail})
-}
-
-var errNoChange = service.ErrNoChange
-
-func conflict(msg, hint i18n.Message) error { return apierr.T(apierr.Conflict, msg, hint) }
 
 func cleanText(s string, n int) string { return keys.CleanText(s, n) }
 

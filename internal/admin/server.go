@@ -11,8 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/keygate/keygate/internal/catalog"
@@ -82,14 +80,6 @@ func truncate(s string, n int) string {
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func jsonErr(err error) string { return httpapi.JSONError(err) }
-
-func quoteList(s []string) string {
-	q := make([]string, len(s))
-	for i, v := range s {
-		q[i] = strconv.Quote(v)
-	}
-	return strings.Join(q, " or ")
-}
 
 // envTest is the environment of kg_test_ keys.
 const envTest = "test"

@@ -12,13 +12,10 @@ import (
 // package's short names for it, shared with the other package that drives
 // it (internal/admin, internal/httpapi).
 type (
-	clock        = testgw.Clock
 	syncBuffer   = testgw.SyncBuffer
 	hookDelivery = testgw.HookDelivery
 	keyOut       = testgw.KeyOut
 )
-
-const hookSecret = testgw.HookSecret
 
 // gateway is a testgw.Harness; response one of its answers.
 type gateway struct {
@@ -54,9 +51,6 @@ func (g *gateway) createKey(body map[string]any) keyOut { return g.NewKey(body) 
 func (g *gateway) waitLogs(keyID, code string, n int) { g.WaitLogs(keyID, code, n) }
 
 func (r response) json(t *testing.T, v any) { t.Helper(); testgw.Response(r).JSON(t, v) }
-
-// errCode returns the error code of an error answer.
-func (r response) errCode() string { return testgw.Response(r).ErrCode() }
 
 func (r response) errMessage() string { return testgw.Response(r).ErrMessage() }
 

@@ -220,7 +220,7 @@ func (s *Server) videosCreate(w http.ResponseWriter, r *http.Request, sc *Scope)
 	if res := sc.adm.res; res != nil {
 		for i := 0; i < res.N; i++ {
 			w := res.Windows[i]
-			windows = append(windows, store.JobWindow{Scope: w.Scope, Subject: w.Subject, Period: w.Period, Start: w.Start})
+			windows = append(windows, store.JobWindow(w))
 		}
 	}
 	p := jobs.Params{Prompt: vr.Prompt, Seconds: vr.Seconds, Size: vr.Size, InputReference: vr.Ref}

@@ -544,7 +544,7 @@ func (e *Engine) adjust(ctx context.Context, j *store.Job, delta int64) {
 	}
 	ws := make([]ledger.Window, len(j.Windows))
 	for i, w := range j.Windows {
-		ws[i] = ledger.Window{Scope: w.Scope, Subject: w.Subject, Period: w.Period, Start: w.Start}
+		ws[i] = ledger.Window(w)
 	}
 	if err := e.Ledger.Adjust(context.WithoutCancel(ctx), ws, delta); err != nil {
 		e.log().Warn("budget cache not told of a job's spend; it catches up when it reloads", "job", j.ID, "err", err)

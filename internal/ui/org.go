@@ -59,11 +59,7 @@ func (s *Server) membersPage(q *req) error {
 
 // splitList reads a comma- or space-separated list field.
 func splitList(v string) []string {
-	out := []string{}
-	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
-		out = append(out, p)
-	}
-	return out
+	return append([]string{}, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })...)
 }
 
 // formBudget reads a budget from the fields prefix_usd and prefix_period:
