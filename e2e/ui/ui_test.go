@@ -77,12 +77,12 @@ func TestDashboardInABrowser(t *testing.T) {
 		SupportMembersStatus int               `json:"supportMembersStatus"`
 		SupportOrgControls   int               `json:"supportOrgControls"`
 		SupportForgedCancel  int               `json:"supportForgedCancel"`
-		ReplacementWorks    int    `json:"replacementWorks"`
-		NoCSRFStatus        int    `json:"noCsrfStatus"`
-		ZHHeading           string `json:"zhHeading"`
-		SupportControls     int    `json:"supportControls"`
-		SupportCreateForm   int    `json:"supportCreateForm"`
-		SupportForgedStatus int    `json:"supportForgedStatus"`
+		ReplacementWorks     int               `json:"replacementWorks"`
+		NoCSRFStatus         int               `json:"noCsrfStatus"`
+		ZHHeading            string            `json:"zhHeading"`
+		SupportControls      int               `json:"supportControls"`
+		SupportCreateForm    int               `json:"supportCreateForm"`
+		SupportForgedStatus  int               `json:"supportForgedStatus"`
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &out); err != nil {
 		t.Fatalf("flow.mjs output: %v\n%s", err, outb)
