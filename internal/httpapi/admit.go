@@ -210,9 +210,10 @@ func satAdd(a, b int) int {
 }
 
 // settleAdmission ends what admit held: the budget hold becomes the real
-// cost (USD), carried by the call's log row to the budgets' record, tokens beyond the admission estimate are charged to the
-// token rate, and the concurrency slot is freed. It runs on a context that
-// outlives the client, so a call cut short is still settled.
+// cost (USD), carried by the call's log row to the budgets' record; tokens
+// beyond the admission estimate are charged to the token rate; and the
+// concurrency slot is freed. It runs on a context that outlives the
+// client, so a call cut short is still settled.
 func (s *Server) settleAdmission(ctx context.Context, sc *Scope, costUSD float64, tokens int) {
 	a := &sc.adm
 	if !a.active {
