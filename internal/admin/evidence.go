@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,14 +39,14 @@ func (s *Server) requestEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.evidence(row))
+	writeJSON(w, http.StatusOK, s.evidence(row, i18n.FromAcceptLanguage(r.Header["Accept-Language"])))
 	return nil
 }
 
 // evidence builds the story of row. Free text that came from outside
 // (upstream messages, user agents) is passed through keys.Redact, in case
 // a key found its way into it.
-func (s *Server) evidence(l store.RequestLog) wire.EvidenceView {
+func (s *Server) evidence(l store.RequestLog, lang i18n.Lang) wire.EvidenceView {
 	v := wire.EvidenceView{
 		RequestID: l.RequestID, Time: l.Time.UTC(),
 		Key:     wire.EvidenceKey{ID: l.KeyID, Display: l.KeyDisplay, Env: l.KeyEnv},
@@ -83,61 +84,65 @@ func (s *Server) evidence(l store.RequestLog) wire.EvidenceView {
 		// status are the row's own.
 		v.Attempts = append(v.Attempts, store.Attempt{Channel: l.Channel, Status: l.Status, DurationMS: l.LatencyMS})
 	}
-	v.Summary = summarize(v, l)
+	v.Summary = summarize(v, l, lang)
 	return v
 }
 
-// summarize tells the request in plain words.
-func summarize(v wire.EvidenceView, l store.RequestLog) string {
+// summarize tells the request in plain words, in the reader's language.
+func summarize(v wire.EvidenceView, l store.RequestLog, lang i18n.Lang) string {
 	var b strings.Builder
-	who := "A caller"
+	say := func(m i18n.Message) { b.WriteString(m.Render(lang)) }
+	who := i18n.M("evidence.who.anyone")
 	switch {
 	case l.KeyID != "":
-		who = fmt.Sprintf("Key %s (%s, project %q, group %q)", l.KeyDisplay, l.KeyID, l.Project, l.Group)
+		who = i18n.M("evidence.who.key", i18n.S("key", l.KeyDisplay), i18n.S("id", l.KeyID), i18n.Q("project", l.Project), i18n.Q("group", l.Group))
 	case l.KeyDisplay != "":
-		who = fmt.Sprintf("A caller presenting %s (no issued key matched)", l.KeyDisplay)
+		who = i18n.M("evidence.who.unmatched", i18n.S("key", l.KeyDisplay))
 	}
-	fmt.Fprintf(&b, "%s called %s", who, orDash(l.Route))
+	var model i18n.Message
 	if l.Model != "" {
-		fmt.Fprintf(&b, " asking for model %q", v.Model.Asked)
+		model = i18n.M("evidence.model", i18n.Q("model", v.Model.Asked))
 	}
-	fmt.Fprintf(&b, " from %s at %s.", orDash(l.SourceIP), l.Time.UTC().Format(time.RFC3339))
+	say(i18n.M("evidence.called", i18n.Sub("who", who), i18n.S("route", orDash(l.Route)), i18n.Sub("model", model),
+		i18n.S("ip", orDash(l.SourceIP)), i18n.S("at", l.Time.UTC().Format(time.RFC3339))))
 	for i, a := range v.Attempts {
-		fmt.Fprintf(&b, " Attempt %d: channel %s", i+1, a.Channel)
-		if a.Status != 0 {
-			fmt.Fprintf(&b, " answered %d", a.Status)
-		} else {
-			b.WriteString(" gave no answer")
-		}
-		fmt.Fprintf(&b, " in %.1f ms", a.DurationMS)
+		ms := i18n.S("ms", strconv.FormatFloat(a.DurationMS, 'f', 1, 64))
+		var why i18n.Message
 		if a.Error != "" {
-			fmt.Fprintf(&b, " (%s)", a.Error)
+			why = i18n.M("evidence.attempt.why", i18n.S("error", a.Error))
 		}
-		b.WriteString(".")
+		b.WriteString(" ")
+		if a.Status != 0 {
+			say(i18n.M("evidence.attempt.answered", i18n.N("n", i+1), i18n.S("channel", a.Channel), i18n.N("status", a.Status), ms, i18n.Sub("why", why)))
+		} else {
+			say(i18n.M("evidence.attempt.no_answer", i18n.N("n", i+1), i18n.S("channel", a.Channel), ms, i18n.Sub("why", why)))
+		}
 	}
+	b.WriteString(" ")
 	if l.ErrorCode == "" {
-		fmt.Fprintf(&b, " The caller got %d", l.Status)
+		var served, estimated i18n.Message
 		if l.ModelServed != "" {
-			fmt.Fprintf(&b, " with %s served", l.ModelServed)
+			served = i18n.M("evidence.served", i18n.S("model", l.ModelServed))
 		}
-		fmt.Fprintf(&b, "; %d input and %d output tokens", l.InputTokens, l.OutputTokens)
 		if l.UsageEstimated {
-			b.WriteString(" (estimated: the upstream reported no usage)")
+			estimated = i18n.M("evidence.estimated")
 		}
-		fmt.Fprintf(&b, ", cost $%.6f, charged: %s.", l.CostUSD, l.Charged)
+		say(i18n.M("evidence.ok", i18n.N("status", l.Status), i18n.Sub("served", served), i18n.N("in", l.InputTokens), i18n.N("out", l.OutputTokens),
+			i18n.Sub("estimated", estimated), i18n.S("usd", strconv.FormatFloat(l.CostUSD, 'f', 6, 64)), i18n.S("charged", l.Charged)))
 		return b.String()
 	}
-	fmt.Fprintf(&b, " The caller got %d %s", l.Status, l.ErrorCode)
+	var reason, docs, state i18n.Message
 	if r := v.Outcome.FailureReason; r != "" && (len(v.Attempts) == 0 || v.Attempts[len(v.Attempts)-1].Error != r) {
-		fmt.Fprintf(&b, ": %s", strings.TrimSuffix(r, "."))
+		reason = i18n.M("evidence.failed.reason", i18n.S("reason", strings.TrimSuffix(r, ".")))
 	}
-	fmt.Fprintf(&b, ". Charged: %s.", l.Charged)
 	if v.Outcome.Docs != "" {
-		fmt.Fprintf(&b, " What to do: %s.", v.Outcome.Docs)
+		docs = i18n.M("evidence.docs", i18n.S("docs", v.Outcome.Docs))
 	}
 	if v.Key.StateNow != "" && v.Key.StateNow != store.KeyActive {
-		fmt.Fprintf(&b, " The key is now %s.", v.Key.StateNow)
+		state = i18n.M("evidence.key_now", i18n.S("state", v.Key.StateNow))
 	}
+	say(i18n.M("evidence.failed", i18n.N("status", l.Status), i18n.S("code", l.ErrorCode), i18n.Sub("reason", reason), i18n.S("charged", l.Charged),
+		i18n.Sub("docs", docs), i18n.Sub("state", state)))
 	return b.String()
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keygate/keygate/internal/i18n"
 )
 
 func newAuditCmd() *cobra.Command {
@@ -52,7 +54,7 @@ func newAuditCmd() *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tOBJECT\tFROM\tDETAIL")
+				fmt.Fprintln(tw, i18n.M("cli.audit.header").Render(cliLang()))
 				for _, e := range out.Data {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Actor, e.Action, e.Object,
 						orDash(e.SourceIP), string(e.Detail))

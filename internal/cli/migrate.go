@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/store/sqlstore"
 )
 
@@ -52,7 +53,7 @@ it refuses a target that already holds data.`,
 				counts, err := sqlstore.Copy(cmd.Context(), src, dst, nil)
 				if len(counts) > 0 {
 					tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-					fmt.Fprintln(tw, "table\tsource\ttarget\t")
+					fmt.Fprintln(tw, i18n.M("cli.migrate.header").Render(cliLang()))
 					for _, c := range counts {
 						fmt.Fprintf(tw, "%s\t%d\t%d\t\n", c.Table, c.Source, c.Target)
 					}
@@ -61,7 +62,7 @@ it refuses a target that already holds data.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "copied %d tables from %s to %s; counts match\n", len(counts), sqlstore.RedactDSN(from), sqlstore.RedactDSN(to))
+				fmt.Fprintln(out, i18n.M("cli.migrate.copied", i18n.N("n", len(counts)), i18n.S("from", sqlstore.RedactDSN(from)), i18n.S("to", sqlstore.RedactDSN(to))).Render(cliLang()))
 				return nil
 			}
 			cfg, err := config.Defaults().FromEnv(getenv)
@@ -76,7 +77,7 @@ it refuses a target that already holds data.`,
 				return err
 			}
 			defer st.Close()
-			fmt.Fprintln(out, "migrations applied")
+			fmt.Fprintln(out, i18n.M("cli.migrate.applied").Render(cliLang()))
 			return nil
 		},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keygate/keygate/internal/i18n"
 	"github.com/keygate/keygate/internal/wire"
 )
 
@@ -57,74 +58,105 @@ KEYGATE_ADMIN_TOKEN.`,
 }
 
 func printEvidence(w io.Writer, v wire.EvidenceView) {
-	row := func(k, val string) {
+	l := cliLang()
+	// Labels are padded to one width in display columns, so the values line
+	// up in Chinese (two columns a character) as in English.
+	type line struct{ label, val string }
+	var lines []line
+	row := func(label i18n.Message, val string) {
 		if val = strings.Join(strings.Fields(val), " "); val != "" {
-			fmt.Fprintf(w, "%-15s %s\n", k+":", val)
+			lines = append(lines, line{label.Render(l), val})
 		}
 	}
-	fmt.Fprintf(w, "%s\n\n", v.Summary)
-	row("request id", v.RequestID)
-	row("time (UTC)", v.Time.UTC().Format(time.RFC3339Nano))
+	say := func(m i18n.Message) string { return m.Render(l) }
+	row(i18n.M("cli.evidence.request_id"), v.RequestID)
+	row(i18n.M("cli.evidence.time"), v.Time.UTC().Format(time.RFC3339Nano))
 	key := v.Key.Display
-	if v.Key.ID != "" {
+	switch {
+	case v.Key.ID != "":
 		key += " (" + v.Key.ID + ", " + v.Key.Env + ")"
-	} else if key != "" {
-		key += " (no issued key matched)"
-	} else {
+	case key != "":
+		key += " " + say(i18n.M("cli.evidence.no_key_matched"))
+	default:
 		key = "-"
 	}
-	row("key", key)
+	row(i18n.M("cli.evidence.key"), key)
 	if v.Key.StateNow != "" {
 		st := v.Key.StateNow
 		if v.Key.StateAt != nil {
-			st += " since " + v.Key.StateAt.UTC().Format(time.RFC3339)
+			st = say(i18n.M("cli.evidence.state_since", i18n.S("state", st), i18n.S("at", v.Key.StateAt.UTC().Format(time.RFC3339))))
 		}
 		if v.Key.StateReason != "" {
 			st += " (" + v.Key.StateReason + ")"
 		}
-		row("key state now", st)
+		row(i18n.M("cli.evidence.key_state"), st)
 	}
-	row("project", v.Project)
-	row("member", v.Member)
-	row("group", v.Group)
+	row(i18n.M("cli.evidence.project"), v.Project)
+	row(i18n.M("cli.evidence.member"), v.Member)
+	row(i18n.M("cli.evidence.group"), v.Group)
 	route := v.Route
 	if v.Stream {
-		route += " (stream)"
+		route += " " + say(i18n.M("cli.evidence.stream"))
 	}
-	row("route", route)
-	row("model asked", v.Model.Asked)
-	row("model served", v.Model.Served)
-	row("channel", v.Channel)
+	row(i18n.M("cli.evidence.route"), route)
+	row(i18n.M("cli.evidence.model_asked"), v.Model.Asked)
+	row(i18n.M("cli.evidence.model_served"), v.Model.Served)
+	row(i18n.M("cli.evidence.channel"), v.Channel)
 	for i, a := range v.Attempts {
-		s := fmt.Sprintf("%s → ", a.Channel)
+		status := say(i18n.M("cli.evidence.no_answer"))
 		if a.Status != 0 {
-			s += fmt.Sprint(a.Status)
-		} else {
-			s += "no answer"
+			status = fmt.Sprint(a.Status)
 		}
-		s += fmt.Sprintf(" in %.0f ms", a.DurationMS)
+		s := say(i18n.M("cli.evidence.attempt_value", i18n.S("channel", a.Channel), i18n.S("status", status),
+			i18n.S("ms", fmt.Sprintf("%.0f", a.DurationMS))))
 		if a.Code != "" {
 			s += " " + a.Code
 		}
 		if a.Error != "" {
 			s += ": " + a.Error
 		}
-		row(fmt.Sprintf("attempt %d", i+1), s)
+		lines = append(lines, line{say(i18n.M("cli.evidence.attempt", i18n.N("n", i+1))), s})
 	}
 	outcome := fmt.Sprint(v.Outcome.Status)
 	if v.Outcome.ErrorCode != "" {
 		outcome += " " + v.Outcome.ErrorCode
 	}
-	row("answered", outcome)
-	row("reason", v.Outcome.FailureReason)
-	row("docs", v.Outcome.Docs)
-	tok := fmt.Sprintf("%d in, %d out", v.Usage.InputTokens, v.Usage.OutputTokens)
+	row(i18n.M("cli.evidence.answered"), outcome)
+	row(i18n.M("cli.evidence.reason"), v.Outcome.FailureReason)
+	row(i18n.M("cli.evidence.docs"), v.Outcome.Docs)
+	tok := say(i18n.M("cli.evidence.tokens_value", i18n.N("in", v.Usage.InputTokens), i18n.N("out", v.Usage.OutputTokens)))
 	if v.Usage.Estimated {
-		tok += " (estimated)"
+		tok += " " + say(i18n.M("cli.evidence.estimated"))
 	}
-	row("tokens", tok)
-	row("cost", fmt.Sprintf("$%.6f, charged: %s", v.CostUSD, v.Charged))
-	row("latency", fmt.Sprintf("%.1f ms (first byte %.1f ms)", v.Timing.LatencyMS, v.Timing.TTFBMS))
-	row("source", v.Client.SourceIP)
-	row("user agent", v.Client.UserAgent)
+	row(i18n.M("cli.evidence.tokens"), tok)
+	row(i18n.M("cli.evidence.cost"), say(i18n.M("cli.evidence.cost_value", i18n.S("usd", fmt.Sprintf("%.6f", v.CostUSD)), i18n.S("charged", v.Charged))))
+	row(i18n.M("cli.evidence.latency"), say(i18n.M("cli.evidence.latency_value", i18n.S("ms", fmt.Sprintf("%.1f", v.Timing.LatencyMS)),
+		i18n.S("ttfb", fmt.Sprintf("%.1f", v.Timing.TTFBMS)))))
+	row(i18n.M("cli.evidence.source"), v.Client.SourceIP)
+	row(i18n.M("cli.evidence.user_agent"), v.Client.UserAgent)
+
+	width := 0
+	for _, ln := range lines {
+		width = max(width, displayWidth(ln.label))
+	}
+	fmt.Fprintf(w, "%s\n\n", v.Summary)
+	for _, ln := range lines {
+		label := ln.label + say(i18n.M("cli.evidence.colon"))
+		fmt.Fprintf(w, "%s%s %s\n", label, strings.Repeat(" ", width+1-displayWidth(ln.label)), ln.val)
+	}
+}
+
+// displayWidth is how many terminal columns s takes: two for a CJK
+// character or full-width punctuation, one for the rest.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x1100 && (r <= 0x115f || r >= 0x2e80 && r <= 0xa4cf || r >= 0xac00 && r <= 0xd7a3 ||
+			r >= 0xf900 && r <= 0xfaff || r >= 0xfe30 && r <= 0xfe4f || r >= 0xff00 && r <= 0xff60 || r >= 0xffe0 && r <= 0xffe6) {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
 }

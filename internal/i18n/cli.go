@@ -275,4 +275,48 @@ var cliTexts = map[Key]Text{
 	"cli.channel.nothing_to_change": {
 		"nothing to change: give at least one flag (keygate channels update --help)",
 		"没有要修改的内容：请至少给出一个参数（keygate channels update --help）"},
+
+	// keygate support evidence.
+	"cli.evidence.request_id":   {"request id", "请求 ID"},
+	"cli.evidence.time":         {"time (UTC)", "时间（UTC）"},
+	"cli.evidence.key":          {"key", "密钥"},
+	"cli.evidence.key_state":    {"key state now", "密钥当前状态"},
+	"cli.evidence.project":      {"project", "项目"},
+	"cli.evidence.member":       {"member", "成员"},
+	"cli.evidence.group":        {"group", "分组"},
+	"cli.evidence.route":        {"route", "路由"},
+	"cli.evidence.model_asked":  {"model asked", "请求的模型"},
+	"cli.evidence.model_served": {"model served", "实际的模型"},
+	"cli.evidence.channel":      {"channel", "渠道"},
+	"cli.evidence.attempt":      {"attempt {n}", "第 {n} 次尝试"},
+	"cli.evidence.answered":     {"answered", "应答"},
+	"cli.evidence.reason":       {"reason", "原因"},
+	"cli.evidence.docs":         {"docs", "文档"},
+	"cli.evidence.tokens":       {"tokens", "token"},
+	"cli.evidence.cost":         {"cost", "费用"},
+	"cli.evidence.latency":      {"latency", "延迟"},
+	"cli.evidence.source":       {"source", "来源地址"},
+	"cli.evidence.user_agent":   {"user agent", "User-Agent"},
+	"cli.evidence.colon":        {":", "："},
+	"cli.evidence.no_key_matched": {
+		"(no issued key matched)",
+		"（没有匹配的已签发密钥）"},
+	"cli.evidence.state_since": {"{state} since {at}", "{state}，自 {at} 起"},
+	"cli.evidence.stream":      {"(stream)", "（流式）"},
+	"cli.evidence.no_answer":   {"no answer", "无应答"},
+	"cli.evidence.attempt_value": {
+		"{channel} → {status} in {ms} ms",
+		"{channel} → {status}，用时 {ms} 毫秒"},
+	"cli.evidence.tokens_value":  {"{in} in, {out} out", "输入 {in}，输出 {out}"},
+	"cli.evidence.estimated":     {"(estimated)", "（估算）"},
+	"cli.evidence.cost_value":    {"${usd}, charged: {charged}", "${usd}，是否计费：{charged}"},
+	"cli.evidence.latency_value": {"{ms} ms (first byte {ttfb} ms)", "{ms} 毫秒（首字节 {ttfb} 毫秒）"},
+
+	// keygate audit and keygate migrate.
+	"cli.audit.header":   {"TIME\tACTOR\tACTION\tOBJECT\tFROM\tDETAIL", "时间\t操作者\t操作\t对象\t来源\t详情"},
+	"cli.migrate.header": {"table\tsource\ttarget\t", "表\t源\t目标\t"},
+	"cli.migrate.copied": {
+		"copied {n} tables from {from} to {to}; counts match",
+		"已将 {n} 张表从 {from} 复制到 {to}；行数一致"},
+	"cli.migrate.applied": {"migrations applied", "迁移已应用"},
 }
