@@ -96,14 +96,25 @@ func NewHookReceiver(t testing.TB) *HookReceiver {
 // URL is where the receiver listens.
 func (h *HookReceiver) URL() string { return h.srv.URL }
 
-// Wait returns the deliveries once at least n arrived (or after 5 s).
-func (h *HookReceiver) Wait(n int) []HookDelivery {
-	deadline := time.Now().Add(5 * time.Second)
+// Wait returns the deliveries once at least n arrived (or after 15 s: a
+// bound for a loaded machine, not a measure).
+func (h *HookReceiver) Wait(n int) []HookDelivery { return h.WaitType("", n) }
+
+// WaitType returns the deliveries once at least n of event type typ ("":
+// any) arrived, or after 15 s.
+func (h *HookReceiver) WaitType(typ string, n int) []HookDelivery {
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		h.mu.Lock()
 		out := append([]HookDelivery(nil), h.events...)
 		h.mu.Unlock()
-		if len(out) >= n || time.Now().After(deadline) {
+		got := 0
+		for _, d := range out {
+			if typ == "" || d.Event.Type == typ {
+				got++
+			}
+		}
+		if got >= n || time.Now().After(deadline) {
 			return out
 		}
 		time.Sleep(20 * time.Millisecond)
