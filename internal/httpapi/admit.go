@@ -144,21 +144,39 @@ func (s *Server) admit(ctx context.Context, sc *Scope, m *catalog.Model, g *cata
 				cost = est.ReserveUSD
 			}
 			res, err := s.Ledger.Reserve(ctx, bs[:n], ledger.FromUSD(min(cost, maxHoldUSD)))
-			wc := worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0, prices: prices, mult: mult}
-			var ex *ledger.Exhausted
-			if err != nil && errors.As(err, &ex) && est.Clamp && est.ReserveUSD <= 0 && g != nil && s.BudgetClampGroups[g.Name] {
-				res, a.clamped, err = s.reserveClamped(ctx, bs[:n], &wc, ex)
-			}
 			if err != nil {
-				s.Gate.Release(a.key, a.conc)
-				if errors.As(err, &ex) {
-					return quotaError(k, mem, ex, wc)
-				}
-				return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.unavailable"), i18n.M("quota.unavailable.hint")).WithCause(err)
+				// A refusal, out of line: its worst case and the *Exhausted
+				// target escape, which an admitted call does not pay for.
+				return s.reserveRefused(ctx, sc, k, mem, g, bs[:n], est, out, prices, mult, err)
 			}
 			a.res = res
 		}
 	}
+	a.active = true
+	return nil
+}
+
+// reserveRefused handles a reservation the ledger refused: a group with
+// budget_clamp gets the call admitted with the output cap its budget
+// affords (a.clamped); otherwise the slot is freed and the refusal
+// explained.
+func (s *Server) reserveRefused(ctx context.Context, sc *Scope, k *catalog.KeyEntry, mem *catalog.Member, g *catalog.Group, bs []ledger.Budget,
+	est Estimate, out int, prices usage.Prices, mult float64, err error) error {
+	a := &sc.adm
+	wc := worstCase{est: est, out: out, defaulted: est.MaxOutput <= 0, prices: prices, mult: mult}
+	var ex *ledger.Exhausted
+	var res *ledger.Reservation
+	if errors.As(err, &ex) && est.Clamp && est.ReserveUSD <= 0 && g != nil && s.BudgetClampGroups[g.Name] {
+		res, a.clamped, err = s.reserveClamped(ctx, bs, &wc, ex)
+	}
+	if err != nil {
+		s.Gate.Release(a.key, a.conc)
+		if errors.As(err, &ex) {
+			return quotaError(k, mem, ex, wc)
+		}
+		return apierr.T(apierr.ServiceUnavailable, i18n.M("quota.unavailable"), i18n.M("quota.unavailable.hint")).WithCause(err)
+	}
+	a.res = res
 	a.active = true
 	return nil
 }
@@ -212,8 +230,10 @@ func satAdd(a, b int) int {
 // settleAdmission ends what admit held: the budget hold becomes the real
 // cost (USD), carried by the call's log row to the budgets' record; tokens
 // beyond the admission estimate are charged to the token rate; and the
-// concurrency slot is freed. It runs on a context that outlives the
-// client, so a call cut short is still settled.
+// concurrency slot is freed. It runs on ctx without its cancellation
+// (context.WithoutCancel), so a call cut short — its client gone — is
+// still settled; the context is made only when a backend is called over
+// the network (an in-memory ledger and the slot take none).
 func (s *Server) settleAdmission(ctx context.Context, sc *Scope, costUSD float64, tokens int) {
 	a := &sc.adm
 	if !a.active {
@@ -226,15 +246,21 @@ func (s *Server) settleAdmission(ctx context.Context, sc *Scope, costUSD float64
 		// whenever the process dies.
 		actual := ledger.FromUSD(costUSD)
 		sc.Log.Spend = a.res.Spend(actual)
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := a.res.Settle(ctx, actual); err != nil {
+		var err error
+		if a.res.InMemory() {
+			err = a.res.Settle(ctx, actual) // no I/O: the context is not read
+		} else {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			err = a.res.Settle(sctx, actual)
+			cancel()
+		}
+		if err != nil {
 			s.Log.Error("settling a budget reservation failed", "request_id", sc.RequestID, "key_id", a.key, "err", err)
 		}
-		cancel()
 		a.res = nil
 	}
 	if extra := tokens - a.tokens; extra > 0 && a.rule.TPM > 0 && s.Limits != nil {
-		if err := s.Limits.Charge(ctx, a.key, a.rule, extra); err != nil {
+		if err := s.Limits.Charge(context.WithoutCancel(ctx), a.key, a.rule, extra); err != nil {
 			s.Log.Warn("charging tokens to the rate limit failed", "request_id", sc.RequestID, "key_id", a.key, "err", err)
 		}
 	}

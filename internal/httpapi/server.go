@@ -77,6 +77,8 @@ type Scope struct {
 	logged    bool      // write a request log row when done
 	status    int
 	w         http.ResponseWriter
+	sw        statusWriter  // the response writer handlers get (w), pooled with the scope
+	req       relay.Request // the relayed call of relayHandler, pooled with the scope
 }
 
 type scopeKey struct{}
@@ -162,7 +164,8 @@ func (s *Server) withScope(next http.Handler) http.Handler {
 		sc := scopePool.Get().(*Scope)
 		*sc = Scope{RequestID: ids.Request(), Start: s.Now()}
 		w.Header().Set("X-Request-Id", sc.RequestID)
-		sw := &statusWriter{ResponseWriter: w, sc: sc}
+		sc.sw = statusWriter{ResponseWriter: w, sc: sc}
+		sw := &sc.sw
 		sc.w = sw
 		ctx := context.WithValue(r.Context(), scopeKey{}, sc)
 		s.Metrics.InFlight.Inc()

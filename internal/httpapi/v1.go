@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +44,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer
 }
 
 func (s *Server) relayHandler(op, path string, canStream bool) func(http.ResponseWriter, *http.Request, *Scope) error {
+	route := "/v1" + path
 	return func(w http.ResponseWriter, r *http.Request, sc *Scope) error {
 		sc.Log.RequestType = op
 		if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
@@ -87,13 +87,15 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 			body = b
 			w.Header().Set("X-Keygate-Budget-Clamped", capName(op)+"="+strconv.Itoa(n))
 		}
-		req := relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
-			Route: "/v1" + path, DefaultMaxTokens: m.MaxOutput}
+		// The request lives in the pooled scope: one allocation less a call.
+		req := &sc.req
+		*req = relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
+			Route: route, DefaultMaxTokens: m.MaxOutput}
 		if op == "responses" || !allOpenAI(chs) {
 			// Anthropic and Gemini channels (convert.go); Responses calls
 			// always, so their streams are read in the Responses grammar
 			// (response.completed, no [DONE]) on OpenAI channels too.
-			s.convertRoute(op, &req, body)
+			s.convertRoute(op, req, body)
 		}
 		if stream {
 			// The gateway always writes include_usage:true itself, so the
@@ -107,12 +109,11 @@ func (s *Server) relayHandler(op, path string, canStream bool) func(http.Respons
 		}
 		var res relay.Result
 		req.AcceptLanguage = r.Header["Accept-Language"] // a map read; parsed only if a stream breaks
-		rerr := s.Relay.Do(r.Context(), w, &req, &res)
-		// Settle on a context that outlives the client: a client that hung up
-		// is still billed for what was produced.
-		sctx := context.WithoutCancel(r.Context())
-		s.settle(sc, &req, &res, m.Prices(), g.PriceMultiplier)
-		s.settleAdmission(sctx, sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
+		rerr := s.Relay.Do(r.Context(), w, req, &res)
+		// settleAdmission settles on a context that outlives the client: a
+		// client that hung up is still billed for what was produced.
+		s.settle(sc, req, &res, m.Prices(), g.PriceMultiplier)
+		s.settleAdmission(r.Context(), sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
 		return rerr
 	}
 }

@@ -215,8 +215,7 @@ func (l *Ledger) Reserve(ctx context.Context, budgets []Budget, amount int64) (*
 	r.sort()
 	if l.Fallback == nil || now.UnixNano() >= l.downUntil.Load() {
 		err := l.Primary.Reserve(ctx, r)
-		var ex *Exhausted
-		if err == nil || errors.As(err, &ex) || l.Fallback == nil || ctx.Err() != nil {
+		if err == nil || l.Fallback == nil || isExhausted(err) || ctx.Err() != nil {
 			if err == nil {
 				r.backend = l.Primary
 				l.outstanding.Add(1)
@@ -232,6 +231,14 @@ func (l *Ledger) Reserve(ctx context.Context, budgets []Budget, amount int64) (*
 	r.backend = l.Fallback
 	l.outstanding.Add(1)
 	return r, nil
+}
+
+// isExhausted reports whether err is a budget's refusal (*Exhausted), not
+// a backend failure. Apart, so the target of errors.As escapes only on the
+// error path.
+func isExhausted(err error) bool {
+	var ex *Exhausted
+	return errors.As(err, &ex)
 }
 
 func nilIfErr(r *Reservation, err error) (*Reservation, error) {
@@ -333,6 +340,14 @@ func (r *Reservation) Settle(ctx context.Context, actual int64) error {
 		}
 	}
 	return nil
+}
+
+// InMemory reports whether the reservation is held by the in-memory
+// backend, whose Settle does no I/O and does not read its context (so a
+// caller need not bound it with a timeout).
+func (r *Reservation) InMemory() bool {
+	_, ok := r.backend.(*Memory)
+	return ok
 }
 
 // Spend is what a request log row carries of this reservation settled at
