@@ -143,6 +143,9 @@ type Relay struct {
 	// auths caches each channel's credential headers (auth).
 	auths sync.Map // *catalog.Channel → *chanAuth
 	authN atomic.Int64
+	// outs caches each channel's upstream request templates (outTemplate).
+	outs sync.Map // outKey → *outTmpl
+	outN atomic.Int64
 }
 
 // NewTransport returns the tuned transport shared by all upstream calls:
@@ -385,31 +388,9 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	}
 	res.Channel, res.ModelServed = ch.Name, upstreamModel
 	req.credential = ch.APIKey
-	u := ch.URL.String() + req.Path
-	if req.Native != nil && req.Native.URL != nil {
-		u = req.Native.URL(ch.URL, upstreamModel)
-	}
-	out, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	out, err := rl.outRequest(ctx, ch, req, upstreamModel, body)
 	if err != nil {
 		return &attemptErr{err: apierr.T(apierr.Internal, i18n.M("relay.build_failed"), i18n.Message{}).WithCause(err), final: true}
-	}
-	// The constant values are shared, read-only slices (the transport only
-	// reads a request's header), and the map is made at its final size:
-	// no allocation per header.
-	out.Header = make(http.Header, 8)
-	out.Header["Content-Type"], out.Header["User-Agent"] = hdrJSON, hdrKeygate
-	if req.Stream {
-		out.Header["Accept"] = hdrEventStream
-	} else {
-		out.Header["Accept"] = hdrJSON
-	}
-	for k, vs := range rl.auth(ch) {
-		out.Header[k] = vs
-	}
-	if req.Native != nil {
-		for k, vs := range req.Native.Header {
-			out.Header[k] = vs
-		}
 	}
 	start := time.Now()
 	resp, err := rl.send(out)
@@ -483,6 +464,121 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 	return nil
 }
 
+// outRequest builds the upstream request of a pass-through attempt. An
+// OpenAI-format call starts from the channel's template for its path
+// (outTemplate): one copy of it with ctx, no URL parsed and no header map
+// made per call. A native call (its own URL and headers) is built whole.
+func (rl *Relay) outRequest(ctx context.Context, ch *catalog.Channel, req *Request, upstreamModel string, body []byte) (*http.Request, error) {
+	if req.Native == nil {
+		t, err := rl.outTemplate(ch, req.Path, req.Stream)
+		if err != nil {
+			return nil, err
+		}
+		out := t.WithContext(ctx) // a shallow copy: URL and Header are the template's, read-only
+		setOutBody(out, body)
+		return out, nil
+	}
+	u := ch.URL.String() + req.Path
+	if req.Native.URL != nil {
+		u = req.Native.URL(ch.URL, upstreamModel)
+	}
+	out, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	setOutBody(out, body)
+	// The constant values are shared, read-only slices (the transport only
+	// reads a request's header), and the map is made at its final size:
+	// no allocation per header.
+	out.Header = make(http.Header, 8)
+	fillHeader(out.Header, rl.auth(ch), req.Stream)
+	for k, vs := range req.Native.Header {
+		out.Header[k] = vs
+	}
+	return out, nil
+}
+
+// fillHeader sets the header every upstream request carries.
+func fillHeader(h, auth http.Header, stream bool) {
+	h["Content-Type"], h["User-Agent"] = hdrJSON, hdrKeygate
+	if stream {
+		h["Accept"] = hdrEventStream
+	} else {
+		h["Accept"] = hdrJSON
+	}
+	for k, vs := range auth {
+		h[k] = vs
+	}
+}
+
+// outBody is an upstream request's body: a reader over the bytes with a
+// no-op Close, in one allocation (http.NewRequestWithContext makes a
+// reader and a NopCloser around it).
+type outBody struct{ bytes.Reader }
+
+func (*outBody) Close() error { return nil }
+
+// setOutBody gives out body as http.NewRequestWithContext does for a
+// *bytes.Reader: its length, and a GetBody the transport replays it with
+// when a reused connection turns out dead before the request was sent.
+func setOutBody(out *http.Request, body []byte) {
+	out.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		out.Body, out.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
+		return
+	}
+	b := &outBody{}
+	b.Reset(body)
+	out.Body = b
+	out.GetBody = func() (io.ReadCloser, error) {
+		r := &outBody{}
+		r.Reset(body)
+		return r, nil
+	}
+}
+
+// outTemplate returns the channel's upstream request for path, without
+// context and body: its URL parsed once and its header made once, shared
+// read-only by the calls (neither the transport nor send writes to them).
+// Like auth, it is made again when the channel's URL, credential or type
+// changes.
+func (rl *Relay) outTemplate(ch *catalog.Channel, path string, stream bool) (*http.Request, error) {
+	k := outKey{ch: ch, path: path, stream: stream}
+	if v, ok := rl.outs.Load(k); ok {
+		if t := v.(*outTmpl); t.base == ch.URL && t.key == ch.APIKey && t.typ == ch.Type {
+			return t.req, nil
+		}
+	}
+	u, err := url.Parse(ch.URL.String() + path)
+	if err != nil {
+		return nil, err
+	}
+	if strings.LastIndex(u.Host, ":") > strings.LastIndex(u.Host, "]") {
+		u.Host = strings.TrimSuffix(u.Host, ":") // "host:" is "host", as NewRequestWithContext has it
+	}
+	t := &http.Request{Method: http.MethodPost, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: make(http.Header, 8), Host: u.Host}
+	fillHeader(t.Header, rl.auth(ch), stream)
+	if rl.outN.Add(1) > maxCachedAuths {
+		rl.outs.Clear()
+		rl.outN.Store(1)
+	}
+	rl.outs.Store(k, &outTmpl{base: ch.URL, key: ch.APIKey, typ: ch.Type, req: t})
+	return t, nil
+}
+
+type outKey struct {
+	ch     *catalog.Channel
+	path   string
+	stream bool
+}
+
+type outTmpl struct {
+	base     *url.URL
+	key, typ string
+	req      *http.Request
+}
+
 // writeHead starts a whole answer of n bytes (-1: unknown).
 func writeHead(w http.ResponseWriter, resp *http.Response, n int) {
 	h := w.Header()
@@ -552,6 +648,9 @@ func (rl *Relay) send(out *http.Request) (*http.Response, error) {
 	c := rl.Client
 	if c.Jar != nil || c.Timeout != 0 || c.CheckRedirect == nil ||
 		reflect.ValueOf(c.CheckRedirect).Pointer() != reflect.ValueOf(refuseRedirect).Pointer() {
+		// Client.Do may add to the header (a jar's cookies), which is the
+		// channel's shared template's (outTemplate): it gets its own.
+		out.Header = out.Header.Clone()
 		return c.Do(out)
 	}
 	tr := c.Transport
