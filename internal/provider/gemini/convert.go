@@ -392,10 +392,18 @@ func geminiFinish(s string) string {
 
 // ParseResponse reads a GenerateContentResponse into the neutral form.
 func ParseResponse(body []byte) (*provider.ChatResponse, error) {
-	var in response
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, fmt.Errorf("decode Gemini response: %w", err)
+	in, ok := scanResponse(body) // text answers; the rest with encoding/json
+	if !ok {
+		in = response{}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, fmt.Errorf("decode Gemini response: %w", err)
+		}
 	}
+	return answer(&in), nil
+}
+
+// answer is the neutral form of a decoded GenerateContentResponse.
+func answer(in *response) *provider.ChatResponse {
 	r := &provider.ChatResponse{ID: in.ResponseID, Model: in.ModelVersion}
 	if in.UsageMetadata != nil {
 		r.Usage = in.UsageMetadata.neutral()
@@ -404,7 +412,7 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 		if in.PromptFeedback != nil && in.PromptFeedback.BlockReason != "" {
 			r.FinishReason = provider.FinishContentFilter
 		}
-		return r, nil
+		return r
 	}
 	c := in.Candidates[0]
 	if c.Content != nil {
@@ -422,7 +430,7 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 		}
 	}
 	r.FinishReason = finishReason(c.FinishReason, len(r.ToolCalls) > 0)
-	return r, nil
+	return r
 }
 
 func toolCall(fc *functionCall, n int) provider.ToolCall {

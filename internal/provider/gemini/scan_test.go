@@ -63,3 +63,40 @@ func BenchmarkDecodeText(b *testing.B) {
 		}
 	})
 }
+
+// parseResponseJSON is ParseResponse reading with encoding/json only, the
+// reference for the scanner.
+func parseResponseJSON(body []byte) (*provider.ChatResponse, error) {
+	var in response
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, err
+	}
+	return answer(&in), nil
+}
+
+// ParseResponse reads text answers with jsonscan; for any bytes it gives
+// what encoding/json's reading gives.
+func FuzzParseResponseScan(f *testing.F) {
+	for _, s := range []string{
+		`{"candidates":[{"content":{"parts":[{"text":"Hello from the mock upstream. You said: hi"}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"mock-gemini","responseId":"mockresp000001","usageMetadata":{"candidatesTokenCount":8,"promptTokenCount":14,"totalTokenCount":22}}`,
+		`{"candidates":[{"content":{"parts":[{"text":"think","thought":true},{"text":"\u00e9 \xff"}],"role":"model"},"finishReason":"MAX_TOKENS","safetyRatings":[]}],"usageMetadata":{"promptTokenCount":9,"cachedContentTokenCount":4,"thoughtsTokenCount":3,"candidatesTokenCount":2,"totalTokenCount":14,"promptTokensDetails":[{"modality":"TEXT","tokenCount":9}]}}`,
+		`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]},"finishReason":"STOP"}]}`,
+		`{"candidates":[{"content":{"parts":[{"Text":"x"}]}}]}`,
+		`{"candidates":[{"content":{"parts":[{"text":"a","text":"b"}]}}]}`,
+		`{"candidates":[],"promptFeedback":{"blockReason":"SAFETY"}}`,
+		`{"candidates":null,"usageMetadata":{"promptTokenCount":1}}`,
+		`{"candidates":[{"content":{"parts":[{"text":null}]}}]} x`,
+		`{"usageMetadata":{"promptTokenCount":1e3}}`,
+		`{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}}`,
+		`[{"candidates":[]}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r1, err1 := ParseResponse(data)
+		r2, err2 := parseResponseJSON(data)
+		if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(r1, r2) {
+			t.Fatalf("%q: ParseResponse %+v, %v; encoding/json %+v, %v", data, r1, err1, r2, err2)
+		}
+	})
+}

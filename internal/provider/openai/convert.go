@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keygate/keygate/internal/jsonscan"
 	"github.com/keygate/keygate/internal/provider"
 )
 
@@ -111,11 +112,24 @@ func knownChatMember(k string) bool { return mapped[k] || ignored[k] }
 // ParseChatRequest reads an OpenAI chat completions request into the
 // neutral form. Parameters without a neutral form are listed in Unmapped.
 func ParseChatRequest(body []byte) (*provider.ChatRequest, error) {
+	in, extra, ok := scanRequest(body)
+	if !ok {
+		var err error
+		if in, extra, err = decodeRequest(body); err != nil {
+			return nil, err
+		}
+	}
+	return neutralRequest(&in, extra)
+}
+
+// decodeRequest reads body with encoding/json: what scanRequest gives, for
+// every body.
+func decodeRequest(body []byte) (chatRequest, []string, error) {
 	extra, ok := provider.ExtraMembers(body, knownChatMember)
 	if !ok {
 		var members map[string]json.RawMessage
 		if err := json.Unmarshal(body, &members); err != nil {
-			return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+			return chatRequest{}, nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
 		}
 		extra = extra[:0]
 		for k, v := range members {
@@ -126,8 +140,13 @@ func ParseChatRequest(body []byte) (*provider.ChatRequest, error) {
 	}
 	var in chatRequest
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, provider.Invalid("", "the request body does not match the chat completions format: %v", err)
+		return chatRequest{}, nil, provider.Invalid("", "the request body does not match the chat completions format: %v", err)
 	}
+	return in, extra, nil
+}
+
+// neutralRequest is the neutral form of a decoded request.
+func neutralRequest(in *chatRequest, extra []string) (*provider.ChatRequest, error) {
 	r := &provider.ChatRequest{Model: in.Model, Temperature: in.Temperature, TopP: in.TopP, Stream: in.Stream, User: in.User,
 		ParallelToolCalls: in.ParallelToolCalls, ReasoningEffort: in.ReasoningEffort}
 	r.Unmapped = append(r.Unmapped, extra...)
@@ -263,15 +282,17 @@ func parseContent(i int, raw json.RawMessage) ([]provider.Part, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		if s == "" {
+	if v, ok := jsonscan.String(raw); ok { // raw is valid JSON: a string
+		if len(v) == 0 {
 			return nil, nil
 		}
-		return []provider.Part{{Type: provider.PartText, Text: s}}, nil
+		return []provider.Part{{Type: provider.PartText, Text: string(v)}}, nil
 	}
-	var parts []chatPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	parts, ok := scanParts(raw)
+	if !ok {
+		parts = nil
+	}
+	if err := unmarshalUnless(ok, raw, &parts); err != nil {
 		return nil, provider.Invalid(fmt.Sprintf("messages[%d].content", i), "messages[%d].content must be a string or an array of content parts", i)
 	}
 	var out []provider.Part
@@ -364,39 +385,82 @@ func (u *chatUsage) neutral() provider.Usage {
 	return n
 }
 
-// renderUsage is u as OpenAI writes it.
-func renderUsage(u provider.Usage) *chatUsage {
-	c := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens}
-	if u.CachedInputTokens > 0 {
-		c.PromptTokensDetails = &tokenDetails{CachedTokens: u.CachedInputTokens}
-	}
-	if u.ReasoningTokens > 0 {
-		c.CompletionTokensDetails = &tokenDetails{ReasoningTokens: u.ReasoningTokens}
-	}
-	return c
-}
-
-// RenderResponse renders a complete answer as an OpenAI chat completion.
+// RenderResponse renders a complete answer as an OpenAI chat completion,
+// by appending bytes: what json.Marshal gives for the chatResponse of it
+// (TestRenderResponseAsMarshalled, FuzzRenderResponse).
 func RenderResponse(r *provider.ChatResponse) []byte {
-	msg := &responseMessage{Role: "assistant"}
-	if r.Text != "" || len(r.ToolCalls) == 0 {
-		t := r.Text
-		msg.Content = &t
-	}
+	n := 256 + len(r.ID) + len(r.Model) + len(r.Text)
 	for _, tc := range r.ToolCalls {
-		c := chatToolCall{ID: tc.ID, Type: "function"}
-		c.Function.Name, c.Function.Arguments = tc.Name, tc.Arguments
-		msg.ToolCalls = append(msg.ToolCalls, c)
+		n += 64 + len(tc.ID) + len(tc.Name) + len(tc.Arguments)
 	}
+	dst := make([]byte, 0, n)
+	dst = append(dst, `{"id":`...)
+	dst = provider.AppendString(dst, r.ID)
+	dst = append(dst, `,"object":"chat.completion","created":`...)
+	dst = strconv.AppendInt(dst, r.Created, 10)
+	dst = append(dst, `,"model":`...)
+	dst = provider.AppendString(dst, r.Model)
+	dst = append(dst, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
+	if r.Text != "" || len(r.ToolCalls) == 0 {
+		dst = provider.AppendString(dst, r.Text)
+	} else {
+		dst = append(dst, "null"...)
+	}
+	if len(r.ToolCalls) > 0 {
+		dst = append(dst, `,"tool_calls":[`...)
+		for i, tc := range r.ToolCalls {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '{')
+			if tc.ID != "" {
+				dst = append(dst, `"id":`...)
+				dst = provider.AppendString(dst, tc.ID)
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"type":"function","function":{`...)
+			if tc.Name != "" {
+				dst = append(dst, `"name":`...)
+				dst = provider.AppendString(dst, tc.Name)
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"arguments":`...)
+			dst = provider.AppendString(dst, tc.Arguments)
+			dst = append(dst, "}}"...)
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `},"logprobs":null,"finish_reason":`...)
 	fr := r.FinishReason
 	if fr == "" {
 		fr = provider.FinishStop
 	}
-	out := chatResponse{ID: r.ID, Object: "chat.completion", Created: r.Created, Model: r.Model,
-		Choices: []chatChoice{{Message: msg, FinishReason: &fr}},
-		Usage:   renderUsage(r.Usage)}
-	b, _ := json.Marshal(out)
-	return b
+	dst = provider.AppendString(dst, fr)
+	dst = append(dst, `}],"usage":`...)
+	dst = appendUsage(dst, r.Usage)
+	return append(dst, `,"system_fingerprint":null}`...)
+}
+
+// appendUsage appends u as OpenAI writes it: the bytes json.Marshal gives
+// for renderUsage(u).
+func appendUsage(dst []byte, u provider.Usage) []byte {
+	dst = append(dst, `{"prompt_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.InputTokens), 10)
+	dst = append(dst, `,"completion_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.OutputTokens), 10)
+	dst = append(dst, `,"total_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.InputTokens+u.OutputTokens), 10)
+	if u.CachedInputTokens > 0 {
+		dst = append(dst, `,"prompt_tokens_details":{"cached_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(u.CachedInputTokens), 10)
+		dst = append(dst, '}')
+	}
+	if u.ReasoningTokens > 0 {
+		dst = append(dst, `,"completion_tokens_details":{"reasoning_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(u.ReasoningTokens), 10)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
 }
 
 // StreamEncoder renders neutral chunks as OpenAI chat.completion.chunk
@@ -482,8 +546,15 @@ func comma(dst []byte, n int) []byte {
 // Finish appends the usage chunk (when the client asked for it) and [DONE].
 func (e *StreamEncoder) Finish(dst []byte, u provider.Usage) []byte {
 	if e.IncludeUsage {
-		dst = e.event(dst, chatResponse{ID: e.ID, Object: "chat.completion.chunk", Created: e.Created, Model: e.Model,
-			Choices: []chatChoice{}, Usage: renderUsage(u)})
+		dst = append(dst, `data: {"id":`...)
+		dst = provider.AppendString(dst, e.ID)
+		dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
+		dst = strconv.AppendInt(dst, e.Created, 10)
+		dst = append(dst, `,"model":`...)
+		dst = provider.AppendString(dst, e.Model)
+		dst = append(dst, `,"choices":[],"usage":`...)
+		dst = appendUsage(dst, u)
+		dst = append(dst, ",\"system_fingerprint\":null}\n\n"...)
 	}
 	return append(dst, "data: [DONE]\n\n"...)
 }
@@ -795,4 +866,13 @@ func chatEffort(r *provider.ChatRequest) string {
 		return "high"
 	}
 	return e
+}
+
+// unmarshalUnless decodes raw into v with encoding/json, unless a scanner
+// already did (done).
+func unmarshalUnless(done bool, raw []byte, v any) error {
+	if done {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
 }
