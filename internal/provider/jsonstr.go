@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"math"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/keygate/keygate/internal/jsonscan"
@@ -100,4 +102,63 @@ func ExtraMembers(body []byte, known func(string) bool) (names []string, ok bool
 		}
 	}
 	return out, true
+}
+
+// AppendCompact appends the valid JSON value raw as json.Marshal writes a
+// json.RawMessage: without the whitespace between tokens, and with <, >,
+// &, U+2028 and U+2029 escaped (invalid UTF-8 is kept as it is). ok is
+// false when raw is not one valid JSON value, where json.Marshal fails.
+func AppendCompact(dst, raw []byte) ([]byte, bool) {
+	if !jsonscan.Valid(raw) {
+		return dst, false
+	}
+	const hex = "0123456789abcdef"
+	start, inStr := 0, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '<' || c == '>' || c == '&':
+			dst = append(dst, raw[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			start = i + 1
+		case c == 0xE2 && i+2 < len(raw) && raw[i+1] == 0x80 && raw[i+2]&^1 == 0xA8:
+			dst = append(dst, raw[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[raw[i+2]&0xF])
+			i += 2
+			start = i + 1
+		case inStr:
+			switch c {
+			case '\\':
+				i++ // the escaped byte, which may be a quote
+			case '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			dst = append(dst, raw[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(dst, raw[start:]...), true
+}
+
+// AppendFloat appends f as json.Marshal writes a float64 (ok is false for
+// the infinities and NaN, which it refuses).
+func AppendFloat(dst []byte, f float64) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return dst, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' { // e-09 is written e-9
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst, true
 }

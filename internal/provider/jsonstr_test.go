@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 )
 
@@ -63,6 +64,34 @@ func FuzzExtraMembers(f *testing.F) {
 		}
 		if len(seen) != len(want) {
 			t.Fatalf("%q: scanner %q, encoding/json %v", body, got, want)
+		}
+	})
+}
+
+// AppendCompact writes a raw value as json.Marshal writes a RawMessage.
+func FuzzAppendCompact(f *testing.F) {
+	for _, s := range []string{`{"a": [1, 2.5e3, "x y", true, null], "b" : {"<&>": "\u2028 \u2029 \\" "}}`, "\t\"a\\\"b\" ", `[ ]`, "\"\xe2\x80\xa8\xff\"", `{"a":1} x`, ``, `"\\"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := AppendCompact([]byte("x"), raw)
+		want, err := json.Marshal(json.RawMessage(raw))
+		if ok != (err == nil) || (ok && string(got[1:]) != string(want)) {
+			t.Fatalf("%q: %q %v; json.Marshal %q %v", raw, got, ok, want, err)
+		}
+	})
+}
+
+// AppendFloat writes a float64 as json.Marshal does.
+func FuzzAppendFloat(f *testing.F) {
+	for _, v := range []float64{0, 1, -0.5, 1e-7, 1e21, 123456789.125, 1e-9, 5e-324, math.MaxFloat64, math.Inf(1), math.NaN()} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		got, ok := AppendFloat(nil, v)
+		want, err := json.Marshal(v)
+		if ok != (err == nil) || (ok && string(got) != string(want)) {
+			t.Fatalf("%v: %q %v; json.Marshal %q %v", v, got, ok, want, err)
 		}
 	})
 }

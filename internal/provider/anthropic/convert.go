@@ -160,6 +160,7 @@ func ToRequest(r *provider.ChatRequest) ([]byte, error) {
 		}
 	}
 	var system []block
+	var msgs []turn
 	for i, m := range r.Messages {
 		if m.Role == provider.RoleSystem {
 			for _, p := range m.Parts {
@@ -180,7 +181,7 @@ func ToRequest(r *provider.ChatRequest) ([]byte, error) {
 			text := m.Text()
 			b := block{Type: "tool_result", ToolUseID: m.ToolCallID, IsError: m.IsError}
 			if text != "" {
-				b.Content, _ = json.Marshal(text)
+				b.Content = provider.AppendString(nil, text)
 			}
 			blocks = append(blocks, b)
 		case provider.RoleUser, provider.RoleAssistant:
@@ -221,27 +222,253 @@ func ToRequest(r *provider.ChatRequest) ([]byte, error) {
 		}
 		// Consecutive turns of one role are merged: tool results that
 		// answer parallel calls belong in one user turn.
-		if n := len(out.Messages); n > 0 && out.Messages[n-1].Role == role {
-			var prev []block
-			_ = json.Unmarshal(out.Messages[n-1].Content, &prev)
-			blocks = append(prev, blocks...)
-			out.Messages[n-1].Content, _ = json.Marshal(blocks)
+		if n := len(msgs); n > 0 && msgs[n-1].role == role {
+			msgs[n-1].blocks = append(msgs[n-1].blocks, blocks...)
 			continue
 		}
-		c, _ := json.Marshal(blocks)
-		out.Messages = append(out.Messages, message{Role: role, Content: c})
+		msgs = append(msgs, turn{role: role, blocks: blocks})
 	}
-	if len(system) > 0 {
-		if len(system) == 1 {
-			out.System, _ = json.Marshal(*system[0].Text)
-		} else {
-			out.System, _ = json.Marshal(system)
-		}
-	}
-	if len(out.Messages) == 0 {
+	if len(msgs) == 0 {
 		return nil, provider.Invalid("messages", "the request has no user or assistant message; Anthropic needs at least one")
 	}
-	return json.Marshal(out)
+	return appendRequest(make([]byte, 0, requestSize(r)), &out, system, msgs)
+}
+
+// turn is one message of a Messages request, before it is encoded.
+type turn struct {
+	role   string
+	blocks []block
+}
+
+// requestSize estimates the encoded size of r, for one allocation.
+func requestSize(r *provider.ChatRequest) int {
+	n := 256 + len(r.Model)
+	for _, m := range r.Messages {
+		n += 48
+		for _, p := range m.Parts {
+			n += 32 + len(p.Text) + len(p.Data) + len(p.URL)
+		}
+		for _, tc := range m.ToolCalls {
+			n += 64 + len(tc.ID) + len(tc.Name) + len(tc.Arguments)
+		}
+	}
+	for _, t := range r.Tools {
+		n += 64 + len(t.Name) + len(t.Description) + len(t.Parameters)
+	}
+	return n
+}
+
+// errEncode is a request value json.Marshal refuses (a float that is not
+// finite, raw JSON that is not valid).
+var errEncode = fmt.Errorf("encode Anthropic request: a value is not valid JSON")
+
+// appendRequest appends the Messages body of out (its messages given as
+// turns, the system blocks apart) by appending bytes: what json.Marshal
+// gave for the request struct (TestToRequestAsMarshalled,
+// FuzzToRequest).
+func appendRequest(dst []byte, out *request, system []block, msgs []turn) ([]byte, error) {
+	ok := true
+	dst = append(dst, `{"model":`...)
+	dst = provider.AppendString(dst, out.Model)
+	dst = append(dst, `,"max_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(out.MaxTokens), 10)
+	if len(system) == 1 {
+		dst = append(dst, `,"system":`...)
+		dst = provider.AppendString(dst, *system[0].Text)
+	} else if len(system) > 1 {
+		dst = append(dst, `,"system":`...)
+		if dst, ok = appendBlocks(dst, system); !ok {
+			return nil, errEncode
+		}
+	}
+	dst = append(dst, `,"messages":[`...)
+	for i, m := range msgs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"role":`...)
+		dst = provider.AppendString(dst, m.role)
+		dst = append(dst, `,"content":`...)
+		if dst, ok = appendBlocks(dst, m.blocks); !ok {
+			return nil, errEncode
+		}
+		dst = append(dst, '}')
+	}
+	dst = append(dst, ']')
+	for _, f := range [...]struct {
+		name string
+		v    *float64
+	}{{`,"temperature":`, out.Temperature}, {`,"top_p":`, out.TopP}} {
+		if f.v != nil {
+			dst = append(dst, f.name...)
+			if dst, ok = provider.AppendFloat(dst, *f.v); !ok {
+				return nil, errEncode
+			}
+		}
+	}
+	if out.TopK != nil {
+		dst = append(dst, `,"top_k":`...)
+		dst = strconv.AppendInt(dst, int64(*out.TopK), 10)
+	}
+	if len(out.StopSequences) > 0 {
+		dst = append(dst, `,"stop_sequences":[`...)
+		for i, s := range out.StopSequences {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = provider.AppendString(dst, s)
+		}
+		dst = append(dst, ']')
+	}
+	if out.Stream {
+		dst = append(dst, `,"stream":true`...)
+	}
+	if len(out.Tools) > 0 {
+		dst = append(dst, `,"tools":[`...)
+		for i, t := range out.Tools {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '{')
+			if t.Type != "" {
+				dst = append(dst, `"type":`...)
+				dst = provider.AppendString(dst, t.Type)
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"name":`...)
+			dst = provider.AppendString(dst, t.Name)
+			if t.Description != "" {
+				dst = append(dst, `,"description":`...)
+				dst = provider.AppendString(dst, t.Description)
+			}
+			if len(t.InputSchema) > 0 {
+				dst = append(dst, `,"input_schema":`...)
+				if dst, ok = provider.AppendCompact(dst, t.InputSchema); !ok {
+					return nil, errEncode
+				}
+			}
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if tc := out.ToolChoice; tc != nil {
+		dst = append(dst, `,"tool_choice":{"type":`...)
+		dst = provider.AppendString(dst, tc.Type)
+		if tc.Name != "" {
+			dst = append(dst, `,"name":`...)
+			dst = provider.AppendString(dst, tc.Name)
+		}
+		if tc.DisableParallelToolUse != nil {
+			dst = append(dst, `,"disable_parallel_tool_use":`...)
+			dst = strconv.AppendBool(dst, *tc.DisableParallelToolUse)
+		}
+		dst = append(dst, '}')
+	}
+	if md := out.Metadata; md != nil {
+		dst = append(dst, `,"metadata":{`...)
+		if md.UserID != "" {
+			dst = append(dst, `"user_id":`...)
+			dst = provider.AppendString(dst, md.UserID)
+		}
+		dst = append(dst, '}')
+	}
+	if oc := out.OutputConfig; oc != nil {
+		dst = append(dst, `,"output_config":{`...)
+		n := len(dst)
+		if f := oc.Format; f != nil {
+			dst = append(dst, `"format":{"type":`...)
+			dst = provider.AppendString(dst, f.Type)
+			if len(f.Schema) > 0 {
+				dst = append(dst, `,"schema":`...)
+				if dst, ok = provider.AppendCompact(dst, f.Schema); !ok {
+					return nil, errEncode
+				}
+			}
+			dst = append(dst, '}')
+		}
+		if oc.Effort != "" {
+			if len(dst) > n {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"effort":`...)
+			dst = provider.AppendString(dst, oc.Effort)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, '}'), nil
+}
+
+// appendBlocks appends content blocks as json.Marshal writes a []block.
+func appendBlocks(dst []byte, blocks []block) ([]byte, bool) {
+	dst = append(dst, '[')
+	for i := range blocks {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var ok bool
+		if dst, ok = appendBlock(dst, &blocks[i]); !ok {
+			return dst, false
+		}
+	}
+	return append(dst, ']'), true
+}
+
+// appendBlock appends b as json.Marshal writes a block.
+func appendBlock(dst []byte, b *block) ([]byte, bool) {
+	ok := true
+	dst = append(dst, `{"type":`...)
+	dst = provider.AppendString(dst, b.Type)
+	if b.Text != nil {
+		dst = append(dst, `,"text":`...)
+		dst = provider.AppendString(dst, *b.Text)
+	}
+	if s := b.Source; s != nil {
+		dst = append(dst, `,"source":{"type":`...)
+		dst = provider.AppendString(dst, s.Type)
+		for _, f := range [...]struct{ name, v string }{{`,"media_type":`, s.MediaType}, {`,"data":`, s.Data}, {`,"url":`, s.URL}} {
+			if f.v != "" {
+				dst = append(dst, f.name...)
+				dst = provider.AppendString(dst, f.v)
+			}
+		}
+		dst = append(dst, '}')
+	}
+	if b.ID != "" {
+		dst = append(dst, `,"id":`...)
+		dst = provider.AppendString(dst, b.ID)
+	}
+	if b.Name != "" {
+		dst = append(dst, `,"name":`...)
+		dst = provider.AppendString(dst, b.Name)
+	}
+	if len(b.Input) > 0 {
+		dst = append(dst, `,"input":`...)
+		if dst, ok = provider.AppendCompact(dst, b.Input); !ok {
+			return dst, false
+		}
+	}
+	if b.ToolUseID != "" {
+		dst = append(dst, `,"tool_use_id":`...)
+		dst = provider.AppendString(dst, b.ToolUseID)
+	}
+	if len(b.Content) > 0 {
+		dst = append(dst, `,"content":`...)
+		if dst, ok = provider.AppendCompact(dst, b.Content); !ok {
+			return dst, false
+		}
+	}
+	if b.IsError {
+		dst = append(dst, `,"is_error":true`...)
+	}
+	if b.Thinking != nil {
+		dst = append(dst, `,"thinking":`...)
+		dst = provider.AppendString(dst, *b.Thinking)
+	}
+	if b.Signature != nil {
+		dst = append(dst, `,"signature":`...)
+		dst = provider.AppendString(dst, *b.Signature)
+	}
+	return append(dst, '}'), true
 }
 
 type response struct {
@@ -308,10 +535,18 @@ func stopReason(s string) string {
 
 // ParseResponse reads a Message into the neutral form.
 func ParseResponse(body []byte) (*provider.ChatResponse, error) {
-	var in response
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, fmt.Errorf("decode Anthropic message: %w", err)
+	in, ok := scanResponse(body)
+	if !ok {
+		in = response{}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, fmt.Errorf("decode Anthropic message: %w", err)
+		}
 	}
+	return answer(&in), nil
+}
+
+// answer is the neutral form of a decoded Message.
+func answer(in *response) *provider.ChatResponse {
 	r := &provider.ChatResponse{ID: in.ID, Model: in.Model,
 		Usage: in.Usage.neutral()}
 	for _, b := range in.Content {
@@ -331,7 +566,7 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 	if in.StopReason != nil {
 		r.FinishReason = finishReason(*in.StopReason)
 	}
-	return r, nil
+	return r
 }
 
 // ParseError reads an Anthropic error body: {"type":"error","error":{"type","message"}}.

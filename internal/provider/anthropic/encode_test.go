@@ -1,0 +1,273 @@
+package anthropic
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/provider/openai"
+)
+
+// toRequestJSON is ToRequest by json.Marshal of the request struct, the
+// reference the appended bytes must equal.
+func toRequestJSON(r *provider.ChatRequest) ([]byte, error) {
+	if len(r.Unmapped) > 0 {
+		return nil, provider.Unsupported(Name, r.Unmapped[0], "")
+	}
+	var oc *outputConfig
+	if f := r.ResponseFormat; f != nil {
+		if f.Type != "json_schema" || len(f.Schema) == 0 {
+			return nil, provider.Unsupported(Name, "response_format",
+				fmt.Sprintf("Anthropic structured outputs need a JSON schema; type %q has none (use json_schema)", f.Type))
+		}
+		oc = &outputConfig{}
+		oc.Format = &struct {
+			Type   string          `json:"type"`
+			Schema json.RawMessage `json:"schema,omitempty"`
+		}{Type: "json_schema", Schema: f.Schema}
+	}
+	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1) {
+		return nil, provider.Unsupported(Name, "temperature", fmt.Sprintf("Anthropic accepts 0 to 1, not %g", *r.Temperature))
+	}
+	out := request{Model: r.Model, MaxTokens: r.MaxTokens, Temperature: r.Temperature, TopP: r.TopP, TopK: r.TopK,
+		StopSequences: r.Stop, Stream: r.Stream, OutputConfig: oc}
+	if out.MaxTokens <= 0 {
+		out.MaxTokens = r.DefaultMaxTokens
+	}
+	if out.MaxTokens <= 0 {
+		out.MaxTokens = fallbackMaxTokens
+	}
+	if r.User != "" {
+		out.Metadata = &metadata{UserID: r.User}
+	}
+	for _, t := range r.Tools {
+		s := t.Parameters
+		if len(s) == 0 || string(s) == "null" {
+			s = emptySchema
+		}
+		out.Tools = append(out.Tools, tool{Name: t.Name, Description: t.Description, InputSchema: s})
+	}
+	if tc := r.ToolChoice; tc != nil {
+		switch tc.Mode {
+		case provider.ToolAuto:
+			out.ToolChoice = &toolChoice{Type: "auto"}
+		case provider.ToolNone:
+			out.ToolChoice = &toolChoice{Type: "none"}
+		case provider.ToolRequired:
+			out.ToolChoice = &toolChoice{Type: "any"}
+		case provider.ToolNamed:
+			out.ToolChoice = &toolChoice{Type: "tool", Name: tc.Name}
+		}
+	}
+	if r.ParallelToolCalls != nil && !*r.ParallelToolCalls && len(r.Tools) > 0 {
+		if out.ToolChoice == nil {
+			out.ToolChoice = &toolChoice{Type: "auto"}
+		}
+		if out.ToolChoice.Type != "none" {
+			t := true
+			out.ToolChoice.DisableParallelToolUse = &t
+		}
+	}
+	var system []block
+	for i, m := range r.Messages {
+		if m.Role == provider.RoleSystem {
+			for _, p := range m.Parts {
+				if p.Type != provider.PartText {
+					return nil, provider.Unsupported(Name, fmt.Sprintf("messages[%d].content", i), "system content must be text")
+				}
+				if p.Text != "" {
+					system = append(system, block{Type: "text", Text: str(p.Text)})
+				}
+			}
+			continue
+		}
+		role := m.Role
+		var blocks []block
+		switch m.Role {
+		case provider.RoleTool:
+			role = "user"
+			text := m.Text()
+			b := block{Type: "tool_result", ToolUseID: m.ToolCallID, IsError: m.IsError}
+			if text != "" {
+				b.Content, _ = json.Marshal(text)
+			}
+			blocks = append(blocks, b)
+		case provider.RoleUser, provider.RoleAssistant:
+			for _, p := range m.Parts {
+				switch p.Type {
+				case provider.PartText:
+					if p.Text != "" {
+						blocks = append(blocks, block{Type: "text", Text: str(p.Text)})
+					}
+				case provider.PartImage:
+					if p.URL != "" {
+						blocks = append(blocks, block{Type: "image", Source: &source{Type: "url", URL: p.URL}})
+					} else {
+						blocks = append(blocks, block{Type: "image", Source: &source{Type: "base64", MediaType: p.MediaType, Data: p.Data}})
+					}
+				}
+			}
+			for j, tc := range m.ToolCalls {
+				in := json.RawMessage(tc.Arguments)
+				if strings.TrimSpace(tc.Arguments) == "" {
+					in = json.RawMessage(`{}`)
+				}
+				var obj map[string]json.RawMessage
+				if err := json.Unmarshal(in, &obj); err != nil {
+					return nil, provider.Invalid(fmt.Sprintf("messages[%d].tool_calls[%d].function.arguments", i, j),
+						"messages[%d].tool_calls[%d].function.arguments is not a JSON object; Anthropic needs tool input as an object", i, j)
+				}
+				blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: in})
+			}
+		default:
+			return nil, provider.Invalid(fmt.Sprintf("messages[%d].role", i), "messages[%d] has role %q", i, m.Role)
+		}
+		if len(blocks) == 0 {
+			if role == "assistant" {
+				continue // an empty assistant turn carries nothing
+			}
+			blocks = []block{{Type: "text", Text: str(" ")}}
+		}
+		// Consecutive turns of one role are merged: tool results that
+		// answer parallel calls belong in one user turn.
+		if n := len(out.Messages); n > 0 && out.Messages[n-1].Role == role {
+			var prev []block
+			_ = json.Unmarshal(out.Messages[n-1].Content, &prev)
+			blocks = append(prev, blocks...)
+			out.Messages[n-1].Content, _ = json.Marshal(blocks)
+			continue
+		}
+		c, _ := json.Marshal(blocks)
+		out.Messages = append(out.Messages, message{Role: role, Content: c})
+	}
+	if len(system) > 0 {
+		if len(system) == 1 {
+			out.System, _ = json.Marshal(*system[0].Text)
+		} else {
+			out.System, _ = json.Marshal(system)
+		}
+	}
+	if len(out.Messages) == 0 {
+		return nil, provider.Invalid("messages", "the request has no user or assistant message; Anthropic needs at least one")
+	}
+	return json.Marshal(out)
+}
+
+
+func toRequestCases() []*provider.ChatRequest {
+	f, t, k, neg := 0.25, true, 5, -1e-7
+	ff := false
+	return []*provider.ChatRequest{
+		{Model: "m", Messages: []provider.Message{{Role: "user", Parts: []provider.Part{{Type: "text", Text: "hi"}}}}},
+		{Model: "m <&>", MaxTokens: 9, Temperature: &f, TopP: &neg, TopK: &k, Stop: []string{"a", "</s>"}, Stream: true, User: "u\u2028",
+			ParallelToolCalls: &ff, ToolChoice: &provider.ToolChoice{Mode: provider.ToolNamed, Name: "f"},
+			ResponseFormat: &provider.ResponseFormat{Type: "json_schema", Schema: json.RawMessage(`{ "type" : "object" , "a":"<b>" }`)},
+			Tools:          []provider.Tool{{Name: "f", Description: "d", Parameters: json.RawMessage(`{"type":"object"}`)}, {Name: "g"}},
+			Messages: []provider.Message{
+				{Role: "system", Parts: []provider.Part{{Type: "text", Text: "s1"}, {Type: "text", Text: "s2"}}},
+				{Role: "user", Parts: []provider.Part{{Type: "text", Text: "look"}, {Type: "image", URL: "https://x/y.png"}, {Type: "image", MediaType: "image/png", Data: "AAA"}}},
+				{Role: "assistant", ToolCalls: []provider.ToolCall{{ID: "c1", Name: "f", Arguments: `{"a": [1, 2]}`}, {ID: "c2", Name: "f", Arguments: " "}}},
+				{Role: "tool", ToolCallID: "c1", Parts: []provider.Part{{Type: "text", Text: "<ok>"}}},
+				{Role: "tool", ToolCallID: "c2", IsError: true},
+				{Role: "user"},
+				{Role: "assistant"},
+			}},
+		{Model: "m", DefaultMaxTokens: 100, ParallelToolCalls: &ff, Tools: []provider.Tool{{Name: "f"}}, ToolChoice: &provider.ToolChoice{Mode: provider.ToolNone},
+			Messages: []provider.Message{{Role: "system", Parts: []provider.Part{{Type: "text", Text: "only"}}}, {Role: "user", Parts: []provider.Part{{Type: "text", Text: "x"}}}}},
+		{Model: "m", ParallelToolCalls: &t, Tools: []provider.Tool{{Name: "f", Parameters: json.RawMessage(`null`)}}, ToolChoice: &provider.ToolChoice{Mode: provider.ToolRequired},
+			Messages: []provider.Message{{Role: "assistant", Parts: []provider.Part{{Type: "text", Text: "a"}}}, {Role: "assistant", Parts: []provider.Part{{Type: "text", Text: "b"}}}}},
+		{Model: "m", Messages: []provider.Message{{Role: "system"}}},
+		{Model: "m", Unmapped: []string{"logit_bias"}},
+	}
+}
+
+func sameRequest(t *testing.T, what string, r *provider.ChatRequest) {
+	t.Helper()
+	r2 := *r
+	got, err1 := ToRequest(r)
+	want, err2 := toRequestJSON(&r2)
+	if (err1 == nil) != (err2 == nil) || string(got) != string(want) || (err1 != nil && err1.Error() != err2.Error() && !strings.HasPrefix(err2.Error(), "json: ")) {
+		t.Fatalf("%s:\n got %s %v\nwant %s %v", what, got, err1, want, err2)
+	}
+}
+
+func TestToRequestAsMarshalled(t *testing.T) {
+	for i, r := range toRequestCases() {
+		sameRequest(t, fmt.Sprint(i), r)
+	}
+}
+
+// ToRequest appends the bytes json.Marshal gave, for the neutral form of
+// any OpenAI or Claude client's request.
+func FuzzToRequest(f *testing.F) {
+	for _, glob := range []string{"testdata/*/*.openai.json", "testdata/*/*.anthropic.json", "testdata/clients/*.json", "../openai/testdata/clients/*chat*.json"} {
+		files, _ := filepath.Glob(glob)
+		for _, p := range files {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if r, err := openai.ParseChatRequest(body); err == nil {
+			sameRequest(t, string(body), r)
+		}
+		if r, err := ParseRequest(body); err == nil {
+			sameRequest(t, string(body), r)
+		}
+	})
+}
+
+// parseResponseJSON is ParseResponse reading with encoding/json only.
+func parseResponseJSON(body []byte) (*provider.ChatResponse, error) {
+	var in response
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, err
+	}
+	return answer(&in), nil
+}
+
+// ParseResponse reads Messages with jsonscan; for any bytes it gives what
+// encoding/json's reading gives.
+func FuzzParseResponseScan(f *testing.F) {
+	files, _ := filepath.Glob("testdata/response/*.anthropic.json")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, s := range []string{
+		`{"content":[{"text":"Hello from the mock upstream. You said: hi","type":"text"}],"id":"msg_mock000001","model":"mock-claude","role":"assistant","stop_reason":"end_turn","stop_sequence":null,"type":"message","usage":{"input_tokens":22,"output_tokens":8}}`,
+		`{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[{"type":"thinking","thinking":"hm","signature":"sig"},{"type":"text","text":"a \u00e9 \xff","citations":null},{"type":"tool_use","id":"t","name":"f","input":{"a": 1}},{"type":"tool_use","id":"u","name":"g","input":null}],"stop_reason":"tool_use","usage":{"input_tokens":3,"cache_creation_input_tokens":5,"cache_read_input_tokens":7,"output_tokens":1,"service_tier":"standard","cache_creation":{"ephemeral_5m_input_tokens":0}}}`,
+		`{"content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA"}},{"type":"x","is_error":true,"content":[1]}]}`,
+		`{"content":[null]}`,
+		`{"content":null,"usage":null,"stop_reason":null}`,
+		`{"Content":[]}`,
+		`{"id":"a","id":"b"}`,
+		`{"usage":{"input_tokens":1e3}}`,
+		`{"stop_reason":5}`,
+		`{"type":"error","error":{"type":"overloaded_error","message":"x"}}`,
+		`{} x`,
+		`[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r1, err1 := ParseResponse(data)
+		r2, err2 := parseResponseJSON(data)
+		if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(r1, r2) {
+			t.Fatalf("%q: ParseResponse %+v, %v; encoding/json %+v, %v", data, r1, err1, r2, err2)
+		}
+		if in, ok := scanResponse(data); ok {
+			var want response
+			if err := json.Unmarshal(data, &want); err != nil || !reflect.DeepEqual(in, want) {
+				t.Fatalf("%q: scanned %+v; encoding/json %+v, %v", data, in, want, err)
+			}
+		}
+	})
+}
