@@ -158,7 +158,6 @@ func toRequestJSON(r *provider.ChatRequest) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-
 func toRequestCases() []*provider.ChatRequest {
 	f, t, k, neg := 0.25, true, 5, -1e-7
 	ff := false
