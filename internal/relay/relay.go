@@ -6,7 +6,6 @@
 package relay
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -172,11 +171,18 @@ func NewTransport() *http.Transport {
 // 8 KiB each instead of 32.
 const streamBufSize = 8 << 10
 
-var bufPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, streamBufSize) }}
+// streamState is what one relayed stream holds: its read buffer and its
+// estimator (the fallback count of the generated text, read only when the
+// upstream sends no usage), pooled together — one Get and Put per stream.
+type streamState struct {
+	buf [streamBufSize]byte
+	est usage.Estimator
+}
 
-// estPool holds the per-stream estimators (usage.Estimator, under 1 KiB):
-// the fallback count of a stream's generated text, read only when the
-// upstream sends no usage.
+var streamPool = sync.Pool{New: func() any { return new(streamState) }}
+
+// estPool holds the estimators of converted and native streams
+// (usage.Estimator, under 1 KiB).
 var estPool = sync.Pool{New: func() any { return new(usage.Estimator) }}
 
 func getEstimator() *usage.Estimator {
@@ -697,9 +703,14 @@ var (
 	usageField   = []byte(`"usage"`)
 	errorField   = []byte(`"error"`)
 	emptyChoices = []byte(`"choices":[]`)
+	nullUsageEnd = []byte(`"usage":null}`)
 )
 
-// stream relays an SSE body line by line, flushing at each event boundary.
+// stream relays an SSE body as the upstream wrote it. The complete lines
+// of each read are looked at ([DONE], the usage chunk, error events to
+// scrub) and go out in one write, flushed before the next read, which may
+// wait: the events of one read go out together, and none waits for a read
+// (the bare proxy too writes and flushes once per read).
 func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.Response, req *Request, res *Result, start time.Time) *attemptErr {
 	h := w.Header()
 	if ct := resp.Header["Content-Type"]; len(ct) > 0 {
@@ -709,90 +720,44 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 	w.WriteHeader(resp.StatusCode)
 	res.Written = true
 	rc := http.NewResponseController(w)
-	br := bufPool.Get().(*bufio.Reader)
-	br.Reset(resp.Body)
-	defer func() { br.Reset(nil); bufPool.Put(br) }()
-	est := getEstimator()
-	defer estPool.Put(est)
-
-	sawDone, skipBlank, midLine, pending := false, false, false, false
+	st := streamPool.Get().(*streamState)
+	defer streamPool.Put(st)
+	st.est.Reset()
+	sl := sseLines{req: req, res: res, est: &st.est, start: start}
+	buf := st.buf[:]
+	n, empty := 0, 0 // buf[:n] is read and not relayed: the start of a line
 	for {
-		line, err := br.ReadSlice('\n')
-		req.wd.tick()
-		if len(line) > 0 {
-			if midLine {
-				// continuation of a line longer than the buffer: pass through
-				if _, werr := w.Write(line); werr != nil {
-					return rl.clientGone(res)
-				}
-				midLine = errors.Is(err, bufio.ErrBufferFull)
-				continue
+		m, err := resp.Body.Read(buf[n:])
+		if m > 0 {
+			n += m
+			empty = 0
+			req.wd.tick()
+		} else if err == nil {
+			if empty++; empty >= maxEmptyReads {
+				err = io.ErrNoProgress
 			}
-			blank := len(bytes.TrimSpace(line)) == 0
-			drop := false
-			if blank && skipBlank {
-				skipBlank, drop = false, true
-			} else if !blank && bytes.HasPrefix(line, dataPrefix) {
-				payload := bytes.TrimSpace(line[len(dataPrefix):])
-				switch {
-				case bytes.Equal(payload, doneMarker):
-					sawDone = true
-				case bytes.Contains(payload, usageField):
-					if u, ok := usage.FromJSON(payload); ok && u.HasTokens() {
-						res.Usage, res.HasUsage = u, true
-					}
-					if req.StripUsage && bytes.Contains(payload, emptyChoices) {
-						skipBlank, drop = true, true
-					}
-					if !res.HasUsage {
-						res.OutputBytes += est.Count(payload)
-					}
-				case bytes.Contains(payload, errorField):
-					// An error event may quote the channel credential (as a
-					// 4xx body may): it reaches the client scrubbed.
-					if s := provider.Scrub(string(line), req.credential); s != string(line) {
-						line = []byte(s)
-					}
-				case !res.HasUsage:
-					// The estimate is read only when no usage came: once
-					// one did (Gemini sends it in every event), counting
-					// stops.
-					res.OutputBytes += est.Count(payload)
-				}
-			}
-			if !drop {
-				if res.TTFB == 0 {
-					res.TTFB = time.Since(start)
-				}
-				if _, werr := w.Write(line); werr != nil {
-					return rl.clientGone(res)
-				}
-				pending = true
-			}
-			if errors.Is(err, bufio.ErrBufferFull) {
-				midLine = true
-				continue
-			}
-			// Flush at each event boundary unless the next event is already
-			// buffered: then it follows at once and one write carries both,
-			// with no added latency for the client.
-			if blank && pending && br.Buffered() == 0 {
+		}
+		r := sl.relay(w, buf, n, err != nil)
+		if sl.werr != nil {
+			return rl.clientGone(res)
+		}
+		if err == nil {
+			if sl.pending {
 				if ferr := rc.Flush(); ferr != nil {
 					return rl.clientGone(res)
 				}
-				pending = false
+				sl.pending = false
 			}
-		}
-		if err == nil || errors.Is(err, bufio.ErrBufferFull) {
+			n = copy(buf, buf[r:n])
 			continue
 		}
-		if pending {
+		if sl.pending {
 			_ = rc.Flush()
 		}
 		if clientLeft(ctx) {
 			return rl.clientGone(res)
 		}
-		if errors.Is(err, io.EOF) && sawDone {
+		if errors.Is(err, io.EOF) && sl.sawDone {
 			res.Completed = true
 			return nil
 		}
@@ -810,6 +775,132 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 		_ = rc.Flush()
 		return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
 	}
+}
+
+// maxEmptyReads is how many reads in a row may return nothing before a
+// stream is taken as broken (bufio's limit).
+const maxEmptyReads = 100
+
+// sseLines is what stream knows of the lines it relayed.
+type sseLines struct {
+	req   *Request
+	res   *Result
+	est   *usage.Estimator
+	start time.Time
+	werr  error // the client's connection failed
+
+	sawDone   bool
+	skipBlank bool // the blank line ending a hidden usage chunk is hidden too
+	midLine   bool // within a line longer than the buffer: the rest passes as it comes
+	pending   bool // written and not flushed
+}
+
+// relay relays the complete lines of b[:n] to w and returns the length
+// of the incomplete line left at its end, which the next read completes.
+// With last (the body ended), or when one line fills all of b, what is
+// left is relayed as a line too. Lines passed as they came go out in one
+// write. (w is not kept in s: a call through it would move what s points
+// to — the caller's Result — to the heap.)
+func (s *sseLines) relay(w http.ResponseWriter, b []byte, n int, last bool) int {
+	r, run := 0, 0 // b[run:r] goes out as it came
+	for r < n && s.werr == nil {
+		e := n
+		if i := bytes.IndexByte(b[r:n], '\n'); i >= 0 {
+			e = r + i + 1
+		} else if !last && (r > 0 || n < len(b)) {
+			break
+		}
+		line := b[r:e]
+		cont := s.midLine
+		s.midLine = line[len(line)-1] != '\n'
+		if !cont {
+			if keep, repl := s.look(line); !keep || repl != nil {
+				s.write(w, b[run:r])
+				s.write(w, repl)
+				run = e
+			}
+		}
+		r = e
+	}
+	s.write(w, b[run:r])
+	return r
+}
+
+// look reads one line (with its newline, if it has one): whether it goes
+// to the client, and the text it goes as when that differs.
+func (s *sseLines) look(line []byte) (keep bool, repl []byte) {
+	if blankLine(line) {
+		if s.skipBlank {
+			s.skipBlank = false
+			return false, nil
+		}
+		return true, nil
+	}
+	if !bytes.HasPrefix(line, dataPrefix) {
+		return true, nil
+	}
+	p := bytes.TrimSpace(line[len(dataPrefix):])
+	if bytes.Equal(p, doneMarker) {
+		s.sawDone = true
+		return true, nil
+	}
+	keep = true
+	if !nullUsage(p) && bytes.Contains(p, usageField) {
+		u, ok := usage.FromJSON(p)
+		if ok && u.HasTokens() {
+			s.res.Usage, s.res.HasUsage = u, true
+		}
+		if ok && s.req.StripUsage && bytes.Contains(p, emptyChoices) {
+			// The usage chunk the gateway asked for, not the client.
+			s.skipBlank, keep = true, false
+		}
+	}
+	if keep && bytes.Contains(p, errorField) {
+		// An error event may quote the channel credential (as a 4xx body
+		// may): it reaches the client scrubbed.
+		if sc := provider.Scrub(string(line), s.req.credential); sc != string(line) {
+			repl = []byte(sc)
+		}
+	}
+	if !s.res.HasUsage {
+		// The estimate is read only when no usage came: once one did
+		// (Gemini sends it in every event), counting stops.
+		s.res.OutputBytes += s.est.Count(p)
+	}
+	return keep, repl
+}
+
+// nullUsage reports whether the chunk p ends with a top-level
+// "usage":null, written so: OpenAI ends every chunk but the last so when
+// usage was asked for, and such a chunk has no usage (usage.FromJSON's
+// reading) and needs no search for one.
+func nullUsage(p []byte) bool {
+	k := len(p) - len(nullUsageEnd)
+	return k > 0 && (p[k-1] == ',' || p[k-1] == '{') && bytes.Equal(p[k:], nullUsageEnd)
+}
+
+// blankLine reports whether line is white space only, as the event
+// boundary of the SSE stream.
+func blankLine(line []byte) bool {
+	switch c := line[0]; {
+	case c == '\n':
+		return true
+	case c == '\r' || c == ' ' || c == '\t' || c == '\v' || c == '\f' || c >= 0x80:
+		return len(bytes.TrimSpace(line)) == 0
+	}
+	return false
+}
+
+// write sends b to the client, unless its connection failed.
+func (s *sseLines) write(w http.ResponseWriter, b []byte) {
+	if len(b) == 0 || s.werr != nil {
+		return
+	}
+	if s.res.TTFB == 0 {
+		s.res.TTFB = time.Since(s.start)
+	}
+	_, s.werr = w.Write(b)
+	s.pending = true
 }
 
 func (rl *Relay) clientGone(res *Result) *attemptErr {
