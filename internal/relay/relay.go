@@ -793,6 +793,7 @@ type sseLines struct {
 	skipBlank bool // the blank line ending a hidden usage chunk is hidden too
 	midLine   bool // within a line longer than the buffer: the rest passes as it comes
 	pending   bool // written and not flushed
+	errFree   int  // how many first bytes of the last chunk counted hold no "error"
 }
 
 // relay relays the complete lines of b[:n] to w and returns the length
@@ -855,19 +856,55 @@ func (s *sseLines) look(line []byte) (keep bool, repl []byte) {
 			s.skipBlank, keep = true, false
 		}
 	}
-	if keep && bytes.Contains(p, errorField) {
+	counted, from := false, 0
+	if !s.res.HasUsage {
+		// The estimate is read only when no usage came: once one did
+		// (Gemini sends it in every event), counting stops.
+		s.res.OutputBytes += s.est.Count(p)
+		// The first bytes this chunk shares with the last one counted
+		// were searched for "error" there.
+		counted, from = true, max(0, min(s.est.Shared(), s.errFree)-len(errorField)+1)
+	}
+	at := -1
+	if keep {
+		at = indexError(p, from)
+	}
+	if counted {
+		switch {
+		case !keep:
+			s.errFree = 0 // not searched
+		case at >= 0:
+			s.errFree = at + len(errorField) - 1
+		default:
+			s.errFree = len(p)
+		}
+	}
+	if at >= 0 {
 		// An error event may quote the channel credential (as a 4xx body
 		// may): it reaches the client scrubbed.
 		if sc := provider.Scrub(string(line), s.req.credential); sc != string(line) {
 			repl = []byte(sc)
 		}
 	}
-	if !s.res.HasUsage {
-		// The estimate is read only when no usage came: once one did
-		// (Gemini sends it in every event), counting stops.
-		s.res.OutputBytes += s.est.Count(p)
-	}
 	return keep, repl
+}
+
+// indexError returns the index of the first `"error"` in p at or after
+// from, or -1. It looks at each 'r' (the first one of the word), fewer in
+// a chunk than the quotes bytes.Index would stop at.
+func indexError(p []byte, from int) int {
+	for i := from + 2; i < len(p); {
+		j := bytes.IndexByte(p[i:], 'r')
+		if j < 0 {
+			return -1
+		}
+		j += i
+		if p[j-1] == 'e' && p[j-2] == '"' && j+5 <= len(p) && string(p[j+1:j+5]) == `ror"` {
+			return j - 2
+		}
+		i = j + 1
+	}
+	return -1
 }
 
 // nullUsage reports whether the chunk p ends with a top-level

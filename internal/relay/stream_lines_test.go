@@ -209,3 +209,50 @@ func TestStreamFlushesCompleteEventsBeforeWaiting(t *testing.T) {
 		t.Fatalf("first %q, rest %q, completed %v", first.String(), rest, res.Completed)
 	}
 }
+
+// An error event is found and scrubbed however much of it the chunk before
+// it shared (the search skips what the last chunk counted shared and had no
+// "error" in): an error after the same envelope as the content before it,
+// one whose "error" begins in the shared bytes, two errors in a row.
+func TestStreamErrorAfterSharedBytesScrubbed(t *testing.T) {
+	const env = `{"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"m","provider":"p",`
+	streams := map[string]struct {
+		stream string
+		errors int
+	}{
+		"after the envelope": {"data: " + env + `"choices":[{"index":0,"delta":{"content":"x"}}]}` + "\n\n" +
+			"data: " + env + `"error":{"code":502,"message":"key sk-channel-secret-0000 refused"},"choices":[{"index":0,"delta":{"content":""}}]}` + "\n\n", 1},
+		"begins in the shared bytes": {"data: {\"content\":\"abc\"errorX\",\"m\":1}\n\n" +
+			"data: {\"content\":\"abc\"error\",\"m\":\"key sk-channel-secret-0000 refused\"}\n\n", 1},
+		"two in a row": {"data: {\"error\":{\"message\":\"key sk-channel-secret-0000 refused\"}}\n\n" +
+			"data: {\"error\":{\"message\":\"key sk-channel-secret-0000 refused again\"}}\n\n", 2},
+	}
+	for name, c := range streams {
+		for _, pieces := range pieceSizes {
+			got, _ := relayPieces(t, c.stream+"data: [DONE]\n\n", pieces, false)
+			if strings.Contains(got, "sk-channel-secret") || strings.Count(got, "key [channel credential] refused") != c.errors {
+				t.Errorf("%s %v: client got %q", name, pieces, got)
+				break
+			}
+		}
+	}
+}
+
+// indexError finds what bytes.Index finds.
+func FuzzIndexError(f *testing.F) {
+	for _, s := range []string{`{"error":1}`, `"error"`, `"erro`, `rror"`, `x"errr"error"`, `""error""`, `"e"error"`} {
+		f.Add([]byte(s), 0)
+	}
+	f.Fuzz(func(t *testing.T, p []byte, from int) {
+		if from < 0 || from > len(p) {
+			return
+		}
+		want := bytes.Index(p[from:], errorField)
+		if want >= 0 {
+			want += from
+		}
+		if got := indexError(p, from); got != want {
+			t.Fatalf("indexError(%q, %d) = %d, want %d", p, from, got, want)
+		}
+	})
+}

@@ -2,8 +2,6 @@ package usage
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
 
 	"github.com/keygate/keygate/internal/jsonscan"
 )
@@ -40,6 +38,7 @@ type Estimator struct {
 	n      int // bytes of prefix kept
 	last   int // length of the last event (may exceed the prefix kept)
 	ncp    int
+	shared int
 	prefix [estPrefix]byte
 	cps    [estCheckpoints]walker
 }
@@ -50,44 +49,40 @@ const (
 )
 
 // Reset forgets the last event, for another stream.
-func (e *Estimator) Reset() { e.n, e.last, e.ncp = 0, 0, 0 }
+func (e *Estimator) Reset() { e.n, e.last, e.ncp, e.shared = 0, 0, 0, 0 }
 
 // Count returns GeneratedBytes(b).
 func (e *Estimator) Count(b []byte) int {
-	var w walker
-	if e.ncp > 0 {
-		same := commonPrefix(b, e.prefix[:e.n])
-		k := e.ncp - 1
-		// A point reached by reading the whole last event may owe its
-		// counts to that event ending there (a value cut short): only
-		// points short of its end carry over.
-		for k >= 0 && (e.cps[k].hi > same || e.cps[k].hi >= e.last) {
-			k--
-		}
-		e.ncp = k + 1
-		if k >= 0 {
-			w = e.cps[k]
+	// Resume from the last point whose bytes b has too. A point reached
+	// by reading the whole last event may owe its counts to that event
+	// ending there (a value cut short): only points short of its end
+	// carry over. The points are tried from the last: the first that
+	// holds is usually the last before the new text.
+	k := e.ncp - 1
+	for ; k >= 0; k-- {
+		if hi := e.cps[k].hi; hi < e.last && hi <= len(b) && string(b[:hi]) == string(e.prefix[:hi]) {
+			break
 		}
 	}
+	var w walker
+	e.ncp, e.shared = k+1, 0
+	if k >= 0 {
+		w = e.cps[k]
+		e.shared = w.hi
+	}
 	w.walk(b, e)
-	e.n, e.last = copy(e.prefix[:], b), len(b)
+	n := min(len(b), estPrefix)
+	copy(e.prefix[e.shared:n], b[e.shared:n]) // the bytes before are the same
+	e.n, e.last = n, len(b)
 	return w.result()
 }
 
-// commonPrefix is the length of the longest common prefix of a and b.
-func commonPrefix(a, b []byte) int {
-	n := min(len(a), len(b))
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
-			return i + bits.TrailingZeros64(x)/8
-		}
-	}
-	for i < n && a[i] == b[i] {
-		i++
-	}
-	return i
-}
+// Shared returns how many first bytes of the event of the last Count are
+// known to be the first bytes of the event counted before it (0 for the
+// first event of a stream): a caller that searched that event for a
+// string needs to search only the rest of this one, and the few bytes
+// before it where a match could start.
+func (e *Estimator) Shared() int { return e.shared }
 
 // walker is GeneratedBytes's walk, stopped at one point: the index i it
 // goes on from, the counts so far, and hi, the end of the bytes it has read
@@ -142,11 +137,10 @@ func (w *walker) step(b []byte) {
 	if ke < 1 || b[ke] != '"' {
 		return
 	}
-	ks := bytes.LastIndexByte(b[max(0, ke-maxTextKey-1):ke], '"')
-	if ks < 0 {
-		return // longer than any key counted
+	key := keyBefore(b, ke)
+	if key == otherKey {
+		return // a value that is not counted: the walk goes on after the colon
 	}
-	key := b[max(0, ke-maxTextKey-1)+ks+1 : ke]
 	v := jsonscan.Space(b, c+1)
 	if v >= len(b) {
 		w.done = true
@@ -155,8 +149,8 @@ func (w *walker) step(b []byte) {
 	w.hi = max(w.hi, v+1)
 	switch b[v] {
 	case '"':
-		switch string(key) {
-		case "content", "text", "reasoning", "reasoning_content", "refusal", "arguments", "partial_json", "thinking":
+		switch key {
+		case textKey:
 			ve := stringEnd(b, v)
 			if ve < 0 {
 				w.done = true
@@ -165,7 +159,7 @@ func (w *walker) step(b []byte) {
 			}
 			w.text += ve - v - 2
 			w.i, w.hi = ve, max(w.hi, ve)
-		case "delta":
+		case deltaKey:
 			ve := stringEnd(b, v)
 			if ve < 0 {
 				w.done = true
@@ -174,13 +168,12 @@ func (w *walker) step(b []byte) {
 			}
 			w.delta += ve - v - 2
 			w.i, w.hi = ve, max(w.hi, ve)
-		case "type":
+		case typeKey:
 			w.hi = max(w.hi, min(len(b), v+1+len(responsesType)))
 			w.responses = w.responses || bytes.HasPrefix(b[v+1:], responsesType)
 		}
 	case '{', '[':
-		switch string(key) {
-		case "args", "input": // a tool call's arguments as JSON (Gemini, Anthropic)
+		if key == argsKey { // a tool call's arguments as JSON (Gemini, Anthropic)
 			if ve, ok := jsonscan.Value(b, v); ok {
 				w.text += compactLen(b[v:ve])
 				w.i = ve
@@ -188,6 +181,67 @@ func (w *walker) step(b []byte) {
 			w.hi = len(b) // Value read to the end, or to where it failed
 		}
 	}
+}
+
+// The keys step tells apart.
+const (
+	otherKey = iota
+	textKey  // "content", "text", "reasoning", "reasoning_content", "refusal", "arguments", "partial_json", "thinking"
+	deltaKey // "delta"
+	typeKey  // "type"
+	argsKey  // "args", "input"
+)
+
+// keyBefore names the key whose closing quote is b[ke]: the bytes after
+// the quote before it, when that quote is within maxTextKey+1 bytes (the
+// key as a search back for its opening quote finds it). Told apart by its
+// last letter first, so that most keys (id, model, index, finish_reason…)
+// cost a switch and a byte or two.
+func keyBefore(b []byte, ke int) int {
+	switch b[ke-1] {
+	case 't':
+		switch {
+		case isKey(b, ke, "content"), isKey(b, ke, "text"), isKey(b, ke, "reasoning_content"):
+			return textKey
+		case isKey(b, ke, "input"):
+			return argsKey
+		}
+	case 'g':
+		if isKey(b, ke, "reasoning") || isKey(b, ke, "thinking") {
+			return textKey
+		}
+	case 'l':
+		if isKey(b, ke, "refusal") {
+			return textKey
+		}
+	case 's':
+		switch {
+		case isKey(b, ke, "arguments"):
+			return textKey
+		case isKey(b, ke, "args"):
+			return argsKey
+		}
+	case 'n':
+		if isKey(b, ke, "partial_json") {
+			return textKey
+		}
+	case 'a':
+		if isKey(b, ke, "delta") {
+			return deltaKey
+		}
+	case 'e':
+		if isKey(b, ke, "type") {
+			return typeKey
+		}
+	}
+	return otherKey
+}
+
+// isKey reports whether the key closed by the quote b[ke] is k (which has
+// no quote in it): k right before b[ke], and a quote right before k.
+func isKey(b []byte, ke int, k string) bool {
+	s := ke - len(k)
+	return s >= 1 && b[s-1] == '"' && string(b[s:ke]) == k
 }
 
 // maxTextKey is the length of the longest key GeneratedBytes looks for
