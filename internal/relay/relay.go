@@ -442,7 +442,15 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		}
 		return &attemptErr{err: apierr.T(apierr.UpstreamError, i18n.M("relay.cut_off"), i18n.M("retry.request")).WithCause(err), reason: reason, verdict: broke}
 	}
-	if !jsonscan.Valid(b) {
+	var valid bool
+	if req.Native != nil && req.Native.Usage != nil {
+		if valid = jsonscan.Valid(b); valid {
+			res.Usage, res.HasUsage = req.Native.Usage(b)
+		}
+	} else {
+		res.Usage, res.HasUsage, valid = usage.FromAnswer(b) // one walk: validity and usage
+	}
+	if !valid {
 		// A 200 that is not JSON (an HTML error page, a proxy's text, a cut
 		// body) is no answer: nothing is relayed or charged, and another
 		// channel may serve the call.
@@ -452,11 +460,6 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		e := apierr.T(apierr.UpstreamError, i18n.M("relay.not_json"), i18n.M("relay.not_json.hint"))
 		e.Status = http.StatusBadGateway
 		return &attemptErr{reason: reason, verdict: broke, err: e}
-	}
-	if req.Native != nil && req.Native.Usage != nil {
-		res.Usage, res.HasUsage = req.Native.Usage(b)
-	} else {
-		res.Usage, res.HasUsage = usage.FromJSON(b)
 	}
 	if !res.HasUsage {
 		res.OutputBytes = usage.GeneratedBytes(b) // for the estimate

@@ -87,6 +87,33 @@ func FromJSON(body []byte) (Usage, bool) {
 	return fromObject(obj)
 }
 
+// FromAnswer reads the usage of a whole answer and reports whether the
+// answer is one JSON value (jsonscan.Valid), in one walk: the relay checks
+// every answer it passes through, and reading the usage after that check
+// walked the body two more times (lastKey back, topUsage forth) when
+// members follow "usage", as they do in OpenAI's answers (service_tier,
+// system_fingerprint). An answer that is not valid has no usage. The
+// usage read is FromJSON's: the last top-level member named exactly
+// "usage", its name decoded.
+func FromAnswer(b []byte) (u Usage, ok, valid bool) {
+	i := jsonscan.Space(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return Usage{}, false, jsonscan.Valid(b) // no object, no usage
+	}
+	var val []byte
+	end, valid := jsonscan.Object(b, i, func(key []byte, s, e int) bool {
+		if string(key) == "usage" {
+			val = b[s:e]
+		}
+		return true
+	})
+	if !valid || jsonscan.Space(b, end) != len(b) {
+		return Usage{}, false, false
+	}
+	u, ok = fromObject(val)
+	return u, ok, true
+}
+
 // lastKey returns the index of the last `"usage"` in b, or -1. It walks
 // back from 'u' to 'u' (bytes.LastIndex hashes its way back and took most
 // of FromJSON's time).

@@ -3,6 +3,8 @@ package usage
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/keygate/keygate/internal/jsonscan"
 )
 
 // responsesBody is a Responses API answer in the field order OpenAI's API
@@ -194,6 +196,70 @@ func FuzzFromJSONTopLevel(f *testing.F) {
 		got, ok := FromJSON(b)
 		if ok != wantOK || got != want {
 			t.Fatalf("FromJSON(%q) = %+v, %v; the top-level usage reads %+v, %v", b, got, ok, want, wantOK)
+		}
+	})
+}
+
+// FromAnswer reads what FromJSON reads from a valid answer, and reports
+// validity as jsonscan.Valid does; an invalid answer has no usage.
+func TestFromAnswer(t *testing.T) {
+	for _, b := range []string{responsesBody, usageNullChunk,
+		`{"id":"x","usage":{"prompt_tokens":8,"completion_tokens":8,"total_tokens":16},"service_tier":"default","system_fingerprint":"fp"}`,
+		`{"\u0075sage":{"prompt_tokens":2,"completion_tokens":5},"m\u00e9ta":{"usage":"x"}}`,
+		`{"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"prompt_tokens":7,"completion_tokens":8}}`,
+		`{"a":{"usage":{"prompt_tokens":1}}}`, `[{"usage":{"prompt_tokens":1}}]`, `{}`, ` {"usage":{"prompt_tokens":3}} ` + "\n",
+		`<html>usage</html>`, `{"usage":{"prompt_tokens":2}}x`, `{"usage":{"prompt_tokens":2}`, `{"usage":{"prompt_tokens":2},"a":[1,}`, ``,
+	} {
+		checkFromAnswer(t, []byte(b))
+	}
+}
+
+func checkFromAnswer(t *testing.T, b []byte) {
+	t.Helper()
+	u, ok, valid := FromAnswer(b)
+	if want := jsonscan.Valid(b); valid != want {
+		t.Fatalf("FromAnswer(%q) valid = %v; jsonscan.Valid says %v", b, valid, want)
+	}
+	if !valid {
+		if ok || u != (Usage{}) {
+			t.Fatalf("FromAnswer(%q) = %+v, %v on an invalid answer", b, u, ok)
+		}
+		return
+	}
+	if wu, wok := FromJSON(b); u != wu || ok != wok {
+		t.Fatalf("FromAnswer(%q) = %+v, %v; FromJSON reads %+v, %v", b, u, ok, wu, wok)
+	}
+}
+
+func FuzzFromAnswer(f *testing.F) {
+	f.Add([]byte(responsesBody))
+	f.Add([]byte(usageNullChunk))
+	f.Add([]byte(`{"usage":{"prompt_tokens":9},"usage":null}`))
+	f.Add([]byte(`{"x":"\"usage\":{\"prompt_tokens\":5}","usage":null}`))
+	f.Add([]byte(`{"\u0075sage":{"prompt_tokens":2}}`))
+	f.Add([]byte(`[1,2]`))
+	f.Fuzz(checkFromAnswer)
+}
+
+func BenchmarkFromAnswer(b *testing.B) {
+	body := []byte(`{"id":"chatcmpl-a17f7fdaaf502","object":"chat.completion","created":1796138567,"model":"mock-gpt","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the mock upstream. You said: hi","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":8,"completion_tokens":8,"total_tokens":16,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_keygate_mock"}`)
+	b.Run("valid+fromjson", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !jsonscan.Valid(body) {
+				b.Fatal("invalid")
+			}
+			if _, ok := FromJSON(body); !ok {
+				b.Fatal("no usage")
+			}
+		}
+	})
+	b.Run("fromanswer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok, valid := FromAnswer(body); !ok || !valid {
+				b.Fatal("no usage")
+			}
 		}
 	})
 }
