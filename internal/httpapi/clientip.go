@@ -44,6 +44,30 @@ func ClientAddr(r *http.Request, trustedProxies []netip.Prefix) netip.Addr {
 	return addr
 }
 
+// sourceIP is the caller's address as the request log row keeps it
+// (clientAddr's String form). The peer's host in r.RemoteAddr is that
+// text already in the common case; it is then used as it is, with no
+// allocation for formatting the address.
+func (s *Server) sourceIP(r *http.Request) string {
+	a := s.clientAddr(r)
+	if !a.IsValid() {
+		return a.String()
+	}
+	var buf [64]byte
+	txt := a.AppendTo(buf[:0])
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	if len(host) >= 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
+	}
+	if string(txt) == host {
+		return host
+	}
+	return string(txt)
+}
+
 func trusted(proxies []netip.Prefix, a netip.Addr) bool {
 	for _, p := range proxies {
 		if p.Contains(a) {

@@ -221,7 +221,7 @@ func (s *Server) finish(sc *Scope, r *http.Request) {
 	}
 	row.LatencyMS = float64(s.Now().Sub(sc.Start).Microseconds()) / 1000
 	if row.SourceIP == "" {
-		row.SourceIP = s.clientAddr(r).String()
+		row.SourceIP = s.sourceIP(r)
 	}
 	if row.UserAgent == "" {
 		row.UserAgent = truncate(r.UserAgent(), 256)

@@ -37,5 +37,11 @@ func Request() string {
 	binary.BigEndian.PutUint32(b[6:10], uint32(time.Now().Unix()))
 	n := counter.Add(1)
 	b[10], b[11], b[12], b[13], b[14] = byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
-	return "req_" + enc.EncodeToString(b[:])
+	// Encoded behind the prefix in one array: one allocation, the string.
+	var out [len(requestPrefix) + 24]byte // 15 bytes are 24 base32 characters
+	copy(out[:], requestPrefix)
+	enc.Encode(out[len(requestPrefix):], b[:])
+	return string(out[:])
 }
+
+const requestPrefix = "req_"
