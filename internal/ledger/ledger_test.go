@@ -301,3 +301,35 @@ func TestRedisDownFallsBackToDatabase(t *testing.T) {
 		t.Fatalf("spent %d, want 90000", spent)
 	}
 }
+
+// A reservation's budgets and window ends read back as they were given
+// (the reservation keeps them as windows and limits).
+func TestReservationBudgetsAndEnds(t *testing.T) {
+	now := time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC)
+	l := &ledger.Ledger{Primary: ledger.NewMemory(nil), Now: func() time.Time { return now }}
+	bs := []ledger.Budget{
+		{Scope: ledger.ScopeProject, Subject: "p", Period: ledger.Monthly, Limit: 50},
+		{Scope: ledger.ScopeKey, Subject: "k", Period: ledger.Daily, Limit: 10},
+		{Scope: ledger.ScopeMember, Subject: "m", Period: ledger.Total, Limit: 30},
+	}
+	r, err := l.Reserve(context.Background(), bs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Settle(context.Background(), 0)
+	seen := 0
+	for i := 0; i < r.N; i++ {
+		for _, b := range bs {
+			if r.Budget(i) != b {
+				continue
+			}
+			seen++
+			if w, end := ledger.WindowOf(b, now); r.Windows[i] != w || !r.End(i).Equal(end) {
+				t.Errorf("budget %+v: window %+v ending %v, want %+v ending %v", b, r.Windows[i], r.End(i), w, end)
+			}
+		}
+	}
+	if seen != len(bs) {
+		t.Fatalf("%d of %d budgets read back", seen, len(bs))
+	}
+}

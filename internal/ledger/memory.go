@@ -117,8 +117,8 @@ func (m *Memory) Reserve(ctx context.Context, r *Reservation) error {
 		if err := m.load(ctx, r.Windows[i], a); err != nil {
 			return err
 		}
-		if !fits(r.Budgets[i].Limit, a.spent, a.reserved, r.Amount) {
-			return &Exhausted{Budget: r.Budgets[i], Spent: a.spent, Reserved: a.reserved, Asked: r.Amount, ResetAt: r.Ends[i]}
+		if !fits(r.Limits[i], a.spent, a.reserved, r.Amount) {
+			return &Exhausted{Budget: r.Budget(i), Spent: a.spent, Reserved: a.reserved, Asked: r.Amount, ResetAt: r.End(i)}
 		}
 	}
 	for i := 0; i < r.N; i++ {
@@ -218,7 +218,7 @@ func (d *DB) Reserve(ctx context.Context, r *Reservation) error {
 	now := d.now()
 	var limits [MaxBudgets]int64
 	for i := 0; i < r.N; i++ {
-		limits[i] = r.Budgets[i].Limit
+		limits[i] = r.Limits[i]
 	}
 	id := ids.New("hold")
 	failed, spent, reserved, err := d.Store.ReserveSpend(ctx, Hold{ID: id, Owner: d.Owner}, d.windows(r), limits[:r.N], r.Amount, now, hold)
@@ -229,7 +229,7 @@ func (d *DB) Reserve(ctx context.Context, r *Reservation) error {
 		r.holdID = id
 	}
 	if failed >= 0 {
-		return &Exhausted{Budget: r.Budgets[failed], Spent: spent, Reserved: reserved, Asked: r.Amount, ResetAt: r.Ends[failed]}
+		return &Exhausted{Budget: r.Budget(failed), Spent: spent, Reserved: reserved, Asked: r.Amount, ResetAt: r.End(failed)}
 	}
 	return nil
 }

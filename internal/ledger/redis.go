@@ -161,11 +161,11 @@ func (r *Redis) Reserve(ctx context.Context, res *Reservation) error {
 	for i := 0; i < res.N; i++ {
 		keys[i] = r.key(res.Windows[i])
 		keys[res.N+i] = holdKey(keys[i])
-		if !res.Ends[i].IsZero() {
+		if end := res.End(i); !end.IsZero() {
 			// Keep a window a day past its end: late settles still find it.
-			ttls[i] = time.Until(res.Ends[i]) + 24*time.Hour
+			ttls[i] = time.Until(end) + 24*time.Hour
 		}
-		args = append(args, res.Budgets[i].Limit, ttls[i].Milliseconds())
+		args = append(args, res.Limits[i], ttls[i].Milliseconds())
 	}
 	for attempt := 0; attempt <= MaxBudgets; attempt++ {
 		v, err := reserveScript.Run(ctx, r.Client, keys, args...).Int64Slice()
@@ -180,7 +180,7 @@ func (r *Redis) Reserve(ctx context.Context, res *Reservation) error {
 			return nil
 		case 0:
 			i := v[1]
-			return &Exhausted{Budget: res.Budgets[i], Spent: v[2], Reserved: v[3], Asked: res.Amount, ResetAt: res.Ends[i]}
+			return &Exhausted{Budget: res.Budget(int(i)), Spent: v[2], Reserved: v[3], Asked: res.Amount, ResetAt: res.End(int(i))}
 		default:
 			i := v[1]
 			if err := r.seed(ctx, res.Windows[i], ttls[i]); err != nil {
