@@ -430,6 +430,14 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		}
 		return rl.stream(ctx, w, resp, req, res, start)
 	}
+	return rl.whole(ctx, w, ch, req, res, resp, start)
+}
+
+// whole relays a whole (non-stream) 2xx answer: read, checked to be JSON,
+// its usage read, then written. Apart from passThrough so that both keep
+// their defers open-coded (a function with many returns per defer runs
+// them through the runtime's slower deferreturn, on every call).
+func (rl *Relay) whole(ctx context.Context, w http.ResponseWriter, ch *catalog.Channel, req *Request, res *Result, resp *http.Response, start time.Time) *attemptErr {
 	abuf, b, err := readAnswer(resp, 256<<20)
 	defer release(abuf) // b is written to the client below, then not used
 	if err != nil {
