@@ -338,6 +338,25 @@ func attemptsText(a []store.Attempt) string {
 
 // QueryLogs returns logs matching f, newest first (default limit 100, max 1000).
 func (s *Store) QueryLogs(ctx context.Context, f store.LogFilter) ([]store.RequestLog, error) {
+	q, args := logQuery(f)
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query logs: %w", err)
+	}
+	defer rows.Close()
+	var out []store.RequestLog
+	for rows.Next() {
+		r, err := scanLog(rows)
+		if err != nil {
+			return nil, fmt.Errorf("query logs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// logQuery is QueryLogs' statement (apart so its query plans can be tested).
+func logQuery(f store.LogFilter) (string, []any) {
 	q := `SELECT ` + logCols + ` FROM request_logs WHERE 1=1`
 	var args []any
 	add := func(cond string, v any) { q += ` AND ` + cond; args = append(args, v) }
@@ -380,21 +399,7 @@ func (s *Store) QueryLogs(ctx context.Context, f store.LogFilter) ([]store.Reque
 	}
 	limit = min(limit, 1000)
 	q += ` ORDER BY time DESC, request_id DESC LIMIT ?`
-	args = append(args, limit)
-	rows, err := s.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query logs: %w", err)
-	}
-	defer rows.Close()
-	var out []store.RequestLog
-	for rows.Next() {
-		r, err := scanLog(rows)
-		if err != nil {
-			return nil, fmt.Errorf("query logs: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return q, append(args, limit)
 }
 
 // GetLog returns the log row of one request.
