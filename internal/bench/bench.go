@@ -71,6 +71,11 @@ type Config struct {
 	// target's figure and whether it is met. Duration, Rounds and Warmup
 	// apply to each throughput run.
 	Check bool
+	// Writer, when set, replaces the rounds by the request log writer's
+	// rate into SQLite and PostgreSQL (writer.go); the check runs it too,
+	// when WriterStore.Open is set.
+	Writer      bool
+	WriterStore WriterOptions
 }
 
 // Converted paths Config.Convert accepts.
@@ -171,6 +176,12 @@ type benchTarget struct {
 // request; failed requests during the rounds are reported, not returned.
 // Children are stopped before Run returns, also when ctx is cancelled.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	if cfg.Writer {
+		if cfg.Check {
+			return errors.New("bench: --check measures the writer too: drop --writer")
+		}
+		return RunWriter(ctx, cfg.WriterStore, out)
+	}
 	if cfg.Check {
 		return runCheck(ctx, cfg, out)
 	}

@@ -36,6 +36,7 @@ type verdict struct {
 type checkResults struct {
 	plain, stream, ttfb []*summary
 	open                map[int][]openResult
+	writer              []writerResult
 }
 
 // runCheck runs each measurement in turn and prints the verdicts. A run
@@ -80,6 +81,15 @@ func runCheck(ctx context.Context, cfg Config, out io.Writer) error {
 		o := cfg
 		o.OpenStreams = n
 		_, res.open[n] = step(fmt.Sprintf("%d slow streams held open", n), o)
+	}
+	if ctx.Err() == nil && cfg.WriterStore.Open != nil {
+		fmt.Fprintf(out, "\n=== request log writer ===\n")
+		var err error
+		res.writer, err = measureWriter(ctx, cfg.WriterStore, out)
+		reportWriter(out, cfg.WriterStore, res.writer)
+		if err != nil {
+			failed = append(failed, err)
+		}
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("bench: check interrupted: %w", ctx.Err())
@@ -176,7 +186,8 @@ func verdicts(r checkResults) []verdict {
 		vd.measured = fmt.Sprintf("%+.3fms (%s vs %s)", float64(gap)/float64(time.Millisecond), ms(percentile(gw.ttfb, 50)), ms(percentile(proxy.ttfb, 50)))
 		vd.met, vd.known = gap <= maxTTFBGap, true
 	}
-	return append(vs, vd)
+	vs = append(vs, vd)
+	return append(vs, writerVerdicts(r.writer)...)
 }
 
 // reportVerdicts prints the targets, each with its figure and verdict.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/internal/bench"
+	"github.com/keygate/keygate/internal/store"
+	"github.com/keygate/keygate/internal/store/sqlstore"
 )
 
 // newBenchCmd measures the gateway against a bare reverse proxy in one run.
@@ -29,7 +32,7 @@ Prints requests/s, latency percentiles, errors and CPU time per request for
 each round, and the gateway/bare ratios. Each run takes about
 (warm-up + rounds × duration) × targets.`,
 		Example: "  keygate bench --duration 5s\n  keygate bench --stream --concurrency 20\n" +
-			"  keygate bench --stream --convert anthropic,gemini,messages\n  keygate bench --open-streams 1000\n  keygate bench --check --duration 5s",
+			"  keygate bench --stream --convert anthropic,gemini,messages\n  keygate bench --open-streams 1000\n  keygate bench --writer --postgres postgres://USER@127.0.0.1/DB\n  keygate bench --check --duration 5s",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			exe, err := os.Executable()
@@ -47,6 +50,11 @@ each round, and the gateway/bare ratios. Each run takes about
 				if c = strings.TrimSpace(c); c != "" {
 					cfg.Convert = append(cfg.Convert, c)
 				}
+			}
+			// The writer benchmark opens the store as serve does.
+			cfg.WriterStore.Open = func(ctx context.Context, dsn string) (store.Store, error) { return sqlstore.Open(ctx, dsn) }
+			if cfg.WriterStore.Postgres == "" {
+				cfg.WriterStore.Postgres = os.Getenv("KEYGATE_TEST_POSTGRES")
 			}
 			cmd.SilenceUsage = true // a failed child is not a usage error
 			if soak.Duration > 0 {
@@ -70,6 +78,9 @@ each round, and the gateway/bare ratios. Each run takes about
 	f.BoolVar(&cfg.Check, "check", false, "run every measurement issue 20 has a target for (plain and streamed, converted paths, TTFB at concurrency 10, 1,000 and 5,000 open streams) and print each target's verdict")
 	f.DurationVar(&soak.Duration, "soak", 0, "instead of rounds, load the gateway alone for this long (10s to 2h) and report whether its memory and goroutines stay flat")
 	f.DurationVar(&soak.Every, "soak-every", 5*time.Second, "with --soak, how often to sample the gateway's resident set, goroutines and heap")
+	f.BoolVar(&cfg.Writer, "writer", false, "instead of rounds, measure the request log writer's rows/s into a fresh SQLite file and, with --postgres, a fresh PostgreSQL schema, and count the rows stored")
+	f.IntVar(&cfg.WriterStore.Rows, "writer-rows", bench.DefaultWriterRows, "with --writer or --check, rows written into each store")
+	f.StringVar(&cfg.WriterStore.Postgres, "postgres", "", "with --writer or --check, a PostgreSQL server to measure the writer on (a schema is created and dropped; default KEYGATE_TEST_POSTGRES)")
 	f.StringVar(&cfg.Pprof, "pprof", "", "serve the gateway's profiler on this loopback address (KEYGATE_PPROF), e.g. 127.0.0.1:6060")
 	return cmd
 }
