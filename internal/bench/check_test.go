@@ -29,6 +29,10 @@ func TestCheckVerdicts(t *testing.T) {
 			1000: {{target: TargetProxy, opened: 1000, openRSS: 100 << 20}, {target: TargetGateway, opened: 1000, openRSS: 120 << 20}},
 			5000: {{target: TargetProxy, opened: 5000, openRSS: 300 << 20}, {target: TargetGateway, opened: 4000, failed: 1000, openRSS: 310 << 20}},
 		},
+		writer: []writerResult{
+			{store: "sqlite", rows: 300_000, stored: 300_000, elapsed: 5 * time.Second},  // 60,000 rows/s, none lost
+			{store: "postgres", rows: 100_000, stored: 99_997, elapsed: 1 * time.Second}, // fast, but 3 lost
+		},
 	}
 	want := map[string]string{
 		"pass-through plain: throughput":  "met",
@@ -44,6 +48,8 @@ func TestCheckVerdicts(t *testing.T) {
 		"1000 slow open streams":          "met",
 		"5000 slow open streams":          "not measured", // streams failed to open: no figure
 		"TTFB p50 at concurrency 10":      "not met",
+		"request log writer into SQLite":  "met",
+		"request log writer into Postgre": "not met",
 	}
 	vs := verdicts(r)
 	if len(vs) != len(want) {
@@ -72,7 +78,7 @@ func TestCheckVerdicts(t *testing.T) {
 	}
 	var out bytes.Buffer
 	reportVerdicts(&out, vs, "0.10 0.20 0.30", "0.40 0.50 0.60")
-	for _, s := range []string{"load average 0.10 0.20 0.30 before", "+0.301ms (2.30ms vs 2.00ms)", "7 of 13 targets met"} {
+	for _, s := range []string{"load average 0.10 0.20 0.30 before", "+0.301ms (2.30ms vs 2.00ms)", "8 of 15 targets met", "60000 rows/s, 0 lost", "100000 rows/s, 3 lost"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("report lacks %q:\n%s", s, out.String())
 		}
@@ -88,5 +94,20 @@ func TestCheckRefusesModeFlags(t *testing.T) {
 	cfg.Stream = false
 	if err := cfg.validate(); err != nil {
 		t.Fatalf("plain check: %v", err)
+	}
+}
+
+// Without a PostgreSQL server the writer's PostgreSQL target is not
+// measured, never met; a slow SQLite writer is not met.
+func TestWriterVerdictsWithoutPostgres(t *testing.T) {
+	vs := writerVerdicts([]writerResult{{store: "sqlite", rows: 100_000, stored: 100_000, elapsed: 4 * time.Second}})
+	if len(vs) != 2 {
+		t.Fatalf("%d verdicts, want 2: %+v", len(vs), vs)
+	}
+	if !vs[0].known || vs[0].met || vs[0].measured != "25000 rows/s, 0 lost" {
+		t.Errorf("SQLite at 25,000 rows/s: %+v, want measured and not met", vs[0])
+	}
+	if vs[1].known || vs[1].met || !strings.Contains(vs[1].measured, "no --postgres") {
+		t.Errorf("PostgreSQL without a server: %+v, want not measured, saying why", vs[1])
 	}
 }
