@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"os"
 	"sort"
@@ -173,4 +174,52 @@ func freshSchema(t *testing.T, dsn string) string {
 		sep = "&"
 	}
 	return dsn + sep + "search_path=" + schema
+}
+
+// The SQLite batch INSERT is OR IGNORE (liteInsertSQL), which would also
+// skip a row that broke a CHECK, a NOT NULL or a foreign key: request_logs
+// must keep having none of those a stored row can break, so the only row it
+// skips is one whose request id is stored already. A migration that adds
+// one fails here and must change liteInsertSQL back to ON CONFLICT
+// (request_id) DO NOTHING.
+func TestLiteLogInsertIgnoresOnlyKnownIDs(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite:"+t.TempDir()+"/ignore.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var ddl string
+	if err := st.read.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'request_logs'`).Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	up := strings.ToUpper(ddl)
+	for _, c := range []string{"CHECK", "REFERENCES", "FOREIGN KEY"} {
+		if strings.Contains(up, c) {
+			t.Fatalf("request_logs has a %s constraint, which INSERT OR IGNORE would silently skip rows for:\n%s", c, ddl)
+		}
+	}
+	// Every column is NOT NULL with a default or given by appendLogValues,
+	// which never passes a NULL.
+	var row [logColCount]driver.NamedValue
+	for i, v := range appendLogValues(row[:0], &store.RequestLog{}) {
+		if v.Value == nil {
+			t.Fatalf("appendLogValues passes NULL for column %d (%s)", i+1, logColNames[i])
+		}
+	}
+	rows := []store.RequestLog{{RequestID: "req_a", Time: time.Now()}, {RequestID: "req_b", Time: time.Now()}}
+	if err := st.InsertLogs(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	rows = append(rows, store.RequestLog{RequestID: "req_c", Time: time.Now()}) // two known, one new
+	if err := st.InsertLogs(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := st.read.QueryRowContext(ctx, `SELECT count(*) FROM request_logs`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Fatalf("%d rows, want 3: known ids skipped, the new one stored", n)
+	}
 }
