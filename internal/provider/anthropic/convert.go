@@ -1093,11 +1093,24 @@ func knownMember(k string) bool { return inMapped[k] || inIgnored[k] }
 // ParseRequest reads a Messages API request into the neutral form. It is
 // used when a Claude client's call goes to a non-Anthropic channel.
 func ParseRequest(body []byte) (*provider.ChatRequest, error) {
+	in, extra, ok := scanRequest(body)
+	if !ok {
+		var err error
+		if in, extra, err = decodeRequest(body); err != nil {
+			return nil, err
+		}
+	}
+	return neutralRequest(&in, extra)
+}
+
+// decodeRequest reads body with encoding/json: what scanRequest gives, for
+// every body.
+func decodeRequest(body []byte) (inRequest, []string, error) {
 	extra, ok := provider.ExtraMembers(body, knownMember)
 	if !ok {
 		var members map[string]json.RawMessage
 		if err := json.Unmarshal(body, &members); err != nil {
-			return nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
+			return inRequest{}, nil, provider.Invalid("", "the request body is not a JSON object: %v", err)
 		}
 		extra = extra[:0]
 		for k, v := range members {
@@ -1108,8 +1121,13 @@ func ParseRequest(body []byte) (*provider.ChatRequest, error) {
 	}
 	var in inRequest
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, provider.Invalid("", "the request body does not match the Messages API format: %v", err)
+		return inRequest{}, nil, provider.Invalid("", "the request body does not match the Messages API format: %v", err)
 	}
+	return in, extra, nil
+}
+
+// neutralRequest is the neutral form of a decoded request.
+func neutralRequest(in *inRequest, extra []string) (*provider.ChatRequest, error) {
 	r := &provider.ChatRequest{Model: in.Model, Temperature: in.Temperature, TopP: in.TopP, TopK: in.TopK,
 		Stop: in.StopSequences, Stream: in.Stream, IncludeUsage: true}
 	// Members with no neutral form (context_management, container,
@@ -1203,12 +1221,11 @@ func ParseRequest(body []byte) (*provider.ChatRequest, error) {
 
 // parseBlocksText reads a string or an array of text blocks.
 func parseBlocksText(raw json.RawMessage, where string) ([]provider.Part, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
+	s, blocks, isStr, ok := decodeContent(raw)
+	if isStr {
 		return []provider.Part{{Type: provider.PartText, Text: s}}, nil
 	}
-	var blocks []block
-	if err := json.Unmarshal(raw, &blocks); err != nil {
+	if !ok {
 		return nil, provider.Invalid(where, "%s must be a string or an array of text blocks", where)
 	}
 	var out []provider.Part
@@ -1224,12 +1241,11 @@ func parseBlocksText(raw json.RawMessage, where string) ([]provider.Part, error)
 // parseInMessage turns one Messages turn into neutral messages: tool_result
 // blocks become tool messages, in order, before the turn's other content.
 func parseInMessage(i int, m message) ([]provider.Message, error) {
-	var s string
-	if err := json.Unmarshal(m.Content, &s); err == nil {
+	s, blocks, isStr, ok := decodeContent(m.Content)
+	if isStr {
 		return []provider.Message{{Role: m.Role, Parts: []provider.Part{{Type: provider.PartText, Text: s}}}}, nil
 	}
-	var blocks []block
-	if err := json.Unmarshal(m.Content, &blocks); err != nil {
+	if !ok {
 		return nil, provider.Invalid(fmt.Sprintf("messages[%d].content", i), "messages[%d].content must be a string or an array of content blocks", i)
 	}
 	var out []provider.Message
@@ -1284,26 +1300,56 @@ func parseInMessage(i int, m message) ([]provider.Message, error) {
 	return out, nil
 }
 
-// RenderResponse renders a neutral answer as a Message.
+// RenderResponse renders a neutral answer as a Message, by appending
+// bytes: what json.Marshal gave for the response struct
+// (TestRenderResponseAsMarshalled, FuzzRenderResponse).
 func RenderResponse(r *provider.ChatResponse, model string) []byte {
-	out := response{ID: messageID(r.ID), Type: "message", Role: "assistant", Model: model, Content: []block{},
-		StopReason: str(stopReason(r.FinishReason)),
-		Usage:      wireUsage(r.Usage)}
+	var content [3]block
+	blocks := content[:0]
 	if r.Reasoning != "" {
-		out.Content = append(out.Content, block{Type: "thinking", Thinking: str(r.Reasoning), Signature: str("")})
+		blocks = append(blocks, block{Type: "thinking", Thinking: &r.Reasoning, Signature: new(string)})
 	}
 	if r.Text != "" {
-		out.Content = append(out.Content, block{Type: "text", Text: str(r.Text)})
+		blocks = append(blocks, block{Type: "text", Text: &r.Text})
 	}
+	n := 256 + len(r.ID) + len(model) + len(r.Reasoning) + len(r.Text)
 	for _, tc := range r.ToolCalls {
 		in := json.RawMessage(tc.Arguments)
-		if !json.Valid(in) {
-			in, _ = json.Marshal(map[string]string{"_raw_arguments": tc.Arguments})
+		if !jsonscan.Valid(in) {
+			in = append(provider.AppendString([]byte(`{"_raw_arguments":`), tc.Arguments), '}')
 		}
-		out.Content = append(out.Content, block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: in})
+		blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: in})
+		n += 64 + len(tc.ID) + len(tc.Name) + len(in)
 	}
-	b, _ := json.Marshal(out)
-	return b
+	dst := make([]byte, 0, n)
+	dst = append(dst, `{"id":`...)
+	dst = provider.AppendString(dst, messageID(r.ID))
+	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
+	dst = provider.AppendString(dst, model)
+	dst = append(dst, `,"content":`...)
+	dst, _ = appendBlocks(dst, blocks) // every input is valid JSON
+	dst = append(dst, `,"stop_reason":`...)
+	dst = provider.AppendString(dst, stopReason(r.FinishReason))
+	dst = append(dst, `,"stop_sequence":null,"usage":`...)
+	dst = appendUsage(dst, wireUsage(r.Usage))
+	return append(dst, '}')
+}
+
+// appendUsage appends u as json.Marshal writes a usage.
+func appendUsage(dst []byte, u usage) []byte {
+	dst = append(dst, `{"input_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.InputTokens), 10)
+	dst = append(dst, `,"output_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.OutputTokens), 10)
+	if u.CacheCreationInputTokens != 0 {
+		dst = append(dst, `,"cache_creation_input_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(u.CacheCreationInputTokens), 10)
+	}
+	if u.CacheReadInputTokens != 0 {
+		dst = append(dst, `,"cache_read_input_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(u.CacheReadInputTokens), 10)
+	}
+	return append(dst, '}')
 }
 
 func messageID(id string) string {

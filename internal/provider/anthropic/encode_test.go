@@ -270,3 +270,124 @@ func FuzzParseResponseScan(f *testing.F) {
 		}
 	})
 }
+
+// renderResponseJSON is RenderResponse by json.Marshal of the response
+// struct, the reference the appended bytes must equal.
+func renderResponseJSON(r *provider.ChatResponse, model string) []byte {
+	out := response{ID: messageID(r.ID), Type: "message", Role: "assistant", Model: model, Content: []block{},
+		StopReason: str(stopReason(r.FinishReason)),
+		Usage:      wireUsage(r.Usage)}
+	if r.Reasoning != "" {
+		out.Content = append(out.Content, block{Type: "thinking", Thinking: str(r.Reasoning), Signature: str("")})
+	}
+	if r.Text != "" {
+		out.Content = append(out.Content, block{Type: "text", Text: str(r.Text)})
+	}
+	for _, tc := range r.ToolCalls {
+		in := json.RawMessage(tc.Arguments)
+		if !json.Valid(in) {
+			in, _ = json.Marshal(map[string]string{"_raw_arguments": tc.Arguments})
+		}
+		out.Content = append(out.Content, block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: in})
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+func TestRenderResponseAsMarshalled(t *testing.T) {
+	for _, r := range []*provider.ChatResponse{
+		{},
+		{ID: "chatcmpl-1", Model: "m", Text: "Hello <b>&amp;</b> \u2028 \xff \"q\"", Reasoning: "hm", FinishReason: "length",
+			Usage: provider.Usage{InputTokens: 12, OutputTokens: 5, CachedInputTokens: 3, CacheWriteTokens: 2}},
+		{ID: "msg_x", ToolCalls: []provider.ToolCall{{ID: "call_1", Name: "get", Arguments: ` {"a": [1, "<"]} `}, {Arguments: ""}, {Arguments: "{bad"}}, FinishReason: "tool_calls",
+			Usage: provider.Usage{InputTokens: 1, CachedInputTokens: 5}},
+	} {
+		if got, want := RenderResponse(r, "claude"), renderResponseJSON(r, "claude"); string(got) != string(want) {
+			t.Errorf("RenderResponse(%+v)\n got %s\nwant %s", r, got, want)
+		}
+	}
+}
+
+func FuzzRenderResponse(f *testing.F) {
+	f.Add("msg_1", "m", "text", "think", "stop", `{"a":1}`, 10, 2, 3, 1)
+	f.Fuzz(func(t *testing.T, id, model, text, reasoning, finish, args string, in, cached, write, calls int) {
+		r := &provider.ChatResponse{ID: id, Text: text, Reasoning: reasoning, FinishReason: finish,
+			Usage: provider.Usage{InputTokens: in, OutputTokens: in / 3, CachedInputTokens: cached, CacheWriteTokens: write}}
+		for i := range calls % 4 {
+			r.ToolCalls = append(r.ToolCalls, provider.ToolCall{ID: id[:min(i, len(id))], Name: model, Arguments: args})
+		}
+		if got, want := RenderResponse(r, model), renderResponseJSON(r, model); string(got) != string(want) {
+			t.Fatalf("RenderResponse(%+v)\n got %s\nwant %s", r, got, want)
+		}
+	})
+}
+
+// parseContentJSON reads content as parseInMessage did, with encoding/json.
+func decodeContentJSON(raw []byte) (s string, blocks []block, isStr, ok bool) {
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil, true, true
+	}
+	if json.Unmarshal(raw, &blocks) == nil {
+		return "", blocks, false, true
+	}
+	return "", nil, false, false
+}
+
+// The request scanner reads every Claude client's request as
+// encoding/json does, or leaves it to encoding/json; content reads the same.
+func FuzzScanRequest(f *testing.F) {
+	for _, glob := range []string{"testdata/*/*.anthropic.json", "testdata/clients/*.json"} {
+		files, _ := filepath.Glob(glob)
+		for _, p := range files {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	for _, s := range []string{
+		`{"model":"mock-gpt","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"m","max_tokens":1,"system":[{"type":"text","text":"s","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA"}},{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"r"}],"is_error":true}]},{"role":"assistant","content":[{"type":"thinking","thinking":"x","signature":"s"},{"type":"tool_use","id":"t","name":"f","input":{"a": 1}}]}],"temperature":0.5,"top_p":null,"top_k":3,"stop_sequences":["x"],"stream":true,"tools":[{"name":"f","description":"d","input_schema":{"type":"object"}},{"type":"web_search_20250305","name":"web_search"}],"tool_choice":{"type":"auto","disable_parallel_tool_use":true},"metadata":{"user_id":"u"},"thinking":{"type":"enabled","budget_tokens":2048},"output_config":{"effort":"low","format":{"type":"json_schema","schema":{}}},"service_tier":"auto","context_management":{},"container":null}`,
+		`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":null}]}`,
+		`{"model":"m","max_tokens":1,"messages":[{"role":"user"}]}`,
+		`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[null]}]}`,
+		`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":5}]}`,
+		`{"model":"m","Max_tokens":1}`,
+		`{"model":"m","stop_sequences":[null]}`,
+		`{"model":"m","thinking":{"type":"enabled","budget_tokens":1.5}}`,
+		`{"model":"m"} x`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if in, extra, ok := scanRequest(body); ok {
+			want, wantExtra, err := decodeRequest(body)
+			if err != nil {
+				t.Fatalf("%q: scanned, but encoding/json fails: %v", body, err)
+			}
+			if len(extra) == 0 && len(wantExtra) == 0 {
+				extra, wantExtra = nil, nil
+			}
+			if !reflect.DeepEqual(in, want) || !reflect.DeepEqual(extra, wantExtra) {
+				t.Fatalf("%q:\nscan %+v %q\njson %+v %q", body, in, extra, want, wantExtra)
+			}
+		}
+		var in struct {
+			System   json.RawMessage
+			Messages []struct{ Content json.RawMessage }
+		}
+		if json.Unmarshal(body, &in) != nil {
+			return
+		}
+		raws := []json.RawMessage{in.System}
+		for _, m := range in.Messages {
+			raws = append(raws, m.Content)
+		}
+		for _, raw := range raws {
+			s1, b1, str1, ok1 := decodeContent(raw)
+			s2, b2, str2, ok2 := decodeContentJSON(raw)
+			if s1 != s2 || !reflect.DeepEqual(b1, b2) || str1 != str2 || ok1 != ok2 {
+				t.Fatalf("%s: %q %+v %v %v; encoding/json %q %+v %v %v", raw, s1, b1, str1, ok1, s2, b2, str2, ok2)
+			}
+		}
+	})
+}

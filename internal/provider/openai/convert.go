@@ -612,7 +612,14 @@ func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 		out.MaxCompletionTokens = &n
 	}
 	if len(r.Stop) > 0 {
-		out.Stop, _ = json.Marshal(r.Stop)
+		out.Stop = []byte{'['}
+		for i, s := range r.Stop {
+			if i > 0 {
+				out.Stop = append(out.Stop, ',')
+			}
+			out.Stop = provider.AppendString(out.Stop, s)
+		}
+		out.Stop = append(out.Stop, ']')
 	}
 	if r.Stream {
 		out.StreamOptions = &streamOptions{IncludeUsage: true}
@@ -624,10 +631,10 @@ func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 	}
 	if tc := r.ToolChoice; tc != nil {
 		switch tc.Mode {
-		case provider.ToolNamed:
-			out.ToolChoice, _ = json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
+		case provider.ToolNamed: // the keys sorted, as json.Marshal of a map had them
+			out.ToolChoice = append(provider.AppendString([]byte(`{"function":{"name":`), tc.Name), `},"type":"function"}`...)
 		default:
-			out.ToolChoice, _ = json.Marshal(tc.Mode)
+			out.ToolChoice = provider.AppendString(nil, tc.Mode)
 		}
 	}
 	if f := r.ResponseFormat; f != nil {
@@ -647,7 +654,7 @@ func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 			if m.IsError && !strings.HasPrefix(text, "Error") {
 				text = "Error: " + text
 			}
-			cm.Content, _ = json.Marshal(text)
+			cm.Content = provider.AppendString(nil, text)
 			out.Messages = append(out.Messages, cm)
 			continue
 		}
@@ -663,7 +670,7 @@ func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 				cm.Content = json.RawMessage(`""`)
 			}
 		case onlyText:
-			cm.Content, _ = json.Marshal(m.Text())
+			cm.Content = provider.AppendString(nil, m.Text())
 		default:
 			var parts []map[string]any
 			for _, p := range m.Parts {
@@ -682,7 +689,25 @@ func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 		}
 		out.Messages = append(out.Messages, cm)
 	}
-	return json.Marshal(out)
+	return appendRequest(make([]byte, 0, requestSize(r)), &out)
+}
+
+// requestSize estimates the encoded size of r, for one allocation.
+func requestSize(r *provider.ChatRequest) int {
+	n := 256 + len(r.Model)
+	for _, m := range r.Messages {
+		n += 48
+		for _, p := range m.Parts {
+			n += 32 + len(p.Text) + len(p.Data) + len(p.URL)
+		}
+		for _, tc := range m.ToolCalls {
+			n += 64 + len(tc.ID) + len(tc.Name) + len(tc.Arguments)
+		}
+	}
+	for _, t := range r.Tools {
+		n += 64 + len(t.Name) + len(t.Description) + len(t.Parameters)
+	}
+	return n
 }
 
 type upstreamResponse struct {
@@ -718,10 +743,18 @@ type upstreamMessage struct {
 
 // ParseResponse reads an OpenAI chat completion into the neutral form.
 func ParseResponse(body []byte) (*provider.ChatResponse, error) {
-	var in upstreamResponse
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, fmt.Errorf("decode OpenAI chat completion: %w", err)
+	in, ok := scanChunk(body, &chunkScratch{}) // and its choices' messages
+	if !ok {
+		in = upstreamResponse{}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, fmt.Errorf("decode OpenAI chat completion: %w", err)
+		}
 	}
+	return answer(&in), nil
+}
+
+// answer is the neutral form of a decoded chat completion.
+func answer(in *upstreamResponse) *provider.ChatResponse {
 	r := &provider.ChatResponse{ID: in.ID, Model: in.Model, Created: in.Created}
 	if len(in.Choices) > 0 {
 		c := in.Choices[0]
@@ -743,7 +776,7 @@ func ParseResponse(body []byte) (*provider.ChatResponse, error) {
 	if in.Usage != nil {
 		r.Usage = in.Usage.neutral()
 	}
-	return r, nil
+	return r
 }
 
 // StreamDecoder turns OpenAI chunk payloads into neutral chunks. It is pure:

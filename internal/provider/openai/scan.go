@@ -60,13 +60,20 @@ func scanChunk(data []byte, s *chunkScratch) (upstreamResponse, bool) {
 				r.Choices = append(r.Choices, upstreamChoice{})
 				c := &r.Choices[len(r.Choices)-1]
 				first := len(r.Choices) == 1 // the scratch delta serves the first choice
-				var seen [3]bool
+				var seen [4]bool
 				_, ok := jsonscan.Members(val[start:end], 0, func(key, val []byte) bool {
 					switch string(key) {
 					case "index":
 						var ok bool
 						c.Index, ok = jsonscan.Int(val)
 						return once(&seen[0]) && ok
+					case "message":
+						if !once(&seen[3]) {
+							return false
+						}
+						var ok bool
+						c.Message, ok = scanAnswerMessage(val)
+						return ok
 					case "delta":
 						if !once(&seen[1]) {
 							return false
