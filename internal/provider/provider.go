@@ -81,6 +81,25 @@ type ChatRequest struct {
 	IncludeThoughts bool
 }
 
+// SizeHint estimates the size of r encoded in any wire format, so an
+// encoder allocates its buffer once.
+func (r *ChatRequest) SizeHint() int {
+	n := 256 + len(r.Model)
+	for _, m := range r.Messages {
+		n += 48
+		for _, p := range m.Parts {
+			n += 32 + len(p.Text) + len(p.Data) + len(p.URL)
+		}
+		for _, tc := range m.ToolCalls {
+			n += 64 + len(tc.ID) + len(tc.Name) + len(tc.Arguments)
+		}
+	}
+	for _, t := range r.Tools {
+		n += 64 + len(t.Name) + len(t.Description) + len(t.Parameters)
+	}
+	return n
+}
+
 // DroppedHeader is the response header naming the features of a converted
 // request the target provider has no equivalent for.
 const DroppedHeader = "Keygate-Dropped-Features"

@@ -231,31 +231,13 @@ func ToRequest(r *provider.ChatRequest) ([]byte, error) {
 	if len(msgs) == 0 {
 		return nil, provider.Invalid("messages", "the request has no user or assistant message; Anthropic needs at least one")
 	}
-	return appendRequest(make([]byte, 0, requestSize(r)), &out, system, msgs)
+	return appendRequest(make([]byte, 0, r.SizeHint()), &out, system, msgs)
 }
 
 // turn is one message of a Messages request, before it is encoded.
 type turn struct {
 	role   string
 	blocks []block
-}
-
-// requestSize estimates the encoded size of r, for one allocation.
-func requestSize(r *provider.ChatRequest) int {
-	n := 256 + len(r.Model)
-	for _, m := range r.Messages {
-		n += 48
-		for _, p := range m.Parts {
-			n += 32 + len(p.Text) + len(p.Data) + len(p.URL)
-		}
-		for _, tc := range m.ToolCalls {
-			n += 64 + len(tc.ID) + len(tc.Name) + len(tc.Arguments)
-		}
-	}
-	for _, t := range r.Tools {
-		n += 64 + len(t.Name) + len(t.Description) + len(t.Parameters)
-	}
-	return n
 }
 
 // errEncode is a request value json.Marshal refuses (a float that is not

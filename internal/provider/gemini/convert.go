@@ -273,7 +273,7 @@ func ToRequest(r *provider.ChatRequest) ([]byte, error) {
 	if len(out.Contents) == 0 {
 		return nil, provider.Invalid("messages", "the request has no user or assistant message; Gemini needs at least one")
 	}
-	return json.Marshal(out)
+	return appendRequest(make([]byte, 0, r.SizeHint()), &out)
 }
 
 // toolResponse wraps a tool's output as the object functionResponse needs.

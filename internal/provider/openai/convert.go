@@ -689,25 +689,7 @@ func ToChatRequest(r *provider.ChatRequest) ([]byte, error) {
 		}
 		out.Messages = append(out.Messages, cm)
 	}
-	return appendRequest(make([]byte, 0, requestSize(r)), &out)
-}
-
-// requestSize estimates the encoded size of r, for one allocation.
-func requestSize(r *provider.ChatRequest) int {
-	n := 256 + len(r.Model)
-	for _, m := range r.Messages {
-		n += 48
-		for _, p := range m.Parts {
-			n += 32 + len(p.Text) + len(p.Data) + len(p.URL)
-		}
-		for _, tc := range m.ToolCalls {
-			n += 64 + len(tc.ID) + len(tc.Name) + len(tc.Arguments)
-		}
-	}
-	for _, t := range r.Tools {
-		n += 64 + len(t.Name) + len(t.Description) + len(t.Parameters)
-	}
-	return n
+	return appendRequest(make([]byte, 0, r.SizeHint()), &out)
 }
 
 type upstreamResponse struct {
