@@ -82,19 +82,24 @@ type ErrorParser func(body []byte) (typ, msg string)
 
 // Post sends a JSON body with the given headers and returns the response
 // when its status is 2xx; any other status becomes an *UpstreamError whose
-// message is the upstream's own, with the credential scrubbed.
+// message is the upstream's own, with the credential scrubbed. header is
+// the request's own (Post adds to it); its values may be shared, read-only
+// slices, as the transport only reads them.
 func Post(ctx context.Context, client *http.Client, url string, c Credential, header http.Header, body []byte, stream bool, parse ErrorParser) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
 		return nil, err
 	}
+	setBody(req, body)
+	if header == nil {
+		header = make(http.Header, 4)
+	}
 	req.Header = header
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "keygate")
+	header["Content-Type"], header["User-Agent"] = hdrJSON, hdrKeygate
 	if stream {
-		req.Header.Set("Accept", "text/event-stream")
+		header["Accept"] = hdrEventStream
 	} else {
-		req.Header.Set("Accept", "application/json")
+		header["Accept"] = hdrJSON
 	}
 	for k, vs := range c.Header {
 		req.Header[k] = vs
@@ -118,6 +123,39 @@ func Post(ctx context.Context, client *http.Client, url string, c Credential, he
 		}
 	}
 	return nil, &UpstreamError{Status: resp.StatusCode, Type: typ, Message: msg, RetryAfter: resp.Header.Get("Retry-After")}
+}
+
+// Shared, read-only header values of every upstream request.
+var (
+	hdrJSON        = []string{"application/json"}
+	hdrEventStream = []string{"text/event-stream"}
+	hdrKeygate     = []string{"keygate"}
+)
+
+// body is an upstream request's body: a reader over the bytes with a no-op
+// Close, in one allocation (http.NewRequestWithContext makes a reader and a
+// NopCloser around it).
+type body struct{ bytes.Reader }
+
+func (*body) Close() error { return nil }
+
+// setBody gives req b as http.NewRequestWithContext does for a
+// *bytes.Reader: its length, and a GetBody the transport replays it with
+// when a reused connection turns out dead before the request was sent.
+func setBody(req *http.Request, b []byte) {
+	req.ContentLength = int64(len(b))
+	if len(b) == 0 {
+		req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
+		return
+	}
+	r := &body{}
+	r.Reset(b)
+	req.Body = r
+	req.GetBody = func() (io.ReadCloser, error) {
+		r := &body{}
+		r.Reset(b)
+		return r, nil
+	}
 }
 
 // ReadBody reads a bounded response body.

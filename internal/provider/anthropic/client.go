@@ -16,13 +16,16 @@ var _ provider.Provider = (*Client)(nil)
 
 // Header returns the authentication headers of an Anthropic call.
 func Header(c provider.Credential) http.Header {
-	h := http.Header{}
+	h := make(http.Header, 6) // and what provider.Post adds
 	if c.APIKey != "" {
-		h.Set("X-Api-Key", c.APIKey)
+		h["X-Api-Key"] = []string{c.APIKey}
 	}
-	h.Set("Anthropic-Version", Version)
+	h["Anthropic-Version"] = hdrVersion
 	return h
 }
+
+// hdrVersion is the shared, read-only anthropic-version header value.
+var hdrVersion = []string{Version}
 
 // Chat sends one non-streaming Messages request.
 func (cl *Client) Chat(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (*provider.ChatResponse, error) {

@@ -20,9 +20,9 @@ var _ provider.Provider = (*Client)(nil)
 // Header returns the authentication headers of a Gemini call: the key goes
 // in x-goog-api-key, never in the URL (URLs end up in logs).
 func Header(c provider.Credential) http.Header {
-	h := http.Header{}
+	h := make(http.Header, 5) // and what provider.Post adds
 	if c.APIKey != "" {
-		h.Set("X-Goog-Api-Key", c.APIKey)
+		h["X-Goog-Api-Key"] = []string{c.APIKey}
 	}
 	return h
 }

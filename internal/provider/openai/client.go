@@ -17,9 +17,9 @@ var _ provider.Provider = (*Client)(nil)
 
 // Header returns the authentication headers of an OpenAI call.
 func Header(c provider.Credential) http.Header {
-	h := http.Header{}
+	h := make(http.Header, 5) // and what provider.Post adds
 	if c.APIKey != "" {
-		h.Set("Authorization", "Bearer "+c.APIKey)
+		h["Authorization"] = []string{"Bearer " + c.APIKey}
 	}
 	return h
 }
