@@ -161,7 +161,17 @@ func setBody(req *http.Request, b []byte) {
 // ReadBody reads a bounded response body.
 func ReadBody(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	const limit = 64 << 20
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		// The length is known (the transport holds the body to it): one
+		// buffer of that size, not io.ReadAll's growing ones.
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, fmt.Errorf("read upstream body: %w", err)
+		}
+		return b, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return nil, fmt.Errorf("read upstream body: %w", err)
 	}

@@ -142,8 +142,8 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		}
 		b := req.Codec.Response(resp)
 		h := w.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Content-Length", strconv.Itoa(len(b)))
+		h["Content-Type"] = hdrJSON // shared and read-only, as on pass-through
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
 		w.WriteHeader(http.StatusOK)
 		res.Written = true
 		res.TTFB = time.Since(start)
