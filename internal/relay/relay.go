@@ -711,7 +711,6 @@ func stripPassword(u *url.URL) string {
 var (
 	dataPrefix   = []byte("data:")
 	doneMarker   = []byte("[DONE]")
-	usageField   = []byte(`"usage"`)
 	errorField   = []byte(`"error"`)
 	emptyChoices = []byte(`"choices":[]`)
 	nullUsageEnd = []byte(`"usage":null}`)
@@ -857,7 +856,7 @@ func (s *sseLines) look(line []byte) (keep bool, repl []byte) {
 		return true, nil
 	}
 	keep = true
-	if !nullUsage(p) && bytes.Contains(p, usageField) {
+	if !nullUsage(p) && indexWord(p, 0, `"usage"`, 4) >= 0 {
 		u, ok := usage.FromJSON(p)
 		if ok && u.HasTokens() {
 			s.res.Usage, s.res.HasUsage = u, true
@@ -878,7 +877,7 @@ func (s *sseLines) look(line []byte) (keep bool, repl []byte) {
 	}
 	at := -1
 	if keep {
-		at = indexError(p, from)
+		at = indexWord(p, from, `"error"`, 2)
 	}
 	if counted {
 		switch {
@@ -900,18 +899,19 @@ func (s *sseLines) look(line []byte) (keep bool, repl []byte) {
 	return keep, repl
 }
 
-// indexError returns the index of the first `"error"` in p at or after
-// from, or -1. It looks at each 'r' (the first one of the word), fewer in
-// a chunk than the quotes bytes.Index would stop at.
-func indexError(p []byte, from int) int {
-	for i := from + 2; i < len(p); {
-		j := bytes.IndexByte(p[i:], 'r')
+// indexWord returns the index of the first w in p at or after from, or
+// -1. It looks only at the bytes equal to w[k] (k >= 1), a letter rarer in
+// a chunk than the quote bytes.Index would stop at: 'r' of "error", 'g'
+// of "usage".
+func indexWord(p []byte, from int, w string, k int) int {
+	for i := from + k; i < len(p); {
+		j := bytes.IndexByte(p[i:], w[k])
 		if j < 0 {
 			return -1
 		}
 		j += i
-		if p[j-1] == 'e' && p[j-2] == '"' && j+5 <= len(p) && string(p[j+1:j+5]) == `ror"` {
-			return j - 2
+		if s := j - k; p[j-1] == w[k-1] && s+len(w) <= len(p) && string(p[s:s+len(w)]) == w {
+			return s
 		}
 		i = j + 1
 	}

@@ -121,7 +121,7 @@ func BenchmarkUsageFromStream(b *testing.B) {
 				continue
 			}
 			p := bytes.TrimSpace(line[len(dataPrefix):])
-			if bytes.Contains(p, usageField) {
+			if bytes.Contains(p, []byte(`"usage"`)) {
 				u, _ = usage.FromJSON(p)
 			}
 			out += usage.GeneratedBytes(p)

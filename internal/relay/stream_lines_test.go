@@ -78,6 +78,8 @@ func TestStreamPassesLinesAsWritten(t *testing.T) {
 	streams := map[string]string{
 		"openai": "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n" +
 			"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n",
+		"obfuscated": "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null,\"obfuscation\":\"a1\"}\n\n" +
+			"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2},\"obfuscation\":\"b\"}\n\ndata: [DONE]\n\n",
 		"fields and comments": ": keep-alive\n\nid: 1\nevent: delta\ndata: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\nretry: 10\n\n" +
 			"data:{\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\ndata:[DONE]\n\n",
 		"crlf":              "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\r\n\r\ndata: {\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\r\n\r\ndata: [DONE]\r\n\r\n",
@@ -238,21 +240,27 @@ func TestStreamErrorAfterSharedBytesScrubbed(t *testing.T) {
 	}
 }
 
-// indexError finds what bytes.Index finds.
-func FuzzIndexError(f *testing.F) {
-	for _, s := range []string{`{"error":1}`, `"error"`, `"erro`, `rror"`, `x"errr"error"`, `""error""`, `"e"error"`} {
+// indexWord finds what bytes.Index finds.
+func FuzzIndexWord(f *testing.F) {
+	for _, s := range []string{`{"error":1}`, `"error"`, `"erro`, `rror"`, `x"errr"error"`, `""error""`, `"e"error"`,
+		`{"usage":null}`, `"usag"usage"`, `ggg"usage`, `"usage"`} {
 		f.Add([]byte(s), 0)
 	}
 	f.Fuzz(func(t *testing.T, p []byte, from int) {
 		if from < 0 || from > len(p) {
 			return
 		}
-		want := bytes.Index(p[from:], errorField)
-		if want >= 0 {
-			want += from
-		}
-		if got := indexError(p, from); got != want {
-			t.Fatalf("indexError(%q, %d) = %d, want %d", p, from, got, want)
+		for _, c := range []struct {
+			w string
+			k int
+		}{{`"error"`, 2}, {`"usage"`, 4}} {
+			want := bytes.Index(p[from:], []byte(c.w))
+			if want >= 0 {
+				want += from
+			}
+			if got := indexWord(p, from, c.w, c.k); got != want {
+				t.Fatalf("indexWord(%q, %d, %s) = %d, want %d", p, from, c.w, got, want)
+			}
 		}
 	})
 }

@@ -137,7 +137,8 @@ const usageKeyLen = len(`"usage"`)
 // "usage" of b when it is the last member of the object b ends with, which
 // is the top-level object: the key is preceded by '{' or ',' (so its
 // quotes are not inside a string) and its object by nothing but the
-// closing brace. Any other shape is left to topUsage.
+// closing brace (and plain string members, see plainEnd). Any other shape
+// is left to topUsage.
 func lastUsage(b []byte) (u Usage, ok, known bool) {
 	k := lastKey(b)
 	if k < 0 {
@@ -159,8 +160,7 @@ func lastUsage(b []byte) (u Usage, ok, known bool) {
 		// asked for usage (OpenAI ends every chunk so but the last). The
 		// top-level usage is null: nothing to read, and no need to walk
 		// the whole chunk to learn it.
-		if e := jsonscan.Space(b, i+len("null")); string(b[i:min(i+len("null"), len(b))]) == "null" && e < len(b) && b[e] == '}' &&
-			jsonscan.Space(b, e+1) == len(b) {
+		if string(b[i:min(i+len("null"), len(b))]) == "null" && plainEnd(b, i+len("null")) {
 			return Usage{}, false, true
 		}
 		return Usage{}, false, false
@@ -173,10 +173,59 @@ func lastUsage(b []byte) (u Usage, ok, known bool) {
 	if !ok {
 		return Usage{}, false, false
 	}
-	if e := jsonscan.Space(b, end); e >= len(b) || b[e] != '}' || jsonscan.Space(b, e+1) != len(b) {
+	if !plainEnd(b, end) {
 		return Usage{}, false, false
 	}
 	return w.usage(), true, true
+}
+
+// plainEnd reports whether b[i:] ends the object the usage is a member
+// of, and so the top-level one: the closing brace and white space only,
+// after members whose name and value are plain strings (no escape, no
+// control byte), such as the "obfuscation" padding OpenAI writes after
+// "usage" in every stream chunk. No "usage" can follow in them: the usage
+// read is the last in b.
+func plainEnd(b []byte, i int) bool {
+	for {
+		i = jsonscan.Space(b, i)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '}':
+			return jsonscan.Space(b, i+1) == len(b)
+		case ',':
+		default:
+			return false
+		}
+		var ok bool
+		if i, ok = plainString(b, jsonscan.Space(b, i+1)); !ok {
+			return false
+		}
+		if i = jsonscan.Space(b, i); i >= len(b) || b[i] != ':' {
+			return false
+		}
+		if i, ok = plainString(b, jsonscan.Space(b, i+1)); !ok {
+			return false
+		}
+	}
+}
+
+// plainString returns the end of the string at b[i] when it holds no
+// escape and no control byte.
+func plainString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, true
+		case c == '\\' || c < 0x20:
+			return j, false
+		}
+	}
+	return len(b), false
 }
 
 // topUsage returns the value of the top-level "usage" member of the JSON

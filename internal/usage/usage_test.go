@@ -157,6 +157,46 @@ func TestFromJSONUsageNull(t *testing.T) {
 	}
 }
 
+// obfuscatedChunk is a stream chunk as OpenAI writes it now: a random
+// "obfuscation" padding after "usage":null.
+const obfuscatedChunk = `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}],"usage":null,"obfuscation":"k3Xb9"}`
+
+// Plain string members after the usage (OpenAI's obfuscation padding) are
+// read on the fast path, as the end of the top-level object; anything else
+// after it is left to the full walk.
+func TestFromJSONUsageBeforePlainMembers(t *testing.T) {
+	cases := map[string]struct {
+		body   string
+		u      Usage
+		ok     bool
+		walked bool // not read by lastUsage
+	}{
+		"null then obfuscation":  {obfuscatedChunk, Usage{}, false, false},
+		"usage then obfuscation": {`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2},"obfuscation":"x","b":"c"}`, Usage{InputTokens: 3, OutputTokens: 2}, true, false},
+		"escaped value after":    {`{"usage":{"prompt_tokens":3},"o":"a\"b"}`, Usage{InputTokens: 3}, true, true},
+		"object after":           {`{"usage":{"prompt_tokens":3},"o":{}}`, Usage{InputTokens: 3}, true, true},
+		"nested usage":           {`{"a":{"usage":null,"o":"x"},"usage":{"prompt_tokens":4}}`, Usage{InputTokens: 4}, true, false},
+	}
+	for name, c := range cases {
+		if u, ok := FromJSON([]byte(c.body)); u != c.u || ok != c.ok {
+			t.Errorf("%s: FromJSON = %+v, %v; want %+v, %v", name, u, ok, c.u, c.ok)
+		}
+		if _, _, known := lastUsage([]byte(c.body)); known == c.walked {
+			t.Errorf("%s: read on the fast path %v, want %v", name, known, !c.walked)
+		}
+	}
+}
+
+func BenchmarkFromJSONObfuscated(b *testing.B) {
+	body := []byte(obfuscatedChunk)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := FromJSON(body); ok {
+			b.Fatal("usage")
+		}
+	}
+}
+
 func BenchmarkFromJSONUsageNull(b *testing.B) {
 	body := []byte(usageNullChunk)
 	b.ReportAllocs()
@@ -187,6 +227,11 @@ func FuzzFromJSONTopLevel(f *testing.F) {
 	f.Add([]byte(`{"a":{"b":1,"usage":null}}`))
 	f.Add([]byte(`{"choices":[],"usage":nul}`))
 	f.Add([]byte(usageNullChunk))
+	f.Add([]byte(obfuscatedChunk))
+	f.Add([]byte(`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2},"obfuscation":"a1" , "b":"c" }`))
+	f.Add([]byte(`{"usage":{"prompt_tokens":3},"usage":null,"obfuscation":"x"}`))
+	f.Add([]byte(`{"a":{"usage":null,"o":"x"},"usage":{"prompt_tokens":4}}`))
+	f.Add([]byte(`{"usage":null,"o":"x\"}"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var top map[string]json.RawMessage
 		if json.Unmarshal(b, &top) != nil {
