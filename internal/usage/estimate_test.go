@@ -110,6 +110,12 @@ func TestEstimatorCountsAsGeneratedBytes(t *testing.T) {
 		`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"q": "x y"}}}]}}]}`,
 		`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"q": "x y z"}}}]}}]}`,
 		``, `{`, chunk("c1", "again"),
+		// the same end after the text, read from the last event's
+		chunk("c1", "one"), chunk("c1", "two!"), chunk("c1", `th\"ree`), chunk("c1", ""),
+		`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"x"},"text":"y","finish_reason":null}]}`,
+		`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"zz"},"text":"y","finish_reason":null}]}`,
+		`{"type":"response.output_text.delta","delta":"a","x":{"type":"response.y","delta":"q"}}`,
+		`{"type":"output_text.delta","delta":"a","x":{"type":"response.y","delta":"q"}}`,
 	}
 	var e Estimator
 	for i, ev := range events {
@@ -147,6 +153,26 @@ func FuzzGeneratedBytesAsBefore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := GeneratedBytes(b), refGeneratedBytes(b); got != want {
 			t.Fatalf("GeneratedBytes(%q) = %d, before %d", b, got, want)
+		}
+	})
+}
+
+// Whatever events came before, Count gives GeneratedBytes: three events, so
+// that a point and an end kept from the first are tried on the third.
+func FuzzEstimatorThree(f *testing.F) {
+	chat := func(s string) []byte {
+		return []byte(`{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"` + s + `"},"logprobs":null,"finish_reason":null}],"usage":null}`)
+	}
+	f.Add(chat("a"), chat("bc"), chat("d"))
+	f.Add(chat("a"), []byte(`{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"x"}}]}`), chat("e"))
+	f.Add([]byte(`{"type":"response.x","delta":"ab","z":{"text":"q"}}`), []byte(`{"type":"response.x","delta":"c","z":{"text":"q"}}`), []byte(`{"type":"x","delta":"c","z":{"text":"q"}}`))
+	f.Add([]byte(`{"args":{"a":1},"x":"1234567890123456789012","text":"y"}`), []byte(`{"args":{"a":2},"x":"1234567890123456789012","text":"y"}`), []byte(`{"b":1,"args":{"a":3},"x":"1234567890123456789012","text":"y"}`))
+	f.Fuzz(func(t *testing.T, a, b, c []byte) {
+		var e Estimator
+		for _, ev := range [][]byte{a, b, c, b, a} {
+			if got, want := e.Count(ev), GeneratedBytes(ev); got != want {
+				t.Fatalf("after %q, %q: Count(%q) = %d, GeneratedBytes = %d", a, b, ev, got, want)
+			}
 		}
 	})
 }
