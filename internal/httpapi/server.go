@@ -161,8 +161,8 @@ func (s *Server) Handler() http.Handler {
 // panic is recovered: logged with its stack and answered 500 internal_error.
 func (s *Server) withScope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sc := scopePool.Get().(*Scope)
-		*sc = Scope{RequestID: ids.Request(), Start: s.Now()}
+		sc := scopePool.Get().(*Scope) // zero: new, or cleared before it was put back
+		sc.RequestID, sc.Start = ids.Request(), s.Now()
 		w.Header().Set("X-Request-Id", sc.RequestID)
 		sc.sw = statusWriter{ResponseWriter: w, sc: sc}
 		sw := &sc.sw
