@@ -79,6 +79,7 @@ type Scope struct {
 	w         http.ResponseWriter
 	sw        statusWriter  // the response writer handlers get (w), pooled with the scope
 	req       relay.Request // the relayed call of relayHandler, pooled with the scope
+	res       relay.Result  // its result: in the scope, not on the stack of a stream's goroutine while it waits
 }
 
 type scopeKey struct{}

@@ -46,76 +46,96 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer
 func (s *Server) relayHandler(op, path string, canStream bool) func(http.ResponseWriter, *http.Request, *Scope) error {
 	route := "/v1" + path
 	return func(w http.ResponseWriter, r *http.Request, sc *Scope) error {
-		sc.Log.RequestType = op
-		if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
-			return err
+		buf, m, g, err := s.prepareRelay(w, r, sc, op, path, route, canStream)
+		if buf != nil {
+			defer bodyPool.Put(buf)
 		}
-		buf, err := s.readBody(w, r)
 		if err != nil {
 			return err
 		}
-		defer bodyPool.Put(buf)
-		body := buf.Bytes()
-		var in inbound
-		if err := parseInbound(body, &in); err != nil {
-			return bodyError(err, i18n.M("req.hint.v1_body"))
-		}
-		if in.Model == "" {
-			return apierr.T(apierr.InvalidRequest, i18n.M("req.no_model"), i18n.M("req.no_model.hint")).WithParam("model")
-		}
-		sc.Log.Model = in.Model
-		stream := in.Stream && canStream
-		sc.Log.Stream = in.Stream
-		m, g, chs, err := s.authorizeModel(sc, in.Model)
-		if err != nil {
-			return err
-		}
-		est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), Choices: in.choices(), NoOutput: op == "embeddings",
-			CapName: capName(op), Clamp: op != "embeddings"}
-		if err := s.admit(r.Context(), sc, m, g, est); err != nil {
-			return err
-		}
-		if n := sc.adm.clamped; n > 0 {
-			// budget_clamp: the call goes with the cap its budget affords.
-			b, err := relay.SetCap(body, capMembers(op), n)
-			if err == nil {
-				err = parseInbound(b, &in) // the new offset of stream_options
-			}
-			if err != nil {
-				return apierr.T(apierr.Internal, i18n.M("req.the_request_body_could_not"), i18n.Message{}).WithCause(err)
-			}
-			body = b
-			w.Header().Set("X-Keygate-Budget-Clamped", capName(op)+"="+strconv.Itoa(n))
-		}
-		// The request lives in the pooled scope: one allocation less a call.
 		req := &sc.req
-		*req = relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
-			Route: route, DefaultMaxTokens: m.MaxOutput}
-		if op == "responses" || !allOpenAI(chs) {
-			// Anthropic and Gemini channels (convert.go); Responses calls
-			// always, so their streams are read in the Responses grammar
-			// (response.completed, no [DONE]) on OpenAI channels too.
-			s.convertRoute(op, req, body)
-		}
-		if stream {
-			// The gateway always writes include_usage:true itself, so the
-			// upstream's count is what is billed; a usage chunk the client
-			// did not ask for is hidden from it (StripUsage).
-			b, err := relay.EnsureStreamUsage(body, in.StreamOptionsAt)
-			if err != nil {
-				return apierr.T(apierr.InvalidRequest, i18n.M("req.not_object"), i18n.Message{}).WithCause(err)
-			}
-			req.Body, req.StripUsage = b, !in.IncludeUsage
-		}
-		var res relay.Result
+		res := &sc.res // zero, as the whole scope from the pool
+
 		req.AcceptLanguage = r.Header["Accept-Language"] // a map read; parsed only if a stream breaks
-		rerr := s.Relay.Do(r.Context(), w, req, &res)
+		rerr := s.Relay.Do(r.Context(), w, req, res)
 		// settleAdmission settles on a context that outlives the client: a
 		// client that hung up is still billed for what was produced.
-		s.settle(sc, req, &res, m.Prices(), g.PriceMultiplier)
+		s.settle(sc, req, res, m.Prices(), g.PriceMultiplier)
 		s.settleAdmission(r.Context(), sc, sc.Log.CostUSD, sc.Log.InputTokens+sc.Log.OutputTokens)
 		return rerr
 	}
+}
+
+// prepareRelay is relayHandler up to the call: authentication, the body
+// read (buf, returned to bodyPool by the caller once the call is done, also
+// on an error) and parsed, the model authorized, the call admitted, and
+// sc.req made. It is a function of its own so that its locals are not on
+// the goroutine stack of a relayed stream for as long as the stream lasts:
+// that stack stays within Go's 8 KiB size instead of doubling to 16.
+//
+//go:noinline
+func (s *Server) prepareRelay(w http.ResponseWriter, r *http.Request, sc *Scope, op, path, route string, canStream bool) (*bytes.Buffer, *catalog.Model, *catalog.Group, error) {
+	sc.Log.RequestType = op
+	if err := s.authenticate(r, sc, credential.OpenAI); err != nil {
+		return nil, nil, nil, err
+	}
+	buf, err := s.readBody(w, r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	body := buf.Bytes()
+	var in inbound
+	if err := parseInbound(body, &in); err != nil {
+		return buf, nil, nil, bodyError(err, i18n.M("req.hint.v1_body"))
+	}
+	if in.Model == "" {
+		return buf, nil, nil, apierr.T(apierr.InvalidRequest, i18n.M("req.no_model"), i18n.M("req.no_model.hint")).WithParam("model")
+	}
+	sc.Log.Model = in.Model
+	stream := in.Stream && canStream
+	sc.Log.Stream = in.Stream
+	m, g, chs, err := s.authorizeModel(sc, in.Model)
+	if err != nil {
+		return buf, nil, nil, err
+	}
+	est := Estimate{InputTokens: EstimateInput(len(body)), MaxOutput: in.maxOutput(), Choices: in.choices(), NoOutput: op == "embeddings",
+		CapName: capName(op), Clamp: op != "embeddings"}
+	if err := s.admit(r.Context(), sc, m, g, est); err != nil {
+		return buf, nil, nil, err
+	}
+	if n := sc.adm.clamped; n > 0 {
+		// budget_clamp: the call goes with the cap its budget affords.
+		b, err := relay.SetCap(body, capMembers(op), n)
+		if err == nil {
+			err = parseInbound(b, &in) // the new offset of stream_options
+		}
+		if err != nil {
+			return buf, nil, nil, apierr.T(apierr.Internal, i18n.M("req.the_request_body_could_not"), i18n.Message{}).WithCause(err)
+		}
+		body = b
+		w.Header().Set("X-Keygate-Budget-Clamped", capName(op)+"="+strconv.Itoa(n))
+	}
+	// The request lives in the pooled scope: one allocation less a call.
+	req := &sc.req
+	*req = relay.Request{Path: path, Body: body, Model: m.Name, BodyModel: in.Model, Stream: in.Stream, Channels: chs,
+		Route: route, DefaultMaxTokens: m.MaxOutput}
+	if op == "responses" || !allOpenAI(chs) {
+		// Anthropic and Gemini channels (convert.go); Responses calls
+		// always, so their streams are read in the Responses grammar
+		// (response.completed, no [DONE]) on OpenAI channels too.
+		s.convertRoute(op, req, body)
+	}
+	if stream {
+		// The gateway always writes include_usage:true itself, so the
+		// upstream's count is what is billed; a usage chunk the client
+		// did not ask for is hidden from it (StripUsage).
+		b, err := relay.EnsureStreamUsage(body, in.StreamOptionsAt)
+		if err != nil {
+			return buf, nil, nil, apierr.T(apierr.InvalidRequest, i18n.M("req.not_object"), i18n.Message{}).WithCause(err)
+		}
+		req.Body, req.StripUsage = b, !in.IncludeUsage
+	}
+	return buf, m, g, nil
 }
 
 func (s *Server) settle(sc *Scope, req *relay.Request, res *relay.Result, p usage.Prices, mult float64) {

@@ -216,22 +216,13 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 	for i := 0; i < len(order) && tried < maxAttempts; i++ {
 		ch := order[i]
 		if !ch.Acquire() {
-			res.Attempts++
-			res.Status = 0
-			res.record(Attempt{Channel: ch.Name, Code: "channel_at_capacity",
-				Error: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency)})
-			last = &attemptErr{reason: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency),
-				err: apierr.T(apierr.UpstreamUnavailable, i18n.M("relay.all_busy"), i18n.M("relay.all_busy.hint")).WithHeader("Retry-After", "1")}
+			last = atCapacity(ch, res)
 			continue
 		}
 		if why, off := ch.Disabled(); off {
 			// A refused credential: never called again until re-enabled.
 			ch.Release()
-			res.Attempts++
-			res.Status = 0
-			res.record(Attempt{Channel: ch.Name, Code: string(apierr.UpstreamAuthFailed), Error: "channel disabled: " + why})
-			last = &attemptErr{reason: "channel " + ch.Name + " is disabled: " + why,
-				err: apierr.T(apierr.UpstreamAuthFailed, i18n.M("relay.channel_disabled"), i18n.M("relay.channel_disabled.hint"))}
+			last = disabled(ch, why, res)
 			if i == len(order)-1 && tried == 0 && len(held) > 0 {
 				resortFrom = len(order)
 				order = append(order[:len(order):len(order)], held...)
@@ -259,21 +250,7 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 		stop()
 		ch.Release()
 		rl.judge(ch, ae, res)
-		a := Attempt{Channel: ch.Name, Status: res.Status, Duration: time.Since(start)}
-		if ae != nil {
-			a.Error = ae.reason
-			switch {
-			case IsClientGone(ae.err):
-				a.Code = "client_closed"
-			case ae.err != nil:
-				a.Code = string(apierr.CodeOf(ae.err))
-			case res.Status >= 300:
-				a.Code = string(apierr.InvalidRequest) // the upstream judged the request invalid; its answer was passed on
-			case ae.reason != "":
-				a.Code = string(apierr.UpstreamError) // a stream cut after it started
-			}
-		}
-		res.record(a)
+		recordAttempt(ch, ae, res, start)
 		if ae == nil {
 			return nil
 		}
@@ -290,6 +267,48 @@ func (rl *Relay) Do(ctx context.Context, w http.ResponseWriter, req *Request, re
 	}
 	res.FailureReason = last.reason
 	return last.err
+}
+
+// The helpers below are Do's cold paths and its record of an attempt,
+// apart from Do so that their locals are not on a relayed stream's stack
+// while it waits for the upstream (Do is below it on that stack).
+
+//go:noinline
+func atCapacity(ch *catalog.Channel, res *Result) *attemptErr {
+	res.Attempts++
+	res.Status = 0
+	res.record(Attempt{Channel: ch.Name, Code: "channel_at_capacity",
+		Error: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency)})
+	return &attemptErr{reason: fmt.Sprintf("channel %s is at its max_concurrency (%d)", ch.Name, ch.MaxConcurrency),
+		err: apierr.T(apierr.UpstreamUnavailable, i18n.M("relay.all_busy"), i18n.M("relay.all_busy.hint")).WithHeader("Retry-After", "1")}
+}
+
+//go:noinline
+func disabled(ch *catalog.Channel, why string, res *Result) *attemptErr {
+	res.Attempts++
+	res.Status = 0
+	res.record(Attempt{Channel: ch.Name, Code: string(apierr.UpstreamAuthFailed), Error: "channel disabled: " + why})
+	return &attemptErr{reason: "channel " + ch.Name + " is disabled: " + why,
+		err: apierr.T(apierr.UpstreamAuthFailed, i18n.M("relay.channel_disabled"), i18n.M("relay.channel_disabled.hint"))}
+}
+
+//go:noinline
+func recordAttempt(ch *catalog.Channel, ae *attemptErr, res *Result, start time.Time) {
+	a := Attempt{Channel: ch.Name, Status: res.Status, Duration: time.Since(start)}
+	if ae != nil {
+		a.Error = ae.reason
+		switch {
+		case IsClientGone(ae.err):
+			a.Code = "client_closed"
+		case ae.err != nil:
+			a.Code = string(apierr.CodeOf(ae.err))
+		case res.Status >= 300:
+			a.Code = string(apierr.InvalidRequest) // the upstream judged the request invalid; its answer was passed on
+		case ae.reason != "":
+			a.Code = string(apierr.UpstreamError) // a stream cut after it started
+		}
+	}
+	res.record(a)
 }
 
 // DefaultMaxAttempts is how many channels one call tries at most.
@@ -373,6 +392,15 @@ func (rl *Relay) attempt(ctx context.Context, w http.ResponseWriter, ch *catalog
 	case req.Convert != nil && req.Codec != nil:
 		return rl.converted(ctx, w, ch, req, res)
 	}
+	return cannotServe(ch, typ, req, res)
+}
+
+// cannotServe is the attempt error of a channel whose type cannot serve the
+// route; apart from attempt so that its locals are not on a relayed
+// stream's stack.
+//
+//go:noinline
+func cannotServe(ch *catalog.Channel, typ string, req *Request, res *Result) *attemptErr {
 	res.Channel, res.ModelServed = ch.Name, ch.UpstreamModel(req.Model)
 	return &attemptErr{final: true, reason: fmt.Sprintf("channel %s has type %s, which cannot serve %s", ch.Name, typ, req.Route),
 		err: apierr.T(apierr.InvalidRequest,
@@ -420,9 +448,7 @@ func (rl *Relay) passThrough(ctx context.Context, w http.ResponseWriter, ch *cat
 		// The upstream judged the request itself (bad parameters, unknown
 		// upstream model…): the caller needs its words, so they go in our
 		// envelope (code, hint, request id, in the route's own shape).
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, truncate(provider.Scrub(string(bytes.TrimSpace(b)), ch.APIKey), 500))
-		return &attemptErr{err: upstreamRejected(ch, res.ModelServed, resp.StatusCode, b), final: true, reason: res.FailureReason, verdict: answered}
+		return rejected(ch, resp, res)
 	}
 	if req.Stream && isEventStream(resp.Header.Get("Content-Type")) {
 		if req.Native != nil {
@@ -586,6 +612,16 @@ type outTmpl struct {
 	req      *http.Request
 }
 
+// rejected is the attempt error of an upstream that judged the request
+// (a status 300-499 other than 401, 403, 429): its words, read from resp.
+//
+//go:noinline
+func rejected(ch *catalog.Channel, resp *http.Response, res *Result) *attemptErr {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	res.FailureReason = fmt.Sprintf("upstream %s answered %d: %s", ch.Name, resp.StatusCode, truncate(provider.Scrub(string(bytes.TrimSpace(b)), ch.APIKey), 500))
+	return &attemptErr{err: upstreamRejected(ch, res.ModelServed, resp.StatusCode, b), final: true, reason: res.FailureReason, verdict: answered}
+}
+
 // writeHead starts a whole answer of n bytes (-1: unknown).
 func writeHead(w http.ResponseWriter, resp *http.Response, n int) {
 	h := w.Header()
@@ -664,19 +700,34 @@ func (rl *Relay) send(out *http.Request) (*http.Response, error) {
 	if tr == nil {
 		tr = http.DefaultTransport
 	}
-	uerr := func(err error) error { return &url.Error{Op: "Post", URL: stripPassword(out.URL), Err: err} }
 	resp, err := tr.RoundTrip(out)
-	if err != nil {
-		return nil, uerr(err)
-	}
-	if resp == nil {
-		return nil, uerr(errors.New("http: RoundTripper implementation returned a nil *Response with a nil error"))
+	if err != nil || resp == nil {
+		return nil, sendErr(out, err)
 	}
 	switch resp.StatusCode {
 	case 301, 302, 303, 307, 308: // what Client.Do would follow (a body to re-send is always there: GetBody)
-	default:
-		return resp, nil
+		return redirected(out, resp)
 	}
+	return resp, nil
+}
+
+// sendErr is send's error for a failed RoundTrip (err) or a nil answer
+// without one, worded as Client.Do words it. It and redirected are apart
+// from send so that their locals are not on a relayed stream's stack.
+//
+//go:noinline
+func sendErr(out *http.Request, err error) error {
+	if err == nil {
+		err = errors.New("http: RoundTripper implementation returned a nil *Response with a nil error")
+	}
+	return &url.Error{Op: "Post", URL: stripPassword(out.URL), Err: err}
+}
+
+// redirected is send's answer to a 3xx: the answer itself without a
+// Location, as Client.Do, else a refused redirect.
+//
+//go:noinline
+func redirected(out *http.Request, resp *http.Response) (*http.Response, error) {
 	loc := resp.Header.Get("Location")
 	if loc == "" {
 		return resp, nil // as Client.Do: a 3xx without Location is an answer
@@ -684,9 +735,9 @@ func (rl *Relay) send(out *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	target, err := out.URL.Parse(loc)
 	if err != nil {
-		return nil, uerr(fmt.Errorf("failed to parse Location header %q: %v", loc, err))
+		return nil, sendErr(out, fmt.Errorf("failed to parse Location header %q: %v", loc, err))
 	}
-	return nil, uerr(&RedirectError{Status: resp.StatusCode, Location: redirectTarget(target)})
+	return nil, sendErr(out, &RedirectError{Status: resp.StatusCode, Location: redirectTarget(target)})
 }
 
 // stripPassword is how Client.Do names a URL in its errors: a password in
@@ -720,6 +771,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 	w.WriteHeader(resp.StatusCode)
 	res.Written = true
 	rc := http.NewResponseController(w)
+	flushed := false // the response head has gone out (flush)
 	st := streamPool.Get().(*streamState)
 	defer streamPool.Put(st)
 	st.est.Reset()
@@ -743,7 +795,7 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 		}
 		if err == nil {
 			if sl.pending {
-				if ferr := rc.Flush(); ferr != nil {
+				if ferr := flush(rc, &flushed); ferr != nil {
 					return rl.clientGone(res)
 				}
 				sl.pending = false
@@ -761,20 +813,30 @@ func (rl *Relay) stream(ctx context.Context, w http.ResponseWriter, resp *http.R
 			res.Completed = true
 			return nil
 		}
-		reason := "upstream stream ended without [DONE]"
-		if te := timedOut(ctx); te != nil {
-			reason = te.Error()
-		} else if !errors.Is(err, io.EOF) {
-			reason = "upstream stream broke: " + provider.Scrub(err.Error(), req.credential)
-		}
-		res.FailureReason = reason
-		rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
-		// Tell the SDK the stream failed instead of letting it look complete.
-		e := apierr.T(apierr.UpstreamError, i18n.M("relay.stream_cut"), i18n.M("relay.stream_cut.hint"))
-		_, _ = fmt.Fprintf(w, "data: %s\n\n", apierr.BodyIn(e, "", i18n.FromAcceptLanguage(req.AcceptLanguage)))
-		_ = rc.Flush()
-		return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
+		return rl.streamCut(ctx, w, rc, err, req, res)
 	}
+}
+
+// streamCut ends a stream the upstream cut short (err, not a clean EOF
+// after [DONE]): the reason recorded, an error event to the client. Apart
+// from stream so that its locals are not on the stream's stack while it
+// waits for the upstream.
+//
+//go:noinline
+func (rl *Relay) streamCut(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, err error, req *Request, res *Result) *attemptErr {
+	reason := "upstream stream ended without [DONE]"
+	if te := timedOut(ctx); te != nil {
+		reason = te.Error()
+	} else if !errors.Is(err, io.EOF) {
+		reason = "upstream stream broke: " + provider.Scrub(err.Error(), req.credential)
+	}
+	res.FailureReason = reason
+	rl.Metrics.UpstreamErrors.WithLabelValues(res.Channel, "stream_cut").Inc()
+	// Tell the SDK the stream failed instead of letting it look complete.
+	e := apierr.T(apierr.UpstreamError, i18n.M("relay.stream_cut"), i18n.M("relay.stream_cut.hint"))
+	_, _ = fmt.Fprintf(w, "data: %s\n\n", apierr.BodyIn(e, "", i18n.FromAcceptLanguage(req.AcceptLanguage)))
+	_ = rc.Flush()
+	return &attemptErr{err: nil, reason: reason, final: true, verdict: broke}
 }
 
 // maxEmptyReads is how many reads in a row may return nothing before a
@@ -970,4 +1032,23 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// flush flushes a relayed stream to the client. The first flush writes the
+// response head, and net/http does that with about 4 KiB of stack below
+// the caller (chunkWriter.writeHeader alone has a 2.8 KiB frame): on the
+// stream's own goroutine, already deep in the handler chain, that would
+// double its stack to 16 KiB, which it then keeps for the whole stream,
+// 8 KiB more per open stream than Go's 8 KiB. So the first flush runs on a
+// goroutine of its own, whose stack is freed when it ends; the stream
+// waits for it, so the response writer is never used by two goroutines at
+// once. Later flushes only write bytes and run here.
+func flush(rc *http.ResponseController, flushed *bool) error {
+	if *flushed {
+		return rc.Flush()
+	}
+	*flushed = true
+	done := make(chan error, 1)
+	go func() { done <- rc.Flush() }()
+	return <-done
 }
