@@ -8,7 +8,9 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 )
 
 // maxDepth bounds nesting exactly as encoding/json does (10,000 levels,
@@ -280,7 +282,15 @@ func literal(b []byte, i int, lit string) (int, bool) {
 // UTF-8 is accepted, as encoding/json accepts it.
 func str(b []byte, i int) (int, bool) {
 	for j := i + 1; j < len(b); j++ {
-		// Most of a string is plain bytes: skip them a table lookup each.
+		// Most of a string is plain bytes: skip them eight at a time while
+		// eight are left, then a table lookup each.
+		for j+8 <= len(b) {
+			if m := specialIn(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
 		for j < len(b) && !special[b[j]] {
 			j++
 		}
@@ -327,6 +337,17 @@ var special = func() (t [256]bool) {
 	t['"'], t['\\'] = true, true
 	return t
 }()
+
+// specialIn marks the bytes of x (eight, little-endian) that end a run
+// of plain string bytes: a quote, a backslash or a control byte. The
+// lowest mark is exact (the classic has-zero-byte trick: a borrow can
+// only add marks above a true one), which is all str reads.
+func specialIn(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (lo * '"')
+	bs := x ^ (lo * '\\')
+	return ((q-lo)&^q | (bs-lo)&^bs | (x-lo*0x20)&^x) & hi
+}
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

@@ -1,7 +1,9 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"reflect"
 	"strings"
 	"testing"
@@ -133,4 +135,40 @@ func FuzzFolds(f *testing.F) {
 			}
 		}
 	})
+}
+
+// specialIn's lowest mark is the first byte the table calls special, and
+// there is none when no byte is: over random words and words of the
+// bytes next to the special ones.
+func TestSpecialInAgreesWithTable(t *testing.T) {
+	near := []byte{0x00, 0x1f, 0x20, 0x21, '"', 0x23, 0x5b, '\\', 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'a'}
+	rnd := uint64(0x9e3779b97f4a7c15)
+	for n := 0; n < 200000; n++ {
+		var w [8]byte
+		for i := range w {
+			rnd ^= rnd << 13
+			rnd ^= rnd >> 7
+			rnd ^= rnd << 17
+			if n%2 == 0 {
+				w[i] = near[rnd%uint64(len(near))]
+			} else {
+				w[i] = byte(rnd)
+			}
+		}
+		first := 8
+		for i, c := range w {
+			if special[c] {
+				first = i
+				break
+			}
+		}
+		m := specialIn(binary.LittleEndian.Uint64(w[:]))
+		got := 8
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != first {
+			t.Fatalf("% x: specialIn says byte %d, the table %d", w, got, first)
+		}
+	}
 }
