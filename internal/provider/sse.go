@@ -97,7 +97,7 @@ func (s *SSEReader) Next() (event string, data []byte, err error) {
 				if hasData {
 					// A final event without its blank line: accept it, the
 					// data is complete (some servers close right after).
-					return string(s.event), s.data, nil
+					return eventName(s.event), s.data, nil
 				}
 				if inEvent {
 					return "", nil, io.ErrUnexpectedEOF
@@ -108,7 +108,7 @@ func (s *SSEReader) Next() (event string, data []byte, err error) {
 		}
 		if len(line) == 0 {
 			if hasData {
-				return string(s.event), s.data, nil
+				return eventName(s.event), s.data, nil
 			}
 			s.event = s.event[:0]
 			inEvent = false
@@ -139,6 +139,37 @@ func (s *SSEReader) Next() (event string, data []byte, err error) {
 			s.event = append(s.event[:0], value...)
 		}
 	}
+}
+
+// eventName returns an event's type as a string: the names the upstreams
+// send on every event (Anthropic's and the Responses API's) are constants,
+// so a stream does not allocate a string per event for them.
+func eventName(b []byte) string {
+	switch string(b) { // the compiler compares without converting
+	case "":
+		return ""
+	case "content_block_delta":
+		return "content_block_delta"
+	case "content_block_start":
+		return "content_block_start"
+	case "content_block_stop":
+		return "content_block_stop"
+	case "message_start":
+		return "message_start"
+	case "message_delta":
+		return "message_delta"
+	case "message_stop":
+		return "message_stop"
+	case "ping":
+		return "ping"
+	case "error":
+		return "error"
+	case "response.output_text.delta":
+		return "response.output_text.delta"
+	case "response.function_call_arguments.delta":
+		return "response.function_call_arguments.delta"
+	}
+	return string(b)
 }
 
 // lineBuffered reports whether a whole line is already buffered, so the

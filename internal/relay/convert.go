@@ -176,9 +176,9 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	}
 	enc := req.Codec.NewStream(id, model)
 	h := w.Header()
-	h.Set("Content-Type", req.Codec.StreamContentType())
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
+	// Shared, read-only values, as on pass-through: no slice per header.
+	h["Content-Type"] = streamContentType(req.Codec.StreamContentType())
+	h["Cache-Control"], h["X-Accel-Buffering"] = hdrNoCache, hdrNo
 	w.WriteHeader(http.StatusOK)
 	res.Written = true
 	rc := http.NewResponseController(w)
@@ -267,6 +267,26 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		return nil
 	}
 	return rl.clientGone(res)
+}
+
+// The content types of the codecs' streams, shared and read-only.
+var (
+	hdrSSEUTF8     = []string{"text/event-stream; charset=utf-8"}
+	hdrJSONArrUTF8 = []string{"application/json; charset=UTF-8"}
+)
+
+// streamContentType returns a converted stream's Content-Type value: a
+// shared slice for the codecs' own types, a new one for any other.
+func streamContentType(ct string) []string {
+	switch ct {
+	case hdrSSEUTF8[0]:
+		return hdrSSEUTF8
+	case hdrEventStream[0]:
+		return hdrEventStream
+	case hdrJSONArrUTF8[0]:
+		return hdrJSONArrUTF8
+	}
+	return []string{ct}
 }
 
 func (rl *Relay) noteUsage(st provider.ChatStream, res *Result) {
