@@ -213,34 +213,22 @@ func (s *Store) copyLogs(ctx context.Context, rows []store.RequestLog) error {
 		if !ok {
 			return fmt.Errorf("the PostgreSQL driver's connection (%T) is not pgx's", dc)
 		}
-		vals := make([]any, logColCount)
-		nv := make([]driver.NamedValue, 0, logColCount)
-		i := 0
-		var copier interface {
-			CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error)
-		} = pc.Conn()
+		conn := pc.Conn()
 		var tx pgx.Tx
 		if hasSpend(rows) {
 			// The rows' spend goes in with them: COPY in one transaction
-			// with chargeLogs.
+			// with chargeLogs (on the same connection, so the COPY below
+			// runs inside it).
 			var err error
-			if tx, err = pc.Conn().Begin(ctx); err != nil {
+			if tx, err = conn.Begin(ctx); err != nil {
 				return err
 			}
 			defer tx.Rollback(context.WithoutCancel(ctx))
-			copier = tx
 		}
-		_, err := copier.CopyFrom(ctx, pgx.Identifier{"request_logs"}, logColNames, pgx.CopyFromFunc(func() ([]any, error) {
-			if i == len(rows) {
-				return nil, nil
-			}
-			nv = appendLogValues(nv[:0], &rows[i])
-			for j := range nv {
-				vals[j] = nv[j].Value
-			}
-			i++
-			return vals, nil
-		}))
+		src := copyRowsPool.Get().(*copyRows)
+		defer src.release()
+		src.reset(rows)
+		_, err := conn.PgConn().CopyFrom(ctx, src, logCopySQL)
 		if err == nil && tx != nil {
 			// COPY took every row, so each is new: no need to check which.
 			if err = s.chargeLogs(ctx, pgxCharge{tx}, rows, true); err != nil {
@@ -285,7 +273,7 @@ func (s *Store) insertLogsPostgres(ctx context.Context, rows []store.RequestLog)
 	return nil
 }
 
-// logColNames are logCols one by one, for COPY.
+// logColNames are logCols one by one.
 var logColNames = func() []string {
 	names := strings.Split(logCols, ",")
 	for i := range names {
