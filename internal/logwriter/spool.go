@@ -40,10 +40,14 @@ type spool struct {
 	f    *os.File // the current segment, when it is written with write(2)
 	mem  []byte   // the current segment's mapping, when mapped
 	off  int      // bytes of mem used
-	seg  *segment
-	next int64                 // the next segment's number
-	buf  []byte                // the row being written
-	err  atomic.Pointer[error] // the last write error, said once
+	// ready is the end of mem's pages already faulted in (populate), and
+	// noPopulate says the kernel would not for this segment: see put.
+	ready      int
+	noPopulate bool
+	seg        *segment
+	next       int64                 // the next segment's number
+	buf        []byte                // the row being written
+	err        atomic.Pointer[error] // the last write error, said once
 }
 
 // segment counts the rows of one spool file not yet stored.
@@ -107,7 +111,7 @@ func (sp *spool) rotate() error {
 	}
 	sp.next++
 	sp.closeSegment()
-	sp.f, sp.mem, sp.off, sp.seg = f, mem, 0, &segment{path: name}
+	sp.f, sp.mem, sp.off, sp.ready, sp.noPopulate, sp.seg = f, mem, 0, 0, false, &segment{path: name}
 	return nil
 }
 
@@ -140,9 +144,26 @@ func (sp *spool) put(b []byte) (int, error) {
 			return 0, err
 		}
 	}
+	if end := sp.off + len(b); end > sp.ready && !sp.noPopulate {
+		// Fault the next spoolPopulateBytes in at once rather than a page
+		// per trap as rows reach them. Only pages rows are about to use:
+		// the file stays sparse past them. A kernel that will not leaves
+		// the rows of this segment to fault their pages in themselves.
+		pg := os.Getpagesize()
+		next := min((max(end, sp.ready+spoolPopulateBytes)+pg-1)/pg*pg, len(sp.mem))
+		if populate(sp.mem[sp.ready:next]) {
+			sp.ready = next
+		} else {
+			sp.noPopulate = true
+		}
+	}
 	sp.off += copy(sp.mem[sp.off:], b)
 	return len(b), nil
 }
+
+// spoolPopulateBytes is how much of a mapped segment put faults in ahead
+// of the rows.
+const spoolPopulateBytes = 256 << 10
 
 // append writes r as one line and returns its segment, or nil when the
 // spool could not take it (the row then goes on unspooled: a full disk
