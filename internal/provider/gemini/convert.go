@@ -392,7 +392,7 @@ func geminiFinish(s string) string {
 
 // ParseResponse reads a GenerateContentResponse into the neutral form.
 func ParseResponse(body []byte) (*provider.ChatResponse, error) {
-	in, ok := scanResponse(body) // text answers; the rest with encoding/json
+	in, ok := scanResponse(body, nil) // text answers; the rest with encoding/json
 	if !ok {
 		in = response{}
 		if err := json.Unmarshal(body, &in); err != nil {
@@ -467,6 +467,7 @@ func ParseError(body []byte) (typ, msg string) {
 // chunks. Gemini has no terminal event: a candidate's finishReason marks
 // the end, and a body that ends before one was cut.
 type StreamDecoder struct {
+	last     repeated // the previous chunk's model version and response id
 	calls    int
 	usage    provider.Usage
 	hasUsage bool
@@ -482,7 +483,7 @@ func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUs
 
 // Decode reads one event's data.
 func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
-	in, ok := scanResponse(data) // the hot path: most chunks are text
+	in, ok := scanResponse(data, &d.last) // the hot path: most chunks are text
 	if !ok {
 		in = response{}
 		if err := json.Unmarshal(data, &in); err != nil {

@@ -9,8 +9,11 @@ import (
 // for whatever encoding/json could read differently or that it does not
 // read itself — a member named in another case or twice, a null or a value
 // of another kind, a part other than text (function calls, data), prompt
-// feedback, trailing bytes — and the caller then uses encoding/json.
-func scanResponse(data []byte) (response, bool) {
+// feedback, trailing bytes — and the caller then uses encoding/json. A
+// stream passes the strings its previous chunk named (last, else nil): the
+// model version and response id repeat on every chunk, and an equal one is
+// kept rather than made again.
+func scanResponse(data []byte, last *repeated) (response, bool) {
 	var r response
 	var seen [4]bool
 	end, ok := jsonscan.Members(data, jsonscan.Space(data, 0), func(key, val []byte) bool {
@@ -29,8 +32,14 @@ func scanResponse(data []byte) (response, bool) {
 			r.UsageMetadata = u
 			return ok
 		case "modelVersion":
+			if last != nil {
+				return once(&seen[2]) && scanRepeated(val, &last.model, &r.ModelVersion)
+			}
 			return once(&seen[2]) && scanStr(val, &r.ModelVersion)
 		case "responseId":
+			if last != nil {
+				return once(&seen[3]) && scanRepeated(val, &last.id, &r.ResponseID)
+			}
 			return once(&seen[3]) && scanStr(val, &r.ResponseID)
 		}
 		return !folds(key, "candidates", "usageMetadata", "modelVersion", "responseId", "promptFeedback")
@@ -134,6 +143,24 @@ func scanStr(b []byte, s *string) bool {
 		*s = string(v)
 	}
 	return ok
+}
+
+// repeated holds the strings of a stream's previous chunk.
+type repeated struct{ model, id string }
+
+// scanRepeated decodes the JSON string b into *out, reusing *last when it
+// is equal (and otherwise making it the new *last); not ok for anything
+// else.
+func scanRepeated(b []byte, last, out *string) bool {
+	v, ok := jsonscan.String(b)
+	if !ok {
+		return false
+	}
+	if string(v) != *last {
+		*last = string(v)
+	}
+	*out = *last
+	return true
 }
 
 // once marks a member seen; not ok the second time.

@@ -40,11 +40,28 @@ func FuzzDecodeScan(f *testing.F) {
 			fast, slow := &StreamDecoder{started: started}, &StreamDecoder{started: started}
 			c1, err1 := fast.Decode("", data)
 			c2, err2 := decodeJSON(slow, data)
+			fast.last = repeated{} // the scanner's own memory of the previous chunk
 			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(fast, slow) {
 				t.Fatalf("%q: Decode %+v, %v; encoding/json %+v, %v", data, c1, err1, c2, err2)
 			}
 		}
 	})
+}
+
+// Each chunk of a stream has its own model version and response id, when
+// they repeat the previous chunk's and when they change.
+func TestDecodeRepeatedStrings(t *testing.T) {
+	d := &StreamDecoder{}
+	for _, w := range []struct{ model, id string }{{"m1", "r1"}, {"m1", "r1"}, {"m2", "r1"}, {"m2", "r2"}, {"", ""}, {"m1", "r1"}} {
+		data := `{"candidates":[{"content":{"parts":[{"text":"x"}],"role":"model"}}]`
+		if w.model != "" {
+			data += `,"modelVersion":"` + w.model + `","responseId":"` + w.id + `"`
+		}
+		c, err := d.Decode("", []byte(data+"}"))
+		if err != nil || c.Model != w.model || c.ID != w.id || c.Text != "x" {
+			t.Fatalf("%s}: %+v, %v; want model %q, id %q", data, c, err, w.model, w.id)
+		}
+	}
 }
 
 func BenchmarkDecodeText(b *testing.B) {
