@@ -29,6 +29,8 @@ type SSEReader struct {
 	// whole lines with their terminators.
 	capture bool
 	raw     []byte
+	// buf is the pool's holder of br, data and event, given back on Release.
+	buf *sseBuf
 }
 
 // Capture makes the reader keep the bytes it reads, for TakeRaw: a relay
@@ -56,9 +58,20 @@ func (s *SSEReader) OnIdle(f func()) { s.idle = f }
 // stream, so it is what each open converted stream costs.
 const sseBufSize = 8 << 10
 
-// sseBufs holds the line buffers of released readers: a converted stream
-// otherwise allocated (and the GC cleared) 16 KiB per call.
-var sseBufs = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, sseBufSize) }}
+// sseBufs holds the buffers of released readers: a converted stream
+// otherwise allocated (and the GC cleared) 16 KiB per call, and grew its
+// data and event slices again.
+var sseBufs = sync.Pool{New: func() any { return &sseBuf{br: bufio.NewReaderSize(nil, sseBufSize)} }}
+
+// sseBuf is what a reader takes from sseBufs and gives back.
+type sseBuf struct {
+	br          *bufio.Reader
+	data, event []byte
+}
+
+// maxPooledData is the largest data slice a released reader gives back:
+// one huge event does not stay pooled.
+const maxPooledData = 64 << 10
 
 // ErrReaderReleased is what a reader returns once Release gave its buffer
 // back.
@@ -66,9 +79,11 @@ var ErrReaderReleased = errors.New("SSE reader used after release")
 
 // NewSSEReader reads events from r. Call Release when done with it.
 func NewSSEReader(r io.Reader) *SSEReader {
-	br := sseBufs.Get().(*bufio.Reader)
-	br.Reset(r)
-	return &SSEReader{br: br}
+	b := sseBufs.Get().(*sseBuf)
+	b.br.Reset(r)
+	s := &SSEReader{br: b.br, data: b.data[:0], event: b.event[:0], buf: b}
+	*b = sseBuf{}
+	return s
 }
 
 // Release returns the reader's buffer for another stream; any later read
@@ -79,8 +94,16 @@ func (s *SSEReader) Release() {
 		return
 	}
 	s.br.Reset(nil)
-	sseBufs.Put(s.br)
-	s.br = nil
+	b := s.buf
+	b.br = s.br
+	if cap(s.data) <= maxPooledData {
+		b.data = s.data[:0]
+	}
+	if cap(s.event) <= maxPooledData {
+		b.event = s.event[:0]
+	}
+	sseBufs.Put(b)
+	s.br, s.buf, s.data, s.event = nil, nil, nil, nil
 }
 
 // Next returns the next event's type ("" when the event had no event: line)

@@ -35,3 +35,21 @@ func TestSSEReaderEventNames(t *testing.T) {
 		t.Fatalf("after the last event: %v, want io.EOF", err)
 	}
 }
+
+// A reader that reuses a released reader's slices gives only its own
+// event's type and data.
+func TestSSEReaderReusedSlices(t *testing.T) {
+	a := provider.NewSSEReader(strings.NewReader("event: content_block_delta\ndata: " + strings.Repeat("a", 3000) + "\n\n"))
+	if ev, data, err := a.Next(); err != nil || ev != "content_block_delta" || len(data) != 3000 {
+		t.Fatalf("first reader: %q, %d bytes, %v", ev, len(data), err)
+	}
+	a.Release()
+	for range 3 {
+		b := provider.NewSSEReader(strings.NewReader("data: b\n\n"))
+		ev, data, err := b.Next()
+		b.Release()
+		if err != nil || ev != "" || string(data) != "b" {
+			t.Fatalf("next reader: %q, %q, %v", ev, data, err)
+		}
+	}
+}
