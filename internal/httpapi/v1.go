@@ -27,10 +27,15 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	if r.ContentLength > 0 && r.ContentLength <= s.MaxBodyBytes {
-		buf.Grow(int(r.ContentLength))
+	var err error
+	if n := r.ContentLength; n > 0 && n <= s.MaxBodyBytes {
+		// The server's body ends at its declared length (net/http and
+		// HTTP/2 refuse more), so no MaxBytesReader (one allocation a call)
+		// is needed to bound it; readDeclared still refuses more.
+		err = readDeclared(buf, r.Body, n, s.MaxBodyBytes)
+	} else {
+		_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
 	if err != nil {
 		bodyPool.Put(buf)
 		var mbe *http.MaxBytesError
@@ -41,6 +46,32 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer
 		return nil, apierr.T(apierr.InvalidRequest, i18n.M("req.unreadable"), i18n.M("req.resend")).WithCause(err)
 	}
 	return buf, nil
+}
+
+// readDeclared reads into buf a body declared n bytes long, refusing with
+// a MaxBytesError one that goes on past limit.
+func readDeclared(buf *bytes.Buffer, body io.Reader, n, limit int64) error {
+	buf.Grow(int(n) + 1) // room to see the end without growing
+	for {
+		if buf.Available() == 0 {
+			buf.Grow(512)
+		}
+		p := buf.AvailableBuffer()[:buf.Available()]
+		if room := limit + 1 - int64(buf.Len()); int64(len(p)) > room {
+			p = p[:room]
+		}
+		k, err := body.Read(p)
+		buf.Write(p[:k])
+		if int64(buf.Len()) > limit {
+			return &http.MaxBytesError{Limit: limit}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func (s *Server) relayHandler(op, path string, canStream bool) func(http.ResponseWriter, *http.Request, *Scope) error {
