@@ -57,6 +57,44 @@ func FieldsOther(b []byte, names []string, other func(key, val []byte) bool, fn 
 	})
 }
 
+// Extra collects the members of a top-level object that no field reads
+// (FieldsOther's other), for a converter's list of what it passes on or
+// warns about: each name once, in the order first seen, its last value
+// the one that counts, as encoding/json would keep it.
+type Extra struct {
+	// Known says which names the converter reads elsewhere: they are not
+	// collected.
+	Known func(name string) bool
+	names []string
+	null  []bool // the name's last value is null
+}
+
+// Add is FieldsOther's other: it records key unless Known.
+func (e *Extra) Add(key, val []byte) bool {
+	if e.Known(string(key)) {
+		return true
+	}
+	for i, n := range e.names {
+		if n == string(key) {
+			e.null[i] = IsNull(val)
+			return true
+		}
+	}
+	e.names, e.null = append(e.names, string(key)), append(e.null, IsNull(val))
+	return true
+}
+
+// Names are the collected names whose last value is not null.
+func (e *Extra) Names() []string {
+	out := e.names[:0]
+	for i, n := range e.names {
+		if !e.null[i] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // IsNull reports whether the value is JSON null.
 func IsNull(val []byte) bool { return string(val) == "null" }
 

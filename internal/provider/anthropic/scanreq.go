@@ -19,22 +19,9 @@ var inFields = []string{"model", "max_tokens", "system", "messages", "temperatur
 // kind, a null array element, a name with a non-ASCII byte, trailing
 // bytes — and the caller then reads body with encoding/json.
 func scanRequest(body []byte) (in inRequest, extra []string, ok bool) {
-	var extraNull []bool
-	other := func(key, val []byte) bool {
-		if knownMember(string(key)) {
-			return true
-		}
-		for i, n := range extra {
-			if n == string(key) {
-				extraNull[i] = provider.IsNull(val)
-				return true
-			}
-		}
-		extra, extraNull = append(extra, string(key)), append(extraNull, provider.IsNull(val))
-		return true
-	}
+	ex := provider.Extra{Known: knownMember}
 	start := jsonscan.Space(body, 0)
-	end, ok := provider.FieldsOther(body[start:], inFields, other, func(i int, v []byte) bool {
+	end, ok := provider.FieldsOther(body[start:], inFields, ex.Add, func(i int, v []byte) bool {
 		switch i {
 		case 0:
 			return provider.ScanString(v, &in.Model)
@@ -149,13 +136,7 @@ func scanRequest(body []byte) (in inRequest, extra []string, ok bool) {
 	if !ok || jsonscan.Space(body, start+end) != len(body) {
 		return inRequest{}, nil, false
 	}
-	out := extra[:0]
-	for i, n := range extra {
-		if !extraNull[i] {
-			out = append(out, n)
-		}
-	}
-	return in, out, true
+	return in, ex.Names(), true
 }
 
 // decodeContent reads a message's content (or a tool result's, or the

@@ -18,22 +18,9 @@ var requestFields = []string{"model", "messages", "max_tokens", "max_completion_
 // null array element, a name with a non-ASCII byte, trailing bytes — and
 // the caller then reads body with encoding/json.
 func scanRequest(body []byte) (in chatRequest, extra []string, ok bool) {
-	var extraNull []bool
-	other := func(key, val []byte) bool {
-		if knownChatMember(string(key)) {
-			return true
-		}
-		for i, n := range extra {
-			if n == string(key) {
-				extraNull[i] = provider.IsNull(val)
-				return true
-			}
-		}
-		extra, extraNull = append(extra, string(key)), append(extraNull, provider.IsNull(val))
-		return true
-	}
+	ex := provider.Extra{Known: knownChatMember}
 	start := jsonscan.Space(body, 0)
-	end, ok := provider.FieldsOther(body[start:], requestFields, other, func(i int, v []byte) bool {
+	end, ok := provider.FieldsOther(body[start:], requestFields, ex.Add, func(i int, v []byte) bool {
 		switch i {
 		case 0:
 			return provider.ScanString(v, &in.Model)
@@ -105,13 +92,7 @@ func scanRequest(body []byte) (in chatRequest, extra []string, ok bool) {
 	if !ok || jsonscan.Space(body, start+end) != len(body) {
 		return chatRequest{}, nil, false
 	}
-	out := extra[:0]
-	for i, n := range extra {
-		if !extraNull[i] {
-			out = append(out, n)
-		}
-	}
-	return in, out, true
+	return in, ex.Names(), true
 }
 
 var messageFields = []string{"role", "content", "tool_calls", "tool_call_id", "name"}
