@@ -111,14 +111,12 @@ func summarize(v wire.EvidenceView, l store.RequestLog, lang i18n.Lang) string {
 		if a.Error != "" {
 			why = i18n.M("evidence.attempt.why", i18n.S("error", a.Error))
 		}
-		b.WriteString(" ")
 		if a.Status != 0 {
 			say(i18n.M("evidence.attempt.answered", i18n.N("n", i+1), i18n.S("channel", a.Channel), i18n.N("status", a.Status), ms, i18n.Sub("why", why)))
 		} else {
 			say(i18n.M("evidence.attempt.no_answer", i18n.N("n", i+1), i18n.S("channel", a.Channel), ms, i18n.Sub("why", why)))
 		}
 	}
-	b.WriteString(" ")
 	if l.ErrorCode == "" {
 		var served, estimated i18n.Message
 		if l.ModelServed != "" {

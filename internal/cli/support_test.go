@@ -59,7 +59,7 @@ func TestSupportEvidence(t *testing.T) {
 		t.Fatalf("evidence in Chinese: exit %d %s", code, errb.String())
 	}
 	zh := out.String()
-	for _, want := range []string{"调用了 chat，请求模型 \"mock-error-401\"", "调用方收到 502 upstream_auth_failed。是否计费：no。", "请求 ID", "第 1 次尝试", "mock-badcred → 401，用时", "毫秒", id, k.Display} {
+	for _, want := range []string{"调用了 chat，请求模型 \"mock-error-401\"", "。第 1 次尝试：渠道 mock-badcred", "调用方收到 502 upstream_auth_failed。是否计费：no。", "请求 ID", "第 1 次尝试", "mock-badcred → 401，用时", "毫秒", id, k.Display} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("Chinese output lacks %q:\n%s", want, zh)
 		}

@@ -728,7 +728,8 @@ var adminTexts = map[Key]Text{
 		"请稍后重试（见 Retry-After）；无法审计的更改不会发生。"},
 
 	// The story of one request (GET /admin/v1/requests/{request_id}): one
-	// paragraph for a support reply.
+	// paragraph for a support reply. The English sentences after the first
+	// start with their space; Chinese full stops take none.
 	"evidence.who.anyone": {"A caller", "一个调用方"},
 	"evidence.who.key": {
 		"Key {key} ({id}, project {project}, group {group})",
@@ -741,10 +742,10 @@ var adminTexts = map[Key]Text{
 		"{who} called {route}{model} from {ip} at {at}.",
 		"{who}于 {at} 从 {ip} 调用了 {route}{model}。"},
 	"evidence.attempt.answered": {
-		"Attempt {n}: channel {channel} answered {status} in {ms} ms{why}.",
+		" Attempt {n}: channel {channel} answered {status} in {ms} ms{why}.",
 		"第 {n} 次尝试：渠道 {channel} 在 {ms} 毫秒内返回 {status}{why}。"},
 	"evidence.attempt.no_answer": {
-		"Attempt {n}: channel {channel} gave no answer in {ms} ms{why}.",
+		" Attempt {n}: channel {channel} gave no answer in {ms} ms{why}.",
 		"第 {n} 次尝试：渠道 {channel} 在 {ms} 毫秒内没有应答{why}。"},
 	"evidence.attempt.why": {" ({error})", "（{error}）"},
 	"evidence.served":      {" with {model} served", "，实际提供模型 {model}"},
@@ -752,12 +753,12 @@ var adminTexts = map[Key]Text{
 		" (estimated: the upstream reported no usage)",
 		"（估算值：上游没有报告用量）"},
 	"evidence.ok": {
-		"The caller got {status}{served}; {in} input and {out} output tokens{estimated}, cost ${usd}, charged: {charged}.",
+		" The caller got {status}{served}; {in} input and {out} output tokens{estimated}, cost ${usd}, charged: {charged}.",
 		"调用方收到 {status}{served}；输入 {in} 个、输出 {out} 个 token{estimated}，费用 ${usd}，是否计费：{charged}。"},
 	"evidence.failed.reason": {": {reason}", "：{reason}"},
 	"evidence.docs":          {" What to do: {docs}.", "处理办法：{docs}。"},
 	"evidence.key_now":       {" The key is now {state}.", "该密钥现在的状态：{state}。"},
 	"evidence.failed": {
-		"The caller got {status} {code}{reason}. Charged: {charged}.{docs}{state}",
+		" The caller got {status} {code}{reason}. Charged: {charged}.{docs}{state}",
 		"调用方收到 {status} {code}{reason}。是否计费：{charged}。{docs}{state}"},
 }
