@@ -1419,19 +1419,9 @@ func blockStop(dst []byte, index int) []byte {
 func messageEnd(dst []byte, stop string, u usage) []byte {
 	dst = append(dst, "event: message_delta\ndata: {\"delta\":{\"stop_reason\":"...)
 	dst = provider.AppendString(dst, stop)
-	dst = append(dst, `,"stop_sequence":null},"type":"message_delta","usage":{"input_tokens":`...)
-	dst = strconv.AppendInt(dst, int64(u.InputTokens), 10)
-	dst = append(dst, `,"output_tokens":`...)
-	dst = strconv.AppendInt(dst, int64(u.OutputTokens), 10)
-	if u.CacheCreationInputTokens != 0 {
-		dst = append(dst, `,"cache_creation_input_tokens":`...)
-		dst = strconv.AppendInt(dst, int64(u.CacheCreationInputTokens), 10)
-	}
-	if u.CacheReadInputTokens != 0 {
-		dst = append(dst, `,"cache_read_input_tokens":`...)
-		dst = strconv.AppendInt(dst, int64(u.CacheReadInputTokens), 10)
-	}
-	return append(dst, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
+	dst = append(dst, `,"stop_sequence":null},"type":"message_delta","usage":`...)
+	dst = appendUsage(dst, u)
+	return append(dst, "}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
 }
 
 func (e *StreamEncoder) start(dst []byte) []byte {
