@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,7 +56,10 @@ func answerThenClose(t *testing.T, c net.Conn) *http.Response {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+	// Closed is EOF, or a reset: the server closes while the client's
+	// trickled bytes sit unread in its socket, and the kernel then answers
+	// with RST (seen under load in CI).
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("after the answer the connection stayed open (read: %v): a trickling client keeps it", err)
 	}
 	return resp
