@@ -404,6 +404,44 @@ func Folds(key []byte, name string) bool {
 	return bytes.EqualFold(key, []byte(name))
 }
 
+// FoldsAny reports whether Folds(key, n) holds for any of names, looking
+// at key's bytes once for non-ASCII ones rather than once a name: the
+// scanners ask it of every member they do not read, against every name
+// they do (a chunk's "system_fingerprint" against six names was 6 scans).
+// An ASCII key can only fold to a name of its own length, compared here
+// without a conversion.
+func FoldsAny(key []byte, names ...string) bool {
+	if hasNonASCII(key) {
+		for _, n := range names {
+			if Folds(key, n) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range names {
+		if len(n) == len(key) && asciiFold(key, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiFold reports whether the ASCII key equals name in any case
+// (bytes.EqualFold for ASCII bytes: only letters have a case).
+func asciiFold(key []byte, name string) bool {
+	for i := 0; i < len(key); i++ {
+		a, b := key[i], name[i]
+		if a == b {
+			continue
+		}
+		if a|0x20 != b|0x20 || a|0x20 < 'a' || a|0x20 > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
 func hasNonASCII(b []byte) bool {
 	for _, c := range b {
 		if c >= 0x80 {

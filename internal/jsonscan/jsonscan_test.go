@@ -172,3 +172,20 @@ func TestSpecialInAgreesWithTable(t *testing.T) {
 		}
 	}
 }
+
+// FoldsAny is Folds over each name.
+func FuzzFoldsAny(f *testing.F) {
+	for _, s := range []string{"model", "Model", "MODEL", "mode", "models", "\u017fsage", "u\u017fage", "content_bloc\u212a", "system_fingerprint", "IN@EX", "ind[x", "\xffusage", "us\u0130ge", ""} {
+		f.Add([]byte(s))
+	}
+	names := []string{"usage", "model", "content_block", "index", "partial_json", "id", "Mixed_Case"}
+	f.Fuzz(func(t *testing.T, key []byte) {
+		want := false
+		for _, n := range names {
+			want = want || Folds(key, n)
+		}
+		if got := FoldsAny(key, names...); got != want {
+			t.Fatalf("FoldsAny(%q) = %v; Folds over the names: %v", key, got, want)
+		}
+	})
+}

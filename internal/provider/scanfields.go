@@ -40,10 +40,8 @@ func FieldsOther(b []byte, names []string, other func(key, val []byte) bool, fn 
 				return fn(i, val)
 			}
 		}
-		for _, n := range names {
-			if jsonscan.Folds(key, n) {
-				return false
-			}
+		if jsonscan.FoldsAny(key, names...) {
+			return false
 		}
 		if other == nil {
 			return true

@@ -1032,14 +1032,7 @@ func scanBlockDelta(data []byte) (index int, typ string, text []byte, ok bool) {
 
 // foldsTo reports whether key is one of names in another case, which
 // encoding/json would read as that name.
-func foldsTo(key []byte, names ...string) bool {
-	for _, n := range names {
-		if jsonscan.Folds(key, n) {
-			return true
-		}
-	}
-	return false
-}
+func foldsTo(key []byte, names ...string) bool { return jsonscan.FoldsAny(key, names...) }
 
 // --- inbound: a Claude client's request and the answer rendered for it ---
 

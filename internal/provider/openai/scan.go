@@ -258,11 +258,4 @@ func once(seen *bool) bool {
 
 // folds reports whether key is one of names, or one in another case (which
 // encoding/json reads as that name).
-func folds(key []byte, names ...string) bool {
-	for _, n := range names {
-		if jsonscan.Folds(key, n) {
-			return true
-		}
-	}
-	return false
-}
+func folds(key []byte, names ...string) bool { return jsonscan.FoldsAny(key, names...) }
