@@ -276,7 +276,7 @@ func (s *Server) finish(sc *Scope, r *http.Request) {
 	if row.ErrorCode != "" {
 		s.Metrics.Rejection(row.ErrorCode).Inc()
 	}
-	s.Logs.Write(*row)
+	s.Logs.WriteRow(row)
 }
 
 // api wraps a /v1 handler: marks it for logging and renders its error.

@@ -46,7 +46,7 @@ type spool struct {
 	noPopulate bool
 	seg        *segment
 	next       int64                 // the next segment's number
-	buf        []byte                // the row being written
+	buf        []byte                // the row being written with write(2)
 	err        atomic.Pointer[error] // the last write error, said once
 }
 
@@ -130,36 +130,59 @@ func (sp *spool) closeSegment() {
 	sp.f, sp.mem, sp.seg = nil, nil, nil
 }
 
-// put writes one encoded row into the current segment, rotating first when
-// a mapped segment has no room for it.
-func (sp *spool) put(b []byte) (int, error) {
+// put writes r as one line into the current segment, rotating first when
+// a mapped segment has no room for it. ok is false for a row JSON cannot
+// carry (appendRow).
+func (sp *spool) put(r *store.RequestLog) (n int, ok bool, err error) {
 	if sp.mem == nil {
-		return sp.f.Write(b)
-	}
-	if sp.off+len(b) > len(sp.mem) {
-		if len(b) > len(sp.mem) {
-			return 0, fmt.Errorf("request log row of %d bytes is larger than a spool segment", len(b))
+		if sp.buf, ok = appendRow(sp.buf[:0], r); !ok {
+			return 0, false, nil
 		}
-		if err := sp.rotate(); err != nil {
-			return 0, err
-		}
+		n, err = sp.f.Write(sp.buf)
+		return n, true, err
 	}
-	if end := sp.off + len(b); end > sp.ready && !sp.noPopulate {
+	if !sp.noPopulate && sp.off+spoolRowAhead > sp.ready && sp.ready < len(sp.mem) {
 		// Fault the next spoolPopulateBytes in at once rather than a page
 		// per trap as rows reach them. Only pages rows are about to use:
 		// the file stays sparse past them. A kernel that will not leaves
 		// the rows of this segment to fault their pages in themselves.
 		pg := os.Getpagesize()
-		next := min((max(end, sp.ready+spoolPopulateBytes)+pg-1)/pg*pg, len(sp.mem))
+		next := min((max(sp.off+spoolRowAhead, sp.ready+spoolPopulateBytes)+pg-1)/pg*pg, len(sp.mem))
 		if populate(sp.mem[sp.ready:next]) {
 			sp.ready = next
 		} else {
 			sp.noPopulate = true
 		}
 	}
-	sp.off += copy(sp.mem[sp.off:], b)
-	return len(b), nil
+	// Encode straight into the mapping: the row is in the page cache the
+	// moment appendRow returns, with no copy from a buffer. A row that
+	// outgrows the room left was moved by append to the heap: the bytes it
+	// left in this segment are cleared (replay reads no torn line there)
+	// and it goes to the next segment.
+	room := sp.mem[sp.off:sp.off:len(sp.mem)]
+	line, ok := appendRow(room, r)
+	if !ok {
+		clear(sp.mem[sp.off:min(sp.off+len(line), len(sp.mem))])
+		return 0, false, nil
+	}
+	if len(line) <= cap(room) {
+		sp.off += len(line)
+		return len(line), true, nil
+	}
+	clear(sp.mem[sp.off:])
+	if len(line) > len(sp.mem) {
+		return 0, true, fmt.Errorf("request log row of %d bytes is larger than a spool segment", len(line))
+	}
+	if err := sp.rotate(); err != nil {
+		return 0, true, err
+	}
+	sp.off += copy(sp.mem, line) // faults its pages in itself; populate goes on from the next row
+	return len(line), true, nil
 }
+
+// spoolRowAhead is how far past a row's start put makes sure pages are
+// faulted in before encoding the row into them: more than most rows take.
+const spoolRowAhead = 4 << 10
 
 // spoolPopulateBytes is how much of a mapped segment put faults in ahead
 // of the rows.
@@ -171,16 +194,15 @@ const spoolPopulateBytes = 256 << 10
 func (sp *spool) append(r *store.RequestLog) *segment {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	var ok bool
-	if sp.buf, ok = appendRow(sp.buf[:0], r); !ok {
-		return nil
-	}
 	if sp.seg == nil {
 		return nil // closed
 	}
-	n, err := sp.put(sp.buf)
+	n, ok, err := sp.put(r)
 	if err != nil {
-		sp.err.Store(&err)
+		sp.fail(err)
+		return nil
+	}
+	if !ok {
 		return nil
 	}
 	seg := sp.seg
@@ -188,11 +210,15 @@ func (sp *spool) append(r *store.RequestLog) *segment {
 	seg.size += int64(n)
 	if seg.size >= spoolSegmentBytes {
 		if err := sp.rotate(); err != nil {
-			sp.err.Store(&err)
+			sp.fail(err)
 		}
 	}
 	return seg
 }
+
+// fail keeps err as the last write error. Its own function: taking the
+// address of append's err moved it to the heap on every row.
+func (sp *spool) fail(err error) { sp.err.Store(&err) }
 
 // close seals the last segment (removed when everything in it is stored).
 func (sp *spool) close() {

@@ -1,7 +1,10 @@
 package logwriter
 
 import (
+	"bytes"
 	"fmt"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,4 +69,41 @@ func TestSpoolRowsAcrossPopulateAndRotation(t *testing.T) {
 		t.Fatalf("read back %d rows, want %d", len(seen), n)
 	}
 	sp.close()
+}
+
+// A row JSON cannot carry (a NaN in its attempts, found only after part of
+// it was encoded into the mapping) is not spooled and leaves no bytes of
+// itself behind: the rows around it read back, and nothing else.
+func TestSpoolRowJSONCannotCarryLeavesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keygate.logspool")
+	sp, err := openSpool(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("y", 2000)
+	bad := store.RequestLog{RequestID: "req_bad", FailureReason: long,
+		AttemptsDetail: []store.Attempt{{Channel: "a", DurationMS: math.NaN()}}}
+	if sp.append(&store.RequestLog{RequestID: "req_before"}) == nil || sp.append(&bad) != nil ||
+		sp.append(&store.RequestLog{RequestID: "req_after"}) == nil {
+		t.Fatal("want the good rows spooled and the bad one refused")
+	}
+	sp.close()
+	files, _ := segmentFiles(path)
+	var got []string
+	for _, f := range files {
+		rows, err := readSegment(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got = append(got, r.RequestID)
+		}
+		b, _ := os.ReadFile(f)
+		if bytes.Contains(b, []byte(long[:100])) {
+			t.Fatalf("segment %s still holds bytes of the refused row", f)
+		}
+	}
+	if strings.Join(got, ",") != "req_before,req_after" {
+		t.Fatalf("read back %v", got)
+	}
 }

@@ -10,74 +10,59 @@ import (
 	"github.com/keygate/keygate/internal/store"
 )
 
-// appendRow appends r as one JSON line in the shape encoding/json gives a
-// store.RequestLog (field names as keys), which is what readSegment decodes
-// at replay. Written by hand because reflection over the row's fields was
-// most of the spool's cost on every call. ok is false for a row JSON
-// cannot carry (a NaN or infinite number), which then goes unspooled as an
-// encoding error did before.
+// appendRow appends r as one JSON line that encoding/json decodes into the
+// same store.RequestLog as encoding/json's own encoding of r (field names
+// as keys), which is what readSegment decodes at replay. A field at its
+// zero value is left out (decoding into a fresh row gives it that value
+// back): most rows leave a third of their fields empty, and every byte of a
+// line is a byte of page cache the kernel faults in, writes back and frees.
+// Written by hand, without closures (they moved dst to the heap on every
+// call), because reflection over the row's fields was most of the spool's
+// cost on every call. ok is false for a row JSON cannot carry (a NaN or
+// infinite number), which then goes unspooled as an encoding error did
+// before.
 func appendRow(dst []byte, r *store.RequestLog) (out []byte, ok bool) {
-	for _, f := range []float64{r.CostUSD, r.LatencyMS, r.TTFBMS} {
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return dst, false
-		}
-	}
-	str := func(key, v string) {
-		dst = append(dst, ',', '"')
-		dst = append(dst, key...)
-		dst = append(dst, '"', ':')
-		dst = provider.AppendString(dst, v)
-	}
-	num := func(key string, v int) {
-		dst = append(dst, ',', '"')
-		dst = append(dst, key...)
-		dst = append(dst, '"', ':')
-		dst = strconv.AppendInt(dst, int64(v), 10)
-	}
-	flt := func(key string, v float64) {
-		dst = append(dst, ',', '"')
-		dst = append(dst, key...)
-		dst = append(dst, '"', ':')
-		dst = strconv.AppendFloat(dst, v, 'g', -1, 64)
-	}
-	boolean := func(key string, v bool) {
-		dst = append(dst, ',', '"')
-		dst = append(dst, key...)
-		dst = append(dst, '"', ':')
-		dst = strconv.AppendBool(dst, v)
+	if !finite(r.CostUSD) || !finite(r.LatencyMS) || !finite(r.TTFBMS) {
+		return dst, false
 	}
 	dst = append(dst, `{"RequestID":`...)
-	dst = provider.AppendString(dst, r.RequestID)
+	dst = appendStr(dst, r.RequestID)
 	dst = append(dst, `,"Time":"`...)
 	dst = r.Time.AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, '"')
-	str("KeyID", r.KeyID)
-	str("KeyDisplay", r.KeyDisplay)
-	str("KeyEnv", r.KeyEnv)
-	str("Project", r.Project)
-	str("Member", r.Member)
-	str("Group", r.Group)
-	str("Model", r.Model)
-	str("ModelServed", r.ModelServed)
-	str("Channel", r.Channel)
-	str("RequestType", r.RequestType)
-	boolean("Stream", r.Stream)
-	num("Status", r.Status)
-	str("ErrorCode", r.ErrorCode)
-	str("FailureReason", r.FailureReason)
-	num("InputTokens", r.InputTokens)
-	num("OutputTokens", r.OutputTokens)
-	boolean("UsageEstimated", r.UsageEstimated)
-	boolean("Unpriced", r.Unpriced)
-	flt("CostUSD", r.CostUSD)
-	str("Charged", r.Charged)
-	flt("LatencyMS", r.LatencyMS)
-	flt("TTFBMS", r.TTFBMS)
-	str("SourceIP", r.SourceIP)
-	str("UserAgent", r.UserAgent)
-	str("Client", r.Client)
-	num("Attempts", r.Attempts)
-	str("Route", r.Route)
+	dst = strField(dst, `,"KeyID":`, r.KeyID)
+	dst = strField(dst, `,"KeyDisplay":`, r.KeyDisplay)
+	dst = strField(dst, `,"KeyEnv":`, r.KeyEnv)
+	dst = strField(dst, `,"Project":`, r.Project)
+	dst = strField(dst, `,"Member":`, r.Member)
+	dst = strField(dst, `,"Group":`, r.Group)
+	dst = strField(dst, `,"Model":`, r.Model)
+	dst = strField(dst, `,"ModelServed":`, r.ModelServed)
+	dst = strField(dst, `,"Channel":`, r.Channel)
+	dst = strField(dst, `,"RequestType":`, r.RequestType)
+	if r.Stream {
+		dst = append(dst, `,"Stream":true`...)
+	}
+	dst = intField(dst, `,"Status":`, r.Status)
+	dst = strField(dst, `,"ErrorCode":`, r.ErrorCode)
+	dst = strField(dst, `,"FailureReason":`, r.FailureReason)
+	dst = intField(dst, `,"InputTokens":`, r.InputTokens)
+	dst = intField(dst, `,"OutputTokens":`, r.OutputTokens)
+	if r.UsageEstimated {
+		dst = append(dst, `,"UsageEstimated":true`...)
+	}
+	if r.Unpriced {
+		dst = append(dst, `,"Unpriced":true`...)
+	}
+	dst = floatField(dst, `,"CostUSD":`, r.CostUSD)
+	dst = strField(dst, `,"Charged":`, r.Charged)
+	dst = floatField(dst, `,"LatencyMS":`, r.LatencyMS)
+	dst = floatField(dst, `,"TTFBMS":`, r.TTFBMS)
+	dst = strField(dst, `,"SourceIP":`, r.SourceIP)
+	dst = strField(dst, `,"UserAgent":`, r.UserAgent)
+	dst = strField(dst, `,"Client":`, r.Client)
+	dst = intField(dst, `,"Attempts":`, r.Attempts)
+	dst = strField(dst, `,"Route":`, r.Route)
 	if len(r.AttemptsDetail) > 0 { // rare: only calls that failed over
 		b, err := json.Marshal(r.AttemptsDetail)
 		if err != nil {
@@ -86,9 +71,9 @@ func appendRow(dst []byte, r *store.RequestLog) (out []byte, ok bool) {
 		dst = append(dst, `,"AttemptsDetail":`...)
 		dst = append(dst, b...)
 	}
-	num("CachedInputTokens", r.CachedInputTokens)
-	num("CacheWriteTokens", r.CacheWriteTokens)
-	num("ReasoningTokens", r.ReasoningTokens)
+	dst = intField(dst, `,"CachedInputTokens":`, r.CachedInputTokens)
+	dst = intField(dst, `,"CacheWriteTokens":`, r.CacheWriteTokens)
+	dst = intField(dst, `,"ReasoningTokens":`, r.ReasoningTokens)
 	if sp := &r.Spend; sp.Nano != 0 || sp.Hold != "" || sp.Windows != nil {
 		// What replay adds to the budgets with the row (store.Spend).
 		dst = append(dst, `,"Spend":{"Nano":`...)
@@ -103,11 +88,11 @@ func appendRow(dst []byte, r *store.RequestLog) (out []byte, ok bool) {
 					dst = append(dst, ',')
 				}
 				dst = append(dst, `{"Scope":`...)
-				dst = provider.AppendString(dst, w.Scope)
+				dst = appendStr(dst, w.Scope)
 				dst = append(dst, `,"Subject":`...)
-				dst = provider.AppendString(dst, w.Subject)
+				dst = appendStr(dst, w.Subject)
 				dst = append(dst, `,"Period":`...)
-				dst = provider.AppendString(dst, w.Period)
+				dst = appendStr(dst, w.Period)
 				dst = append(dst, `,"Start":`...)
 				dst = strconv.AppendInt(dst, w.Start, 10)
 				dst = append(dst, '}')
@@ -115,8 +100,59 @@ func appendRow(dst []byte, r *store.RequestLog) (out []byte, ok bool) {
 			dst = append(dst, ']')
 		}
 		dst = append(dst, `,"Hold":`...)
-		dst = provider.AppendString(dst, sp.Hold)
+		dst = appendStr(dst, sp.Hold)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}', '\n'), true
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// strField appends key (`,"Name":`) and v, unless v is empty.
+func strField(dst []byte, key, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	return appendStr(append(dst, key...), v)
+}
+
+// intField appends key and v, unless v is 0.
+func intField(dst []byte, key string, v int) []byte {
+	if v == 0 {
+		return dst
+	}
+	return strconv.AppendInt(append(dst, key...), int64(v), 10)
+}
+
+// floatField appends key and v as encoding/json reads it back, unless v is
+// 0 (or -0, which reads back equal).
+func floatField(dst []byte, key string, v float64) []byte {
+	if v == 0 {
+		return dst
+	}
+	return strconv.AppendFloat(append(dst, key...), v, 'g', -1, 64)
+}
+
+// plain marks the bytes a JSON string may hold as they are: printable
+// ASCII but the quote and the backslash. (encoding/json also escapes <, >
+// and &, which decode the same either way.)
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendStr appends s as a JSON string: copied whole when every byte is
+// plain (the gateway's ids, names and most clients' texts), otherwise
+// escaped by provider.AppendString.
+func appendStr(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if !plain[s[i]] {
+			return provider.AppendString(dst, s)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
