@@ -4,14 +4,14 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/store"
@@ -260,47 +260,20 @@ func (c sqlCharge) exec(ctx context.Context, q string, args []any) error {
 	return err
 }
 
-// liteCharge runs on the SQLite driver's connection inside its transaction.
-type liteCharge struct {
-	c interface {
-		driver.ExecerContext
-		driver.QueryerContext
-	}
+// liteLogCharge runs on the request log connection (litelog.go) inside
+// the batch's transaction.
+type liteLogCharge struct{ c *liteLog }
+
+func (l liteLogCharge) ids(_ context.Context, q string, args []any, each func(string)) error {
+	return l.c.query(q, args, func(st uintptr) {
+		p := sqlite3.Xsqlite3_column_text(l.c.tls, st, 0)
+		n := sqlite3.Xsqlite3_column_bytes(l.c.tls, st, 0)
+		each(string(libc.GoBytes(p, int(n))))
+	})
 }
 
-func named(args []any) []driver.NamedValue {
-	nv := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	return nv
-}
-
-func (c liteCharge) ids(ctx context.Context, q string, args []any, each func(string)) error {
-	res, err := c.c.QueryContext(ctx, q, named(args))
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	dest := make([]driver.Value, 1)
-	for {
-		if err := res.Next(dest); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		switch v := dest[0].(type) {
-		case string:
-			each(v)
-		case []byte:
-			each(string(v))
-		}
-	}
-}
-
-func (c liteCharge) exec(ctx context.Context, q string, args []any) error {
-	_, err := c.c.ExecContext(ctx, q, named(args))
-	return err
+func (l liteLogCharge) exec(_ context.Context, q string, args []any) error {
+	return l.c.query(q, args, nil)
 }
 
 // pgxCharge runs in the pgx transaction that COPYs the batch.

@@ -39,12 +39,20 @@ func refusal(err error) error {
 			return &RefusedError{err}
 		}
 	}
-	var lite *sqlite.Error
-	if errors.As(err, &lite) {
-		switch lite.Code() & 0xff {
-		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
-			return &RefusedError{err}
-		}
+	var lite interface{ Code() int } // *sqlite.Error, and *liteError of the log connection
+	var driverErr *sqlite.Error
+	var logErr *liteError
+	switch {
+	case errors.As(err, &driverErr):
+		lite = driverErr
+	case errors.As(err, &logErr):
+		lite = logErr
+	default:
+		return err
+	}
+	switch lite.Code() & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+		return &RefusedError{err}
 	}
 	return err
 }
@@ -60,15 +68,13 @@ const logColCount = 33
 // every engine's parameter limit (SQLite 32766, PostgreSQL 65535).
 const logsPerStmt = 100
 
-// logStmts holds what the request log insert keeps between batches: on
-// SQLite, the full chunk's multi-row INSERT prepared once on the write
-// connection (in profiles, parsing the long statement was a quarter of the
-// insert's cost) and the argument array, reused.
+// logStmts is what the request log insert keeps between batches: on
+// SQLite, the connection it writes on (litelog.go), opened by the first
+// batch, with its prepared INSERTs.
 type logStmts struct {
-	mu   sync.Mutex
-	conn any         // the driver connection full was prepared on
-	full driver.Stmt // the INSERT of logsPerStmt rows
-	args []driver.NamedValue
+	mu     sync.Mutex
+	lite   *liteLog
+	closed bool // the store is closed: no connection is opened again
 }
 
 // liteInsertSQL is the batch INSERT on SQLite. OR IGNORE rather than ON
@@ -108,10 +114,11 @@ func (s *Store) InsertLogs(ctx context.Context, rows []store.RequestLog) error {
 	return nil
 }
 
-// insertLogsSQLite runs the multi-row INSERTs on the driver's connection
-// itself (database/sql's Raw): database/sql would copy and convert every
-// one of the 33 values of every row through reflection first, an eighth of
-// the insert's cost, for values that are already the driver's own types.
+// insertLogsSQLite runs the multi-row INSERTs on the store's request log
+// connection (litelog.go), holding the write pool's one connection
+// meanwhile: every other write of this process waits for the batch, as
+// SQLite would make it wait for the write lock anyway, but in the pool's
+// queue rather than in SQLite's busy handler, which polls.
 func (s *Store) insertLogsSQLite(ctx context.Context, rows []store.RequestLog) error {
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
@@ -120,80 +127,69 @@ func (s *Store) insertLogsSQLite(ctx context.Context, rows []store.RequestLog) e
 	defer conn.Close()
 	s.logs.mu.Lock()
 	defer s.logs.mu.Unlock()
-	return conn.Raw(func(dc any) error {
-		c, ok := dc.(interface {
-			driver.ConnPrepareContext
-			driver.ConnBeginTx
-			driver.ExecerContext
-			driver.QueryerContext
-		})
-		if !ok {
-			return fmt.Errorf("the SQLite driver's connection (%T) cannot prepare, begin or execute with a context", dc)
+	if s.logs.lite == nil {
+		if s.logs.closed {
+			return errors.New("the store is closed")
 		}
-		if len(rows) >= logsPerStmt && (s.logs.full == nil || s.logs.conn != dc) {
-			// The first full batch, or the pool replaced the connection.
-			st, err := c.PrepareContext(ctx, liteInsertSQL(logsPerStmt))
-			if err != nil {
-				return fmt.Errorf("prepare: %w", err)
-			}
-			s.logs.conn, s.logs.full = dc, st
+		if s.logs.lite, err = openLiteLog(s.path); err != nil {
+			return fmt.Errorf("open the request log connection: %w", err)
 		}
-		// The rows' spend goes in with them (chargeLogs). When every row
-		// was new (the INSERTs took them all: the usual case) it is added
-		// for all; otherwise the batch is done again, finding first which
-		// rows are stored already.
-		spend := hasSpend(rows)
-		for _, check := range [...]bool{false, true} {
-			tx, err := c.BeginTx(ctx, driver.TxOptions{})
-			if err != nil {
-				return err
+	}
+	c := s.logs.lite
+	// The rows' spend goes in with them (chargeLogs). When every row was
+	// new (the INSERTs took them all: the usual case) it is added for all;
+	// otherwise the batch is done again, finding first which rows are
+	// stored already.
+	spend := hasSpend(rows)
+	for _, check := range [...]bool{false, true} {
+		if err := c.begin(); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if check {
+			if err := s.chargeLogs(ctx, liteLogCharge{c}, rows, false); err != nil {
+				_ = c.end("ROLLBACK")
+				return fmt.Errorf("add their spend to the budgets: %w", err)
 			}
-			if check {
-				if err := s.chargeLogs(ctx, liteCharge{c}, rows, false); err != nil {
-					_ = tx.Rollback()
-					return fmt.Errorf("add their spend to the budgets: %w", err)
-				}
+		}
+		var inserted int64
+		var err error
+		for start := 0; start < len(rows); {
+			if err = ctx.Err(); err != nil {
+				break
 			}
-			var inserted int64
-			for start := 0; start < len(rows); start += logsPerStmt {
-				chunk := rows[start:min(start+logsPerStmt, len(rows))]
-				args := s.logs.args[:0]
-				for i := range chunk {
-					args = appendLogValues(args, &chunk[i])
-				}
-				s.logs.args = args
-				var res driver.Result
-				if len(chunk) == logsPerStmt {
-					res, err = s.logs.full.(driver.StmtExecContext).ExecContext(ctx, args)
-				} else {
-					res, err = c.ExecContext(ctx, liteInsertSQL(len(chunk)), args)
-				}
-				if err != nil {
+			size := logsPerStmt
+			for _, n := range liteInsertSizes {
+				if size = n; n <= len(rows)-start {
 					break
 				}
-				if n, rerr := res.RowsAffected(); rerr == nil {
-					inserted += n
-				}
 			}
-			clear(s.logs.args[:cap(s.logs.args)]) // drop references to the rows' strings
-			if err == nil && spend && !check {
-				if inserted != int64(len(rows)) {
-					_ = tx.Rollback()
-					continue // some were stored already: again, checking
-				}
-				err = s.chargeLogs(ctx, liteCharge{c}, rows, true)
+			var n int64
+			if n, err = c.insert(rows[start : start+size]); err != nil {
+				break
 			}
-			if err != nil {
-				_ = tx.Rollback()
-				return err
+			inserted += n
+			start += size
+		}
+		if err == nil && spend && !check {
+			if inserted != int64(len(rows)) {
+				_ = c.end("ROLLBACK")
+				continue // some were stored already: again, checking
 			}
-			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("commit: %w", err)
+			if err = s.chargeLogs(ctx, liteLogCharge{c}, rows, true); err != nil {
+				err = fmt.Errorf("add their spend to the budgets: %w", err)
 			}
-			return nil
+		}
+		if err != nil {
+			_ = c.end("ROLLBACK")
+			return err
+		}
+		if err := c.end("COMMIT"); err != nil {
+			_ = c.end("ROLLBACK")
+			return fmt.Errorf("commit: %w", err)
 		}
 		return nil
-	})
+	}
+	return nil
 }
 
 // copyLogs stores a batch on PostgreSQL with COPY: one statement, the rows

@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,4 +101,89 @@ func BenchmarkLogFilter1M(b *testing.B) {
 			b.ReportMetric(float64(n), "rows/op")
 		})
 	}
+}
+
+// insertBenchRows are rows like the writer benchmark's (internal/bench):
+// 100 keys in 10 projects, 20 members, 3 models, one row in 20 refused
+// and unpriced, the others with their spend on a key and a project window.
+func insertBenchRows(n int) []store.RequestLog {
+	models := []string{"gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet"}
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	rows := make([]store.RequestLog, n)
+	for i := range rows {
+		k := i % 100
+		key, project := "key_bench"+strconv.Itoa(k), "bench_"+strconv.Itoa(k%10)
+		in, out := 100+i%900, 20+i%300
+		r := store.RequestLog{
+			KeyID: key, KeyDisplay: "kg_live_7HqK…p2Xe", KeyEnv: "live", Project: project, Member: "mem_" + strconv.Itoa(k%20),
+			Group: "default", Model: models[i%3], ModelServed: models[i%3], Channel: "mock", RequestType: "chat", Stream: i%2 == 0,
+			Status: 200, InputTokens: in, OutputTokens: out, CostUSD: float64(in)*0.15e-6 + float64(out)*0.6e-6, Charged: "yes",
+			LatencyMS: 3.2, TTFBMS: 1.1, SourceIP: "10.0.0." + strconv.Itoa(k), UserAgent: "OpenAI/Python 1.55.0", Attempts: 1,
+			Route: "/v1/chat/completions",
+			Spend: store.Spend{Nano: int64(in)*150 + int64(out)*600, Windows: []store.BudgetWindow{
+				{Scope: "key", Subject: key, Period: "monthly", Start: start},
+				{Scope: "project", Subject: project, Period: "monthly", Start: start},
+			}},
+		}
+		if i%20 == 0 {
+			r.Status, r.ErrorCode, r.Charged, r.CostUSD, r.Spend = 429, "rate_limit_exceeded", "no", 0, store.Spend{}
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+// BenchmarkInsertLogs stores batches of the log writer's size
+// (KEYGATE_BENCH_BATCH, default 4096 rows) into a SQLite file with every
+// index of request_logs: one op is one batch. cpu-µs/row is the process's
+// CPU time (getrusage) per row, which suffers less from a loaded machine
+// than rows/s does.
+//
+//	go test -run '^$' -bench InsertLogs -benchmem -count 6 ./internal/store/sqlstore/
+func BenchmarkInsertLogs(b *testing.B) {
+	batch := 4096
+	if v := os.Getenv("KEYGATE_BENCH_BATCH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("KEYGATE_BENCH_BATCH=%q: want a positive number", v)
+		}
+		batch = n
+	}
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	src := insertBenchRows(1000)
+	rows := make([]store.RequestLog, batch)
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	n := 0
+	cpu0 := processCPU(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range rows {
+			rows[i] = src[n%len(src)]
+			rows[i].RequestID = "req_" + fmt.Sprintf("%020d", n)
+			rows[i].Time = t0.Add(time.Duration(n) * 10 * time.Microsecond)
+			n++
+		}
+		if err := st.InsertLogs(ctx, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cpu := processCPU(b) - cpu0
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/row")
+}
+
+// processCPU is the process's user and system CPU time so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -42,7 +42,8 @@ type Store struct {
 	// their own pool and WAL lets them run beside the writer.
 	write *sql.DB
 	read  *sql.DB
-	logs  logStmts // prepared request log INSERTs (logs.go)
+	logs  logStmts // the request log insert's connection (logs.go)
+	path  string   // SQLite: the database file
 	// w and r run the statements: the pools, or, in a store bound to a
 	// transaction (Tx), that transaction for both.
 	w, r querier
@@ -161,7 +162,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	s := &Store{dialect: SQLite, write: w, read: r, w: w, r: r}
+	s := &Store{dialect: SQLite, write: w, read: r, w: w, r: r, path: path}
 	if err := s.migrate(ctx, goose.DialectSQLite3, migrations.SQLite()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -225,12 +226,11 @@ func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx)
 // Close closes both pools.
 func (s *Store) Close() error {
 	s.logs.mu.Lock()
-	if s.logs.full != nil {
-		// Prepared on the driver's connection (logs.go): SQLite keeps a
-		// connection with a statement open until the statement is closed.
-		_ = s.logs.full.Close()
-		s.logs.full, s.logs.conn = nil, nil
+	if s.logs.lite != nil {
+		s.logs.lite.close()
+		s.logs.lite = nil
 	}
+	s.logs.closed = true
 	s.logs.mu.Unlock()
 	err := s.write.Close()
 	if s.read != s.write {
