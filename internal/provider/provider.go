@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/keygate/keygate/internal/usage"
 )
@@ -270,6 +271,30 @@ type ChatStream interface {
 	Close() error
 }
 
+// PlainCaller is the optional capability of an adapter whose
+// non-streaming call is a request, an answer and an error reading apart
+// from the transport: Chat is PlainRequest sent with Post, then
+// PlainAnswer or (through Post) PlainError. The relay sends a plain call
+// of such an adapter itself, as it sends a passed-through call (the
+// channel's request template and credential headers, made once, and the
+// transport without http.Client.Do), and reads the answer from a pooled
+// buffer: neither PlainAnswer's result nor PlainError's keeps a
+// reference to the body it was given.
+type PlainCaller interface {
+	// PlainRequest returns the path below the channel's base URL and the
+	// JSON body of r's non-streaming call.
+	PlainRequest(r *ChatRequest) (path string, body []byte, err error)
+	// PlainAnswer reads the body of a 2xx answer to r.
+	PlainAnswer(r *ChatRequest, body []byte) (*ChatResponse, error)
+	// PlainError is the error of a non-2xx answer: its status, the first
+	// 64 KiB of its body, its Retry-After and the credential to scrub.
+	PlainError(status int, body []byte, retryAfter, apiKey string) error
+}
+
+// MaxErrorBody is how much of a non-2xx answer's body is read for its
+// error.
+const MaxErrorBody = 64 << 10
+
 // Registry maps a channel type to its adapter.
 type Registry map[string]Provider
 
@@ -334,6 +359,22 @@ type UpstreamError struct {
 
 func (e *UpstreamError) Error() string {
 	return fmt.Sprintf("upstream answered %d: %s", e.Status, e.Message)
+}
+
+// StatusError is the error of an upstream's non-2xx answer: the message
+// parse finds in its body (else the body itself, cut to 500 bytes), with
+// the credential scrubbed.
+func StatusError(status int, body []byte, retryAfter, apiKey string, parse ErrorParser) *UpstreamError {
+	typ, msg := parse(body)
+	// Scrub before truncating, so a cut cannot leave half a credential.
+	msg = Scrub(msg, apiKey)
+	if msg == "" {
+		msg = Scrub(strings.TrimSpace(string(body)), apiKey)
+		if len(msg) > 500 {
+			msg = msg[:500] + "…"
+		}
+	}
+	return &UpstreamError{Status: status, Type: typ, Message: msg, RetryAfter: retryAfter}
 }
 
 // Codec renders neutral answers in a client's wire format.

@@ -115,17 +115,8 @@ func Post(ctx context.Context, client *http.Client, url string, c Credential, he
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	typ, msg := parse(b)
-	// Scrub before truncating, so a cut cannot leave half a credential.
-	msg = Scrub(msg, c.APIKey)
-	if msg == "" {
-		msg = Scrub(strings.TrimSpace(string(b)), c.APIKey)
-		if len(msg) > 500 {
-			msg = msg[:500] + "…"
-		}
-	}
-	return nil, &UpstreamError{Status: resp.StatusCode, Type: typ, Message: msg, RetryAfter: resp.Header.Get("Retry-After")}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
+	return nil, StatusError(resp.StatusCode, b, resp.Header.Get("Retry-After"), c.APIKey, parse)
 }
 
 // Shared, read-only header values of every upstream request.

@@ -80,6 +80,7 @@ func (rl *Relay) provider(typ string) provider.Provider {
 	rl.once.Do(func() {
 		if rl.Providers == nil {
 			rl.Providers = DefaultProviders(rl.Client)
+			rl.ownProviders = true
 		}
 	})
 	return rl.Providers[typ]
@@ -121,7 +122,12 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	cred := provider.Credential{BaseURL: ch.URL, APIKey: ch.APIKey}
 	start := time.Now()
 	if !req.Stream {
-		resp, err := p.Chat(ctx, cred, &cr)
+		var resp *provider.ChatResponse
+		if pc, ok := p.(provider.PlainCaller); ok && rl.ownProviders {
+			resp, err = rl.plainCall(ctx, ch, pc, &cr)
+		} else {
+			resp, err = p.Chat(ctx, cred, &cr)
+		}
 		rl.Metrics.Upstream(ch.Name).Observe(time.Since(start).Seconds())
 		if err != nil {
 			return rl.providerErr(ctx, ch, res, err)
@@ -142,8 +148,10 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		}
 		b := req.Codec.Response(resp)
 		h := w.Header()
-		h["Content-Type"] = hdrJSON // shared and read-only, as on pass-through
-		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+		h["Content-Type"] = hdrJSON     // shared and read-only, as on pass-through
+		if len(b) > serverCountedBody { // as writeHead: a short answer's length is the server's
+			h["Content-Length"] = []string{strconv.Itoa(len(b))}
+		}
 		w.WriteHeader(http.StatusOK)
 		res.Written = true
 		res.TTFB = time.Since(start)
@@ -267,6 +275,52 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		return nil
 	}
 	return rl.clientGone(res)
+}
+
+// plainCall is the non-streaming call of an adapter over the relay's own
+// client, sent as a passed-through call is: the channel's request template
+// for the adapter's path (its URL parsed and its credential headers made
+// once), send instead of http.Client.Do (which copies the header for the
+// redirects it would refuse anyway), and the answer read into a pooled
+// buffer, which PlainAnswer does not keep. Its errors are Chat's: a
+// redirect is send's *url.Error over a RedirectError, as Client.Do's with
+// refuseRedirect; a non-2xx answer is PlainError's.
+func (rl *Relay) plainCall(ctx context.Context, ch *catalog.Channel, pc provider.PlainCaller, cr *provider.ChatRequest) (*provider.ChatResponse, error) {
+	path, body, err := pc.PlainRequest(cr)
+	if err != nil {
+		return nil, err
+	}
+	t, err := rl.outTemplate(ch, path, false)
+	if err != nil {
+		return nil, err
+	}
+	out := t.WithContext(ctx) // a shallow copy: URL and Header are the template's, read-only
+	setOutBody(out, body)
+	resp, err := rl.send(out)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, plainError(pc, resp, ch.APIKey)
+	}
+	abuf, b, err := readAnswer(resp, plainAnswerLimit)
+	defer release(abuf)
+	if err != nil {
+		return nil, fmt.Errorf("read upstream body: %w", err)
+	}
+	return pc.PlainAnswer(cr, b)
+}
+
+// plainAnswerLimit bounds a converted answer as provider.ReadBody does.
+const plainAnswerLimit = 64 << 20
+
+// plainError reads a non-2xx answer of plainCall into the adapter's error.
+//
+//go:noinline
+func plainError(pc provider.PlainCaller, resp *http.Response, apiKey string) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, provider.MaxErrorBody))
+	return pc.PlainError(resp.StatusCode, b, resp.Header.Get("Retry-After"), apiKey)
 }
 
 // The content types of the codecs' streams, shared and read-only.

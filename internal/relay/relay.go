@@ -139,6 +139,9 @@ type Relay struct {
 	OnChannelDisabled func(channel string, status int, reason string)
 
 	once sync.Once
+	// ownProviders: Providers were made over Client here (provider), so
+	// their plain calls may go out through send (plainCall).
+	ownProviders bool
 	// auths caches each channel's credential headers (auth).
 	auths sync.Map // *catalog.Channel → *chanAuth
 	authN atomic.Int64

@@ -29,16 +29,23 @@ func Header(c provider.Credential) http.Header {
 
 // URL returns the method URL for model below the channel's base URL.
 func URL(base *url.URL, model, method string) string {
-	return base.String() + "/models/" + url.PathEscape(model) + ":" + method
+	return base.String() + methodPath(model, method)
 }
+
+// methodPath is the path of model's method below the base URL.
+func methodPath(model, method string) string {
+	return "/models/" + url.PathEscape(model) + ":" + method
+}
+
+var _ provider.PlainCaller = (*Client)(nil)
 
 // Chat sends one generateContent request.
 func (cl *Client) Chat(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (*provider.ChatResponse, error) {
-	body, err := ToRequest(r)
+	path, body, err := cl.PlainRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := provider.Post(ctx, cl.HTTP, URL(c.BaseURL, r.Model, "generateContent"), c, Header(c), body, false, ParseError)
+	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+path, c, Header(c), body, false, ParseError)
 	if err != nil {
 		return nil, authStatus(err)
 	}
@@ -46,11 +53,30 @@ func (cl *Client) Chat(ctx context.Context, c provider.Credential, r *provider.C
 	if err != nil {
 		return nil, err
 	}
-	out, err := ParseResponse(b)
+	return cl.PlainAnswer(r, b)
+}
+
+// PlainRequest is the path (the model's generateContent method) and body
+// of r's call.
+func (*Client) PlainRequest(r *provider.ChatRequest) (string, []byte, error) {
+	body, err := ToRequest(r)
+	return methodPath(r.Model, "generateContent"), body, err
+}
+
+// PlainAnswer reads a GenerateContentResponse; one that names no model
+// was answered by r's.
+func (*Client) PlainAnswer(r *provider.ChatRequest, body []byte) (*provider.ChatResponse, error) {
+	out, err := ParseResponse(body)
 	if err == nil && out.Model == "" {
 		out.Model = r.Model
 	}
 	return out, err
+}
+
+// PlainError is the error of a non-2xx answer, in Google's envelope (a
+// refused key is a 401: authStatus).
+func (*Client) PlainError(status int, body []byte, retryAfter, apiKey string) error {
+	return authStatus(provider.StatusError(status, body, retryAfter, apiKey, ParseError))
 }
 
 // ChatStream sends a streamGenerateContent?alt=sse request.

@@ -24,15 +24,15 @@ func Header(c provider.Credential) http.Header {
 	return h
 }
 
+var _ provider.PlainCaller = (*Client)(nil)
+
 // Chat sends one non-streaming chat completion request.
 func (cl *Client) Chat(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (*provider.ChatResponse, error) {
-	rr := *r
-	rr.Stream = false
-	body, err := ToChatRequest(&rr)
+	path, body, err := cl.PlainRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+"/chat/completions", c, Header(c), body, false, ParseError)
+	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+path, c, Header(c), body, false, ParseError)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,25 @@ func (cl *Client) Chat(ctx context.Context, c provider.Credential, r *provider.C
 	if err != nil {
 		return nil, err
 	}
-	return ParseResponse(b)
+	return cl.PlainAnswer(r, b)
+}
+
+// PlainRequest is the path and body of r's non-streaming chat completion.
+func (*Client) PlainRequest(r *provider.ChatRequest) (string, []byte, error) {
+	rr := *r
+	rr.Stream = false
+	body, err := ToChatRequest(&rr)
+	return "/chat/completions", body, err
+}
+
+// PlainAnswer reads a chat completion.
+func (*Client) PlainAnswer(_ *provider.ChatRequest, body []byte) (*provider.ChatResponse, error) {
+	return ParseResponse(body)
+}
+
+// PlainError is the error of a non-2xx answer, in OpenAI's envelope.
+func (*Client) PlainError(status int, body []byte, retryAfter, apiKey string) error {
+	return provider.StatusError(status, body, retryAfter, apiKey, ParseError)
 }
 
 // ChatStream sends a streaming chat completion request (always asking for
