@@ -72,6 +72,7 @@ func BenchmarkRelayStream(b *testing.B) {
 		b.Run(fmt.Sprintf("chunks=%d", n), func(b *testing.B) {
 			up := &cannedUpstream{contentType: "text/event-stream", body: sseStream(n)}
 			rl, chs := benchRelay(b, up)
+			rl.Client = NewClient(up) // as the gateway's: send's RoundTrip, not Client.Do's copy of the header
 			body := []byte(`{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}`)
 			w := &discardWriter{h: http.Header{}}
 			ctx := context.Background()

@@ -21,6 +21,7 @@ import (
 type pieceUpstream struct {
 	body   []byte
 	pieces []int
+	eof    bool // the last piece comes with io.EOF, as net/http's chunked reader gives it when the body's end is buffered
 }
 
 func (u *pieceUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -29,13 +30,14 @@ func (u *pieceUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body.Close()
 	}
 	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
-		Body: io.NopCloser(&pieceReader{b: u.body, pieces: u.pieces}), ContentLength: -1, Request: r}, nil
+		Body: io.NopCloser(&pieceReader{b: u.body, pieces: u.pieces, eof: u.eof}), ContentLength: -1, Request: r}, nil
 }
 
 type pieceReader struct {
 	b      []byte
 	pieces []int
 	i      int
+	eof    bool
 }
 
 func (p *pieceReader) Read(b []byte) (int, error) {
@@ -46,6 +48,9 @@ func (p *pieceReader) Read(b []byte) (int, error) {
 	p.i++
 	copy(b, p.b[:n])
 	p.b = p.b[n:]
+	if p.eof && len(p.b) == 0 {
+		return n, io.EOF
+	}
 	return n, nil
 }
 
@@ -263,4 +268,43 @@ func FuzzIndexWord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The read that ends the body is not flushed by the relay: the handler's
+// return ends the response, and net/http writes its bytes with the end of
+// the chunked body, in one write (before, a flush wrote them and the end
+// went in a second write). Reads before it are flushed as they come, and
+// a body that ends on a read of its own changes nothing.
+func TestStreamEndGoesWithTheResponseEnd(t *testing.T) {
+	first := "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
+	stream := first + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n"
+	cases := []struct {
+		name    string
+		pieces  []int
+		eof     bool
+		flushes int
+	}{
+		{"whole, with the end", []int{1 << 20}, true, 0},
+		{"two reads, the end with the second", []int{len(first), 1 << 20}, true, 1},
+		{"a byte a read, the end with the last", []int{1}, true, strings.Count(stream, "\n") - 1}, // a write per line, the last one not flushed
+		{"whole, the end read alone", []int{1 << 20}, false, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rl, chs := benchRelay(t, &cannedUpstream{})
+			rl.Client = NewClient(&pieceUpstream{body: []byte(stream), pieces: c.pieces, eof: c.eof})
+			w := &recordWriter{discardWriter: discardWriter{h: http.Header{}}}
+			req := Request{Path: "/chat/completions", Body: []byte(`{"model":"m"}`), Model: "m", BodyModel: "m", Stream: true, Channels: chs}
+			var res Result
+			if err := rl.Do(context.Background(), w, &req, &res); err != nil {
+				t.Fatal(err)
+			}
+			if w.buf.String() != stream || !res.Completed || !res.HasUsage {
+				t.Fatalf("client got %q, completed %v, usage %v", w.buf.String(), res.Completed, res.HasUsage)
+			}
+			if w.flushes != c.flushes {
+				t.Fatalf("%d flushes, want %d", w.flushes, c.flushes)
+			}
+		})
+	}
 }
