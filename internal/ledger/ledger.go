@@ -146,6 +146,9 @@ type Reservation struct {
 	Limits  [MaxBudgets]int64
 	Amount  int64
 	holdID  string // the backend's hold (DB, Redis)
+	// accs are the Memory backend's accounts of the windows, found by
+	// Reserve and used again by Settle.
+	accs    [MaxBudgets]*account
 	l       *Ledger
 	backend Backend
 	done    atomic.Bool
@@ -177,6 +180,38 @@ type Ledger struct {
 	downUntil   atomic.Int64
 	down        atomic.Bool
 	outstanding atomic.Int64
+	cal         atomic.Pointer[calendar] // the current UTC day's window starts
+}
+
+// calendar is the start of the daily and monthly windows that contain the
+// instants of [from, to) (unix nanoseconds: one UTC day), so Reserve
+// computes them once a day instead of twice a call (time.Date, AddDate).
+type calendar struct {
+	from, to   int64
+	day, month int64 // window starts, unix milliseconds
+}
+
+// windowOf is WindowOf(b, now) without the end, from the day's calendar.
+func (l *Ledger) windowOf(b Budget, now time.Time) Window {
+	w := Window{Scope: b.Scope, Subject: b.Subject, Period: b.Period}
+	if b.Period != Daily && b.Period != Monthly {
+		return w
+	}
+	ns := now.UnixNano()
+	c := l.cal.Load()
+	if c == nil || ns < c.from || ns >= c.to {
+		d, _ := WindowOf(Budget{Period: Daily}, now)
+		m, _ := WindowOf(Budget{Period: Monthly}, now)
+		day := time.UnixMilli(d.Start).UTC()
+		c = &calendar{from: day.UnixNano(), to: day.AddDate(0, 0, 1).UnixNano(), day: d.Start, month: m.Start}
+		l.cal.Store(c)
+	}
+	if b.Period == Daily {
+		w.Start = c.day
+	} else {
+		w.Start = c.month
+	}
+	return w
 }
 
 // Outstanding is how many reservations are neither settled nor released.
@@ -208,7 +243,7 @@ func (l *Ledger) Reserve(ctx context.Context, budgets []Budget, amount int64) (*
 		if r.N == MaxBudgets {
 			return nil, fmt.Errorf("reserve: more than %d budgets apply to one call", MaxBudgets)
 		}
-		r.Windows[r.N], _ = WindowOf(b, now)
+		r.Windows[r.N] = l.windowOf(b, now)
 		r.Limits[r.N] = b.Limit
 		r.N++
 	}

@@ -76,6 +76,44 @@ func TestWindowOf(t *testing.T) {
 	}
 }
 
+// A reservation's windows are those WindowOf gives for the clock's time
+// as the clock crosses a day, a month and a year, and goes back: the
+// ledger's cached calendar never serves a day it is not.
+func TestReserveWindowsFollowTheClock(t *testing.T) {
+	var now time.Time
+	l := &ledger.Ledger{Primary: ledger.NewMemory(nil), Now: func() time.Time { return now }}
+	bs := []ledger.Budget{
+		{Scope: ledger.ScopeKey, Subject: "k", Period: ledger.Daily, Limit: 1 << 40},
+		{Scope: ledger.ScopeProject, Subject: "p", Period: ledger.Monthly, Limit: 1 << 40},
+		{Scope: ledger.ScopeMember, Subject: "m", Period: ledger.Total, Limit: 1 << 40},
+	}
+	for _, at := range []time.Time{
+		time.Date(2026, 3, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 4, 1, 12, 0, 0, 0, time.FixedZone("east", 14*3600)), // 2026-03-31 22:00 UTC
+		time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 15, 8, 0, 0, 0, time.UTC), // back
+		time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2027, 1, 1, 0, 0, 0, 1, time.UTC),
+	} {
+		now = at
+		r, err := l.Reserve(context.Background(), bs, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < r.N; i++ {
+			b := r.Budget(i)
+			want, end := ledger.WindowOf(b, at)
+			if r.Windows[i] != want || !r.End(i).Equal(end) {
+				t.Errorf("at %v: %s window %+v ending %v; WindowOf says %+v ending %v", at, b.Period, r.Windows[i], r.End(i), want, end)
+			}
+		}
+		if err := r.Settle(context.Background(), 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // hammer runs calls parallel calls that each reserve est and settle to
 // cost (or release, for every third call: a client that left or an
 // upstream that failed) and checks that spend never passed the budget and

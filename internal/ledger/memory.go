@@ -73,7 +73,9 @@ func NewMemory(st SpendStore) *Memory {
 var _ Backend = (*Memory)(nil)
 
 func (m *Memory) account(w Window) *account {
-	sh := &m.shard[maphash.Comparable(m.seed, w)%shards]
+	// The shard is told by the subject alone (one string hashed, not the
+	// whole window): a key's or project's windows share a shard.
+	sh := &m.shard[maphash.String(m.seed, w.Subject)%shards]
 	sh.mu.Lock()
 	a := sh.m[w]
 	if a == nil {
@@ -102,7 +104,7 @@ func (m *Memory) load(ctx context.Context, w Window, a *account) error {
 
 // Reserve implements Backend.
 func (m *Memory) Reserve(ctx context.Context, r *Reservation) error {
-	var accs [MaxBudgets]*account
+	accs := &r.accs
 	for i := 0; i < r.N; i++ {
 		accs[i] = m.account(r.Windows[i])
 		accs[i].mu.Lock()
@@ -131,7 +133,10 @@ func (m *Memory) Reserve(ctx context.Context, r *Reservation) error {
 func (m *Memory) Settle(_ context.Context, r *Reservation, actual int64) ([MaxBudgets]int64, error) {
 	var after [MaxBudgets]int64
 	for i := 0; i < r.N; i++ {
-		a := m.account(r.Windows[i])
+		a := r.accs[i] // Reserve's
+		if a == nil {
+			a = m.account(r.Windows[i])
+		}
 		a.mu.Lock()
 		a.reserved = max(0, a.reserved-r.Amount)
 		a.spent += actual
