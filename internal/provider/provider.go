@@ -264,7 +264,8 @@ type Provider interface {
 // ChatStream is a pulled stream of chunks.
 type ChatStream interface {
 	// Recv returns the next chunk, io.EOF after the upstream's terminal
-	// event, or an error (ErrStreamCut when the body ended early).
+	// event, or an error (ErrStreamCut when the body ended early). The
+	// chunk is valid until the next Recv: a stream may reuse it.
 	Recv() (*ChatChunk, error)
 	// Usage returns the usage reported so far.
 	Usage() (Usage, bool)

@@ -17,6 +17,9 @@ import (
 // Decoder turns one SSE event of an upstream's stream into a neutral chunk
 // (nil when the event carries nothing for the client). It is pure and keeps
 // whatever state its format needs (open blocks, usage, the terminal mark).
+// The chunk, its strings aside, is valid until the next Decode: a decoder
+// may reuse it (and its tool call slice) for the next event, so a caller
+// that keeps one copies it.
 type Decoder interface {
 	Decode(event string, data []byte) (*ChatChunk, error)
 	// Done reports whether the format's terminal event was seen.
@@ -36,8 +39,9 @@ func NewSSEStream(body io.ReadCloser, dec Decoder) *SSEStream {
 	return &SSEStream{body: body, r: NewSSEReader(body), dec: dec}
 }
 
-// Recv returns the next chunk; io.EOF once the body ended after the terminal
-// event; ErrStreamCut when it ended before.
+// Recv returns the next chunk, valid until the next Recv (the decoder may
+// reuse it); io.EOF once the body ended after the terminal event;
+// ErrStreamCut when it ended before.
 func (s *SSEStream) Recv() (*ChatChunk, error) {
 	for {
 		ev, data, err := s.r.Next()

@@ -613,6 +613,18 @@ type StreamDecoder struct {
 	usage     provider.Usage
 	hasUsage  bool
 	done      bool
+
+	// out and call are the chunk the scanner returns and its tool call,
+	// reused from one event to the next (a chunk is valid until the next
+	// Decode): not state.
+	out  provider.ChatChunk
+	call [1]provider.ToolCallDelta
+}
+
+// emit returns the reused chunk, emptied, with the stream's id and model.
+func (d *StreamDecoder) emit() *provider.ChatChunk {
+	d.out = provider.ChatChunk{ID: d.id, Model: d.model}
+	return &d.out
 }
 
 // Done reports whether message_stop was seen.
@@ -622,25 +634,9 @@ func (d *StreamDecoder) Done() bool { return d.done }
 // from the last message_delta: Anthropic's counts are cumulative).
 func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUsage }
 
-// Decode reads one event.
+// Decode reads one event. The chunk it returns is valid until the next
+// call.
 func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
-	if index, typ, text, ok := scanBlockDelta(data); ok {
-		// Most of a stream: read with the hot-path scanner.
-		switch typ {
-		case "text_delta":
-			if len(text) == 0 {
-				return nil, nil
-			}
-			return &provider.ChatChunk{ID: d.id, Model: d.model, Text: string(text)}, nil
-		case "input_json_delta":
-			n, ok := d.tools[index]
-			if !ok || len(text) == 0 {
-				return nil, nil
-			}
-			return &provider.ChatChunk{ID: d.id, Model: d.model, ToolCalls: []provider.ToolCallDelta{{Index: n, Arguments: string(text)}}}, nil
-		}
-		return nil, nil
-	}
 	if c, ok := d.scanEvent(data); ok {
 		return c, nil
 	}
@@ -706,7 +702,7 @@ func (d *StreamDecoder) decodeEvent(data []byte) (*provider.ChatChunk, error) {
 	case "message_delta":
 		var dl delta
 		_ = json.Unmarshal(ev.Delta, &dl)
-		return d.messageDelta(ev.Usage, dl.StopReason), nil
+		return d.messageDelta(ev.Usage, dl.StopReason, false), nil
 	case "message_stop":
 		d.done = true
 		return nil, nil
@@ -720,8 +716,9 @@ func (d *StreamDecoder) decodeEvent(data []byte) (*provider.ChatChunk, error) {
 	return nil, nil // ping, content_block_stop, unknown future events
 }
 
-// messageDelta takes in a message_delta event's usage and stop reason.
-func (d *StreamDecoder) messageDelta(eu *usage, stop *string) *provider.ChatChunk {
+// messageDelta takes in a message_delta event's usage and stop reason
+// (mapped already when mapped is set).
+func (d *StreamDecoder) messageDelta(eu *usage, stop *string, mapped bool) *provider.ChatChunk {
 	if eu != nil {
 		d.usage.OutputTokens = eu.OutputTokens
 		if eu.input() > 0 {
@@ -735,19 +732,25 @@ func (d *StreamDecoder) messageDelta(eu *usage, stop *string) *provider.ChatChun
 		}
 		d.hasUsage = true
 	}
-	if stop != nil {
-		return &provider.ChatChunk{ID: d.id, Model: d.model, FinishReason: finishReason(*stop)}
+	if stop == nil {
+		return nil
 	}
-	return nil
+	c := d.emit()
+	if c.FinishReason = *stop; !mapped {
+		c.FinishReason = finishReason(*stop)
+	}
+	return c
 }
 
-// scanEvent reads the other events of a text stream with jsonscan —
-// ping, content_block_start of a text block, content_block_stop,
-// message_delta and message_stop — and is not ok for any other event or
-// anything encoding/json could read differently (a member it reads named
-// in another case or twice, a value of another kind, a member of the
-// event it does not check): decodeEvent then reads it. ok with a nil
-// chunk is an event with nothing for the client.
+// scanEvent reads the events of a text or tool-call stream with jsonscan,
+// in one pass over the event's members — content_block_delta of text or
+// tool-call JSON (most of a stream), ping, message_start,
+// content_block_start of a text block, content_block_stop, message_delta
+// and message_stop — and is not ok for any other event or anything
+// encoding/json could read differently (a member it reads named in
+// another case or twice, a value of another kind, a member of the event
+// it does not check): decodeEvent then reads it. ok with a nil chunk is an
+// event with nothing for the client.
 func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 	var typ, index, dl, block, eu, msg []byte
 	var seen [6]bool
@@ -783,14 +786,42 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 	if !ok {
 		return nil, false
 	}
+	idx := 0
 	if index != nil { // an int for encoding/json, or its error
-		if _, ok := jsonscan.Int(index); !ok {
+		if idx, ok = jsonscan.Int(index); !ok {
 			return nil, false
 		}
 	}
 	// Members the event's type has no use for must still decode (or
 	// encoding/json fails the event): only a delta, raw bytes, always does.
 	switch string(t) {
+	case "content_block_delta":
+		if block != nil || eu != nil || msg != nil || index == nil || len(dl) == 0 || dl[0] != '{' {
+			return nil, false
+		}
+		typ, text, ok := scanDelta(dl)
+		if !ok {
+			return nil, false
+		}
+		switch typ {
+		case "text_delta":
+			if len(text) == 0 {
+				return nil, true
+			}
+			c := d.emit()
+			c.Text = string(text)
+			return c, true
+		case "input_json_delta":
+			n, ok := d.tools[idx]
+			if !ok || len(text) == 0 {
+				return nil, true
+			}
+			c := d.emit()
+			d.call[0] = provider.ToolCallDelta{Index: n, Arguments: string(text)}
+			c.ToolCalls = d.call[:1]
+			return c, true
+		}
+		return nil, false // thinking and the rest: decodeEvent
 	case "message_start":
 		if block != nil || eu != nil || msg == nil {
 			return nil, false
@@ -802,7 +833,9 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 		d.id, d.model = id, model
 		d.usage = u.neutral()
 		d.hasUsage = true
-		return &provider.ChatChunk{ID: d.id, Model: d.model, Role: provider.RoleAssistant}, true
+		c := d.emit()
+		c.Role = provider.RoleAssistant
+		return c, true
 	case "ping", "content_block_stop", "message_stop":
 		if block != nil || eu != nil || msg != nil {
 			return nil, false
@@ -819,28 +852,37 @@ func (d *StreamDecoder) scanEvent(data []byte) (*provider.ChatChunk, bool) {
 		if !ok {
 			return nil, false
 		}
-		if text == nil || len(*text) == 0 {
+		if len(text) == 0 {
 			return nil, true
 		}
-		return &provider.ChatChunk{ID: d.id, Model: d.model, Text: *text}, true
+		c := d.emit()
+		c.Text = string(text)
+		return c, true
 	case "message_delta":
 		if block != nil || msg != nil {
 			return nil, false
 		}
 		var u *usage
+		var eventUsage usage
 		if eu != nil && string(eu) != "null" {
-			u = new(usage)
+			u = &eventUsage
 			if !scanUsage(eu, u) {
 				return nil, false
 			}
 		}
 		var stop *string
+		var reason string
 		if dl != nil && string(dl) != "null" {
-			if stop, ok = scanStopReason(dl); !ok {
+			r, set, ok := scanStopReason(dl)
+			if !ok {
 				return nil, false
 			}
+			if set {
+				reason = finishReason(string(r)) // a constant: no string made of r
+				stop = &reason
+			}
 		}
-		return d.messageDelta(u, stop), true
+		return d.messageDelta(u, stop, true), true
 	}
 	return nil, false
 }
@@ -884,12 +926,11 @@ func scanMessageStart(b []byte) (id, model string, u usage, ok bool) {
 	return id, model, u, ok
 }
 
-// scanTextBlock reads a content_block of type text: its text (nil when
+// scanTextBlock reads a content_block of type text: its text (empty when
 // null or absent). Not ok for another type or a member of the block
 // struct it does not check.
-func scanTextBlock(b []byte) (*string, bool) {
-	var typ []byte
-	var text *string
+func scanTextBlock(b []byte) ([]byte, bool) {
+	var typ, text []byte
 	var seen [2]bool
 	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
 		switch string(key) {
@@ -905,9 +946,8 @@ func scanTextBlock(b []byte) (*string, bool) {
 				text = nil
 				return true
 			}
-			v, ok := jsonscan.String(val)
-			s := string(v)
-			text = &s
+			var ok bool
+			text, ok = jsonscan.String(val)
 			return ok
 		}
 		return !foldsTo(key, "type", "text", "source", "id", "name", "input", "tool_use_id", "content", "is_error", "thinking", "signature")
@@ -939,14 +979,13 @@ func scanUsage(b []byte, u *usage) bool {
 	return ok
 }
 
-// scanStopReason reads a message_delta's delta for its stop_reason
-// (a string, or nil for null or absent). The delta's other members are
+// scanStopReason reads a message_delta's delta for its stop_reason (set
+// for a string, not for null or absent). The delta's other members are
 // read by encoding/json with their errors ignored, so only stop_reason
 // (and any name read as it) matters.
-func scanStopReason(b []byte) (*string, bool) {
-	var stop *string
+func scanStopReason(b []byte) (stop []byte, set, ok bool) {
 	seen := false
-	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+	_, ok = jsonscan.Members(b, 0, func(key, val []byte) bool {
 		switch string(key) {
 		case "stop_reason":
 			if seen {
@@ -956,14 +995,14 @@ func scanStopReason(b []byte) (*string, bool) {
 			if string(val) == "null" {
 				return true
 			}
-			v, ok := jsonscan.String(val)
-			s := string(v)
-			stop = &s
+			var ok bool
+			stop, ok = jsonscan.String(val)
+			set = ok
 			return ok
 		}
 		return !foldsTo(key, "stop_reason")
 	})
-	return stop, ok
+	return stop, set, ok
 }
 
 // once marks a member seen; not ok the second time.
@@ -975,37 +1014,15 @@ func once(seen *bool) bool {
 	return true
 }
 
-// scanBlockDelta reads a content_block_delta event of text or tool-call
-// JSON with jsonscan instead of encoding/json: its index, the delta's type
-// and its text (text_delta) or partial_json (input_json_delta). It is not
-// ok for any other event, and for anything encoding/json could read
-// differently (a member named in another case, a value of another kind, a
-// delta of another type): Decode then reads it with encoding/json.
-func scanBlockDelta(data []byte) (index int, typ string, text []byte, ok bool) {
-	var isDelta, fine bool
-	var dl []byte
-	start := jsonscan.Space(data, 0)
-	end, valid := jsonscan.Members(data, start, func(key, val []byte) bool {
-		switch string(key) {
-		case "type":
-			t, ok := jsonscan.String(val)
-			isDelta = ok && string(t) == "content_block_delta"
-			return isDelta
-		case "index":
-			index, fine = jsonscan.Int(val)
-			return fine
-		case "delta":
-			dl = val
-			return len(val) > 0 && val[0] == '{'
-		}
-		return !foldsTo(key, "type", "index", "delta", "message", "content_block", "usage", "error")
-	})
-	if !valid || !isDelta || !fine || dl == nil || jsonscan.Space(data, end) != len(data) {
-		return 0, "", nil, false
-	}
+// scanDelta reads a content_block_delta's delta of text or tool-call
+// JSON: its type and its text (text_delta) or partial_json
+// (input_json_delta). It is not ok for anything encoding/json could read
+// differently (a member named in another case, a value of another kind)
+// nor for a delta of another type: decodeEvent then reads the event.
+func scanDelta(dl []byte) (typ string, text []byte, ok bool) {
 	var dtype, dtext, djson []byte
 	var textOK, jsonOK bool
-	if _, valid = jsonscan.Members(dl, 0, func(key, val []byte) bool {
+	if _, valid := jsonscan.Members(dl, 0, func(key, val []byte) bool {
 		switch string(key) {
 		case "type":
 			dtype, ok = jsonscan.String(val)
@@ -1019,15 +1036,15 @@ func scanBlockDelta(data []byte) (index int, typ string, text []byte, ok bool) {
 		}
 		return !foldsTo(key, "type", "text", "partial_json", "stop_reason")
 	}); !valid {
-		return 0, "", nil, false
+		return "", nil, false
 	}
 	switch string(dtype) {
 	case "text_delta":
-		return index, "text_delta", dtext, true
+		return "text_delta", dtext, true
 	case "input_json_delta":
-		return index, "input_json_delta", djson, true
+		return "input_json_delta", djson, true
 	}
-	return 0, "", nil, false
+	return "", nil, false
 }
 
 // foldsTo reports whether key is one of names in another case, which

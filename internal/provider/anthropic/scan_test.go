@@ -1,7 +1,9 @@
 package anthropic
 
 import (
+	"bytes"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -54,17 +56,32 @@ func FuzzDecodeScan(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`{"type":"message_start","message":{"id":"m","model":"c","content":[],"usage":{"input_tokens":3}}}` + "\n" +
+		`{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{"}}` + "\n" +
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}` + "\n" +
+		`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}`))
+	// Each line is one event, decoded in turn by both readers: the chunk
+	// the scanner reuses must never show through from one to the next.
 	f.Fuzz(func(t *testing.T, data []byte) {
 		start := []byte(`{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}`)
 		fast, slow := &StreamDecoder{}, &StreamDecoder{}
 		_, _ = fast.decodeEvent(start)
 		_, _ = slow.decodeEvent(start)
-		c1, err1 := fast.Decode("", data)
-		c2, err2 := slow.decodeEvent(data)
-		if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("%q: Decode %+v, %v; encoding/json %+v, %v", data, c1, err1, c2, err2)
+		for _, ev := range bytes.Split(data, []byte("\n")) {
+			c1, err1 := fast.Decode("", ev)
+			c2, err2 := slow.decodeEvent(ev)
+			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(decoderState(fast), decoderState(slow)) {
+				t.Fatalf("%q: Decode %+v, %v; encoding/json %+v, %v", ev, c1, err1, c2, err2)
+			}
 		}
 	})
+}
+
+// decoderState is d without the chunk it reuses, which is no state.
+func decoderState(d *StreamDecoder) StreamDecoder {
+	s := *d
+	s.out, s.call = provider.ChatChunk{}, [1]provider.ToolCallDelta{}
+	return s
 }
 
 func BenchmarkDecodeTextDelta(b *testing.B) {
@@ -137,4 +154,42 @@ func FuzzStreamEvents(f *testing.F) {
 			t.Fatalf("message_delta, message_stop\n%s\nwant\n%s", got, want)
 		}
 	})
+}
+
+// The chunk Decode reuses carries nothing from one event into the next:
+// over a stream of every kind the scanner reads, each chunk is the one
+// encoding/json's reading gives.
+func TestDecodeReusedChunk(t *testing.T) {
+	events := []string{
+		`{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"usage":{"input_tokens":3,"output_tokens":1}}}`,
+		`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":"Hi"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" there"}}`,
+		`{"type":"content_block_stop","index":0}`,
+		`{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"1}"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}`,
+		`{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":9}}`,
+		`{"type":"message_stop"}`,
+	}
+	fast, slow := &StreamDecoder{}, &StreamDecoder{}
+	var got, want []provider.ChatChunk
+	for _, e := range events {
+		c1, err1 := fast.Decode("", []byte(e))
+		c2, err2 := slow.decodeEvent([]byte(e))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", e, err1, err2)
+		}
+		if c1 != nil { // kept past the next Decode: a copy, its tool calls too
+			c := *c1
+			c.ToolCalls = slices.Clone(c.ToolCalls)
+			got = append(got, c)
+		}
+		if c2 != nil {
+			want = append(want, *c2)
+		}
+	}
+	if !reflect.DeepEqual(got, want) || len(got) != 8 {
+		t.Fatalf("Decode gave\n%+v\nencoding/json\n%+v", got, want)
+	}
 }

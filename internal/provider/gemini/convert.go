@@ -467,12 +467,13 @@ func ParseError(body []byte) (typ, msg string) {
 // chunks. Gemini has no terminal event: a candidate's finishReason marks
 // the end, and a body that ends before one was cut.
 type StreamDecoder struct {
-	last     repeated // the previous chunk's model version and response id
+	last     repeated // the scanner's scratch: the previous chunk's strings and parts
 	calls    int
 	usage    provider.Usage
 	hasUsage bool
 	done     bool
 	started  bool
+	out      provider.ChatChunk // the chunk Decode returns, reused (valid until the next)
 }
 
 // Done reports whether a finishReason was seen.
@@ -481,14 +482,22 @@ func (d *StreamDecoder) Done() bool { return d.done }
 // Usage returns the last usageMetadata seen (Gemini's counts are cumulative).
 func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUsage }
 
-// Decode reads one event's data.
+// Decode reads one event's data. The chunk it returns is valid until the
+// next call.
 func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
 	in, ok := scanResponse(data, &d.last) // the hot path: most chunks are text
 	if !ok {
-		in = response{}
-		if err := json.Unmarshal(data, &in); err != nil {
-			return nil, decodeErr(data, err)
-		}
+		return d.decodeJSON(data)
+	}
+	return d.chunk(&in), nil
+}
+
+// decodeJSON is Decode with encoding/json (apart, so that Decode's own
+// response stays on its stack).
+func (d *StreamDecoder) decodeJSON(data []byte) (*provider.ChatChunk, error) {
+	var in response
+	if err := json.Unmarshal(data, &in); err != nil {
+		return nil, decodeErr(data, err)
 	}
 	return d.chunk(&in), nil
 }
@@ -507,7 +516,8 @@ func (d *StreamDecoder) chunk(in *response) *provider.ChatChunk {
 	if in.UsageMetadata != nil {
 		d.usage, d.hasUsage = in.UsageMetadata.neutral(), true
 	}
-	c := &provider.ChatChunk{ID: in.ResponseID, Model: in.ModelVersion}
+	d.out = provider.ChatChunk{ID: in.ResponseID, Model: in.ModelVersion}
+	c := &d.out
 	if !d.started {
 		d.started = true
 		c.Role = provider.RoleAssistant

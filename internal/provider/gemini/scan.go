@@ -10,17 +10,26 @@ import (
 // read itself — a member named in another case or twice, a null or a value
 // of another kind, a part other than text (function calls, data), prompt
 // feedback, trailing bytes — and the caller then uses encoding/json. A
-// stream passes the strings its previous chunk named (last, else nil): the
-// model version and response id repeat on every chunk, and an equal one is
-// kept rather than made again.
+// stream passes its scratch (last, else nil): the parts of the previous
+// chunk, reused, and the strings it named: the model version and response
+// id repeat on every chunk, and an equal one is kept rather than made
+// again. What scanResponse returns then points into last and is valid
+// until the next call.
 func scanResponse(data []byte, last *repeated) (response, bool) {
 	var r response
 	var seen [4]bool
+	if last != nil {
+		r.Candidates = last.cands[:0]
+	}
 	end, ok := jsonscan.Members(data, jsonscan.Space(data, 0), func(key, val []byte) bool {
 		switch k := string(key); k {
 		case "candidates":
 			return once(&seen[0]) && scanArray(val, func(v []byte) bool {
-				c, ok := scanCandidate(v)
+				var sc *repeated // the scratch serves the first candidate
+				if len(r.Candidates) == 0 {
+					sc = last
+				}
+				c, ok := scanCandidate(v, sc)
 				r.Candidates = append(r.Candidates, c)
 				return ok
 			})
@@ -28,7 +37,12 @@ func scanResponse(data []byte, last *repeated) (response, bool) {
 			if !once(&seen[1]) {
 				return false
 			}
-			u, ok := scanUsage(val)
+			var u *usageMetadata
+			if last != nil {
+				last.usage = usageMetadata{}
+				u = &last.usage
+			}
+			u, ok := scanUsage(val, u)
 			r.UsageMetadata = u
 			return ok
 		case "modelVersion":
@@ -47,7 +61,8 @@ func scanResponse(data []byte, last *repeated) (response, bool) {
 	return r, ok && jsonscan.Space(data, end) == len(data)
 }
 
-func scanCandidate(b []byte) (candidate, bool) {
+// scanCandidate reads a candidate, its content into sc's when sc is set.
+func scanCandidate(b []byte, sc *repeated) (candidate, bool) {
 	var c candidate
 	var seen [3]bool
 	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
@@ -56,7 +71,7 @@ func scanCandidate(b []byte) (candidate, bool) {
 			if !once(&seen[0]) {
 				return false
 			}
-			ct, ok := scanContent(val)
+			ct, ok := scanContent(val, sc)
 			c.Content = ct
 			return ok
 		case "finishReason":
@@ -71,16 +86,33 @@ func scanCandidate(b []byte) (candidate, bool) {
 	return c, ok
 }
 
-func scanContent(b []byte) (*content, bool) {
-	c := &content{}
+// scanContent reads a content, into sc's when sc is set (its parts and
+// their texts too).
+func scanContent(b []byte, sc *repeated) (*content, bool) {
+	var c *content
+	if sc != nil {
+		sc.content = content{Parts: sc.parts[:0]}
+		c = &sc.content
+	} else {
+		c = &content{}
+	}
 	var seen [2]bool
 	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
 		switch string(key) {
 		case "role":
+			if sc != nil {
+				return once(&seen[0]) && scanRepeated(val, &sc.role, &c.Role)
+			}
 			return once(&seen[0]) && scanStr(val, &c.Role)
 		case "parts":
 			return once(&seen[1]) && scanArray(val, func(v []byte) bool {
-				p, ok := scanPart(v)
+				var text *string
+				if sc != nil {
+					if n := len(c.Parts); n < len(sc.texts) {
+						text = &sc.texts[n]
+					}
+				}
+				p, ok := scanPart(v, text)
 				c.Parts = append(c.Parts, p)
 				return ok
 			})
@@ -90,17 +122,21 @@ func scanContent(b []byte) (*content, bool) {
 	return c, ok
 }
 
-func scanPart(b []byte) (part, bool) {
+// scanPart reads a part, its text into *text when text is set.
+func scanPart(b []byte, text *string) (part, bool) {
 	var p part
 	var seen [2]bool
 	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
 		switch string(key) {
 		case "text":
-			var s string
-			if !once(&seen[0]) || !scanStr(val, &s) {
+			s := text
+			if s == nil {
+				s = new(string)
+			}
+			if !once(&seen[0]) || !scanStr(val, s) {
 				return false
 			}
-			p.Text = &s
+			p.Text = s
 			return true
 		case "thought":
 			p.Thought = string(val) == "true"
@@ -111,8 +147,11 @@ func scanPart(b []byte) (part, bool) {
 	return p, ok
 }
 
-func scanUsage(b []byte) (*usageMetadata, bool) {
-	u := &usageMetadata{}
+// scanUsage reads a usageMetadata, into u when u is set.
+func scanUsage(b []byte, u *usageMetadata) (*usageMetadata, bool) {
+	if u == nil {
+		u = &usageMetadata{}
+	}
 	names := [...]string{"promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "totalTokenCount"}
 	fields := [...]*int{&u.PromptTokenCount, &u.CachedContentTokenCount, &u.ToolUsePromptTokenCount, &u.CandidatesTokenCount, &u.ThoughtsTokenCount, &u.TotalTokenCount}
 	var seen [len(names)]bool
@@ -145,8 +184,17 @@ func scanStr(b []byte, s *string) bool {
 	return ok
 }
 
-// repeated holds the strings of a stream's previous chunk.
-type repeated struct{ model, id string }
+// repeated is a stream's scratch: the strings of its previous chunk, and
+// the parts of a chunk scanResponse fills again for the next (the first
+// candidate, its content, its first parts' texts, the usage).
+type repeated struct {
+	model, id, role string
+	cands           [1]candidate
+	content         content
+	parts           [2]part
+	texts           [2]string
+	usage           usageMetadata
+}
 
 // scanRepeated decodes the JSON string b into *out, reusing *last when it
 // is equal (and otherwise making it the new *last); not ok for anything

@@ -1,6 +1,7 @@
 package gemini
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -35,14 +36,22 @@ func FuzzDecodeScan(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`{"candidates":[{"content":{"parts":[{"text":"a","thought":true},{"text":"b"},{"text":"c"}],"role":"model"}}],"modelVersion":"m","responseId":"r"}` + "\n" +
+		`{"candidates":[{"content":{"parts":[{"text":"d"}]}}],"usageMetadata":{"promptTokenCount":1}}` + "\n" +
+		`{"candidates":[{"content":{"role":"user"},"finishReason":"STOP"},{"content":{"parts":[{"text":"e"}]}}],"modelVersion":"m2"}`))
+	// Each line is one chunk, decoded in turn by both readers: the
+	// scanner's reused parts must never show through from one to the next.
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, started := range []bool{false, true} {
 			fast, slow := &StreamDecoder{started: started}, &StreamDecoder{started: started}
-			c1, err1 := fast.Decode("", data)
-			c2, err2 := decodeJSON(slow, data)
-			fast.last = repeated{} // the scanner's own memory of the previous chunk
-			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(fast, slow) {
-				t.Fatalf("%q: Decode %+v, %v; encoding/json %+v, %v", data, c1, err1, c2, err2)
+			for _, ev := range bytes.Split(data, []byte("\n")) {
+				c1, err1 := fast.Decode("", ev)
+				c2, err2 := decodeJSON(slow, ev)
+				state := *fast
+				state.last = repeated{} // the scanner's own memory of the previous chunk
+				if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(state, *slow) {
+					t.Fatalf("%q: Decode %+v, %v; encoding/json %+v, %v", ev, c1, err1, c2, err2)
+				}
 			}
 		}
 	})
@@ -116,4 +125,38 @@ func FuzzParseResponseScan(f *testing.F) {
 			t.Fatalf("%q: ParseResponse %+v, %v; encoding/json %+v, %v", data, r1, err1, r2, err2)
 		}
 	})
+}
+
+// The parts Decode reuses carry nothing from one chunk into the next: over
+// chunks of more, fewer and other parts, each chunk is the one
+// encoding/json's reading gives.
+func TestDecodeReusedParts(t *testing.T) {
+	events := []string{
+		`{"candidates":[{"content":{"parts":[{"text":"hm","thought":true},{"text":"Hi"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"thoughtsTokenCount":2},"modelVersion":"m","responseId":"r"}`,
+		`{"candidates":[{"content":{"parts":[{"text":" there"}],"role":"model"},"index":0}],"modelVersion":"m","responseId":"r"}`,
+		`{"candidates":[{"content":{"parts":[{"text":"a"},{"text":"b"},{"text":"c","thought":false}]}},{"content":{"parts":[{"text":"other"}]}}],"modelVersion":"m","responseId":"r"}`,
+		`{"candidates":[{"content":{"parts":[],"role":"model"}}],"usageMetadata":{"candidatesTokenCount":4}}`,
+		`{"candidates":[{"content":{"parts":[{"text":"!"}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":5,"totalTokenCount":14},"modelVersion":"m2","responseId":"r"}`,
+	}
+	fast, slow := &StreamDecoder{}, &StreamDecoder{}
+	var got, want []provider.ChatChunk
+	for _, e := range events {
+		c1, err1 := fast.Decode("", []byte(e))
+		c2, err2 := decodeJSON(slow, []byte(e))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", e, err1, err2)
+		}
+		if c1 != nil {
+			got = append(got, *c1)
+		}
+		if c2 != nil {
+			want = append(want, *c2)
+		}
+		if fast.usage != slow.usage || fast.done != slow.done {
+			t.Fatalf("%s: usage %+v, done %v; encoding/json %+v, %v", e, fast.usage, fast.done, slow.usage, slow.done)
+		}
+	}
+	if !reflect.DeepEqual(got, want) || len(got) != 4 {
+		t.Fatalf("Decode gave\n%+v\nencoding/json\n%+v", got, want)
+	}
 }

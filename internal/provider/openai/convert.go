@@ -767,7 +767,8 @@ type StreamDecoder struct {
 	done     bool
 	usage    provider.Usage
 	hasUsage bool
-	scratch  chunkScratch // the scanner's reused parts, not state
+	scratch  chunkScratch       // the scanner's reused parts, not state
+	out      provider.ChatChunk // the chunk Decode returns, reused (valid until the next)
 }
 
 var _ provider.Decoder = (*StreamDecoder)(nil)
@@ -779,7 +780,8 @@ func (d *StreamDecoder) Done() bool { return d.done }
 func (d *StreamDecoder) Usage() (provider.Usage, bool) { return d.usage, d.hasUsage }
 
 // Decode reads one data payload (chat completions events have no event
-// name). It returns nil for events without content (the usage chunk, [DONE]).
+// name). It returns nil for events without content (the usage chunk,
+// [DONE]). The chunk it returns is valid until the next call.
 func (d *StreamDecoder) Decode(_ string, data []byte) (*provider.ChatChunk, error) {
 	data = bytes.TrimSpace(data)
 	if string(data) == "[DONE]" {
@@ -811,7 +813,8 @@ func (d *StreamDecoder) chunk(in *upstreamResponse) (*provider.ChatChunk, error)
 		return nil, nil
 	}
 	c := in.Choices[0]
-	ch := &provider.ChatChunk{ID: in.ID, Model: in.Model}
+	d.out = provider.ChatChunk{ID: in.ID, Model: in.Model}
+	ch := &d.out
 	if c.Delta != nil {
 		ch.Role = c.Delta.Role
 		if c.Delta.Content != nil {
