@@ -3,6 +3,7 @@
 package logwriter
 
 import (
+	"fmt"
 	"os"
 	"syscall"
 )
@@ -30,3 +31,16 @@ func openSegment(name string) ([]byte, *os.File, error) {
 }
 
 func unmapSegment(mem []byte) { _ = syscall.Munmap(mem) }
+
+// mapSegment maps an existing segment file shared, to clear it for reuse.
+func mapSegment(name string) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() != spoolSegmentBytes {
+		return nil, fmt.Errorf("spool segment %s is not %d bytes", name, spoolSegmentBytes)
+	}
+	return syscall.Mmap(int(f.Fd()), 0, spoolSegmentBytes, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+}

@@ -2,7 +2,10 @@
 
 package logwriter
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // openSegment opens a segment file for appending with write(2), one call
 // per row, where files cannot be mapped.
@@ -12,3 +15,7 @@ func openSegment(name string) ([]byte, *os.File, error) {
 }
 
 func unmapSegment([]byte) {}
+
+// mapSegment refuses: segments written with write(2) are removed, not
+// recycled.
+func mapSegment(string) ([]byte, error) { return nil, errors.ErrUnsupported }
