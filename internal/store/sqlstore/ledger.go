@@ -165,6 +165,20 @@ func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.Reque
 	}
 	stored := make(map[string]bool, len(charged))
 	const perQuery = 500
+	if !fresh && s.dialect == Postgres {
+		// One statement with the ids as an array: one round trip and one
+		// plan (pgx prepares it once per connection), where lists of 500
+		// were a statement for each length.
+		ids := make([]string, len(charged))
+		for j, i := range charged {
+			ids[j] = rows[i].RequestID
+		}
+		q := `SELECT request_id FROM request_logs WHERE request_id = ANY($1::text[])`
+		if err := c.ids(ctx, q, []any{ids}, func(id string) { stored[id] = true }); err != nil {
+			return err
+		}
+		fresh = true // checked
+	}
 	for start := 0; start < len(charged) && !fresh; start += perQuery {
 		part := charged[start:min(start+perQuery, len(charged))]
 		args := make([]any, len(part))
@@ -177,7 +191,7 @@ func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.Reque
 		}
 	}
 	deltas := map[ledger.Window]int64{}
-	var holds []any
+	var holds []string
 	for _, i := range charged {
 		r := &rows[i]
 		if stored[r.RequestID] {
@@ -203,6 +217,9 @@ func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.Reque
 		return cmp.Or(cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Period, b.Period), cmp.Compare(a.Start, b.Start))
 	})
 	now := time.Now().UnixMilli()
+	if s.dialect == Postgres {
+		return chargePostgres(ctx, c, ws, deltas, holds, now)
+	}
 	up := s.bind(upsertSpend)
 	for _, w := range ws {
 		if err := c.exec(ctx, up, []any{w.Scope, w.Subject, w.Period, w.Start, deltas[w], now}); err != nil {
@@ -210,9 +227,47 @@ func (s *Store) chargeLogs(ctx context.Context, c chargeConn, rows []store.Reque
 		}
 	}
 	for start := 0; start < len(holds); start += perQuery {
-		part := holds[start:min(start+perQuery, len(holds))]
+		part := make([]any, 0, perQuery)
+		for _, h := range holds[start:min(start+perQuery, len(holds))] {
+			part = append(part, h)
+		}
 		q := `DELETE FROM budget_holds WHERE hold_id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
 		if err := c.exec(ctx, s.bind(q), part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsertSpendRows is upsertSpend for many windows in one PostgreSQL
+// statement: the windows as arrays, taken in their order (WITH ORDINALITY
+// … ORDER BY), so the rows are locked in the ledger's order as the
+// statements one window each did. Each window comes once (chargeLogs sums
+// per window), as ON CONFLICT DO UPDATE requires of one statement.
+const upsertSpendRows = `INSERT INTO budget_spend (scope, subject, period, window_start, spent_nano, updated_at)
+SELECT u.scope, u.subject, u.period, u.window_start, u.spent_nano, $6
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY
+ AS u(scope, subject, period, window_start, spent_nano, n)
+ORDER BY u.n
+ON CONFLICT (scope, subject, period, window_start) DO UPDATE SET spent_nano = budget_spend.spent_nano + excluded.spent_nano, updated_at = excluded.updated_at`
+
+// chargePostgres adds deltas to the windows ws (in that order) and deletes
+// the settled holds, in two statements whatever their number: a batch
+// spread over a hundred keys was a hundred round trips, a tenth of the
+// batch's time on the log writer's connection.
+func chargePostgres(ctx context.Context, c chargeConn, ws []ledger.Window, deltas map[ledger.Window]int64, holds []string, now int64) error {
+	if len(ws) > 0 {
+		scope, subject, period := make([]string, len(ws)), make([]string, len(ws)), make([]string, len(ws))
+		start, spent := make([]int64, len(ws)), make([]int64, len(ws))
+		for i, w := range ws {
+			scope[i], subject[i], period[i], start[i], spent[i] = w.Scope, w.Subject, w.Period, w.Start, deltas[w]
+		}
+		if err := c.exec(ctx, upsertSpendRows, []any{scope, subject, period, start, spent, now}); err != nil {
+			return err
+		}
+	}
+	if len(holds) > 0 {
+		if err := c.exec(ctx, `DELETE FROM budget_holds WHERE hold_id = ANY($1::text[])`, []any{holds}); err != nil {
 			return err
 		}
 	}
