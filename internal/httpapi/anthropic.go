@@ -65,12 +65,30 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, sc *S
 	}
 	req := relay.Request{Body: body, Model: m.Name, BodyModel: model, Stream: stream, Channels: chs,
 		Route: "/v1/messages", DefaultMaxTokens: m.MaxOutput,
-		Native: &relay.Native{ChannelType: relay.TypeAnthropic, URL: baseJoin("/messages"), ModelInBody: true, Header: anthropicForward(r),
-			NewDecoder: func() provider.Decoder { return &anthropic.StreamDecoder{} },
-			Usage:      anthropicUsage},
+		Native:  messagesNative(r),
 		Convert: func() (*provider.ChatRequest, error) { return anthropic.ParseRequest(body) },
 		Codec:   anthropic.Codec{}}
 	return s.relayCall(w, r, sc, m, g, &req, Estimate{MaxOutput: maxTokens})
+}
+
+// messagesNativeShared is how /v1/messages is passed through to Anthropic
+// channels, for the calls that forward no client header: one value,
+// shared and read-only (the relay never writes to a Native), instead of a
+// Native and a URL closure per call.
+var messagesNativeShared = &relay.Native{ChannelType: relay.TypeAnthropic, URL: baseJoin("/messages"), ModelInBody: true,
+	NewDecoder: func() provider.Decoder { return &anthropic.StreamDecoder{} },
+	Usage:      anthropicUsage}
+
+// messagesNative is r's Native: the shared one, or a copy of it with the
+// headers r forwards (anthropicForward).
+func messagesNative(r *http.Request) *relay.Native {
+	h := anthropicForward(r)
+	if h == nil {
+		return messagesNativeShared
+	}
+	n := *messagesNativeShared
+	n.Header = h
+	return &n
 }
 
 // anthropicForward is the client headers an Anthropic upstream needs
