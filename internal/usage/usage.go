@@ -96,21 +96,11 @@ func FromJSON(body []byte) (Usage, bool) {
 // usage read is FromJSON's: the last top-level member named exactly
 // "usage", its name decoded.
 func FromAnswer(b []byte) (u Usage, ok, valid bool) {
-	i := jsonscan.Space(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return Usage{}, false, jsonscan.Valid(b) // no object, no usage
-	}
-	var val []byte
-	end, valid := jsonscan.Object(b, i, func(key []byte, s, e int) bool {
-		if string(key) == "usage" {
-			val = b[s:e]
-		}
-		return true
-	})
-	if !valid || jsonscan.Space(b, end) != len(b) {
+	val, valid := jsonscan.LastMember(b, "usage")
+	if !valid {
 		return Usage{}, false, false
 	}
-	u, ok = fromObject(val)
+	u, ok = fromValid(val)
 	return u, ok, true
 }
 
@@ -372,6 +362,93 @@ func fromObject(obj []byte) (Usage, bool) {
 	}
 	return w.usage(), true
 }
+
+// fromValid is fromObject for a value known to be valid JSON (LastMember
+// checked it): the members are found without checking the grammar again.
+// What it would not read as fromObject does — a name with an escape, a
+// count that is not a plain integer — is left to fromObject.
+func fromValid(obj []byte) (Usage, bool) {
+	if len(obj) == 0 || obj[0] != '{' {
+		return Usage{}, false
+	}
+	var w wire
+	if !eachValid(obj, w.memberValid) {
+		return fromObject(obj)
+	}
+	return w.usage(), true
+}
+
+// memberValid is member for fromValid: the details objects are read with
+// eachValid too.
+func (w *wire) memberValid(key, val []byte) bool {
+	switch string(key) {
+	case "prompt_tokens_details", "input_tokens_details", "completion_tokens_details", "output_tokens_details":
+		if len(val) == 0 || val[0] != '{' {
+			return true // null
+		}
+		return eachValid(val, w.detail)
+	}
+	return w.member(key, val)
+}
+
+// eachValid calls fn with each member of the valid JSON object obj (its
+// name as written, its value), as jsonscan.Members does, without checking
+// the grammar. It stops with false when fn does, at a name with an escape
+// (which needs decoding), or when obj turns out not to be valid after all.
+func eachValid(obj []byte, fn func(key, val []byte) bool) bool {
+	i := jsonscan.Space(obj, 1)
+	if i < len(obj) && obj[i] == '}' {
+		return true
+	}
+	for i < len(obj) && obj[i] == '"' {
+		q := bytes.IndexByte(obj[i+1:], '"')
+		if q < 0 {
+			return false
+		}
+		ke := i + 1 + q
+		key := obj[i+1 : ke]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return false // an escape: the name needs decoding (and the quote found may be escaped)
+		}
+		i = jsonscan.Space(obj, ke+1)
+		if i >= len(obj) || obj[i] != ':' {
+			return false
+		}
+		i = jsonscan.Space(obj, i+1)
+		var ve int
+		if i < len(obj) && (obj[i] == '-' || obj[i] >= '0' && obj[i] <= '9') {
+			// A count, the usual value: its digits, sign, point and exponent.
+			ve = i + 1
+			for ve < len(obj) && numberByte[obj[ve]] {
+				ve++
+			}
+		} else if ve = skipValue(obj, i); ve < 0 {
+			return false
+		}
+		if !fn(key, obj[i:ve]) {
+			return false
+		}
+		if i = jsonscan.Space(obj, ve); i >= len(obj) {
+			return false
+		}
+		if obj[i] == '}' {
+			return true
+		}
+		if obj[i] != ',' {
+			return false
+		}
+		i = jsonscan.Space(obj, i+1)
+	}
+	return false
+}
+
+// numberByte marks the bytes a JSON number is made of.
+var numberByte = func() (t [256]bool) {
+	for _, c := range "0123456789.eE+-" {
+		t[c] = true
+	}
+	return t
+}()
 
 // usage turns what was read into the neutral convention.
 func (w *wire) usage() Usage {

@@ -308,3 +308,25 @@ func BenchmarkFromAnswer(b *testing.B) {
 		}
 	})
 }
+
+// fromValid reads every valid usage object as fromObject does.
+func FuzzFromValid(f *testing.F) {
+	for _, s := range []string{
+		`{"prompt_tokens":8,"completion_tokens":8,"total_tokens":16,"prompt_tokens_details":{"cached_tokens":2,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":3}}`,
+		`{"input_tokens":5,"output_tokens":7,"cache_read_input_tokens":2,"cache_creation_input_tokens":1}`,
+		`{"prompt_tokens":1.5}`, `{"pro\u006dpt_tokens":3}`, `{"prompt_tokens_details":{"cached\u005ftokens":1},"prompt_tokens":4}`,
+		`{"prompt_tokens":null,"x":[{"a":"}"},"\"]"]}`, `{}`, `{ "prompt_tokens" : 2 , "prompt_tokens":-3 }`, `{"input_tokens_details":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		got, gotOK := fromValid(b)
+		want, wantOK := fromObject(b)
+		if got != want || gotOK != wantOK {
+			t.Fatalf("fromValid(%q) = %+v, %v; fromObject reads %+v, %v", b, got, gotOK, want, wantOK)
+		}
+	})
+}
