@@ -89,9 +89,18 @@ func openLiteLog(path string) (_ *liteLog, err error) {
 	}
 	sqlite3.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, 10000)
-	// See openSQLite for the page cache: the pages one batch touches in
-	// every index of request_logs.
-	for _, q := range []string{`PRAGMA synchronous = NORMAL`, `PRAGMA cache_size = -32768`} {
+	// The page cache holds the pages one batch touches in every index of
+	// request_logs: with SQLite's default 2 MB, a batch spread over a
+	// hundred keys outgrows it mid-transaction, and its dirty pages are
+	// spilled to the WAL and read back, several times per commit. A
+	// 4096-row batch of the writer bench's 100-key mix dirties about 600
+	// pages (2.4 MB); 8 MB leaves room for three times that (more keys a
+	// batch, larger batches) and for the interior pages every insert
+	// walks. Pages stay cached once read until the cache is full, and
+	// each costs more than its size in the C heap: 32 MB here was 48 MB
+	// more peak RSS, for no speed (BenchmarkInsertLogs, 245k rows: 95 MB
+	// at 32 MB, 47 MB at 8 MB).
+	for _, q := range []string{`PRAGMA synchronous = NORMAL`, `PRAGMA cache_size = -8192`} {
 		if err := c.run(q); err != nil {
 			return nil, fmt.Errorf("open %s: %s: %w", path, q, err)
 		}

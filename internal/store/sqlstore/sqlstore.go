@@ -142,13 +142,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		}
 	}
 	params := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	// The write connection's page cache holds the pages a batch of request
-	// logs touches in every index of request_logs (logs.go): with SQLite's
-	// default 2 MB, a batch spread over a hundred keys outgrows the cache
-	// mid-transaction, and its dirty pages are spilled to the WAL and read
-	// back, several times per commit. 32 MB is a ceiling, not an
-	// allocation: pages are taken as they are used.
-	w, err := sql.Open("sqlite", "file:"+path+params+"&_pragma=cache_size(-32768)")
+	// Request log batches, the one write that needs a large page cache,
+	// run on a connection of their own (litelog.go): the pools keep
+	// SQLite's default cache.
+	w, err := sql.Open("sqlite", "file:"+path+params)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
