@@ -388,6 +388,13 @@ type Codec interface {
 	StreamContentType() string
 }
 
+// ResponseAppender is the optional capability of a Codec that appends a
+// complete answer (Response's bytes) to dst, so the relay renders it into
+// a pooled buffer instead of a new one per call.
+type ResponseAppender interface {
+	AppendResponse(dst []byte, r *ChatResponse) []byte
+}
+
 // StreamEncoder renders a stream chunk by chunk; each method appends the
 // bytes to send to dst and returns it. Encoders are pure and stateful.
 type StreamEncoder interface {

@@ -122,43 +122,7 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	cred := provider.Credential{BaseURL: ch.URL, APIKey: ch.APIKey}
 	start := time.Now()
 	if !req.Stream {
-		var resp *provider.ChatResponse
-		if pc, ok := p.(provider.PlainCaller); ok && rl.ownProviders {
-			resp, err = rl.plainCall(ctx, ch, pc, &cr)
-		} else {
-			resp, err = p.Chat(ctx, cred, &cr)
-		}
-		rl.Metrics.Upstream(ch.Name).Observe(time.Since(start).Seconds())
-		if err != nil {
-			return rl.providerErr(ctx, ch, res, err)
-		}
-		if resp.Model == "" {
-			resp.Model = res.ModelServed
-		}
-		if resp.ID == "" {
-			resp.ID = "kg-" + strconv.FormatInt(start.UnixNano(), 36)
-		}
-		res.Status = http.StatusOK
-		res.Usage, res.HasUsage = resp.Usage, resp.Usage.HasTokens()
-		if !res.HasUsage { // for the estimate: every generated text
-			res.OutputBytes = len(resp.Text) + len(resp.Reasoning)
-			for _, tc := range resp.ToolCalls {
-				res.OutputBytes += len(tc.Arguments)
-			}
-		}
-		b := req.Codec.Response(resp)
-		h := w.Header()
-		h["Content-Type"] = hdrJSON     // shared and read-only, as on pass-through
-		if len(b) > serverCountedBody { // as writeHead: a short answer's length is the server's
-			h["Content-Length"] = []string{strconv.Itoa(len(b))}
-		}
-		w.WriteHeader(http.StatusOK)
-		res.Written = true
-		res.TTFB = time.Since(start)
-		if _, err := w.Write(b); err == nil {
-			res.Completed = true
-		}
-		return nil
+		return rl.convertedPlain(ctx, w, ch, p, cred, &cr, req, res, start)
 	}
 	st, err := p.ChatStream(ctx, cred, &cr)
 	if err != nil {
@@ -275,6 +239,64 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 		return nil
 	}
 	return rl.clientGone(res)
+}
+
+// convertedPlain is converted's non-streaming call: the adapter's answer
+// rendered whole by the client's codec, into a pooled buffer when the
+// codec can append (apart from converted, so its defer is open-coded and
+// none is added to the stream's path).
+func (rl *Relay) convertedPlain(ctx context.Context, w http.ResponseWriter, ch *catalog.Channel, p provider.Provider, cred provider.Credential,
+	cr *provider.ChatRequest, req *Request, res *Result, start time.Time) *attemptErr {
+	var resp *provider.ChatResponse
+	var err error
+	if pc, ok := p.(provider.PlainCaller); ok && rl.ownProviders {
+		resp, err = rl.plainCall(ctx, ch, pc, cr)
+	} else {
+		resp, err = p.Chat(ctx, cred, cr)
+	}
+	rl.Metrics.Upstream(ch.Name).Observe(time.Since(start).Seconds())
+	if err != nil {
+		return rl.providerErr(ctx, ch, res, err)
+	}
+	if resp.Model == "" {
+		resp.Model = res.ModelServed
+	}
+	if resp.ID == "" {
+		resp.ID = "kg-" + strconv.FormatInt(start.UnixNano(), 36)
+	}
+	res.Status = http.StatusOK
+	res.Usage, res.HasUsage = resp.Usage, resp.Usage.HasTokens()
+	if !res.HasUsage { // for the estimate: every generated text
+		res.OutputBytes = len(resp.Text) + len(resp.Reasoning)
+		for _, tc := range resp.ToolCalls {
+			res.OutputBytes += len(tc.Arguments)
+		}
+	}
+	var b []byte
+	if ra, ok := req.Codec.(provider.ResponseAppender); ok {
+		bp := chunkBufPool.Get().(*[]byte)
+		b = ra.AppendResponse((*bp)[:0], resp)
+		defer func() { // after the Write below, which copies b or has sent it
+			if cap(b) <= 64<<10 {
+				*bp = b[:0]
+				chunkBufPool.Put(bp)
+			}
+		}()
+	} else {
+		b = req.Codec.Response(resp)
+	}
+	h := w.Header()
+	h["Content-Type"] = hdrJSON     // shared and read-only, as on pass-through
+	if len(b) > serverCountedBody { // as writeHead: a short answer's length is the server's
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
+	w.WriteHeader(http.StatusOK)
+	res.Written = true
+	res.TTFB = time.Since(start)
+	if _, err := w.Write(b); err == nil {
+		res.Completed = true
+	}
+	return nil
 }
 
 // plainCall is the non-streaming call of an adapter over the relay's own

@@ -10,6 +10,7 @@ package anthropic
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1296,6 +1297,12 @@ func parseInMessage(i int, m message) ([]provider.Message, error) {
 // bytes: what json.Marshal gave for the response struct
 // (TestRenderResponseAsMarshalled, FuzzRenderResponse).
 func RenderResponse(r *provider.ChatResponse, model string) []byte {
+	return appendResponse(nil, r, model)
+}
+
+// appendResponse appends RenderResponse's bytes to dst, growing it once
+// when it is short of room.
+func appendResponse(dst []byte, r *provider.ChatResponse, model string) []byte {
 	var content [3]block
 	blocks := content[:0]
 	if r.Reasoning != "" {
@@ -1313,7 +1320,7 @@ func RenderResponse(r *provider.ChatResponse, model string) []byte {
 		blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: in})
 		n += 64 + len(tc.ID) + len(tc.Name) + len(in)
 	}
-	dst := make([]byte, 0, n)
+	dst = slices.Grow(dst, n)
 	dst = append(dst, `{"id":`...)
 	dst = provider.AppendString(dst, messageID(r.ID))
 	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
@@ -1517,8 +1524,15 @@ type Codec struct{}
 
 var _ provider.Codec = Codec{}
 
+var _ provider.ResponseAppender = Codec{}
+
 // Response renders a Message.
 func (Codec) Response(r *provider.ChatResponse) []byte { return RenderResponse(r, r.Model) }
+
+// AppendResponse appends Response's bytes to dst.
+func (Codec) AppendResponse(dst []byte, r *provider.ChatResponse) []byte {
+	return appendResponse(dst, r, r.Model)
+}
 
 // NewStream returns an event-sequence encoder.
 func (Codec) NewStream(id, model string) provider.StreamEncoder {

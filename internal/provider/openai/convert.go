@@ -393,7 +393,11 @@ func RenderResponse(r *provider.ChatResponse) []byte {
 	for _, tc := range r.ToolCalls {
 		n += 64 + len(tc.ID) + len(tc.Name) + len(tc.Arguments)
 	}
-	dst := make([]byte, 0, n)
+	return appendResponse(make([]byte, 0, n), r)
+}
+
+// appendResponse appends RenderResponse's bytes to dst.
+func appendResponse(dst []byte, r *provider.ChatResponse) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = provider.AppendString(dst, r.ID)
 	dst = append(dst, `,"object":"chat.completion","created":`...)
@@ -572,12 +576,22 @@ type Codec struct {
 
 var _ provider.Codec = Codec{}
 
+var _ provider.ResponseAppender = Codec{}
+
 // Response renders a chat completion.
 func (c Codec) Response(r *provider.ChatResponse) []byte {
 	if r.Created == 0 {
 		r.Created = c.Created
 	}
 	return RenderResponse(r)
+}
+
+// AppendResponse appends Response's bytes to dst.
+func (c Codec) AppendResponse(dst []byte, r *provider.ChatResponse) []byte {
+	if r.Created == 0 {
+		r.Created = c.Created
+	}
+	return appendResponse(dst, r)
 }
 
 // NewStream returns a chunk encoder.
