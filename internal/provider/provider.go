@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -290,6 +291,21 @@ type PlainCaller interface {
 	// PlainError is the error of a non-2xx answer: its status, the first
 	// 64 KiB of its body, its Retry-After and the credential to scrub.
 	PlainError(status int, body []byte, retryAfter, apiKey string) error
+}
+
+// StreamCaller is the optional capability of an adapter whose streaming
+// call is a request and a stream reading apart from the transport:
+// ChatStream is StreamRequest sent with Post, then NewStream over the
+// body of a 2xx answer, or (through Post) PlainError. The relay sends a
+// streamed call of such an adapter itself, as it sends a plain one
+// (PlainCaller).
+type StreamCaller interface {
+	PlainCaller
+	// StreamRequest returns the path (with its query, if any) below the
+	// channel's base URL and the JSON body of r's streaming call.
+	StreamRequest(r *ChatRequest) (path string, body []byte, err error)
+	// NewStream reads the body of a 2xx answer to a streaming call.
+	NewStream(body io.ReadCloser) ChatStream
 }
 
 // MaxErrorBody is how much of a non-2xx answer's body is read for its

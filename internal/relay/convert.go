@@ -124,7 +124,12 @@ func (rl *Relay) converted(ctx context.Context, w http.ResponseWriter, ch *catal
 	if !req.Stream {
 		return rl.convertedPlain(ctx, w, ch, p, cred, &cr, req, res, start)
 	}
-	st, err := p.ChatStream(ctx, cred, &cr)
+	var st provider.ChatStream
+	if sc, ok := p.(provider.StreamCaller); ok && rl.ownProviders {
+		st, err = rl.streamCall(ctx, ch, sc, &cr)
+	} else {
+		st, err = p.ChatStream(ctx, cred, &cr)
+	}
 	if err != nil {
 		return rl.providerErr(ctx, ch, res, err)
 	}
@@ -332,6 +337,32 @@ func (rl *Relay) plainCall(ctx context.Context, ch *catalog.Channel, pc provider
 		return nil, fmt.Errorf("read upstream body: %w", err)
 	}
 	return pc.PlainAnswer(cr, b)
+}
+
+// streamCall is the streaming call of an adapter over the relay's own
+// client, sent as plainCall sends a plain one (the channel's request
+// template for the adapter's path, send instead of http.Client.Do), the
+// answer's body read by the adapter's stream. Its errors are ChatStream's.
+func (rl *Relay) streamCall(ctx context.Context, ch *catalog.Channel, sc provider.StreamCaller, cr *provider.ChatRequest) (provider.ChatStream, error) {
+	path, body, err := sc.StreamRequest(cr)
+	if err != nil {
+		return nil, err
+	}
+	t, err := rl.outTemplate(ch, path, true)
+	if err != nil {
+		return nil, err
+	}
+	out := t.WithContext(ctx) // a shallow copy: URL and Header are the template's, read-only
+	setOutBody(out, body)
+	resp, err := rl.send(out)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return nil, plainError(sc, resp, ch.APIKey)
+	}
+	return sc.NewStream(resp.Body), nil
 }
 
 // plainAnswerLimit bounds a converted answer as provider.ReadBody does.

@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"context"
+	"io"
 	"net/http"
 
 	"github.com/keygate/keygate/internal/provider"
@@ -66,15 +67,28 @@ func (*Client) PlainError(status int, body []byte, retryAfter, apiKey string) er
 
 // ChatStream sends a streaming Messages request.
 func (cl *Client) ChatStream(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (provider.ChatStream, error) {
+	path, body, err := cl.StreamRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+path, c, Header(c), body, true, ParseError)
+	if err != nil {
+		return nil, err
+	}
+	return cl.NewStream(resp.Body), nil
+}
+
+var _ provider.StreamCaller = (*Client)(nil)
+
+// StreamRequest is the path and body of r's streaming Messages request.
+func (*Client) StreamRequest(r *provider.ChatRequest) (string, []byte, error) {
 	rr := *r
 	rr.Stream = true
 	body, err := ToRequest(&rr)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+"/messages", c, Header(c), body, true, ParseError)
-	if err != nil {
-		return nil, err
-	}
-	return provider.NewSSEStream(resp.Body, &StreamDecoder{}), nil
+	return "/messages", body, err
+}
+
+// NewStream reads a Messages event stream.
+func (*Client) NewStream(body io.ReadCloser) provider.ChatStream {
+	return provider.NewSSEStream(body, &StreamDecoder{})
 }

@@ -3,6 +3,7 @@ package gemini
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,15 +82,29 @@ func (*Client) PlainError(status int, body []byte, retryAfter, apiKey string) er
 
 // ChatStream sends a streamGenerateContent?alt=sse request.
 func (cl *Client) ChatStream(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (provider.ChatStream, error) {
-	body, err := ToRequest(r)
+	path, body, err := cl.StreamRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := provider.Post(ctx, cl.HTTP, URL(c.BaseURL, r.Model, "streamGenerateContent")+"?alt=sse", c, Header(c), body, true, ParseError)
+	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+path, c, Header(c), body, true, ParseError)
 	if err != nil {
 		return nil, authStatus(err)
 	}
-	return provider.NewSSEStream(resp.Body, &StreamDecoder{}), nil
+	return cl.NewStream(resp.Body), nil
+}
+
+var _ provider.StreamCaller = (*Client)(nil)
+
+// StreamRequest is the path (the model's streamGenerateContent method, as
+// SSE) and body of r's streaming call.
+func (*Client) StreamRequest(r *provider.ChatRequest) (string, []byte, error) {
+	body, err := ToRequest(r)
+	return methodPath(r.Model, "streamGenerateContent") + "?alt=sse", body, err
+}
+
+// NewStream reads a streamGenerateContent SSE stream.
+func (*Client) NewStream(body io.ReadCloser) provider.ChatStream {
+	return provider.NewSSEStream(body, &StreamDecoder{})
 }
 
 // authStatus turns Gemini's answer to a bad key — 400 INVALID_ARGUMENT

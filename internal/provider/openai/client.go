@@ -2,6 +2,7 @@ package openai
 
 import (
 	"context"
+	"io"
 	"net/http"
 
 	"github.com/keygate/keygate/internal/provider"
@@ -64,15 +65,28 @@ func (*Client) PlainError(status int, body []byte, retryAfter, apiKey string) er
 // ChatStream sends a streaming chat completion request (always asking for
 // usage in the last chunk, so the gateway can bill it).
 func (cl *Client) ChatStream(ctx context.Context, c provider.Credential, r *provider.ChatRequest) (provider.ChatStream, error) {
+	path, body, err := cl.StreamRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+path, c, Header(c), body, true, ParseError)
+	if err != nil {
+		return nil, err
+	}
+	return cl.NewStream(resp.Body), nil
+}
+
+var _ provider.StreamCaller = (*Client)(nil)
+
+// StreamRequest is the path and body of r's streaming chat completion.
+func (*Client) StreamRequest(r *provider.ChatRequest) (string, []byte, error) {
 	rr := *r
 	rr.Stream = true
 	body, err := ToChatRequest(&rr)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := provider.Post(ctx, cl.HTTP, c.BaseURL.String()+"/chat/completions", c, Header(c), body, true, ParseError)
-	if err != nil {
-		return nil, err
-	}
-	return provider.NewSSEStream(resp.Body, &StreamDecoder{}), nil
+	return "/chat/completions", body, err
+}
+
+// NewStream reads a chat completion chunk stream.
+func (*Client) NewStream(body io.ReadCloser) provider.ChatStream {
+	return provider.NewSSEStream(body, &StreamDecoder{})
 }
