@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -17,20 +16,28 @@ var ErrEventTooLarge = errors.New("upstream SSE event larger than 8 MiB")
 
 // SSEReader reads Server-Sent Events one at a time (pulled, no goroutine).
 type SSEReader struct {
-	br    *bufio.Reader
-	data  []byte
-	event []byte
+	r io.Reader
+	// buf[start:end] is read from r and not yet returned; rerr is the
+	// error r last returned, met once buf holds no whole line.
+	buf        []byte
+	start, end int
+	rerr       error
+	empty      int    // reads in a row that returned nothing
+	long       []byte // the start of a line longer than buf
+	data       []byte
+	event      []byte
 	// idle, when set, is called before a read that would wait for the
 	// upstream (no whole line is buffered): a relay flushes what it wrote
 	// then, so it never holds a chunk back while the upstream is silent,
 	// yet sends the events that arrived together in one write.
 	idle func()
-	// raw, while capturing, keeps every byte read since the last TakeRaw,
+	// raw, while capturing, keeps every line read since the last TakeRaw,
 	// whole lines with their terminators.
 	capture bool
 	raw     []byte
-	// buf is the pool's holder of br, data and event, given back on Release.
-	buf *sseBuf
+	// pb is the pool's holder of buf, data and event, given back on
+	// Release.
+	pb *sseBuf
 }
 
 // Capture makes the reader keep the bytes it reads, for TakeRaw: a relay
@@ -59,14 +66,13 @@ func (s *SSEReader) OnIdle(f func()) { s.idle = f }
 const sseBufSize = 8 << 10
 
 // sseBufs holds the buffers of released readers: a converted stream
-// otherwise allocated (and the GC cleared) 16 KiB per call, and grew its
+// otherwise allocated (and the GC cleared) 8 KiB per call, and grew its
 // data and event slices again.
-var sseBufs = sync.Pool{New: func() any { return &sseBuf{br: bufio.NewReaderSize(nil, sseBufSize)} }}
+var sseBufs = sync.Pool{New: func() any { return &sseBuf{buf: make([]byte, sseBufSize)} }}
 
 // sseBuf is what a reader takes from sseBufs and gives back.
 type sseBuf struct {
-	br          *bufio.Reader
-	data, event []byte
+	buf, data, event []byte
 }
 
 // maxPooledData is the largest data slice a released reader gives back:
@@ -80,8 +86,7 @@ var ErrReaderReleased = errors.New("SSE reader used after release")
 // NewSSEReader reads events from r. Call Release when done with it.
 func NewSSEReader(r io.Reader) *SSEReader {
 	b := sseBufs.Get().(*sseBuf)
-	b.br.Reset(r)
-	s := &SSEReader{br: b.br, data: b.data[:0], event: b.event[:0], buf: b}
+	s := &SSEReader{r: r, buf: b.buf, data: b.data[:0], event: b.event[:0], pb: b}
 	*b = sseBuf{}
 	return s
 }
@@ -90,12 +95,11 @@ func NewSSEReader(r io.Reader) *SSEReader {
 // returns ErrReaderReleased. It must not be called while a read is under
 // way, and the slices Next and TakeRaw returned are invalid after it.
 func (s *SSEReader) Release() {
-	if s.br == nil {
+	if s.buf == nil {
 		return
 	}
-	s.br.Reset(nil)
-	b := s.buf
-	b.br = s.br
+	b := s.pb
+	b.buf = s.buf
 	if cap(s.data) <= maxPooledData {
 		b.data = s.data[:0]
 	}
@@ -103,7 +107,7 @@ func (s *SSEReader) Release() {
 		b.event = s.event[:0]
 	}
 	sseBufs.Put(b)
-	s.br, s.buf, s.data, s.event = nil, nil, nil, nil
+	s.r, s.buf, s.pb, s.data, s.event, s.long, s.raw = nil, nil, nil, nil, nil, nil, nil
 }
 
 // Next returns the next event's type ("" when the event had no event: line)
@@ -195,52 +199,80 @@ func eventName(b []byte) string {
 	return string(b)
 }
 
-// lineBuffered reports whether a whole line is already buffered, so the
-// next ReadSlice returns without reading from the upstream.
-func (s *SSEReader) lineBuffered() bool {
-	if s.br == nil {
-		return false
-	}
-	n := s.br.Buffered()
-	if n == 0 {
-		return false
-	}
-	b, _ := s.br.Peek(n) // never blocks: n bytes are buffered
-	return bytes.IndexByte(b, '\n') >= 0
-}
+// maxEmptyReads is how many reads in a row may return nothing before the
+// reader gives up (bufio's limit).
+const maxEmptyReads = 100
 
-// readLine returns one line without its terminator (\n, \r\n or \r).
+// readLine returns one line without its terminator (\n, \r\n or \r). It
+// finds lines in its own buffer, so it knows without a look of its own
+// whether one is whole (the idle hook's question), and reads the upstream
+// only when none is.
 func (s *SSEReader) readLine() ([]byte, error) {
-	var long []byte
 	for {
-		if s.br == nil {
+		if s.buf == nil {
 			return nil, ErrReaderReleased
 		}
-		if s.idle != nil && !s.lineBuffered() {
+		if i := bytes.IndexByte(s.buf[s.start:s.end], '\n'); i >= 0 {
+			line := s.buf[s.start : s.start+i+1]
+			s.start += i + 1
+			return s.took(line, true), nil
+		}
+		if s.rerr != nil {
+			rest := s.buf[s.start:s.end]
+			s.start = s.end
+			if len(rest)+len(s.long) > 0 {
+				line := s.took(rest, false)
+				if errors.Is(s.rerr, io.EOF) {
+					return line, nil // a last line without its terminator
+				}
+			}
+			return nil, s.rerr
+		}
+		if s.idle != nil {
 			s.idle()
 		}
-		chunk, err := s.br.ReadSlice('\n')
-		if s.capture {
-			s.raw = append(s.raw, chunk...)
+		if s.start > 0 { // the start of a line moves to the front
+			s.end = copy(s.buf, s.buf[s.start:s.end])
+			s.start = 0
 		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, chunk...)
-			if len(long) > MaxEventBytes {
+		if s.end == len(s.buf) { // a line longer than the buffer: gathered
+			s.long = append(s.long, s.buf...)
+			s.end = 0
+			if len(s.long) > MaxEventBytes {
 				return nil, ErrEventTooLarge
 			}
-			continue
 		}
-		if long != nil {
-			long = append(long, chunk...)
-			chunk = long
+		n, err := s.r.Read(s.buf[s.end:])
+		if n < 0 || n > len(s.buf)-s.end {
+			return nil, errors.New("SSE reader: upstream reader returned an invalid count")
 		}
-		if err != nil {
-			if errors.Is(err, io.EOF) && len(chunk) > 0 {
-				return bytes.TrimRight(chunk, "\r"), nil
+		s.end += n
+		switch {
+		case err != nil:
+			s.rerr = err
+		case n > 0:
+			s.empty = 0
+		default:
+			if s.empty++; s.empty >= maxEmptyReads {
+				s.rerr = io.ErrNoProgress
 			}
-			return nil, err
 		}
-		chunk = chunk[:len(chunk)-1]
-		return bytes.TrimRight(chunk, "\r"), nil
 	}
+}
+
+// took is a line readLine found (with its \n when terminated): joined to
+// the start gathered of a long one, kept for TakeRaw, and returned without
+// its terminator.
+func (s *SSEReader) took(line []byte, terminated bool) []byte {
+	if len(s.long) > 0 {
+		line = append(s.long, line...)
+		s.long = line[:0]
+	}
+	if s.capture {
+		s.raw = append(s.raw, line...)
+	}
+	if terminated {
+		line = line[:len(line)-1]
+	}
+	return bytes.TrimRight(line, "\r")
 }
