@@ -567,8 +567,7 @@ func (w *wire) member(key, val []byte) bool {
 		if len(val) == 0 || val[0] != '{' {
 			return true // null
 		}
-		_, ok := jsonscan.Members(val, 0, w.detail)
-		return ok
+		return w.details(val)
 	default:
 		return true
 	}
@@ -578,6 +577,39 @@ func (w *wire) member(key, val []byte) bool {
 	n, ok := jsonscan.Int(val)
 	*dst = n
 	return ok
+}
+
+// details reads a *_tokens_details object, val, which the walk that gave
+// it to member has already validated (jsonscan.Object validates each value
+// before its callback): its members are stepped over, not validated a
+// second time. member is only ever called by jsonscan.Members. An object
+// with an escape anywhere is left to jsonscan, which decodes escaped
+// names.
+func (w *wire) details(val []byte) bool {
+	if bytes.IndexByte(val, '\\') >= 0 {
+		_, ok := jsonscan.Members(val, 0, w.detail)
+		return ok
+	}
+	for i := jsonscan.Space(val, 1); i < len(val) && val[i] == '"'; {
+		ke := skipString(val, i)
+		if ke < 0 {
+			return false // not reached: val is valid
+		}
+		key := val[i+1 : ke-1]
+		i = jsonscan.Space(val, ke)
+		if i >= len(val) || val[i] != ':' {
+			return false
+		}
+		i = jsonscan.Space(val, i+1)
+		end := skipValue(val, i)
+		if end < 0 || !w.detail(key, val[i:end]) {
+			return false
+		}
+		if i = jsonscan.Space(val, end); i < len(val) && val[i] == ',' {
+			i = jsonscan.Space(val, i+1)
+		}
+	}
+	return true
 }
 
 // detail reads a member of a *_tokens_details object.

@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -329,4 +330,40 @@ func FuzzFromValid(f *testing.F) {
 			t.Fatalf("fromValid(%q) = %+v, %v; fromObject reads %+v, %v", b, got, gotOK, want, wantOK)
 		}
 	})
+}
+
+// details steps over a *_tokens_details object the walk before it
+// validated; it reads what jsonscan.Members with detail reads, for every
+// valid object.
+func FuzzDetailsAsMembers(f *testing.F) {
+	f.Add([]byte(`{"cached_tokens":3,"audio_tokens":0}`))
+	f.Add([]byte(`{"reasoning_tokens":7,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0,"x":[1,{"a":"}"}],"cached_tokens":null}`))
+	f.Add([]byte(` { "cache_write_tokens" : 2 , "cached_tokens":1.5 } `))
+	f.Add([]byte(`{"cached_tokens":1,"cached_tokens":4,"cached_tokens":2}`))
+	f.Add([]byte(`{"cached\u005ftokens":9,"s":"a\"b"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.TrimSpace(b) // a value as Object gives it to member
+		if !jsonscan.Valid(b) || len(b) == 0 || b[0] != '{' {
+			return
+		}
+		var got, want wire
+		gotOK := got.details(b)
+		_, wantOK := jsonscan.Members(b, 0, want.detail)
+		if gotOK != wantOK || got != want {
+			t.Fatalf("details(%s) = %+v, %v; Members with detail = %+v, %v", b, got, gotOK, want, wantOK)
+		}
+	})
+}
+
+// BenchmarkFromJSONStreamUsage reads the usage chunk that ends the mock
+// upstream's streams (and OpenAI's): usage with both details objects.
+func BenchmarkFromJSONStreamUsage(b *testing.B) {
+	body := []byte(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"mock-gpt","service_tier":"default","system_fingerprint":"fp_mock","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if u, ok := FromJSON(body); !ok || u.OutputTokens != 12 {
+			b.Fatal("no usage")
+		}
+	}
 }
