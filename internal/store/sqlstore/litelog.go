@@ -177,12 +177,15 @@ func (c *liteLog) insertStmt(rows int) (uintptr, error) {
 	return st, nil
 }
 
-// exec steps st to its end and resets it.
-func (c *liteLog) exec(st uintptr) error {
+// exec steps st to its end, calling row (when not nil) for each result
+// row, and resets it.
+func (c *liteLog) exec(st uintptr, row func(st uintptr)) error {
 	for {
 		switch rc := sqlite3.Xsqlite3_step(c.tls, st); rc {
 		case sqlite3.SQLITE_ROW:
-			continue
+			if row != nil {
+				row(st)
+			}
 		case sqlite3.SQLITE_DONE:
 			sqlite3.Xsqlite3_reset(c.tls, st)
 			return nil
@@ -201,7 +204,7 @@ func (c *liteLog) run(q string) error {
 		return err
 	}
 	defer sqlite3.Xsqlite3_finalize(c.tls, st)
-	return c.exec(st)
+	return c.exec(st, nil)
 }
 
 // begin starts the batch's transaction, taking the write lock at once as
@@ -342,7 +345,7 @@ func (c *liteLog) insert(rows []store.RequestLog) (int64, error) {
 	if b.rc != 0 {
 		return 0, fmt.Errorf("bind: %w", c.err(b.rc))
 	}
-	if err := c.exec(st); err != nil {
+	if err := c.exec(st, nil); err != nil {
 		return 0, err
 	}
 	return int64(sqlite3.Xsqlite3_changes(c.tls, c.db)), nil
@@ -384,21 +387,7 @@ func (c *liteLog) query(q string, args []any, row func(st uintptr)) error {
 		sqlite3.Xsqlite3_reset(c.tls, st)
 		return fmt.Errorf("bind: %w", c.err(b.rc))
 	}
-	for {
-		switch rc := sqlite3.Xsqlite3_step(c.tls, st); rc {
-		case sqlite3.SQLITE_ROW:
-			if row != nil {
-				row(st)
-			}
-		case sqlite3.SQLITE_DONE:
-			sqlite3.Xsqlite3_reset(c.tls, st)
-			return nil
-		default:
-			err := c.err(rc)
-			sqlite3.Xsqlite3_reset(c.tls, st)
-			return err
-		}
-	}
+	return c.exec(st, row)
 }
 
 // close finalizes the statements and closes the connection.
