@@ -317,13 +317,7 @@ func (rl *Relay) plainCall(ctx context.Context, ch *catalog.Channel, pc provider
 	if err != nil {
 		return nil, err
 	}
-	t, err := rl.outTemplate(ch, path, false)
-	if err != nil {
-		return nil, err
-	}
-	out := t.WithContext(ctx) // a shallow copy: URL and Header are the template's, read-only
-	setOutBody(out, body)
-	resp, err := rl.send(out)
+	resp, err := rl.sendCall(ctx, ch, path, body, false)
 	if err != nil {
 		return nil, err
 	}
@@ -348,13 +342,7 @@ func (rl *Relay) streamCall(ctx context.Context, ch *catalog.Channel, sc provide
 	if err != nil {
 		return nil, err
 	}
-	t, err := rl.outTemplate(ch, path, true)
-	if err != nil {
-		return nil, err
-	}
-	out := t.WithContext(ctx) // a shallow copy: URL and Header are the template's, read-only
-	setOutBody(out, body)
-	resp, err := rl.send(out)
+	resp, err := rl.sendCall(ctx, ch, path, body, true)
 	if err != nil {
 		return nil, err
 	}
@@ -363,6 +351,20 @@ func (rl *Relay) streamCall(ctx context.Context, ch *catalog.Channel, sc provide
 		return nil, plainError(sc, resp, ch.APIKey)
 	}
 	return sc.NewStream(resp.Body), nil
+}
+
+// sendCall sends an adapter's request body to path on ch over the
+// channel's request template (its URL parsed and its credential headers
+// made once; the copy is shallow, so both stay the template's, read-only)
+// with send, as a passed-through call is sent.
+func (rl *Relay) sendCall(ctx context.Context, ch *catalog.Channel, path string, body []byte, stream bool) (*http.Response, error) {
+	t, err := rl.outTemplate(ch, path, stream)
+	if err != nil {
+		return nil, err
+	}
+	out := t.WithContext(ctx)
+	setOutBody(out, body)
+	return rl.send(out)
 }
 
 // plainAnswerLimit bounds a converted answer as provider.ReadBody does.
