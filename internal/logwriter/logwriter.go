@@ -35,6 +35,14 @@ type Writer struct {
 	flushReq chan chan struct{}
 	closeOne sync.Once
 
+	// free holds the batches not being gathered or stored: as many as may
+	// be stored at once (the store's LogBatchesInFlight). The loop gathers
+	// into one while the others are stored, and after handing a batch over
+	// waits for one to come back, so with one (SQLite) a batch is stored
+	// before the next is gathered, as before.
+	free     chan *pending
+	inflight sync.WaitGroup
+
 	// MaxWait bounds how long Write waits for room in a full queue.
 	MaxWait time.Duration
 
@@ -92,9 +100,16 @@ func newWriter(st store.Store, log *slog.Logger, size, batch int, interval time.
 	if size <= 0 {
 		size = 65536
 	}
+	n := 1
+	if p, ok := st.(interface{ LogBatchesInFlight() int }); ok {
+		n = max(1, p.LogBatchesInFlight())
+	}
 	w := &Writer{st: st, log: log, ch: make(chan *entry, size), batch: batch,
 		interval: interval, done: make(chan struct{}), flushReq: make(chan chan struct{}),
-		MaxWait: 5 * time.Second}
+		MaxWait: 5 * time.Second, free: make(chan *pending, n)}
+	for range n {
+		w.free <- &pending{rows: make([]store.RequestLog, 0, batch), segs: make([]*segment, 0, batch)}
+	}
 	go w.loop()
 	return w
 }
@@ -168,7 +183,7 @@ func (w *Writer) Failures() uint64 { return w.failures.Load() }
 
 func (w *Writer) loop() {
 	defer close(w.done)
-	b := &pending{rows: make([]store.RequestLog, 0, w.batch), segs: make([]*segment, 0, w.batch)}
+	b := <-w.free
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
 	for {
@@ -176,14 +191,15 @@ func (w *Writer) loop() {
 		case q, ok := <-w.ch:
 			if !ok {
 				w.flush(b)
+				w.inflight.Wait()
 				return
 			}
 			b.add(q)
 			if len(b.rows) >= w.batch {
-				w.flush(b)
+				b = w.flush(b)
 			}
 		case <-t.C:
-			w.flush(b)
+			b = w.flush(b)
 		case reply := <-w.flushReq:
 			// Every row whose Write returned before Flush was called is
 			// in the queue or in b: take what is queued, then store it.
@@ -196,13 +212,14 @@ func (w *Writer) loop() {
 					}
 					b.add(q)
 					if len(b.rows) >= w.batch {
-						w.flush(b)
+						b = w.flush(b)
 					}
 				default:
 					open = false
 				}
 			}
-			w.flush(b)
+			b = w.flush(b)
+			w.inflight.Wait()
 			close(reply)
 		}
 	}
@@ -247,20 +264,31 @@ func (w *Writer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// flush writes the batch, retrying with backoff so a briefly unavailable
-// store loses nothing; it gives up on a batch only after about a minute, and
-// says so loudly with the rows' count (the rows stay in the spool for the
-// next start). A batch the store refuses for good (a permanent error: the
-// data, not the connection) is split in halves until the refused rows are
-// alone, so one bad row costs only itself.
-func (w *Writer) flush(b *pending) {
+// flush hands the batch to a goroutine that stores it and returns the
+// batch to gather next, waiting for one only when the store's limit of
+// batches is in flight. Storing retries with backoff so a briefly
+// unavailable store loses nothing; it gives up on a batch only after about
+// a minute, and says so loudly with the rows' count (the rows stay in the
+// spool for the next start). A batch the store refuses for good (a
+// permanent error: the data, not the connection) is split in halves until
+// the refused rows are alone, so one bad row costs only itself.
+//
+// Batches in flight at once commit in any order; each is one transaction
+// with its rows' spend, so a row and its charge still go in together, once.
+func (w *Writer) flush(b *pending) *pending {
 	if len(b.rows) == 0 {
-		return
+		return b
 	}
-	w.store(context.Background(), b.rows, b.segs)
-	clear(b.rows) // drop references to the rows' strings
-	clear(b.segs)
-	b.rows, b.segs = b.rows[:0], b.segs[:0]
+	w.inflight.Add(1)
+	go func() {
+		defer w.inflight.Done()
+		w.store(context.Background(), b.rows, b.segs)
+		clear(b.rows) // drop references to the rows' strings
+		clear(b.segs)
+		b.rows, b.segs = b.rows[:0], b.segs[:0]
+		w.free <- b
+	}()
+	return <-w.free
 }
 
 // store writes rows and marks their spool segments done (segs may be nil).

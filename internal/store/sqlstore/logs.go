@@ -94,6 +94,23 @@ func logInsertSQL(rows int) string {
 	return `INSERT INTO request_logs (` + logCols + `) VALUES ` + valueRows(logColCount, rows) + ` ON CONFLICT (request_id) DO NOTHING`
 }
 
+// pgLogBatchesInFlight is how many InsertLogs the request log writer runs
+// at once on PostgreSQL. One batch at a time leaves the server idle while
+// the client encodes the next COPY and the client idle while the server
+// updates the indexes and commits; two overlap them (each batch is its own
+// transaction on its own connection, its spend in the ledger's one order,
+// so they cannot deadlock). SQLite has one writer: one batch at a time.
+const pgLogBatchesInFlight = 2
+
+// LogBatchesInFlight is how many batches the request log writer may store
+// at once (logwriter asks).
+func (s *Store) LogBatchesInFlight() int {
+	if s.dialect == Postgres && s.tx == nil {
+		return pgLogBatchesInFlight
+	}
+	return 1
+}
+
 // InsertLogs writes a batch of request logs in one transaction. Rows whose
 // request id already exists are skipped, so a retried batch loses nothing and
 // duplicates nothing. When the database refuses the rows' data itself the
