@@ -91,7 +91,7 @@ func DefaultConfig() Config {
 		Duration:     10 * time.Second,
 		Warmup:       time.Second,
 		Concurrency:  50,
-		Rounds:       2,
+		Rounds:       3, // issue 20's method: three alternated rounds
 		Targets:      []string{TargetProxy, TargetGateway},
 		StartTimeout: 30 * time.Second,
 	}
