@@ -18,9 +18,9 @@ import (
 
 // nativeRoutes registers the routes of other vendors' clients, each
 // answering errors in its vendor's envelope.
-func (s *Server) nativeRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /v1/messages", s.api("messages", vendorErrors(anthropicErrorBody, s.anthropicMessages)))
-	mux.Handle("POST /v1/messages/count_tokens", s.api("messages", vendorErrors(anthropicErrorBody, s.anthropicCountTokens)))
+func (s *Server) nativeRoutes(mux *http.ServeMux, post func(path string, h http.Handler)) {
+	post("/v1/messages", s.api("messages", vendorErrors(anthropicErrorBody, s.anthropicMessages)))
+	post("/v1/messages/count_tokens", s.api("messages", vendorErrors(anthropicErrorBody, s.anthropicCountTokens)))
 	mux.Handle("POST /v1beta/models/{call}", s.api("gemini", vendorErrors(googleErrorBody, s.geminiCall)))
 	mux.Handle("GET /v1beta/models", s.api("gemini", vendorErrors(googleErrorBody, s.geminiListModels)))
 	mux.Handle("GET /v1beta/models/{model}", s.api("gemini", vendorErrors(googleErrorBody, s.geminiGetModel)))

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/keygate/keygate/internal/metrics"
 )
 
 // exactFirst serves only a POST to an exact, unescaped path itself, with
@@ -26,6 +28,26 @@ func TestExactFirst(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.target, nil))
 		if got != c.want {
 			t.Errorf("%s %s: served by %q, want %q", c.method, c.target, got, c.want)
+		}
+	}
+}
+
+// The relayed POST routes every client hits on each call — OpenAI's and
+// Claude's /v1/messages — are served by exact path, each with the same
+// pattern the mux holds for it.
+func TestRelayedRoutesServedByExactPath(t *testing.T) {
+	zero := func() float64 { return 0 }
+	s := &Server{Metrics: metrics.New(zero, zero, zero)}
+	s.Handler()
+	for _, path := range []string{"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses",
+		"/v1/messages", "/v1/messages/count_tokens"} {
+		e, ok := s.exact[path]
+		if !ok {
+			t.Errorf("POST %s goes through the mux's pattern matching on every call", path)
+			continue
+		}
+		if e.pattern != "POST "+path || e.h == nil {
+			t.Errorf("POST %s: exact route %q", path, e.pattern)
 		}
 	}
 }

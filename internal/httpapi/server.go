@@ -65,6 +65,8 @@ type Server struct {
 	Health func() map[string]any
 	// Jobs runs video jobs (videos.go); nil refuses them.
 	Jobs *jobs.Engine
+
+	exact map[string]exactRoute // the routes Handler serves before the mux
 }
 
 // Scope is the typed per-request state (never string keys on a context).
@@ -142,8 +144,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/videos/{id}", s.api("videos", s.videosGet))
 	mux.Handle("GET /v1/videos/{id}/content", s.api("videos", s.videosContent))
 	mux.Handle("DELETE /v1/videos/{id}", s.api("videos", s.videosDelete))
-	// Native routes of other vendors' clients (anthropic.go, gemini.go).
-	s.nativeRoutes(mux) // also GET /v1/models, answered in Anthropic's format to Claude clients
+	// Native routes of other vendors' clients (anthropic.go, gemini.go);
+	// Claude's POST /v1/messages is found by its exact path too.
+	s.nativeRoutes(mux, post) // also GET /v1/models, answered in Anthropic's format to Claude clients
 	mux.Handle("GET /v1/models/{id...}", s.api("models", s.getModel))
 	// Admin API and secret-scanning reports (internal/admin).
 	for _, m := range s.Mounts {
@@ -160,6 +163,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.index)
 	// Everything else: explain the wrong base URL.
 	mux.Handle("/", s.api("unknown", s.unknownEndpoint))
+	s.exact = exact
 	return s.withScope(s.withCORS(exactFirst(exact, s.explainUncleanPaths(mux))))
 }
 
