@@ -56,6 +56,19 @@ func Members(b []byte, i int, fn func(key, val []byte) bool) (int, bool) {
 // Object is Members with each value given as its offsets in b, for callers
 // that rewrite a value in place.
 func Object(b []byte, i int, fn func(key []byte, start, end int) bool) (int, bool) {
+	return ObjectAt(b, i, func(key []byte, start int) (int, bool) {
+		end, ok := value(b, start, 1)
+		return end, ok && fn(key, start, end)
+	})
+}
+
+// ObjectAt walks the object starting at b[i] (a '{') as Object does, but
+// hands fn only where each member's value starts: fn reads the value
+// itself and returns its end — with Members, Elements or ObjectAt for an
+// object or array it descends into, with Value to skip one — so a nested
+// value a caller reads is walked once, not once per level above it. An end
+// before start or past b is not ok, as is fn's ok false.
+func ObjectAt(b []byte, i int, fn func(key []byte, start int) (end int, ok bool)) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return i, false
 	}
@@ -93,8 +106,8 @@ func Object(b []byte, i int, fn func(key []byte, start, end int) bool) (int, boo
 			return i, false
 		}
 		i = Space(b, i+1)
-		end, ok := value(b, i, 1)
-		if !ok || !fn(key, i, end) {
+		end, ok := fn(key, i)
+		if !ok || end <= i || end > len(b) {
 			return end, false
 		}
 		i = Space(b, end)
@@ -115,6 +128,15 @@ func Object(b []byte, i int, fn func(key []byte, start, end int) bool) (int, boo
 // element's offsets in b. It returns the end of the array; ok is false when
 // the array is invalid or fn returns false.
 func Elements(b []byte, i int, fn func(start, end int) bool) (int, bool) {
+	return ElementsAt(b, i, func(start int) (int, bool) {
+		end, ok := value(b, start, 1)
+		return end, ok && fn(start, end)
+	})
+}
+
+// ElementsAt is Elements with fn reading each element itself from where it
+// starts and returning its end, as ObjectAt's fn does.
+func ElementsAt(b []byte, i int, fn func(start int) (end int, ok bool)) (int, bool) {
 	if i >= len(b) || b[i] != '[' {
 		return i, false
 	}
@@ -123,8 +145,8 @@ func Elements(b []byte, i int, fn func(start, end int) bool) (int, bool) {
 		return i + 1, true
 	}
 	for {
-		end, ok := value(b, i, 1)
-		if !ok || !fn(i, end) {
+		end, ok := fn(i)
+		if !ok || end <= i || end > len(b) {
 			return end, false
 		}
 		i = Space(b, end)

@@ -45,6 +45,44 @@ func TestMembers(t *testing.T) {
 	}
 }
 
+// ObjectAt and ElementsAt hand fn where each value starts and take its
+// end from fn, so a caller descends into a nested value once; an end fn
+// gets wrong, or a false, stops the walk.
+func TestObjectAtDescendsOnce(t *testing.T) {
+	b := []byte(`{"a":[{"x":1},{"x":2}],"b":"s","c":{"d":null}}`)
+	var xs []string
+	end, ok := ObjectAt(b, 0, func(key []byte, i int) (int, bool) {
+		switch string(key) {
+		case "a":
+			return ElementsAt(b, i, func(i int) (int, bool) {
+				return Members(b, i, func(k, v []byte) bool { xs = append(xs, string(k)+"="+string(v)); return true })
+			})
+		case "c":
+			return Object(b, i, func(k []byte, start, end int) bool { xs = append(xs, string(k)+"="+string(b[start:end])); return true })
+		}
+		return Value(b, i)
+	})
+	if !ok || end != len(b) || strings.Join(xs, " ") != "x=1 x=2 d=null" {
+		t.Fatalf("end %d ok %v read %q", end, ok, xs)
+	}
+	for name, fn := range map[string]func(key []byte, i int) (int, bool){
+		"an end at the value's start": func(_ []byte, i int) (int, bool) { return i, true },
+		"an end past the bytes":       func(_ []byte, i int) (int, bool) { return len(b) + 1, true },
+		"an end inside the value":     func(_ []byte, i int) (int, bool) { e, _ := Value(b, i); return e - 1, true },
+		"a false":                     func(_ []byte, i int) (int, bool) { e, _ := Value(b, i); return e, false },
+	} {
+		if _, ok := ObjectAt(b, 0, fn); ok {
+			t.Errorf("ObjectAt accepted %s", name)
+		}
+	}
+	if _, ok := ElementsAt([]byte(`[1,2]`), 0, func(i int) (int, bool) { return i, true }); ok {
+		t.Error("ElementsAt accepted an end at the element's start")
+	}
+	if end, ok := ElementsAt([]byte(`[ ]`), 0, func(i int) (int, bool) { return 0, false }); !ok || end != 3 {
+		t.Errorf("ElementsAt on an empty array: %d %v", end, ok)
+	}
+}
+
 func TestInt(t *testing.T) {
 	for in, want := range map[string]int{"0": 0, "-12": -12, "999999999": 999999999} {
 		if n, ok := Int([]byte(in)); !ok || n != want {

@@ -29,82 +29,113 @@ type chunkScratch struct {
 // a member named in another case or twice, a value of another kind, tool
 // calls, a message, error objects, trailing bytes — and the caller then
 // uses encoding/json.
+//
+// Each nested value it reads (choices, their message or delta, usage and
+// its details) is walked once, by the reader of that value (ObjectAt):
+// a complete answer's message used to be walked once per level above it.
 func scanChunk(data []byte, s *chunkScratch) (upstreamResponse, bool) {
 	var r upstreamResponse
 	var seen [5]bool
-	end, ok := jsonscan.Members(data, jsonscan.Space(data, 0), func(key, val []byte) bool {
+	end, ok := jsonscan.ObjectAt(data, jsonscan.Space(data, 0), func(key []byte, i int) (int, bool) {
+		switch string(key) {
+		case "usage":
+			if !once(&seen[3]) {
+				return i, false
+			}
+			if end, ok := nullAt(data, i); ok {
+				return end, true
+			}
+			r.Usage = &s.usage
+			return scanUsage(data, i, s)
+		case "choices":
+			if !once(&seen[4]) {
+				return i, false
+			}
+			r.Choices = s.choice[:0]
+			return jsonscan.ElementsAt(data, i, func(i int) (int, bool) {
+				r.Choices = append(r.Choices, upstreamChoice{})
+				return scanChoice(data, i, &r.Choices[len(r.Choices)-1], s, len(r.Choices) == 1)
+			})
+		}
+		end, ok := jsonscan.Value(data, i)
+		if !ok {
+			return end, false
+		}
+		val := data[i:end]
 		switch string(key) {
 		case "id":
-			return once(&seen[0]) && scanRepeated(val, &s.id, &r.ID)
+			return end, once(&seen[0]) && scanRepeated(val, &s.id, &r.ID)
 		case "model":
-			return once(&seen[1]) && scanRepeated(val, &s.model, &r.Model)
+			return end, once(&seen[1]) && scanRepeated(val, &s.model, &r.Model)
 		case "created":
 			var ok bool
 			r.Created, ok = scanInt64(val)
-			return once(&seen[2]) && ok
-		case "usage":
-			if !once(&seen[3]) {
-				return false
-			}
-			if string(val) == "null" {
-				return true
-			}
-			r.Usage = &s.usage
-			return scanUsage(val, s)
-		case "choices":
-			if !once(&seen[4]) {
-				return false
-			}
-			r.Choices = s.choice[:0]
-			_, ok := jsonscan.Elements(val, 0, func(start, end int) bool {
-				r.Choices = append(r.Choices, upstreamChoice{})
-				c := &r.Choices[len(r.Choices)-1]
-				first := len(r.Choices) == 1 // the scratch delta serves the first choice
-				var seen [4]bool
-				_, ok := jsonscan.Members(val[start:end], 0, func(key, val []byte) bool {
-					switch string(key) {
-					case "index":
-						var ok bool
-						c.Index, ok = jsonscan.Int(val)
-						return once(&seen[0]) && ok
-					case "message":
-						if !once(&seen[3]) {
-							return false
-						}
-						var ok bool
-						c.Message, ok = scanAnswerMessage(val)
-						return ok
-					case "delta":
-						if !once(&seen[1]) {
-							return false
-						}
-						var ok bool
-						c.Delta, ok = scanDelta(val, s, first)
-						return ok
-					case "finish_reason":
-						if !once(&seen[2]) {
-							return false
-						}
-						if !first {
-							return scanStrPtr(val, &c.FinishReason)
-						}
-						return scanStrInto(val, &s.finish, &c.FinishReason)
-					}
-					return !folds(key, "index", "message", "delta", "finish_reason")
-				})
-				return ok
-			})
-			return ok
+			return end, once(&seen[2]) && ok
 		}
-		return !folds(key, "id", "model", "created", "choices", "usage", "error")
+		return end, !folds(key, "id", "model", "created", "choices", "usage", "error")
 	})
 	return r, ok && jsonscan.Space(data, end) == len(data)
 }
 
-// scanDelta reads a delta; the first choice's goes in s.
-func scanDelta(b []byte, s *chunkScratch, first bool) (*upstreamMessage, bool) {
-	if string(b) == "null" {
-		return nil, true
+// scanChoice reads the choice at b[i] into c; the first choice's delta
+// and finish reason go in s (the scratch serves the first choice).
+func scanChoice(b []byte, i int, c *upstreamChoice, s *chunkScratch, first bool) (int, bool) {
+	var seen [4]bool
+	return jsonscan.ObjectAt(b, i, func(key []byte, i int) (int, bool) {
+		switch string(key) {
+		case "message":
+			if !once(&seen[3]) {
+				return i, false
+			}
+			var end int
+			var ok bool
+			c.Message, end, ok = scanAnswerMessage(b, i)
+			return end, ok
+		case "delta":
+			if !once(&seen[1]) {
+				return i, false
+			}
+			var end int
+			var ok bool
+			c.Delta, end, ok = scanDelta(b, i, s, first)
+			return end, ok
+		}
+		end, ok := jsonscan.Value(b, i)
+		if !ok {
+			return end, false
+		}
+		val := b[i:end]
+		switch string(key) {
+		case "index":
+			var ok bool
+			c.Index, ok = jsonscan.Int(val)
+			return end, once(&seen[0]) && ok
+		case "finish_reason":
+			if !once(&seen[2]) {
+				return end, false
+			}
+			if !first {
+				return end, scanStrPtr(val, &c.FinishReason)
+			}
+			return end, scanStrInto(val, &s.finish, &c.FinishReason)
+		}
+		return end, !folds(key, "index", "message", "delta", "finish_reason")
+	})
+}
+
+// nullAt returns the end of the value at b[i] when it is null.
+func nullAt(b []byte, i int) (int, bool) {
+	if len(b)-i >= 4 && string(b[i:i+4]) == "null" {
+		return i + 4, true
+	}
+	return i, false
+}
+
+// scanDelta reads the delta at b[i] and returns its end; the first
+// choice's goes in s.
+func scanDelta(b []byte, i int, s *chunkScratch, first bool) (*upstreamMessage, int, bool) {
+	if end, ok := nullAt(b, i); ok {
+		return nil, end, true
 	}
 	var m *upstreamMessage
 	var strs *[4]string
@@ -115,7 +146,7 @@ func scanDelta(b []byte, s *chunkScratch, first bool) (*upstreamMessage, bool) {
 		m, strs = &upstreamMessage{}, new([4]string)
 	}
 	var seen [5]bool
-	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+	end, ok := jsonscan.Members(b, i, func(key, val []byte) bool {
 		switch string(key) {
 		case "role":
 			return once(&seen[0]) && string(val) != "null" && scanStr(val, &m.Role)
@@ -130,47 +161,58 @@ func scanDelta(b []byte, s *chunkScratch, first bool) (*upstreamMessage, bool) {
 		}
 		return !folds(key, "role", "content", "reasoning_content", "reasoning", "refusal", "tool_calls")
 	})
-	return m, ok
+	return m, end, ok
 }
 
-// scanUsage reads a usage object into s.usage: the counts as integers,
-// the details objects (or null) with theirs. Anything else a member could
-// hold is not ok.
-func scanUsage(b []byte, s *chunkScratch) bool {
+// scanUsage reads the usage object at b[i] into s.usage and returns its
+// end: the counts as integers, the details objects (or null) with theirs.
+// Anything else a member could hold is not ok.
+func scanUsage(b []byte, i int, s *chunkScratch) (int, bool) {
 	s.usage = chatUsage{}
 	var seen [5]bool
-	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
-		var ok bool
+	return jsonscan.ObjectAt(b, i, func(key []byte, i int) (int, bool) {
+		switch string(key) {
+		case "prompt_tokens_details":
+			if !once(&seen[3]) {
+				return i, false
+			}
+			return scanDetails(b, i, &s.details[0], &s.usage.PromptTokensDetails)
+		case "completion_tokens_details":
+			if !once(&seen[4]) {
+				return i, false
+			}
+			return scanDetails(b, i, &s.details[1], &s.usage.CompletionTokensDetails)
+		}
+		end, ok := jsonscan.Value(b, i)
+		if !ok {
+			return end, false
+		}
+		val := b[i:end]
 		switch string(key) {
 		case "prompt_tokens":
 			s.usage.PromptTokens, ok = jsonscan.Int(val)
-			return once(&seen[0]) && ok
+			return end, once(&seen[0]) && ok
 		case "completion_tokens":
 			s.usage.CompletionTokens, ok = jsonscan.Int(val)
-			return once(&seen[1]) && ok
+			return end, once(&seen[1]) && ok
 		case "total_tokens":
 			s.usage.TotalTokens, ok = jsonscan.Int(val)
-			return once(&seen[2]) && ok
-		case "prompt_tokens_details":
-			return once(&seen[3]) && scanDetails(val, &s.details[0], &s.usage.PromptTokensDetails)
-		case "completion_tokens_details":
-			return once(&seen[4]) && scanDetails(val, &s.details[1], &s.usage.CompletionTokensDetails)
+			return end, once(&seen[2]) && ok
 		}
-		return !folds(key, "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details")
+		return end, !folds(key, "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details")
 	})
-	return ok
 }
 
-// scanDetails reads a token details object (or null) into d, pointed to
-// by *p.
-func scanDetails(b []byte, d *tokenDetails, p **tokenDetails) bool {
-	if string(b) == "null" {
+// scanDetails reads the token details object (or null) at b[i] into d,
+// pointed to by *p, and returns its end.
+func scanDetails(b []byte, i int, d *tokenDetails, p **tokenDetails) (int, bool) {
+	if end, ok := nullAt(b, i); ok {
 		*p = nil
-		return true
+		return end, true
 	}
 	*d = tokenDetails{}
 	var seen [2]bool
-	_, ok := jsonscan.Members(b, 0, func(key, val []byte) bool {
+	end, ok := jsonscan.Members(b, i, func(key, val []byte) bool {
 		var ok bool
 		switch string(key) {
 		case "cached_tokens":
@@ -183,7 +225,7 @@ func scanDetails(b []byte, d *tokenDetails, p **tokenDetails) bool {
 		return !folds(key, "cached_tokens", "reasoning_tokens")
 	})
 	*p = d
-	return ok
+	return end, ok
 }
 
 // scanStr decodes the JSON string b into s; not ok for anything else.

@@ -4,14 +4,15 @@ import "github.com/keygate/keygate/internal/provider"
 
 var answerMessageFields = []string{"role", "content", "reasoning_content", "reasoning", "refusal", "tool_calls"}
 
-// scanAnswerMessage reads a choice's message (a complete answer's) as
-// json.Unmarshal reads it into an upstreamMessage, tool calls included.
-func scanAnswerMessage(b []byte) (*upstreamMessage, bool) {
-	if provider.IsNull(b) {
-		return nil, true
+// scanAnswerMessage reads a choice's message (a complete answer's) at
+// b[i] as json.Unmarshal reads it into an upstreamMessage, tool calls
+// included, and returns its end.
+func scanAnswerMessage(b []byte, i int) (*upstreamMessage, int, bool) {
+	if end, ok := nullAt(b, i); ok {
+		return nil, end, true
 	}
 	m := &upstreamMessage{}
-	ok := provider.Fields(b, answerMessageFields, func(i int, v []byte) bool {
+	end, ok := provider.FieldsOther(b[i:], answerMessageFields, nil, func(i int, v []byte) bool {
 		switch i {
 		case 0:
 			return provider.ScanString(v, &m.Role)
@@ -34,5 +35,5 @@ func scanAnswerMessage(b []byte) (*upstreamMessage, bool) {
 			return ok
 		})
 	})
-	return m, ok
+	return m, i + end, ok
 }
