@@ -414,7 +414,7 @@ func (s *Server) ChannelDisabled(channel string, status int, reason string) {
 			}
 		}
 	}
-	go func() {
+	s.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := s.Svc.DisabledByUpstream(ctx, channel, seen, status, reason); err != nil {
@@ -426,7 +426,7 @@ func (s *Server) ChannelDisabled(channel string, status int, reason string) {
 				Data: map[string]any{"channel": channel, "upstream_status": status, "reason": reason,
 					"hint": "The upstream refused this channel's credential; calls to its models fail with upstream_auth_failed until it is fixed and re-enabled."}})
 		}
-	}()
+	})
 }
 
 // ---- models ----

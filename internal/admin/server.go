@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/keygate/keygate/internal/catalog"
@@ -49,7 +50,15 @@ type Server struct {
 	UpstreamHTTP *http.Client
 	// Svc makes every state change (one transaction each, audited).
 	Svc *service.Service
+
+	bg sync.WaitGroup // work started off a request (ChannelDisabled); Wait
 }
+
+// Wait returns once the work the server started off a request — storing a
+// channel the relay disabled, with its audit row and webhook — is done.
+// The app calls it on shutdown after no request or job can start more, and
+// before it closes the store and the webhooks.
+func (s *Server) Wait() { s.bg.Wait() }
 
 // Routes registers the admin API and the secret-scanning endpoint on mux
 // (httpapi.Server.Handler calls it through Mounts).

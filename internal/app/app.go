@@ -332,18 +332,24 @@ func (a *App) Close() error {
 			<-a.anomaliesDone
 		}
 	}
+	if a.retentionDone != nil {
+		<-a.retentionDone // stopped with the background context above
+	}
+	if a.jobsDone != nil {
+		<-a.jobsDone
+	}
+	if a.Admin != nil {
+		// No request or job is left to start more: a channel the relay
+		// disabled is stored, audited and announced before the store and
+		// the webhooks close.
+		a.Admin.Wait()
+	}
 	if a.Webhooks != nil {
 		// Bounded: a dead receiver must not hold up shutdown; what is left
 		// is recorded as undelivered in the audit log.
 		ctx, cancel := context.WithTimeout(context.Background(), min(a.Config.ShutdownTimeout, 10*time.Second))
 		_ = a.Webhooks.Close(ctx)
 		cancel()
-	}
-	if a.retentionDone != nil {
-		<-a.retentionDone // stopped with the background context above
-	}
-	if a.jobsDone != nil {
-		<-a.jobsDone
 	}
 	if a.Logs != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)

@@ -115,3 +115,40 @@ func TestDemoModeServesTheBuiltInMock(t *testing.T) {
 		t.Fatalf("chat via the demo channel: %d %s", resp.StatusCode, body)
 	}
 }
+
+// A channel the relay disables (the upstream refused its credential) is
+// stored disabled, with its audit row, by the time Close returns: the
+// disable runs off the request, and shutdown used to close the store under
+// it (the row lost, a catalogue reload failing on a closed database).
+func TestCloseWaitsForAChannelDisabledByTheRelay(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "kg.db")
+	t.Setenv("KEYGATE_TEST_WRONG_UPSTREAM_KEY", "sk-wrong-upstream-credential-000000000")
+	g := testgw.Start(t, testgw.Options{DSN: dsn})
+	if st := g.Admin("POST", "/admin/v1/channels", map[string]any{"name": "refused", "base_url": g.Upstream.URL + "/v1",
+		"api_key_env": "KEYGATE_TEST_WRONG_UPSTREAM_KEY", "models": []string{"refused-model"}, "model_map": map[string]string{"refused-model": "mock-gpt"},
+		"groups": []string{"default"}}, nil); st != 201 {
+		t.Fatalf("create channel: %d", st)
+	}
+	k := g.CreateKey(nil)
+	resp, body := g.Do("POST", "/v1/chat/completions", http.Header{"Authorization": {"Bearer " + k.Key}, "Content-Type": {"application/json"}},
+		`{"model":"refused-model","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 502 || !strings.Contains(string(body), "upstream_auth_failed") {
+		t.Fatalf("call on the refused channel: %d %s", resp.StatusCode, body)
+	}
+	if err := g.App.Close(); err != nil { // at once, as SIGTERM may come
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := st.GetChannel(context.Background(), "refused")
+	if err != nil || c.Enabled {
+		t.Fatalf("after Close the refused channel is enabled=%v (%v): the disable did not finish before the store closed", c.Enabled, err)
+	}
+	ev, err := st.ListAudit(context.Background(), store.AuditFilter{Action: "channel.disable", Object: "channel:refused", Limit: 10})
+	if err != nil || len(ev) != 1 {
+		t.Fatalf("audit rows of the disable: %d (%v), want 1", len(ev), err)
+	}
+}
