@@ -372,23 +372,10 @@ func fromValid(obj []byte) (Usage, bool) {
 		return Usage{}, false
 	}
 	var w wire
-	if !eachValid(obj, w.memberValid) {
+	if !eachValid(obj, w.member) {
 		return fromObject(obj)
 	}
 	return w.usage(), true
-}
-
-// memberValid is member for fromValid: the details objects are read with
-// eachValid too.
-func (w *wire) memberValid(key, val []byte) bool {
-	switch string(key) {
-	case "prompt_tokens_details", "input_tokens_details", "completion_tokens_details", "output_tokens_details":
-		if len(val) == 0 || val[0] != '{' {
-			return true // null
-		}
-		return eachValid(val, w.detail)
-	}
-	return w.member(key, val)
 }
 
 // eachValid calls fn with each member of the valid JSON object obj (its
@@ -580,36 +567,16 @@ func (w *wire) member(key, val []byte) bool {
 }
 
 // details reads a *_tokens_details object, val, which the walk that gave
-// it to member has already validated (jsonscan.Object validates each value
-// before its callback): its members are stepped over, not validated a
-// second time. member is only ever called by jsonscan.Members. An object
-// with an escape anywhere is left to jsonscan, which decodes escaped
-// names.
+// it to member has validated (jsonscan.Object validates each value before
+// its callback, LastMember the whole answer): its members are stepped over
+// by eachValid, not validated a second time. An object with an escape
+// anywhere is left to jsonscan, which decodes escaped names.
 func (w *wire) details(val []byte) bool {
 	if bytes.IndexByte(val, '\\') >= 0 {
 		_, ok := jsonscan.Members(val, 0, w.detail)
 		return ok
 	}
-	for i := jsonscan.Space(val, 1); i < len(val) && val[i] == '"'; {
-		ke := skipString(val, i)
-		if ke < 0 {
-			return false // not reached: val is valid
-		}
-		key := val[i+1 : ke-1]
-		i = jsonscan.Space(val, ke)
-		if i >= len(val) || val[i] != ':' {
-			return false
-		}
-		i = jsonscan.Space(val, i+1)
-		end := skipValue(val, i)
-		if end < 0 || !w.detail(key, val[i:end]) {
-			return false
-		}
-		if i = jsonscan.Space(val, end); i < len(val) && val[i] == ',' {
-			i = jsonscan.Space(val, i+1)
-		}
-	}
-	return true
+	return eachValid(val, w.detail)
 }
 
 // detail reads a member of a *_tokens_details object.
