@@ -65,8 +65,6 @@ type Server struct {
 	Health func() map[string]any
 	// Jobs runs video jobs (videos.go); nil refuses them.
 	Jobs *jobs.Engine
-
-	exact map[string]exactRoute // the routes Handler serves before the mux
 }
 
 // Scope is the typed per-request state (never string keys on a context).
@@ -124,8 +122,14 @@ func (s *Server) Handler() http.Handler {
 		s.Now = time.Now
 	}
 	mux := http.NewServeMux()
-	// The relayed routes are also found by their exact path (exact), before
-	// the mux, which spends a microsecond a call matching patterns.
+	exact := s.routes(mux)
+	return s.withScope(s.withCORS(exactFirst(exact, s.explainUncleanPaths(mux))))
+}
+
+// routes registers every route on mux and returns the relayed ones by
+// their exact path, which Handler serves before the mux (it spends a
+// microsecond a call matching patterns).
+func (s *Server) routes(mux *http.ServeMux) map[string]exactRoute {
 	exact := map[string]exactRoute{}
 	post := func(path string, h http.Handler) {
 		pattern := "POST " + path
@@ -163,8 +167,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.index)
 	// Everything else: explain the wrong base URL.
 	mux.Handle("/", s.api("unknown", s.unknownEndpoint))
-	s.exact = exact
-	return s.withScope(s.withCORS(exactFirst(exact, s.explainUncleanPaths(mux))))
+	return exact
 }
 
 type exactRoute struct {
