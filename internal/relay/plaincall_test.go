@@ -20,6 +20,86 @@ type seenRequest struct {
 	Body                string
 }
 
+// upAnswer is what a recordingUpstream answers.
+type upAnswer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+// recordingUpstream answers every request with the answer last set and
+// records what it got, so a test can send one call two ways and compare.
+type recordingUpstream struct {
+	*httptest.Server
+	mu      sync.Mutex
+	seen    []seenRequest
+	current upAnswer
+}
+
+func newRecordingUpstream(t *testing.T) *recordingUpstream {
+	u := &recordingUpstream{}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h := r.Header.Clone()
+		delete(h, "Accept-Encoding") // the transport's own
+		u.mu.Lock()
+		u.seen = append(u.seen, seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, h, string(b)})
+		a := u.current
+		u.mu.Unlock()
+		for k, v := range a.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(a.status)
+		io.WriteString(w, a.body)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+// answer sets what the upstream answers from now on and forgets what it
+// got.
+func (u *recordingUpstream) answer(a upAnswer) {
+	u.mu.Lock()
+	u.current, u.seen = a, nil
+	u.mu.Unlock()
+}
+
+// sameTwice fails unless the upstream got exactly two requests, and the
+// same one twice: the relay's, then the adapter's own (called other).
+func (u *recordingUpstream) sameTwice(t *testing.T, other string) {
+	t.Helper()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.seen) != 2 {
+		t.Fatalf("upstream got %d requests, want 2", len(u.seen))
+	}
+	if !reflect.DeepEqual(u.seen[0], u.seen[1]) {
+		t.Fatalf("upstream got\n%+v\nfrom the relay and\n%+v\nfrom %s", u.seen[0], u.seen[1], other)
+	}
+}
+
+// sameError fails unless the relay's error errRelay is the adapter's own
+// (errOther, from other): a redirect (only for the case named "redirect")
+// as the relay reads it, any other error by type and text, an upstream
+// error field by field.
+func sameError(t *testing.T, name string, errRelay, errOther error, other string) {
+	t.Helper()
+	if re, ok := asRedirect(errRelay); ok != (name == "redirect") {
+		t.Fatalf("redirect error %v (%v) for %s", re, ok, name)
+	} else if ok {
+		// What the relay reads of it (redirected): Client.Do's url.Error
+		// names the target, send's the request's URL.
+		if rc, _ := asRedirect(errOther); !reflect.DeepEqual(re, rc) {
+			t.Fatalf("redirect %+v, %s's %+v", re, other, rc)
+		}
+	} else if fmt.Sprintf("%T %v", errRelay, errRelay) != fmt.Sprintf("%T %v", errOther, errOther) {
+		t.Fatalf("error %T %v, %s's %T %v", errRelay, errRelay, other, errOther, errOther)
+	}
+	if ue, ok := errRelay.(*provider.UpstreamError); ok && !reflect.DeepEqual(ue, errOther) {
+		t.Fatalf("upstream error %+v, %s's %+v", ue, other, errOther)
+	}
+}
+
 // A converted plain call the relay sends itself (plainCall: the channel's
 // request template, send, a pooled answer buffer) is the adapter's own
 // Chat: the upstream gets the same request — path, credential and other
@@ -33,50 +113,29 @@ func TestPlainCallIsChat(t *testing.T) {
 		TypeGemini:    `{"candidates":[{"content":{"role":"model","parts":[{"text":"hello"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":4,"totalTokenCount":7}}`,
 		TypeOpenAI:    `{"id":"chatcmpl-1","object":"chat.completion","created":7,"model":"gpt-x","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`,
 	}
-	type answer struct {
-		status int
-		header map[string]string
-		body   string
+	cases := map[string]func(typ string) upAnswer{
+		"answer": func(typ string) upAnswer {
+			return upAnswer{200, map[string]string{"Content-Type": "application/json"}, answers[typ]}
+		},
+		"vendor error": func(string) upAnswer {
+			return upAnswer{400, nil, `{"type":"error","error":{"type":"invalid_request_error","message":"bad sk-channel-secret-0000 thing"}}`}
+		},
+		"gemini refused key": func(string) upAnswer {
+			return upAnswer{400, nil, `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}`}
+		},
+		"rate limited": func(string) upAnswer {
+			return upAnswer{429, map[string]string{"Retry-After": "7"}, `{"error":{"message":"slow down"}}`}
+		},
+		"not JSON": func(string) upAnswer { return upAnswer{502, nil, "<html>bad gateway</html>"} },
+		"not JSON 200": func(string) upAnswer {
+			return upAnswer{200, nil, "<html>oops</html>"}
+		},
+		"redirect": func(string) upAnswer {
+			return upAnswer{307, map[string]string{"Location": "http://127.0.0.1:1/elsewhere?sig=x"}, ""}
+		},
+		"redirect without Location": func(string) upAnswer { return upAnswer{302, nil, "moved"} },
 	}
-	cases := map[string]func(typ string) answer{
-		"answer": func(typ string) answer {
-			return answer{200, map[string]string{"Content-Type": "application/json"}, answers[typ]}
-		},
-		"vendor error": func(string) answer {
-			return answer{400, nil, `{"type":"error","error":{"type":"invalid_request_error","message":"bad sk-channel-secret-0000 thing"}}`}
-		},
-		"gemini refused key": func(string) answer {
-			return answer{400, nil, `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}`}
-		},
-		"rate limited": func(string) answer {
-			return answer{429, map[string]string{"Retry-After": "7"}, `{"error":{"message":"slow down"}}`}
-		},
-		"not JSON": func(string) answer { return answer{502, nil, "<html>bad gateway</html>"} },
-		"not JSON 200": func(string) answer {
-			return answer{200, nil, "<html>oops</html>"}
-		},
-		"redirect": func(string) answer {
-			return answer{307, map[string]string{"Location": "http://127.0.0.1:1/elsewhere?sig=x"}, ""}
-		},
-		"redirect without Location": func(string) answer { return answer{302, nil, "moved"} },
-	}
-	var mu sync.Mutex
-	var seen []seenRequest
-	var current answer
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		h := r.Header.Clone()
-		mu.Lock()
-		seen = append(seen, seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, h, string(b)})
-		a := current
-		mu.Unlock()
-		for k, v := range a.header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(a.status)
-		io.WriteString(w, a.body)
-	}))
-	defer up.Close()
+	up := newRecordingUpstream(t)
 
 	rl := newRelay()
 	rl.Client = NewClient(NewTransport())
@@ -91,9 +150,7 @@ func TestPlainCallIsChat(t *testing.T) {
 		}
 		for name, mk := range cases {
 			t.Run(typ+"/"+name, func(t *testing.T) {
-				mu.Lock()
-				current, seen = mk(typ), nil
-				mu.Unlock()
+				up.answer(mk(typ))
 				ch := channel(t, "c", up.URL+"/v1", 0)
 				ch.Type = typ
 				viaRelay, errRelay := rl.plainCall(context.Background(), ch, pc, cr)
@@ -101,31 +158,8 @@ func TestPlainCallIsChat(t *testing.T) {
 				if !reflect.DeepEqual(viaRelay, viaChat) {
 					t.Fatalf("answer %+v, Chat's %+v", viaRelay, viaChat)
 				}
-				if re, ok := asRedirect(errRelay); ok != (name == "redirect") {
-					t.Fatalf("redirect error %v (%v) for %s", re, ok, name)
-				} else if ok {
-					// What the relay reads of it (redirected): Client.Do's
-					// url.Error names the target, send's the request's URL.
-					if rc, _ := asRedirect(errChat); !reflect.DeepEqual(re, rc) {
-						t.Fatalf("redirect %+v, Chat's %+v", re, rc)
-					}
-				} else if fmt.Sprintf("%T %v", errRelay, errRelay) != fmt.Sprintf("%T %v", errChat, errChat) {
-					t.Fatalf("error %T %v, Chat's %T %v", errRelay, errRelay, errChat, errChat)
-				}
-				if ue, ok := errRelay.(*provider.UpstreamError); ok && !reflect.DeepEqual(ue, errChat) {
-					t.Fatalf("upstream error %+v, Chat's %+v", ue, errChat)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if len(seen) != 2 {
-					t.Fatalf("upstream got %d requests, want 2", len(seen))
-				}
-				for _, s := range seen {
-					delete(s.Header, "Accept-Encoding") // the transport's own
-				}
-				if !reflect.DeepEqual(seen[0], seen[1]) {
-					t.Fatalf("upstream got\n%+v\nfrom the relay and\n%+v\nfrom Chat", seen[0], seen[1])
-				}
+				sameError(t, name, errRelay, errChat, "Chat")
+				up.sameTwice(t, "Chat")
 			})
 		}
 	}

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/keygate/keygate/internal/provider"
@@ -64,48 +61,27 @@ func TestStreamCallIsChatStream(t *testing.T) {
 			"data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":7,\"model\":\"gpt-x\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}\n\n" +
 			"data: [DONE]\n\n",
 	}
-	type answer struct {
-		status int
-		header map[string]string
-		body   string
-	}
 	sse := map[string]string{"Content-Type": "text/event-stream"}
-	cases := map[string]func(typ string) answer{
-		"stream":     func(typ string) answer { return answer{200, sse, streams[typ]} },
-		"stream cut": func(typ string) answer { return answer{200, sse, streams[typ][:len(streams[typ])/2]} },
-		"vendor error": func(string) answer {
-			return answer{400, nil, `{"type":"error","error":{"type":"invalid_request_error","message":"bad sk-channel-secret-0000 thing"}}`}
+	cases := map[string]func(typ string) upAnswer{
+		"stream":     func(typ string) upAnswer { return upAnswer{200, sse, streams[typ]} },
+		"stream cut": func(typ string) upAnswer { return upAnswer{200, sse, streams[typ][:len(streams[typ])/2]} },
+		"vendor error": func(string) upAnswer {
+			return upAnswer{400, nil, `{"type":"error","error":{"type":"invalid_request_error","message":"bad sk-channel-secret-0000 thing"}}`}
 		},
-		"gemini refused key": func(string) answer {
-			return answer{400, nil, `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}`}
+		"gemini refused key": func(string) upAnswer {
+			return upAnswer{400, nil, `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}`}
 		},
-		"rate limited": func(string) answer {
-			return answer{429, map[string]string{"Retry-After": "7"}, `{"error":{"message":"slow down"}}`}
+		"rate limited": func(string) upAnswer {
+			return upAnswer{429, map[string]string{"Retry-After": "7"}, `{"error":{"message":"slow down"}}`}
 		},
-		"not JSON":         func(string) answer { return answer{502, nil, "<html>bad gateway</html>"} },
-		"not a stream 200": func(string) answer { return answer{200, nil, "<html>oops</html>"} },
-		"redirect": func(string) answer {
-			return answer{307, map[string]string{"Location": "http://127.0.0.1:1/elsewhere?sig=x"}, ""}
+		"not JSON":         func(string) upAnswer { return upAnswer{502, nil, "<html>bad gateway</html>"} },
+		"not a stream 200": func(string) upAnswer { return upAnswer{200, nil, "<html>oops</html>"} },
+		"redirect": func(string) upAnswer {
+			return upAnswer{307, map[string]string{"Location": "http://127.0.0.1:1/elsewhere?sig=x"}, ""}
 		},
-		"redirect without Location": func(string) answer { return answer{302, nil, "moved"} },
+		"redirect without Location": func(string) upAnswer { return upAnswer{302, nil, "moved"} },
 	}
-	var mu sync.Mutex
-	var seen []seenRequest
-	var current answer
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		h := r.Header.Clone()
-		mu.Lock()
-		seen = append(seen, seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, h, string(b)})
-		a := current
-		mu.Unlock()
-		for k, v := range a.header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(a.status)
-		io.WriteString(w, a.body)
-	}))
-	defer up.Close()
+	up := newRecordingUpstream(t)
 
 	rl := newRelay()
 	rl.Client = NewClient(NewTransport())
@@ -120,9 +96,7 @@ func TestStreamCallIsChatStream(t *testing.T) {
 		}
 		for name, mk := range cases {
 			t.Run(typ+"/"+name, func(t *testing.T) {
-				mu.Lock()
-				current, seen = mk(typ), nil
-				mu.Unlock()
+				up.answer(mk(typ))
 				ch := channel(t, "c", up.URL+"/v1", 0)
 				ch.Type = typ
 				stRelay, errRelay := rl.streamCall(context.Background(), ch, sc, cr)
@@ -137,29 +111,8 @@ func TestStreamCallIsChatStream(t *testing.T) {
 						t.Fatalf("the stream read as %+v", a)
 					}
 				}
-				if re, ok := asRedirect(errRelay); ok != (name == "redirect") {
-					t.Fatalf("redirect error %v (%v) for %s", re, ok, name)
-				} else if ok {
-					if rc, _ := asRedirect(errChat); !reflect.DeepEqual(re, rc) {
-						t.Fatalf("redirect %+v, ChatStream's %+v", re, rc)
-					}
-				} else if fmt.Sprintf("%T %v", errRelay, errRelay) != fmt.Sprintf("%T %v", errChat, errChat) {
-					t.Fatalf("error %T %v, ChatStream's %T %v", errRelay, errRelay, errChat, errChat)
-				}
-				if ue, ok := errRelay.(*provider.UpstreamError); ok && !reflect.DeepEqual(ue, errChat) {
-					t.Fatalf("upstream error %+v, ChatStream's %+v", ue, errChat)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if len(seen) != 2 {
-					t.Fatalf("upstream got %d requests, want 2", len(seen))
-				}
-				for _, s := range seen {
-					delete(s.Header, "Accept-Encoding") // the transport's own
-				}
-				if !reflect.DeepEqual(seen[0], seen[1]) {
-					t.Fatalf("upstream got\n%+v\nfrom the relay and\n%+v\nfrom ChatStream", seen[0], seen[1])
-				}
+				sameError(t, name, errRelay, errChat, "ChatStream")
+				up.sameTwice(t, "ChatStream")
 			})
 		}
 	}
